@@ -1,0 +1,56 @@
+"""AEP Source Wizard: create Flow Service base connections from a form, without holding Adobe's keys."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .adobe import FlowServiceClient, TokenProvider
+from .adobe.http import make_session
+from .config import Settings
+
+
+def _asset_folder(name: str) -> str:
+    """templates/ and static/ sit beside app/ in the repository and inside app/ once installed."""
+    installed = Path(__file__).parent / name
+    return str(installed if installed.is_dir() else Path(__file__).parent.parent / name)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, template_folder=_asset_folder("templates"), static_folder=_asset_folder("static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The token lives as long as the session: a form left open over lunch still submits.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SETTINGS=settings,
+    )
+    logging.getLogger("app").setLevel(logging.INFO)
+
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    tokens = TokenProvider(
+        make_session(retry_methods=frozenset({"POST"})),
+        settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
+    )
+    app.extensions["flow_service"] = FlowServiceClient(
+        settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
+    )
+
+    from .web import connections, health, security, submissions, wizard
+
+    app.extensions["submissions"] = submissions.SubmissionLedger()
+    security.init_app(app)
+    app.register_blueprint(wizard.bp)
+    app.register_blueprint(connections.bp)
+    app.register_blueprint(health.bp)
+
+    @app.context_processor
+    def page_context():
+        return {"emulator_mode": settings.emulator, "cloud": settings.cloud}
+
+    return app

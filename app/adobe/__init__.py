@@ -1,0 +1,7 @@
+"""Everything that speaks HTTP to Adobe: IMS for tokens, Flow Service for connections."""
+
+from .errors import AdobeError
+from .flow_service import FlowServiceClient
+from .ims import TokenProvider
+
+__all__ = ["AdobeError", "FlowServiceClient", "TokenProvider"]

@@ -1,0 +1,96 @@
+"""Adobe's error answers turned into messages a person can act on."""
+
+from __future__ import annotations
+
+import requests
+
+
+class AdobeError(Exception):
+    """A call to Adobe failed.
+
+    `message` is for people and never holds a secret; `status` is what our page
+    answers with (a 4xx when the person can fix the input, 502 otherwise);
+    `code` is Adobe's own code (FLOW-1415-400, 401013, invalid_client), `request_id`
+    the id Adobe support asks for; `retry_after` seconds when Adobe asked us to wait.
+    """
+
+    def __init__(self, message, *, status=502, code=None, request_id=None, retry_after=None, upstream_status=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.upstream_status = upstream_status
+
+
+def _json(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def request_id_of(response: requests.Response, body=None) -> str | None:
+    if isinstance(body, dict):
+        report = body.get("report")
+        if isinstance(report, dict) and report.get("request-id"):
+            return str(report["request-id"])
+    return response.headers.get("x-request-id")
+
+
+def flow_service_error(response: requests.Response, doing: str) -> AdobeError:
+    """Read a Flow Service or gateway error answer into an AdobeError."""
+    status = response.status_code
+    body = _json(response)
+    request_id = request_id_of(response, body)
+    retry_after = response.headers.get("Retry-After")
+    code = None
+    detail = None
+    if isinstance(body, dict) and "error_code" in body:
+        # The API gateway answered, before Flow Service saw the request.
+        code = str(body.get("error_code"))
+        detail = str(body.get("message") or "")
+    elif isinstance(body, dict) and ("title" in body or "errorMessage" in body or "type" in body):
+        type_ = str(body.get("type") or "")
+        code = type_.rsplit("/", 1)[-1] if "FLOW-" in type_ else (str(body.get("code")) if body.get("code") else None)
+        report = body.get("report") if isinstance(body.get("report"), dict) else {}
+        parts = [body.get("title"), report.get("detailed-message"), body.get("errorMessage")]
+        seen = []
+        for part in parts:
+            if part and str(part) not in seen:
+                seen.append(str(part))
+        detail = " — ".join(seen)
+
+    if status in (401, 403):
+        advice = (
+            "Adobe refused the wizard's credentials. An administrator should check AEP_CLIENT_ID, "
+            "AEP_ORG_ID and the product profile of the OAuth Server-to-Server credential in the "
+            "Adobe Developer Console."
+        )
+        ours = 502
+    elif status == 429:
+        wait = f" about {retry_after} seconds" if retry_after else " a minute"
+        advice = f"Adobe is limiting how fast requests arrive. Wait{wait} and submit again."
+        ours = 429
+    elif status == 404:
+        advice = "Flow Service has no such resource in this sandbox. Check the sandbox and the id."
+        ours = 404
+    elif 400 <= status < 500:
+        advice = "Flow Service rejected what was sent. Correct the fields below and submit again."
+        ours = 400
+    else:
+        advice = "Flow Service had a problem on its side. Wait a moment and try again."
+        ours = 502
+    message = f"{doing} failed: Flow Service answered {status}"
+    message += f" ({code})" if code else ""
+    message += f": {detail}. " if detail else ". "
+    message += advice
+    return AdobeError(
+        message,
+        status=ours,
+        code=code,
+        request_id=request_id,
+        retry_after=retry_after,
+        upstream_status=status,
+    )

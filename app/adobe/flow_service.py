@@ -1,0 +1,171 @@
+"""The Flow Service client: the one place that creates and reads base connections."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import requests
+
+from .errors import AdobeError, flow_service_error
+from .ims import TokenProvider
+
+log = logging.getLogger(__name__)
+
+BASE_PATH = "/data/foundation/flowservice"
+
+
+@dataclasses.dataclass(frozen=True)
+class CreatedConnection:
+    id: str
+    etag: str
+    # True when the POST's answer was lost and the connection was found afterwards.
+    recovered: bool = False
+
+
+class FlowServiceClient:
+    def __init__(self, platform_url: str, tokens: TokenProvider, client_id: str, org_id: str,
+                 session: requests.Session, timeout):
+        self.base_url = platform_url.rstrip("/") + BASE_PATH
+        self._tokens = tokens
+        self._client_id = client_id
+        self._org_id = org_id
+        self._session = session
+        self._timeout = timeout
+
+    def headers(self, sandbox: str, token: str, json_body: bool = False) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "x-api-key": self._client_id,
+            "x-gw-ims-org-id": self._org_id,
+            "x-sandbox-name": sandbox.lower(),
+            "Accept": "application/json",
+        }
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _send(self, method: str, path: str, sandbox: str, **kwargs) -> requests.Response:
+        """Send one call with a fresh token; when the gateway refuses the token, renew it once."""
+        for attempt in (1, 2):
+            token = self._tokens.token()
+            headers = self.headers(sandbox, token, json_body="json" in kwargs)
+            started = time.monotonic()
+            response = self._session.request(
+                method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
+            )
+            log.info(
+                "%s %s sandbox=%s -> %s in %.0f ms request-id=%s",
+                method, path.split("?")[0], sandbox, response.status_code,
+                (time.monotonic() - started) * 1000, response.headers.get("x-request-id", "-"),
+            )
+            # 401 comes from the gateway before Flow Service acts, so a retry cannot duplicate.
+            if response.status_code == 401 and attempt == 1:
+                self._tokens.invalidate(token)
+                continue
+            return response
+        return response
+
+    def create_connection(self, sandbox: str, body: dict) -> CreatedConnection:
+        """POST /connections. Never sends twice: after a lost answer it looks for the connection."""
+        doing = "Creating the connection"
+        try:
+            response = self._send("POST", "/connections", sandbox, json=body)
+        except requests.ConnectTimeout:
+            raise AdobeError(
+                f"The wizard could not reach Flow Service at {self.base_url} in time, so nothing was "
+                "created. Try again in a minute."
+            ) from None
+        except requests.ConnectionError as exc:
+            if not _was_sent(exc):
+                raise AdobeError(
+                    f"The wizard could not reach Flow Service at {self.base_url}, so nothing was "
+                    "created. An administrator should check AEP_PLATFORM_URL and the network."
+                ) from None
+            return self._recover(sandbox, body, "the connection to Flow Service broke before it answered")
+        except requests.Timeout:
+            return self._recover(sandbox, body, "Flow Service did not answer in time")
+        if response.status_code == 201:
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict) and isinstance(answer.get("id"), str) and answer["id"]:
+                return CreatedConnection(answer["id"], str(answer.get("etag") or ""))
+            return self._recover(sandbox, body, "Flow Service answered 201 without a connection id")
+        if response.status_code >= 500:
+            found = self._find_created(sandbox, body)
+            if found:
+                return found
+            error = flow_service_error(response, doing)
+            error.message += " No connection was created, so submitting again is safe."
+            raise error
+        raise flow_service_error(response, doing)
+
+    def _recover(self, sandbox: str, body: dict, what_happened: str) -> CreatedConnection:
+        found = self._find_created(sandbox, body)
+        if found:
+            return found
+        raise AdobeError(
+            f"Creating the connection is unconfirmed: {what_happened}, and no connection named "
+            f"“{body['name']}” exists in sandbox {sandbox}. It was not created; submit again."
+        )
+
+    def _find_created(self, sandbox: str, body: dict) -> CreatedConnection | None:
+        """The connection `body` would have created, if Flow Service did create it."""
+        try:
+            matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"])
+        except (AdobeError, requests.RequestException):
+            return None
+        if not matches:
+            return None
+        newest = max(matches, key=lambda item: item.get("createdAt") or 0)
+        log.info("found connection %s after an unconfirmed create", newest.get("id"))
+        return CreatedConnection(str(newest["id"]), str(newest.get("etag") or ""), recovered=True)
+
+    def find_connections(self, sandbox: str, name: str, connection_spec_id: str) -> list[dict]:
+        """GET /connections filtered by name and connection spec."""
+        response = self._send(
+            "GET", "/connections", sandbox,
+            params=[("property", f"name=={name}"), ("property", f"connectionSpec.id=={connection_spec_id}")],
+        )
+        if response.status_code != 200:
+            raise flow_service_error(response, "Looking up connections")
+        return _items(response, "Looking up connections")
+
+    def get_connection(self, sandbox: str, connection_id: str) -> dict:
+        """GET /connections/{id} → the connection (items[0])."""
+        doing = "Reading the connection back"
+        try:
+            response = self._send("GET", f"/connections/{connection_id}", sandbox)
+        except requests.Timeout:
+            raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Reload the page.") from None
+        except requests.ConnectionError:
+            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Reload the page.") from None
+        if response.status_code != 200:
+            raise flow_service_error(response, doing)
+        items = _items(response, doing)
+        if not items:
+            raise AdobeError(
+                f"{doing} failed: Flow Service has no connection {connection_id} in sandbox {sandbox}.",
+                status=404,
+            )
+        return items[0]
+
+
+def _items(response: requests.Response, doing: str) -> list[dict]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise AdobeError(f"{doing} failed: Flow Service answered {response.status_code} with a body that is not "
+                         "the documented {\"items\": [...]} shape. Try again.")
+    return [item for item in body["items"] if isinstance(item, dict)]
+
+
+def _was_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the request may have reached the server before the connection failed."""
+    text = repr(exc)
+    return not any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))

@@ -1,0 +1,116 @@
+"""OAuth Server-to-Server access tokens from Adobe IMS, cached until shortly before expiry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import requests
+
+from .errors import AdobeError
+
+log = logging.getLogger(__name__)
+
+# Renew this long before IMS says the token expires (or a tenth of its life, if shorter).
+RENEW_BEFORE_SECONDS = 300
+
+
+class TokenProvider:
+    """Hands out a valid access token, fetching a new one only when needed.
+
+    One lock guards the cache, so when many requests need a token at the same
+    moment one thread fetches and the others wait for that answer.
+    """
+
+    def __init__(self, session: requests.Session, ims_url: str, client_id: str, client_secret: str,
+                 scopes, timeout, clock=time.monotonic):
+        self._session = session
+        self._url = f"{ims_url.rstrip('/')}/ims/token/v3"
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._scopes = ",".join(scopes)
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def __repr__(self):
+        return f"TokenProvider(url={self._url!r}, client_id={self._client_id!r})"
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._renew_at:
+                self._token, self._renew_at = self._fetch()
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget `token` after Adobe refused it, unless another thread already renewed it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _fetch(self) -> tuple[str, float]:
+        started = self._clock()
+        try:
+            response = self._session.post(
+                self._url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "scope": self._scopes,
+                },
+                timeout=self._timeout,
+            )
+        except requests.Timeout:
+            raise AdobeError(
+                "Adobe IMS did not answer in time when the wizard asked for an access token. "
+                "Nothing was sent to Flow Service; try again in a minute."
+            ) from None
+        except requests.ConnectionError:
+            raise AdobeError(
+                f"The wizard could not reach Adobe IMS at {self._url}. Nothing was sent to Flow "
+                "Service; an administrator should check AEP_IMS_URL and the network."
+            ) from None
+        body = None
+        try:
+            body = response.json()
+        except ValueError:
+            pass
+        if response.status_code != 200:
+            raise self._error(response, body)
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise AdobeError(
+                "Adobe IMS answered without an access token. Nothing was sent to Flow Service; "
+                "try again, and if it persists an administrator should check AEP_IMS_URL."
+            )
+        try:
+            expires_in = float(body.get("expires_in", 0))
+        except (TypeError, ValueError):
+            expires_in = 0.0
+        renew_before = min(RENEW_BEFORE_SECONDS, expires_in / 10)
+        log.info("fetched an IMS access token valid for %.0f s", expires_in)
+        return body["access_token"], started + expires_in - renew_before
+
+    def _error(self, response, body) -> AdobeError:
+        code = body.get("error") if isinstance(body, dict) else None
+        description = body.get("error_description") if isinstance(body, dict) else None
+        if code == "invalid_client":
+            advice = ("An administrator should check AEP_CLIENT_ID and AEP_CLIENT_SECRET against "
+                      "the OAuth Server-to-Server credential in the Adobe Developer Console.")
+        elif code == "invalid_scope":
+            advice = "An administrator should check AEP_SCOPES against the credential's scopes."
+        elif response.status_code >= 500:
+            advice = "IMS had a problem on its side; try again in a minute."
+        else:
+            advice = "An administrator should check the Adobe credentials the wizard runs with."
+        detail = f" ({code}: {description})" if code else ""
+        return AdobeError(
+            f"Adobe IMS refused to issue an access token: it answered {response.status_code}{detail}. "
+            f"Nothing was sent to Flow Service. {advice}",
+            code=code,
+            request_id=response.headers.get("x-request-id"),
+            upstream_status=response.status_code,
+        )

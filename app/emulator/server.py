@@ -1,0 +1,382 @@
+"""A local IMS and Flow Service on loopback that check and answer as Adobe's do.
+
+It is a real HTTP server: the wizard's client talks to it exactly as it talks
+to Adobe. Tests reach into `Emulator` to inject faults and to read what was
+received; nothing in the wizard knows it exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from urllib.parse import parse_qsl
+
+import jsonschema
+from flask import Flask, Response, g, request
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .specs import connection_specs
+
+FLOW = "/data/foundation/flowservice"
+ERROR_TYPE = "https://ns.adobe.com/aep/errors/"
+SANDBOX_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Log requests at debug level under our own name, not on werkzeug's stderr."""
+
+    def log_request(self, code="-", size="-"):
+        logging.getLogger("app.emulator").debug('"%s" %s', self.requestline, code)
+
+
+@dataclasses.dataclass
+class Fault:
+    """Make the next `times` requests matching method and path misbehave.
+
+    With `after_handling`, the request is handled first (a connection really is
+    created) and only the answer is spoilt: the lost-answer case.
+    """
+
+    method: str
+    path: str
+    status: int | None = None
+    body: str | dict | None = None
+    headers: dict = dataclasses.field(default_factory=dict)
+    delay: float = 0.0
+    times: int = 1
+    after_handling: bool = False
+
+
+@dataclasses.dataclass
+class Received:
+    method: str
+    path: str
+    query: str
+    headers: dict
+    body: bytes
+
+
+class Emulator:
+    def __init__(self, *, client_id="aep-source-wizard-emulator", client_secret=None,
+                 org_id="EMULATOR0000000000000000@AdobeOrg", cloud="azure",
+                 token_lifetime=86399, host="127.0.0.1", port=0):
+        self.client_id = client_id
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
+        self.org_id = org_id
+        self.cloud = cloud
+        self.token_lifetime = token_lifetime
+        self.specs = connection_specs(cloud)
+        self._lock = threading.Lock()
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.token_fetches = 0
+        self.connections: dict[str, dict] = {}
+        self.received: list[Received] = []
+        self.faults: list[Fault] = []
+        self._server = make_server(host, port, create_emulator_app(self), threaded=True,
+                                   request_handler=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def creations(self) -> list[dict]:
+        """The JSON bodies of every POST /connections received, in order."""
+        return [json.loads(r.body) for r in self.received
+                if r.method == "POST" and r.path == f"{FLOW}/connections"]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.tokens.clear()
+            self.connections.clear()
+            self.received.clear()
+            self.faults.clear()
+            self.token_fetches = 0
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method == method and path.endswith(fault.path) and fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+
+def flow_error(status: int, code: str, title: str, detail: str, message: str | None = None) -> Response:
+    """A Flow Service error in Adobe's shape."""
+    body = {
+        "type": f"{ERROR_TYPE}FLOW-{code}",
+        "title": title,
+        "status": status,
+        "report": {"detailed-message": detail, "request-id": g.request_id},
+        "errorMessage": message or detail,
+        "errorDetails": {},
+    }
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def gateway_error(status: int, code: str, message: str) -> Response:
+    """An API gateway error, answered before Flow Service sees the request."""
+    return Response(json.dumps({"error_code": code, "message": message}), status=status,
+                    mimetype="application/json")
+
+
+def json_response(body, status=200, headers=None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
+
+
+def _secret_names(spec: dict) -> set[str]:
+    return {name for name, prop in spec.get("properties", {}).items() if prop.get("format") == "password"}
+
+
+def create_emulator_app(emulator: Emulator) -> Flask:
+    app = Flask("aep-emulator")
+
+    @app.before_request
+    def receive():
+        g.request_id = str(uuid.uuid4())
+        with emulator._lock:
+            emulator.received.append(Received(request.method, request.path, request.query_string.decode(),
+                                              dict(request.headers), request.get_data()))
+        fault = emulator.take_fault(request.method, request.path)
+        g.fault = fault
+        if fault and not fault.after_handling:
+            time.sleep(fault.delay)
+            if fault.status is not None:
+                return _fault_response(fault)
+        if request.path.startswith(FLOW):
+            return check_gateway()
+        return None
+
+    @app.after_request
+    def spoil(response):
+        response.headers["x-request-id"] = g.get("request_id", "")
+        fault = g.get("fault")
+        if fault and fault.after_handling:
+            time.sleep(fault.delay)
+            if fault.status is not None:
+                return _fault_response(fault)
+        return response
+
+    def _fault_response(fault: Fault) -> Response:
+        body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body or {})
+        mimetype = "application/json" if not isinstance(fault.body, str) else "text/html"
+        return Response(body, status=fault.status, mimetype=mimetype,
+                        headers={"x-request-id": g.request_id, **fault.headers})
+
+    def check_gateway():
+        auth = request.headers.get("Authorization", "")
+        if not auth:
+            return gateway_error(403, "403010", "Oauth token is missing.")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        with emulator._lock:
+            issued = emulator.tokens.get(token or "")
+        if not issued or issued[1] <= time.time():
+            return gateway_error(401, "401013", "Oauth token is not valid")
+        api_key = request.headers.get("x-api-key")
+        if not api_key:
+            return gateway_error(403, "403000", "Api Key is required")
+        if api_key != issued[0]:
+            return gateway_error(403, "403003", "Api Key is invalid")
+        org = request.headers.get("x-gw-ims-org-id")
+        if not org:
+            return gateway_error(400, "400003", "Missing header: x-gw-ims-org-id")
+        if org != emulator.org_id:
+            return gateway_error(403, "403025", "Profile is not valid")
+        sandbox = request.headers.get("x-sandbox-name")
+        if not sandbox or not SANDBOX_NAME.match(sandbox):
+            return flow_error(400, "1100-400", "Invalid request",
+                              "The header x-sandbox-name must hold the all-lowercase name of a sandbox.")
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
+            return flow_error(415, "1100-415", "Unsupported media type",
+                              "Requests with a body must have the header Content-Type: application/json.")
+        g.sandbox = sandbox
+        return None
+
+    @app.post("/ims/token/v3")
+    def ims_token():
+        form = request.form
+        if form.get("grant_type") != "client_credentials":
+            return json_response({"error": "unsupported_grant_type",
+                                  "error_description": "grant_type must be client_credentials"}, 400)
+        if form.get("client_id") != emulator.client_id:
+            return json_response({"error": "invalid_client", "error_description": "invalid client_id parameter"}, 400)
+        if not secrets.compare_digest(form.get("client_secret", ""), emulator.client_secret):
+            return json_response({"error": "invalid_client",
+                                  "error_description": "invalid client_secret parameter"}, 401)
+        if not form.get("scope"):
+            return json_response({"error": "invalid_scope", "error_description": "scope is required"}, 400)
+        token = "emulator-" + secrets.token_urlsafe(32)
+        with emulator._lock:
+            emulator.token_fetches += 1
+            emulator.tokens[token] = (emulator.client_id, time.time() + emulator.token_lifetime)
+        return json_response({"access_token": token, "token_type": "bearer", "expires_in": emulator.token_lifetime})
+
+    @app.post(f"{FLOW}/connections")
+    def create_connection():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return flow_error(400, "1100-400", "Invalid request", "The request body is not a JSON object.")
+        problems = []
+        if not isinstance(body.get("name"), str) or not body["name"].strip():
+            problems.append("name is required")
+        if "description" in body and not isinstance(body["description"], str):
+            problems.append("description must be a string")
+        spec_ref = body.get("connectionSpec")
+        if not isinstance(spec_ref, dict) or not isinstance(spec_ref.get("id"), str):
+            problems.append("connectionSpec.id is required")
+        auth = body.get("auth")
+        if not isinstance(auth, dict) or not isinstance(auth.get("specName"), str):
+            problems.append("auth.specName is required")
+        elif not isinstance(auth.get("params"), dict):
+            problems.append("auth.params must be an object")
+        if problems:
+            return flow_error(400, "1100-400", "Invalid request", "; ".join(problems) + ".")
+        spec = emulator.specs.get(spec_ref["id"])
+        if spec is None:
+            return flow_error(400, "1101-400", "Invalid connection spec",
+                              f"Connection spec with id {spec_ref['id']} does not exist.")
+        if spec_ref.get("version", "1.0") != spec["version"]:
+            return flow_error(400, "1100-400", "Invalid request",
+                              f"Connection spec {spec['id']} has no version {spec_ref.get('version')!r}.")
+        auth_spec = next((a for a in spec["authSpec"] if a["name"] == auth["specName"]), None)
+        if auth_spec is None:
+            names = ", ".join(a["name"] for a in spec["authSpec"])
+            return flow_error(400, "1415-400", "Invalid auth spec name",
+                              f"Auth spec name '{auth['specName']}' is not supported by connection spec "
+                              f"{spec['name']}. Supported: {names}.")
+        errors = sorted(jsonschema.Draft7Validator(auth_spec["spec"]).iter_errors(auth["params"]),
+                        key=lambda e: list(e.path))
+        if errors:
+            detail = "; ".join(
+                ("auth.params." + ".".join(map(str, e.path)) + ": " if e.path else "auth.params: ") + e.message
+                for e in errors
+            )
+            return flow_error(400, "1416-400", "Invalid auth params",
+                              f"Auth params do not match '{auth_spec['name']}' of {spec['name']}: {detail}.")
+        secret_names = _secret_names(auth_spec["spec"])
+        now = int(time.time() * 1000)
+        connection_id = str(uuid.uuid4())
+        etag = f'"{uuid.uuid4().hex[:8]}-0000-0200-0000-{uuid.uuid4().hex[:12]}"'
+        connection = {
+            "id": connection_id,
+            "createdAt": now,
+            "updatedAt": now,
+            "createdBy": f"{emulator.client_id}@AdobeID",
+            "updatedBy": f"{emulator.client_id}@AdobeID",
+            "createdClient": emulator.client_id,
+            "updatedClient": emulator.client_id,
+            "sandboxId": str(uuid.uuid5(uuid.NAMESPACE_DNS, g.sandbox)),
+            "sandboxName": g.sandbox,
+            "imsOrgId": emulator.org_id,
+            "name": body["name"],
+            "description": body.get("description", ""),
+            "connectionSpec": {"id": spec["id"], "version": spec["version"]},
+            "state": "enabled",
+            "auth": {
+                "specName": auth["specName"],
+                # Flow Service never returns secrets; neither do we.
+                "params": {k: ("****" if k in secret_names else v) for k, v in auth["params"].items()},
+            },
+            "version": etag,
+            "etag": etag,
+        }
+        with emulator._lock:
+            emulator.connections[connection_id] = connection
+        return json_response({"id": connection_id, "etag": etag}, 201,
+                             headers={"Location": f"{FLOW}/connections/{connection_id}"})
+
+    def visible(connection):
+        return connection["sandboxName"] == g.sandbox and connection["imsOrgId"] == emulator.org_id
+
+    @app.get(f"{FLOW}/connections")
+    def list_connections():
+        with emulator._lock:
+            items = [c for c in emulator.connections.values() if visible(c)]
+        for key, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
+            if key != "property":
+                continue
+            for clause in value.split(","):
+                name, sep, wanted = clause.partition("==")
+                if not sep:
+                    return flow_error(400, "1100-400", "Invalid request",
+                                      f"Unsupported property filter '{clause}'; use name==value.")
+                wanted_values = set(wanted.split("|")) if name == "connectionSpec.id" else {wanted}
+                items = [c for c in items if str(_dig(c, name)) in wanted_values]
+        order = request.args.get("orderby", "createdAt")
+        reverse = order.startswith("-")
+        items.sort(key=lambda c: (_dig(c, order.lstrip("-+")) or 0) if order.lstrip("-+") != "name"
+                   else c["name"], reverse=reverse)
+        try:
+            limit = max(1, min(int(request.args.get("limit", 100)), 100))
+            start = int(request.args.get("continuationToken", "0") or 0)
+        except ValueError:
+            return flow_error(400, "1100-400", "Invalid request", "limit and continuationToken must be numbers.")
+        page = items[start:start + limit]
+        body = {"items": page}
+        if start + limit < len(items):
+            body["_links"] = {"next": {"href": f"/connections?continuationToken={start + limit}&limit={limit}"}}
+        return json_response(body)
+
+    @app.get(f"{FLOW}/connections/<connection_id>")
+    def get_connection(connection_id):
+        with emulator._lock:
+            connection = emulator.connections.get(connection_id)
+        if connection is None or not visible(connection):
+            return flow_error(404, "1101-404", "Resource not found",
+                              "The requested resource is not found. Error from flow provider: "
+                              "Resource with given id does not exist.")
+        return json_response({"items": [connection]})
+
+    @app.get(f"{FLOW}/connectionSpecs")
+    def list_specs():
+        return json_response({"items": list(emulator.specs.values())})
+
+    @app.get(f"{FLOW}/connectionSpecs/<spec_id>")
+    def get_spec(spec_id):
+        spec = emulator.specs.get(spec_id)
+        if spec is None:
+            return flow_error(404, "1101-404", "Resource not found",
+                              f"Connection spec with id {spec_id} does not exist.")
+        return json_response({"items": [spec]})
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return flow_error(404, "1101-404", "Resource not found", f"No such endpoint: {request.path}.")
+
+    @app.errorhandler(405)
+    def not_allowed(_error):
+        return flow_error(405, "1100-405", "Method not allowed",
+                          f"{request.method} is not supported on {request.path}.")
+
+    return app
+
+
+def _dig(item: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item

@@ -1,0 +1,128 @@
+"""PostgreSQL: a connection string (typed as fields or pasted), or basic authentication."""
+
+from __future__ import annotations
+
+from wtforms import RadioField, SelectField
+
+from .base import Auth, Source, check_pasted_string, method_field
+from .connection_string import build_connection_string
+from .fields import ConnectionForm, host_field, password_field, port_field, text_field
+
+REQUIRED_KEYS = [
+    ("host", ("Server", "Host")),
+    ("port", ("Port",)),
+    ("database", ("Database", "DB")),
+    ("username", ("UID", "User")),
+    ("password", ("Password", "PWD")),
+]
+
+# Experience Platform on Azure: the documented sslMode values, each explained.
+AZURE_SSL_MODES = [
+    ("Disable", "Disable — never use SSL"),
+    ("Allow", "Allow — plain first, SSL only if the server insists"),
+    ("Prefer", "Prefer — SSL if the server offers it, plain otherwise"),
+    ("Require", "Require — always SSL, without checking the certificate"),
+    ("Verify Ca", "Verify Ca — SSL, and the certificate must come from a trusted CA"),
+    ("Verify Full", "Verify Full — as Verify Ca, and the certificate must name this server"),
+]
+# Experience Platform on AWS: sslMode is a boolean, sent as the string the tutorial shows.
+AWS_SSL_MODES = [
+    ("false", "false — SSL is not enforced (Adobe's default)"),
+    ("true", "true — SSL is enforced; the server must support it"),
+]
+
+BASIC = "Basic Authentication"
+CONNECTION_STRING = "Connection String Based Authentication"
+
+
+class PostgresqlForm(ConnectionForm):
+    method = method_field(
+        [
+            ("fields", "Connection string, from the fields below"),
+            ("connectionString", "Connection string, pasted"),
+            ("basic", "Basic authentication (server, port, database, user, password, SSL mode)"),
+        ],
+        default="fields",
+    )
+    server = host_field()
+    port = port_field(5432)
+    database = text_field("Database", "Name of the database to read from.", required=False)
+    username = text_field("Username", "Database user Experience Platform signs in as.", required=False)
+    password = password_field()
+    encryptionMethod = SelectField(
+        "Encryption method",
+        choices=[("", "Not set (driver default)"), ("0", "0 — disabled"), ("1", "1 — SSL enabled"), ("6", "6 — request SSL")],
+        default="",
+        description="Optional EncryptionMethod key added to the connection string.",
+    )
+    validateServerCertificate = SelectField(
+        "Validate server certificate",
+        choices=[("", "Not set (driver default)"), ("0", "0 — do not validate"), ("1", "1 — validate")],
+        default="",
+        description="Optional ValidateServerCertificate key; takes effect when encryption is on.",
+    )
+    sslMode = RadioField("SSL mode", description="How the connection to the server is encrypted.")
+    connectionString = password_field(
+        "Connection string",
+        "Server=…;Database=…;Port=…;UID=…;Password=… (EncryptionMethod and "
+        "ValidateServerCertificate may follow). Contains the password, so it is never shown again.",
+    )
+
+    groups = [
+        ("Connection", ["name", "description", "sandbox", "method"], None),
+        ("PostgreSQL server", ["server", "port", "database", "username", "password"], ("fields", "basic")),
+        ("Encryption", ["encryptionMethod", "validateServerCertificate"], ("fields",)),
+        ("SSL", ["sslMode"], ("basic",)),
+        ("Connection string", ["connectionString"], ("connectionString",)),
+    ]
+
+    def __init__(self, *args, cloud="azure", **kwargs):
+        super().__init__(*args, cloud=cloud, **kwargs)
+        modes = AWS_SSL_MODES if cloud == "aws" else AZURE_SSL_MODES
+        self.sslMode.choices = modes
+        if self.sslMode.data is None:
+            self.sslMode.data = "false" if cloud == "aws" else "Prefer"
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.method.data == "connectionString":
+            return check_pasted_string(self.connectionString, REQUIRED_KEYS) is not None and ok
+        return self.require("server", "port", "database", "username", "password") and ok
+
+    def auth(self) -> Auth:
+        if self.method.data == "connectionString":
+            return Auth(CONNECTION_STRING, {"connectionString": self.connectionString.data.strip()})
+        if self.method.data == "basic":
+            return Auth(
+                BASIC,
+                {
+                    "server": self.server.data,
+                    "port": str(self.port.data),
+                    "database": self.database.data,
+                    "username": self.username.data,
+                    "password": self.password.data,
+                    "sslMode": self.sslMode.data,
+                },
+            )
+        pairs = [
+            ("Server", self.server.data),
+            ("Database", self.database.data),
+            ("Port", self.port.data),
+            ("UID", self.username.data),
+            ("Password", self.password.data),
+        ]
+        if self.encryptionMethod.data:
+            pairs.append(("EncryptionMethod", self.encryptionMethod.data))
+        if self.validateServerCertificate.data:
+            pairs.append(("ValidateServerCertificate", self.validateServerCertificate.data))
+        return Auth(CONNECTION_STRING, {"connectionString": build_connection_string(pairs)})
+
+
+SOURCE = Source(
+    key="postgresql",
+    title="PostgreSQL",
+    summary="Open-source relational database; connect with a connection string or basic authentication.",
+    connection_spec_id="74a1c565-4e59-48d7-9d67-7c03b8a13137",
+    form_class=PostgresqlForm,
+    docs_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/api-tutorials/create/databases/postgres",
+)

@@ -1,0 +1,1 @@
+"""Blueprints: the wizard (picker and forms), the connection page, and health."""

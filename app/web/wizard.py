@@ -1,0 +1,67 @@
+"""The picker and one form per source; a valid form creates a base connection."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from ..adobe import AdobeError
+from ..sources import SOURCES
+
+bp = Blueprint("wizard", __name__)
+log = logging.getLogger(__name__)
+
+SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@bp.get("/")
+def picker():
+    """List the sources a connection can be made for."""
+    return render_template("picker.html", sources=SOURCES.values())
+
+
+def _form_for(source):
+    settings = current_app.config["SETTINGS"]
+    return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
+
+
+def _render(source, form, submission_id, status=200, adobe_error=None):
+    return render_template(
+        "source_form.html", source=source, form=form, submission_id=submission_id,
+        adobe_error=adobe_error,
+    ), status
+
+
+@bp.route("/sources/<key>", methods=["GET", "POST"])
+def source_form(key):
+    """Show a source's form; on POST validate it and create the base connection."""
+    source = SOURCES.get(key)
+    if source is None:
+        abort(404)
+    form = _form_for(source)
+    submission_id = request.form.get("submission_id", "")
+    if not SUBMISSION_ID.match(submission_id):
+        submission_id = secrets.token_urlsafe(16)
+    if request.method == "GET" or not form.validate():
+        return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
+
+    ledger = current_app.extensions["submissions"]
+    earlier = ledger.claim(submission_id)
+    if earlier:
+        return redirect(earlier, code=303)
+    body = source.request_body(form)
+    sandbox = form.sandbox.data
+    try:
+        created = current_app.extensions["flow_service"].create_connection(sandbox, body)
+    except AdobeError as error:
+        ledger.release(submission_id)
+        log.warning("creating a %s connection failed: %s (request-id %s)", key, error.code, error.request_id)
+        # Nothing was created, so the same submission id may be used again.
+        return _render(source, form, submission_id, error.status, adobe_error=error)
+    result = url_for("connections.show", connection_id=created.id, sandbox=sandbox)
+    ledger.finish(submission_id, result)
+    log.info("created %s connection %s in sandbox %s", key, created.id, sandbox)
+    return redirect(result, code=303)

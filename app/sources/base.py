@@ -7,7 +7,7 @@ import dataclasses
 from wtforms import RadioField
 
 from .connection_string import ConnectionStringError, lookup, parse_connection_string
-from .fields import ConnectionForm, add_error, host_name_error, port_error
+from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 
 CONNECTION_SPEC_VERSION = "1.0"
 # Params Flow Service marks "format": "password": never shown, logged or echoed back.
@@ -46,10 +46,10 @@ class Source:
         }
 
 
-def method_field(choices, default):
+def method_field(options, default):
     return RadioField(
         "How do you want to enter the connection?",
-        choices=choices,
+        choices=choices(options),
         default=default,
         description="Pick one; only the fields for that choice are used.",
     )

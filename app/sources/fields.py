@@ -9,9 +9,15 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a select or radio field."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def add_error(field, message: str) -> None:
@@ -48,7 +54,9 @@ def port_error(value: str) -> str | None:
 def host_name_error(value: str) -> str | None:
     """Why `value` is not a host name or IP address, or None."""
     if "://" in value:
-        parts = urlsplit(value)
+        # urlsplit reads jdbc:redshift://h:1/db with an empty host, so take the authority by hand.
+        authority = value.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        parts = urlsplit("//" + authority)
         host = parts.hostname or "the host name"
         try:
             port = parts.port
@@ -179,19 +187,38 @@ class ConnectionForm(FlaskForm):
     def __init__(self, *args, sandboxes=("prod",), cloud="azure", **kwargs):
         super().__init__(*args, **kwargs)
         self.cloud = cloud
-        self.sandbox.choices = [(s, s) for s in sandboxes]
+        self.sandbox.choices = choices((s, s) for s in sandboxes)
         if not self.is_submitted():
             self.sandbox.data = sandboxes[0]
 
-    def require(self, *names: str) -> bool:
-        """Add 'required' errors to the named fields left empty; True when all are filled."""
-        ok = True
+    def validate(self, extra_validators=None) -> bool:
+        """WTForms' checks on the fields in use, then the source's own checks across fields."""
+        super().validate(extra_validators)
+        in_use = self.fields_in_use()
+        for name, field in self._fields.items():
+            if name not in in_use:
+                field.errors = []
+        self.validate_together()
+        return not any(field.errors for field in self)
+
+    def validate_together(self) -> None:
+        """Checks that involve several fields or the chosen method; sources override this."""
+
+    def fields_in_use(self) -> set[str]:
+        """Names of the fields that the chosen method uses (all of them for single-method sources)."""
+        chosen = self.chosen_method()
+        names = {"csrf_token"}
+        for _legend, group, methods in self.groups:
+            if methods is None or chosen in methods:
+                names.update(group)
+        return names
+
+    def require(self, *names: str) -> None:
+        """Add 'required' errors to the named fields left empty."""
         for name in names:
             field = self[name]
             if field.data in (None, "") and not field.errors:
                 add_error(field, "This field is required.")
-                ok = False
-        return ok
 
     def visible_groups(self):
         """The groups to render as (legend, [bound fields], methods), skipping removed fields."""

@@ -38,11 +38,11 @@ class GreenplumForm(ConnectionForm):
         ("Connection string", ["connectionString"], ("connectionString",)),
     ]
 
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
+    def validate_together(self):
         if self.method.data == "connectionString":
-            return check_pasted_string(self.connectionString, REQUIRED_KEYS) is not None and ok
-        return self.require("server", "port", "database", "username", "password") and ok
+            check_pasted_string(self.connectionString, REQUIRED_KEYS)
+        else:
+            self.require("server", "port", "database", "username", "password")
 
     def auth(self) -> Auth:
         if self.method.data == "connectionString":

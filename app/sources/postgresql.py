@@ -6,7 +6,7 @@ from wtforms import RadioField, SelectField
 
 from .base import Auth, Source, check_pasted_string, method_field
 from .connection_string import build_connection_string
-from .fields import ConnectionForm, host_field, password_field, port_field, text_field
+from .fields import ConnectionForm, choices, host_field, password_field, port_field, text_field
 
 REQUIRED_KEYS = [
     ("host", ("Server", "Host")),
@@ -51,13 +51,14 @@ class PostgresqlForm(ConnectionForm):
     password = password_field()
     encryptionMethod = SelectField(
         "Encryption method",
-        choices=[("", "Not set (driver default)"), ("0", "0 — disabled"), ("1", "1 — SSL enabled"), ("6", "6 — request SSL")],
+        choices=choices([("", "Not set (driver default)"), ("0", "0 — disabled"), ("1", "1 — SSL enabled"),
+                         ("6", "6 — request SSL")]),
         default="",
         description="Optional EncryptionMethod key added to the connection string.",
     )
     validateServerCertificate = SelectField(
         "Validate server certificate",
-        choices=[("", "Not set (driver default)"), ("0", "0 — do not validate"), ("1", "1 — validate")],
+        choices=choices([("", "Not set (driver default)"), ("0", "0 — do not validate"), ("1", "1 — validate")]),
         default="",
         description="Optional ValidateServerCertificate key; takes effect when encryption is on.",
     )
@@ -79,15 +80,15 @@ class PostgresqlForm(ConnectionForm):
     def __init__(self, *args, cloud="azure", **kwargs):
         super().__init__(*args, cloud=cloud, **kwargs)
         modes = AWS_SSL_MODES if cloud == "aws" else AZURE_SSL_MODES
-        self.sslMode.choices = modes
+        self.sslMode.choices = choices(modes)
         if self.sslMode.data is None:
             self.sslMode.data = "false" if cloud == "aws" else "Prefer"
 
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
+    def validate_together(self):
         if self.method.data == "connectionString":
-            return check_pasted_string(self.connectionString, REQUIRED_KEYS) is not None and ok
-        return self.require("server", "port", "database", "username", "password") and ok
+            check_pasted_string(self.connectionString, REQUIRED_KEYS)
+        else:
+            self.require("server", "port", "database", "username", "password")
 
     def auth(self) -> Auth:
         if self.method.data == "connectionString":

@@ -1,0 +1,27 @@
+"""Valid form data for every source and variant, shared by the tests."""
+
+COMMON = {"name": "Orders warehouse", "description": "Nightly orders", "sandbox": "prod"}
+
+VARIANTS = {
+    "greenplum-fields": ("greenplum", {"method": "fields", "server": "gp.example.com", "port": "5432",
+                                       "database": "orders", "username": "etl", "password": "s3cret;{x}"}),
+    "greenplum-string": ("greenplum", {"method": "connectionString",
+                                       "connectionString": "HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD=s3cret"}),
+    "postgresql-fields": ("postgresql", {"method": "fields", "server": "pg.example.com", "port": "5432",
+                                         "database": "orders", "username": "etl", "password": "s3cret",
+                                         "encryptionMethod": "1", "validateServerCertificate": "1"}),
+    "postgresql-string": ("postgresql", {"method": "connectionString",
+                                         "connectionString": "Server=pg.example.com;Database=orders;Port=5432;UID=etl;Password=s3cret"}),
+    "postgresql-basic": ("postgresql", {"method": "basic", "server": "pg.example.com", "port": "5432",
+                                        "database": "orders", "username": "etl", "password": "s3cret",
+                                        "sslMode": "Require"}),
+    "redshift": ("redshift", {"server": "rs.example.com", "port": "5439", "database": "dev",
+                              "username": "etl", "password": "s3cret"}),
+    "phoenix": ("phoenix", {"host": "hb.example.com", "port": "443", "httpPath": "/hbasephoenix0",
+                            "enableSsl": "y", "username": "admin", "password": "s3cret"}),
+}
+
+
+def form_data(variant: str, **changes) -> tuple[str, dict]:
+    key, data = VARIANTS[variant]
+    return key, {**COMMON, **data, **changes}

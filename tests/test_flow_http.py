@@ -1,0 +1,73 @@
+"""Over real HTTP, browser-like client → wizard → emulator: the id shown is the one Flow Service stored."""
+
+import re
+
+import pytest
+import requests
+
+from .conftest import csrf_token, submission_id
+from .forms import VARIANTS, form_data
+
+
+def create_via_http(base_url, variant, **changes):
+    key, data = form_data(variant, **changes)
+    session = requests.Session()
+    form_page = session.get(f"{base_url}/sources/{key}", timeout=10)
+    assert form_page.status_code == 200
+    data.update(csrf_token=csrf_token(form_page.text), submission_id=submission_id(form_page.text))
+    response = session.post(f"{base_url}/sources/{key}", data=data, allow_redirects=False, timeout=10)
+    return session, data, response
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_source_creates_a_connection_and_shows_its_id(live_server, fresh_emulator, variant):
+    session, _data, response = create_via_http(live_server.url, variant)
+    assert response.status_code == 303, response.text[:3000]
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/connections/[0-9a-f-]{36}\?sandbox=prod", location)
+    result = session.get(live_server.url + location, timeout=10)
+    assert result.status_code == 200
+    shown_id = re.search(r'<code id="connection-id">([^<]+)</code>', result.text).group(1)
+    assert list(fresh_emulator.connections) == [shown_id]
+    stored = fresh_emulator.connections[shown_id]
+    assert stored["etag"].replace('"', "&#34;") in result.text
+    assert stored["name"] in result.text and ">enabled<" in result.text
+    assert "Emulator:</strong> nothing is sent to Adobe" in result.text
+
+
+def test_the_chosen_sandbox_is_used_lowercase_and_shown(live_server, fresh_emulator):
+    session, _data, response = create_via_http(live_server.url, "redshift", sandbox="dev")
+    assert response.headers["Location"].endswith("?sandbox=dev")
+    post = [r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/connections")][0]
+    assert post.headers["X-Sandbox-Name"] == "dev"
+    assert ">dev<" in session.get(live_server.url + response.headers["Location"], timeout=10).text
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_the_form_kept(live_server, fresh_emulator):
+    key, data = form_data("redshift")
+    response = requests.post(f"{live_server.url}/sources/{key}", data=data, timeout=10)
+    assert response.status_code == 400
+    assert "the form expired; submit it again" in response.text
+    assert 'value="rs.example.com"' in response.text
+    assert not fresh_emulator.creations()
+
+
+def test_every_call_carries_the_documented_headers(live_server, fresh_emulator):
+    create_via_http(live_server.url, "phoenix")
+    flow_calls = [r for r in fresh_emulator.received if r.path.startswith("/data/foundation/flowservice")]
+    assert [r.method for r in flow_calls] == ["POST"]
+    headers = flow_calls[0].headers
+    assert headers["Authorization"].startswith("Bearer emulator-")
+    assert headers["X-Api-Key"] == fresh_emulator.client_id
+    assert headers["X-Gw-Ims-Org-Id"] == fresh_emulator.org_id
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_unknown_source_and_connection_pages_are_404_not_500(live_server, fresh_emulator):
+    assert requests.get(f"{live_server.url}/sources/oracle", timeout=10).status_code == 404
+    assert requests.get(f"{live_server.url}/connections/{'0' * 36}?sandbox=prod", timeout=10).status_code == 404
+    assert requests.get(f"{live_server.url}/connections/abc?sandbox=not-allowed", timeout=10).status_code == 404
+
+
+def test_healthz(live_server):
+    assert requests.get(f"{live_server.url}/healthz", timeout=10).json() == {"status": "ok", "mode": "emulator"}

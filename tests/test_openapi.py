@@ -1,0 +1,136 @@
+"""What the client sends and what the emulator answers conform to Adobe's Flow Service OpenAPI spec."""
+
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from app.adobe import AdobeError, FlowServiceClient, TokenProvider
+from app.adobe.http import make_session
+from app.emulator import Fault
+from app.sources import SOURCES
+
+from .forms import VARIANTS, form_data
+
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "flow-service.yaml"
+FLOW_ERROR = {
+    "type": "object",
+    "required": ["type", "title", "status", "report", "errorMessage"],
+    "properties": {
+        "type": {"type": "string", "pattern": "/FLOW-[0-9]+-[0-9]{3}$"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "report": {"type": "object", "required": ["detailed-message", "request-id"]},
+        "errorMessage": {"type": "string"},
+    },
+}
+GATEWAY_ERROR = {"type": "object", "required": ["error_code", "message"]}
+
+
+@pytest.fixture(scope="module")
+def openapi():
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    # The spec's server is scheme-relative (//{environment}.adobe.io/...) and matches no URL.
+    spec["servers"] = [{"url": "/data/foundation/flowservice"}]
+    return spec, OpenAPI.from_dict(spec)
+
+
+class Checked:
+    """A requests session hook validating every Flow Service exchange against the spec."""
+
+    def __init__(self, openapi):
+        self.spec, self.openapi = openapi
+        self.checked = []
+
+    def __call__(self, response, *args, **kwargs):
+        if "/data/foundation/flowservice" not in response.url:
+            return response
+        request = RequestsOpenAPIRequest(response.request)
+        self.openapi.validate_request(request)
+        documented = self._documented_statuses(response.request.method, response.url)
+        if response.status_code in documented:
+            self.openapi.validate_response(request, RequestsOpenAPIResponse(response))
+        else:
+            body = response.json()
+            jsonschema.validate(body, GATEWAY_ERROR if "error_code" in body else FLOW_ERROR)
+        self.checked.append((response.request.method, response.status_code))
+        return response
+
+    def _documented_statuses(self, method, url):
+        path = url.split("/data/foundation/flowservice", 1)[1].split("?")[0]
+        for template, item in self.spec["paths"].items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "/?$"
+            if re.match(pattern, path) and method.lower() in item:
+                return {int(code) for code in item[method.lower()]["responses"] if str(code).isdigit()}
+        return set()
+
+
+@pytest.fixture
+def checked_client(fresh_emulator, openapi):
+    checker = Checked(openapi)
+    session = make_session()
+    session.hooks["response"].append(checker)
+    tokens = TokenProvider(make_session(), fresh_emulator.url, fresh_emulator.client_id,
+                           fresh_emulator.client_secret, ["openid"], (2, 2))
+    client = FlowServiceClient(fresh_emulator.url, tokens, fresh_emulator.client_id, fresh_emulator.org_id,
+                               session, (2, 2))
+    return client, checker
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_create_and_read_back_conform_for_every_source(app, checked_client, variant):
+    client, checker = checked_client
+    key, data = form_data(variant)
+    with app.test_request_context(method="POST", data=data):
+        form = SOURCES[key].make_form(sandboxes=("prod",), cloud="azure")
+        assert form.validate(), form.errors
+        body = SOURCES[key].request_body(form)
+    created = client.create_connection("prod", body)
+    connection = client.get_connection("prod", created.id)
+    assert connection["id"] == created.id and connection["etag"] == created.etag
+    assert client.find_connections("prod", body["name"], body["connectionSpec"]["id"])[0]["id"] == created.id
+    assert checker.checked == [("POST", 201), ("GET", 200), ("GET", 200)]
+
+
+def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
+    client, checker = checked_client
+    token = client._tokens.token()
+    for path in ["/connectionSpecs", f"/connectionSpecs/{SOURCES['phoenix'].connection_spec_id}"]:
+        response = client._session.get(client.base_url + path, headers=client.headers("prod", token), timeout=5)
+        assert response.status_code == 200
+        specs = response.json()["items"]
+        for spec in specs:
+            for auth_spec in spec["authSpec"]:
+                jsonschema.Draft7Validator.check_schema(auth_spec["spec"])
+                secrets = {k for k, v in auth_spec["spec"]["properties"].items() if v.get("format") == "password"}
+                assert secrets and secrets <= {"password", "connectionString"}
+    with pytest.raises(AdobeError):
+        client.get_connection("prod", "0" * 36)
+    bad = {"name": "x", "auth": {"specName": "Nope", "params": {}},
+           "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"}}
+    with pytest.raises(AdobeError):
+        client.create_connection("prod", bad)
+    assert checker.checked == [("GET", 200), ("GET", 200), ("GET", 404), ("POST", 400)]
+
+
+def test_gateway_refusals_conform(fresh_emulator, openapi):
+    checker = Checked(openapi)
+    session = requests.Session()
+    session.hooks["response"].append(checker)
+    url = fresh_emulator.url + "/data/foundation/flowservice/connections"
+    headers = {"Authorization": "Bearer not-a-token", "x-api-key": "k", "x-gw-ims-org-id": "o", "x-sandbox-name": "prod"}
+    assert session.get(url, headers=headers, timeout=5).json() == {"error_code": "401013", "message": "Oauth token is not valid"}
+    assert checker.checked == [("GET", 401)]
+
+
+def test_the_checker_itself_rejects_a_request_without_required_headers(fresh_emulator, openapi):
+    checker = Checked(openapi)
+    session = requests.Session()
+    session.hooks["response"].append(checker)
+    with pytest.raises(Exception, match="x-api-key|Missing required"):
+        session.get(fresh_emulator.url + "/data/foundation/flowservice/connections", timeout=5)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -96,6 +97,8 @@ class PortField(IntegerField):
     """A TCP port: a whole number from 1 to 65535, with a message that says so."""
 
     message = "Enter the port as a whole number from 1 to 65535."
+    # A text box with a numeric keyboard: type=number would let the browser rewrite "5432.0" silently.
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():

@@ -23,7 +23,8 @@ class WizardServer(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self):
         return self.application
@@ -70,6 +71,9 @@ def main(argv=None) -> int:
         # The default format logs the Referer, which can hold a query; keep to method, path, status.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "errorlog": "-",
+        # No one steers a running wizard through gunicorn's control socket, and the
+        # container user has no home directory to put it in.
+        "control_socket_disable": True,
     }).run()
     return 0
 

@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .web import connections, health, security, submissions, wizard
 
     app.extensions["submissions"] = submissions.SubmissionLedger()
+    app.extensions["sent_requests"] = submissions.SentRequests()
     security.init_app(app)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)

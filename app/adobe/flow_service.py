@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import shlex
 import time
 
 import requests
@@ -45,6 +47,17 @@ class FlowServiceClient:
         if json_body:
             headers["Content-Type"] = "application/json"
         return headers
+
+    def curl_for_create(self, sandbox: str, redacted_body: dict) -> str:
+        """The POST /connections call as a curl command, the token replaced by a placeholder.
+
+        The caller redacts the body's secrets; this adds what the client sends besides.
+        """
+        lines = [f"curl -X POST {shlex.quote(self.base_url + '/connections')}"]
+        for name, value in self.headers(sandbox, "{ACCESS_TOKEN}", json_body=True).items():
+            lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
+        lines.append(f"-d {shlex.quote(json.dumps(redacted_body, indent=2, ensure_ascii=False))}")
+        return " \\\n  ".join(lines)
 
     def _send(self, method: str, path: str, sandbox: str, **kwargs) -> requests.Response:
         """Send one call with a fresh token; when the gateway refuses the token, renew it once."""

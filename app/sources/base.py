@@ -6,7 +6,7 @@ import dataclasses
 
 from wtforms import RadioField
 
-from .connection_string import ConnectionStringError, lookup, parse_connection_string
+from .connection_string import ConnectionStringError, build_connection_string, lookup, parse_connection_string
 from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 
 CONNECTION_SPEC_VERSION = "1.0"
@@ -35,6 +35,13 @@ class Source:
         form.source = self
         return form
 
+    def redacted_body(self, body: dict) -> dict:
+        """`body` with every secret replaced by a placeholder, fit to show or log."""
+        params = dict(body["auth"]["params"])
+        for name in SECRET_PARAMS & params.keys():
+            params[name] = redact_secret(name, params[name])
+        return {**body, "auth": {**body["auth"], "params": params}}
+
     def request_body(self, form: ConnectionForm) -> dict:
         """The POST /connections body for a validated form."""
         auth = form.auth()
@@ -44,6 +51,22 @@ class Source:
             "auth": {"specName": auth.spec_name, "params": auth.params},
             "connectionSpec": {"id": self.connection_spec_id, "version": CONNECTION_SPEC_VERSION},
         }
+
+
+PASSWORD_KEYS = ("PWD", "Password")
+
+
+def redact_secret(name: str, value: str) -> str:
+    """A placeholder for a secret param; a connection string keeps all but its password."""
+    if name != "connectionString":
+        return "{PASSWORD}"
+    try:
+        pairs = parse_connection_string(value)
+    except ConnectionStringError:
+        return "{CONNECTION_STRING}"
+    return build_connection_string(
+        (key, "{PASSWORD}" if key.upper() in {k.upper() for k in PASSWORD_KEYS} else v) for key, v in pairs.items()
+    )
 
 
 def method_field(options, default):
@@ -58,7 +81,7 @@ def method_field(options, default):
 def check_pasted_string(field, required_keys) -> dict[str, str] | None:
     """Parse a pasted connection string, adding a field error for anything it lacks.
 
-    `required_keys` is [(label, (accepted key names...))]. Returns the parsed pairs
+    `required_keys` is [(field name, (accepted key names...))]. Returns the parsed pairs
     or None when the string is unusable.
     """
     text = (field.data or "").strip()
@@ -78,10 +101,60 @@ def check_pasted_string(field, required_keys) -> dict[str, str] | None:
             + "; ".join(f"{key}=…" for key in missing) + ".",
         )
         return None
-    for label, names in required_keys:
+    for field_name, names in required_keys:
         value = lookup(pairs, *names)
-        problem = host_name_error(value) if label == "host" else port_error(value) if label == "port" else None
+        problem = (host_name_error(value) if field_name == "server"
+                   else port_error(value) if field_name == "port" else None)
         if problem:
             add_error(field, f"{names[0]}: {problem}")
             return None
     return pairs
+
+
+class PastedStringForm(ConnectionForm):
+    """A form whose connection can also be pasted as one connection string.
+
+    Subclasses set `string_keys`: [(field name, accepted keys)] for the keys that
+    must be present, and `optional_string_keys` for those that may be.
+    """
+
+    string_keys: list[tuple[str, tuple[str, ...]]] = []
+    optional_string_keys: list[tuple[str, tuple[str, ...]]] = []
+
+    def validate_together(self):
+        if self.method.data == "connectionString":
+            check_pasted_string(self.connectionString, self.string_keys)
+        else:
+            self.require(*(name for name, _keys in self.string_keys))
+
+    def split_keys(self) -> dict[str, list[str]]:
+        """{field name: accepted keys}, for the browser's copy of the splitting."""
+        return {name: list(keys) for name, keys in self.string_keys + self.optional_string_keys}
+
+    def split_connection_string(self) -> list[str] | None:
+        """Fill the separate fields from the pasted string, except the password (a secret).
+
+        Returns the keys that have no field of their own, or None when the string
+        cannot be read (the reason is on the connectionString field).
+        """
+        try:
+            pairs = parse_connection_string((self.connectionString.data or "").strip())
+        except ConnectionStringError as exc:
+            add_error(self.connectionString, str(exc))
+            return None
+        used = set()
+        for name, keys in self.string_keys + self.optional_string_keys:
+            value = lookup(pairs, *keys)
+            used.update(k.lower() for k in keys)
+            if value is None or name == "password":
+                continue
+            if name == "port":
+                self.port.raw_data = [value]
+                try:
+                    self.port.process_formdata([value])
+                except ValueError as exc:
+                    add_error(self.port, str(exc))
+            else:
+                self[name].data = value
+        self.method.data = "fields"
+        return [key for key in pairs if key.lower() not in used]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .base import Auth, Source, check_pasted_string, method_field
+from .base import Auth, PastedStringForm, Source, method_field
 from .connection_string import build_connection_string
-from .fields import ConnectionForm, host_field, password_field, port_field, text_field
+from .fields import host_field, password_field, port_field, text_field
 
 # (what it is, the keys accepted for it: GreenPlum's own first, then the ODBC style).
 REQUIRED_KEYS = [
-    ("host", ("HOST", "Server")),
+    ("server", ("HOST", "Server")),
     ("port", ("PORT", "Port")),
     ("database", ("DB", "Database")),
     ("username", ("UID",)),
@@ -16,7 +16,8 @@ REQUIRED_KEYS = [
 ]
 
 
-class GreenplumForm(ConnectionForm):
+class GreenplumForm(PastedStringForm):
+    string_keys = REQUIRED_KEYS
     method = method_field(
         [("fields", "Fill in the fields"), ("connectionString", "Paste a connection string")],
         default="fields",
@@ -37,12 +38,6 @@ class GreenplumForm(ConnectionForm):
         ("GreenPlum server", ["server", "port", "database", "username", "password"], ("fields",)),
         ("Connection string", ["connectionString"], ("connectionString",)),
     ]
-
-    def validate_together(self):
-        if self.method.data == "connectionString":
-            check_pasted_string(self.connectionString, REQUIRED_KEYS)
-        else:
-            self.require("server", "port", "database", "username", "password")
 
     def auth(self) -> Auth:
         if self.method.data == "connectionString":

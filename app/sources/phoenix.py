@@ -60,7 +60,10 @@ SOURCE = Source(
     form_class=PhoenixForm,
     docs_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/api-tutorials/create/databases/phoenix",
     deprecated=(
-        "Adobe has deprecated the Apache Phoenix source: existing connections keep running, "
-        "but Adobe recommends moving new work to another supported database source."
+        "Adobe's tutorial for this source says it “will be deprecated at the end of June 2025”, "
+        "and names no direct replacement. Create Phoenix connections only to keep existing "
+        "dataflows running. For new work, bring the data in through a source Adobe still supports: "
+        "for HBase tables, usually an export to cloud storage (Amazon S3, Azure Blob or ADLS Gen2) "
+        "read by that cloud storage source."
     ),
 )

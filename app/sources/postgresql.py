@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from wtforms import RadioField, SelectField
 
-from .base import Auth, Source, check_pasted_string, method_field
+from .base import Auth, PastedStringForm, Source, method_field
 from .connection_string import build_connection_string
-from .fields import ConnectionForm, choices, host_field, password_field, port_field, text_field
+from .fields import choices, host_field, password_field, port_field, text_field
 
 REQUIRED_KEYS = [
-    ("host", ("Server", "Host")),
+    ("server", ("Server", "Host")),
     ("port", ("Port",)),
     ("database", ("Database", "DB")),
     ("username", ("UID", "User")),
@@ -35,7 +35,10 @@ BASIC = "Basic Authentication"
 CONNECTION_STRING = "Connection String Based Authentication"
 
 
-class PostgresqlForm(ConnectionForm):
+class PostgresqlForm(PastedStringForm):
+    string_keys = REQUIRED_KEYS
+    optional_string_keys = [("encryptionMethod", ("EncryptionMethod",)),
+                            ("validateServerCertificate", ("ValidateServerCertificate",))]
     method = method_field(
         [
             ("fields", "Connection string, from the fields below"),
@@ -83,12 +86,6 @@ class PostgresqlForm(ConnectionForm):
         self.sslMode.choices = choices(modes)
         if self.sslMode.data is None:
             self.sslMode.data = "false" if cloud == "aws" else "Prefer"
-
-    def validate_together(self):
-        if self.method.data == "connectionString":
-            check_pasted_string(self.connectionString, REQUIRED_KEYS)
-        else:
-            self.require("server", "port", "database", "username", "password")
 
     def auth(self) -> Auth:
         if self.method.data == "connectionString":

@@ -28,4 +28,5 @@ def show(connection_id):
                                request_id=error.request_id), error.status
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
     return render_template("connection.html", connection=connection, sandbox=sandbox,
-                           source=source_for_spec(spec_id), spec_id=spec_id)
+                           source=source_for_spec(spec_id), spec_id=spec_id,
+                           curl=current_app.extensions["sent_requests"].get(connection_id))

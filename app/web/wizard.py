@@ -28,10 +28,10 @@ def _form_for(source):
     return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
 
 
-def _render(source, form, submission_id, status=200, adobe_error=None):
+def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None):
     return render_template(
         "source_form.html", source=source, form=form, submission_id=submission_id,
-        adobe_error=adobe_error,
+        adobe_error=adobe_error, split_notice=split_notice,
     ), status
 
 
@@ -45,6 +45,12 @@ def source_form(key):
     submission_id = request.form.get("submission_id", "")
     if not SUBMISSION_ID.match(submission_id):
         submission_id = secrets.token_urlsafe(16)
+    if request.method == "POST" and request.form.get("action") == "split" and hasattr(form, "split_connection_string"):
+        # Paste-to-fill without JavaScript: the server splits the string into the fields.
+        leftover = form.split_connection_string()
+        if leftover is None:
+            return _render(source, form, submission_id, 400)
+        return _render(source, form, submission_id, split_notice=leftover)
     if request.method == "GET" or not form.validate():
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 
@@ -63,5 +69,8 @@ def source_form(key):
         return _render(source, form, submission_id, error.status, adobe_error=error)
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox)
     ledger.finish(submission_id, result)
+    current_app.extensions["sent_requests"].remember(
+        created.id, current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
+    )
     log.info("created %s connection %s in sandbox %s", key, created.id, sandbox)
     return redirect(result, code=303)

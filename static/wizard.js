@@ -95,9 +95,10 @@
       try { pairs = parseConnectionString(input.value.trim()); } catch (e) { return; } // the server explains
       event.preventDefault();
       var used = {}, filled = [];
-      Object.keys(keys).forEach(function (name) {
-        keys[name].forEach(function (k) { used[k.toLowerCase()] = true; });
-        var value = lookup(pairs, keys[name]), target = form.querySelector("#" + name);
+      keys.forEach(function (entry) {
+        var name = entry[0], accepted = entry[1];
+        accepted.forEach(function (k) { used[k.toLowerCase()] = true; });
+        var value = lookup(pairs, accepted), target = form.querySelector("#" + name);
         if (value === undefined || !target) return;
         target.value = value;
         filled.push(form.querySelector("label[for='" + name + "']").textContent.trim());

@@ -127,9 +127,9 @@ class PastedStringForm(ConnectionForm):
         else:
             self.require(*(name for name, _keys in self.string_keys))
 
-    def split_keys(self) -> dict[str, list[str]]:
-        """{field name: accepted keys}, for the browser's copy of the splitting."""
-        return {name: list(keys) for name, keys in self.string_keys + self.optional_string_keys}
+    def split_keys(self) -> list[tuple[str, list[str]]]:
+        """[(field name, accepted keys)] in form order, for the browser's copy of the splitting."""
+        return [(name, list(keys)) for name, keys in self.string_keys + self.optional_string_keys]
 
     def split_connection_string(self) -> list[str] | None:
         """Fill the separate fields from the pasted string, except the password (a secret).

@@ -20,7 +20,7 @@ def _asset_folder(name: str) -> str:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__, template_folder=_asset_folder("templates"), static_folder=_asset_folder("static"))
+    app = Flask(__name__, template_folder=_asset_folder("templates"), static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         SETTINGS=settings,
     )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     logging.getLogger("app").setLevel(logging.INFO)
 
     timeout = (settings.connect_timeout, settings.read_timeout)
@@ -41,8 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
     )
 
-    from .web import connections, health, security, submissions, wizard
+    from .web import assets, connections, health, security, submissions, wizard
 
+    app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
+    app.register_blueprint(assets.bp)
     app.extensions["submissions"] = submissions.SubmissionLedger()
     app.extensions["sent_requests"] = submissions.SentRequests()
     security.init_app(app)
@@ -52,6 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.context_processor
     def page_context():
-        return {"emulator_mode": settings.emulator, "cloud": settings.cloud}
+        return {
+            "emulator_mode": settings.emulator,
+            "cloud": settings.cloud,
+            "asset": assets.asset_url,
+        }
 
     return app

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.endpoint != "static":
+        if request.endpoint != "assets.static":
             # Forms and results must not linger in shared caches or the back-forward cache.
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -10,35 +10,23 @@ Budget: 30 KB for the three pages together, 0 third-party requests.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from app import create_app  # noqa: E402
-from app.cli import with_emulator  # noqa: E402
-from app.config import Settings  # noqa: E402
+from harness import launch_chromium, running_wizard  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 BUDGET = 30 * 1024
 
 
 def main() -> int:
-    settings, emulator = with_emulator(Settings.from_env({}))
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
     rows, outside = [], []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with running_wizard() as base, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -80,8 +68,6 @@ def main() -> int:
 
         step("submit + result", create)
         browser.close()
-    server.shutdown()
-    emulator.stop()
 
     print(f"{'page':<20}{'requests':>9}{'bytes':>9}  paths")
     for name, count, total, paths in rows:

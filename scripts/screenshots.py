@@ -7,33 +7,17 @@ Runs the wizard on its built-in emulator and drives Debian's Chromium with Playw
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from pathlib import Path
 
+from harness import launch_chromium, running_wizard
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app import create_app  # noqa: E402
-from app.cli import with_emulator  # noqa: E402
-from app.config import Settings  # noqa: E402
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run"]
 
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    settings, emulator = with_emulator(Settings.from_env({"AEP_SANDBOXES": "prod,dev"}))
-    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with running_wizard({"AEP_SANDBOXES": "prod,dev"}) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(url + "/")
         page.screenshot(path=out / "picker.png", full_page=True)
@@ -55,8 +39,6 @@ def main(out: Path) -> None:
         page.wait_for_url("**/connections/*")
         page.screenshot(path=out / "result.png", full_page=True)
         browser.close()
-    server.shutdown()
-    emulator.stop()
     print(f"wrote picker.png, form-errors.png and result.png to {out}")
 
 

@@ -31,9 +31,7 @@ class Source:
     deprecated: str | None = None
 
     def make_form(self, *, sandboxes, cloud, **kwargs) -> ConnectionForm:
-        form = self.form_class(sandboxes=sandboxes, cloud=cloud, **kwargs)
-        form.source = self
-        return form
+        return self.form_class(sandboxes=sandboxes, cloud=cloud, **kwargs)
 
     def redacted_body(self, body: dict) -> dict:
         """`body` with every secret replaced by a placeholder, fit to show or log."""

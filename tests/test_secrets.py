@@ -54,3 +54,14 @@ def test_pages_carry_security_headers(client):
 
 def test_settings_repr_hides_the_client_secret(settings):
     assert settings.client_secret not in repr(settings)
+
+
+def test_a_secret_quoted_back_by_adobe_is_not_shown(client, fresh_emulator):
+    echo = {"type": "https://ns.adobe.com/aep/errors/FLOW-1416-400", "title": "Invalid auth params", "status": 400,
+            "report": {"detailed-message": f"Login failed for password {PASSWORD}", "request-id": "r1"},
+            "errorMessage": f"bad PWD={PASSWORD}"}
+    fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo))
+    key, data = form_data("greenplum-fields", password=PASSWORD)
+    page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
+    assert "Login failed for password {PASSWORD}" in page
+    assert PASSWORD not in page

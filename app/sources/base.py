@@ -40,6 +40,20 @@ class Source:
             params[name] = redact_secret(name, params[name])
         return {**body, "auth": {**body["auth"], "params": params}}
 
+    def secret_values(self, body: dict) -> list[str]:
+        """Every secret in `body`, the password inside a connection string included."""
+        values = []
+        for name, value in body["auth"]["params"].items():
+            if name in SECRET_PARAMS and isinstance(value, str) and value:
+                values.append(value)
+                if name == "connectionString":
+                    try:
+                        values.extend(v for k, v in parse_connection_string(value).items()
+                                      if k.upper() in {p.upper() for p in PASSWORD_KEYS} and v)
+                    except ConnectionStringError:
+                        pass
+        return values
+
     def request_body(self, form: ConnectionForm) -> dict:
         """The POST /connections body for a validated form."""
         auth = form.auth()

@@ -63,10 +63,16 @@ def source_form(key):
     try:
         created = current_app.extensions["flow_service"].create_connection(sandbox, body)
     except AdobeError as error:
+        # Nothing was created, so the same submission id may be used again.
         ledger.release(submission_id)
         log.warning("creating a %s connection failed: %s (request-id %s)", key, error.code, error.request_id)
-        # Nothing was created, so the same submission id may be used again.
+        # Adobe's wording may quote what it was sent; a secret never goes back to the page.
+        for secret in source.secret_values(body):
+            error.message = error.message.replace(secret, "{PASSWORD}")
         return _render(source, form, submission_id, error.status, adobe_error=error)
+    except Exception:
+        ledger.release(submission_id)
+        raise
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox)
     ledger.finish(submission_id, result)
     current_app.extensions["sent_requests"].remember(

@@ -78,7 +78,7 @@ class FlowServiceClient:
                 self._tokens.invalidate(token)
                 continue
             return response
-        return response
+        raise AssertionError("unreachable: the second attempt always returns")
 
     def create_connection(self, sandbox: str, body: dict) -> CreatedConnection:
         """POST /connections. Never sends twice: after a lost answer it looks for the connection."""

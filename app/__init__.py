@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import logs
 
 from .adobe import FlowServiceClient, TokenProvider
 from .adobe.http import make_session
@@ -28,28 +32,41 @@ def create_app(settings: Settings | None = None) -> Flask:
         # The token lives as long as the session: a form left open over lunch still submits.
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024,
+        # The server ends a session after WIZARD_SESSION_HOURS (app.web.auth); the cookie lives a
+        # little longer so that the person is told their session ended, not just sent to sign in.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours, minutes=5),
         SETTINGS=settings,
     )
+    if settings.proxy_count:
+        # Believe X-Forwarded-For/-Proto/-Host only from as many hops as are really there:
+        # the client address (for sign-in throttling) and https (for HSTS and Secure cookies).
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     logging.getLogger("app").setLevel(logging.INFO)
+    secrets = logs.SecretRegistry()
+    secrets.add(settings.client_secret, settings.secret_key)
+    logs.init_app(app, secrets)
 
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
         make_session(retry_methods=frozenset({"POST"})),
         settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
+        on_token=secrets.add,
     )
     app.extensions["flow_service"] = FlowServiceClient(
         settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
     )
 
-    from .web import assets, connections, health, security, submissions, wizard
+    from .web import assets, auth, connections, health, security, submissions, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
     app.extensions["submissions"] = submissions.SubmissionLedger()
     app.extensions["sent_requests"] = submissions.SentRequests()
     security.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)
     app.register_blueprint(health.bp)
@@ -59,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return {
             "emulator_mode": settings.emulator,
             "cloud": settings.cloud,
+            "auth_mode": settings.auth,
             "asset": assets.asset_url,
         }
 

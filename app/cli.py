@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import logging
+import os
 import sys
 
 from gunicorn.app.base import BaseApplication
 
-from . import create_app
+from . import create_app, logs
 from .config import ConfigError, Settings
+from .web import auth
 
 log = logging.getLogger("app.cli")
 
@@ -44,8 +48,16 @@ def with_emulator(settings: Settings) -> tuple[Settings, object]:
     ), emulator
 
 
-def main(argv=None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def gunicorn_options() -> dict:
+    """The settings in app/gunicorn_conf.py, as gunicorn would read them from that file."""
+    from . import gunicorn_conf
+
+    return {name: value for name, value in vars(gunicorn_conf).items()
+            if not name.startswith("_") and not callable(value) and not isinstance(value, type(os))
+            and name != "Settings"}
+
+
+def serve() -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -57,25 +69,51 @@ def main(argv=None) -> int:
                  emulator.url)
     else:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
+    log.info("sign-in: %s", {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
+                              "accounts": "built-in accounts"}[settings.auth])
     app = create_app(settings)
     log.info("serving on http://%s:%s", settings.host, settings.port)
-    # One worker process: the token cache and the duplicate-submit ledger live in it,
-    # and threads give the concurrency an admin portal needs.
-    WizardServer(app, {
-        "bind": f"{settings.host}:{settings.port}",
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": 8,
-        "timeout": 120,
-        "accesslog": "-",
-        # The default format logs the Referer, which can hold a query; keep to method, path, status.
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-        "errorlog": "-",
-        # No one steers a running wizard through gunicorn's control socket, and the
-        # container user has no home directory to put it in.
-        "control_socket_disable": True,
-    }).run()
+    # The app (and the emulator's thread) are built here, before gunicorn forks its workers.
+    WizardServer(app, {**gunicorn_options(), "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
+
+
+def add_user(name: str, users_file: str | None) -> int:
+    """Ask for a password twice and write NAME's line into the users file."""
+    path = users_file or os.environ.get("WIZARD_USERS_FILE", "").strip()
+    if not path:
+        print("aep-source-wizard add-user: say which file: --file PATH or WIZARD_USERS_FILE", file=sys.stderr)
+        return 2
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            print("aep-source-wizard add-user: the passwords differ; nothing written", file=sys.stderr)
+            return 1
+    else:
+        # From a pipe or a secret store: the first line is the password.
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        replaced = auth.add_user(path, name, password)
+    except (ValueError, OSError) as error:
+        print(f"aep-source-wizard add-user: {error}", file=sys.stderr)
+        return 1
+    print(f"{'updated' if replaced else 'added'} {name} in {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="aep-source-wizard",
+                                     description="Serve the wizard (the default), or manage its accounts.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the wizard with gunicorn (what no command does)")
+    adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
+    adding.add_argument("name")
+    adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
+    args = parser.parse_args(argv)
+    logs.configure()
+    if args.command == "add-user":
+        return add_user(args.name, args.file)
+    return serve()
 
 
 if __name__ == "__main__":

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
 CREDENTIAL_VARIABLES = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_ORG_ID")
 CLOUDS = ("azure", "aws")
+AUTH_MODES = ("none", "proxy", "accounts")
+# A forwarded header name as WSGI exposes it: letters, digits and dashes.
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 class ConfigError(Exception):
@@ -37,6 +41,14 @@ class Settings:
     # Connect and read timeouts (seconds) for every call to Adobe.
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # Who may use the portal: "none" (anyone who reaches it), "proxy" (a trusted
+    # header set by an authenticating proxy) or "accounts" (WIZARD_USERS_FILE).
+    auth: str = "none"
+    trusted_user_header: str = ""
+    users_file: str = ""
+    # How many proxies sit in front and set X-Forwarded-*; 0 trusts none of them.
+    proxy_count: int = 0
+    session_hours: float = 8.0
 
     @property
     def default_sandbox(self) -> str:
@@ -85,6 +97,21 @@ class Settings:
             if not url.startswith(("https://", "http://")):
                 problems.append(f"{name} must be an http(s) URL, not {url!r}.")
             urls[name] = url
+        proxy_count, session_hours = 0, 8.0
+        proxy_text = env.get("WIZARD_PROXY_COUNT", "0").strip() or "0"
+        if proxy_text.isdigit() and int(proxy_text) <= 5:
+            proxy_count = int(proxy_text)
+        else:
+            problems.append(f"WIZARD_PROXY_COUNT must be a whole number from 0 to 5, not {proxy_text!r}.")
+        hours_text = env.get("WIZARD_SESSION_HOURS", "8").strip() or "8"
+        try:
+            session_hours = float(hours_text)
+            if not 0 < session_hours <= 24 * 30:
+                raise ValueError
+        except ValueError:
+            problems.append(f"WIZARD_SESSION_HOURS must be a number of hours above 0 and at most 720, "
+                            f"not {hours_text!r}.")
+        auth, header, users_file = _auth_mode(env, emulator, proxy_count, problems)
         if problems:
             raise ConfigError(" ".join(problems))
         return cls(
@@ -100,7 +127,53 @@ class Settings:
             host=env.get("WIZARD_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=int(port_text),
             emulator=emulator,
+            auth=auth,
+            trusted_user_header=header,
+            users_file=users_file,
+            proxy_count=proxy_count,
+            session_hours=session_hours,
         )
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+SIGN_IN_OPTIONS = (
+    "set WIZARD_TRUSTED_USER_HEADER (and WIZARD_PROXY_COUNT) behind an authenticating proxy, "
+    "or WIZARD_USERS_FILE for built-in accounts (aep-source-wizard add-user NAME writes one)"
+)
+
+
+def _auth_mode(env: Mapping[str, str], emulator: bool, proxy_count: int, problems: list[str]) -> tuple[str, str, str]:
+    """Decide how people sign in; with Adobe credentials set, someone must be asked."""
+    header = env.get("WIZARD_TRUSTED_USER_HEADER", "").strip()
+    users_file = env.get("WIZARD_USERS_FILE", "").strip()
+    explicit = env.get("WIZARD_AUTH", "").strip().lower()
+    if explicit and explicit not in AUTH_MODES:
+        problems.append(f"WIZARD_AUTH must be one of {', '.join(AUTH_MODES)}, not {explicit!r}.")
+        return "none", "", ""
+    if header and users_file:
+        problems.append("Set either WIZARD_TRUSTED_USER_HEADER or WIZARD_USERS_FILE, not both.")
+        return "none", "", ""
+    if header:
+        if not HEADER_NAME.match(header):
+            problems.append(f"WIZARD_TRUSTED_USER_HEADER must be a header name such as X-Forwarded-Email, "
+                            f"not {header!r}.")
+        if proxy_count < 1:
+            # Without a proxy in front, anyone could send the header and be whoever they like.
+            problems.append("WIZARD_TRUSTED_USER_HEADER is trusted only behind a proxy: set WIZARD_PROXY_COUNT "
+                            "to the number of proxies in front of the wizard (1 for oauth2-proxy alone).")
+        mode = "proxy"
+    elif users_file:
+        if not os.path.isfile(users_file):
+            problems.append(f"WIZARD_USERS_FILE {users_file!r} does not exist: create it with "
+                            f"aep-source-wizard add-user NAME.")
+        mode = "accounts"
+    else:
+        mode = "none"
+    if explicit and explicit != mode:
+        problems.append(f"WIZARD_AUTH={explicit} does not match the sign-in that is configured ({mode}).")
+    if mode == "none" and not emulator and explicit != "none":
+        problems.append(f"Nobody would have to sign in to create connections with the Adobe credentials: "
+                        f"{SIGN_IN_OPTIONS}; or set WIZARD_AUTH=none if something else already guards the portal.")
+    return mode, header, users_file

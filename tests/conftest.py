@@ -34,11 +34,11 @@ def fresh_emulator(emulator):
 
 
 def settings_for(emulator, **changes) -> Settings:
-    return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(
-        platform_url=emulator.url, ims_url=emulator.url, client_id=emulator.client_id,
-        client_secret=emulator.client_secret, org_id=emulator.org_id, emulator=True,
-        read_timeout=1.5, **changes,
-    )
+    return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(**{
+        "platform_url": emulator.url, "ims_url": emulator.url, "client_id": emulator.client_id,
+        "client_secret": emulator.client_secret, "org_id": emulator.org_id, "emulator": True,
+        "read_timeout": 1.5, **changes,
+    })
 
 
 @pytest.fixture

@@ -97,16 +97,26 @@ def test_real_mode_requires_a_secret_key():
     assert result.returncode != 0 and "WIZARD_SECRET_KEY" in result.stderr
 
 
+def test_real_mode_without_sign_in_refuses_to_start_naming_both_options():
+    result = subprocess.run([sys.executable, "-m", "app.cli"], cwd=REPO, capture_output=True, text=True,
+                            env=clean_env(AEP_CLIENT_ID="a", AEP_CLIENT_SECRET="b", AEP_ORG_ID="c@AdobeOrg",
+                                          WIZARD_SECRET_KEY="k"), timeout=30)
+    assert result.returncode == 2
+    for option in ("WIZARD_TRUSTED_USER_HEADER", "WIZARD_USERS_FILE", "WIZARD_AUTH=none"):
+        assert option in result.stderr
+
+
 def test_with_all_credentials_it_talks_to_the_configured_adobe_urls(fresh_emulator):
     url, process = serve(
         [sys.executable, "-m", "app.cli"], cwd=REPO,
         AEP_CLIENT_ID=fresh_emulator.client_id, AEP_CLIENT_SECRET=fresh_emulator.client_secret,
         AEP_ORG_ID=fresh_emulator.org_id, AEP_PLATFORM_URL=fresh_emulator.url, AEP_IMS_URL=fresh_emulator.url,
-        WIZARD_SECRET_KEY="test-secret-key",
+        WIZARD_SECRET_KEY="test-secret-key", WIZARD_AUTH="none",
     )
     try:
         wait_until_up(url, process)
         assert requests.get(url + "/healthz", timeout=5).json()["mode"] == "adobe"
+        assert requests.get(url + "/readyz", timeout=5).json() == {"status": "ready", "mode": "adobe"}
         page = requests.get(url + "/", timeout=5).text
         assert "nothing is sent to Adobe" not in page
     finally:

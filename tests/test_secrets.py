@@ -1,10 +1,13 @@
 """Secrets never reach a page, a log line, a cookie or an error shown to a person."""
 
 import base64
+import json
 import logging
+import sys
 import zlib
 
 import pytest
+import requests
 
 from app.emulator import Fault
 
@@ -65,3 +68,132 @@ def test_a_secret_quoted_back_by_adobe_is_not_shown(client, fresh_emulator):
     page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
     assert "Login failed for password {PASSWORD}" in page
     assert PASSWORD not in page
+
+
+def decoded_cookie(value: str) -> str:
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if value.startswith(".") else raw).decode("utf-8", "replace")
+
+
+def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, tmp_path):
+    """Real mode against the emulator, built-in accounts: every page, header, cookie and log line is searched."""
+    from app.emulator import Fault
+    from app.web.auth import add_user
+
+    from .conftest import csrf_token, submission_id
+    from .test_package_and_cli import REPO, serve, wait_until_up
+
+    portal_password = "portal-Pass-5e1f0c"
+    users = tmp_path / "users"
+    add_user(str(users), "ada", portal_password)
+    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WIZARD_USERS_FILE=str(users),
+                         AEP_CLIENT_ID=fresh_emulator.client_id, AEP_CLIENT_SECRET=fresh_emulator.client_secret,
+                         AEP_ORG_ID=fresh_emulator.org_id, AEP_PLATFORM_URL=fresh_emulator.url,
+                         AEP_IMS_URL=fresh_emulator.url, AEP_SANDBOXES="prod,dev",
+                         WIZARD_SECRET_KEY="test-secret-key-4d1c", WEB_CONCURRENCY="2")
+    seen: list[str] = []
+    session = requests.Session()
+
+    def record(response):
+        for item in response.history + [response]:
+            seen.append(item.text)
+            seen.extend(f"{name}: {value}" for name, value in item.headers.items())
+            for cookie in item.cookies:
+                seen.append(cookie.value)
+                seen.append(decoded_cookie(cookie.value))
+        return response
+
+    def form_page(key):
+        return record(session.get(f"{url}/sources/{key}", timeout=10)).text
+
+    def submit(key, data, **headers):
+        page = form_page(key)
+        return record(session.post(f"{url}/sources/{key}", timeout=30, headers=headers, data={
+            **data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)}))
+
+    try:
+        wait_until_up(url, process)
+        sign_in_page = record(session.get(url + "/", timeout=10)).text
+        record(session.post(url + "/sign-in", timeout=10, data={
+            "csrf_token": csrf_token(sign_in_page), "username": "ada", "password": PASSWORD}))
+        sign_in_page = record(session.get(url + "/sign-in", timeout=10)).text
+        record(session.post(url + "/sign-in", timeout=10, data={
+            "csrf_token": csrf_token(sign_in_page), "username": "ada", "password": portal_password}))
+        created = submit(*form_data("postgresql-basic", password=PASSWORD))
+        assert created.status_code == 200 and "/connections/" in created.url
+        submit(*form_data("greenplum-fields", password=PASSWORD, port="99999"))
+        fresh_emulator.inject(Fault("POST", "/connections", status=400, body={
+            "type": "https://ns.adobe.com/aep/errors/FLOW-1416-400", "title": "Invalid auth params", "status": 400,
+            "report": {"detailed-message": f"bad password {PASSWORD}"}}))
+        refused = submit(*form_data("greenplum-string", connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}"))
+        assert refused.status_code == 400 and "Invalid auth params" in refused.text
+        fresh_emulator.inject(Fault("POST", "/connections", status=503, body={"error": "down"}))
+        assert submit(*form_data("redshift", password=PASSWORD)).status_code == 502
+        key, data = form_data("phoenix", password=PASSWORD)
+        record(session.post(f"{url}/sources/{key}", data=data, timeout=10, headers={"Sec-Fetch-Site": "same-origin"}))
+        record(session.get(url + "/readyz", timeout=10))
+        record(session.get(url + "/no-such-page", timeout=10))
+        assert created.headers["X-Request-Id"]
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=15)[0]
+
+    tokens = list(fresh_emulator.tokens)
+    assert tokens, "the run fetched at least one token"
+    searched = "\n".join(seen) + "\n" + output
+    assert "ada" in searched and "Invalid auth params" in searched  # the search covers what was said
+    for secret in [PASSWORD, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
+                   "test-secret-key-4d1c", *tokens]:
+        assert secret not in searched
+
+    lines = [line for line in output.splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines]  # every line of output is one JSON event
+    assert all({"time", "level", "logger", "message"} <= event.keys() for event in events)
+    access = [e for e in events if e["logger"] == "gunicorn.access"]
+    assert any(e["request_id"] == created.headers["X-Request-Id"] for e in access)
+    assert any(e["message"] == "signed in" and e.get("user") is None and e.get("signed_in_user") == "ada"
+               for e in events)
+    created_events = [e for e in events if e["message"].startswith("created postgresql")]
+    assert created_events and created_events[0]["user"] == "ada" and created_events[0]["request_id"]
+
+
+def test_a_traceback_in_the_log_is_scrubbed(portal_app_with_log, fresh_emulator):
+    app_, stream = portal_app_with_log
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError(f"boom with {fresh_emulator.client_secret}")
+
+    def broken_with_password(*_args, **_kwargs):
+        # A library that puts what it was given into its exception's message.
+        raise RuntimeError(f"boom with {fresh_emulator.client_secret} and PWD={PASSWORD}")
+
+    app_.extensions["flow_service"].get_connection = broken
+    app_.extensions["flow_service"].create_connection = broken_with_password
+    client = app_.test_client()
+    assert client.get("/connections/abc").status_code == 500
+    key, data = form_data("postgresql-basic", password=PASSWORD)
+    assert client.post(f"/sources/{key}", data=data).status_code == 500
+    logged = stream.getvalue()
+    assert 'RuntimeError: boom with [redacted]"' in logged
+    assert "RuntimeError: boom with [redacted] and PWD=[redacted]" in logged
+    assert fresh_emulator.client_secret not in logged and PASSWORD not in logged
+    event = json.loads(logged.splitlines()[-1])
+    assert event["request_id"] and "Traceback" in event["exception"]
+
+
+@pytest.fixture
+def portal_app_with_log(settings):
+    import io
+
+    from app import create_app
+    from app.logs import JsonFormatter
+
+    app_ = create_app(settings)
+    app_.config.update(WTF_CSRF_ENABLED=False)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logging.getLogger().addHandler(handler)
+    yield app_, stream
+    logging.getLogger().removeHandler(handler)

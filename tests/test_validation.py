@@ -50,7 +50,7 @@ CASES = [
     ("postgresql-string", "connectionString", "Server=s;Database=d;Port=5432;UID=u", "no value for Password"),
     ("postgresql-basic", "sslMode", "Sometimes", "Not a valid choice"),
     ("postgresql-fields", "encryptionMethod", "3", "Not a valid choice"),
-    ("redshift", "sandbox", "someone-elses", "Not a valid choice"),
+    ("redshift", "sandbox", "someone-elses", "Choose one of the sandboxes this portal may use: prod, dev"),
 ]
 
 

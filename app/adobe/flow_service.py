@@ -147,6 +147,17 @@ class FlowServiceClient:
             raise flow_service_error(response, "Looking up connections")
         return _items(response, "Looking up connections")
 
+    def check_ready(self, sandbox: str, connection_spec_id: str) -> None:
+        """Get a token and read one connection spec: raise AdobeError saying which of the two failed."""
+        self._tokens.token()
+        doing = "Reading a connection spec"
+        try:
+            response = self._send("GET", f"/connectionSpecs/{connection_spec_id}", sandbox)
+        except requests.RequestException:
+            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service at {self.base_url}.") from None
+        if response.status_code != 200:
+            raise flow_service_error(response, doing)
+
     def get_connection(self, sandbox: str, connection_id: str) -> dict:
         """GET /connections/{id} → the connection (items[0])."""
         doing = "Reading the connection back"

@@ -24,7 +24,7 @@ class TokenProvider:
     """
 
     def __init__(self, session: requests.Session, ims_url: str, client_id: str, client_secret: str,
-                 scopes, timeout, clock=time.monotonic):
+                 scopes, timeout, clock=time.monotonic, on_token=None):
         self._session = session
         self._url = f"{ims_url.rstrip('/')}/ims/token/v3"
         self._client_id = client_id
@@ -32,6 +32,8 @@ class TokenProvider:
         self._scopes = ",".join(scopes)
         self._timeout = timeout
         self._clock = clock
+        # Told of each new token, so the log formatter can scrub it wherever it might appear.
+        self._on_token = on_token or (lambda token: None)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
@@ -91,6 +93,7 @@ class TokenProvider:
         except (TypeError, ValueError):
             expires_in = 0.0
         renew_before = min(RENEW_BEFORE_SECONDS, expires_in / 10)
+        self._on_token(body["access_token"])
         log.info("fetched an IMS access token valid for %.0f s", expires_in)
         return body["access_token"], started + expires_in - renew_before
 

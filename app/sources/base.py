@@ -40,6 +40,11 @@ class Source:
             params[name] = redact_secret(name, params[name])
         return {**body, "auth": {**body["auth"], "params": params}}
 
+    def typed_secrets(self, form_data) -> list[str]:
+        """The secrets in a posted form, before any validation: what the log must never show."""
+        params = {name: form_data.get(name, "") for name in SECRET_PARAMS}
+        return self.secret_values({"auth": {"params": params}})
+
     def secret_values(self, body: dict) -> list[str]:
         """Every secret in `body`, the password inside a connection string included."""
         values = []

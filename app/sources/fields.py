@@ -181,6 +181,8 @@ class ConnectionForm(FlaskForm):
         "Sandbox",
         description="The Experience Platform sandbox the connection is created in.",
         validators=[InputRequired()],
+        # validate_sandbox below says which ones may be used, in words a person can act on.
+        validate_choice=False,
     )
 
     # Set by each source: its fields grouped for display, as
@@ -191,8 +193,14 @@ class ConnectionForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.cloud = cloud
         self.sandbox.choices = choices((s, s) for s in sandboxes)
+        self.sandboxes = tuple(sandboxes)
         if not self.is_submitted():
             self.sandbox.data = sandboxes[0]
+
+    def validate_sandbox(self, field):
+        # Only AEP_SANDBOXES: a value forged into the POST must not reach another sandbox.
+        if field.data not in self.sandboxes:
+            raise ValidationError(f"Choose one of the sandboxes this portal may use: {', '.join(self.sandboxes)}.")
 
     def validate(self, extra_validators=None) -> bool:
         """WTForms' checks on the fields in use, then the source's own checks across fields."""

@@ -25,7 +25,7 @@ def show(connection_id):
         connection = current_app.extensions["flow_service"].get_connection(sandbox, connection_id)
     except AdobeError as error:
         return render_template("error.html", title="Could not read the connection", message=error.message,
-                               request_id=error.request_id), error.status
+                               adobe_request_id=error.request_id), error.status
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
     return render_template("connection.html", connection=connection, sandbox=sandbox,
                            source=source_for_spec(spec_id), spec_id=spec_id,

@@ -7,9 +7,11 @@ import re
 import secrets
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
+from . import security
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -35,6 +37,21 @@ def _render(source, form, submission_id, status=200, adobe_error=None, split_not
     ), status
 
 
+@bp.errorhandler(CSRFError)
+def token_expired(error):
+    """A form whose CSRF token failed: nothing is sent, and when it came from our own page what was typed stays."""
+    source = SOURCES.get((request.view_args or {}).get("key", ""))
+    # Browsers set Sec-Fetch-Site themselves; a page elsewhere cannot claim to be us and prefill the form.
+    if source is None or request.headers.get("Sec-Fetch-Site") != "same-origin":
+        return security.csrf_failed(error)
+    log.warning("form with an expired token re-shown: %s", error.description)
+    form = _form_for(source)
+    form.csrf_token.errors = ["the form expired; submit it again"]
+    submission_id = request.form.get("submission_id", "")
+    return _render(source, form, submission_id if SUBMISSION_ID.match(submission_id) else secrets.token_urlsafe(16),
+                   400)
+
+
 @bp.route("/sources/<key>", methods=["GET", "POST"])
 def source_form(key):
     """Show a source's form; on POST validate it and create the base connection."""
@@ -42,6 +59,9 @@ def source_form(key):
     if source is None:
         abort(404)
     form = _form_for(source)
+    if request.method == "POST":
+        # Whatever happens below, no log line or traceback can carry what was typed as a secret.
+        current_app.extensions["secrets"].add_for_request(*source.typed_secrets(request.form))
     submission_id = request.form.get("submission_id", "")
     if not SUBMISSION_ID.match(submission_id):
         submission_id = secrets.token_urlsafe(16)

@@ -1,0 +1,162 @@
+"""One JSON line per event on stdout, with the request id, and never a secret.
+
+Every record passes through `JsonFormatter`, which scrubs the secrets it knows
+of (the client secret, each access token, and whatever the current request
+registered, such as a database password) from the message and any traceback:
+a last line of defence behind code that does not log secrets to begin with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+import uuid
+import weakref
+
+from flask import Flask, g, has_request_context, request
+from gunicorn import glogging
+
+REDACTED = "[redacted]"
+# An id a proxy in front may hand us; anything else is replaced by our own.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class SecretRegistry:
+    """Secrets that must never be written out: long-lived ones and those of the current request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        # Tokens expire within a day; keep the most recent ones only.
+        self._secrets: dict[str, None] = {}
+
+    def add(self, *values: str) -> None:
+        with self._lock:
+            for value in values:
+                if value and len(value) >= 4:
+                    self._secrets[value] = None
+            while len(self._secrets) > 64:
+                self._secrets.pop(next(iter(self._secrets)))
+
+    def add_for_request(self, *values: str) -> None:
+        if has_request_context():
+            g.setdefault("log_secrets", set()).update(v for v in values if v and len(v) >= 4)
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            known = list(self._secrets)
+        if has_request_context():
+            known += list(g.get("log_secrets", ()))
+        # Longest first, so a secret containing another is replaced whole.
+        for secret in sorted(known, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+_registries: weakref.WeakSet[SecretRegistry] = weakref.WeakSet()
+
+
+def scrub(text: str) -> str:
+    for registry in list(_registries):
+        text = registry.scrub(text)
+    return text
+
+
+_plain = logging.Formatter()
+_make_record = logging.getLogRecordFactory()
+
+
+def _scrubbed_record(*args, **kwargs) -> logging.LogRecord:
+    """Scrub a record as it is made, so that every handler (pytest's included) sees it clean."""
+    record = _make_record(*args, **kwargs)
+    if not _registries:
+        return record
+    message = record.getMessage()
+    clean = scrub(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[0] is not None:
+        # Formatters print exc_text when it is set, instead of formatting the traceback again.
+        record.exc_text = scrub(_plain.formatException(record.exc_info))
+    return record
+
+
+class JsonFormatter(logging.Formatter):
+    """A record as one JSON object: time, level, logger, message, request id and any extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context():
+            entry["request_id"] = g.get("request_id")
+            if g.get("user"):
+                entry["user"] = g.user
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return scrub(json.dumps(entry, default=str, ensure_ascii=False))
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Send the root logger's records to stdout as JSON lines."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def init_app(app: Flask, registry: SecretRegistry) -> None:
+    """Give every request an id (shown on error pages and sent back as X-Request-Id)."""
+    _registries.add(registry)
+    logging.setLogRecordFactory(_scrubbed_record)
+    app.extensions["secrets"] = registry
+
+    @app.before_request
+    def assign_request_id():
+        offered = request.headers.get("X-Request-Id", "")
+        g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+
+    @app.after_request
+    def send_request_id(response):
+        if "request_id" in g:
+            response.headers["X-Request-Id"] = g.request_id
+        return response
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's own messages and its access log as JSON lines on stdout."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(JsonFormatter())
+            logger.handlers[:] = [handler]
+            logger.propagate = False
+
+    def access(self, resp, req, environ, request_time):
+        if not (self.cfg.accesslog or self.cfg.logconfig or self.cfg.logconfig_dict or self.cfg.syslog):
+            return
+        headers = dict((name.lower(), value) for name, value in (resp.headers or ()))
+        # The path only: a query string is the person's business, and the Referer too.
+        self.access_log.info("request", extra={
+            "method": environ.get("REQUEST_METHOD"),
+            "path": environ.get("PATH_INFO"),
+            "status": int(str(resp.status).split()[0]) if resp.status else None,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "remote": environ.get("REMOTE_ADDR"),
+            "request_id": headers.get("x-request-id"),
+        })

@@ -1,0 +1,252 @@
+"""Who may use the portal: a header from an authenticating proxy, or built-in accounts with a sign-in page."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
+# Reachable without signing in: probes, assets and the sign-in page itself.
+OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in"}
+# Failed sign-ins allowed per name and per address before each further try must wait.
+FREE_FAILURES = 5
+FAILURE_WINDOW = 15 * 60
+MAX_WAIT = 300
+
+
+class UsersFile:
+    """`name:hash` lines (werkzeug password hashes), re-read when the file changes."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._users: dict[str, str] = {}
+        # Checked for unknown names too, so timing does not tell which names exist.
+        self._dummy = generate_password_hash(os.urandom(16).hex())
+
+    def _current(self) -> dict[str, str]:
+        with self._lock:
+            try:
+                info = os.stat(self.path)
+                stamp = (info.st_mtime_ns, info.st_size)
+            except OSError:
+                log.error("users file %s cannot be read; nobody can sign in", self.path)
+                return {}
+            if stamp != self._stamp:
+                self._users, self._stamp = read_users(self.path), stamp
+            return self._users
+
+    def check(self, name: str, password: str) -> bool:
+        stored = self._current().get(name)
+        ok = check_password_hash(stored or self._dummy, password)
+        return bool(stored) and ok
+
+    def fingerprint(self, name: str) -> str | None:
+        """A short digest of the stored hash: changing the password ends the sessions signed in with the old one."""
+        stored = self._current().get(name)
+        return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
+
+
+def read_users(path: str) -> dict[str, str]:
+    users = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, hashed = line.partition(":")
+            if not USER_NAME.match(name) or not hashed:
+                log.warning("users file %s line %d is not name:hash; skipped", path, number)
+                continue
+            users[name] = hashed
+    return users
+
+
+def add_user(path: str, name: str, password: str) -> bool:
+    """Write `name` with a hash of `password` into the users file; True when it replaced an earlier line."""
+    if not USER_NAME.match(name):
+        raise ValueError("A user name is 1 to 64 letters, digits or . _ @ + -")
+    if len(password) < 12:
+        raise ValueError("Choose a password of at least 12 characters.")
+    lines, replaced = [], False
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.partition(":")[0].strip() == name:
+                    replaced = True
+                    continue
+                lines.append(line if line.endswith("\n") else line + "\n")
+    lines.append(f"{name}:{generate_password_hash(password)}\n")
+    folder = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".users-")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return replaced
+
+
+class SignInThrottle:
+    """After FREE_FAILURES failed sign-ins for a name or from an address, each next try waits longer."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    def wait(self, *keys: str) -> int:
+        """Seconds until `keys` may try again; 0 when they may now."""
+        now = self._clock()
+        longest = 0.0
+        with self._lock:
+            for key in keys:
+                count, last = self._failures.get(key, (0, 0.0))
+                if now - last > FAILURE_WINDOW:
+                    continue
+                if count >= FREE_FAILURES:
+                    longest = max(longest, last + min(2 ** (count - FREE_FAILURES), MAX_WAIT) - now)
+        return int(longest + 0.999) if longest > 0 else 0
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in keys:
+                count, last = self._failures.get(key, (0, 0.0))
+                self._failures[key] = (1 if now - last > FAILURE_WINDOW else count + 1, now)
+            if len(self._failures) > 10000:
+                self._failures = {k: v for k, v in self._failures.items() if now - v[1] <= FAILURE_WINDOW}
+
+    def succeeded(self, name_key: str) -> None:
+        with self._lock:
+            self._failures.pop(name_key, None)
+
+
+class SignInForm(FlaskForm):
+    username = StringField("User name", validators=[InputRequired("Enter your user name."), Length(max=64)],
+                           description="As given to you by whoever runs this portal.",
+                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=1024)],
+                             description="Your portal password, not a database password.",
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host, which would make sign-in an open redirect."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
+        return target
+    return url_for("wizard.picker")
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Ask for a user name and password; a correct pair starts a session."""
+    if _settings().auth != "accounts":
+        return redirect(url_for("wizard.picker"))
+    form = SignInForm()
+    current_app.extensions["secrets"].add_for_request(request.form.get("password", ""))
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"))
+        return render_template("sign_in.html", form=form, ended=request.args.get("ended"))
+    if not form.validate():
+        return render_template("sign_in.html", form=form), 400
+    name = form.username.data.strip()
+    keys = (f"name:{name.lower()}", f"address:{request.remote_addr}")
+    throttle: SignInThrottle = current_app.extensions["sign_in_throttle"]
+    wait = throttle.wait(*keys)
+    if wait:
+        log.warning("sign-in refused: too many failures", extra={"attempted_user": name})
+        form.password.errors = [f"Too many failed sign-ins for this name or from this address. "
+                                f"Wait {wait} seconds, then try again."]
+        response = current_app.make_response((render_template("sign_in.html", form=form), 429))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    users: UsersFile = current_app.extensions["users"]
+    if not users.check(name, form.password.data):
+        throttle.failed(*keys)
+        log.warning("sign-in failed", extra={"attempted_user": name})
+        form.password.errors = ["That user name and password do not match. Check both and try again."]
+        return render_template("sign_in.html", form=form), 401
+    throttle.succeeded(keys[0])
+    target = safe_next(form.next.data)
+    # A fresh session: nothing from before sign-in (a planted token, say) carries over.
+    session.clear()
+    session.permanent = True
+    session.update(user=name, since=int(time.time()), key=users.fingerprint(name))
+    log.info("signed in", extra={"signed_in_user": name})
+    return redirect(target, code=303)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    """End the session."""
+    log.info("signed out")
+    session.clear()
+    if _settings().auth == "accounts":
+        return redirect(url_for("auth.sign_in"), code=303)
+    return redirect(url_for("wizard.picker"), code=303)
+
+
+def _signed_in_user() -> tuple[str | None, bool]:
+    """The session's user, and whether a session existed but has ended."""
+    name = session.get("user")
+    if not name:
+        return None, False
+    users: UsersFile = current_app.extensions["users"]
+    expired = time.time() - session.get("since", 0) > _settings().session_hours * 3600
+    if expired or users.fingerprint(name) != session.get("key"):
+        session.clear()
+        return None, True
+    return name, False
+
+
+def _refuse(message: str):
+    return render_template("error.html", title="Sign-in required", message=message), 401
+
+
+def init_app(app) -> None:
+    settings = app.config["SETTINGS"]
+    app.extensions["sign_in_throttle"] = SignInThrottle()
+    if settings.auth == "accounts":
+        app.extensions["users"] = UsersFile(settings.users_file)
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def require_sign_in():
+        g.user = None
+        if settings.auth == "proxy":
+            value = request.headers.get(settings.trusted_user_header, "").strip()
+            if value and len(value) <= 256 and value.isprintable():
+                g.user = value
+        elif settings.auth == "accounts":
+            g.user, ended = _signed_in_user()
+            g.session_ended = ended
+        if settings.auth == "none" or g.user or request.endpoint in OPEN_ENDPOINTS:
+            return None
+        if settings.auth == "proxy":
+            log.warning("request without the trusted user header %s", settings.trusted_user_header)
+            return _refuse("This portal takes your identity from the sign-in proxy in front of it, and none "
+                           "arrived with this request. Open the portal through its usual address.")
+        if request.method in ("GET", "HEAD"):
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?"),
+                                    ended=1 if g.session_ended else None))
+        return _refuse("Your session has ended, so this was not sent. Sign in again, then repeat it.")

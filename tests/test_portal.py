@@ -1,0 +1,321 @@
+"""The shared portal: sign-in in each mode, the headers on every route, CSRF, sandboxes, throttling, sessions."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+
+from app import create_app
+from app.web.auth import FREE_FAILURES, SignInThrottle, add_user, safe_next
+
+from .conftest import LiveServer, csrf_token, settings_for
+from .forms import form_data
+
+PASSWORD = "correct horse battery staple"
+PROXY_HEADER = "X-Forwarded-Email"
+
+
+@pytest.fixture
+def users_file(tmp_path):
+    path = tmp_path / "users"
+    add_user(str(path), "ada", PASSWORD)
+    return path
+
+
+@pytest.fixture
+def portal(fresh_emulator, users_file):
+    """Start the wizard on loopback in a given sign-in mode; stop it afterwards."""
+    servers = []
+
+    def start(mode: str, **changes):
+        auth = {"none": {}, "proxy": {"auth": "proxy", "trusted_user_header": PROXY_HEADER, "proxy_count": 1},
+                "accounts": {"auth": "accounts", "users_file": str(users_file)}}[mode]
+        server = LiveServer(create_app(settings_for(fresh_emulator, **{**auth, **changes})))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def sign_in(url: str, name="ada", password=PASSWORD, next_path=None, session=None) -> tuple[requests.Session,
+                                                                                          requests.Response]:
+    session = session or requests.Session()
+    page = session.get(url + "/sign-in", params={"next": next_path} if next_path else None, timeout=10)
+    response = session.post(url + "/sign-in", timeout=10, allow_redirects=False, data={
+        "csrf_token": csrf_token(page.text), "username": name, "password": password,
+        "next": re.search(r'name="next" type="hidden" value="([^"]*)"', page.text).group(1)})
+    return session, response
+
+
+def example_urls(app, connection_id: str) -> dict[str, str]:
+    """One concrete URL per route, so every route the app has is visited."""
+    urls = {
+        "wizard.picker": "/",
+        "wizard.source_form": "/sources/postgresql",
+        "connections.show": f"/connections/{connection_id}?sandbox=prod",
+        "health.healthz": "/healthz",
+        "health.readyz": "/readyz",
+        "auth.sign_in": "/sign-in",
+        "auth.sign_out": "/sign-out",
+        "assets.static": "/static/style.css",
+    }
+    assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
+    return urls
+
+
+OPEN = {"health.healthz", "health.readyz", "assets.static"}
+POST_ONLY = {"auth.sign_out"}
+
+
+def check_headers(response: requests.Response, endpoint: str) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"])
+    if endpoint != "assets.static":
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("mode, signed_in", [("none", False), ("proxy", False), ("proxy", True),
+                                             ("accounts", False), ("accounts", True)])
+def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
+    server = portal(mode)
+    app_ = server._server.app
+    created = app_.extensions["flow_service"].create_connection("prod", {
+        "name": "Existing", "auth": {"specName": "Basic Authentication", "params": {
+            "server": "db.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
+            "sslMode": "Require"}},
+        "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}})
+    session = requests.Session()
+    if mode == "accounts" and signed_in:
+        session, _ = sign_in(server.url)
+    if mode == "proxy" and signed_in:
+        session.headers[PROXY_HEADER] = "ada@example.com"
+    may_enter = mode == "none" or signed_in
+    for endpoint, path in example_urls(app_, created.id).items():
+        if endpoint in POST_ONLY:
+            response = session.post(server.url + path, allow_redirects=False, timeout=10)
+            check_headers(response, endpoint)
+            assert response.status_code == 400, f"{endpoint}: a POST without a CSRF token"
+            response = session.get(server.url + path, allow_redirects=False, timeout=10)
+            assert response.status_code in (401, 302, 405), endpoint
+            continue
+        response = session.get(server.url + path, allow_redirects=False, timeout=10)
+        check_headers(response, endpoint)
+        if endpoint == "auth.sign_in":
+            if mode == "accounts":
+                assert response.status_code == 200 and "<h1>Sign in</h1>" in response.text
+            else:
+                assert response.status_code == 302 and response.headers["Location"] == "/"
+        elif endpoint in OPEN or may_enter:
+            assert response.status_code == 200, endpoint
+        elif mode == "proxy":
+            assert response.status_code == 401, endpoint
+            assert "sign-in proxy" in response.text and "Existing" not in response.text
+        else:
+            assert response.status_code == 302, endpoint
+            assert response.headers["Location"].startswith("/sign-in?next=")
+        if response.status_code == 200 and "text/html" in response.headers["Content-Type"] and signed_in:
+            assert ("ada@example.com" if mode == "proxy" else ">ada<") in response.text
+
+
+def test_a_signed_out_visitor_lands_where_they_were_going(portal):
+    server = portal("accounts")
+    first = requests.get(server.url + "/sources/redshift", allow_redirects=False, timeout=10)
+    assert first.headers["Location"] == "/sign-in?next=/sources/redshift"
+    _, response = sign_in(server.url, next_path="/sources/redshift")
+    assert response.status_code == 303 and response.headers["Location"] == "/sources/redshift"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "", None])
+def test_sign_in_never_redirects_off_the_site(portal, target):
+    server = portal("accounts")
+    _, response = sign_in(server.url, next_path=target)
+    assert response.headers["Location"] == "/"
+
+
+def test_a_wrong_password_is_refused_and_the_name_kept(portal):
+    server = portal("accounts")
+    session, response = sign_in(server.url, password="wrong password")
+    assert response.status_code == 401
+    assert "do not match" in response.text and 'value="ada"' in response.text
+    assert "wrong password" not in response.text
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_unknown_names_get_the_same_answer_as_wrong_passwords(portal):
+    server = portal("accounts")
+    _, unknown = sign_in(server.url, name="nobody", password="x")
+    _, wrong = sign_in(server.url, name="ada", password="x")
+    assert unknown.status_code == wrong.status_code == 401
+    assert "do not match" in unknown.text and "do not match" in wrong.text
+
+
+def test_repeated_failures_slow_sign_in_down(portal):
+    server = portal("accounts")
+    for _ in range(FREE_FAILURES):
+        assert sign_in(server.url, password="guess")[1].status_code == 401
+    session, response = sign_in(server.url)  # even the right password waits its turn
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Wait 1 seconds" in response.text or "Wait " in response.text
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+    time.sleep(int(response.headers["Retry-After"]) + 0.1)
+    assert sign_in(server.url)[1].status_code == 303
+
+
+def test_the_wait_grows_with_each_failure_and_is_forgotten_after_the_window():
+    now = [1000.0]
+    throttle = SignInThrottle(clock=lambda: now[0])
+    waits = []
+    for _ in range(FREE_FAILURES + 4):
+        throttle.failed("name:ada")
+        waits.append(throttle.wait("name:ada", "address:1.2.3.4"))
+    assert waits[:FREE_FAILURES - 1] == [0] * (FREE_FAILURES - 1)
+    assert waits[FREE_FAILURES - 1:] == [1, 2, 4, 8, 16]
+    now[0] += 16 * 60
+    assert throttle.wait("name:ada") == 0
+
+
+def test_sign_out_ends_the_session_and_needs_the_token(portal):
+    server = portal("accounts")
+    session, _ = sign_in(server.url)
+    page = session.get(server.url + "/", timeout=10)
+    assert session.post(server.url + "/sign-out", timeout=10).status_code == 400  # no CSRF token
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+    out = session.post(server.url + "/sign-out", data={"csrf_token": csrf_token_any(page.text)},
+                       allow_redirects=False, timeout=10)
+    assert out.status_code == 303 and out.headers["Location"] == "/sign-in"
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def csrf_token_any(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def test_sessions_expire(portal):
+    server = portal("accounts", session_hours=1 / 3600)
+    session, _ = sign_in(server.url)
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+    time.sleep(1.2)
+    response = session.get(server.url + "/sources/redshift", allow_redirects=False, timeout=10)
+    assert response.status_code == 302 and "ended=1" in response.headers["Location"]
+    assert "Your session has ended" in session.get(server.url + response.headers["Location"], timeout=10).text
+
+
+def test_a_new_password_ends_sessions_signed_in_with_the_old_one(portal, users_file):
+    server = portal("accounts")
+    session, _ = sign_in(server.url)
+    add_user(str(users_file), "ada", "a brand new password")
+    assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 302
+    assert sign_in(server.url, password="a brand new password")[1].status_code == 303
+
+
+def test_a_session_cookie_from_another_key_is_not_accepted(portal, fresh_emulator):
+    server = portal("accounts")
+    session, _ = sign_in(server.url)
+    other = portal("accounts", secret_key="another-key")
+    assert session.get(other.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_over_https_cookies_are_secure_and_hsts_is_sent(portal):
+    server = portal("accounts", proxy_count=1)
+    https = {"X-Forwarded-Proto": "https"}
+    page = requests.get(server.url + "/sign-in", headers=https, timeout=10)
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookie = page.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    plain = requests.get(server.url + "/sign-in", timeout=10)
+    assert "Strict-Transport-Security" not in plain.headers
+    assert "Secure" not in plain.headers["Set-Cookie"] and "HttpOnly" in plain.headers["Set-Cookie"]
+
+
+def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
+    server = portal("accounts", proxy_count=0)
+    page = requests.get(server.url + "/sign-in", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    assert "Strict-Transport-Security" not in page.headers
+
+
+@pytest.mark.parametrize("path", ["/sources/postgresql", "/sources/greenplum", "/sources/redshift",
+                                  "/sources/phoenix", "/sign-in", "/sign-out"])
+def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
+    server = portal("none")
+    response = requests.post(server.url + path, data={"username": "ada", "password": PASSWORD, "name": "x"},
+                             allow_redirects=False, timeout=10)
+    assert response.status_code == 400
+    assert "Form expired" in response.text
+    assert not fresh_emulator.creations()
+
+
+def test_a_forged_sandbox_is_refused(portal, fresh_emulator):
+    server = portal("none")
+    session = requests.Session()
+    page = session.get(server.url + "/sources/redshift", timeout=10)
+    key, data = form_data("redshift", sandbox="finance-prod")
+    response = session.post(server.url + f"/sources/{key}", data={**data, "csrf_token": csrf_token(page.text)},
+                            allow_redirects=False, timeout=10)
+    assert response.status_code == 400
+    assert "Choose one of the sandboxes this portal may use" in response.text
+    assert not fresh_emulator.creations()
+    assert session.get(server.url + "/connections/abc?sandbox=finance-prod", timeout=10).status_code == 404
+
+
+def test_pages_name_the_request_id_a_person_can_quote(portal):
+    server = portal("none")
+    response = requests.get(server.url + "/no/such/page", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["X-Request-Id"] in response.text
+    assert "Traceback" not in response.text and "werkzeug" not in response.text.lower()
+
+
+def test_an_unexpected_error_gets_a_page_that_leaks_nothing(portal, fresh_emulator):
+    server = portal("none")
+    app_ = server._server.app
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError(f"boom with {fresh_emulator.client_secret}")
+
+    app_.extensions["flow_service"].get_connection = broken
+    response = requests.get(server.url + "/connections/abc", timeout=10)
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text and response.headers["X-Request-Id"] in response.text
+    assert "boom" not in response.text and "RuntimeError" not in response.text
+
+
+def test_readyz_says_what_is_wrong_when_adobe_cannot_be_reached(portal, fresh_emulator):
+    server = portal("none", ims_url="http://127.0.0.1:9")
+    response = requests.get(server.url + "/readyz", timeout=30)
+    assert response.status_code == 503
+    assert response.json()["status"] == "not ready" and "IMS" in response.json()["problem"]
+    assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+
+
+def test_readyz_checks_flow_service_too(portal, fresh_emulator):
+    from app.emulator import Fault
+    from app.sources import SOURCES
+
+    spec_id = next(iter(SOURCES.values())).connection_spec_id
+    fresh_emulator.inject(Fault("GET", f"/connectionSpecs/{spec_id}", status=503, body={}, times=5))
+    server = portal("none")
+    response = requests.get(server.url + "/readyz", timeout=30)
+    assert response.status_code == 503 and "connection spec" in response.json()["problem"]
+    assert fresh_emulator.token_fetches >= 1
+
+
+def test_safe_next_keeps_paths_and_queries():
+    with create_app(settings_for_offline()).test_request_context():
+        assert safe_next("/connections/abc?sandbox=dev") == "/connections/abc?sandbox=dev"
+        assert safe_next("javascript:alert(1)") == "/"
+
+
+def settings_for_offline():
+    from app.config import Settings
+
+    return Settings.from_env({})

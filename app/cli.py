@@ -8,30 +8,11 @@ import logging
 import os
 import sys
 
-from gunicorn.app.base import BaseApplication
-
 from . import create_app, logs
 from .config import ConfigError, Settings
 from .web import auth
 
 log = logging.getLogger("app.cli")
-
-
-class WizardServer(BaseApplication):
-    """gunicorn serving an already-built app object."""
-
-    def __init__(self, app, options):
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self):
-        for key, value in self.options.items():
-            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
-                self.cfg.set(key, value)
-
-    def load(self):
-        return self.application
 
 
 def with_emulator(settings: Settings) -> tuple[Settings, object]:
@@ -57,7 +38,25 @@ def gunicorn_options() -> dict:
             and name != "Settings"}
 
 
+def _server(app, options):
+    """gunicorn serving an already-built app object."""
+    # Imported late: gunicorn reads WEB_CONCURRENCY when imported and fails without saying why.
+    from gunicorn.app.base import BaseApplication
+
+    class WizardServer(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                    self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    return WizardServer()
+
+
 def serve() -> int:
+    options = gunicorn_options()  # checks WEB_CONCURRENCY and WIZARD_THREADS first
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -74,7 +73,7 @@ def serve() -> int:
     app = create_app(settings)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     # The app (and the emulator's thread) are built here, before gunicorn forks its workers.
-    WizardServer(app, {**gunicorn_options(), "bind": f"{settings.host}:{settings.port}"}).run()
+    _server(app, {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
 
 

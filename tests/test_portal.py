@@ -319,3 +319,30 @@ def settings_for_offline():
     from app.config import Settings
 
     return Settings.from_env({})
+
+
+@pytest.mark.browser
+def test_sign_in_and_out_in_the_browser(page, portal, fresh_emulator):
+    from axe_playwright_python.sync_playwright import Axe
+
+    server = portal("accounts")
+    page.goto(f"{server.url}/sources/redshift")
+    assert page.url.endswith("/sign-in?next=/sources/redshift")
+    page.get_by_label("User name").fill("ada")
+    page.get_by_label("Password").fill("not it")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.title().startswith("Error: Sign in")
+    assert page.get_by_label("User name").input_value() == "ada"
+    assert page.get_by_label("Password").input_value() == ""
+    violations = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert violations == []
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.url.endswith("/sources/redshift")
+    assert page.locator("header .user").inner_text() == "Signed in as ada"
+    page.get_by_role("button", name="Sign out").click()
+    assert page.url.endswith("/sign-in")
+    page.goto(f"{server.url}/")
+    assert "/sign-in" in page.url
+    cookies = page.context.cookies()
+    assert all(c["httpOnly"] and c["sameSite"] == "Lax" for c in cookies)

@@ -123,9 +123,12 @@ def init_app(app: Flask, registry: SecretRegistry) -> None:
     logging.setLogRecordFactory(_scrubbed_record)
     app.extensions["secrets"] = registry
 
+    # A proxy we count (WIZARD_PROXY_COUNT) may pass its own id along, so one id follows the request.
+    trust_offered = bool(app.config["SETTINGS"].proxy_count)
+
     @app.before_request
     def assign_request_id():
-        offered = request.headers.get("X-Request-Id", "")
+        offered = request.headers.get("X-Request-Id", "") if trust_offered else ""
         g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
 
     @app.after_request

@@ -275,6 +275,17 @@ def test_pages_name_the_request_id_a_person_can_quote(portal):
     assert "Traceback" not in response.text and "werkzeug" not in response.text.lower()
 
 
+def test_a_request_id_is_taken_from_a_counted_proxy_only(portal):
+    offered = {"X-Request-Id": "proxy-id-12345678"}
+    direct = requests.get(portal("none").url + "/healthz", headers=offered, timeout=10)
+    assert direct.headers["X-Request-Id"] != "proxy-id-12345678"
+    proxied = requests.get(portal("none", proxy_count=1).url + "/healthz", headers=offered, timeout=10)
+    assert proxied.headers["X-Request-Id"] == "proxy-id-12345678"
+    forged = requests.get(portal("none", proxy_count=1).url + "/healthz", timeout=10,
+                          headers={"X-Request-Id": "<script>alert(1)</script>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-Id"])
+
+
 def test_an_unexpected_error_gets_a_page_that_leaks_nothing(portal, fresh_emulator):
     server = portal("none")
     app_ = server._server.app

@@ -7,6 +7,7 @@ import json
 import logging
 import shlex
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -61,9 +62,10 @@ class FlowServiceClient:
 
     def _send(self, method: str, path: str, sandbox: str, **kwargs) -> requests.Response:
         """Send one call with a fresh token; when the gateway refuses the token, renew it once."""
+        extra_headers = kwargs.pop("headers", {})
         for attempt in (1, 2):
             token = self._tokens.token()
-            headers = self.headers(sandbox, token, json_body="json" in kwargs)
+            headers = {**self.headers(sandbox, token, json_body="json" in kwargs), **extra_headers}
             started = time.monotonic()
             response = self._session.request(
                 method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
@@ -150,32 +152,91 @@ class FlowServiceClient:
     def check_ready(self, sandbox: str, connection_spec_id: str) -> None:
         """Get a token and read one connection spec: raise AdobeError saying which of the two failed."""
         self._tokens.token()
-        doing = "Reading a connection spec"
+        self._call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
+
+    def _call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> requests.Response:
+        """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
         try:
-            response = self._send("GET", f"/connectionSpecs/{connection_spec_id}", sandbox)
-        except requests.RequestException:
-            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service at {self.base_url}.") from None
-        if response.status_code != 200:
+            response = self._send(method, path, sandbox, **kwargs)
+        except requests.Timeout:
+            raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Try again.") from None
+        except requests.ConnectionError:
+            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Try again.") from None
+        if response.status_code not in ok:
             raise flow_service_error(response, doing)
+        return response
 
     def get_connection(self, sandbox: str, connection_id: str) -> dict:
         """GET /connections/{id} → the connection (items[0])."""
-        doing = "Reading the connection back"
-        try:
-            response = self._send("GET", f"/connections/{connection_id}", sandbox)
-        except requests.Timeout:
-            raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Reload the page.") from None
-        except requests.ConnectionError:
-            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Reload the page.") from None
-        if response.status_code != 200:
-            raise flow_service_error(response, doing)
-        items = _items(response, doing)
+        doing = "Reading the connection"
+        items = _items(self._call("GET", f"/connections/{connection_id}", sandbox, doing), doing)
         if not items:
             raise AdobeError(
                 f"{doing} failed: Flow Service has no connection {connection_id} in sandbox {sandbox}.",
                 status=404,
             )
         return items[0]
+
+    def list_connections(self, sandbox: str, connection_spec_ids, name_contains: str = "", limit: int = 25,
+                         continuation: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of GET /connections, newest first; the continuation token of the next page, or None."""
+        doing = "Listing connections"
+        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
+        if name_contains:
+            params.append(("property", f"name~{name_contains}"))
+        params += [("orderby", "-createdAt"), ("limit", str(limit))]
+        if continuation:
+            params.append(("continuationToken", continuation))
+        response = self._call("GET", "/connections", sandbox, doing, params=params)
+        items = _items(response, doing)
+        href = ((response.json().get("_links") or {}).get("next") or {}).get("href") or ""
+        token = parse_qs(urlsplit(href).query).get("continuationToken", [None])[0]
+        return items, token
+
+    def test_connection(self, sandbox: str, connection_id: str) -> bool:
+        """GET /connections/{id}/test → whether Flow Service could connect with the stored credentials."""
+        doing = "Testing the connection"
+        body = _json_body(self._call("GET", f"/connections/{connection_id}/test", sandbox, doing), doing)
+        if not isinstance(body, dict) or not isinstance(body.get("result"), bool):
+            raise AdobeError(f"{doing} failed: Flow Service answered without a result. Try again.")
+        return body["result"]
+
+    def explore(self, sandbox: str, connection_id: str, table_path: str | None = None):
+        """The tables (objectType=root) or one table's columns (objectType=table&object=path)."""
+        doing = "Exploring the connection"
+        params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
+        body = _json_body(self._call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
+                                     params=params), doing)
+        if table_path is None:
+            if not isinstance(body, list):
+                raise AdobeError(f"{doing} failed: Flow Service did not answer with a list of tables. Try again.")
+            return [item for item in body if isinstance(item, dict)]
+        columns = ((body or {}).get("schema") or {}).get("columns") if isinstance(body, dict) else None
+        if not isinstance(columns, list):
+            raise AdobeError(f"{doing} failed: Flow Service did not answer with the table's columns. Try again.")
+        return [column for column in columns if isinstance(column, dict)]
+
+    def update_connection(self, sandbox: str, connection_id: str, etag: str, operations: list[dict]) -> str:
+        """PATCH /connections/{id} with If-Match and JSON Patch operations → the new etag."""
+        if not etag:
+            raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
+        doing = "Updating the connection"
+        body = _json_body(self._call("PATCH", f"/connections/{connection_id}", sandbox, doing,
+                                     json=operations, headers={"If-Match": etag}), doing)
+        if not isinstance(body, dict) or not body.get("etag"):
+            raise AdobeError(f"{doing}: Flow Service answered without the new etag. Reload the connection.")
+        return str(body["etag"])
+
+    def delete_connection(self, sandbox: str, connection_id: str) -> None:
+        """DELETE /connections/{id}."""
+        self._call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection", ok=(204, 200))
+
+
+def _json_body(response: requests.Response, doing: str):
+    try:
+        return response.json()
+    except ValueError:
+        raise AdobeError(f"{doing} failed: Flow Service answered with a body that is not JSON. Try again.") from None
 
 
 def _items(response: requests.Response, doing: str) -> list[dict]:

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 import uuid
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import jsonschema
 from flask import Flask, Response, g, request
@@ -76,6 +76,12 @@ class Emulator:
         self.tokens: dict[str, tuple[str, float]] = {}
         self.token_fetches = 0
         self.connections: dict[str, dict] = {}
+        # What Flow Service keeps but never returns: each connection's secret params.
+        self.secrets: dict[str, dict] = {}
+        # Connections a (pretend) dataflow uses: DELETE answers 1418-400.
+        self.used_by_dataflows: set[str] = set()
+        # Connections whose test fails, as when the database refuses the credentials.
+        self.failing_tests: set[str] = set()
         self.received: list[Received] = []
         self.faults: list[Fault] = []
         self._server = make_server(host, port, create_emulator_app(self), threaded=True,
@@ -109,6 +115,9 @@ class Emulator:
         with self._lock:
             self.tokens.clear()
             self.connections.clear()
+            self.secrets.clear()
+            self.used_by_dataflows.clear()
+            self.failing_tests.clear()
             self.received.clear()
             self.faults.clear()
             self.token_fetches = 0
@@ -279,7 +288,7 @@ def create_emulator_app(emulator: Emulator) -> Flask:
         secret_names = _secret_names(auth_spec["spec"])
         now = int(time.time() * 1000)
         connection_id = str(uuid.uuid4())
-        etag = f'"{uuid.uuid4().hex[:8]}-0000-0200-0000-{uuid.uuid4().hex[:12]}"'
+        etag = _new_etag()
         connection = {
             "id": connection_id,
             "createdAt": now,
@@ -305,6 +314,7 @@ def create_emulator_app(emulator: Emulator) -> Flask:
         }
         with emulator._lock:
             emulator.connections[connection_id] = connection
+            emulator.secrets[connection_id] = {k: v for k, v in auth["params"].items() if k in secret_names}
         return json_response({"id": connection_id, "etag": etag}, 201,
                              headers={"Location": f"{FLOW}/connections/{connection_id}"})
 
@@ -315,39 +325,137 @@ def create_emulator_app(emulator: Emulator) -> Flask:
     def list_connections():
         with emulator._lock:
             items = [c for c in emulator.connections.values() if visible(c)]
-        for key, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
+        query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
+        for key, clause in query:
             if key != "property":
                 continue
-            for clause in value.split(","):
-                name, sep, wanted = clause.partition("==")
-                if not sep:
-                    return flow_error(400, "1100-400", "Invalid request",
-                                      f"Unsupported property filter '{clause}'; use name==value.")
-                wanted_values = set(wanted.split("|")) if name == "connectionSpec.id" else {wanted}
-                items = [c for c in items if str(_dig(c, name)) in wanted_values]
+            # name OP value[,value...]: == is any of the values, != none of them, ~ contains (any case).
+            match = PROPERTY_FILTER.match(clause)
+            if not match:
+                return flow_error(400, "1100-400", "Invalid request",
+                                  f"Unsupported property filter '{clause}'; use name==value, name!=value or name~text.")
+            name, op, wanted = match.groups()
+            values = wanted.split(",")
+            if op == "==":
+                items = [c for c in items if str(_dig(c, name)) in values]
+            elif op == "!=":
+                items = [c for c in items if str(_dig(c, name)) not in values]
+            else:
+                items = [c for c in items if any(v.lower() in str(_dig(c, name) or "").lower() for v in values)]
         order = request.args.get("orderby", "createdAt")
-        reverse = order.startswith("-")
-        items.sort(key=lambda c: (_dig(c, order.lstrip("-+")) or 0) if order.lstrip("-+") != "name"
-                   else c["name"], reverse=reverse)
+        field = order.lstrip("-+")
+        items.sort(key=lambda c: (str(_dig(c, field) or "").lower() if field == "name" else (_dig(c, field) or 0)),
+                   reverse=order.startswith("-"))
         try:
             limit = max(1, min(int(request.args.get("limit", 100)), 100))
             start = int(request.args.get("continuationToken", "0") or 0)
         except ValueError:
             return flow_error(400, "1100-400", "Invalid request", "limit and continuationToken must be numbers.")
-        page = items[start:start + limit]
-        body = {"items": page}
+        body = {"items": items[start:start + limit]}
         if start + limit < len(items):
-            body["_links"] = {"next": {"href": f"/connections?continuationToken={start + limit}&limit={limit}"}}
+            rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
+            rest += [("limit", str(limit)), ("continuationToken", str(start + limit))]
+            body["_links"] = {"next": {"href": f"/connections?{urlencode(rest)}"}}
         return json_response(body)
+
+    def stored(connection_id):
+        with emulator._lock:
+            connection = emulator.connections.get(connection_id)
+        return connection if connection is not None and visible(connection) else None
+
+    def not_found_error():
+        return flow_error(404, "1101-404", "Resource not found",
+                          "The requested resource is not found. Error from flow provider: "
+                          "Resource with given id does not exist.")
+
+    @app.patch(f"{FLOW}/connections/<connection_id>")
+    @app.patch(f"{FLOW}/connections/<connection_id>/")
+    def patch_connection(connection_id):
+        connection = stored(connection_id)
+        if connection is None:
+            return not_found_error()
+        if_match = request.headers.get("If-Match")
+        if not if_match:
+            return flow_error(400, "1403-400", "Missing If-Match header",
+                              "The If-Match header with the resource's current etag is required to update it.")
+        operations = request.get_json(silent=True)
+        if not isinstance(operations, list) or not operations:
+            return flow_error(400, "1100-400", "Invalid request", "The body must be a non-empty JSON Patch array.")
+        with emulator._lock:
+            if if_match != connection["etag"]:
+                return flow_error(412, "1404-412", "Precondition failed",
+                                  f"The etag {if_match} does not match the connection's current version; "
+                                  "read it again and retry.")
+            secret_store = emulator.secrets.setdefault(connection_id, {})
+            changed = json.loads(json.dumps(connection))
+            params = {**changed["auth"]["params"], **secret_store}
+            changed["auth"]["params"] = params
+            for operation in operations:
+                problem = _apply_patch(changed, operation)
+                if problem:
+                    return flow_error(400, "1100-400", "Invalid request", problem)
+            spec = emulator.specs[connection["connectionSpec"]["id"]]
+            auth_spec = next(a for a in spec["authSpec"] if a["name"] == changed["auth"]["specName"])
+            errors = list(jsonschema.Draft7Validator(auth_spec["spec"]).iter_errors(changed["auth"]["params"]))
+            if errors or not str(changed.get("name", "")).strip():
+                detail = "; ".join(e.message for e in errors) or "name must not be empty"
+                return flow_error(400, "1416-400", "Invalid auth params", f"The update is not valid: {detail}.")
+            secret_names = _secret_names(auth_spec["spec"])
+            emulator.secrets[connection_id] = {k: v for k, v in changed["auth"]["params"].items() if k in secret_names}
+            changed["auth"]["params"] = {k: ("****" if k in secret_names else v)
+                                         for k, v in changed["auth"]["params"].items()}
+            changed["etag"] = changed["version"] = _new_etag()
+            changed["updatedAt"] = int(time.time() * 1000)
+            emulator.connections[connection_id] = changed
+        return json_response({"id": connection_id, "etag": changed["etag"]})
+
+    @app.delete(f"{FLOW}/connections/<connection_id>")
+    @app.delete(f"{FLOW}/connections/<connection_id>/")
+    def delete_connection(connection_id):
+        if stored(connection_id) is None:
+            return not_found_error()
+        with emulator._lock:
+            if connection_id in emulator.used_by_dataflows:
+                return flow_error(400, "1418-400", "Connection in use",
+                                  f"The connection {connection_id} is used by a dataflow and cannot be deleted. "
+                                  "Delete its dataflows first.")
+            emulator.connections.pop(connection_id, None)
+            emulator.secrets.pop(connection_id, None)
+        return Response(status=204)
+
+    @app.get(f"{FLOW}/connections/<connection_id>/test")
+    def test_connection(connection_id):
+        connection = stored(connection_id)
+        if connection is None:
+            return not_found_error()
+        if connection_id in emulator.failing_tests:
+            return flow_error(400, "1220-400", "Connection test failed",
+                              "Could not connect to the source with the given credentials: "
+                              "authentication failed for the user.")
+        return json_response({"result": True})
+
+    @app.get(f"{FLOW}/connections/<connection_id>/explore")
+    def explore_connection(connection_id):
+        if stored(connection_id) is None:
+            return not_found_error()
+        object_type = request.args.get("objectType", "root").lower()
+        if object_type == "root":
+            return json_response([{"type": "table", "name": name, "path": path, "canPreview": True,
+                                   "canFetchSchema": True} for name, path, _ in EXPLORE_TABLES])
+        if object_type == "table":
+            table = next((t for t in EXPLORE_TABLES if t[1] == request.args.get("object")), None)
+            if table is None:
+                return flow_error(400, "1100-400", "Invalid request",
+                                  f"Table {request.args.get('object')!r} was not found in the source.")
+            return json_response({"format": "flat", "schema": {"columns": [
+                {"name": name, "type": kind, "xdm": {"type": kind}} for name, kind in table[2]]}})
+        return flow_error(400, "1100-400", "Invalid request", f"objectType {object_type!r} is not supported here.")
 
     @app.get(f"{FLOW}/connections/<connection_id>")
     def get_connection(connection_id):
-        with emulator._lock:
-            connection = emulator.connections.get(connection_id)
-        if connection is None or not visible(connection):
-            return flow_error(404, "1101-404", "Resource not found",
-                              "The requested resource is not found. Error from flow provider: "
-                              "Resource with given id does not exist.")
+        connection = stored(connection_id)
+        if connection is None:
+            return not_found_error()
         return json_response({"items": [connection]})
 
     @app.get(f"{FLOW}/connectionSpecs")
@@ -380,3 +488,46 @@ def _dig(item: dict, dotted: str):
             return None
         item = item.get(part)
     return item
+
+
+def _new_etag() -> str:
+    return f'"{uuid.uuid4().hex[:8]}-0000-0200-0000-{uuid.uuid4().hex[:12]}"'
+
+
+PATCHABLE = re.compile(r"^/(name|description|auth/params(/[A-Za-z0-9_]+)?)$")
+
+
+def _apply_patch(connection: dict, operation) -> str | None:
+    """Apply one JSON Patch operation to the paths Flow Service lets a person change; a problem, or None."""
+    if not isinstance(operation, dict) or operation.get("op") not in ("add", "replace", "remove"):
+        return "Each operation needs op add, replace or remove."
+    path = operation.get("path", "")
+    if not isinstance(path, str) or not PATCHABLE.match(path):
+        return f"Path {path!r} cannot be changed; use /name, /description or /auth/params."
+    parts = path.strip("/").split("/")
+    parent = connection
+    for part in parts[:-1]:
+        parent = parent[part]
+    if operation["op"] == "remove":
+        parent.pop(parts[-1], None)
+        return None
+    if "value" not in operation:
+        return f"Operation {operation['op']} on {path} needs a value."
+    value = operation["value"]
+    if path == "/auth/params" and not isinstance(value, dict):
+        return "/auth/params must be an object."
+    if path in ("/name", "/description") and not isinstance(value, str):
+        return f"{path} must be a string."
+    parent[parts[-1]] = value
+    return None
+
+
+EXPLORE_TABLES = [
+    ("public.customers", "public.customers",
+     [("customer_id", "integer"), ("email", "string"), ("first_name", "string"), ("created_at", "date-time")]),
+    ("public.orders", "public.orders",
+     [("order_id", "integer"), ("customer_id", "integer"), ("total", "number"), ("placed_at", "date-time")]),
+    ("sales.returns", "sales.returns",
+     [("return_id", "integer"), ("order_id", "integer"), ("reason", "string"), ("refunded", "boolean")]),
+]
+PROPERTY_FILTER = re.compile(r"^([A-Za-z][A-Za-z0-9_.]*)(==|!=|~)(.*)$")

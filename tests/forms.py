@@ -1,6 +1,7 @@
 """Valid form data for every source and variant, shared by the tests."""
 
-COMMON = {"name": "Orders warehouse", "description": "Nightly orders", "sandbox": "prod"}
+# duplicate_ok: these tests create "Orders warehouse" again and again; test_manage checks the namesake warning.
+COMMON = {"name": "Orders warehouse", "description": "Nightly orders", "sandbox": "prod", "duplicate_ok": "1"}
 
 VARIANTS = {
     "greenplum-fields": ("greenplum", {"method": "fields", "server": "gp.example.com", "port": "5432",

@@ -31,7 +31,7 @@ def fill(page, key, data):
     if "method" in data:
         page.get_by_label(METHOD_LABELS[(key, data["method"])], exact=True).check()
     for name, value in data.items():
-        if name in ("method", "submission_id"):
+        if name in ("method", "submission_id", "duplicate_ok"):
             continue
         if name == "enableSsl":
             page.get_by_label("Encrypt the connection with SSL").check()
@@ -127,7 +127,7 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
     order = []
     typed = {"name": "Keyboard warehouse", "server": "rs.example.com", "database": "dev",
              "username": "etl", "password": "kb-secret"}
-    for _ in range(20):
+    for _ in range(24):
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
         order.append(focused)
@@ -135,15 +135,15 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
             page.keyboard.type(typed[focused])
         if focused == "Create connection":
             break
-    # The page chrome comes first: the skip link, the product name, the way back to all sources.
-    assert order[:3] == ["Skip to content", "AEP Source Wizard", "All sources"]
-    assert order[3:] == [
+    # The page chrome comes first: the skip link, the product name, the navigation, the way back to all sources.
+    assert order[:5] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "All sources"]
+    assert order[5:] == [
         "name", "description", "sandbox", "server", "port", "database", "username", "password", "Show",
         "Create connection"]
     page.keyboard.press("Enter")
     page.wait_for_url("**/connections/*")
     assert fresh_emulator.creations()[0]["auth"]["params"]["password"] == "kb-secret"
-    for _ in range(5):
+    for _ in range(8):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Copy id":
             break

@@ -57,7 +57,13 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
     urls = {
         "wizard.picker": "/",
         "wizard.source_form": "/sources/postgresql",
+        "connections.index": "/connections?sandbox=prod",
         "connections.show": f"/connections/{connection_id}?sandbox=prod",
+        "connections.test": f"/connections/{connection_id}/test?sandbox=prod",
+        "connections.explore": f"/connections/{connection_id}/explore?sandbox=prod",
+        "connections.rename": f"/connections/{connection_id}/edit?sandbox=prod",
+        "connections.rotate": f"/connections/{connection_id}/credentials?sandbox=prod",
+        "connections.delete": f"/connections/{connection_id}/delete?sandbox=prod",
         "health.healthz": "/healthz",
         "health.readyz": "/readyz",
         "auth.sign_in": "/sign-in",
@@ -68,6 +74,9 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
     return urls
 
 
+EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "params": {
+    "server": "db.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
+    "sslMode": "Require"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}}
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 POST_ONLY = {"auth.sign_out"}
 
@@ -88,11 +97,7 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
 def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
     server = portal(mode)
     app_ = server._server.app
-    created = app_.extensions["flow_service"].create_connection("prod", {
-        "name": "Existing", "auth": {"specName": "Basic Authentication", "params": {
-            "server": "db.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
-            "sslMode": "Require"}},
-        "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}})
+    created = app_.extensions["flow_service"].create_connection("prod", EXISTING)
     session = requests.Session()
     if mode == "accounts" and signed_in:
         session, _ = sign_in(server.url)
@@ -244,14 +249,17 @@ def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
 
 
 @pytest.mark.parametrize("path", ["/sources/postgresql", "/sources/greenplum", "/sources/redshift",
-                                  "/sources/phoenix", "/sign-in", "/sign-out"])
+                                  "/sources/phoenix", "/sign-in", "/sign-out", "/connections/{id}/edit",
+                                  "/connections/{id}/credentials", "/connections/{id}/delete"])
 def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
     server = portal("none")
-    response = requests.post(server.url + path, data={"username": "ada", "password": PASSWORD, "name": "x"},
-                             allow_redirects=False, timeout=10)
+    created = server._server.app.extensions["flow_service"].create_connection("prod", EXISTING)
+    response = requests.post(server.url + path.format(id=created.id), allow_redirects=False, timeout=10, data={
+        "username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"})
     assert response.status_code == 400
     assert "Form expired" in response.text
-    assert not fresh_emulator.creations()
+    assert len(fresh_emulator.creations()) == 1
+    assert [r.method for r in fresh_emulator.received if r.method in ("PATCH", "DELETE")] == []
 
 
 def test_a_forged_sandbox_is_refused(portal, fresh_emulator):

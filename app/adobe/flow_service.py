@@ -139,12 +139,12 @@ class FlowServiceClient:
         log.info("found connection %s after an unconfirmed create", newest.get("id"))
         return CreatedConnection(str(newest["id"]), str(newest.get("etag") or ""), recovered=True)
 
-    def find_connections(self, sandbox: str, name: str, connection_spec_id: str) -> list[dict]:
-        """GET /connections filtered by name and connection spec."""
-        response = self._send(
-            "GET", "/connections", sandbox,
-            params=[("property", f"name=={name}"), ("property", f"connectionSpec.id=={connection_spec_id}")],
-        )
+    def find_connections(self, sandbox: str, name: str, connection_spec_id: str | None = None) -> list[dict]:
+        """GET /connections filtered by name (exactly) and, when given, connection spec."""
+        params = [("property", f"name=={name}")]
+        if connection_spec_id:
+            params.append(("property", f"connectionSpec.id=={connection_spec_id}"))
+        response = self._send("GET", "/connections", sandbox, params=params)
         if response.status_code != 200:
             raise flow_service_error(response, "Looking up connections")
         return _items(response, "Looking up connections")

@@ -185,6 +185,9 @@ class ConnectionForm(FlaskForm):
         validate_choice=False,
     )
 
+    # For sources with several kinds of authentication: which `method` choice sends each auth.specName.
+    method_for_spec: dict[str, str] = {}
+
     # Set by each source: its fields grouped for display, as
     # (legend, [field names], methods the group belongs to or None for all).
     groups: list[tuple[str, list[str], tuple[str, ...] | None]] = []

@@ -80,6 +80,8 @@ class PostgresqlForm(PastedStringForm):
         ("Connection string", ["connectionString"], ("connectionString",)),
     ]
 
+    method_for_spec = {BASIC: "basic", CONNECTION_STRING: "fields"}
+
     def __init__(self, *args, cloud="azure", **kwargs):
         super().__init__(*args, cloud=cloud, **kwargs)
         modes = AWS_SSL_MODES if cloud == "aws" else AZURE_SSL_MODES

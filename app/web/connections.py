@@ -1,32 +1,286 @@
-"""A base connection, read back from Flow Service."""
+"""Connections after the first day: list, inspect, test, explore, rename, rotate credentials, delete."""
 
 from __future__ import annotations
 
+import datetime
+import logging
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..adobe import AdobeError
-from ..sources import source_for_spec
+from ..sources import SOURCES, source_for_spec
+from ..sources.base import SECRET_PARAMS, redact_secret
+from ..sources.fields import no_control_characters
 
 bp = Blueprint("connections", __name__)
+log = logging.getLogger(__name__)
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+PAGE_SIZE = 25
+# Fixed, whatever the secret: a mask must not tell how long the secret is.
+MASK = "•••••••• (hidden)"
+STALE = "1404-412"
+STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
+                 "Its current state is shown; check it and submit again.")
+
+
+class RenameForm(FlaskForm):
+    name = StringField("Connection name", validators=[InputRequired(), Length(max=256), no_control_characters],
+                       description="How this base connection is listed in Experience Platform.")
+    description = TextAreaField("Description", validators=[Length(max=1024), no_control_characters],
+                                description="Optional: what the connection is for.")
+    etag = HiddenField()
+
+
+class DeleteForm(FlaskForm):
+    confirm_name = StringField("Type the connection's name to confirm",
+                               validators=[InputRequired("Type the connection's name to confirm.")],
+                               render_kw={"autocomplete": "off", "spellcheck": "false"})
+
+    def __init__(self, *args, expected_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected_name = expected_name
+        self.confirm_name.description = f"To delete it, type {expected_name} exactly."
+
+    def validate_confirm_name(self, field):
+        if field.data != self.expected_name:
+            raise ValidationError("That is not the connection's name; type it exactly, or go back.")
+
+
+def _sandbox() -> str:
+    settings = current_app.config["SETTINGS"]
+    sandbox = (request.args.get("sandbox") or settings.default_sandbox).lower()
+    if sandbox not in settings.sandboxes:
+        abort(404)
+    return sandbox
+
+
+def _client():
+    return current_app.extensions["flow_service"]
+
+
+def _load(connection_id: str, sandbox: str):
+    """The connection and its source, or an error page the caller returns."""
+    if not CONNECTION_ID.match(connection_id):
+        abort(404)
+    try:
+        connection = _client().get_connection(sandbox, connection_id)
+    except AdobeError as error:
+        return None, None, (render_template("error.html", title="Could not read the connection",
+                                            message=error.message, adobe_request_id=error.request_id),
+                            error.status)
+    spec_id = (connection.get("connectionSpec") or {}).get("id", "")
+    return connection, source_for_spec(spec_id), None
+
+
+def masked_params(params: dict) -> list[tuple[str, str]]:
+    """Auth params fit to show: secrets masked, a connection string keeping all but its password."""
+    shown = []
+    for name, value in sorted((params or {}).items()):
+        if name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
+            if name == "connectionString" and isinstance(value, str) and "=" in value:
+                value = redact_secret(name, value).replace("{PASSWORD}", MASK)
+            else:
+                value = MASK
+        shown.append((name, "true" if value is True else "false" if value is False else str(value)))
+    return shown
+
+
+def _when(epoch_ms) -> str:
+    try:
+        moment = datetime.datetime.fromtimestamp(int(epoch_ms) / 1000, tz=datetime.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "unknown"
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("when")
+def when_filter(epoch_ms):
+    return _when(epoch_ms)
+
+
+@bp.get("/connections")
+def index():
+    """List the supported sources' connections in a sandbox, newest first, a page at a time."""
+    sandbox = _sandbox()
+    name = (request.args.get("name") or "").strip()[:256]
+    page = request.args.get("page") or None
+    if page and not re.match(r"^[A-Za-z0-9._~=+/-]{1,512}$", page):
+        abort(404)
+    spec_ids = [source.connection_spec_id for source in SOURCES.values()]
+    try:
+        items, next_page = _client().list_connections(sandbox, spec_ids, name_contains=name, limit=PAGE_SIZE,
+                                                      continuation=page)
+    except AdobeError as error:
+        return render_template("error.html", title="Could not list connections", message=error.message,
+                               adobe_request_id=error.request_id), error.status
+    rows = [(item, source_for_spec((item.get("connectionSpec") or {}).get("id", ""))) for item in items]
+    return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page,
+                           next_page=next_page, sandboxes=current_app.config["SETTINGS"].sandboxes)
 
 
 @bp.get("/connections/<connection_id>")
 def show(connection_id):
-    """Show a connection's id, etag, name, source, sandbox and state as Flow Service has them."""
-    settings = current_app.config["SETTINGS"]
-    sandbox = request.args.get("sandbox", settings.default_sandbox).lower()
-    if not CONNECTION_ID.match(connection_id) or sandbox not in settings.sandboxes:
-        abort(404)
-    try:
-        connection = current_app.extensions["flow_service"].get_connection(sandbox, connection_id)
-    except AdobeError as error:
-        return render_template("error.html", title="Could not read the connection", message=error.message,
-                               adobe_request_id=error.request_id), error.status
+    """Show a connection as Flow Service has it: details, masked auth params, and what can be done with it."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    return _detail(connection, source, sandbox)
+
+
+def _detail(connection, source, sandbox, status=200, **extra):
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
-    return render_template("connection.html", connection=connection, sandbox=sandbox,
-                           source=source_for_spec(spec_id), spec_id=spec_id,
-                           curl=current_app.extensions["sent_requests"].get(connection_id))
+    # Only this process remembers what it sent: the page after creating shows the request and says "created".
+    curl = current_app.extensions["sent_requests"].get(connection["id"])
+    return render_template(
+        "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
+        params=masked_params((connection.get("auth") or {}).get("params") or {}),
+        curl=curl, just_created=curl is not None and not extra, **extra,
+    ), status
+
+
+@bp.get("/connections/<connection_id>/test")
+def test(connection_id):
+    """Ask Flow Service to connect to the database with the stored credentials, and say how it went."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    try:
+        ok = _client().test_connection(sandbox, connection_id)
+        outcome = ("ok", "Flow Service connected to the database with the stored credentials.") if ok else (
+            "failed", "Flow Service could not connect with the stored credentials. Check the database's address "
+                      "and firewall, or rotate the credentials.")
+    except AdobeError as error:
+        outcome = ("failed", f"The test failed: {error.message}")
+    log.info("tested connection %s: %s", connection_id, outcome[0])
+    return _detail(connection, source, sandbox, test_outcome=outcome)
+
+
+@bp.get("/connections/<connection_id>/explore")
+def explore(connection_id):
+    """The database's tables as Flow Service sees them, or one table's columns."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    table = request.args.get("table") or None
+    try:
+        tables = None if table else _client().explore(sandbox, connection_id)
+        columns = _client().explore(sandbox, connection_id, table) if table else None
+    except AdobeError as error:
+        return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
+                               error=error), error.status
+    return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
+                           tables=tables, columns=columns)
+
+
+@bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
+def rename(connection_id):
+    """Change a connection's name and description (and nothing else), guarded by its etag."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    form = RenameForm()
+    if request.method == "GET":
+        form.name.data, form.description.data = connection.get("name"), connection.get("description")
+        form.etag.data = connection.get("etag")
+    if request.method == "GET" or not form.validate():
+        return render_template("rename.html", form=form, connection=connection, sandbox=sandbox,
+                               source=source), 200 if request.method == "GET" else 400
+    operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
+                  {"op": "replace", "path": "/description", "value": (form.description.data or "").strip()}]
+    return _update(connection, source, sandbox, form, form.etag.data, operations, "rename.html", "Renamed")
+
+
+def _update(connection, source, sandbox, form, etag, operations, template, done):
+    """PATCH with the etag the person saw; when it is stale, show the connection as it is now."""
+    try:
+        _client().update_connection(sandbox, connection["id"], etag or connection.get("etag"), operations)
+    except AdobeError as error:
+        page = dict(form=form, sandbox=sandbox, source=source)
+        if error.code and error.code.endswith(STALE):
+            fresh, _source, failed = _load(connection["id"], sandbox)
+            if failed:
+                return failed
+            if "etag" in form:
+                form.etag.data = fresh.get("etag")
+            log.info("update of %s refused: stale etag", connection["id"])
+            return render_template(template, connection=fresh, etag=fresh.get("etag"), stale=STALE_MESSAGE,
+                                   params=masked_params((fresh.get("auth") or {}).get("params")), **page), 409
+        log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
+        return render_template(template, connection=connection, etag=etag, adobe_error=error,
+                               params=masked_params((connection.get("auth") or {}).get("params")),
+                               **page), error.status
+    log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
+    flash(f"{done}: {connection.get('name')}.")
+    return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
+
+
+@bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])
+def rotate(connection_id):
+    """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    if source is None:
+        abort(404)
+    auth = connection.get("auth") or {}
+    settings = current_app.config["SETTINGS"]
+    if request.method == "POST":
+        current_app.extensions["secrets"].add_for_request(*source.typed_secrets(request.form))
+        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
+    else:
+        prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in SECRET_PARAMS}
+        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
+                                data={**prefill, "method": source.form_class.method_for_spec.get(auth.get("specName"))}
+                                if source.form_class.method_for_spec else prefill)
+    # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
+    form.name.data, form.description.data, form.sandbox.data = connection.get("name"), connection.get(
+        "description") or "", sandbox
+    # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
+    etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
+    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
+                params=masked_params(auth.get("params")))
+    if request.method == "GET" or not form.validate():
+        return render_template("rotate.html", **page), 200 if request.method == "GET" else 400
+    new_auth = form.auth()
+    if new_auth.spec_name != auth.get("specName"):
+        form.method.errors = [f"This connection uses {auth.get('specName')}; pick the option that sends it "
+                              "(the kind of authentication cannot change once a connection exists)."]
+        return render_template("rotate.html", **page), 400
+    operations = [{"op": "replace", "path": "/auth/params", "value": new_auth.params}]
+    return _update(connection, source, sandbox, form, etag, operations, "rotate.html", "New credentials sent")
+
+
+@bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
+def delete(connection_id):
+    """Delete a connection once the person has typed its name."""
+    sandbox = _sandbox()
+    connection, source, failed = _load(connection_id, sandbox)
+    if failed:
+        return failed
+    form = DeleteForm(expected_name=connection.get("name", ""))
+    if request.method == "GET" or not form.validate():
+        return render_template("delete.html", form=form, connection=connection, sandbox=sandbox,
+                               source=source), 200 if request.method == "GET" else 400
+    try:
+        _client().delete_connection(sandbox, connection_id)
+    except AdobeError as error:
+        if error.code and error.code.endswith("1418-400"):
+            error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
+                             "connection's dataflows first (Sources > Dataflows in Experience Platform), then "
+                             "delete the connection.")
+        log.warning("deleting %s failed: %s (request-id %s)", connection_id, error.code, error.request_id)
+        return render_template("delete.html", form=form, connection=connection, sandbox=sandbox, source=source,
+                               adobe_error=error), error.status
+    log.info("deleted connection %s (%s) in sandbox %s", connection_id, connection.get("name"), sandbox)
+    flash(f"Deleted: {connection.get('name')}.")
+    return redirect(url_for("connections.index", sandbox=sandbox), code=303)

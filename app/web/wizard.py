@@ -30,11 +30,21 @@ def _form_for(source):
     return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
 
 
-def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None):
+def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None):
     return render_template(
         "source_form.html", source=source, form=form, submission_id=submission_id,
-        adobe_error=adobe_error, split_notice=split_notice,
+        adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
+        duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes),
     ), status
+
+
+def _namesakes(sandbox: str, name: str) -> list[dict]:
+    """Connections already called `name` in the sandbox; none when Flow Service cannot say (the check only advises)."""
+    try:
+        return current_app.extensions["flow_service"].find_connections(sandbox, name)
+    except AdobeError as error:
+        log.warning("could not look for connections named like the new one: %s", error.code)
+        return []
 
 
 @bp.errorhandler(CSRFError)
@@ -75,9 +85,15 @@ def source_form(key):
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 
     ledger = current_app.extensions["submissions"]
+    # A second send of the same form (a double click) gets the first one's result, before anything else.
     earlier = ledger.claim(submission_id)
     if earlier:
         return redirect(earlier, code=303)
+    namesakes = [] if request.form.get("duplicate_ok") == "1" else _namesakes(form.sandbox.data, form.name.data.strip())
+    if namesakes:
+        # The person may still go ahead: the form comes back saying so, with a link to each namesake.
+        ledger.release(submission_id)
+        return _render(source, form, submission_id, 409, namesakes=namesakes)
     body = source.request_body(form)
     sandbox = form.sandbox.data
     try:

@@ -204,7 +204,8 @@ class FlowServiceClient:
     def explore(self, sandbox: str, connection_id: str, table_path: str | None = None):
         """The tables (objectType=root) or one table's columns (objectType=table&object=path)."""
         doing = "Exploring the connection"
-        params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
+        # Upper case as the OpenAPI spec's enum has it (Adobe's tutorials write root and table).
+        params = {"objectType": "TABLE", "object": table_path} if table_path else {"objectType": "ROOT"}
         body = _json_body(self._call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
                                      params=params), doing)
         if table_path is None:

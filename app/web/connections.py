@@ -234,17 +234,20 @@ def rotate(connection_id):
         abort(404)
     auth = connection.get("auth") or {}
     settings = current_app.config["SETTINGS"]
+    # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
+    kept = {"name": connection.get("name") or "", "description": connection.get("description") or "",
+            "sandbox": sandbox}
     if request.method == "POST":
         current_app.extensions["secrets"].add_for_request(*source.typed_secrets(request.form))
-        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
+        formdata = request.form.copy()
+        for name, value in kept.items():
+            formdata[name] = value
+        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud, formdata=formdata)
     else:
         prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in SECRET_PARAMS}
+        method = source.form_class.method_for_spec.get(auth.get("specName"))
         form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
-                                data={**prefill, "method": source.form_class.method_for_spec.get(auth.get("specName"))}
-                                if source.form_class.method_for_spec else prefill)
-    # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
-    form.name.data, form.description.data, form.sandbox.data = connection.get("name"), connection.get(
-        "description") or "", sandbox
+                                data={**prefill, **kept, **({"method": method} if method else {})})
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,

@@ -1,0 +1,255 @@
+"""Managing connections over real HTTP against the emulator: list, detail, test, explore, rename, rotate, delete."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from app.sources import SOURCES
+from app.web.connections import MASK, PAGE_SIZE
+
+from .conftest import csrf_token, submission_id
+from .forms import form_data
+
+NEW_PASSWORD = "rotated-Pw;7{c}"
+
+
+def body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict:
+    params = {"server": "pg.example.com", "port": "5432", "database": "orders", "username": "etl",
+              "password": password, "sslMode": "Require"}
+    if spec == "greenplum":
+        return {"name": name, "auth": {"specName": "Basic Authentication", "params": {
+            "connectionString": f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={password}"}},
+            "connectionSpec": {"id": SOURCES["greenplum"].connection_spec_id, "version": "1.0"}}
+    return {"name": name, "auth": {"specName": "Basic Authentication", "params": params},
+            "connectionSpec": {"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"}}
+
+
+@pytest.fixture
+def flow(live_app):
+    return live_app.extensions["flow_service"]
+
+
+@pytest.fixture
+def session():
+    return requests.Session()
+
+
+def post_form(session, url, data):
+    """Open the form at `url` as a browser would, then send it with its CSRF token and etag."""
+    page = session.get(url, timeout=10).text
+    fields = {"csrf_token": csrf_token(page)}
+    etag = re.search(r'name="etag"(?: type="hidden")? value="([^"]*)"', page)
+    if etag:
+        fields["etag"] = etag.group(1).replace("&#34;", '"').replace("&quot;", '"')
+    return session.post(url, data={**fields, **data}, allow_redirects=False, timeout=10)
+
+
+def test_the_list_pages_through_continuation_tokens(live_server, fresh_emulator, flow, session):
+    created = {flow.create_connection("prod", body(f"Warehouse {n:02d}")).id for n in range(PAGE_SIZE + 5)}
+    flow.create_connection("dev", body("Elsewhere"))
+    first = session.get(f"{live_server.url}/connections?sandbox=prod", timeout=10)
+    assert first.status_code == 200
+    first_ids = set(re.findall(r"<code>([0-9a-f-]{36})</code>", first.text))
+    assert len(first_ids) == PAGE_SIZE and "Elsewhere" not in first.text
+    assert first.text.index("Warehouse 29") < first.text.index("Warehouse 05")  # newest first
+    next_link = re.search(r'href="([^"]+)" rel="next"', first.text).group(1).replace("&amp;", "&")
+    second = session.get(live_server.url + next_link, timeout=10)
+    second_ids = set(re.findall(r"<code>([0-9a-f-]{36})</code>", second.text))
+    assert len(second_ids) == 5 and not first_ids & second_ids and first_ids | second_ids == created
+    assert 'rel="next"' not in second.text and "First page" in second.text
+    lists = [r for r in fresh_emulator.received if r.method == "GET" and r.path.endswith("/connections")]
+    assert all(f"limit={PAGE_SIZE}" in r.query for r in lists)
+    assert "continuationToken=" in lists[-1].query
+    spec_ids = ",".join(s.connection_spec_id for s in SOURCES.values())
+    assert all(f"property=connectionSpec.id%3D%3D{spec_ids.replace(',', '%2C')}" in r.query for r in lists)
+
+
+def test_the_name_filter_finds_parts_of_names_in_any_case(live_server, flow, session):
+    for name in ("Orders EU", "orders US", "Returns"):
+        flow.create_connection("prod", body(name))
+    page = session.get(f"{live_server.url}/connections", params={"name": "ORDERS"}, timeout=10).text
+    assert "Orders EU" in page and "orders US" in page and "Returns" not in page
+    assert "has a name containing" in session.get(f"{live_server.url}/connections", params={"name": "zzz"},
+                                                  timeout=10).text
+
+
+def test_a_sandbox_outside_the_list_is_not_found(live_server, session):
+    assert session.get(f"{live_server.url}/connections?sandbox=finance", timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize("spec", ["postgresql", "greenplum"])
+def test_details_mask_every_secret_without_telling_its_length(live_server, fresh_emulator, flow, session, spec):
+    created = flow.create_connection("prod", body("Masked", spec, password="short"))
+    # Were Flow Service ever to return a secret as it is, the page would still not show it.
+    leaked = flow.create_connection("prod", body("Leaky", spec, password="a-much-longer-password-value"))
+    stored = fresh_emulator.connections[leaked.id]["auth"]["params"]
+    key = "password" if spec == "postgresql" else "connectionString"
+    stored[key] = body("x", spec, password="a-much-longer-password-value")["auth"]["params"][key]
+    pages = [session.get(f"{live_server.url}/connections/{c.id}", timeout=10).text for c in (created, leaked)]
+    for page in pages:
+        assert MASK in page and "****" not in page
+        assert "a-much-longer-password-value" not in page and "short<" not in page
+    assert pages[0].count(MASK) == pages[1].count(MASK)
+    if spec == "greenplum":
+        assert "HOST=gp.example.com;PORT=5432" in pages[1]  # a connection string keeps all but its password
+    else:
+        assert "pg.example.com" in pages[0] and "Require" in pages[0]
+
+
+def test_test_says_whether_the_connection_works(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Tested"))
+    page = session.get(f"{live_server.url}/connections/{created.id}/test", timeout=10).text
+    assert "Connection works." in page
+    fresh_emulator.failing_tests.add(created.id)
+    page = session.get(f"{live_server.url}/connections/{created.id}/test", timeout=10).text
+    assert "Connection test failed." in page and "authentication failed" in page
+
+
+def test_explore_lists_tables_and_a_tables_columns(live_server, flow, session):
+    created = flow.create_connection("prod", body("Explored"))
+    tables = session.get(f"{live_server.url}/connections/{created.id}/explore", timeout=10).text
+    assert "public.orders" in tables and "sales.returns" in tables
+    link = re.search(r'href="([^"]+table=public.orders[^"]*)"', tables).group(1).replace("&amp;", "&")
+    columns = session.get(live_server.url + link, timeout=10).text
+    assert "Columns of public.orders" in columns and "placed_at" in columns and "number" in columns
+    missing = session.get(f"{live_server.url}/connections/{created.id}/explore?table=nope", timeout=10)
+    assert missing.status_code == 400 and "was not found" in missing.text
+
+
+def test_rename_changes_name_and_description_only(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Old name"))
+    secrets_before = dict(fresh_emulator.secrets[created.id])
+    response = post_form(session, f"{live_server.url}/connections/{created.id}/edit",
+                         {"name": "New name", "description": "Moved to the EU cluster"})
+    assert response.status_code == 303
+    stored = fresh_emulator.connections[created.id]
+    assert stored["name"] == "New name" and stored["description"] == "Moved to the EU cluster"
+    assert stored["etag"] != created.etag and fresh_emulator.secrets[created.id] == secrets_before
+    patch = [r for r in fresh_emulator.received if r.method == "PATCH"][0]
+    assert patch.headers["If-Match"] == created.etag
+    shown = session.get(live_server.url + response.headers["Location"], timeout=10).text
+    assert "Renamed: Old name." in shown and "<h1>New name</h1>" in shown
+    empty = post_form(session, f"{live_server.url}/connections/{created.id}/edit", {"name": ""})
+    assert empty.status_code == 400 and "This field is required" in empty.text
+
+
+def test_rotate_sends_new_credentials_and_never_shows_them(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Rotated"))
+    url = f"{live_server.url}/connections/{created.id}/credentials"
+    form = session.get(url, timeout=10).text
+    assert 'value="pg.example.com"' in form and 'value="orders"' in form and 'value="etl"' in form
+    assert "first-pw-1" not in form
+    bad = post_form(session, url, {"method": "basic", "server": "pg.example.com", "port": "99999",
+                                   "database": "orders", "username": "etl", "password": NEW_PASSWORD,
+                                   "sslMode": "Require"})
+    assert bad.status_code == 400 and NEW_PASSWORD not in bad.text and 'value="pg.example.com"' in bad.text
+    assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
+    good = post_form(session, url, {"method": "basic", "server": "pg2.example.com", "port": "5433",
+                                    "database": "orders", "username": "etl_v2", "password": NEW_PASSWORD,
+                                    "sslMode": "Verify Full"})
+    assert good.status_code == 303
+    assert fresh_emulator.secrets[created.id]["password"] == NEW_PASSWORD
+    params = fresh_emulator.connections[created.id]["auth"]["params"]
+    assert params["server"] == "pg2.example.com" and params["username"] == "etl_v2"
+    assert fresh_emulator.connections[created.id]["name"] == "Rotated"
+    page = session.get(live_server.url + good.headers["Location"], timeout=10).text
+    assert "New credentials sent" in page and NEW_PASSWORD not in page
+
+
+def test_rotate_keeps_the_kind_of_authentication(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Basic only"))
+    response = post_form(session, f"{live_server.url}/connections/{created.id}/credentials", {
+        "method": "connectionString", "connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"})
+    assert response.status_code == 400 and "cannot change once a connection exists" in response.text
+    assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
+
+
+def test_a_stale_etag_shows_the_new_state_and_the_resubmit_goes_through(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Contended"))
+    url = f"{live_server.url}/connections/{created.id}/credentials"
+    page = session.get(url, timeout=10).text
+    seen_etag = re.search(r'name="etag" value="([^"]*)"', page).group(1).replace("&#34;", '"')
+    new_etag = flow.update_connection("prod", created.id, created.etag,
+                                      [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}])
+    data = {"csrf_token": csrf_token(page), "etag": seen_etag, "method": "basic", "server": "pg.example.com",
+            "port": "5432", "database": "orders", "username": "etl", "password": NEW_PASSWORD, "sslMode": "Require"}
+    stale = session.post(url, data=data, timeout=10)
+    assert stale.status_code == 409
+    assert "changed this connection after you opened this page" in stale.text
+    assert "Contended (renamed)" in stale.text and NEW_PASSWORD not in stale.text
+    fresh_etag = re.search(r'name="etag" value="([^"]*)"', stale.text).group(1).replace("&#34;", '"')
+    assert fresh_etag == new_etag
+    assert session.post(url, data={**data, "etag": fresh_etag}, allow_redirects=False, timeout=10).status_code == 303
+    assert fresh_emulator.secrets[created.id]["password"] == NEW_PASSWORD
+    patches = [r for r in fresh_emulator.received if r.method == "PATCH"]
+    assert all(r.headers.get("If-Match") for r in patches)  # 1403-400 never happens
+
+
+def test_delete_asks_for_the_name_then_deletes(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("Doomed"))
+    url = f"{live_server.url}/connections/{created.id}/delete"
+    wrong = post_form(session, url, {"confirm_name": "doomed"})
+    assert wrong.status_code == 400 and "not the connection&#39;s name" in wrong.text
+    assert created.id in fresh_emulator.connections
+    done = post_form(session, url, {"confirm_name": "Doomed"})
+    assert done.status_code == 303 and created.id not in fresh_emulator.connections
+    listing = session.get(live_server.url + done.headers["Location"], timeout=10).text
+    assert "Deleted: Doomed." in listing
+    assert session.get(f"{live_server.url}/connections/{created.id}", timeout=10).status_code == 404
+
+
+def test_a_connection_used_by_a_dataflow_is_kept_and_the_page_says_why(live_server, fresh_emulator, flow, session):
+    created = flow.create_connection("prod", body("In use"))
+    fresh_emulator.used_by_dataflows.add(created.id)
+    response = post_form(session, f"{live_server.url}/connections/{created.id}/delete", {"confirm_name": "In use"})
+    assert response.status_code == 400
+    assert "Delete the connection&#39;s dataflows first" in response.text
+    assert created.id in fresh_emulator.connections
+
+
+def test_creating_a_namesake_warns_with_a_link_and_may_go_ahead(live_server, fresh_emulator, flow, session):
+    existing = flow.create_connection("prod", body("Orders warehouse"))
+    key, data = form_data("redshift")
+    del data["duplicate_ok"]
+    page = session.get(f"{live_server.url}/sources/{key}", timeout=10).text
+    form = {**data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)}
+    warned = session.post(f"{live_server.url}/sources/{key}", data=form, allow_redirects=False, timeout=10)
+    assert warned.status_code == 409
+    assert "already has this name" in warned.text and f"/connections/{existing.id}" in warned.text
+    assert len(fresh_emulator.creations()) == 1
+    assert 'name="duplicate_ok" value="1"' in warned.text and 'value="rs.example.com"' in warned.text
+    again = {**form, "csrf_token": csrf_token(warned.text), "duplicate_ok": "1"}
+    created = session.post(f"{live_server.url}/sources/{key}", data=again, allow_redirects=False, timeout=10)
+    assert created.status_code == 303 and len(fresh_emulator.creations()) == 2
+
+
+@pytest.mark.parametrize("variant", list(__import__("tests.forms", fromlist=["VARIANTS"]).VARIANTS))
+def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, session, variant):
+    key, data = form_data(variant)
+    page = session.get(f"{live_server.url}/sources/{key}", timeout=10).text
+    created = session.post(f"{live_server.url}/sources/{key}", allow_redirects=False, timeout=10, data={
+        **data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)})
+    connection_id = created.headers["Location"].split("/connections/")[1].split("?")[0]
+    url = f"{live_server.url}/connections/{connection_id}/credentials"
+    form = session.get(url, timeout=10)
+    assert form.status_code == 200
+    params = fresh_emulator.connections[connection_id]["auth"]["params"]
+    if "connectionString" in params:
+        # Flow Service keeps the whole string secret, so nothing of it can be filled in.
+        assert "keeps the whole connection string secret" in form.text
+    for name in ("server", "host", "username", "httpPath"):
+        if name in params:
+            assert f'value="{data[name]}"' in form.text, name  # what Flow Service holds is filled in
+    rotated = {k: v for k, v in data.items() if k not in ("name", "description", "sandbox", "duplicate_ok")}
+    if "password" in rotated:
+        rotated["password"] = NEW_PASSWORD
+    else:
+        rotated["connectionString"] = rotated["connectionString"].replace("s3cret", "{rotated;pw}")
+    response = post_form(session, url, rotated)
+    assert response.status_code == 303, re.findall(r'class="error"[^>]*>(.*?)</p>', response.text)
+    stored = fresh_emulator.secrets[connection_id]
+    assert NEW_PASSWORD in stored.get("password", "") or "{rotated;pw}" in stored.get("connectionString", "") \
+        or NEW_PASSWORD in stored.get("connectionString", "").replace("}}", "}")

@@ -253,3 +253,43 @@ def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, s
     stored = fresh_emulator.secrets[connection_id]
     assert NEW_PASSWORD in stored.get("password", "") or "{rotated;pw}" in stored.get("connectionString", "") \
         or NEW_PASSWORD in stored.get("connectionString", "").replace("}}", "}")
+
+
+@pytest.mark.browser
+def test_find_rotate_and_delete_in_the_browser(page, live_server, fresh_emulator, flow):
+    from axe_playwright_python.sync_playwright import Axe
+
+    def audit(where):
+        bad = [(v["id"], v["help"]) for v in Axe().run(page).response["violations"]
+               if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"axe on {where}: {bad}"
+
+    for name in ("Nightly orders DB", "Returns DB", "Marketing DB"):
+        flow.create_connection("prod", body(name))
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Connections", exact=True).click()
+    page.get_by_label("Name contains").fill("nightly")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("table.list tbody tr").count() == 1
+    audit("the list")
+    page.get_by_role("link", name="Nightly orders DB").click()
+    assert MASK in page.locator("table.params").inner_text()
+    page.get_by_role("button", name="Test connection").click()
+    assert "Connection works." in page.locator("#test-outcome").inner_text()
+    audit("the connection")
+    page.get_by_role("link", name="Rotate credentials").click()
+    assert page.get_by_label("Server", exact=True).input_value() == "pg.example.com"
+    audit("the rotate form")
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Send new credentials").click()
+    assert "New credentials sent: Nightly orders DB." in page.locator("main").inner_text()
+    connection_id = page.locator("#connection-id").inner_text()
+    assert fresh_emulator.secrets[connection_id]["password"] == NEW_PASSWORD
+    assert NEW_PASSWORD not in page.content()
+    page.get_by_role("link", name="Delete").click()
+    audit("the delete form")
+    page.get_by_label("Type the connection's name to confirm").fill("Nightly orders DB")
+    page.get_by_role("button", name="Delete connection").click()
+    assert "Deleted: Nightly orders DB." in page.locator("main").inner_text()
+    assert connection_id not in fresh_emulator.connections
+    assert page.locator("table.list tbody tr").count() == 2

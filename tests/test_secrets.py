@@ -3,6 +3,7 @@
 import base64
 import json
 import logging
+import re
 import sys
 import zlib
 
@@ -14,6 +15,7 @@ from app.emulator import Fault
 from .forms import form_data
 
 PASSWORD = "Pw-9f83-unique;{}"
+ROTATED = "Rotated-4b7e-unique"
 
 
 def cookie_text(client) -> str:
@@ -122,6 +124,13 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
             "csrf_token": csrf_token(sign_in_page), "username": "ada", "password": portal_password}))
         created = submit(*form_data("postgresql-basic", password=PASSWORD))
         assert created.status_code == 200 and "/connections/" in created.url
+        rotate_url = created.url.split("?")[0] + "/credentials?sandbox=prod"
+        rotate_page = record(session.get(rotate_url, timeout=10)).text
+        etag = re.search(r'name="etag" value="([^"]*)"', rotate_page).group(1).replace("&#34;", '"')
+        rotated = record(session.post(rotate_url, timeout=10, data={
+            "csrf_token": csrf_token(rotate_page), "etag": etag, "method": "basic", "server": "pg.example.com",
+            "port": "5432", "database": "orders", "username": "etl", "password": ROTATED, "sslMode": "Require"}))
+        assert "New credentials sent" in rotated.text
         submit(*form_data("greenplum-fields", password=PASSWORD, port="99999"))
         fresh_emulator.inject(Fault("POST", "/connections", status=400, body={
             "type": "https://ns.adobe.com/aep/errors/FLOW-1416-400", "title": "Invalid auth params", "status": 400,
@@ -143,7 +152,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     assert tokens, "the run fetched at least one token"
     searched = "\n".join(seen) + "\n" + output
     assert "ada" in searched and "Invalid auth params" in searched  # the search covers what was said
-    for secret in [PASSWORD, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
+    for secret in [PASSWORD, ROTATED, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
                    "test-secret-key-4d1c", *tokens]:
         assert secret not in searched
 

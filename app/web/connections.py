@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
 
@@ -103,6 +104,18 @@ def when_filter(epoch_ms):
     return _when(epoch_ms)
 
 
+def with_connection(view):
+    """Give a view the connection its URL names, read from Flow Service, with its source and sandbox."""
+    @functools.wraps(view)
+    def wrapper(connection_id):
+        sandbox = _sandbox()
+        connection, source, failed = _load(connection_id, sandbox)
+        if failed:
+            return failed
+        return view(connection, source, sandbox)
+    return wrapper
+
+
 @bp.get("/connections")
 def index():
     """List the supported sources' connections in a sandbox, newest first, a page at a time."""
@@ -124,12 +137,9 @@ def index():
 
 
 @bp.get("/connections/<connection_id>")
-def show(connection_id):
+@with_connection
+def show(connection, source, sandbox):
     """Show a connection as Flow Service has it: details, masked auth params, and what can be done with it."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     return _detail(connection, source, sandbox)
 
 
@@ -145,34 +155,28 @@ def _detail(connection, source, sandbox, status=200, **extra):
 
 
 @bp.get("/connections/<connection_id>/test")
-def test(connection_id):
+@with_connection
+def test(connection, source, sandbox):
     """Ask Flow Service to connect to the database with the stored credentials, and say how it went."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     try:
-        ok = _client().test_connection(sandbox, connection_id)
+        ok = _client().test_connection(sandbox, connection["id"])
         outcome = ("ok", "Flow Service connected to the database with the stored credentials.") if ok else (
             "failed", "Flow Service could not connect with the stored credentials. Check the database's address "
                       "and firewall, or rotate the credentials.")
     except AdobeError as error:
         outcome = ("failed", f"The test failed: {error.message}")
-    log.info("tested connection %s: %s", connection_id, outcome[0])
+    log.info("tested connection %s: %s", connection["id"], outcome[0])
     return _detail(connection, source, sandbox, test_outcome=outcome)
 
 
 @bp.get("/connections/<connection_id>/explore")
-def explore(connection_id):
+@with_connection
+def explore(connection, source, sandbox):
     """The database's tables as Flow Service sees them, or one table's columns."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     table = request.args.get("table") or None
     try:
-        tables = None if table else _client().explore(sandbox, connection_id)
-        columns = _client().explore(sandbox, connection_id, table) if table else None
+        tables = None if table else _client().explore(sandbox, connection["id"])
+        columns = _client().explore(sandbox, connection["id"], table) if table else None
     except AdobeError as error:
         return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
                                error=error), error.status
@@ -181,12 +185,9 @@ def explore(connection_id):
 
 
 @bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
-def rename(connection_id):
+@with_connection
+def rename(connection, source, sandbox):
     """Change a connection's name and description (and nothing else), guarded by its etag."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     form = RenameForm()
     if request.method == "GET":
         form.name.data, form.description.data = connection.get("name"), connection.get("description")
@@ -224,12 +225,9 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
 
 
 @bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])
-def rotate(connection_id):
+@with_connection
+def rotate(connection, source, sandbox):
     """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     if source is None:
         abort(404)
     auth = connection.get("auth") or {}
@@ -264,26 +262,23 @@ def rotate(connection_id):
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
-def delete(connection_id):
+@with_connection
+def delete(connection, source, sandbox):
     """Delete a connection once the person has typed its name."""
-    sandbox = _sandbox()
-    connection, source, failed = _load(connection_id, sandbox)
-    if failed:
-        return failed
     form = DeleteForm(expected_name=connection.get("name", ""))
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", form=form, connection=connection, sandbox=sandbox,
                                source=source), 200 if request.method == "GET" else 400
     try:
-        _client().delete_connection(sandbox, connection_id)
+        _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
         if error.code and error.code.endswith("1418-400"):
             error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
                              "connection's dataflows first (Sources > Dataflows in Experience Platform), then "
                              "delete the connection.")
-        log.warning("deleting %s failed: %s (request-id %s)", connection_id, error.code, error.request_id)
+        log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", form=form, connection=connection, sandbox=sandbox, source=source,
                                adobe_error=error), error.status
-    log.info("deleted connection %s (%s) in sandbox %s", connection_id, connection.get("name"), sandbox)
+    log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

@@ -49,6 +49,8 @@ class Settings:
     # How many proxies sit in front and set X-Forwarded-*; 0 trusts none of them.
     proxy_count: int = 0
     session_hours: float = 8.0
+    # How long the list of sources fetched from Flow Service is reused.
+    spec_cache_seconds: int = 3600
 
     @property
     def default_sandbox(self) -> str:
@@ -111,6 +113,10 @@ class Settings:
         except ValueError:
             problems.append(f"WIZARD_SESSION_HOURS must be a number of hours above 0 and at most 720, "
                             f"not {hours_text!r}.")
+        cache_text = env.get("WIZARD_SPEC_CACHE_SECONDS", "3600").strip() or "3600"
+        if not cache_text.isdigit() or int(cache_text) > 7 * 24 * 3600:
+            problems.append(f"WIZARD_SPEC_CACHE_SECONDS must be a whole number of seconds up to 604800, "
+                            f"not {cache_text!r}.")
         auth, header, users_file = _auth_mode(env, emulator, proxy_count, problems)
         if problems:
             raise ConfigError(" ".join(problems))
@@ -132,6 +138,7 @@ class Settings:
             users_file=users_file,
             proxy_count=proxy_count,
             session_hours=session_hours,
+            spec_cache_seconds=int(cache_text) if cache_text.isdigit() else 3600,
         )
 
     def replace(self, **changes) -> Settings:

@@ -139,7 +139,9 @@ def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
             for auth_spec in spec["authSpec"]:
                 jsonschema.Draft7Validator.check_schema(auth_spec["spec"])
                 secrets = {k for k, v in auth_spec["spec"]["properties"].items() if v.get("format") == "password"}
-                assert secrets and secrets <= {"password", "connectionString"}
+                # Every spec asks for at least one secret, and marks each the way the docs list them.
+                assert secrets and secrets <= {"password", "connectionString", "privateKey", "privateKeyPassphrase",
+                                               "accessToken", "s3SecretKey"}
     with pytest.raises(AdobeError):
         client.get_connection("prod", "0" * 36)
     bad = {"name": "x", "auth": {"specName": "Nope", "params": {}},

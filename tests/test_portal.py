@@ -57,6 +57,7 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
     urls = {
         "wizard.picker": "/",
         "wizard.source_form": "/sources/postgresql",
+        "wizard.spec_form": "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
         "connections.index": "/connections?sandbox=prod",
         "connections.show": f"/connections/{connection_id}?sandbox=prod",
         "connections.test": f"/connections/{connection_id}/test?sandbox=prod",

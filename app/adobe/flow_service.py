@@ -166,6 +166,11 @@ class FlowServiceClient:
             raise flow_service_error(response, doing)
         return response
 
+    def list_connection_specs(self, sandbox: str) -> list[dict]:
+        """GET /connectionSpecs: every source Flow Service offers, with its authSpecs."""
+        doing = "Reading the list of sources"
+        return _items(self._call("GET", "/connectionSpecs", sandbox, doing), doing)
+
     def get_connection(self, sandbox: str, connection_id: str) -> dict:
         """GET /connections/{id} → the connection (items[0])."""
         doing = "Reading the connection"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from wtforms import RadioField
 
@@ -29,6 +30,8 @@ class Source:
     form_class: type[ConnectionForm]
     docs_url: str
     deprecated: str | None = None
+    # Params never shown, logged or echoed back: what the authSpec marks "format": "password".
+    secret_params: frozenset = SECRET_PARAMS
 
     def make_form(self, *, sandboxes, cloud, **kwargs) -> ConnectionForm:
         return self.form_class(sandboxes=sandboxes, cloud=cloud, **kwargs)
@@ -36,20 +39,20 @@ class Source:
     def redacted_body(self, body: dict) -> dict:
         """`body` with every secret replaced by a placeholder, fit to show or log."""
         params = dict(body["auth"]["params"])
-        for name in SECRET_PARAMS & params.keys():
+        for name in self.secret_params & params.keys():
             params[name] = redact_secret(name, params[name])
         return {**body, "auth": {**body["auth"], "params": params}}
 
     def typed_secrets(self, form_data) -> list[str]:
         """The secrets in a posted form, before any validation: what the log must never show."""
-        params = {name: form_data.get(name, "") for name in SECRET_PARAMS}
+        params = {name: form_data.get(name, "") for name in self.secret_params}
         return self.secret_values({"auth": {"params": params}})
 
     def secret_values(self, body: dict) -> list[str]:
         """Every secret in `body`, the password inside a connection string included."""
         values = []
         for name, value in body["auth"]["params"].items():
-            if name in SECRET_PARAMS and isinstance(value, str) and value:
+            if name in self.secret_params and isinstance(value, str) and value:
                 values.append(value)
                 if name == "connectionString":
                     try:
@@ -76,7 +79,7 @@ PASSWORD_KEYS = ("PWD", "Password")
 def redact_secret(name: str, value: str) -> str:
     """A placeholder for a secret param; a connection string keeps all but its password."""
     if name != "connectionString":
-        return "{PASSWORD}"
+        return "{PASSWORD}" if name == "password" else "{" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper() + "}"
     try:
         pairs = parse_connection_string(value)
     except ConnectionStringError:

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
+from ..sources.catalog import label_of
 from . import security
 
 bp = Blueprint("wizard", __name__)
@@ -21,8 +22,36 @@ SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 @bp.get("/")
 def picker():
-    """List the sources a connection can be made for."""
-    return render_template("picker.html", sources=SOURCES.values())
+    """List the curated sources, then every other database source Flow Service publishes, with a search."""
+    query = (request.args.get("q") or "").strip()[:100]
+    specs, problem = current_app.extensions["spec_catalog"].database_specs()
+    words = query.lower().split()
+    more = [(spec, label_of(spec)) for spec in specs
+            if all(word in (label_of(spec) + " " + spec.get("name", "")).lower() for word in words)]
+    curated = [s for s in SOURCES.values() if all(word in (s.title + " " + s.summary).lower() for word in words)]
+    return render_template("picker.html", sources=curated, more=more, problem=problem, query=query,
+                           more_count=len(specs))
+
+
+@bp.get("/sources/spec/<spec_id>")
+@bp.post("/sources/spec/<spec_id>")
+def spec_form(spec_id):
+    """A form built from a connection spec's authSpec; the curated sources keep their own forms."""
+    curated = next((s for s in SOURCES.values() if s.connection_spec_id == spec_id), None)
+    if curated:
+        return redirect(url_for("wizard.source_form", key=curated.key))
+    catalog = current_app.extensions["spec_catalog"]
+    spec, source = catalog.source(spec_id, request.args.get("auth"))
+    if spec is None:
+        _specs, problem = catalog.database_specs()
+        if problem:
+            return render_template("error.html", title="Sources could not be listed",
+                                   message=f"The wizard could not read this source from Flow Service: {problem}"), 502
+        abort(404)
+    if source is None:
+        return render_template("auth_choice.html", spec=spec, label=label_of(spec),
+                               unknown=request.args.get("auth")), 200 if request.args.get("auth") is None else 404
+    return _handle(source)
 
 
 def _form_for(source):
@@ -30,9 +59,15 @@ def _form_for(source):
     return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
 
 
+def _action(source) -> str:
+    if source.key == "spec":
+        return url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
+    return url_for("wizard.source_form", key=source.key)
+
+
 def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None):
     return render_template(
-        "source_form.html", source=source, form=form, submission_id=submission_id,
+        "source_form.html", source=source, form=form, submission_id=submission_id, action=_action(source),
         adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
         duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes),
     ), status
@@ -68,6 +103,10 @@ def source_form(key):
     source = SOURCES.get(key)
     if source is None:
         abort(404)
+    return _handle(source)
+
+
+def _handle(source):
     form = _form_for(source)
     if request.method == "POST":
         # Whatever happens below, no log line or traceback can carry what was typed as a secret.
@@ -101,7 +140,8 @@ def source_form(key):
     except AdobeError as error:
         # Nothing was created, so the same submission id may be used again.
         ledger.release(submission_id)
-        log.warning("creating a %s connection failed: %s (request-id %s)", key, error.code, error.request_id)
+        log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
+                    error.request_id)
         # Adobe's wording may quote what it was sent; a secret never goes back to the page.
         for secret in source.secret_values(body):
             error.message = error.message.replace(secret, "{PASSWORD}")
@@ -114,5 +154,6 @@ def source_form(key):
     current_app.extensions["sent_requests"].remember(
         created.id, current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
     )
-    log.info("created %s connection %s in sandbox %s", key, created.id, sandbox)
+    log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
+             created.id, sandbox)
     return redirect(result, code=303)

@@ -1,0 +1,227 @@
+"""Any Flow Service source: a form built from an authSpec's JSON Schema, checked against that schema.
+
+The curated modules (greenplum, postgresql, ...) know their sources better; this
+covers every other source a connection spec describes, the day Adobe adds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal, InvalidOperation
+
+import jsonschema
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import NumberInput
+
+from .base import Auth, Source
+from .fields import ConnectionForm, add_error, choices, host_name_error, no_control_characters, port_error
+
+HOST_NAMES = {"host", "server"}
+
+
+class WholeNumberField(IntegerField):
+    """An integer param: a wrong value says what to type, not "Not a valid integer value"."""
+
+    widget = NumberInput(step="1")
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                self.data = int(text, 10)
+            except ValueError:
+                raise ValueError("Enter a whole number, such as 42.") from None
+
+
+class NumberField(IntegerField):
+    """A number param (integer or decimal), kept as int when whole so JSON carries 5, not 5.0."""
+
+    widget = NumberInput(step="any")
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                value = Decimal(text)
+                if not value.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ValueError("Enter a number, such as 1.5.") from None
+            self.data = int(value) if value == value.to_integral_value() else float(value)
+
+
+def _label(name: str) -> str:
+    """camelCase or snake_case param name → "Words like these"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    text = " ".join(words)
+    return text[:1].upper() + text[1:].lower() if text else name
+
+
+def _field(name: str, schema: dict, required: bool):
+    """One WTForms field for one property of an authSpec schema."""
+    label = schema.get("title") or _label(name)
+    description = schema.get("description") or ""
+    kind = schema.get("type")
+    needed = [InputRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
+    default = schema.get("default")
+    if "enum" in schema:
+        values = [str(v) for v in schema["enum"]]
+        options = ([] if required else [("", "(not set)")]) + [(v, v) for v in values]
+        return SelectField(label, choices=choices(options), default=None if default is None else str(default),
+                           description=description, validate_choice=False,
+                           validators=[InputRequired(f"Choose the {label.lower()}.")] if required else [])
+    if kind == "boolean":
+        return BooleanField(label, default=bool(default), description=description)
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        attrs = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+        bounds = [NumberRange(min=low, max=high, message=_range_message(low, high))] if attrs else []
+        cls = WholeNumberField if kind == "integer" else NumberField
+        return cls(label, default=default, description=description, validators=needed + bounds, render_kw=attrs)
+    lengths = [Length(min=schema.get("minLength", -1), max=schema.get("maxLength", -1))] \
+        if "maxLength" in schema or schema.get("minLength", 0) > 1 else []
+    if schema.get("format") == "password":
+        return PasswordField(label, description=description or "Sent to Adobe once and never shown again.",
+                             validators=needed + lengths + [no_control_characters],
+                             render_kw={"autocomplete": "new-password"})
+    return StringField(label, default=default, description=description,
+                       validators=needed + lengths + [no_control_characters],
+                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"})
+
+
+def _range_message(low, high) -> str:
+    if low is not None and high is not None:
+        return f"Enter a number from {low} to {high}."
+    return f"Enter a number of at least {low}." if low is not None else f"Enter a number of at most {high}."
+
+
+def secret_names(schema: dict) -> frozenset[str]:
+    return frozenset(n for n, p in (schema.get("properties") or {}).items() if p.get("format") == "password")
+
+
+class SchemaForm(ConnectionForm):
+    """A connection form whose auth fields come from an authSpec's JSON Schema (set by form_class_for)."""
+
+    auth_spec: dict = {}
+    param_names: list[str] = []
+
+    def params(self) -> dict:
+        """The auth params as the schema types them: booleans always, optional values only when given."""
+        properties = self.auth_spec["spec"].get("properties") or {}
+        params = {}
+        for name in self.param_names:
+            value = self[name].data
+            if properties[name].get("type") == "boolean":
+                params[name] = bool(value)
+            elif isinstance(value, str):
+                value = value if properties[name].get("format") == "password" else value.strip()
+                if value:
+                    params[name] = value
+            elif value is not None:
+                params[name] = value
+        return params
+
+    def validate_together(self) -> None:
+        if any(self[name].errors for name in self.param_names):
+            return
+        for name in self.param_names:
+            value = self[name].data
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if name == "port":
+                problem = port_error(value)
+            elif name in HOST_NAMES:
+                host, _, port = value.strip().rpartition(":") if value.count(":") == 1 else (value.strip(), "", "")
+                problem = host_name_error(host or value.strip()) or (port and port_error(port))
+            else:
+                problem = None
+            if problem:
+                add_error(self[name], problem)
+        if any(self[name].errors for name in self.param_names):
+            return
+        # The schema has the last word: whatever the fields let through, Flow Service will check the same.
+        validator = jsonschema.Draft7Validator(self.auth_spec["spec"])
+        for error in validator.iter_errors(self.params()):
+            name = _field_of(error)
+            target = self[name] if name in self.param_names else self.name
+            add_error(target, _schema_message(error, target.label.text))
+
+    def auth(self) -> Auth:
+        return Auth(self.auth_spec["name"], self.params())
+
+
+def _field_of(error) -> str:
+    if error.validator == "required":
+        match = re.match(r"'([^']+)' is a required property", error.message)
+        return match.group(1) if match else ""
+    return str(error.path[0]) if error.path else ""
+
+
+def _schema_message(error, label: str) -> str:
+    kind = error.validator
+    if kind == "required":
+        return "This field is required."
+    if kind == "pattern":
+        return f"This does not have the form the {label.lower()} needs; see the hint above."
+    if kind == "enum":
+        return "Choose one of the listed values."
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"This number is out of range: {error.message}."
+    if kind in ("minLength", "maxLength"):
+        return f"This is too {'short' if kind == 'minLength' else 'long'}."
+    return f"Flow Service would refuse this: {error.message}."
+
+
+def form_class_for(auth_spec: dict) -> type[SchemaForm]:
+    """A SchemaForm subclass with one field per property of `auth_spec`'s schema, in the schema's order."""
+    schema = auth_spec["spec"]
+    required = set(schema.get("required") or [])
+    properties = schema.get("properties") or {}
+    # The form's own fields (name, description, sandbox) cannot be shadowed by a param of the same name.
+    names = [n for n in properties if n not in ConnectionForm.__dict__ and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", n)]
+    attrs = {name: _field(name, properties[name], name in required) for name in names}
+    attrs.update(
+        auth_spec=auth_spec,
+        param_names=names,
+        groups=[("Connection", ["name", "description", "sandbox"], None), (auth_spec["name"], names, None)],
+    )
+    return type("SchemaForm_" + re.sub(r"\W", "_", auth_spec["name"]), (SchemaForm,), attrs)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecSource(Source):
+    """A source known only from its connection spec; `auth_name` picks one of its authSpecs."""
+
+    auth_name: str = ""
+
+    @property
+    def url_key(self) -> str:
+        return self.connection_spec_id
+
+
+def source_from_spec(spec: dict, auth_spec: dict) -> SpecSource:
+    label = ((spec.get("attributes") or {}).get("connectorName")
+             or ((spec.get("sourceSpec") or {}).get("attributes") or {}).get("uiAttributes", {}).get("label")
+             or spec.get("name") or spec["id"])
+    return SpecSource(
+        key="spec",
+        title=label,
+        summary=f"{auth_spec['name']}, from the connection spec Flow Service publishes.",
+        connection_spec_id=spec["id"],
+        form_class=form_class_for(auth_spec),
+        docs_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/home",
+        secret_params=secret_names(auth_spec["spec"]),
+        auth_name=auth_spec["name"],
+    )
+
+
+def validate_spec_schema(auth_spec: dict) -> None:
+    """Raise ValidationError when an authSpec carries no usable object schema."""
+    schema = auth_spec.get("spec") if isinstance(auth_spec, dict) else None
+    if not isinstance(schema, dict) or schema.get("type", "object") != "object" or not schema.get("properties"):
+        raise ValidationError("This authSpec has no object schema of params.")
+    jsonschema.Draft7Validator.check_schema(schema)

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import jsonschema
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import NumberInput
 
 from .base import Auth, Source
@@ -21,7 +21,14 @@ from .fields import ConnectionForm, add_error, choices, host_name_error, no_cont
 HOST_NAMES = {"host", "server"}
 
 
-class WholeNumberField(IntegerField):
+class _Numeric(IntegerField):
+    def pre_validate(self, form):
+        # A value that is no number at all gets that one message, not a range complaint besides.
+        if self.process_errors:
+            raise StopValidation()
+
+
+class WholeNumberField(_Numeric):
     """An integer param: a wrong value says what to type, not "Not a valid integer value"."""
 
     widget = NumberInput(step="1")
@@ -36,7 +43,7 @@ class WholeNumberField(IntegerField):
                 raise ValueError("Enter a whole number, such as 42.") from None
 
 
-class NumberField(IntegerField):
+class NumberField(_Numeric):
     """A number param (integer or decimal), kept as int when whole so JSON carries 5, not 5.0."""
 
     widget = NumberInput(step="any")
@@ -135,8 +142,10 @@ class SchemaForm(ConnectionForm):
             if name == "port":
                 problem = port_error(value)
             elif name in HOST_NAMES:
-                host, _, port = value.strip().rpartition(":") if value.count(":") == 1 else (value.strip(), "", "")
-                problem = host_name_error(host or value.strip()) or (port and port_error(port))
+                # host:port is fine where a source allows it (IBM DB2); a URL is not, and says so.
+                text = value.strip()
+                host, _, port = text.rpartition(":") if text.count(":") == 1 and "/" not in text else (text, "", "")
+                problem = host_name_error(host) or (port_error(port) if port else None)
             else:
                 problem = None
             if problem:

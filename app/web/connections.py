@@ -75,20 +75,29 @@ def _load(connection_id: str, sandbox: str):
                                             message=error.message, adobe_request_id=error.request_id),
                             error.status)
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
-    return connection, source_for_spec(spec_id), None
+    return connection, _source_of(spec_id, (connection.get("auth") or {}).get("specName")), None
 
 
-def masked_params(params: dict) -> list[tuple[str, str]]:
+def _source_of(spec_id: str, spec_name: str | None):
+    """The curated source of a connection spec, or the one built from the spec Flow Service publishes."""
+    return source_for_spec(spec_id) or current_app.extensions["spec_catalog"].source(spec_id, spec_name or "")[1]
+
+
+def masked_params(params: dict, secret_names=SECRET_PARAMS) -> list[tuple[str, str]]:
     """Auth params fit to show: secrets masked, a connection string keeping all but its password."""
     shown = []
     for name, value in sorted((params or {}).items()):
-        if name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
+        if name in secret_names or name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
             if name == "connectionString" and isinstance(value, str) and "=" in value:
                 value = redact_secret(name, value).replace("{PASSWORD}", MASK)
             else:
                 value = MASK
         shown.append((name, "true" if value is True else "false" if value is False else str(value)))
     return shown
+
+
+def _secrets_of(source):
+    return source.secret_params if source else SECRET_PARAMS
 
 
 def _when(epoch_ms) -> str:
@@ -124,14 +133,17 @@ def index():
     page = request.args.get("page") or None
     if page and not re.match(r"^[A-Za-z0-9._~=+/-]{1,512}$", page):
         abort(404)
-    spec_ids = [source.connection_spec_id for source in SOURCES.values()]
+    # The curated four and every other database source the wizard can make forms for.
+    specs, _problem = current_app.extensions["spec_catalog"].database_specs()
+    spec_ids = [source.connection_spec_id for source in SOURCES.values()] + [spec["id"] for spec in specs]
     try:
         items, next_page = _client().list_connections(sandbox, spec_ids, name_contains=name, limit=PAGE_SIZE,
                                                       continuation=page)
     except AdobeError as error:
         return render_template("error.html", title="Could not list connections", message=error.message,
                                adobe_request_id=error.request_id), error.status
-    rows = [(item, source_for_spec((item.get("connectionSpec") or {}).get("id", ""))) for item in items]
+    rows = [(item, _source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
+            for item in items]
     return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page,
                            next_page=next_page, sandboxes=current_app.config["SETTINGS"].sandboxes)
 
@@ -149,7 +161,7 @@ def _detail(connection, source, sandbox, status=200, **extra):
     curl = current_app.extensions["sent_requests"].get(connection["id"])
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
-        params=masked_params((connection.get("auth") or {}).get("params") or {}),
+        params=masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source)),
         curl=curl, just_created=curl is not None and not extra, **extra,
     ), status
 
@@ -213,11 +225,12 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
             if "etag" in form:
                 form.etag.data = fresh.get("etag")
             log.info("update of %s refused: stale etag", connection["id"])
+            shown = masked_params((fresh.get("auth") or {}).get("params"), _secrets_of(source))
             return render_template(template, connection=fresh, etag=fresh.get("etag"), stale=STALE_MESSAGE,
-                                   params=masked_params((fresh.get("auth") or {}).get("params")), **page), 409
+                                   params=shown, **page), 409
         log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template(template, connection=connection, etag=etag, adobe_error=error,
-                               params=masked_params((connection.get("auth") or {}).get("params")),
+                               params=masked_params((connection.get("auth") or {}).get("params"), _secrets_of(source)),
                                **page), error.status
     log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
@@ -242,14 +255,14 @@ def rotate(connection, source, sandbox):
             formdata[name] = value
         form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud, formdata=formdata)
     else:
-        prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in SECRET_PARAMS}
+        prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in source.secret_params}
         method = source.form_class.method_for_spec.get(auth.get("specName"))
         form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
                                 data={**prefill, **kept, **({"method": method} if method else {})})
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
-                params=masked_params(auth.get("params")))
+                params=masked_params(auth.get("params"), _secrets_of(source)))
     if request.method == "GET" or not form.validate():
         return render_template("rotate.html", **page), 200 if request.method == "GET" else 400
     new_auth = form.auth()

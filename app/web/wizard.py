@@ -59,7 +59,9 @@ def _form_for(source):
     return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
 
 
+@bp.app_template_global("source_url")
 def _action(source) -> str:
+    """Where a source's form lives: /sources/<key>, or /sources/spec/<id>?auth=<authSpec> for the others."""
     if source.key == "spec":
         return url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
     return url_for("wizard.source_form", key=source.key)

@@ -141,6 +141,7 @@ def test_the_builder_renders_every_kind_of_field(app):
         form = form_class_for(auth)(sandboxes=("prod",))
         html = {name: str(form[name]()) for name in auth["spec"]["properties"]}
         assert 'type="text"' in html["host"] and form.host.description == "Where it runs."
+        assert form.ratio.description == "Optional: leave empty if unused."
         assert 'type="password"' in html["secretKey"]
         assert 'type="number"' in html["retries"] and 'min="1"' in html["retries"] and 'max="5"' in html["retries"]
         assert 'value="3"' in html["retries"]
@@ -210,6 +211,10 @@ def test_create_a_mysql_connection_through_the_generic_form(page, live_server, f
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="MySQL").click()
     page.get_by_role("link", name="Basic Authentication").click()
+    from axe_playwright_python.sync_playwright import Axe
+
+    bad = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == []
     page.get_by_label("Connection name").fill("Shop MySQL")
     page.get_by_label("Server", exact=True).fill("mysql.example.com")
     page.get_by_label("Port", exact=True).fill("3306")

@@ -79,7 +79,7 @@ PASSWORD_KEYS = ("PWD", "Password")
 def redact_secret(name: str, value: str) -> str:
     """A placeholder for a secret param; a connection string keeps all but its password."""
     if name != "connectionString":
-        return "{PASSWORD}" if name == "password" else "{" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper() + "}"
+        return "{PASSWORD}" if name == "password" else "{SECRET_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper() + "}"
     try:
         pairs = parse_connection_string(value)
     except ConnectionStringError:

@@ -73,6 +73,8 @@ def _field(name: str, schema: dict, required: bool):
     label = schema.get("title") or _label(name)
     description = schema.get("description") or ""
     kind = schema.get("type")
+    if not required and kind != "boolean":
+        description = "Optional: " + (description[:1].lower() + description[1:] if description else "leave empty if unused.")
     needed = [InputRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
     default = schema.get("default")
     if "enum" in schema:

@@ -53,6 +53,7 @@ def test_sign_in_modes(env, auth, users_file):
     ({"WIZARD_PROXY_COUNT": "many"}, "WIZARD_PROXY_COUNT must be a whole number"),
     ({"WIZARD_SESSION_HOURS": "0"}, "WIZARD_SESSION_HOURS must be a number of hours"),
     ({"WIZARD_SESSION_HOURS": "soon"}, "WIZARD_SESSION_HOURS must be a number of hours"),
+    ({"WIZARD_SPEC_CACHE_SECONDS": "-1"}, "WIZARD_SPEC_CACHE_SECONDS must be a whole number"),
 ])
 def test_refusals_name_what_to_set(env, message, users_file):
     env = {k: v.replace("{users}", users_file) for k, v in env.items()}

@@ -250,3 +250,15 @@ def test_a_generic_connection_is_listed_shown_masked_and_rotated(live_server, fr
     assert rotated.status_code == 303
     connection_id = connection_url.rsplit("/", 1)[1]
     assert fresh_emulator.secrets[connection_id]["accessToken"] == "dapi-new-token-1"
+
+
+def test_the_spec_cache_lasts_as_configured(fresh_emulator):
+    from app import create_app
+
+    from .conftest import settings_for
+
+    for seconds, fetches in ((0, 2), (3600, 1)):
+        fresh_emulator.reset()
+        client = create_app(settings_for(fresh_emulator, spec_cache_seconds=seconds)).test_client()
+        assert client.get("/").status_code == 200 and client.get("/").status_code == 200
+        assert len([r for r in fresh_emulator.received if r.path.endswith("/connectionSpecs")]) == fetches

@@ -22,6 +22,19 @@ HOST_NAMES = {"host", "server"}
 
 
 class _Numeric(IntegerField):
+    """A number param whose wrong value says what to type (not WTForms' "Not a valid integer value")."""
+
+    message = "Enter a number, such as 1.5."
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                self.data = self.parse(text)
+            except (ValueError, InvalidOperation):
+                raise ValueError(self.message) from None
+
     def pre_validate(self, form):
         # A value that is no number at all gets that one message, not a range complaint besides.
         if self.process_errors:
@@ -29,36 +42,25 @@ class _Numeric(IntegerField):
 
 
 class WholeNumberField(_Numeric):
-    """An integer param: a wrong value says what to type, not "Not a valid integer value"."""
-
     widget = NumberInput(step="1")
+    message = "Enter a whole number, such as 42."
 
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if text:
-            try:
-                self.data = int(text, 10)
-            except ValueError:
-                raise ValueError("Enter a whole number, such as 42.") from None
+    @staticmethod
+    def parse(text):
+        return int(text, 10)
 
 
 class NumberField(_Numeric):
-    """A number param (integer or decimal), kept as int when whole so JSON carries 5, not 5.0."""
+    """Kept as int when whole, so that JSON carries 5, not 5.0."""
 
     widget = NumberInput(step="any")
 
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if text:
-            try:
-                value = Decimal(text)
-                if not value.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                raise ValueError("Enter a number, such as 1.5.") from None
-            self.data = int(value) if value == value.to_integral_value() else float(value)
+    @staticmethod
+    def parse(text):
+        value = Decimal(text)
+        if not value.is_finite():
+            raise InvalidOperation
+        return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _label(name: str) -> str:

@@ -14,6 +14,7 @@ from . import logs
 from .adobe import FlowServiceClient, TokenProvider
 from .adobe.http import make_session
 from .config import Settings
+from .store import Store, database_url
 
 
 def _asset_folder(name: str) -> str:
@@ -64,17 +65,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)
 
-    from .web import assets, auth, connections, health, security, submissions, wizard
+    from .web import assets, audit, auth, connections, health, security, submissions, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
-    app.extensions["submissions"] = submissions.SubmissionLedger()
+    # One store per app: the submission keys that make creation idempotent, and the audit trail.
+    app.extensions["submissions"] = app.extensions["store"] = Store(
+        database_url(settings.data_dir, settings.database_url))
     app.extensions["sent_requests"] = submissions.SentRequests()
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(audit.bp)
 
     @app.context_processor
     def page_context():

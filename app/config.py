@@ -51,6 +51,9 @@ class Settings:
     session_hours: float = 8.0
     # How long the list of sources fetched from Flow Service is reused.
     spec_cache_seconds: int = 3600
+    # Where the SQLite store lives, unless WIZARD_DATABASE_URL names a shared PostgreSQL.
+    data_dir: str = "wizard-data"
+    database_url: str = dataclasses.field(default="", repr=False)
 
     @property
     def default_sandbox(self) -> str:
@@ -117,6 +120,11 @@ class Settings:
         if not cache_text.isdigit() or int(cache_text) > 7 * 24 * 3600:
             problems.append(f"WIZARD_SPEC_CACHE_SECONDS must be a whole number of seconds up to 604800, "
                             f"not {cache_text!r}.")
+        database_url = env.get("WIZARD_DATABASE_URL", "").strip()
+        if database_url and not database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://",
+                                                          "sqlite:///")):
+            problems.append("WIZARD_DATABASE_URL must be a postgresql:// URL (or unset, for SQLite under "
+                            "WIZARD_DATA_DIR).")
         auth, header, users_file = _auth_mode(env, emulator, proxy_count, problems)
         if problems:
             raise ConfigError(" ".join(problems))
@@ -139,6 +147,8 @@ class Settings:
             proxy_count=proxy_count,
             session_hours=session_hours,
             spec_cache_seconds=int(cache_text) if cache_text.isdigit() else 3600,
+            data_dir=env.get("WIZARD_DATA_DIR", "").strip() or "wizard-data",
+            database_url=database_url,
         )
 
     def replace(self, **changes) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import threading
 
 import pytest
@@ -37,7 +38,7 @@ def settings_for(emulator, **changes) -> Settings:
     return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(**{
         "platform_url": emulator.url, "ims_url": emulator.url, "client_id": emulator.client_id,
         "client_secret": emulator.client_secret, "org_id": emulator.org_id, "emulator": True,
-        "read_timeout": 1.5, **changes,
+        "read_timeout": 1.5, "data_dir": tempfile.mkdtemp(prefix="wizard-test-"), **changes,
     })
 
 

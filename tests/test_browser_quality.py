@@ -136,8 +136,9 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         if focused == "Create connection":
             break
     # The page chrome comes first: the skip link, the product name, the navigation, the way back to all sources.
-    assert order[:5] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "All sources"]
-    assert order[5:] == [
+    assert order[:6] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "Audit",
+                         "All sources"]
+    assert order[6:] == [
         "name", "description", "sandbox", "server", "port", "database", "username", "password", "Show",
         "Create connection"]
     page.keyboard.press("Enter")

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def free_port() -> int:
 
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "WIZARD_"))}
+    env["WIZARD_DATA_DIR"] = tempfile.mkdtemp(prefix="wizard-cli-")
     env.update(extra)
     return env
 

@@ -16,6 +16,7 @@ from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
 from ..sources.base import SECRET_PARAMS, redact_secret
 from ..sources.fields import no_control_characters
+from . import audit
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -214,9 +215,14 @@ def rename(connection, source, sandbox):
 
 def _update(connection, source, sandbox, form, etag, operations, template, done):
     """PATCH with the etag the person saw; when it is stale, show the connection as it is now."""
+    action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
+    on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
+                     source=source.title if source else None)
     try:
         _client().update_connection(sandbox, connection["id"], etag or connection.get("etag"), operations)
     except AdobeError as error:
+        audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
+                     **on_record)
         page = dict(form=form, sandbox=sandbox, source=source)
         if error.code and error.code.endswith(STALE):
             fresh, _source, failed = _load(connection["id"], sandbox)
@@ -232,6 +238,8 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
         return render_template(template, connection=connection, etag=etag, adobe_error=error,
                                params=masked_params((connection.get("auth") or {}).get("params"), _secrets_of(source)),
                                **page), error.status
+    audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
+                 **on_record)
     log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
     return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
@@ -289,9 +297,14 @@ def delete(connection, source, sandbox):
             error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
                              "connection's dataflows first (Sources > Dataflows in Experience Platform), then "
                              "delete the connection.")
+        audit.record("delete", "failed", sandbox=sandbox, connection_name=connection.get("name"),
+                     connection_id=connection["id"], source=source.title if source else None,
+                     detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", form=form, connection=connection, sandbox=sandbox, source=source,
                                adobe_error=error), error.status
+    audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
+                 connection_id=connection["id"], source=source.title if source else None)
     log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from ..adobe import AdobeError
 from ..sources import SOURCES
 from ..sources.catalog import label_of
-from . import security
+from . import audit, security
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ def _handle(source):
         # Adobe's wording may quote what it was sent; a secret never goes back to the page.
         for secret in source.secret_values(body):
             error.message = error.message.replace(secret, "{PASSWORD}")
+        audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
+                     detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error)
     except Exception:
         ledger.release(submission_id)
@@ -156,6 +158,8 @@ def _handle(source):
     current_app.extensions["sent_requests"].remember(
         created.id, current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
     )
+    audit.record("create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id,
+                 source=source.title, detail="found after a lost answer" if created.recovered else None)
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
              created.id, sandbox)
     return redirect(result, code=303)

@@ -1,0 +1,45 @@
+"""The audit trail: who created, renamed, re-keyed or deleted which connection, and how it went."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, render_template, request
+
+bp = Blueprint("audit", __name__)
+ACTIONS = ("create", "rename", "rotate", "delete")
+
+
+def record(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
+           detail=None, adobe_request_id=None) -> None:
+    """Put one action on record, with the signed-in user and the request id; never a secret."""
+    current_app.extensions["store"].record(
+        action=action, outcome=outcome, user=g.get("user"), sandbox=sandbox, connection_name=connection_name,
+        connection_id=connection_id, source=source, detail=detail, adobe_request_id=adobe_request_id,
+        request_id=g.get("request_id"))
+
+
+def _filters() -> dict:
+    args = request.args
+    return {
+        "action": args.get("action") if args.get("action") in ACTIONS else None,
+        "outcome": args.get("outcome") if args.get("outcome") in ("ok", "failed") else None,
+        "user": (args.get("user") or "").strip()[:256] or None,
+        "sandbox": (args.get("sandbox") or "").strip()[:128] or None,
+        "text": (args.get("text") or "").strip()[:256] or None,
+    }
+
+
+@bp.get("/audit")
+def index():
+    """The latest actions, newest first, with filters."""
+    filters = _filters()
+    entries = current_app.extensions["store"].audit_entries(**filters)
+    return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS)
+
+
+@bp.get("/audit.csv")
+def export():
+    """The same entries as CSV, for a spreadsheet or a ticket."""
+    store = current_app.extensions["store"]
+    body = store.as_csv(store.audit_entries(**_filters(), limit=100000))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'})

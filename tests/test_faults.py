@@ -135,7 +135,76 @@ def test_a_param_of_the_wrong_type_is_refused_by_the_emulator(app, fresh_emulato
 
 def test_the_connection_page_explains_a_flow_service_outage(client, fresh_emulator):
     response, _ = submit(client)
-    fresh_emulator.inject(Fault("GET", "/connections/" + list(fresh_emulator.connections)[0], status=503, times=3))
+    # Four 503s: the first answer and the three retries a GET gets.
+    fresh_emulator.inject(Fault("GET", "/connections/" + list(fresh_emulator.connections)[0], status=503, times=4))
     page = client.get(response.headers["Location"])
     assert page.status_code == 502
     assert "Flow Service had a problem on its side" in page.get_data(as_text=True)
+
+
+def test_a_get_is_retried_through_brief_outages(client, fresh_emulator):
+    response, _ = submit(client)
+    connection_path = "/connections/" + list(fresh_emulator.connections)[0]
+    fresh_emulator.inject(Fault("GET", connection_path, status=502, times=1))
+    fresh_emulator.inject(Fault("GET", connection_path, status=429, headers={"Retry-After": "1"}, times=1))
+    started = __import__("time").monotonic()
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert __import__("time").monotonic() - started >= 1.0  # Retry-After was honoured
+    gets = [r for r in fresh_emulator.received if r.method == "GET" and r.path.endswith(connection_path)]
+    assert len(gets) == 3
+
+
+@pytest.mark.parametrize("fault", [
+    Fault(*POST, status=201, malformed=True, after_handling=True),
+    Fault(*POST, drop=True, after_handling=True),
+    Fault(*POST, status=500, body={"error": "oops"}, after_handling=True),
+])
+def test_a_lost_answer_after_creating_finds_the_one_connection(client, fresh_emulator, fault):
+    fresh_emulator.inject(fault)
+    response, _page = submit(client)
+    assert response.status_code == 303
+    assert len(fresh_emulator.connections) == 1 and posts(fresh_emulator) == 1
+
+
+@pytest.mark.parametrize("fault, words", [
+    (Fault(*POST, drop=True), "Submit again"),
+    (Fault(*POST, status=400, malformed=True), "Flow Service rejected what was sent"),
+])
+def test_a_request_that_failed_before_creating_says_so(client, fresh_emulator, fault, words):
+    fresh_emulator.inject(fault)
+    response, page = submit(client)
+    assert response.status_code in (400, 502) and words.lower() in page.lower()
+    assert not fresh_emulator.connections
+
+
+def test_connection_refused_is_explained(fresh_emulator):
+    from app import create_app
+
+    from .conftest import settings_for
+
+    app = create_app(settings_for(fresh_emulator, platform_url="http://127.0.0.1:9"))
+    app.config.update(WTF_CSRF_ENABLED=False)
+    response, page = submit(app.test_client())
+    assert response.status_code == 502 and "could not reach Flow Service" in page
+    assert "AEP_PLATFORM_URL" in page
+
+
+def test_the_emulator_takes_faults_over_http(fresh_emulator):
+    import requests
+
+    url = fresh_emulator.url + "/_emulator/faults"
+    assert requests.post(url, json={"method": "POST", "path": "/ims/token/v3", "status": 500, "times": 2},
+                         timeout=5).status_code == 201
+    assert requests.post(url, json={"method": "POST"}, timeout=5).status_code == 400
+    assert requests.post(fresh_emulator.url + "/ims/token/v3", timeout=5).status_code == 500
+    assert requests.delete(url, timeout=5).status_code == 204
+    assert not fresh_emulator.faults
+
+
+def test_an_old_namesake_is_not_taken_for_the_lost_connection(client, fresh_emulator):
+    submit(client, name="Orders warehouse")
+    old = next(iter(fresh_emulator.connections.values()))
+    old["createdAt"] -= 60 * 60 * 1000  # made an hour ago
+    fresh_emulator.inject(Fault(*POST, status=503, body={"error": "down"}))
+    response, page = submit(client, submission_id="t" * 20)
+    assert response.status_code == 502 and "No connection was created" in page

@@ -17,6 +17,8 @@ from .ims import TokenProvider
 log = logging.getLogger(__name__)
 
 BASE_PATH = "/data/foundation/flowservice"
+# How far back a look-up after a lost answer searches for the connection it may have created.
+RECENT_SECONDS = 10 * 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +135,9 @@ class FlowServiceClient:
             matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"])
         except (AdobeError, requests.RequestException):
             return None
+        # Only a connection made in the last minutes can be the one this request created.
+        since = (time.time() - RECENT_SECONDS) * 1000
+        matches = [m for m in matches if not isinstance(m.get("createdAt"), (int, float)) or m["createdAt"] >= since]
         if not matches:
             return None
         newest = max(matches, key=lambda item: item.get("createdAt") or 0)

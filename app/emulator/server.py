@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -51,6 +52,10 @@ class Fault:
     delay: float = 0.0
     times: int = 1
     after_handling: bool = False
+    # Close the connection instead of answering (the client sees it drop).
+    drop: bool = False
+    # Answer with a body that claims to be JSON and is not.
+    malformed: bool = False
 
 
 @dataclasses.dataclass
@@ -173,7 +178,7 @@ def create_emulator_app(emulator: Emulator) -> Flask:
         g.fault = fault
         if fault and not fault.after_handling:
             time.sleep(fault.delay)
-            if fault.status is not None:
+            if fault.status is not None or fault.drop or fault.malformed:
                 return _fault_response(fault)
         if request.path.startswith(FLOW):
             return check_gateway()
@@ -185,15 +190,42 @@ def create_emulator_app(emulator: Emulator) -> Flask:
         fault = g.get("fault")
         if fault and fault.after_handling:
             time.sleep(fault.delay)
-            if fault.status is not None:
-                return _fault_response(fault)
+            if fault.status is not None or fault.drop or fault.malformed:
+                return _fault_response(fault, response.status_code)
         return response
 
-    def _fault_response(fault: Fault) -> Response:
+    def _fault_response(fault: Fault, handled_status: int = 200) -> Response:
+        if fault.drop:
+            sock = request.environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            return Response(b"", status=fault.status or handled_status)
+        if fault.malformed:
+            return Response('{"id": "truncated', status=fault.status or handled_status, mimetype="application/json",
+                            headers={"x-request-id": g.request_id, **fault.headers})
         body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body or {})
         mimetype = "application/json" if not isinstance(fault.body, str) else "text/html"
         return Response(body, status=fault.status, mimetype=mimetype,
                         headers={"x-request-id": g.request_id, **fault.headers})
+
+    @app.post("/_emulator/faults")
+    def add_fault():
+        """Control endpoint: make the next `times` calls to a route misbehave (see Fault's fields)."""
+        spec = request.get_json(silent=True)
+        fields = {f.name for f in dataclasses.fields(Fault)}
+        if not isinstance(spec, dict) or not {"method", "path"} <= spec.keys() or not set(spec) <= fields:
+            return json_response({"error": f"send a JSON object with method, path and any of {sorted(fields)}"}, 400)
+        emulator.inject(Fault(**spec))
+        return json_response({"queued": spec}, 201)
+
+    @app.delete("/_emulator/faults")
+    def clear_faults():
+        with emulator._lock:
+            emulator.faults.clear()
+        return Response(status=204)
 
     def check_gateway():
         auth = request.headers.get("Authorization", "")

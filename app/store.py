@@ -80,6 +80,8 @@ class Store:
                 # Several worker processes write: WAL lets readers go on, busy_timeout makes writers queue.
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=30000")
+                # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
         self.migrate()
 

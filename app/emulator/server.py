@@ -221,6 +221,12 @@ def create_emulator_app(emulator: Emulator) -> Flask:
         emulator.inject(Fault(**spec))
         return json_response({"queued": spec}, 201)
 
+    @app.get("/_emulator/stats")
+    def stats():
+        """Control endpoint: how many tokens were fetched and connections made, for benchmarks."""
+        with emulator._lock:
+            return json_response({"token_fetches": emulator.token_fetches, "connections": len(emulator.connections)})
+
     @app.delete("/_emulator/faults")
     def clear_faults():
         with emulator._lock:

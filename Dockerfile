@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     WIZARD_HOST=0.0.0.0 \
-    WIZARD_PORT=8000
+    WIZARD_PORT=8000 \
+    WIZARD_DATA_DIR=/var/lib/aep-source-wizard
 
 WORKDIR /srv/wizard
 
@@ -19,7 +20,12 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 RUN pip install --no-cache-dir --no-deps . \
-    && useradd --system --uid 10001 --no-create-home wizard
+    && useradd --system --uid 10001 --no-create-home wizard \
+    && mkdir -p /var/lib/aep-source-wizard \
+    && chown 10001 /var/lib/aep-source-wizard
+
+# The SQLite store (submission keys, audit trail) when WIZARD_DATABASE_URL is not set.
+VOLUME ["/var/lib/aep-source-wizard"]
 
 USER 10001
 EXPOSE 8000

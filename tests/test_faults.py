@@ -208,3 +208,18 @@ def test_an_old_namesake_is_not_taken_for_the_lost_connection(client, fresh_emul
     fresh_emulator.inject(Fault(*POST, status=503, body={"error": "down"}))
     response, page = submit(client, submission_id="t" * 20)
     assert response.status_code == 502 and "No connection was created" in page
+
+
+@pytest.mark.parametrize("fault, status, words", [
+    (Fault(*POST, status=404, body={"error_code": "404", "message": "Not Found"}), 404, "no such resource"),
+    (Fault(*POST, status=412, body={"type": "https://ns.adobe.com/aep/errors/FLOW-1404-412",
+                                    "title": "Precondition failed", "status": 412,
+                                    "report": {"detailed-message": "stale", "request-id": "r"},
+                                    "errorMessage": "stale"}), 400, "Precondition failed"),
+    (Fault(*POST, status=500, body={"error": "internal"}), 502, "answered 500"),
+])
+def test_more_flow_service_faults_are_explained_and_create_nothing(client, fresh_emulator, fault, status, words):
+    fresh_emulator.inject(fault)
+    response, page = submit(client)
+    assert response.status_code == status and words in page
+    assert not fresh_emulator.connections and posts(fresh_emulator) == 1

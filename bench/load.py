@@ -52,6 +52,15 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def in_parallel(calls) -> None:
+    """Run each call on a thread of its own and wait for all of them."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def person(base: str, number: int, until: float, latencies: list, errors: list, lock: threading.Lock) -> None:
     session = requests.Session()
     iteration = 0
@@ -65,13 +74,8 @@ def person(base: str, number: int, until: float, latencies: list, errors: list, 
             started = time.perf_counter()
             sends = 2 if random.random() < 0.2 else 1
             answers = []
-            threads = [threading.Thread(target=lambda: answers.append(
-                session.post(f"{base}/sources/redshift", data=data, allow_redirects=False, timeout=60)))
-                for _ in range(sends)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            in_parallel([lambda: answers.append(
+                session.post(f"{base}/sources/redshift", data=data, allow_redirects=False, timeout=60))] * sends)
             elapsed = time.perf_counter() - started
             bad = [a.status_code for a in answers if a.status_code != 303]
             with lock:
@@ -119,12 +123,7 @@ def run(users: int, seconds: float, workers: int) -> dict:
         wait_for(base + "/healthz")
         latencies, errors, lock = [], [], threading.Lock()
         started = time.monotonic()
-        people = [threading.Thread(target=person, args=(base, n, started + seconds, latencies, errors, lock))
-                  for n in range(users)]
-        for p in people:
-            p.start()
-        for p in people:
-            p.join()
+        in_parallel([lambda n=n: person(base, n, started + seconds, latencies, errors, lock) for n in range(users)])
         elapsed = time.monotonic() - started
         created = connections_in(emulator_url, client_id, org_id, secret)
         names = [c["name"] for c in created]

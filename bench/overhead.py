@@ -32,7 +32,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import REPO, free_port, wait_for  # noqa: E402
+from load import REPO, free_port, in_parallel, wait_for  # noqa: E402
 
 BODY = {"name": "", "description": "", "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff",
                                                          "version": "1.0"},
@@ -59,11 +59,7 @@ def pages_per_second(url: str, seconds: float, threads: int) -> float:
         with lock:
             count[0] += done
 
-    workers = [threading.Thread(target=hammer) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    in_parallel([hammer] * threads)
     return count[0] / seconds
 
 

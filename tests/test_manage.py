@@ -293,3 +293,14 @@ def test_find_rotate_and_delete_in_the_browser(page, live_server, fresh_emulator
     assert "Deleted: Nightly orders DB." in page.locator("main").inner_text()
     assert connection_id not in fresh_emulator.connections
     assert page.locator("table.list tbody tr").count() == 2
+
+
+@pytest.mark.parametrize("etag", ["", "\u202e", "x" * 300])
+def test_a_missing_or_forged_etag_is_treated_as_stale(live_server, fresh_emulator, flow, session, etag):
+    created = flow.create_connection("prod", body("Guarded"))
+    url = f"{live_server.url}/connections/{created.id}/edit"
+    page = session.get(url, timeout=10).text
+    response = session.post(url, data={"csrf_token": csrf_token(page), "etag": etag, "name": "Changed"}, timeout=10)
+    assert response.status_code == 409 and "changed this connection after you opened this page" in response.text
+    assert fresh_emulator.connections[created.id]["name"] == "Guarded"
+    assert not [r for r in fresh_emulator.received if r.method == "PATCH"]

@@ -22,6 +22,8 @@ bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+# What an etag looks like on the wire: visible ASCII, quotes included.
+ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGE_SIZE = 25
 # Fixed, whatever the secret: a mask must not tell how long the secret is.
 MASK = "•••••••• (hidden)"
@@ -219,7 +221,10 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
     on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
                      source=source.title if source else None)
     try:
-        _client().update_connection(sandbox, connection["id"], etag or connection.get("etag"), operations)
+        if not ETAG.match(etag or ""):
+            # A form without a readable etag cannot show that the person saw the current state.
+            raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
+        _client().update_connection(sandbox, connection["id"], etag, operations)
     except AdobeError as error:
         audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
                      **on_record)

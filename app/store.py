@@ -130,10 +130,6 @@ class Store:
         with self.engine.begin() as db:
             db.execute(delete(submissions).where(submissions.c.key == key, submissions.c.state == "pending"))
 
-    def count_done(self) -> int:
-        with self.engine.connect() as db:
-            return len(db.execute(select(submissions.c.key).where(submissions.c.state == "done")).all())
-
     # Audit trail.
 
     def record(self, **entry) -> None:

@@ -121,7 +121,7 @@ def test_a_wrong_number_type_gets_its_message(live_server, fresh_emulator):
 
 
 def live_server_app_context(server, **kwargs):
-    app = server._server.app
+    app = server.app
     app.config["WTF_CSRF_ENABLED"] = False
     return app.test_request_context(**kwargs)
 

@@ -99,7 +99,7 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
                                              ("accounts", False), ("accounts", True)])
 def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
     server = portal(mode)
-    app_ = server._server.app
+    app_ = server.app
     created = app_.extensions["flow_service"].create_connection("prod", EXISTING)
     session = requests.Session()
     if mode == "accounts" and signed_in:
@@ -257,7 +257,7 @@ def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
                                   "/connections/{id}/credentials", "/connections/{id}/delete"])
 def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
     server = portal("none")
-    created = server._server.app.extensions["flow_service"].create_connection("prod", EXISTING)
+    created = server.app.extensions["flow_service"].create_connection("prod", EXISTING)
     response = requests.post(server.url + path.format(id=created.id), allow_redirects=False, timeout=10, data={
         "username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"})
     assert response.status_code == 400
@@ -300,7 +300,7 @@ def test_a_request_id_is_taken_from_a_counted_proxy_only(portal):
 
 def test_an_unexpected_error_gets_a_page_that_leaks_nothing(portal, fresh_emulator):
     server = portal("none")
-    app_ = server._server.app
+    app_ = server.app
 
     def broken(*_args, **_kwargs):
         raise RuntimeError(f"boom with {fresh_emulator.client_secret}")

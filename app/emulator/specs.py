@@ -120,7 +120,7 @@ def _phoenix(cloud):
 MYSQL_SSL_MODES = ["DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"]
 
 
-def _connection_string(name, label, pattern, auth_name="Connection String Based Authentication"):
+def _connection_string(label, pattern, auth_name="Connection String Based Authentication"):
     def build(cloud):
         return [{
             "name": auth_name,
@@ -145,7 +145,7 @@ def _ssl_mode(cloud):
 
 
 def _mysql(cloud):
-    return _connection_string("mysql", "MySQL", "Server={SERVER};Port={PORT};Database={DATABASE};UID={USERNAME};"
+    return _connection_string("MySQL", "Server={SERVER};Port={PORT};Database={DATABASE};UID={USERNAME};"
                               "PWD={PASSWORD}")(cloud) + [_basic("MySQL", {
         "server": _string("The name or IP address of the MySQL server."),
         "port": PORT_STRING,
@@ -157,7 +157,7 @@ def _mysql(cloud):
 
 
 def _mariadb(cloud):
-    return _connection_string("mariadb", "MariaDB", "Server={HOST};Port={PORT};Database={DATABASE};UID={USERNAME};"
+    return _connection_string("MariaDB", "Server={HOST};Port={PORT};Database={DATABASE};UID={USERNAME};"
                               "PWD={PASSWORD}")(cloud) + [_basic("MariaDB", {
         "server": _string("The name or IP address of the MariaDB server."),
         "database": _string("The MariaDB database."),
@@ -233,21 +233,21 @@ _MORE_DATABASES = [
     ("26d738e0-8963-47ea-aadf-c60de735468a", "mysql", "MySQL", _mysql),
     ("3000eb99-cd47-43f3-827c-43caf170f015", "mariadb", "MariaDB", _mariadb),
     ("1f372ff9-38a4-4492-96f5-b9a4e4bd00ec", "sql-server", "Microsoft SQL Server",
-     _connection_string("sql-server", "Microsoft SQL Server", "Data Source={SERVER};Initial Catalog={DATABASE};"
+     _connection_string("Microsoft SQL Server", "Data Source={SERVER};Initial Catalog={DATABASE};"
                         "Integrated Security=False;User ID={USER_ID};Password={PASSWORD};")),
     ("d6b52d86-f0f8-475f-89d4-ce54c8527328", "oracle", "Oracle",
-     _connection_string("oracle", "Oracle", "Host={HOST};Port={PORT};Sid={SID};User Id={USERNAME};"
+     _connection_string("Oracle", "Host={HOST};Port={PORT};Sid={SID};User Id={USERNAME};"
                         "Password={PASSWORD}", auth_name="ConnectionString")),
     ("b2e08744-4f1a-40ce-af30-7abac3e23cf3", "snowflake", "Snowflake", _snowflake),
     ("2fa8af9c-2d1a-43ea-a253-f00a00c74412", "teradata", "Teradata Vantage",
-     _connection_string("teradata", "Teradata Vantage", "DBCName={SERVER};Uid={USERNAME};Pwd={PASSWORD}",
+     _connection_string("Teradata Vantage", "DBCName={SERVER};Uid={USERNAME};Pwd={PASSWORD}",
                         auth_name="ConnectionString")),
     ("a8b6a1a4-5735-42b4-952c-85dce0ac38b5", "vertica", "HP Vertica",
-     _connection_string("vertica", "HP Vertica", "Server={SERVER};Port={PORT};Database={DATABASE};UID={USERNAME};"
+     _connection_string("HP Vertica", "Server={SERVER};Port={PORT};Database={DATABASE};UID={USERNAME};"
                         "PWD={PASSWORD}")),
     ("09182899-b429-40c9-a15a-bf3ddbc8ced7", "db2", "IBM DB2", _db2),
     ("aac9bbd4-6c01-46ce-b47e-51c6f0f6db3f", "hive", "Apache Hive on Azure HDInsights",
-     _connection_string("hive", "Apache Hive on Azure HDInsights",
+     _connection_string("Apache Hive on Azure HDInsights",
                         "HOST={HOST};PORT={PORT};UID={USERNAME};PWD={PASSWORD}",
                         auth_name="HDInsights Basic Authentication")),
     ("6a8d82bc-1caf-45d1-908d-cadabc9d63a6", "spark", "Apache Spark on Azure HDInsights", _spark),

@@ -211,10 +211,6 @@ class SpecSource(Source):
 
     auth_name: str = ""
 
-    @property
-    def url_key(self) -> str:
-        return self.connection_spec_id
-
 
 def source_from_spec(spec: dict, auth_spec: dict) -> SpecSource:
     label = ((spec.get("attributes") or {}).get("connectorName")

@@ -11,6 +11,7 @@ from ..adobe import AdobeError
 from ..sources import SOURCES
 
 bp = Blueprint("health", __name__)
+bp.record_once(lambda state: state.app.extensions.setdefault("readiness", Readiness()))
 # A probe every few seconds from every replica must not turn into as many calls to Adobe.
 READY_CACHE_SECONDS = 10.0
 
@@ -53,7 +54,7 @@ def readyz():
     """Say whether an IMS token can be had and Flow Service answers; 503 with the reason when not."""
     settings = current_app.config["SETTINGS"]
     mode = "emulator" if settings.emulator else "adobe"
-    problem = current_app.extensions.setdefault("readiness", Readiness()).problem()
+    problem = current_app.extensions["readiness"].problem()
     if problem:
         return jsonify(status="not ready", mode=mode, problem=problem), 503
     return jsonify(status="ready", mode=mode)

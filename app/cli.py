@@ -19,7 +19,7 @@ def with_emulator(settings: Settings) -> tuple[Settings, object]:
     """Start the built-in emulator and point the settings at it."""
     from .emulator import Emulator
 
-    emulator = Emulator(cloud=settings.cloud).start()
+    emulator = Emulator(cloud=settings.cloud, sandboxes=settings.sandboxes).start()
     return settings.replace(
         platform_url=emulator.url,
         ims_url=emulator.url,

@@ -15,7 +15,7 @@ VARIANTS = {
                                          "connectionString": "Server=pg.example.com;Database=orders;Port=5432;UID=etl;Password=s3cret"}),
     "postgresql-basic": ("postgresql", {"method": "basic", "server": "pg.example.com", "port": "5432",
                                         "database": "orders", "username": "etl", "password": "s3cret",
-                                        "sslMode": "Require"}),
+                                        "sslMode": "Verify Full"}),
     "redshift": ("redshift", {"server": "rs.example.com", "port": "5439", "database": "dev",
                               "username": "etl", "password": "s3cret"}),
     "phoenix": ("phoenix", {"host": "hb.example.com", "port": "443", "httpPath": "/hbasephoenix0",

@@ -1,4 +1,4 @@
-"""Read the request-body shapes out of Adobe's tutorials in ../shared/seeds/.
+"""Read the request-body shapes out of Adobe's tutorials in tests/fixtures/adobe/seeds/ (see its README).
 
 The tutorials' JSON has typos (unterminated strings, unquoted placeholders), so
 rather than parse it as JSON we read what the test needs: specName, the params
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parent / "fixtures" / "adobe" / "seeds"
 
 _EXAMPLE = re.compile(
     r'"specName"\s*:\s*"(?P<spec>[^"]+)"\s*,\s*"params"\s*:\s*\{(?P<params>.*?)\}\s*\}\s*,\s*'

@@ -18,12 +18,12 @@ def test_pick_postgresql_fill_by_labels_and_read_the_id(page, live_server, fresh
     page.get_by_label("Database", exact=True).fill("orders")
     page.get_by_label("Username", exact=True).fill("etl")
     page.get_by_label("Password", exact=True).fill("p;a}ss{=")
-    page.get_by_label("Require — always SSL").check()
+    page.get_by_label("Verify Full — as Verify Ca").check()
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
     shown = page.locator("#connection-id").inner_text()
     assert list(fresh_emulator.connections) == [shown]
     params = fresh_emulator.creations()[0]["auth"]["params"]
     assert params == {"server": "pg.example.com", "port": "5433", "database": "orders", "username": "etl",
-                      "password": "p;a}ss{=", "sslMode": "Require"}
+                      "password": "p;a}ss{=", "sslMode": "Verify Full"}
     assert page.get_by_text("dev", exact=True).is_visible()

@@ -237,4 +237,4 @@ def test_phoenix_says_plainly_it_is_deprecated(page, live_server):
     assert page.get_by_text("deprecated by Adobe").is_visible()
     page.goto(live_server.url + "/sources/phoenix")
     text = page.locator(".callout--warn").inner_text()
-    assert "Deprecated by Adobe" in text and "end of June 2025" in text and "cloud storage" in text
+    assert "Deprecated by Adobe" in text and "end of May 2025" in text and "Data Landing Zone" in text

@@ -119,7 +119,7 @@ def test_an_unknown_spec_name_is_adobes_flow_1415_400(app, fresh_emulator):
     with pytest.raises(AdobeError) as caught:
         client.create_connection("prod", body)
     assert caught.value.code == "FLOW-1415-400" and caught.value.status == 400
-    assert "Key Based" in caught.value.message and "Basic Authentication" in caught.value.message
+    assert "Key Based" in caught.value.message and "37b6bf40-d318-4655-90be-5cd6f65d334b" in caught.value.message
     assert re.fullmatch(r"[0-9a-f-]{36}", caught.value.request_id)
 
 

@@ -31,7 +31,7 @@ values = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
     st.sampled_from(["", " ", "0", "65536", "-1", "5432", "db.example.com", "https://x", "a;b=c}", "\x00", "\t",
-                     "fields", "connectionString", "basic", "Require", "y", "1", "=cmd", "{", "}}"]),
+                     "fields", "connectionString", "basic", "Verify Full", "y", "1", "=cmd", "{", "}}"]),
     st.sampled_from(sorted(set(VALID.values()))),
 )
 

@@ -18,7 +18,7 @@ NEW_PASSWORD = "rotated-Pw;7{c}"
 
 def body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict:
     params = {"server": "pg.example.com", "port": "5432", "database": "orders", "username": "etl",
-              "password": password, "sslMode": "Require"}
+              "password": password, "sslMode": "Verify Full"}
     if spec == "greenplum":
         return {"name": name, "auth": {"specName": "Basic Authentication", "params": {
             "connectionString": f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={password}"}},
@@ -96,7 +96,7 @@ def test_details_mask_every_secret_without_telling_its_length(live_server, fresh
     if spec == "greenplum":
         assert "HOST=gp.example.com;PORT=5432" in pages[1]  # a connection string keeps all but its password
     else:
-        assert "pg.example.com" in pages[0] and "Require" in pages[0]
+        assert "pg.example.com" in pages[0] and "Verify Full" in pages[0]
 
 
 def test_test_says_whether_the_connection_works(live_server, fresh_emulator, flow, session):
@@ -105,7 +105,8 @@ def test_test_says_whether_the_connection_works(live_server, fresh_emulator, flo
     assert "Connection works." in page
     fresh_emulator.failing_tests.add(created.id)
     page = session.get(f"{live_server.url}/connections/{created.id}/test", timeout=10).text
-    assert "Connection test failed." in page and "authentication failed" in page
+    # Flow Service answers 200 {"result": false} (the spec's TestConnectionResponse), not an error.
+    assert "Connection test failed." in page and "could not connect with the stored credentials" in page
 
 
 def test_explore_lists_tables_and_a_tables_columns(live_server, flow, session):
@@ -116,7 +117,7 @@ def test_explore_lists_tables_and_a_tables_columns(live_server, flow, session):
     columns = session.get(live_server.url + link, timeout=10).text
     assert "Columns of public.orders" in columns and "placed_at" in columns and "number" in columns
     missing = session.get(f"{live_server.url}/connections/{created.id}/explore?table=nope", timeout=10)
-    assert missing.status_code == 400 and "was not found" in missing.text
+    assert missing.status_code == 404 and "not found" in missing.text
 
 
 def test_rename_changes_name_and_description_only(live_server, fresh_emulator, flow, session):
@@ -144,7 +145,7 @@ def test_rotate_sends_new_credentials_and_never_shows_them(live_server, fresh_em
     assert "first-pw-1" not in form
     bad = post_form(session, url, {"method": "basic", "server": "pg.example.com", "port": "99999",
                                    "database": "orders", "username": "etl", "password": NEW_PASSWORD,
-                                   "sslMode": "Require"})
+                                   "sslMode": "Verify Full"})
     assert bad.status_code == 400 and NEW_PASSWORD not in bad.text and 'value="pg.example.com"' in bad.text
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
     good = post_form(session, url, {"method": "basic", "server": "pg2.example.com", "port": "5433",
@@ -175,7 +176,7 @@ def test_a_stale_etag_shows_the_new_state_and_the_resubmit_goes_through(live_ser
     new_etag = flow.update_connection("prod", created.id, created.etag,
                                       [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}])
     data = {"csrf_token": csrf_token(page), "etag": seen_etag, "method": "basic", "server": "pg.example.com",
-            "port": "5432", "database": "orders", "username": "etl", "password": NEW_PASSWORD, "sslMode": "Require"}
+            "port": "5432", "database": "orders", "username": "etl", "password": NEW_PASSWORD, "sslMode": "Verify Full"}
     stale = session.post(url, data=data, timeout=10)
     assert stale.status_code == 409
     assert "changed this connection after you opened this page" in stale.text

@@ -79,7 +79,7 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
 
 EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "params": {
     "server": "db.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
-    "sslMode": "Require"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}}
+    "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}}
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 POST_ONLY = {"auth.sign_out"}
 

@@ -129,7 +129,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
         etag = re.search(r'name="etag" value="([^"]*)"', rotate_page).group(1).replace("&#34;", '"')
         rotated = record(session.post(rotate_url, timeout=10, data={
             "csrf_token": csrf_token(rotate_page), "etag": etag, "method": "basic", "server": "pg.example.com",
-            "port": "5432", "database": "orders", "username": "etl", "password": ROTATED, "sslMode": "Require"}))
+            "port": "5432", "database": "orders", "username": "etl", "password": ROTATED, "sslMode": "Verify Full"}))
         assert "New credentials sent" in rotated.text
         submit(*form_data("greenplum-fields", password=PASSWORD, port="99999"))
         fresh_emulator.inject(Fault("POST", "/connections", status=400, body={

@@ -37,8 +37,8 @@ def assert_matches(body, example):
         assert list(parse_connection_string(body["auth"]["params"]["connectionString"]))[: len(keys_in_pattern)] == keys_in_pattern
 
 
-def test_seeds_are_beside_the_project():
-    assert SEEDS.is_dir(), f"{SEEDS} is missing: CI must check out ../shared beside the project"
+def test_the_project_carries_the_seeds():
+    assert SEEDS.is_dir(), f"{SEEDS} is missing: the project carries Adobe's tutorials as test fixtures"
     assert len(seed_examples("GreenPlum")) == 1
     assert len(seed_examples("PostgreSQL")) == 4
 

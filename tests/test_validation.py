@@ -71,7 +71,7 @@ def test_what_was_typed_is_kept_except_the_secret(client, fresh_emulator):
     assert 'value="pg.example.com"' in page
     assert 'value="Orders warehouse"' in page
     assert 'value="99999"' in page
-    assert 'value="Require" checked' in page or 'checked id="sslMode-3"' in page or re.search(r'checked[^>]*value="Require"|value="Require"[^>]*checked', page)
+    assert re.search(r'checked[^>]*value="Verify Full"|value="Verify Full"[^>]*checked', page)
     assert "Hunter2-secret" not in page
     assert "type it again" in page
 

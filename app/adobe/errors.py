@@ -51,14 +51,21 @@ def flow_service_error(response: requests.Response, doing: str) -> AdobeError:
         # The API gateway answered, before Flow Service saw the request.
         code = str(body.get("error_code"))
         detail = str(body.get("message") or "")
-    elif isinstance(body, dict) and ("title" in body or "errorMessage" in body or "type" in body):
+    elif isinstance(body, dict) and {"title", "errorMessage", "type", "detail"} & body.keys():
+        # Flow Service's shape (type ending in FLOW-<code>, title, report, errorMessage), or the platform's
+        # BadRequestError shape (type, title, detail) from the troubleshooting guide.
         type_ = str(body.get("type") or "")
-        code = type_.rsplit("/", 1)[-1] if "FLOW-" in type_ else (str(body.get("code")) if body.get("code") else None)
+        if "FLOW-" in type_:
+            code = type_.rsplit("/", 1)[-1]
+        elif body.get("code"):
+            code = str(body["code"])
+        elif body.get("title") and " " not in str(body["title"]):
+            code = str(body["title"])
         report = body.get("report") if isinstance(body.get("report"), dict) else {}
-        parts = [body.get("title"), report.get("detailed-message"), body.get("errorMessage")]
+        parts = [body.get("title"), report.get("detailed-message"), body.get("errorMessage"), body.get("detail")]
         seen = []
         for part in parts:
-            if part and str(part) not in seen:
+            if part and isinstance(part, (str, int, float)) and str(part) not in seen:
                 seen.append(str(part))
         detail = " — ".join(seen)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import shlex
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -17,8 +18,16 @@ from .ims import TokenProvider
 log = logging.getLogger(__name__)
 
 BASE_PATH = "/data/foundation/flowservice"
-# How far back a look-up after a lost answer searches for the connection it may have created.
-RECENT_SECONDS = 10 * 60
+# After a lost answer, a connection counts as the one just created only if Flow Service dated it after the
+# POST started, less this allowance for the two clocks disagreeing (our choice).
+CLOCK_SKEW_MS = 5_000
+# One page as the portal reads it when it filters in its own memory (our choice: Adobe documents no maximum).
+READ_PAGE = 100
+# How many connections a search or an exact-name look-up reads at most, newest first.
+SEARCH_CAP = 500
+# Names sent in a `name==` filter: nothing Flow Service's filter syntax might read as an operator, a list
+# ("a comma means any of") or quoting, and no edge spaces. Other names are compared in the portal only.
+FILTER_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.()/:@+-]+(?: [A-Za-z0-9_.()/:@+-]+)*$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +36,19 @@ class CreatedConnection:
     etag: str
     # True when the POST's answer was lost and the connection was found afterwards.
     recovered: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    """Connections whose name contains the text, newest first, and how far the search read."""
+
+    items: list
+    # Where to go on reading, or None when the list ended.
+    next_token: str | None
+    # How many connections were read to find `items`.
+    scanned: int
+    # True when the search stopped at SEARCH_CAP connections before it had a page of matches.
+    capped: bool
 
 
 class FlowServiceClient:
@@ -87,6 +109,7 @@ class FlowServiceClient:
     def create_connection(self, sandbox: str, body: dict) -> CreatedConnection:
         """POST /connections. Never sends twice: after a lost answer it looks for the connection."""
         doing = "Creating the connection"
+        started_ms = int(time.time() * 1000)
         try:
             response = self._send("POST", "/connections", sandbox, json=body)
         except requests.ConnectTimeout:
@@ -100,9 +123,11 @@ class FlowServiceClient:
                     f"The wizard could not reach Flow Service at {self.base_url}, so nothing was "
                     "created. An administrator should check AEP_PLATFORM_URL and the network."
                 ) from None
-            return self._recover(sandbox, body, "the connection to Flow Service broke before it answered")
+            return self._recover(sandbox, body, started_ms, "the connection to Flow Service broke before it answered")
         except requests.Timeout:
-            return self._recover(sandbox, body, "Flow Service did not answer in time")
+            return self._recover(sandbox, body, started_ms, "Flow Service did not answer in time")
+        except requests.RequestException:
+            return self._recover(sandbox, body, started_ms, "the answer from Flow Service broke off")
         if response.status_code == 201:
             try:
                 answer = response.json()
@@ -110,9 +135,9 @@ class FlowServiceClient:
                 answer = None
             if isinstance(answer, dict) and isinstance(answer.get("id"), str) and answer["id"]:
                 return CreatedConnection(answer["id"], str(answer.get("etag") or ""))
-            return self._recover(sandbox, body, "Flow Service answered 201 without a connection id")
+            return self._recover(sandbox, body, started_ms, "Flow Service answered 201 without a connection id")
         if response.status_code >= 500:
-            found = self._find_created(sandbox, body)
+            found = self._find_created(sandbox, body, started_ms)
             if found:
                 return found
             error = flow_service_error(response, doing)
@@ -120,39 +145,62 @@ class FlowServiceClient:
             raise error
         raise flow_service_error(response, doing)
 
-    def _recover(self, sandbox: str, body: dict, what_happened: str) -> CreatedConnection:
-        found = self._find_created(sandbox, body)
+    def _recover(self, sandbox: str, body: dict, started_ms: int, what_happened: str) -> CreatedConnection:
+        found = self._find_created(sandbox, body, started_ms)
         if found:
             return found
         raise AdobeError(
             f"Creating the connection is unconfirmed: {what_happened}, and no connection named "
-            f"“{body['name']}” exists in sandbox {sandbox}. It was not created; submit again."
+            f"“{body['name']}” was created in sandbox {sandbox} since you submitted. It was not created; "
+            "submit again."
         )
 
-    def _find_created(self, sandbox: str, body: dict) -> CreatedConnection | None:
-        """The connection `body` would have created, if Flow Service did create it."""
+    def _find_created(self, sandbox: str, body: dict, started_ms: int) -> CreatedConnection | None:
+        """The connection `body` would have created, if Flow Service did: same name, same spec, dated after the POST."""
         try:
-            matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"])
-        except (AdobeError, requests.RequestException):
+            matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"],
+                                            created_since_ms=started_ms - CLOCK_SKEW_MS)
+        except AdobeError:
             return None
-        # Only a connection made in the last minutes can be the one this request created.
-        since = (time.time() - RECENT_SECONDS) * 1000
-        matches = [m for m in matches if not isinstance(m.get("createdAt"), (int, float)) or m["createdAt"] >= since]
         if not matches:
             return None
-        newest = max(matches, key=lambda item: item.get("createdAt") or 0)
+        newest = max(matches, key=lambda item: item["createdAt"])
         log.info("found connection %s after an unconfirmed create", newest.get("id"))
         return CreatedConnection(str(newest["id"]), str(newest.get("etag") or ""), recovered=True)
 
-    def find_connections(self, sandbox: str, name: str, connection_spec_id: str | None = None) -> list[dict]:
-        """GET /connections filtered by name (exactly) and, when given, connection spec."""
-        params = [("property", f"name=={name}")]
+    def find_connections(self, sandbox: str, name: str, connection_spec_id: str | None = None,
+                         created_since_ms: int | None = None) -> list[dict]:
+        """Connections named exactly `name` (compared here, never trusted to a filter), newest first.
+
+        A name that Flow Service's filter syntax could misread (a comma means "any of") is not sent at all:
+        the newest SEARCH_CAP connections are read and compared here instead. With `created_since_ms`, only
+        connections dated at or after it count, and reading stops at the first older one.
+        """
+        params = []
         if connection_spec_id:
             params.append(("property", f"connectionSpec.id=={connection_spec_id}"))
-        response = self._send("GET", "/connections", sandbox, params=params)
-        if response.status_code != 200:
-            raise flow_service_error(response, "Looking up connections")
-        return _items(response, "Looking up connections")
+        if FILTER_SAFE_NAME.match(name):
+            params.append(("property", f"name=={name}"))
+        matches, read, token = [], 0, None
+        while True:
+            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token,
+                                                     "Looking up connections by name")
+            read += len(page)
+            for item in page:
+                created = item.get("createdAt")
+                if created_since_ms is not None and not (isinstance(created, (int, float))
+                                                         and created >= created_since_ms):
+                    continue
+                if item.get("name") == name and (
+                        connection_spec_id is None
+                        or (item.get("connectionSpec") or {}).get("id") == connection_spec_id):
+                    matches.append(item)
+            oldest = page[-1].get("createdAt") if page else None
+            if created_since_ms is not None and isinstance(oldest, (int, float)) and oldest < created_since_ms:
+                break
+            if not token or read >= SEARCH_CAP:
+                break
+        return matches
 
     def check_ready(self, sandbox: str, connection_spec_id: str) -> None:
         """Get a token and read one connection spec: raise AdobeError saying which of the two failed."""
@@ -167,6 +215,8 @@ class FlowServiceClient:
             raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Try again.") from None
         except requests.ConnectionError:
             raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Try again.") from None
+        except requests.RequestException:
+            raise AdobeError(f"{doing} failed: the answer from Flow Service broke off. Try again.") from None
         if response.status_code not in ok:
             raise flow_service_error(response, doing)
         return response
@@ -187,21 +237,43 @@ class FlowServiceClient:
             )
         return items[0]
 
-    def list_connections(self, sandbox: str, connection_spec_ids, name_contains: str = "", limit: int = 25,
-                         continuation: str | None = None) -> tuple[list[dict], str | None]:
-        """One page of GET /connections, newest first; the continuation token of the next page, or None."""
-        doing = "Listing connections"
-        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
-        if name_contains:
-            params.append(("property", f"name~{name_contains}"))
-        params += [("orderby", "-createdAt"), ("limit", str(limit))]
+    def list_connections_page(self, sandbox: str, params: list, limit: int, continuation: str | None,
+                              doing: str = "Listing connections") -> tuple[list[dict], str | None]:
+        """One page of GET /connections with `params` (documented `==` filters only), newest first."""
+        query = [*params, ("orderby", "-createdAt"), ("limit", str(limit))]
         if continuation:
-            params.append(("continuationToken", continuation))
-        response = self._call("GET", "/connections", sandbox, doing, params=params)
+            query.append(("continuationToken", continuation))
+        response = self._call("GET", "/connections", sandbox, doing, params=query)
         items = _items(response, doing)
-        href = ((response.json().get("_links") or {}).get("next") or {}).get("href") or ""
-        token = parse_qs(urlsplit(href).query).get("continuationToken", [None])[0]
+        links = _json_body(response, doing).get("_links")
+        href = ((links if isinstance(links, dict) else {}).get("next") or {}).get("href") or ""
+        token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
         return items, token
+
+    def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25,
+                         continuation: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of the connections of these specs, newest first; the continuation token of the next, or None."""
+        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
+        return self.list_connections_page(sandbox, params, limit, continuation)
+
+    def search_connections(self, sandbox: str, connection_spec_ids, name_contains: str, want: int = 25,
+                           continuation: str | None = None, cap: int = SEARCH_CAP) -> SearchResult:
+        """Connections of these specs whose name contains the text, in any case, newest first.
+
+        Flow Service documents only exact filters (its catalogue has "1440-400 Operator '~' not implemented"),
+        so the portal lists by spec and matches names itself: it reads pages until it has `want` matches,
+        the list ends, or `cap` connections were read.
+        """
+        wanted = name_contains.casefold()
+        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
+        found, scanned, token = [], 0, continuation
+        while True:
+            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, "Searching connections")
+            scanned += len(page)
+            found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
+            if len(found) >= want or not token or scanned >= cap:
+                break
+        return SearchResult(found, token, scanned, capped=bool(token) and len(found) < want)
 
     def test_connection(self, sandbox: str, connection_id: str) -> bool:
         """GET /connections/{id}/test → whether Flow Service could connect with the stored credentials."""
@@ -214,8 +286,8 @@ class FlowServiceClient:
     def explore(self, sandbox: str, connection_id: str, table_path: str | None = None):
         """The tables (objectType=root) or one table's columns (objectType=table&object=path)."""
         doing = "Exploring the connection"
-        # Upper case as the OpenAPI spec's enum has it (Adobe's tutorials write root and table).
-        params = {"objectType": "TABLE", "object": table_path} if table_path else {"objectType": "ROOT"}
+        # Lower case, as Adobe's tutorials ("Explore a database") and Adobe's own client aepp send it.
+        params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
         body = _json_body(self._call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
                                      params=params), doing)
         if table_path is None:

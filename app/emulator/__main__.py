@@ -1,4 +1,4 @@
-"""Run the emulator on its own: python -m app.emulator --port 8400 [--client-secret S] [--cloud aws].
+"""Run the emulator on its own: python -m app.emulator --port 8400 [--client-secret S] [--cloud aws] [--sandboxes prod,dev].
 
 For benchmarks and manual tests that want Flow Service in a process of its own.
 """
@@ -18,8 +18,10 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--client-secret", default=None)
     parser.add_argument("--cloud", default="azure", choices=["azure", "aws"])
+    parser.add_argument("--sandboxes", default="prod,dev", help="comma-separated sandboxes the organisation has")
     args = parser.parse_args(argv)
-    emulator = Emulator(port=args.port, client_secret=args.client_secret, cloud=args.cloud).start()
+    emulator = Emulator(port=args.port, client_secret=args.client_secret, cloud=args.cloud,
+                        sandboxes=[s.strip() for s in args.sandboxes.split(",") if s.strip()]).start()
     print(f"{emulator.url} {emulator.client_id} {emulator.org_id}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

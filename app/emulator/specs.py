@@ -23,7 +23,8 @@ def _object(description, properties, required):
     }
 
 
-AZURE_SSL_MODES = ["Disable", "Allow", "Prefer", "Require", "Verify Ca", "Verify Full"]
+# As Adobe's PostgreSQL tutorial lists them: "Disable, Allow, Prefer, Verify Ca, and Verify Full".
+AZURE_SSL_MODES = ["Disable", "Allow", "Prefer", "Verify Ca", "Verify Full"]
 PORT_STRING = {"type": "string", "pattern": "^[0-9]{1,5}$", "description": "The port of the database server."}
 
 
@@ -228,7 +229,7 @@ def _s3(cloud):
     }, ["s3AccessKey", "s3SecretKey"], auth_name="Access Key", auth_type="AccessKey")]
 
 
-# Database sources beyond the curated four: ../shared/reference/database-sources.md.
+# Database sources beyond the curated four, from the params Adobe's source tutorials document (docs/emulator.md).
 _MORE_DATABASES = [
     ("26d738e0-8963-47ea-aadf-c60de735468a", "mysql", "MySQL", _mysql),
     ("3000eb99-cd47-43f3-827c-43caf170f015", "mariadb", "MariaDB", _mariadb),

@@ -29,7 +29,9 @@ class Source:
     connection_spec_id: str
     form_class: type[ConnectionForm]
     docs_url: str
+    # Adobe's deprecation notice, quoted, and where Adobe points instead.
     deprecated: str | None = None
+    deprecation_url: str | None = None
     # Params never shown, logged or echoed back: what the authSpec marks "format": "password".
     secret_params: frozenset = SECRET_PARAMS
 

@@ -59,11 +59,12 @@ SOURCE = Source(
     connection_spec_id="102706fb-a5cd-42ee-afe0-bc42f017ff43",
     form_class=PhoenixForm,
     docs_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/api-tutorials/create/databases/phoenix",
+    # Quoted from Adobe's Phoenix tutorial, linked as docs_url.
     deprecated=(
-        "Adobe's tutorial for this source says it “will be deprecated at the end of June 2025”, "
-        "and names no direct replacement. Create Phoenix connections only to keep existing "
-        "dataflows running. For new work, bring the data in through a source Adobe still supports: "
-        "for HBase tables, usually an export to cloud storage (Amazon S3, Azure Blob or ADLS Gen2) "
-        "read by that cloud storage source."
+        "Adobe's tutorial for this source says: “The Phoenix source will be deprecated at the end of May 2025. "
+        "You can use the Data Landing Zone in place of the Phoenix source.” Create Phoenix connections only to "
+        "keep existing dataflows running; for new work, export the tables to Adobe's Data Landing Zone."
     ),
+    deprecation_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/connectors/"
+                    "cloud-storage/data-landing-zone",
 )

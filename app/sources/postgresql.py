@@ -16,12 +16,12 @@ REQUIRED_KEYS = [
     ("password", ("Password", "PWD")),
 ]
 
-# Experience Platform on Azure: the documented sslMode values, each explained.
+# Experience Platform on Azure: the sslMode values Adobe's tutorial documents ("The available values include:
+# Disable, Allow, Prefer, Verify Ca, and Verify Full"), each explained. Require is not among them.
 AZURE_SSL_MODES = [
     ("Disable", "Disable — never use SSL"),
     ("Allow", "Allow — plain first, SSL only if the server insists"),
     ("Prefer", "Prefer — SSL if the server offers it, plain otherwise"),
-    ("Require", "Require — always SSL, without checking the certificate"),
     ("Verify Ca", "Verify Ca — SSL, and the certificate must come from a trusted CA"),
     ("Verify Full", "Verify Full — as Verify Ca, and the certificate must name this server"),
 ]

@@ -139,16 +139,20 @@ def index():
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = current_app.extensions["spec_catalog"].database_specs()
     spec_ids = [source.connection_spec_id for source in SOURCES.values()] + [spec["id"] for spec in specs]
+    search = None
     try:
-        items, next_page = _client().list_connections(sandbox, spec_ids, name_contains=name, limit=PAGE_SIZE,
-                                                      continuation=page)
+        if name:
+            search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page)
+            items, next_page = search.items, search.next_token
+        else:
+            items, next_page = _client().list_connections(sandbox, spec_ids, limit=PAGE_SIZE, continuation=page)
     except AdobeError as error:
         return render_template("error.html", title="Could not list connections", message=error.message,
                                adobe_request_id=error.request_id), error.status
     rows = [(item, _source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
             for item in items]
     return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page,
-                           next_page=next_page, sandboxes=current_app.config["SETTINGS"].sandboxes)
+                           next_page=next_page, search=search, sandboxes=current_app.config["SETTINGS"].sandboxes)
 
 
 @bp.get("/connections/<connection_id>")

@@ -130,18 +130,25 @@ def _handle(source):
     earlier = ledger.claim(submission_id)
     if earlier:
         return redirect(earlier, code=303)
+    try:
+        return _create(source, form, submission_id)
+    finally:
+        # On every path: a finished claim keeps its result; one still pending (a namesake warning, Adobe's
+        # refusal, an exception) is released, so the same form may be sent again at once.
+        ledger.release(submission_id)
+
+
+def _create(source, form, submission_id):
+    """Warn of a namesake, or create the connection; a 303 to it once the claim is finished."""
     namesakes = [] if request.form.get("duplicate_ok") == "1" else _namesakes(form.sandbox.data, form.name.data.strip())
     if namesakes:
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
-        ledger.release(submission_id)
         return _render(source, form, submission_id, 409, namesakes=namesakes)
     body = source.request_body(form)
     sandbox = form.sandbox.data
     try:
         created = current_app.extensions["flow_service"].create_connection(sandbox, body)
     except AdobeError as error:
-        # Nothing was created, so the same submission id may be used again.
-        ledger.release(submission_id)
         log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
                     error.request_id)
         # Adobe's wording may quote what it was sent; a secret never goes back to the page.
@@ -150,11 +157,8 @@ def _handle(source):
         audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error)
-    except Exception:
-        ledger.release(submission_id)
-        raise
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox)
-    ledger.finish(submission_id, result)
+    current_app.extensions["submissions"].finish(submission_id, result)
     current_app.extensions["sent_requests"].remember(
         created.id, current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
     )

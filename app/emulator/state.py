@@ -1,0 +1,84 @@
+"""Everything the emulator remembers, in one place: tokens, connections, their secrets, what it received, faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import threading
+
+from .faults import Fault
+from .specs import connection_specs
+
+FLOW = "/data/foundation/flowservice"
+
+
+@dataclasses.dataclass
+class Received:
+    method: str
+    path: str
+    query: str
+    headers: dict
+    body: bytes
+
+
+class EmulatorState:
+    """What IMS and Flow Service know; tests read and set it directly (a connection in use, a failing test)."""
+
+    def __init__(self, *, client_id="aep-source-wizard-emulator", client_secret=None,
+                 org_id="EMULATOR0000000000000000@AdobeOrg", cloud="azure", token_lifetime=86399,
+                 sandboxes=("prod", "dev")):
+        self.client_id = client_id
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
+        self.org_id = org_id
+        self.cloud = cloud
+        self.token_lifetime = token_lifetime
+        # The sandboxes the organisation has: any other name is 2101-404, as Flow Service answers.
+        self.sandboxes = frozenset(s.lower() for s in sandboxes)
+        self.specs = connection_specs(cloud)
+        self._lock = threading.Lock()
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.token_fetches = 0
+        self.connections: dict[str, dict] = {}
+        # What Flow Service keeps but never returns: each connection's secret params.
+        self.secrets: dict[str, dict] = {}
+        # Connections a (pretend) dataflow uses: DELETE answers 1418-400.
+        self.used_by_dataflows: set[str] = set()
+        # Connections whose test fails, as when the database refuses the credentials.
+        self.failing_tests: set[str] = set()
+        self.received: list[Received] = []
+        self.faults: list[Fault] = []
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method == method and path.endswith(fault.path) and fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def receive(self, method: str, path: str, query: str, headers: dict, body: bytes) -> None:
+        with self._lock:
+            self.received.append(Received(method, path, query, headers, body))
+
+    def creations(self) -> list[dict]:
+        """The JSON bodies of every POST /connections received, in order."""
+        return [json.loads(r.body) for r in self.received
+                if r.method == "POST" and r.path == f"{FLOW}/connections"]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.tokens.clear()
+            self.connections.clear()
+            self.secrets.clear()
+            self.used_by_dataflows.clear()
+            self.failing_tests.clear()
+            self.received.clear()
+            self.faults.clear()
+            self.token_fetches = 0

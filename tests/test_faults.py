@@ -13,8 +13,8 @@ from .forms import form_data
 
 POST = ("POST", "/connections")
 FLOW_400 = {
-    "type": "https://ns.adobe.com/aep/errors/FLOW-1416-400",
-    "title": "Invalid auth params",
+    "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+    "title": "Invalid request",
     "status": 400,
     "report": {"detailed-message": "Auth params do not match: port is required", "request-id": "req-123"},
     "errorMessage": "Auth params do not match: port is required",
@@ -43,7 +43,7 @@ def posts(emulator):
         (Fault(*POST, status=429, headers={"Retry-After": "30"}, body={"error_code": "429050", "message": "Too many requests"}), 429,
          ["Wait about 30 seconds and submit again"]),
         (Fault(*POST, status=400, body=FLOW_400), 400,
-         ["FLOW-1416-400", "Invalid auth params", "port is required", "req-123", "Correct the fields"]),
+         ["FLOW-1100-400", "Invalid request", "port is required", "req-123", "Correct the fields"]),
         (Fault(*POST, status=503, body={"error_code": "503", "message": "Service Unavailable"}), 502,
          ["answered 503", "No connection was created, so submitting again is safe"]),
         (Fault(*POST, status=502, body="<html>Bad gateway</html>"), 502,

@@ -62,7 +62,7 @@ def test_settings_repr_hides_the_client_secret(settings):
 
 
 def test_a_secret_quoted_back_by_adobe_is_not_shown(client, fresh_emulator):
-    echo = {"type": "https://ns.adobe.com/aep/errors/FLOW-1416-400", "title": "Invalid auth params", "status": 400,
+    echo = {"type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
             "report": {"detailed-message": f"Login failed for password {PASSWORD}", "request-id": "r1"},
             "errorMessage": f"bad PWD={PASSWORD}"}
     fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo))
@@ -133,10 +133,10 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
         assert "New credentials sent" in rotated.text
         submit(*form_data("greenplum-fields", password=PASSWORD, port="99999"))
         fresh_emulator.inject(Fault("POST", "/connections", status=400, body={
-            "type": "https://ns.adobe.com/aep/errors/FLOW-1416-400", "title": "Invalid auth params", "status": 400,
+            "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
             "report": {"detailed-message": f"bad password {PASSWORD}"}}))
         refused = submit(*form_data("greenplum-string", connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}"))
-        assert refused.status_code == 400 and "Invalid auth params" in refused.text
+        assert refused.status_code == 400 and "Invalid request" in refused.text
         fresh_emulator.inject(Fault("POST", "/connections", status=503, body={"error": "down"}))
         assert submit(*form_data("redshift", password=PASSWORD)).status_code == 502
         key, data = form_data("phoenix", password=PASSWORD)
@@ -151,7 +151,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     tokens = list(fresh_emulator.tokens)
     assert tokens, "the run fetched at least one token"
     searched = "\n".join(seen) + "\n" + output
-    assert "ada" in searched and "Invalid auth params" in searched  # the search covers what was said
+    assert "ada" in searched and "Invalid request" in searched  # the search covers what was said
     for secret in [PASSWORD, ROTATED, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
                    "test-secret-key-4d1c", *tokens]:
         assert secret not in searched

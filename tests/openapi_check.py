@@ -1,0 +1,143 @@
+"""Validate every Flow Service exchange against Adobe's OpenAPI spec and its documented filters and codes.
+
+Shared by the tests that drive the client or the portal: attach `Checked` to a
+requests session's response hooks and every call it makes is checked.
+"""
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import jsonschema
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.validation.request.exceptions import InvalidRequestBody
+
+from app.emulator.errors import CATALOGUE
+
+# Adobe's spec, Apache-2.0, copied with its source noted in tests/fixtures/adobe/README.md.
+SPEC = Path(__file__).resolve().parent / "fixtures" / "adobe" / "flow-service.yaml"
+FLOW_ERROR = {
+    "type": "object",
+    "required": ["type", "title", "status", "report", "errorMessage"],
+    "properties": {
+        "type": {"type": "string", "pattern": "/FLOW-[0-9]+-[0-9]{3}$"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "report": {"type": "object", "required": ["detailed-message", "request-id"]},
+        "errorMessage": {"type": "string"},
+    },
+}
+GATEWAY_ERROR = {"type": "object", "required": ["error_code", "message"]}
+JSON_PATCH = {"type": "array", "minItems": 1, "items": {
+    "type": "object", "required": ["op", "path", "value"], "additionalProperties": False, "properties": {
+        "op": {"enum": ["add", "replace", "remove"]}, "path": {"type": "string", "pattern": "^/"}, "value": {}}}}
+TABLE_COLUMNS = {"type": "object", "required": ["format", "schema"], "properties": {"schema": {
+    "type": "object", "required": ["columns"], "properties": {"columns": {"type": "array", "items": {
+        "type": "object", "required": ["name", "type"]}}}}}}
+
+
+def load_openapi():
+    """Adobe's Flow Service spec as a dict and as openapi-core's validator."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    # The spec's server is scheme-relative (//{environment}.adobe.io/...) and matches no URL.
+    spec["servers"] = [{"url": "/data/foundation/flowservice"}]
+    return spec, OpenAPI.from_dict(spec)
+
+
+# The query parameters the spec lists for GET /connections, and the filters the filter guide documents
+# for a connection (its table "Filterable properties by resource"): `==` only, a comma meaning "any of".
+LIST_PARAMETERS = {"property", "limit", "orderby", "continuationToken", "count"}
+CONNECTION_FILTERS = re.compile(r"^(id|name|description|connectionSpec\.id|state)==[^=]")
+
+
+def documented_query(url: str) -> None:
+    """Fail on any query parameter or filter operator Adobe's documents do not give for GET /connections."""
+    parts = urlsplit(url)
+    if not parts.path.endswith("/connections"):
+        return
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    assert {key for key, _ in query} <= LIST_PARAMETERS, query
+    assert not ({"count", "limit"} <= {key for key, _ in query}), "count with limit is 1401-400"
+    for key, value in query:
+        if key == "property":
+            assert CONNECTION_FILTERS.match(value), f"undocumented filter {value!r}"
+        if key == "orderby":
+            assert re.fullmatch(r"[+-]?(createdAt|updatedAt|name)", value), value
+
+
+def documented_code(response) -> None:
+    """Fail on a Flow Service error code that Adobe's error catalogue does not list."""
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    if isinstance(body, dict) and "FLOW-" in str(body.get("type", "")):
+        code = body["type"].rsplit("FLOW-", 1)[1]
+        assert code in CATALOGUE, f"FLOW-{code} is not in Adobe's error catalogue"
+
+
+class Checked:
+    """A requests session hook validating every Flow Service exchange against the spec."""
+
+    def __init__(self, openapi):
+        self.spec, self.openapi = openapi
+        self.checked = []
+
+    def __call__(self, response, *args, **kwargs):
+        if "/data/foundation/flowservice" not in response.url:
+            return response
+        sent = response.request
+        documented_query(sent.url)
+        documented_code(response)
+        if sent.method in ("PATCH", "DELETE"):
+            # The spec files PATCH and DELETE under /connections/{id}/ with a trailing slash; Adobe's
+            # tutorials, and we, call /connections/{id}. Validate the same request at the spec's path.
+            sent = sent.copy()
+            head, _, query = sent.url.partition("?")
+            sent.url = head.rstrip("/") + "/" + ("?" + query if query else "")
+        if "/explore?" in sent.url:
+            # Adobe's tutorials ("Explore a database") and aepp send objectType in lower case, and so do we;
+            # the spec's enum is upper case. Check ours is the tutorials' spelling, then the rest against the spec.
+            object_type = re.search(r"objectType=([^&]*)", sent.url).group(1)
+            assert object_type in ("root", "table"), object_type
+            sent = sent.copy()
+            sent.url = sent.url.replace(f"objectType={object_type}", f"objectType={object_type.upper()}")
+        request = RequestsOpenAPIRequest(sent)
+        if sent.method == "PATCH":
+            # The spec's body is one PatchInstruction with an upper-case op and an object value; Adobe's
+            # update tutorial and DESIGN.md send a JSON Patch array (op "replace", /name takes a string).
+            # Headers and path are checked against the spec; the body against the spec's fields, as an array.
+            try:
+                self.openapi.validate_request(request)
+            except InvalidRequestBody:
+                jsonschema.validate(json.loads(sent.body), JSON_PATCH)
+        else:
+            self.openapi.validate_request(request)
+        documented = self._documented_statuses(response.request.method, response.url)
+        if "/explore" in response.url and "objectType=table" in response.url and response.status_code == 200:
+            # The spec types every explore answer as a list of objects; for one table Adobe's tutorial
+            # ("Explore a database") answers {"format", "schema": {"columns": [...]}}, as the emulator does.
+            jsonschema.validate(response.json(), TABLE_COLUMNS)
+        elif response.status_code == 204:
+            # The spec writes `content: {}` for 204, which openapi-core reads as "a body is due"; 204 has none.
+            assert 204 in documented and response.content == b""
+        elif response.status_code in documented:
+            self.openapi.validate_response(request, RequestsOpenAPIResponse(response))
+        else:
+            body = response.json()
+            jsonschema.validate(body, GATEWAY_ERROR if "error_code" in body else FLOW_ERROR)
+        self.checked.append((response.request.method, response.status_code))
+        return response
+
+    def _documented_statuses(self, method, url):
+        path = url.split("/data/foundation/flowservice", 1)[1].split("?")[0]
+        for template, item in self.spec["paths"].items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template.rstrip("/")) + "/?$"
+            if re.match(pattern, path) and method.lower() in item:
+                return {int(code) for code in item[method.lower()]["responses"] if str(code).isdigit()}
+        return set()
+
+

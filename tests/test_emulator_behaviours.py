@@ -1,0 +1,248 @@
+"""Every row of docs/emulator.md, performed against the emulator over HTTP: the status and code it promises."""
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.emulator.errors import CATALOGUE
+from app.sources import SOURCES
+
+TABLE = Path(__file__).resolve().parents[1] / "docs" / "emulator.md"
+ROW = re.compile(r"^\| `(?P<id>[a-z0-9-]+)` \| (?P<request>.+?) \| (?P<status>\d{3}) \| (?P<code>[^|]+?) \| (?P<follows>.+) \|$")
+FLOW = "/data/foundation/flowservice"
+REDSHIFT = SOURCES["redshift"].connection_spec_id
+PARAMS = {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}
+
+
+def rows():
+    return [match.groupdict() for line in TABLE.read_text(encoding="utf-8").splitlines()
+            if (match := ROW.match(line))]
+
+
+class Api:
+    """Calls to the emulator with every header right unless a test says otherwise."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.token = requests.post(f"{emulator.url}/ims/token/v3", timeout=5, data={
+            "grant_type": "client_credentials", "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret, "scope": "openid"}).json()["access_token"]
+
+    def headers(self, **changes):
+        headers = {"Authorization": f"Bearer {self.token}", "x-api-key": self.emulator.client_id,
+                   "x-gw-ims-org-id": self.emulator.org_id, "x-sandbox-name": "prod"}
+        headers.update(changes)
+        return {k: v for k, v in headers.items() if v is not None}
+
+    def call(self, method, path, headers=None, **kwargs):
+        return requests.request(method, f"{self.emulator.url}{FLOW}{path}", timeout=5,
+                                headers=self.headers(**(headers or {})), **kwargs)
+
+    def create(self, name="Row", **changes):
+        body = {"name": name, "auth": {"specName": "Basic Authentication", "params": dict(PARAMS)},
+                "connectionSpec": {"id": REDSHIFT, "version": "1.0"}, **changes}
+        return self.call("POST", "/connections", json=body)
+
+    def connection(self, name="Row"):
+        return self.call("GET", f"/connections/{self.create(name).json()['id']}").json()["items"][0]
+
+    def token_request(self, **changes):
+        data = {"grant_type": "client_credentials", "client_id": self.emulator.client_id,
+                "client_secret": self.emulator.client_secret, "scope": "openid", **changes}
+        return requests.post(f"{self.emulator.url}/ims/token/v3", timeout=5,
+                             data={k: v for k, v in data.items() if v is not None})
+
+
+def _patch(api, operations, **headers):
+    connection = api.connection()
+    body = {"json": operations} if operations is not None else {"data": b""}
+    return api.call("PATCH", f"/connections/{connection['id']}",
+                    headers={"If-Match": connection["etag"], "Content-Type": "application/json", **headers}, **body)
+
+
+def _names(response):
+    return sorted(item["name"] for item in response.json()["items"])
+
+
+def _list_eq(api):
+    for name in ("a", "b", "c"):
+        api.create(name)
+    response = api.call("GET", "/connections", params={"property": "name==a,b"})
+    assert _names(response) == ["a", "b"]
+    return response
+
+
+def _list_and(api):
+    api.create("a")
+    response = api.call("GET", "/connections", params=[("property", "name==a,b"),
+                                                        ("property", f"connectionSpec.id=={REDSHIFT}")])
+    assert _names(response) == ["a"]
+    assert api.call("GET", "/connections", params=[("property", "name==a"), ("property", "name==b")]).json() == {
+        "items": []}
+    return response
+
+
+def _list_compare(api):
+    older = api.connection("older")
+    api.create("newer")
+    response = api.call("GET", "/connections", params={"property": f"createdAt>{older['createdAt'] - 1}"})
+    assert "older" in _names(response)
+    assert api.call("GET", "/connections", params={"property": "createdAt<0"}).json() == {"items": []}
+    return response
+
+
+def _list_count(api):
+    api.create("a")
+    api.create("b")
+    response = api.call("GET", "/connections", params={"count": "true"})
+    assert response.json() == {"count": 2}
+    return response
+
+
+def _list_paging(api):
+    for n in range(3):
+        api.create(f"page {n}")
+    first = api.call("GET", "/connections", params={"property": f"connectionSpec.id=={REDSHIFT}", "limit": "2"})
+    href = first.json()["_links"]["next"]["href"]
+    assert "continuationToken=" in href and "connectionSpec.id" in href and len(first.json()["items"]) == 2
+    token = re.search(r"continuationToken=([^&]+)", href).group(1)
+    second = api.call("GET", "/connections", params={"property": f"connectionSpec.id=={REDSHIFT}", "limit": "2",
+                                                     "continuationToken": requests.utils.unquote(token)})
+    assert len(second.json()["items"]) == 1 and "_links" not in second.json()
+    return first
+
+
+def _read(api):
+    created = api.create()
+    response = api.call("GET", f"/connections/{created.json()['id']}")
+    item = response.json()["items"][0]
+    assert item["createdBy"] == item["createdClient"] and item["auth"]["params"]["password"] != "p"
+    return response
+
+
+def _delete_in_use(api):
+    connection = api.connection()
+    api.emulator.used_by_dataflows.add(connection["id"])
+    return api.call("DELETE", f"/connections/{connection['id']}")
+
+
+def _test_failed(api):
+    connection = api.connection()
+    api.emulator.failing_tests.add(connection["id"])
+    response = api.call("GET", f"/connections/{connection['id']}/test")
+    assert response.json() == {"result": False}
+    return response
+
+
+def _explore(api, **params):
+    return api.call("GET", f"/connections/{api.connection()['id']}/explore", params=params)
+
+
+def _explore_table(api):
+    response = _explore(api, objectType="table", object="public.orders")
+    assert {c["name"] for c in response.json()["schema"]["columns"]} >= {"order_id", "total"}
+    return response
+
+
+TRIGGERS = {
+    "ims-token": lambda api: api.token_request(),
+    "ims-grant": lambda api: api.token_request(grant_type="password"),
+    "ims-client": lambda api: api.token_request(client_id="someone-else"),
+    "ims-secret": lambda api: api.token_request(client_secret="wrong"),
+    "ims-scope": lambda api: api.token_request(scope=None),
+    "gw-no-token": lambda api: api.call("GET", "/connections", headers={"Authorization": None}),
+    "gw-bad-token": lambda api: api.call("GET", "/connections", headers={"Authorization": "Bearer forged"}),
+    "gw-no-key": lambda api: api.call("GET", "/connections", headers={"x-api-key": None}),
+    "gw-bad-key": lambda api: api.call("GET", "/connections", headers={"x-api-key": "another-client"}),
+    "gw-no-org": lambda api: api.call("GET", "/connections", headers={"x-gw-ims-org-id": None}),
+    "gw-bad-org": lambda api: api.call("GET", "/connections", headers={"x-gw-ims-org-id": "OTHER@AdobeOrg"}),
+    "content-type": lambda api: api.call("POST", "/connections", data="{}", headers={"Content-Type": "text/plain"}),
+    "no-sandbox": lambda api: api.call("GET", "/connections", headers={"x-sandbox-name": None}),
+    "unknown-sandbox": lambda api: api.call("GET", "/connections", headers={"x-sandbox-name": "someone-elses"}),
+    "create": lambda api: api.create(),
+    "create-empty": lambda api: api.call("POST", "/connections", data=b"",
+                                         headers={"Content-Type": "application/json"}),
+    "create-shape": lambda api: api.create(name=""),
+    "create-unknown-spec": lambda api: api.create(connectionSpec={"id": "0" * 36, "version": "1.0"}),
+    "create-unknown-auth": lambda api: api.create(auth={"specName": "Key Based", "params": PARAMS}),
+    "create-bad-params": lambda api: api.create(auth={"specName": "Basic Authentication",
+                                                      "params": {**PARAMS, "port": 5439}}),
+    "read": _read,
+    "read-missing": lambda api: api.call("GET", f"/connections/{'0' * 36}"),
+    "list-eq": _list_eq,
+    "list-and": _list_and,
+    "list-compare": _list_compare,
+    "list-compare-many": lambda api: api.call("GET", "/connections", params={"property": "createdAt<=1,2"}),
+    "list-tilde": lambda api: api.call("GET", "/connections", params={"property": "name~text"}),
+    "list-operator": lambda api: api.call("GET", "/connections", params={"property": "name!=text"}),
+    "list-empty-value": lambda api: api.call("GET", "/connections", params={"property": "name=="}),
+    "list-count": _list_count,
+    "list-count-limit": lambda api: api.call("GET", "/connections", params={"count": "true", "limit": "5"}),
+    "list-unknown-param": lambda api: api.call("GET", "/connections", params={"name": "x"}),
+    "list-order-field": lambda api: api.call("GET", "/connections", params={"orderby": "-id"}),
+    "list-order-sign": lambda api: api.call("GET", "/connections", params={"orderby": "*name"}),
+    "list-paging": _list_paging,
+    "list-bad-limit": lambda api: api.call("GET", "/connections", params={"limit": "abc"}),
+    "list-bad-token": lambda api: api.call("GET", "/connections", params={"continuationToken": "not-ours"}),
+    "patch": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "Renamed"}]),
+    "patch-no-if-match": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": None}),
+    "patch-stale": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": '"old"'}),
+    "patch-empty": lambda api: _patch(api, None),
+    "patch-op": lambda api: _patch(api, [{"op": "move", "from": "/name", "path": "/description"}]),
+    "patch-spec": lambda api: _patch(api, [{"op": "replace", "path": "/connectionSpec/id", "value": "0" * 36}]),
+    "patch-path": lambda api: _patch(api, [{"op": "replace", "path": "/state", "value": "disabled"}]),
+    "delete": lambda api: api.call("DELETE", f"/connections/{api.connection()['id']}"),
+    "delete-in-use": _delete_in_use,
+    "test-ok": lambda api: api.call("GET", f"/connections/{api.connection()['id']}/test"),
+    "test-failed": _test_failed,
+    "explore-root": lambda api: _explore(api, objectType="root"),
+    "explore-table": _explore_table,
+    "explore-case": lambda api: _explore(api, objectType="ROOT"),
+    "explore-missing-table": lambda api: _explore(api, objectType="table", object="public.nope"),
+    "specs": lambda api: api.call("GET", f"/connectionSpecs/{REDSHIFT}"),
+    "spec-missing": lambda api: api.call("GET", f"/connectionSpecs/{'0' * 36}"),
+    "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
+    "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
+}
+
+
+def code_of(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return "—"
+    if not isinstance(body, dict):
+        return "—"
+    if "error_code" in body:
+        return body["error_code"]
+    if "error" in body:
+        return body["error"]
+    if body.get("title") == "BadRequestError":
+        assert body["status"] == 400 and body["detail"]
+        return "BadRequestError"
+    if "type" in body and "FLOW-" in body["type"]:
+        assert body["report"]["request-id"] == response.headers["x-request-id"] and body["errorMessage"]
+        return body["type"].rsplit("/", 1)[1]
+    return "—"
+
+
+def test_every_row_has_a_test_and_every_test_a_row():
+    ids = [row["id"] for row in rows()]
+    assert len(ids) == len(set(ids)) and len(ids) >= 50
+    assert set(ids) == set(TRIGGERS)
+
+
+@pytest.mark.parametrize("row", rows(), ids=lambda row: row["id"])
+def test_the_emulator_does_what_its_row_says(fresh_emulator, row):
+    response = TRIGGERS[row["id"]](Api(fresh_emulator))
+    assert response.status_code == int(row["status"]), response.text
+    assert code_of(response) == row["code"].strip("`"), response.text
+    if row["code"].startswith("`FLOW-"):
+        code = row["code"].strip("`")[5:]
+        # Every Flow Service code is one Adobe's catalogue lists, with the catalogue's title.
+        assert code in CATALOGUE and response.json()["title"] == CATALOGUE[code]
+    cites = row["follows"]
+    assert "our choice" in cites or any(doc in cites for doc in (
+        "catalogue", "filter guide", "troubleshooting", "spec", "tutorial", "RFC 6749", "DESIGN.md")), cites

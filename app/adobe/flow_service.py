@@ -18,9 +18,6 @@ from .ims import TokenProvider
 log = logging.getLogger(__name__)
 
 BASE_PATH = "/data/foundation/flowservice"
-# After a lost answer, a connection counts as the one just created only if Flow Service dated it after the
-# POST started, less this allowance for the two clocks disagreeing (our choice).
-CLOCK_SKEW_MS = 5_000
 # One page as the portal reads it when it filters in its own memory (our choice: Adobe documents no maximum).
 READ_PAGE = 100
 # How many connections a search or an exact-name look-up reads at most, newest first.
@@ -158,8 +155,11 @@ class FlowServiceClient:
     def _find_created(self, sandbox: str, body: dict, started_ms: int) -> CreatedConnection | None:
         """The connection `body` would have created, if Flow Service did: same name, same spec, dated after the POST."""
         try:
+            # Only a connection Flow Service dated after the POST started can be this POST's. No allowance for
+            # clocks that disagree: missing our own connection is safe (a new submit is warned of the namesake),
+            # taking someone else's is not.
             matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"],
-                                            created_since_ms=started_ms - CLOCK_SKEW_MS)
+                                            created_since_ms=started_ms)
         except AdobeError:
             return None
         if not matches:

@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
     )
 
-    from .sources.catalog import SpecCatalog
+    from .web.spec_catalog import SpecCatalog
 
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)

@@ -11,7 +11,7 @@ import requests
 from app.emulator import Fault
 from app.emulator.specs import connection_specs
 from app.sources import SOURCES
-from app.sources.catalog import CURATED_IDS, is_database
+from app.web.spec_catalog import CURATED_IDS, is_database
 from app.sources.generic import form_class_for
 
 from .conftest import csrf_token, submission_id

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
-from ..sources.catalog import label_of
+from .spec_catalog import label_of
 from . import audit, security
 
 bp = Blueprint("wizard", __name__)

@@ -7,8 +7,8 @@ import threading
 import time
 
 from ..adobe import AdobeError
-from . import SOURCES
-from .generic import source_from_spec, validate_spec_schema
+from ..sources import SOURCES
+from ..sources.generic import source_from_spec, validate_spec_schema
 
 log = logging.getLogger(__name__)
 # After a failed fetch, wait this long before asking Flow Service again.

@@ -39,25 +39,27 @@ def create_app(settings: Settings | None = None) -> Flask:
         SETTINGS=settings,
     )
     if settings.proxy_count:
-        # Believe X-Forwarded-For/-Proto/-Host only from as many hops as are really there:
-        # the client address (for sign-in throttling) and https (for HSTS and Secure cookies).
+        # Believe X-Forwarded-For/-Proto/-Host only from as many hops as are really there: the client
+        # address (for sign-in throttling), https (for HSTS and Secure cookies) and the host. Never
+        # X-Forwarded-Port or -Prefix: nothing here needs them, and a forged prefix rewrites every link.
         n = settings.proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=0, x_prefix=0)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     logging.getLogger("app").setLevel(logging.INFO)
     secrets = logs.SecretRegistry()
-    secrets.add(settings.client_secret, settings.secret_key)
+    secrets.add_permanent(settings.client_secret, settings.secret_key)
     logs.init_app(app, secrets)
 
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
         make_session(retry_methods=frozenset({"POST"})),
         settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
-        on_token=secrets.add,
+        on_token=secrets.add, quotes_secret=secrets.quotes_secret,
     )
     app.extensions["flow_service"] = FlowServiceClient(
         settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
+        quotes_secret=secrets.quotes_secret,
     )
 
     from .web.spec_catalog import SpecCatalog

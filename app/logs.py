@@ -27,33 +27,52 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 
 class SecretRegistry:
-    """Secrets that must never be written out: long-lived ones and those of the current request."""
+    """Secrets that must never be written out: the portal's own, recent tokens, and the current request's."""
+
+    # Tokens expire within a day; keep the most recent ones only.
+    TOKENS_KEPT = 64
 
     def __init__(self):
         self._lock = threading.Lock()
-        # Tokens expire within a day; keep the most recent ones only.
-        self._secrets: dict[str, None] = {}
+        # The client secret and the secret key: never forgotten, however many tokens come and go.
+        self._permanent: set[str] = set()
+        self._tokens: dict[str, None] = {}
+
+    def add_permanent(self, *values: str) -> None:
+        with self._lock:
+            self._permanent.update(v for v in values if v)
 
     def add(self, *values: str) -> None:
+        """Remember tokens; the oldest are forgotten past TOKENS_KEPT."""
         with self._lock:
             for value in values:
-                if value and len(value) >= 4:
-                    self._secrets[value] = None
-            while len(self._secrets) > 64:
-                self._secrets.pop(next(iter(self._secrets)))
+                if value:
+                    self._tokens[value] = None
+            while len(self._tokens) > self.TOKENS_KEPT:
+                self._tokens.pop(next(iter(self._tokens)))
 
     def add_for_request(self, *values: str) -> None:
+        """Secrets the current request carries (typed passwords): known until the request ends."""
         if has_request_context():
-            g.setdefault("log_secrets", set()).update(v for v in values if v and len(v) >= 4)
+            g.setdefault("log_secrets", set()).update(v for v in values if v)
+
+    def known(self) -> list[str]:
+        """Every secret known now, longest first."""
+        with self._lock:
+            known = set(self._permanent) | set(self._tokens)
+        if has_request_context():
+            known |= set(g.get("log_secrets", ()))
+        return sorted(known, key=len, reverse=True)
+
+    def quotes_secret(self, text: str) -> bool:
+        """Whether `text` holds any secret known now, however short: such text is withheld, never edited."""
+        return bool(text) and any(secret in text for secret in self.known())
 
     def scrub(self, text: str) -> str:
-        with self._lock:
-            known = list(self._secrets)
-        if has_request_context():
-            known += list(g.get("log_secrets", ()))
-        # Longest first, so a secret containing another is replaced whole.
-        for secret in sorted(known, key=len, reverse=True):
-            if secret in text:
+        # The last line of defence for logs. Secrets shorter than 4 characters are left alone here (replacing
+        # every "p" would ruin the log and point at the password); texts that hold them are withheld earlier.
+        for secret in self.known():
+            if len(secret) >= 4 and secret in text:
                 text = text.replace(secret, REDACTED)
         return text
 

@@ -117,7 +117,7 @@ def test_a_wrong_number_type_gets_its_message(live_server, fresh_emulator):
     with live_server_app_context(live_server, method="POST", data=filled(aws, port="four")):
         bound = form(sandboxes=("prod",))
         assert not bound.validate()
-        assert bound.port.errors == ["Enter a whole number, such as 42."]
+        assert bound.port.errors == ["Enter a whole number of at most 15 digits, such as 42."]
 
 
 def live_server_app_context(server, **kwargs):

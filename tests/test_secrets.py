@@ -61,15 +61,74 @@ def test_settings_repr_hides_the_client_secret(settings):
     assert settings.client_secret not in repr(settings)
 
 
-def test_a_secret_quoted_back_by_adobe_is_not_shown(client, fresh_emulator):
-    echo = {"type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
-            "report": {"detailed-message": f"Login failed for password {PASSWORD}", "request-id": "r1"},
-            "errorMessage": f"bad PWD={PASSWORD}"}
-    fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo))
-    key, data = form_data("greenplum-fields", password=PASSWORD)
+def echo_of(text: str) -> dict:
+    """A Flow Service refusal whose words repeat `text`."""
+    return {"type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
+            "report": {"detailed-message": text, "request-id": "adobe-r1"}, "errorMessage": text}
+
+
+def withheld(page: str) -> bool:
+    return "not shown because it repeats a secret" in page and "400" in page and "FLOW-1100-400" in page
+
+
+# A one-letter password is inside "permission"; a password equal to the database name is inside the host.
+@pytest.mark.parametrize(("password", "adobe_says"), [
+    ("p", "Login failed: permission denied for user etl"),
+    ("orders", "could not connect to host orders.db.example.com"),
+    (PASSWORD, f"Login failed for password {PASSWORD}"),
+])
+def test_adobe_text_quoting_a_typed_secret_is_withheld_on_create(client, fresh_emulator, password, adobe_says):
+    fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo_of(adobe_says)))
+    key, data = form_data("postgresql-basic", password=password, database="orders")
     page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
-    assert "Login failed for password {PASSWORD}" in page
-    assert PASSWORD not in page
+    assert withheld(page) and "adobe-r1" in page
+    assert adobe_says not in page and "ermission" not in page and "{PASSWORD}" not in page
+    audit = client.get("/audit.csv").get_data(as_text=True)
+    assert adobe_says not in audit and "ermission" not in audit
+
+
+def test_adobe_text_without_a_secret_is_shown(client, fresh_emulator):
+    fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo_of("The port is closed.")))
+    key, data = form_data("postgresql-basic", password="Long-and-unrelated-77")
+    page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
+    assert "The port is closed." in page and not withheld(page)
+
+
+def test_adobe_text_quoting_the_new_password_is_withheld_on_rotate(client, app, fresh_emulator):
+    flow = app.extensions["flow_service"]
+    key, data = form_data("postgresql-basic", password="first-password-1")
+    created = client.post(f"/sources/{key}", data=data).headers["Location"]
+    connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
+    etag = flow.get_connection("prod", connection_id)["etag"]
+    fresh_emulator.inject(Fault("PATCH", f"/connections/{connection_id}", status=400,
+                                body=echo_of(f"password {ROTATED} is too weak")))
+    page = client.post(f"/connections/{connection_id}/credentials?sandbox=prod", data={
+        "etag": etag, "method": "basic", "server": "pg.example.com", "port": "5432", "database": "orders",
+        "username": "etl", "password": ROTATED, "sslMode": "Verify Full"}).get_data(as_text=True)
+    assert withheld(page) and ROTATED not in page and "too weak" not in page
+    for export in (client.get("/audit").get_data(as_text=True), client.get("/audit.csv").get_data(as_text=True)):
+        assert ROTATED not in export and "too weak" not in export
+
+
+@pytest.mark.parametrize("path", ["test", "explore"])
+def test_adobe_text_quoting_the_client_secret_is_withheld_on_test_and_explore(client, app, fresh_emulator, path):
+    key, data = form_data("redshift")
+    created = client.post(f"/sources/{key}", data=data).headers["Location"]
+    connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
+    fresh_emulator.inject(Fault("GET", f"/connections/{connection_id}/{path}", status=400,
+                                body=echo_of(f"client {fresh_emulator.client_secret} refused")))
+    page = client.get(f"/connections/{connection_id}/{path}?sandbox=prod").get_data(as_text=True)
+    assert withheld(page) and fresh_emulator.client_secret not in page and "refused" not in page
+
+
+def test_adobe_text_quoting_a_secret_is_withheld_on_readyz(client, fresh_emulator):
+    fresh_emulator.inject(Fault("GET", "/connectionSpecs/", status=400, times=5,
+                                body=echo_of(f"secret {fresh_emulator.client_secret}")))
+    fresh_emulator.inject(Fault("GET", "", status=400, times=5, body=echo_of(f"secret {fresh_emulator.client_secret}")))
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    text = answer.get_data(as_text=True)
+    assert fresh_emulator.client_secret not in text and "not shown because it repeats a secret" in text
 
 
 def decoded_cookie(value: str) -> str:
@@ -136,7 +195,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
             "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
             "report": {"detailed-message": f"bad password {PASSWORD}"}}))
         refused = submit(*form_data("greenplum-string", connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}"))
-        assert refused.status_code == 400 and "Invalid request" in refused.text
+        assert refused.status_code == 400 and "not shown because it repeats a secret" in refused.text
         fresh_emulator.inject(Fault("POST", "/connections", status=503, body={"error": "down"}))
         assert submit(*form_data("redshift", password=PASSWORD)).status_code == 502
         key, data = form_data("phoenix", password=PASSWORD)
@@ -151,7 +210,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     tokens = list(fresh_emulator.tokens)
     assert tokens, "the run fetched at least one token"
     searched = "\n".join(seen) + "\n" + output
-    assert "ada" in searched and "Invalid request" in searched  # the search covers what was said
+    assert "ada" in searched and "repeats a secret" in searched  # the search covers what was said
     for secret in [PASSWORD, ROTATED, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
                    "test-secret-key-4d1c", *tokens]:
         assert secret not in searched
@@ -206,3 +265,15 @@ def portal_app_with_log(settings):
     logging.getLogger().addHandler(handler)
     yield app_, stream
     logging.getLogger().removeHandler(handler)
+
+
+def test_the_scrubber_never_forgets_the_client_secret_or_the_secret_key(app, fresh_emulator, caplog):
+    tokens = app.extensions["flow_service"]._tokens
+    for _ in range(100):  # more renewals than the registry keeps tokens
+        tokens.invalidate(tokens.token())
+    assert fresh_emulator.token_fetches >= 100
+    caplog.set_level(logging.INFO)
+    logging.getLogger("app.test").warning("leak %s and %s and %s", fresh_emulator.client_secret,
+                                          app.config["SECRET_KEY"], tokens.token())
+    assert fresh_emulator.client_secret not in caplog.text and app.config["SECRET_KEY"] not in caplog.text
+    assert tokens.token() not in caplog.text and "[redacted]" in caplog.text

@@ -24,6 +24,10 @@ class AdobeError(Exception):
         self.upstream_status = upstream_status
 
 
+# Said instead of Adobe's explanation when that explanation quotes a secret.
+WITHHELD = "Adobe's explanation is not shown because it repeats a secret from this request."
+
+
 def _json(response: requests.Response):
     try:
         return response.json()
@@ -39,11 +43,23 @@ def request_id_of(response: requests.Response, body=None) -> str | None:
     return response.headers.get("x-request-id")
 
 
-def flow_service_error(response: requests.Response, doing: str) -> AdobeError:
-    """Read a Flow Service or gateway error answer into an AdobeError."""
+def never(_text: str) -> bool:
+    return False
+
+
+def flow_service_error(response: requests.Response, doing: str, quotes_secret=never) -> AdobeError:
+    """Read a Flow Service or gateway error answer into an AdobeError.
+
+    When Adobe's answer holds a secret of the request (`quotes_secret`, however short the secret), none of
+    its text is shown: editing the secret out would tell it (a password "p" turns "permission" into
+    "{PASSWORD}ermission"). The message then gives the status, the code and our own advice only.
+    """
     status = response.status_code
     body = _json(response)
+    withheld = quotes_secret(response.text or "")
     request_id = request_id_of(response, body)
+    if withheld and request_id and quotes_secret(request_id):
+        request_id = None
     retry_after = response.headers.get("Retry-After")
     code = None
     detail = None
@@ -89,9 +105,14 @@ def flow_service_error(response: requests.Response, doing: str) -> AdobeError:
     else:
         advice = "Flow Service had a problem on its side. Wait a moment and try again."
         ours = 502
+    if withheld and code and quotes_secret(code):
+        code = None
     message = f"{doing} failed: Flow Service answered {status}"
     message += f" ({code})" if code else ""
-    message += f": {detail}. " if detail else ". "
+    if withheld:
+        message += ". " + WITHHELD + " "
+    else:
+        message += f": {detail}. " if detail else ". "
     message += advice
     return AdobeError(
         message,

@@ -24,7 +24,7 @@ class TokenProvider:
     """
 
     def __init__(self, session: requests.Session, ims_url: str, client_id: str, client_secret: str,
-                 scopes, timeout, clock=time.monotonic, on_token=None):
+                 scopes, timeout, clock=time.monotonic, on_token=None, quotes_secret=None):
         self._session = session
         self._url = f"{ims_url.rstrip('/')}/ims/token/v3"
         self._client_id = client_id
@@ -34,6 +34,8 @@ class TokenProvider:
         self._clock = clock
         # Told of each new token, so the log formatter can scrub it wherever it might appear.
         self._on_token = on_token or (lambda token: None)
+        # Whether a text holds a secret: IMS's text that does is withheld, never edited.
+        self._quotes_secret = quotes_secret or (lambda text: self._client_secret in text)
         self._lock = threading.Lock()
         self._token: str | None = None
         self._renew_at = 0.0
@@ -110,6 +112,10 @@ class TokenProvider:
         else:
             advice = "An administrator should check the Adobe credentials the wizard runs with."
         detail = f" ({code}: {description})" if code else ""
+        if self._quotes_secret(response.text or ""):
+            # IMS's words repeat a secret (the client secret, say): none of them is shown.
+            detail = f" ({code})" if code and not self._quotes_secret(str(code)) else ""
+            code = code if detail else None
         return AdobeError(
             f"Adobe IMS refused to issue an access token: it answered {response.status_code}{detail}. "
             f"Nothing was sent to Flow Service. {advice}",

@@ -104,8 +104,11 @@ class PortField(IntegerField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
+        text = valuelist[0].strip()
         try:
-            self.data = int(valuelist[0].strip(), 10)
+            if len(text) > 5 or not (text.isascii() and text.isdigit()):
+                raise ValueError
+            self.data = int(text, 10)
         except ValueError:
             self.data = None
             raise ValueError(self.message) from None

@@ -22,14 +22,21 @@ HOST_NAMES = {"host", "server"}
 
 
 class _Numeric(IntegerField):
-    """A number param whose wrong value says what to type (not WTForms' "Not a valid integer value")."""
+    """A number param whose wrong value says what to type (not WTForms' "Not a valid integer value").
 
-    message = "Enter a number, such as 1.5."
+    The text must have the plain shape `shape` before any arithmetic: no exponent, at most 15 digits
+    each side of the point (what a JSON number carries exactly), so that `1e1000000` costs nothing.
+    """
+
+    message = "Enter a number of at most 15 digits, such as 1.5."
+    shape = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$")
 
     def process_formdata(self, valuelist):
         text = (valuelist[0] if valuelist else "").strip()
         self.data = None
         if text:
+            if len(text) > 40 or not self.shape.match(text):
+                raise ValueError(self.message)
             try:
                 self.data = self.parse(text)
             except (ValueError, InvalidOperation):
@@ -43,7 +50,8 @@ class _Numeric(IntegerField):
 
 class WholeNumberField(_Numeric):
     widget = NumberInput(step="1")
-    message = "Enter a whole number, such as 42."
+    message = "Enter a whole number of at most 15 digits, such as 42."
+    shape = re.compile(r"^-?[0-9]{1,15}$")
 
     @staticmethod
     def parse(text):

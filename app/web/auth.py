@@ -9,6 +9,7 @@ import re
 import tempfile
 import threading
 import time
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -147,10 +148,22 @@ class SignInForm(FlaskForm):
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host, which would make sign-in an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
-        return target
-    return url_for("wizard.picker")
+    """Only a path on this site: never another host, which would make sign-in an open redirect.
+
+    The target is read as a browser reads a Location (the URL standard): tabs and newlines removed,
+    edge spaces and control characters trimmed, a backslash taken as a slash. What is left must be a
+    path that names no scheme and no host; it is returned in that cleaned form.
+    """
+    default = url_for("wizard.picker")
+    if not target or len(target) > 2048:
+        return default
+    cleaned = re.sub(r"[\t\n\r]", "", target).strip("".join(map(chr, range(0x21)))).replace("\\", "/")
+    if not cleaned.startswith("/") or cleaned.startswith("//") or not cleaned.isprintable():
+        return default
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc:
+        return default
+    return cleaned
 
 
 def _settings():

@@ -151,9 +151,6 @@ def _create(source, form, submission_id):
     except AdobeError as error:
         log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
                     error.request_id)
-        # Adobe's wording may quote what it was sent; a secret never goes back to the page.
-        for secret in source.secret_values(body):
-            error.message = error.message.replace(secret, "{PASSWORD}")
         audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error)

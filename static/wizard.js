@@ -44,6 +44,103 @@
   }
   window.parseConnectionString = parseConnectionString;
 
+  // The same reading as connection_string.py's read_pasted: key=value; as Flow Service reads it,
+  // libpq's key=value pairs, or a URI, the last two under libpq's key names.
+  var LIBPQ_KEYWORDS = ["host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout",
+    "client_encoding", "options", "application_name", "sslmode", "sslcert", "sslkey", "sslrootcert",
+    "sslpassword", "target_session_attrs", "service", "gssencmode", "require_auth", "channel_binding"];
+  var URI = /^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+  var LIBPQ_PAIR = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*/y;
+  var LIBPQ_START = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)\s+[A-Za-z_][A-Za-z0-9_]*\s*=/;
+
+  function unquote(text) {
+    try { return decodeURIComponent(text); } catch (e) { return text; }
+  }
+
+  function hasKey(pairs, key) {
+    return Object.keys(pairs).some(function (k) { return k.toLowerCase() === key.toLowerCase(); });
+  }
+
+  function readUri(text) {
+    var rest = /^jdbc:/i.test(text) ? text.slice(5) : text;
+    rest = rest.slice(rest.indexOf("://") + 3);
+    var query = "", at, cut = rest.search(/[\/?#]/), netloc = cut === -1 ? rest : rest.slice(0, cut);
+    var after = cut === -1 ? "" : rest.slice(cut);
+    var hash = after.indexOf("#");
+    if (hash !== -1) after = after.slice(0, hash);
+    var q = after.indexOf("?");
+    if (q !== -1) { query = after.slice(q + 1); after = after.slice(0, q); }
+    at = netloc.lastIndexOf("@");
+    var userinfo = at === -1 ? null : netloc.slice(0, at), host = netloc.slice(at + 1), port = "";
+    if (host[0] === "[") {
+      var close = host.indexOf("]");
+      port = host.slice(close + 1).replace(/^:/, "");
+      host = host.slice(1, close);
+    } else if (host.indexOf(":") !== -1) {
+      port = host.slice(host.indexOf(":") + 1);
+      host = host.slice(0, host.indexOf(":"));
+    }
+    if (host.indexOf(",") !== -1 || port.indexOf(",") !== -1) throw new Error("several hosts");
+    var user = "", password = "";
+    if (userinfo !== null) {
+      var colon = userinfo.indexOf(":");
+      user = unquote(colon === -1 ? userinfo : userinfo.slice(0, colon));
+      password = colon === -1 ? "" : unquote(userinfo.slice(colon + 1));
+    }
+    var pairs = {};
+    [["host", unquote(host)], ["port", port], ["dbname", unquote(after.replace(/^\/+/, ""))],
+     ["user", user], ["password", password]].forEach(function (p) { if (p[1]) pairs[p[0]] = p[1]; });
+    if (query) {
+      query.split("&").forEach(function (part) {
+        if (!part) return;
+        var eq = part.indexOf("="), key = unquote((eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, " "));
+        var value = eq === -1 ? "" : unquote(part.slice(eq + 1).replace(/\+/g, " "));
+        if (hasKey(pairs, key)) throw new Error("given twice");
+        pairs[key] = value;
+      });
+    }
+    if (!pairs.host) throw new Error("no host");
+    return pairs;
+  }
+
+  function readLibpq(text) {
+    var pairs = {}, i = 0, n = text.length, match;
+    while (i < n) {
+      if (/\s/.test(text[i])) { i++; continue; }
+      LIBPQ_PAIR.lastIndex = i;
+      match = LIBPQ_PAIR.exec(text);
+      if (!match) throw new Error("not a key=value pair");
+      var key = match[1], chars = [];
+      i = LIBPQ_PAIR.lastIndex;
+      if (text[i] === "'") {
+        i++;
+        for (;;) {
+          if (i >= n) throw new Error("unterminated quote");
+          if (text[i] === "\\" && i + 1 < n) { chars.push(text[i + 1]); i += 2; continue; }
+          if (text[i] === "'") { i++; break; }
+          chars.push(text[i++]);
+        }
+      } else {
+        while (i < n && !/\s/.test(text[i])) {
+          if (text[i] === "\\" && i + 1 < n) i++;
+          chars.push(text[i++]);
+        }
+      }
+      if (hasKey(pairs, key)) throw new Error("given twice");
+      pairs[key] = chars.join("");
+    }
+    return pairs;
+  }
+
+  function readPasted(text) {
+    text = text.trim();
+    if (URI.test(text)) return readUri(text);
+    var start = LIBPQ_START.exec(text);
+    if (start && LIBPQ_KEYWORDS.indexOf(start[1].toLowerCase()) !== -1) return readLibpq(text);
+    return parseConnectionString(text);
+  }
+  window.readPasted = readPasted;
+
   function lookup(pairs, names) {
     var lowered = {};
     Object.keys(pairs).forEach(function (k) { lowered[k.toLowerCase()] = pairs[k]; });
@@ -80,7 +177,7 @@
     var keys = JSON.parse(form.getAttribute("data-split-keys"));
     var offer = button.parentNode;
     function readable() {
-      try { return Object.keys(parseConnectionString(input.value.trim())).length > 0; } catch (e) { return false; }
+      try { return Object.keys(readPasted(input.value)).length > 0; } catch (e) { return false; }
     }
     offer.hidden = !readable();
     input.addEventListener("input", function () { offer.hidden = !readable(); });
@@ -92,7 +189,7 @@
     });
     button.addEventListener("click", function (event) {
       var pairs;
-      try { pairs = parseConnectionString(input.value.trim()); } catch (e) { return; } // the server explains
+      try { pairs = readPasted(input.value); } catch (e) { return; } // the server explains
       event.preventDefault();
       var used = {}, filled = [];
       keys.forEach(function (entry) {

@@ -4,10 +4,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from app.emulator import Fault
-from app.sources.connection_string import build_connection_string, parse_connection_string
+from app.sources.connection_string import (ConnectionStringError, build_connection_string, parse_connection_string,
+                                           read_pasted)
 
 from .forms import VARIANTS, form_data
-from .test_connection_string import AWKWARD
+from .pasted import AWKWARD, PASTED
 
 pytestmark = pytest.mark.browser
 
@@ -203,6 +204,24 @@ def test_the_browser_reads_connection_strings_as_the_server_does(page, live_serv
         assert page.evaluate("t => window.parseConnectionString(t)", text) == parse_connection_string(text)
     for broken in ("HOST=h;PWD={abc", "HOST=a;host=b", "justtext"):
         assert page.evaluate("t => { try { window.parseConnectionString(t); return 'ok'; } catch (e) { return 'error'; } }", broken) == "error"
+    read = "t => { try { return window.readPasted(t); } catch (e) { return 'error'; } }"
+    for text in PASTED:
+        try:
+            expected = read_pasted(text)[1]
+        except ConnectionStringError:
+            expected = "error"
+        assert page.evaluate(read, text) == expected, text
+
+
+def test_a_pasted_libpq_string_fills_the_fields_in_the_browser(page, live_server, fresh_emulator):
+    page.goto(live_server.url + "/sources/postgresql")
+    page.get_by_label("Connection string, pasted").check()
+    page.get_by_label("Connection string", exact=True).fill("host=pg.example.com port=5433 dbname=orders "
+                                                            "user=etl password='p w;x'")
+    page.get_by_role("button", name="Split into separate fields").click()
+    assert page.get_by_label("Server", exact=True).input_value() == "pg.example.com"
+    assert page.get_by_label("Database", exact=True).input_value() == "orders"
+    assert page.get_by_label("Password", exact=True).input_value() == "p w;x"
 
 
 def test_the_password_toggle_shows_and_hides(page, live_server):

@@ -7,7 +7,8 @@ import re
 
 from wtforms import RadioField
 
-from .connection_string import ConnectionStringError, build_connection_string, lookup, parse_connection_string
+from .connection_string import (ConnectionStringError, build_connection_string, lookup, parse_connection_string,
+                                read_pasted)
 from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 
 CONNECTION_SPEC_VERSION = "1.0"
@@ -111,7 +112,11 @@ def check_pasted_string(field, required_keys) -> dict[str, str] | None:
         add_error(field, "Paste the connection string.")
         return None
     try:
-        pairs = parse_connection_string(text)
+        kind, pairs = read_pasted(text)
+        if kind != "key=value;":
+            add_error(field, f"This is a {kind} connection string; Flow Service reads only key=value; strings. "
+                             "Use “Split into separate fields” to fill the fields from it.")
+            return None
     except ConnectionStringError as exc:
         add_error(field, str(exc))
         return None
@@ -160,7 +165,8 @@ class PastedStringForm(ConnectionForm):
         cannot be read (the reason is on the connectionString field).
         """
         try:
-            pairs = parse_connection_string((self.connectionString.data or "").strip())
+            # key=value; as Flow Service reads it, or libpq's key=value pairs, or a URI.
+            _kind, pairs = read_pasted(self.connectionString.data or "")
         except ConnectionStringError as exc:
             add_error(self.connectionString, str(exc))
             return None

@@ -1,13 +1,20 @@
-"""Build and parse `key=value;` connection strings as Flow Service's drivers read them.
+"""Build and parse `key=value;` connection strings as Flow Service's drivers read them, and read pasted ones.
 
 A value that cannot stand raw (it holds `;`, `{`, `}`, `=`, or starts or ends with a
 space) is wrapped in braces with every `}` doubled, the ODBC convention the
 GreenPlum and PostgreSQL drivers behind Flow Service follow.
+
+People also paste what their own tools use: libpq's `host=… port=… password=…`
+and URIs such as `postgresql://user:pw@host:5432/db`. `read_pasted` reads all
+three into pairs, libpq's and a URI's under libpq's key names. No message here
+ever quotes a value: a value may be, or hold part of, a password.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 _SPECIAL = set(";{}=")
 
@@ -44,9 +51,10 @@ def parse_connection_string(text: str) -> dict[str, str]:
         eq = text.find("=", i)
         semi = text.find(";", i)
         if eq == -1 or (semi != -1 and semi < eq):
-            end = n if semi == -1 else semi
+            after = f" (after {list(result)[-1]})" if result else ""
             raise ConnectionStringError(
-                f"“{text[i:end].strip()}” is not a key=value pair; separate pairs with “;”."
+                f"Part {len(result) + 1}{after} is not a key=value pair. Separate pairs with “;”, and wrap a "
+                "value that holds “;” in braces: PWD={…}."
             )
         key = text[i:eq].strip()
         if not key:
@@ -93,3 +101,92 @@ def lookup(pairs: Mapping[str, str], *names: str) -> str | None:
         if name.lower() in lowered:
             return lowered[name.lower()]
     return None
+
+
+# libpq's keywords (PostgreSQL's "Parameter Key Words"): a pasted string starting with one, with no “;”,
+# is read as libpq's `key=value key=value`.
+LIBPQ_KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout",
+    "client_encoding", "options", "application_name", "sslmode", "sslcert", "sslkey", "sslrootcert",
+    "sslpassword", "target_session_attrs", "service", "gssencmode", "require_auth", "channel_binding",
+})
+URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
+_LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+# libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
+LIBPQ_START = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+
+
+def read_pasted(text: str) -> tuple[str, dict[str, str]]:
+    """Read a pasted connection: ("key=value;", pairs) as Flow Service reads it, ("libpq", pairs) or ("URI", pairs)."""
+    text = text.strip()
+    if URI.match(text):
+        return "URI", _read_uri(text)
+    start = LIBPQ_START.match(text)
+    if start and start.group(1).lower() in LIBPQ_KEYWORDS:
+        return "libpq", _read_libpq(text)
+    return "key=value;", parse_connection_string(text)
+
+
+def _read_uri(text: str) -> dict[str, str]:
+    parts = urlsplit(text[5:] if text.lower().startswith("jdbc:") else text)
+    host = parts.netloc.rpartition("@")[2]
+    if host.startswith("["):
+        host, _, port = host[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, _, port = host.partition(":")
+    if "," in host or "," in port:
+        raise ConnectionStringError("The URI names several hosts; paste one host, or fill the fields.")
+    pairs = {}
+    for key, value in (("host", unquote(host)), ("port", port), ("dbname", unquote(parts.path.lstrip("/"))),
+                       ("user", unquote(parts.username or "")), ("password", unquote(parts.password or ""))):
+        if value:
+            pairs[key] = value
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in {k.lower() for k in pairs}:
+            raise ConnectionStringError(f"{key} is given twice in the URI; keep one.")
+        pairs[key] = value
+    if "host" not in pairs:
+        raise ConnectionStringError("The URI names no host; write it as scheme://user@host:port/database.")
+    return pairs
+
+
+def _read_libpq(text: str) -> dict[str, str]:
+    """libpq's keyword/value form: values bare, or in single quotes with \\' and \\\\ escaped."""
+    pairs: dict[str, str] = {}
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        match = _LIBPQ_PAIR.match(text, i)
+        if not match:
+            after = f" (after {list(pairs)[-1]})" if pairs else ""
+            raise ConnectionStringError(f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
+                                        "pairs with spaces, and quote a value that holds spaces: password='…'.")
+        key, i = match.group(1), match.end()
+        chars = []
+        if i < n and text[i] == "'":
+            i += 1
+            while True:
+                if i >= n:
+                    raise ConnectionStringError(f"The value of {key} opens a quote but never closes it.")
+                if text[i] == "\\" and i + 1 < n:
+                    chars.append(text[i + 1])
+                    i += 2
+                    continue
+                if text[i] == "'":
+                    i += 1
+                    break
+                chars.append(text[i])
+                i += 1
+        else:
+            while i < n and not text[i].isspace():
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chars.append(text[i])
+                i += 1
+        if key.lower() in {k.lower() for k in pairs}:
+            raise ConnectionStringError(f"{key} is given twice; keep one.")
+        pairs[key] = "".join(chars)
+    return pairs

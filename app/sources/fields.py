@@ -33,11 +33,22 @@ def no_control_characters(form, field):
         raise StopValidation("Remove the tab, line break or other control character from this value.")
 
 
+def looks_like_a_connection_string(value: str) -> bool:
+    """A whole pasted connection (key=value pairs, or a URI with a user), which may hold a password."""
+    return "=" in value or ("://" in value and "@" in value.split("://", 1)[1].split("/", 1)[0])
+
+
 def host_name(form, field):
     """Accept a DNS name, an IPv4 or an IPv6 address; explain what to type instead of a URL."""
     value = (field.data or "").strip()
     if not value:
         return
+    if looks_like_a_connection_string(value):
+        # Never sent back to the page: the string may hold a password, and this is a plain text box.
+        field.data, field.raw_data = "", [""]
+        raise ValidationError("This looks like a whole connection string, which may hold a password, so it was "
+                              "not kept. Type only the host name here; paste a connection string into "
+                              "“Connection string”, where the form has one, and use “Split into separate fields”.")
     field.data = value
     problem = host_name_error(value)
     if problem:

@@ -10,9 +10,9 @@ from .fields import host_field, password_field, port_field, text_field
 REQUIRED_KEYS = [
     ("server", ("HOST", "Server")),
     ("port", ("PORT", "Port")),
-    ("database", ("DB", "Database")),
-    ("username", ("UID",)),
-    ("password", ("PWD",)),
+    ("database", ("DB", "Database", "dbname")),
+    ("username", ("UID", "User")),
+    ("password", ("PWD", "Password")),
 ]
 
 

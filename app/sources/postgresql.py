@@ -11,7 +11,7 @@ from .fields import choices, host_field, password_field, port_field, text_field
 REQUIRED_KEYS = [
     ("server", ("Server", "Host")),
     ("port", ("Port",)),
-    ("database", ("Database", "DB")),
+    ("database", ("Database", "DB", "dbname")),
     ("username", ("UID", "User")),
     ("password", ("Password", "PWD")),
 ]

@@ -67,14 +67,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)
 
-    from .web import assets, audit, auth, connections, health, security, submissions, wizard
+    from .web import assets, audit, auth, connections, health, security, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
     # One store per app: the submission keys that make creation idempotent, and the audit trail.
     app.extensions["submissions"] = app.extensions["store"] = Store(
         database_url(settings.data_dir, settings.database_url))
-    app.extensions["sent_requests"] = submissions.SentRequests()
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(wizard.bp)

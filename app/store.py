@@ -15,10 +15,10 @@ import os
 import time
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event,
-                        insert, select, update)
-from sqlalchemy.exc import IntegrityError
+                        insert, select, text, update)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
@@ -29,6 +29,8 @@ submissions = Table(
     Column("key", String(64), primary_key=True),
     Column("state", String(16), nullable=False),  # pending, done
     Column("result_url", Text),
+    # The request that was sent, as curl with every secret a placeholder: the result page shows it on any worker.
+    Column("curl", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -89,11 +91,22 @@ class Store:
         """Create the tables, or bring an older schema up to SCHEMA_VERSION."""
         metadata.create_all(self.engine)
         with self.engine.begin() as db:
-            if db.execute(select(schema_version.c.version)).scalar() is None:
+            version = db.execute(select(schema_version.c.version)).scalar()
+            if version is None:
                 try:
                     db.execute(insert(schema_version).values(version=SCHEMA_VERSION))
                 except IntegrityError:  # another worker got there first
                     pass
+                return
+        if version < 2:
+            # Version 2 keeps each creation's curl with its submission.
+            try:
+                with self.engine.begin() as db:
+                    db.execute(text("ALTER TABLE submissions ADD COLUMN curl TEXT"))
+            except (OperationalError, ProgrammingError):  # another worker added it first
+                pass
+            with self.engine.begin() as db:
+                db.execute(update(schema_version).values(version=SCHEMA_VERSION))
 
     # Submissions: one connection per form, however often the form is sent.
 
@@ -120,10 +133,17 @@ class Store:
                 return None
             time.sleep(poll)  # pending elsewhere, or just released: look again
 
-    def finish(self, key: str, result_url: str) -> None:
+    def finish(self, key: str, result_url: str, curl: str | None = None) -> None:
         with self.engine.begin() as db:
             db.execute(update(submissions).where(submissions.c.key == key)
-                       .values(state="done", result_url=result_url, updated_at=_now()))
+                       .values(state="done", result_url=result_url, curl=curl, updated_at=_now()))
+
+    def finished(self, key: str) -> dict | None:
+        """A finished submission's result URL and curl, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(select(submissions.c.result_url, submissions.c.curl)
+                             .where(submissions.c.key == key, submissions.c.state == "done")).first()
+        return dict(row._mapping) if row else None
 
     def release(self, key: str) -> None:
         """Nothing was created: the same key may be sent again."""
@@ -133,7 +153,8 @@ class Store:
     # Audit trail.
 
     def record(self, **entry) -> None:
-        values = {k: (str(v)[:2000] if v is not None else None) for k, v in entry.items() if k in AUDIT_COLUMNS}
+        """Put an entry on record: each value cut to its column's length, NUL bytes (PostgreSQL refuses them) replaced."""
+        values = {k: _fit(audit.c[k], v) for k, v in entry.items() if k in AUDIT_COLUMNS and v is not None}
         with self.engine.begin() as db:
             db.execute(insert(audit).values(at=_now(), **values))
 
@@ -141,9 +162,9 @@ class Store:
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         for column, value in (("action", action), ("user", user), ("sandbox", sandbox), ("outcome", outcome)):
             if value:
-                query = query.where(audit.c[column] == value)
+                query = query.where(audit.c[column] == _fit(audit.c[column], value))
         if text:
-            pattern = f"%{text.lower()}%"
+            pattern = "%" + _fit(audit.c.connection_name, text.lower()) + "%"
             query = query.where(audit.c.connection_name.ilike(pattern) | audit.c.connection_id.ilike(pattern))
         with self.engine.connect() as db:
             return [dict(row._mapping) for row in db.execute(query)]
@@ -154,7 +175,23 @@ class Store:
         writer = csv.writer(out)
         writer.writerow(AUDIT_COLUMNS)
         for entry in entries:
-            row = [entry["at"].isoformat() if entry.get("at") else ""] + [entry.get(c) or "" for c in AUDIT_COLUMNS[1:]]
-            # A cell starting with = + - @ would be a formula in a spreadsheet.
-            writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+            row = [iso_utc(entry.get("at"))] + [entry.get(c) or "" for c in AUDIT_COLUMNS[1:]]
+            # A cell starting with = + - @, a tab or a carriage return would be a formula in a spreadsheet (OWASP).
+            writer.writerow(["'" + c if isinstance(c, str) and c and c[0] in "=+-@\t\r" else c for c in row])
         return out.getvalue()
+
+
+def iso_utc(moment: datetime.datetime | None) -> str:
+    """ISO 8601 in UTC with a Z; SQLite hands back naive datetimes that were written in UTC."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fit(column, value) -> str:
+    """`value` as text that `column` takes: no NUL byte, no longer than the column."""
+    text_value = str(value).replace("\x00", "\ufffd")
+    length = getattr(column.type, "length", None) or 2000
+    return text_value[:length]

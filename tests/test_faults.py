@@ -77,7 +77,7 @@ def test_a_lost_answer_finds_the_connection_instead_of_creating_another(client, 
     response, _page = submit(client)
     assert response.status_code == 303
     (connection_id,) = fresh_emulator.connections
-    assert response.headers["Location"] == f"/connections/{connection_id}?sandbox=prod"
+    assert response.headers["Location"].startswith(f"/connections/{connection_id}?sandbox=prod&created=")
     assert posts(fresh_emulator) == 1
 
 

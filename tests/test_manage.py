@@ -174,7 +174,7 @@ def test_a_stale_etag_shows_the_new_state_and_the_resubmit_goes_through(live_ser
     page = session.get(url, timeout=10).text
     seen_etag = re.search(r'name="etag" value="([^"]*)"', page).group(1).replace("&#34;", '"')
     new_etag = flow.update_connection("prod", created.id, created.etag,
-                                      [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}])
+                                      [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}]).etag
     data = {"csrf_token": csrf_token(page), "etag": seen_etag, "method": "basic", "server": "pg.example.com",
             "port": "5432", "database": "orders", "username": "etl", "password": NEW_PASSWORD, "sslMode": "Verify Full"}
     stale = session.post(url, data=data, timeout=10)

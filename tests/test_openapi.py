@@ -103,7 +103,7 @@ def test_managing_a_connection_conforms(checked_client, fresh_emulator):
     connection = client.get_connection("prod", ids[0])
     etag = client.update_connection("prod", ids[0], connection["etag"],
                                     [{"op": "replace", "path": "/auth/params", "value": {
-                                        **body["auth"]["params"], "password": "new"}}])
+                                        **body["auth"]["params"], "password": "new"}}]).etag
     assert fresh_emulator.secrets[ids[0]]["password"] == "new"
     with pytest.raises(AdobeError) as stale:
         client.update_connection("prod", ids[0], connection["etag"], [{"op": "replace", "path": "/name", "value": "x"}])

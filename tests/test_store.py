@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import threading
 import uuid
 
 import pytest
 from sqlalchemy import text
 
-from app.store import Store, database_url
+from app.store import SCHEMA_VERSION, Store, database_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,7 +68,38 @@ def test_migration_is_repeatable(store):
     store.migrate()
     store.migrate()
     with store.engine.connect() as db:
-        assert db.execute(text("SELECT version FROM schema_version")).scalar() == 1
+        assert db.execute(text("SELECT version FROM schema_version")).scalar() == SCHEMA_VERSION
+
+
+def test_a_version_1_store_is_brought_up_to_date_and_keeps_what_it_held(store):
+    store.claim("k" * 20)
+    with store.engine.begin() as db:
+        db.execute(text("ALTER TABLE submissions DROP COLUMN curl"))
+        db.execute(text("UPDATE schema_version SET version = 1"))
+    again = Store(store.engine.url.render_as_string(hide_password=False))
+    again.finish("k" * 20, "/connections/c1?sandbox=prod", "curl -X POST …")
+    assert again.finished("k" * 20) == {"result_url": "/connections/c1?sandbox=prod", "curl": "curl -X POST …"}
+    again.engine.dispose()
+
+
+def test_the_audit_takes_odd_values_without_losing_the_row(store):
+    store.record(action="create", outcome="ok", sandbox="prod", connection_name="n" * 5000 + "\x00tail",
+                 connection_id="c\x00" * 40, detail="a\x00b")
+    entry = store.audit_entries()[0]
+    assert entry["connection_name"] == "n" * 256 and len(entry["connection_id"]) == 64
+    assert "\x00" not in entry["detail"]
+    assert store.audit_entries(text="n\x00n") == [] and store.audit_entries(user="\x00") == []
+
+
+def test_the_csv_keeps_empty_cells_empty_uses_utc_and_neutralises_every_formula(store):
+    for name in ("=1+1", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd", "plain"):
+        store.record(action="create", outcome="ok", sandbox="prod", connection_name=name)
+    rows = list(csv.reader(io.StringIO(store.as_csv(store.audit_entries()))))
+    header, rows = rows[0], rows[1:]
+    names = [row[header.index("connection_name")] for row in rows]
+    assert names == ["plain", "'\rcmd", "'\tcmd", "'@SUM(A1)", "'-1", "'+1", "'=1+1"]
+    assert all(row[header.index("detail")] == "" and row[header.index("user")] == "" for row in rows)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[0]) for row in rows)
 
 
 def test_audit_filters_and_csv(store):

@@ -33,6 +33,16 @@ class CreatedConnection:
     etag: str
     # True when the POST's answer was lost and the connection was found afterwards.
     recovered: bool = False
+    # Adobe's id for the request that created it (or for the look-up that found it), for the audit trail.
+    request_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Changed:
+    """What Flow Service answered to a change: the new etag (none after a delete) and its request id."""
+
+    etag: str | None
+    request_id: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +143,8 @@ class FlowServiceClient:
             except ValueError:
                 answer = None
             if isinstance(answer, dict) and isinstance(answer.get("id"), str) and answer["id"]:
-                return CreatedConnection(answer["id"], str(answer.get("etag") or ""))
+                return CreatedConnection(answer["id"], str(answer.get("etag") or ""),
+                                         request_id=response.headers.get("x-request-id"))
             return self._recover(sandbox, body, started_ms, "Flow Service answered 201 without a connection id")
         if response.status_code >= 500:
             found = self._find_created(sandbox, body, started_ms)
@@ -301,20 +312,23 @@ class FlowServiceClient:
             raise AdobeError(f"{doing} failed: Flow Service did not answer with the table's columns. Try again.")
         return [column for column in columns if isinstance(column, dict)]
 
-    def update_connection(self, sandbox: str, connection_id: str, etag: str, operations: list[dict]) -> str:
-        """PATCH /connections/{id} with If-Match and JSON Patch operations → the new etag."""
+    def update_connection(self, sandbox: str, connection_id: str, etag: str, operations: list[dict]) -> Changed:
+        """PATCH /connections/{id} with If-Match and JSON Patch operations → the new etag and Adobe's request id."""
         if not etag:
             raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
         doing = "Updating the connection"
-        body = _json_body(self._call("PATCH", f"/connections/{connection_id}", sandbox, doing,
-                                     json=operations, headers={"If-Match": etag}), doing)
+        response = self._call("PATCH", f"/connections/{connection_id}", sandbox, doing,
+                              json=operations, headers={"If-Match": etag})
+        body = _json_body(response, doing)
         if not isinstance(body, dict) or not body.get("etag"):
             raise AdobeError(f"{doing}: Flow Service answered without the new etag. Reload the connection.")
-        return str(body["etag"])
+        return Changed(str(body["etag"]), response.headers.get("x-request-id"))
 
-    def delete_connection(self, sandbox: str, connection_id: str) -> None:
-        """DELETE /connections/{id}."""
-        self._call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection", ok=(204, 200))
+    def delete_connection(self, sandbox: str, connection_id: str) -> Changed:
+        """DELETE /connections/{id} → Adobe's request id."""
+        response = self._call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
+                              ok=(204, 200))
+        return Changed(None, response.headers.get("x-request-id"))
 
 
 def _json_body(response: requests.Response, doing: str):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import greenplum, phoenix, postgresql, redshift
-from .base import SECRET_PARAMS, Auth, Source
+from .base import Auth, Source
+from .secrecy import SECRET_PARAMS
 
 SOURCES: dict[str, Source] = {
     module.SOURCE.key: module.SOURCE for module in (greenplum, postgresql, redshift, phoenix)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from wtforms import RadioField
 
-from .connection_string import (ConnectionStringError, build_connection_string, lookup, parse_connection_string,
-                                read_pasted)
+from . import secrecy
+from .connection_string import ConnectionStringError, lookup, read_pasted
 from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 
 CONNECTION_SPEC_VERSION = "1.0"
-# Params Flow Service marks "format": "password": never shown, logged or echoed back.
-SECRET_PARAMS = frozenset({"password", "connectionString"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,36 +31,32 @@ class Source:
     deprecated: str | None = None
     deprecation_url: str | None = None
     # Params never shown, logged or echoed back: what the authSpec marks "format": "password".
-    secret_params: frozenset = SECRET_PARAMS
+    secret_params: frozenset = secrecy.SECRET_PARAMS
 
     def make_form(self, *, sandboxes, cloud, **kwargs) -> ConnectionForm:
         return self.form_class(sandboxes=sandboxes, cloud=cloud, **kwargs)
 
     def redacted_body(self, body: dict) -> dict:
-        """`body` with every secret replaced by a placeholder, fit to show or log."""
-        params = dict(body["auth"]["params"])
-        for name in self.secret_params & params.keys():
-            params[name] = redact_secret(name, params[name])
+        """`body` with every secret replaced by its placeholder, fit to show (see secrecy.redact_param)."""
+        params = secrecy.redacted_params(body["auth"]["params"], self.secret_params)
         return {**body, "auth": {**body["auth"], "params": params}}
+
+    def placeholders(self, body: dict) -> dict[str, str]:
+        """{placeholder: the secret it stands for} in `redacted_body(body)`."""
+        found = {}
+        for name, value in body["auth"]["params"].items():
+            if name in self.secret_params:
+                found.update(secrecy.placeholders(name, value))
+        return found
 
     def typed_secrets(self, form_data) -> list[str]:
         """The secrets in a posted form, before any validation: what the log must never show."""
-        params = {name: form_data.get(name, "") for name in self.secret_params}
-        return self.secret_values({"auth": {"params": params}})
+        return secrecy.secret_values({name: form_data.get(name, "") for name in self.secret_params},
+                                     self.secret_params)
 
     def secret_values(self, body: dict) -> list[str]:
-        """Every secret in `body`, the password inside a connection string included."""
-        values = []
-        for name, value in body["auth"]["params"].items():
-            if name in self.secret_params and isinstance(value, str) and value:
-                values.append(value)
-                if name == "connectionString":
-                    try:
-                        values.extend(v for k, v in parse_connection_string(value).items()
-                                      if k.upper() in {p.upper() for p in PASSWORD_KEYS} and v)
-                    except ConnectionStringError:
-                        pass
-        return values
+        """Every secret in `body`, each secret inside a connection string included."""
+        return secrecy.secret_values(body["auth"]["params"], self.secret_params)
 
     def request_body(self, form: ConnectionForm) -> dict:
         """The POST /connections body for a validated form."""
@@ -74,22 +67,6 @@ class Source:
             "auth": {"specName": auth.spec_name, "params": auth.params},
             "connectionSpec": {"id": self.connection_spec_id, "version": CONNECTION_SPEC_VERSION},
         }
-
-
-PASSWORD_KEYS = ("PWD", "Password")
-
-
-def redact_secret(name: str, value: str) -> str:
-    """A placeholder for a secret param; a connection string keeps all but its password."""
-    if name != "connectionString":
-        return "{PASSWORD}" if name == "password" else "{SECRET_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper() + "}"
-    try:
-        pairs = parse_connection_string(value)
-    except ConnectionStringError:
-        return "{CONNECTION_STRING}"
-    return build_connection_string(
-        (key, "{PASSWORD}" if key.upper() in {k.upper() for k in PASSWORD_KEYS} else v) for key, v in pairs.items()
-    )
 
 
 def method_field(options, default):

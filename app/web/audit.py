@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 
+from ..store import iso_utc
+
 bp = Blueprint("audit", __name__)
 ACTIONS = ("create", "rename", "rotate", "delete")
+bp.add_app_template_filter(iso_utc, "iso_utc")
 
 
 def record(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,

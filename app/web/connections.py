@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
-from ..sources.base import SECRET_PARAMS, redact_secret
+from ..sources.secrecy import MASK, SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
 from . import audit
 
@@ -22,11 +22,10 @@ bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # What an etag looks like on the wire: visible ASCII, quotes included.
 ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGE_SIZE = 25
-# Fixed, whatever the secret: a mask must not tell how long the secret is.
-MASK = "•••••••• (hidden)"
 STALE = "1404-412"
 STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
                  "Its current state is shown; check it and submit again.")
@@ -84,19 +83,6 @@ def _load(connection_id: str, sandbox: str):
 def _source_of(spec_id: str, spec_name: str | None):
     """The curated source of a connection spec, or the one built from the spec Flow Service publishes."""
     return source_for_spec(spec_id) or current_app.extensions["spec_catalog"].source(spec_id, spec_name or "")[1]
-
-
-def masked_params(params: dict, secret_names=SECRET_PARAMS) -> list[tuple[str, str]]:
-    """Auth params fit to show: secrets masked, a connection string keeping all but its password."""
-    shown = []
-    for name, value in sorted((params or {}).items()):
-        if name in secret_names or name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
-            if name == "connectionString" and isinstance(value, str) and "=" in value:
-                value = redact_secret(name, value).replace("{PASSWORD}", MASK)
-            else:
-                value = MASK
-        shown.append((name, "true" if value is True else "false" if value is False else str(value)))
-    return shown
 
 
 def _secrets_of(source):
@@ -162,14 +148,25 @@ def show(connection, source, sandbox):
     return _detail(connection, source, sandbox)
 
 
+def _created_here(connection_id: str) -> str | None:
+    """The curl of the creation this page follows (?created=<submission key>), from the store; else None."""
+    key = request.args.get("created") or ""
+    if not SUBMISSION_KEY.match(key):
+        return None
+    finished = current_app.extensions["store"].finished(key)
+    if not finished or f"/connections/{connection_id}?" not in (finished["result_url"] or ""):
+        return None
+    return finished["curl"] or ""
+
+
 def _detail(connection, source, sandbox, status=200, **extra):
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
-    # Only this process remembers what it sent: the page after creating shows the request and says "created".
-    curl = current_app.extensions["sent_requests"].get(connection["id"])
+    # The redirect that follows creating names its submission: every worker finds its curl in the store.
+    curl = None if extra else _created_here(connection["id"])
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
         params=masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source)),
-        curl=curl, just_created=curl is not None and not extra, **extra,
+        curl=curl, just_created=curl is not None, **extra,
     ), status
 
 
@@ -228,7 +225,7 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
         if not ETAG.match(etag or ""):
             # A form without a readable etag cannot show that the person saw the current state.
             raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
-        _client().update_connection(sandbox, connection["id"], etag, operations)
+        changed = _client().update_connection(sandbox, connection["id"], etag, operations)
     except AdobeError as error:
         audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
                      **on_record)
@@ -248,7 +245,7 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
                                params=masked_params((connection.get("auth") or {}).get("params"), _secrets_of(source)),
                                **page), error.status
     audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
-                 **on_record)
+                 adobe_request_id=changed.request_id, **on_record)
     log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
     return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
@@ -300,7 +297,7 @@ def delete(connection, source, sandbox):
         return render_template("delete.html", form=form, connection=connection, sandbox=sandbox,
                                source=source), 200 if request.method == "GET" else 400
     try:
-        _client().delete_connection(sandbox, connection["id"])
+        deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
         if error.code and error.code.endswith("1418-400"):
             error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
@@ -313,7 +310,8 @@ def delete(connection, source, sandbox):
         return render_template("delete.html", form=form, connection=connection, sandbox=sandbox, source=source,
                                adobe_error=error), error.status
     audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
-                 connection_id=connection["id"], source=source.title if source else None)
+                 connection_id=connection["id"], source=source.title if source else None,
+                 adobe_request_id=deleted.request_id)
     log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

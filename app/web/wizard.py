@@ -154,13 +154,12 @@ def _create(source, form, submission_id):
         audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error)
-    result = url_for("connections.show", connection_id=created.id, sandbox=sandbox)
-    current_app.extensions["submissions"].finish(submission_id, result)
-    current_app.extensions["sent_requests"].remember(
-        created.id, current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
-    )
+    result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
+    curl = current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
+    current_app.extensions["submissions"].finish(submission_id, result, curl)
     audit.record("create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id,
-                 source=source.title, detail="found after a lost answer" if created.recovered else None)
+                 source=source.title, detail="found after a lost answer" if created.recovered else None,
+                 adobe_request_id=created.request_id)
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
              created.id, sandbox)
     return redirect(result, code=303)

@@ -1,0 +1,104 @@
+"""Everything about which values are secret, and how they are hidden: one place, so no page or log forgets one.
+
+- Which params are secret: what an authSpec marks `"format": "password"` (`SECRET_PARAMS` for the
+  curated sources), and inside a connection string every key that looks like a secret
+  (`PWD`, `Password`, `KeyStorePassword`, `…Token`, `…Key`, `…Secret`).
+- Redaction, for the request shown as curl: each secret becomes a placeholder such as
+  `{PASSWORD}`; putting the secret back where its placeholder stands gives exactly what
+  Flow Service received (in a connection string, the value as the string carries it).
+- Masking, for a connection read back from Flow Service: a fixed mask whatever the length.
+- The values themselves (`secret_values`), so that logs can scrub them and Adobe's text that
+  repeats one is withheld (`app.logs`, `app.adobe.errors`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .connection_string import ConnectionStringError, build_connection_string, parse_connection_string, quote_value
+
+# Params Flow Service marks "format": "password" in the curated sources' authSpecs.
+SECRET_PARAMS = frozenset({"password", "connectionString"})
+# Keys inside a connection string whose values are secrets: passwords, keys, tokens, secrets.
+SECRET_KEY = re.compile(r"(pwd|pass|secret|token|key|credential|signature|sas)", re.I)
+# Fixed, whatever the secret: a mask must not tell how long the secret is.
+MASK = "•••••••• (hidden)"
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a connection-string key names a secret (over-redacting is the safe mistake)."""
+    return bool(SECRET_KEY.search(key))
+
+
+def placeholder(name: str) -> str:
+    """`password` → {PASSWORD}, `privateKey` → {PRIVATE_KEY}, `KeyStorePassword` → {KEY_STORE_PASSWORD}."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+    return "{" + re.sub(r"[^A-Z0-9]+", "_", words).strip("_") + "}"
+
+
+def key_placeholder(key: str) -> str:
+    """A connection-string key's placeholder: {PASSWORD} for PWD and Password, else named after the key."""
+    return "{PASSWORD}" if key.lower() in ("pwd", "password") else placeholder(key)
+
+
+def redact_param(name: str, value) -> str:
+    """A secret param's placeholder; a connection string keeps its structure with each secret's placeholder.
+
+    In a connection string the placeholder stands for the value as the string carries it (wrapped in
+    braces, `}` doubled, when it holds ; { } = or edge spaces), so that putting it back is exact.
+    """
+    if name != "connectionString" or not isinstance(value, str):
+        return placeholder(name)
+    try:
+        pairs = parse_connection_string(value)
+    except ConnectionStringError:
+        return "{CONNECTION_STRING}"
+    return ";".join(f"{key}={key_placeholder(key) if is_secret_key(key) else quote_value(v)}"
+                    for key, v in pairs.items())
+
+
+def placeholders(name: str, value) -> dict[str, str]:
+    """{placeholder: what it stands for} for one secret param, as `redact_param` wrote them."""
+    if name != "connectionString" or not isinstance(value, str):
+        return {placeholder(name): value}
+    try:
+        pairs = parse_connection_string(value)
+    except ConnectionStringError:
+        return {"{CONNECTION_STRING}": value}
+    return {key_placeholder(key): quote_value(v) for key, v in pairs.items() if is_secret_key(key)}
+
+
+def redacted_params(params: dict, secret_names) -> dict:
+    """`params` with every secret param redacted."""
+    return {name: redact_param(name, value) if name in secret_names else value for name, value in params.items()}
+
+
+def secret_values(params: dict, secret_names) -> list[str]:
+    """Every secret in `params`: each secret param, and inside a connection string each secret key's value."""
+    values = []
+    for name, value in params.items():
+        if name in secret_names and isinstance(value, str) and value:
+            values.append(value)
+            if name == "connectionString":
+                try:
+                    values.extend(v for k, v in parse_connection_string(value).items() if is_secret_key(k) and v)
+                except ConnectionStringError:
+                    pass
+    return values
+
+
+def masked_params(params: dict, secret_names=SECRET_PARAMS) -> list[tuple[str, str]]:
+    """Auth params fit to show: secrets masked, a connection string keeping all but its secrets."""
+    shown = []
+    for name, value in sorted((params or {}).items()):
+        if name in secret_names or name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
+            if name == "connectionString" and isinstance(value, str) and "=" in value:
+                try:
+                    pairs = parse_connection_string(value)
+                    value = build_connection_string((k, MASK if is_secret_key(k) else v) for k, v in pairs.items())
+                except ConnectionStringError:
+                    value = MASK
+            else:
+                value = MASK
+        shown.append((name, "true" if value is True else "false" if value is False else str(value)))
+    return shown

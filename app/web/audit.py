@@ -21,6 +21,7 @@ def record(action: str, outcome: str, *, sandbox, connection_name=None, connecti
 
 
 def _filters() -> dict:
+    """The filters asked for, each checked; text filters cut to their columns' lengths by the store."""
     args = request.args
     return {
         "action": args.get("action") if args.get("action") in ACTIONS else None,

@@ -102,14 +102,28 @@ def when_filter(epoch_ms):
     return _when(epoch_ms)
 
 
-def with_connection(view):
-    """Give a view the connection its URL names, read from Flow Service, with its source and sandbox."""
+def with_connection(view=None, *, changes=False):
+    """Give a view the connection its URL names, read from Flow Service, with its source and sandbox.
+
+    With `changes`, the view may change the connection: only a connection of a source this portal offers
+    (the curated four and the database specs) gets that far. Others, such as an Amazon S3 connection made
+    elsewhere with the same technical account, are read-only here, and no PATCH or DELETE is ever sent for them.
+    """
+    if view is None:
+        return functools.partial(with_connection, changes=changes)
+
     @functools.wraps(view)
     def wrapper(connection_id):
         sandbox = _sandbox()
         connection, source, failed = _load(connection_id, sandbox)
         if failed:
             return failed
+        if changes and source is None:
+            log.warning("refused to change connection %s of a source the portal does not offer", connection_id)
+            return render_template("error.html", title="This connection is read-only here",
+                                   message="This portal changes only connections of the sources it offers. This "
+                                           "one belongs to another source, so it can be looked at here but not "
+                                           "renamed, re-keyed or deleted; use Experience Platform for that."), 403
         return view(connection, source, sandbox)
     return wrapper
 
@@ -201,7 +215,7 @@ def explore(connection, source, sandbox):
 
 
 @bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
-@with_connection
+@with_connection(changes=True)
 def rename(connection, source, sandbox):
     """Change a connection's name and description (and nothing else), guarded by its etag."""
     form = RenameForm()
@@ -252,11 +266,9 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
 
 
 @bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])
-@with_connection
+@with_connection(changes=True)
 def rotate(connection, source, sandbox):
     """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
-    if source is None:
-        abort(404)
     auth = connection.get("auth") or {}
     settings = current_app.config["SETTINGS"]
     # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
@@ -289,7 +301,7 @@ def rotate(connection, source, sandbox):
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
-@with_connection
+@with_connection(changes=True)
 def delete(connection, source, sandbox):
     """Delete a connection once the person has typed its name."""
     form = DeleteForm(expected_name=connection.get("name", ""))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import os
 import time
 
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, delete, event,
-                        insert, select, text, update)
+from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, delete,
+                        event, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 SCHEMA_VERSION = 2
@@ -49,6 +50,26 @@ audit = Table(
     Column("detail", Text),
     Column("adobe_request_id", String(128)),
     Column("request_id", String(128)),
+)
+
+# Failed sign-ins per throttle key (a name at an address, or an address), shared by every worker and replica.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("key", String(320), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),  # seconds since the epoch
+)
+
+# Signed-in sessions: the cookie holds a random id, the store its SHA-256. Signing out, expiry and a new
+# password end a session everywhere, whatever copies of the cookie exist.
+sessions = Table(
+    "sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user", String(256), nullable=False, index=True),
+    # A digest of the user's password hash when signing in: a new password ends the session.
+    Column("key", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
 )
 
 AUDIT_COLUMNS = ["at", "user", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
@@ -85,6 +106,22 @@ class Store:
                 # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
+        # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
+        # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
+        self._serial_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                            isolation_level=None) if sqlite else self.engine
+        if sqlite:
+            @event.listens_for(self._serial_engine, "connect")
+            def _serial_pragmas(connection, _record):
+                connection.isolation_level = None
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+
+            @event.listens_for(self._serial_engine, "begin")
+            def _immediate(connection):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        self._for_update = not sqlite
         self.migrate()
 
     def migrate(self) -> None:
@@ -149,6 +186,67 @@ class Store:
         """Nothing was created: the same key may be sent again."""
         with self.engine.begin() as db:
             db.execute(delete(submissions).where(submissions.c.key == key, submissions.c.state == "pending"))
+
+    # The sign-in throttle.
+
+    def sign_in_attempt(self, limits: dict[str, int], now: float, window: float, max_wait: float) -> int:
+        """Count one attempt against each key of `limits` ({key: failures allowed before waiting}).
+
+        Returns the seconds to wait before trying (0: go ahead). The attempt is counted before the password
+        is checked, in one serialised transaction, so that simultaneous guesses on many workers cannot all
+        slip through; `sign_in_succeeded` takes it back.
+        """
+        with self._serial_engine.begin() as db:
+            query = select(sign_in_failures).where(sign_in_failures.c.key.in_(list(limits)))
+            rows = {row.key: row for row in db.execute(query.with_for_update() if self._for_update else query)}
+            wait = 0.0
+            for key, free in limits.items():
+                row = rows.get(key)
+                if row and now - row.last_at <= window and row.count >= free:
+                    wait = max(wait, row.last_at + min(2 ** (row.count - free), max_wait) - now)
+            if wait > 0:
+                return int(wait + 0.999)
+            for key in limits:
+                row = rows.get(key)
+                if row is None:
+                    db.execute(insert(sign_in_failures).values(key=key, count=1, last_at=now))
+                else:
+                    count = 1 if now - row.last_at > window else row.count + 1
+                    db.execute(update(sign_in_failures).where(sign_in_failures.c.key == key)
+                               .values(count=count, last_at=now))
+            return 0
+
+    def sign_in_succeeded(self, forget: str, take_back: str) -> None:
+        """A right password: forget `forget`'s failures, and take back the attempt counted against `take_back`."""
+        with self._serial_engine.begin() as db:
+            db.execute(delete(sign_in_failures).where(sign_in_failures.c.key == forget))
+            db.execute(update(sign_in_failures).where(sign_in_failures.c.key == take_back,
+                                                      sign_in_failures.c.count > 0)
+                       .values(count=sign_in_failures.c.count - 1))
+
+    # Sessions.
+
+    @staticmethod
+    def _hash(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode()).hexdigest()
+
+    def start_session(self, session_id: str, user: str, key: str | None, lifetime: float) -> None:
+        now = time.time()
+        with self.engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.expires_at < now))
+            db.execute(insert(sessions).values(id_hash=self._hash(session_id), user=user, key=key,
+                                               created_at=now, expires_at=now + lifetime))
+
+    def session(self, session_id: str) -> dict | None:
+        """The live session of this id (user, key, created_at), or None when it ended or never was."""
+        with self.engine.connect() as db:
+            row = db.execute(select(sessions).where(sessions.c.id_hash == self._hash(session_id),
+                                                    sessions.c.expires_at > time.time())).first()
+        return dict(row._mapping) if row else None
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(sessions).where(sessions.c.id_hash == self._hash(session_id)))
 
     # Audit trail.
 

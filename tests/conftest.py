@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -114,3 +115,9 @@ def csrf_token(html: str) -> str:
 
 def submission_id(html: str) -> str:
     return re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
+
+
+def field_error(page: str, field_id: str) -> str:
+    match = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page, re.S)
+    assert match, f"no error shown for {field_id}"
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))

@@ -1,5 +1,7 @@
 """Valid form data for every source and variant, shared by the tests."""
 
+from app.sources import SOURCES
+
 # duplicate_ok: these tests create "Orders warehouse" again and again; test_manage checks the namesake warning.
 COMMON = {"name": "Orders warehouse", "description": "Nightly orders", "sandbox": "prod", "duplicate_ok": "1"}
 
@@ -26,3 +28,15 @@ VARIANTS = {
 def form_data(variant: str, **changes) -> tuple[str, dict]:
     key, data = VARIANTS[variant]
     return key, {**COMMON, **data, **changes}
+
+
+def connection_body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict:
+    """A POST /connections body for PostgreSQL (basic) or GreenPlum, to create connections directly."""
+    params = {"server": "pg.example.com", "port": "5432", "database": "orders", "username": "etl",
+              "password": password, "sslMode": "Verify Full"}
+    if spec == "greenplum":
+        return {"name": name, "auth": {"specName": "Basic Authentication", "params": {
+            "connectionString": f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={password}"}},
+            "connectionSpec": {"id": SOURCES["greenplum"].connection_spec_id, "version": "1.0"}}
+    return {"name": name, "auth": {"specName": "Basic Authentication", "params": params},
+            "connectionSpec": {"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"}}

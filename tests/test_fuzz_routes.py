@@ -5,7 +5,7 @@ import pytest
 from app import create_app
 
 from .conftest import settings_for
-from .test_manage import body
+from .forms import connection_body as body
 
 ODD = ["", "%00", "'\"<>", "a" * 5000, "%ff%fe", "../../etc", "{", "\u202e", "1e999", "-1", "\u00e9\u4e2d"]
 

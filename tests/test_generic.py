@@ -16,7 +16,7 @@ from app.sources.generic import form_class_for
 
 from .conftest import csrf_token, submission_id
 from .forms import form_data
-from .test_validation import field_error
+from .conftest import field_error
 
 SPECS = connection_specs("azure")
 GENERIC = [(spec, auth) for spec in SPECS.values() if spec["id"] not in CURATED_IDS and is_database(spec)

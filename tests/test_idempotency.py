@@ -11,7 +11,7 @@ from app.emulator import Fault
 
 from .conftest import csrf_token, submission_id
 from .forms import form_data
-from .test_package_and_cli import REPO, serve, wait_until_up
+from .servers import REPO, serve, wait_until_up
 
 
 def two_at_once(url: str, key: str, data: dict, sessions) -> list[requests.Response]:

@@ -8,23 +8,14 @@ import pytest
 import requests
 
 from app.sources import SOURCES
-from app.web.connections import MASK, PAGE_SIZE
+from app.sources.secrecy import MASK
+from app.web.connections import PAGE_SIZE
 
 from .conftest import csrf_token, submission_id
+from .forms import connection_body as body
 from .forms import form_data
 
 NEW_PASSWORD = "rotated-Pw;7{c}"
-
-
-def body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict:
-    params = {"server": "pg.example.com", "port": "5432", "database": "orders", "username": "etl",
-              "password": password, "sslMode": "Verify Full"}
-    if spec == "greenplum":
-        return {"name": name, "auth": {"specName": "Basic Authentication", "params": {
-            "connectionString": f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={password}"}},
-            "connectionSpec": {"id": SOURCES["greenplum"].connection_spec_id, "version": "1.0"}}
-    return {"name": name, "auth": {"specName": "Basic Authentication", "params": params},
-            "connectionSpec": {"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"}}
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import requests
 
 from app.adobe import AdobeError, FlowServiceClient, TokenProvider
 from app.adobe.http import make_session
-from app.emulator import Fault
 from app.sources import SOURCES
 
 from .forms import VARIANTS, form_data

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from app import create_app
-from app.web.auth import FREE_FAILURES, SignInThrottle, add_user, safe_next
+from app.store import Store, database_url
+from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, add_user, safe_next
 
 from .conftest import LiveServer, csrf_token, settings_for
 from .forms import form_data
@@ -180,17 +181,62 @@ def test_repeated_failures_slow_sign_in_down(portal):
     assert sign_in(server.url)[1].status_code == 303
 
 
-def test_the_wait_grows_with_each_failure_and_is_forgotten_after_the_window():
-    now = [1000.0]
-    throttle = SignInThrottle(clock=lambda: now[0])
+def test_the_wait_grows_with_each_failure_and_is_forgotten_after_the_window(tmp_path):
+    store = Store(database_url(str(tmp_path), None))
+    limits = {"name:ada|address:1.2.3.4": FREE_FAILURES, "address:1.2.3.4": FREE_FAILURES_PER_ADDRESS}
+    now = 1000.0
+    assert [store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) for _ in range(FREE_FAILURES)] == \
+        [0] * FREE_FAILURES
     waits = []
-    for _ in range(FREE_FAILURES + 4):
-        throttle.failed("name:ada")
-        waits.append(throttle.wait("name:ada", "address:1.2.3.4"))
-    assert waits[:FREE_FAILURES - 1] == [0] * (FREE_FAILURES - 1)
-    assert waits[FREE_FAILURES - 1:] == [1, 2, 4, 8, 16]
-    now[0] += 16 * 60
-    assert throttle.wait("name:ada") == 0
+    for _ in range(5):
+        wait = store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT)
+        waits.append(wait)
+        now += wait
+        assert store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0  # its turn came: counted
+    assert waits == [1, 2, 4, 8, 16]
+    now += FAILURE_WINDOW + 1
+    assert store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0
+
+
+def from_address(address: str) -> requests.Session:
+    session = requests.Session()
+    session.headers["X-Forwarded-For"] = address
+    return session
+
+
+def test_a_strangers_failures_do_not_lock_the_real_user_out(portal):
+    server = portal("accounts", proxy_count=1)
+    for _ in range(FREE_FAILURES * 3):
+        _, response = sign_in(server.url, password="guess", session=from_address("203.0.113.66"))
+    assert response.status_code == 429  # the stranger waits
+    assert sign_in(server.url, session=from_address("198.51.100.7"))[1].status_code == 303  # ada does not
+
+
+def test_one_address_guessing_many_names_is_slowed_down(portal):
+    server = portal("accounts", proxy_count=1)
+    statuses = [sign_in(server.url, name=f"user{n}", password="guess", session=from_address("203.0.113.9"))[1]
+                .status_code for n in range(FREE_FAILURES_PER_ADDRESS + 1)]
+    assert statuses[:FREE_FAILURES_PER_ADDRESS] == [401] * FREE_FAILURES_PER_ADDRESS and statuses[-1] == 429
+
+
+def test_right_passwords_from_one_address_do_not_add_up(portal):
+    server = portal("accounts", proxy_count=1)
+    for _ in range(FREE_FAILURES_PER_ADDRESS + 3):  # a team behind one address, signing in all morning
+        assert sign_in(server.url, session=from_address("192.0.2.1"))[1].status_code == 303
+
+
+def test_a_copied_cookie_opens_nothing_after_sign_out(portal):
+    server = portal("accounts")
+    session, _ = sign_in(server.url)
+    copy = requests.Session()
+    copy.cookies.update(session.cookies)
+    assert copy.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
+    page = session.get(server.url + "/", timeout=10).text
+    assert session.post(server.url + "/sign-out", data={"csrf_token": csrf_token_any(page)}, timeout=10,
+                        allow_redirects=False).status_code == 303
+    answer = copy.get(server.url + "/connections", allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and "/sign-in" in answer.headers["Location"]
+    assert "Your session has ended" in copy.get(server.url + answer.headers["Location"], timeout=10).text
 
 
 def test_sign_out_ends_the_session_and_needs_the_token(portal):

@@ -143,7 +143,7 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     from app.web.auth import add_user
 
     from .conftest import csrf_token, submission_id
-    from .test_package_and_cli import REPO, serve, wait_until_up
+    from .servers import REPO, serve, wait_until_up
 
     portal_password = "portal-Pass-5e1f0c"
     users = tmp_path / "users"

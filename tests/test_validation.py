@@ -1,17 +1,11 @@
 """Bad input: its message on its field, the form re-rendered with what was typed, nothing sent."""
 
-import html
 import re
 
 import pytest
 
+from .conftest import field_error
 from .forms import form_data
-
-
-def field_error(page: str, field_id: str) -> str:
-    match = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    assert match, f"no error shown for {field_id}"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))
 
 
 CASES = [

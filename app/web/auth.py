@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -23,8 +24,11 @@ log = logging.getLogger(__name__)
 USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 # Reachable without signing in: probes, assets and the sign-in page itself.
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in"}
-# Failed sign-ins allowed per name and per address before each further try must wait.
+# Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
+# whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
+# and replica; someone else's failures, from elsewhere, never lock a person out.
 FREE_FAILURES = 5
+FREE_FAILURES_PER_ADDRESS = 20
 FAILURE_WINDOW = 15 * 60
 MAX_WAIT = 300
 
@@ -102,41 +106,6 @@ def add_user(path: str, name: str, password: str) -> bool:
     return replaced
 
 
-class SignInThrottle:
-    """After FREE_FAILURES failed sign-ins for a name or from an address, each next try waits longer."""
-
-    def __init__(self, clock=time.monotonic):
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def wait(self, *keys: str) -> int:
-        """Seconds until `keys` may try again; 0 when they may now."""
-        now = self._clock()
-        longest = 0.0
-        with self._lock:
-            for key in keys:
-                count, last = self._failures.get(key, (0, 0.0))
-                if now - last > FAILURE_WINDOW:
-                    continue
-                if count >= FREE_FAILURES:
-                    longest = max(longest, last + min(2 ** (count - FREE_FAILURES), MAX_WAIT) - now)
-        return int(longest + 0.999) if longest > 0 else 0
-
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for key in keys:
-                count, last = self._failures.get(key, (0, 0.0))
-                self._failures[key] = (1 if now - last > FAILURE_WINDOW else count + 1, now)
-            if len(self._failures) > 10000:
-                self._failures = {k: v for k, v in self._failures.items() if now - v[1] <= FAILURE_WINDOW}
-
-    def succeeded(self, name_key: str) -> None:
-        with self._lock:
-            self._failures.pop(name_key, None)
-
-
 class SignInForm(FlaskForm):
     username = StringField("User name", validators=[InputRequired("Enter your user name."), Length(max=64)],
                            description="As given to you by whoever runs this portal.",
@@ -183,36 +152,42 @@ def sign_in():
     if not form.validate():
         return render_template("sign_in.html", form=form), 400
     name = form.username.data.strip()
-    keys = (f"name:{name.lower()}", f"address:{request.remote_addr}")
-    throttle: SignInThrottle = current_app.extensions["sign_in_throttle"]
-    wait = throttle.wait(*keys)
+    address = request.remote_addr or "unknown"
+    name_key, address_key = f"name:{name.lower()}|address:{address}", f"address:{address}"
+    store = current_app.extensions["store"]
+    wait = store.sign_in_attempt({name_key: FREE_FAILURES, address_key: FREE_FAILURES_PER_ADDRESS},
+                                 time.time(), FAILURE_WINDOW, MAX_WAIT)
     if wait:
         log.warning("sign-in refused: too many failures", extra={"attempted_user": name})
-        form.password.errors = [f"Too many failed sign-ins for this name or from this address. "
+        form.password.errors = [f"Too many failed sign-ins for this name from this address. "
                                 f"Wait {wait} seconds, then try again."]
         response = current_app.make_response((render_template("sign_in.html", form=form), 429))
         response.headers["Retry-After"] = str(wait)
         return response
     users: UsersFile = current_app.extensions["users"]
     if not users.check(name, form.password.data):
-        throttle.failed(*keys)
         log.warning("sign-in failed", extra={"attempted_user": name})
         form.password.errors = ["That user name and password do not match. Check both and try again."]
         return render_template("sign_in.html", form=form), 401
-    throttle.succeeded(keys[0])
+    store.sign_in_succeeded(forget=name_key, take_back=address_key)
     target = safe_next(form.next.data)
-    # A fresh session: nothing from before sign-in (a planted token, say) carries over.
+    # A fresh session, kept in the store: nothing from before sign-in (a planted token, say) carries over, and
+    # signing out ends it everywhere, whatever copies of the cookie exist.
     session.clear()
     session.permanent = True
-    session.update(user=name, since=int(time.time()), key=users.fingerprint(name))
+    session_id = secrets.token_urlsafe(32)
+    store.start_session(session_id, name, users.fingerprint(name), _settings().session_hours * 3600)
+    session["sid"] = session_id
     log.info("signed in", extra={"signed_in_user": name})
     return redirect(target, code=303)
 
 
 @bp.post("/sign-out")
 def sign_out():
-    """End the session."""
+    """End the session, in the store: a copy of the cookie opens nothing afterwards."""
     log.info("signed out")
+    if session.get("sid"):
+        current_app.extensions["store"].end_session(session["sid"])
     session.clear()
     if _settings().auth == "accounts":
         return redirect(url_for("auth.sign_in"), code=303)
@@ -220,16 +195,19 @@ def sign_out():
 
 
 def _signed_in_user() -> tuple[str | None, bool]:
-    """The session's user, and whether a session existed but has ended."""
-    name = session.get("user")
-    if not name:
+    """The session's user, and whether a session existed but has ended (signed out, expired, new password)."""
+    session_id = session.get("sid")
+    if not isinstance(session_id, str) or not session_id:
         return None, False
+    store = current_app.extensions["store"]
+    live = store.session(session_id)
     users: UsersFile = current_app.extensions["users"]
-    expired = time.time() - session.get("since", 0) > _settings().session_hours * 3600
-    if expired or users.fingerprint(name) != session.get("key"):
+    if live is None or users.fingerprint(live["user"]) != live["key"]:
+        if live is not None:
+            store.end_session(session_id)
         session.clear()
         return None, True
-    return name, False
+    return live["user"], False
 
 
 def _refuse(message: str):
@@ -238,7 +216,6 @@ def _refuse(message: str):
 
 def init_app(app) -> None:
     settings = app.config["SETTINGS"]
-    app.extensions["sign_in_throttle"] = SignInThrottle()
     if settings.auth == "accounts":
         app.extensions["users"] = UsersFile(settings.users_file)
     app.register_blueprint(bp)

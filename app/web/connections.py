@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
-from ..sources.secrecy import MASK, SECRET_PARAMS, masked_params
+from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
 from . import audit
 

@@ -10,11 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs
-
-from .adobe import FlowServiceClient, TokenProvider
-from .adobe.http import make_session
 from .config import Settings
-from .store import Store, database_url
 
 
 def _asset_folder(name: str) -> str:
@@ -24,6 +20,12 @@ def _asset_folder(name: str) -> str:
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    # Imported here, not at the top: the gunicorn master imports this package without them, so that each
+    # gevent worker patches the standard library before requests and urllib3 take hold of ssl.
+    from .adobe import FlowServiceClient, TokenProvider
+    from .adobe.http import make_session
+    from .store import Store, database_url
+
     settings = settings or Settings.from_env()
     app = Flask(__name__, template_folder=_asset_folder("templates"), static_folder=None)
     app.config.update(

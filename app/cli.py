@@ -38,8 +38,8 @@ def gunicorn_options() -> dict:
             and name != "Settings"}
 
 
-def _server(app, options):
-    """gunicorn serving an already-built app object."""
+def _server(make_app, options):
+    """gunicorn serving the app that `make_app` builds in each worker, after gevent has patched it."""
     # Imported late: gunicorn reads WEB_CONCURRENCY when imported and fails without saying why.
     from gunicorn.app.base import BaseApplication
 
@@ -50,13 +50,15 @@ def _server(app, options):
                     self.cfg.set(key, value)
 
         def load(self):
-            return app
+            # Built in the worker: its locks and sockets are gevent's, so one greenlet waiting on IMS
+            # never blocks the others behind a real thread lock.
+            return make_app()
 
     return WizardServer()
 
 
 def serve() -> int:
-    options = gunicorn_options()  # checks WEB_CONCURRENCY and WIZARD_THREADS first
+    options = gunicorn_options()  # checks WEB_CONCURRENCY first
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -70,10 +72,9 @@ def serve() -> int:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
     log.info("sign-in: %s", {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
                               "accounts": "built-in accounts"}[settings.auth])
-    app = create_app(settings)
     log.info("serving on http://%s:%s", settings.host, settings.port)
-    # The app (and the emulator's thread) are built here, before gunicorn forks its workers.
-    _server(app, {**options, "bind": f"{settings.host}:{settings.port}"}).run()
+    # The emulator's thread runs in this (the master) process; each worker builds its own app.
+    _server(lambda: create_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
 
 

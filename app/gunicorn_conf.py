@@ -20,8 +20,11 @@ def _count(name: str, default: int) -> int:
 bind = f"{os.environ.get('WIZARD_HOST', '127.0.0.1')}:{os.environ.get('WIZARD_PORT', '8000')}"
 # gunicorn's own convention (Heroku, Render, the python buildpacks): WEB_CONCURRENCY worker processes.
 workers = _count("WEB_CONCURRENCY", 1)
-worker_class = "gthread"
-threads = _count("WIZARD_THREADS", 8)
+# gevent: each connection is a greenlet, so a client that sends its request slowly (one header line every few
+# seconds) holds a few kilobytes, never a thread. With gthread, 8 such clients stalled every page for minutes.
+worker_class = "gevent"
+# Connections each worker holds at once, slow ones included.
+worker_connections = 1000
 # Creating a connection may wait for IMS, then Flow Service, then a look-up after a lost
 # answer: each call bounded by the connect and read timeouts. A worker must outlast all of them.
 _one_call = Settings.connect_timeout + Settings.read_timeout

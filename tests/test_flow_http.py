@@ -24,7 +24,7 @@ def test_every_source_creates_a_connection_and_shows_its_id(live_server, fresh_e
     session, _data, response = create_via_http(live_server.url, variant)
     assert response.status_code == 303, response.text[:3000]
     location = response.headers["Location"]
-    assert re.fullmatch(r"/connections/[0-9a-f-]{36}\?sandbox=prod", location)
+    assert re.fullmatch(r"/connections/[0-9a-f-]{36}\?sandbox=prod&created=[A-Za-z0-9_-]{16,64}", location)
     result = session.get(live_server.url + location, timeout=10)
     assert result.status_code == 200
     shown_id = re.search(r'<code id="connection-id">([^<]+)</code>', result.text).group(1)
@@ -37,7 +37,7 @@ def test_every_source_creates_a_connection_and_shows_its_id(live_server, fresh_e
 
 def test_the_chosen_sandbox_is_used_lowercase_and_shown(live_server, fresh_emulator):
     session, _data, response = create_via_http(live_server.url, "redshift", sandbox="dev")
-    assert response.headers["Location"].endswith("?sandbox=dev")
+    assert "?sandbox=dev&created=" in response.headers["Location"]
     post = [r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/connections")][0]
     assert post.headers["X-Sandbox-Name"] == "dev"
     assert ">dev<" in session.get(live_server.url + response.headers["Location"], timeout=10).text

@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)
 
-    from .web import assets, audit, auth, connections, health, security, wizard
+    from .web import assets, audit, auth, connections, health, permissions, security, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         database_url(settings.data_dir, settings.database_url))
     security.init_app(app)
     auth.init_app(app)
+    permissions.init_app(app)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)
     app.register_blueprint(health.bp)

@@ -72,13 +72,21 @@ def serve() -> int:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
     log.info("sign-in: %s", {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
                               "accounts": "built-in accounts"}[settings.auth])
+    _warn_without_roles(settings)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     # The emulator's thread runs in this (the master) process; each worker builds its own app.
     _server(lambda: create_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
 
 
-def add_user(name: str, users_file: str | None) -> int:
+def _warn_without_roles(settings: Settings) -> None:
+    """Once, at start-up: in real mode without WIZARD_ROLES, everyone who signs in may do everything."""
+    if settings.roles is None and not settings.emulator:
+        log.warning("WIZARD_ROLES is not set: everyone who signs in is admin in every sandbox (%s)",
+                    ", ".join(settings.sandboxes))
+
+
+def add_user(name: str, users_file: str | None, groups: str = "") -> int:
     """Ask for a password twice and write NAME's line into the users file."""
     path = users_file or os.environ.get("WIZARD_USERS_FILE", "").strip()
     if not path:
@@ -93,7 +101,7 @@ def add_user(name: str, users_file: str | None) -> int:
         # From a pipe or a secret store: the first line is the password.
         password = sys.stdin.readline().rstrip("\n")
     try:
-        replaced = auth.add_user(path, name, password)
+        replaced = auth.add_user(path, name, password, auth.split_groups(groups))
     except (ValueError, OSError) as error:
         print(f"aep-source-wizard add-user: {error}", file=sys.stderr)
         return 1
@@ -109,10 +117,11 @@ def main(argv=None) -> int:
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
+    adding.add_argument("--groups", default="", help="comma-separated groups, for WIZARD_ROLES (e.g. data-eng,platform)")
     args = parser.parse_args(argv)
     logs.configure()
     if args.command == "add-user":
-        return add_user(args.name, args.file)
+        return add_user(args.name, args.file, args.groups)
     return serve()
 
 

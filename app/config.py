@@ -8,6 +8,8 @@ import re
 import secrets
 from collections.abc import Mapping
 
+from .roles import Grant, parse_roles
+
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
 CREDENTIAL_VARIABLES = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_ORG_ID")
 CLOUDS = ("azure", "aws")
@@ -54,6 +56,10 @@ class Settings:
     # Where the SQLite store lives, unless WIZARD_DATABASE_URL names a shared PostgreSQL.
     data_dir: str = "wizard-data"
     database_url: str = dataclasses.field(default="", repr=False)
+    # Behind a proxy: the header that lists the user's groups (comma-separated), as oauth2-proxy sends them.
+    trusted_groups_header: str = ""
+    # WIZARD_ROLES: who may do what in which sandbox; None means every signed-in person is admin.
+    roles: tuple[Grant, ...] | None = None
 
     @property
     def default_sandbox(self) -> str:
@@ -126,6 +132,18 @@ class Settings:
             problems.append("WIZARD_DATABASE_URL must be a postgresql:// URL (or unset, for SQLite under "
                             "WIZARD_DATA_DIR).")
         auth, header, users_file = _auth_mode(env, emulator, proxy_count, problems)
+        groups_header = env.get("WIZARD_TRUSTED_GROUPS_HEADER", "").strip()
+        if groups_header and (auth != "proxy" or not HEADER_NAME.match(groups_header)):
+            problems.append("WIZARD_TRUSTED_GROUPS_HEADER goes with WIZARD_TRUSTED_USER_HEADER and must be a header "
+                            f"name such as X-Forwarded-Groups, not {groups_header!r}.")
+        roles = None
+        if env.get("WIZARD_ROLES", "").strip():
+            try:
+                roles = parse_roles(env["WIZARD_ROLES"])
+            except ValueError as error:
+                problems.append(str(error))
+            if auth == "none":
+                problems.append("WIZARD_ROLES grants roles to groups, so people must sign in: " + SIGN_IN_OPTIONS + ".")
         if problems:
             raise ConfigError(" ".join(problems))
         return cls(
@@ -149,6 +167,8 @@ class Settings:
             spec_cache_seconds=int(cache_text) if cache_text.isdigit() else 3600,
             data_dir=env.get("WIZARD_DATA_DIR", "").strip() or "wizard-data",
             database_url=database_url,
+            trusted_groups_header=groups_header,
+            roles=roles,
         )
 
     def replace(self, **changes) -> Settings:

@@ -19,7 +19,7 @@ from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Tabl
                         event, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = MetaData()
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
@@ -41,6 +41,10 @@ audit = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("user", String(256)),
+    # The person as sign-in gave them (the identity provider's subject, their email) and the role they acted in.
+    Column("subject", String(256)),
+    Column("email", String(256)),
+    Column("role", String(16)),
     Column("action", String(32), nullable=False),  # create, rename, rotate, delete
     Column("source", String(128)),
     Column("sandbox", String(128)),
@@ -72,7 +76,7 @@ sessions = Table(
     Column("expires_at", Float, nullable=False),
 )
 
-AUDIT_COLUMNS = ["at", "user", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
+AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
                  "detail", "adobe_request_id", "request_id"]
 
 
@@ -125,8 +129,19 @@ class Store:
         self.migrate()
 
     def migrate(self) -> None:
-        """Create the tables, or bring an older schema up to SCHEMA_VERSION."""
-        metadata.create_all(self.engine)
+        """Create the tables, or bring an older schema up to SCHEMA_VERSION.
+
+        Every gunicorn worker runs this as it boots, several at once: when another worker creates a
+        table between our check and our CREATE, try again (the table is then there).
+        """
+        for attempt in range(5):
+            try:
+                metadata.create_all(self.engine)
+                break
+            except (OperationalError, ProgrammingError, IntegrityError):
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
         with self.engine.begin() as db:
             version = db.execute(select(schema_version.c.version)).scalar()
             if version is None:
@@ -135,13 +150,19 @@ class Store:
                 except IntegrityError:  # another worker got there first
                     pass
                 return
-        if version < 2:
-            # Version 2 keeps each creation's curl with its submission.
+        added = []
+        if version < 2:  # version 2 keeps each creation's curl with its submission
+            added.append("ALTER TABLE submissions ADD COLUMN curl TEXT")
+        if version < 3:  # version 3 records who acted, as sign-in named them, and in which role
+            added += [f"ALTER TABLE audit ADD COLUMN {name} VARCHAR({length})"
+                      for name, length in (("subject", 256), ("email", 256), ("role", 16))]
+        for statement in added:
             try:
                 with self.engine.begin() as db:
-                    db.execute(text("ALTER TABLE submissions ADD COLUMN curl TEXT"))
+                    db.execute(text(statement))
             except (OperationalError, ProgrammingError):  # another worker added it first
                 pass
+        if added:
             with self.engine.begin() as db:
                 db.execute(update(schema_version).values(version=SCHEMA_VERSION))
 
@@ -224,6 +245,24 @@ class Store:
                                                       sign_in_failures.c.count > 0)
                        .values(count=sign_in_failures.c.count - 1))
 
+    def creators(self, connection_ids) -> dict[str, str]:
+        """{connection id: who created it in this portal}, for the ids the audit has a successful create of."""
+        ids = [i for i in connection_ids if i][:500]
+        if not ids:
+            return {}
+        query = (select(audit.c.connection_id, audit.c.user)
+                 .where(audit.c.action == "create", audit.c.outcome == "ok", audit.c.connection_id.in_(ids)))
+        with self.engine.connect() as db:
+            return {row.connection_id: row.user for row in db.execute(query)}
+
+    def created_by(self, user: str, limit: int = 500) -> list[str]:
+        """The ids of the connections `user` created in this portal, newest first."""
+        query = (select(audit.c.connection_id).where(audit.c.action == "create", audit.c.outcome == "ok",
+                                                     audit.c.user == _fit(audit.c.user, user))
+                 .order_by(audit.c.id.desc()).limit(limit))
+        with self.engine.connect() as db:
+            return [row.connection_id for row in db.execute(query) if row.connection_id]
+
     # Sessions.
 
     @staticmethod
@@ -256,8 +295,12 @@ class Store:
         with self.engine.begin() as db:
             db.execute(insert(audit).values(at=_now(), **values))
 
-    def audit_entries(self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200):
+    def audit_entries(self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200,
+                      sandboxes=None):
+        """The newest entries matching the filters; with `sandboxes`, only entries of those sandboxes."""
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if sandboxes is not None:
+            query = query.where(audit.c.sandbox.in_(list(sandboxes)))
         for column, value in (("action", action), ("user", user), ("sandbox", sandbox), ("outcome", outcome)):
             if value:
                 query = query.where(audit.c[column] == _fit(audit.c[column], value))

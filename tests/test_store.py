@@ -75,10 +75,14 @@ def test_a_version_1_store_is_brought_up_to_date_and_keeps_what_it_held(store):
     store.claim("k" * 20)
     with store.engine.begin() as db:
         db.execute(text("ALTER TABLE submissions DROP COLUMN curl"))
+        for column in ("subject", "email", "role"):
+            db.execute(text(f"ALTER TABLE audit DROP COLUMN {column}"))
         db.execute(text("UPDATE schema_version SET version = 1"))
     again = Store(store.engine.url.render_as_string(hide_password=False))
     again.finish("k" * 20, "/connections/c1?sandbox=prod", "curl -X POST …")
     assert again.finished("k" * 20) == {"result_url": "/connections/c1?sandbox=prod", "curl": "curl -X POST …"}
+    again.record(action="create", outcome="ok", sandbox="prod", user="ada", subject="ada", role="creator")
+    assert again.audit_entries()[0]["role"] == "creator"
     again.engine.dispose()
 
 
@@ -98,7 +102,8 @@ def test_the_csv_keeps_empty_cells_empty_uses_utc_and_neutralises_every_formula(
     header, rows = rows[0], rows[1:]
     names = [row[header.index("connection_name")] for row in rows]
     assert names == ["plain", "'\rcmd", "'\tcmd", "'@SUM(A1)", "'-1", "'+1", "'=1+1"]
-    assert all(row[header.index("detail")] == "" and row[header.index("user")] == "" for row in rows)
+    assert all(row[header.index("detail")] == "" and row[header.index("user")] == "" and row[header.index("role")] == ""
+               for row in rows)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[0]) for row in rows)
 
 
@@ -112,5 +117,23 @@ def test_audit_filters_and_csv(store):
     assert [e["user"] for e in store.audit_entries(outcome="failed", sandbox="dev")] == ["grace"]
     assert [e["connection_id"] for e in store.audit_entries(text="ORD")] == ["c1"]
     csv_text = store.as_csv(store.audit_entries())
-    assert csv_text.splitlines()[0].startswith("at,user,action")
+    assert csv_text.splitlines()[0].startswith("at,user,subject,email,role,action")
     assert "'=HYPERLINK()" in csv_text  # no formula injection into a spreadsheet
+
+
+def _open_store(path: str) -> None:
+    Store(database_url(path, None))
+
+
+def test_workers_booting_at_once_all_open_a_new_store(tmp_path):
+    """Every gunicorn worker migrates the store as it boots; one must not fail because another created a table."""
+    import multiprocessing
+
+    for round_ in range(3):
+        folder = str(tmp_path / f"round-{round_}")
+        processes = [multiprocessing.Process(target=_open_store, args=(folder,)) for _ in range(6)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(30)
+        assert [process.exitcode for process in processes] == [0] * 6

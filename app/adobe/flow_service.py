@@ -269,6 +269,22 @@ class FlowServiceClient:
         params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
         return self.list_connections_page(sandbox, params, limit, continuation)
 
+    def connections_by_id(self, sandbox: str, connection_ids) -> list[dict]:
+        """The connections with these ids (`property=id==a,b,…`, 50 to a call), newest first."""
+        found = []
+        ids = list(connection_ids)
+        for start in range(0, len(ids), 50):
+            params = [("property", "id==" + ",".join(ids[start:start + 50]))]
+            token = None
+            while True:
+                page, token = self.list_connections_page(sandbox, params, READ_PAGE, token,
+                                                         "Listing your connections")
+                found += page
+                if not token:
+                    break
+        return sorted(found, key=lambda c: c.get("createdAt") if isinstance(c.get("createdAt"), (int, float))
+                      else 0, reverse=True)
+
     def search_connections(self, sandbox: str, connection_spec_ids, name_contains: str, want: int = 25,
                            continuation: str | None = None, cap: int = SEARCH_CAP) -> SearchResult:
         """Connections of these specs whose name contains the text, in any case, newest first.

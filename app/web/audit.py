@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from ..store import iso_utc
+from . import permissions
 
 bp = Blueprint("audit", __name__)
 ACTIONS = ("create", "rename", "rotate", "delete")
@@ -15,7 +16,8 @@ def record(action: str, outcome: str, *, sandbox, connection_name=None, connecti
            detail=None, adobe_request_id=None) -> None:
     """Put one action on record, with the signed-in user and the request id; never a secret."""
     current_app.extensions["store"].record(
-        action=action, outcome=outcome, user=g.get("user"), sandbox=sandbox, connection_name=connection_name,
+        action=action, outcome=outcome, user=g.get("user"), subject=g.get("subject"), email=g.get("email"),
+        role=permissions.role_in(sandbox) if sandbox else None, sandbox=sandbox, connection_name=connection_name,
         connection_id=connection_id, source=source, detail=detail, adobe_request_id=adobe_request_id,
         request_id=g.get("request_id"))
 
@@ -32,18 +34,27 @@ def _filters() -> dict:
     }
 
 
+def _visible():
+    """The sandboxes whose entries the person may read; None (all) when no roles are configured."""
+    if current_app.config["SETTINGS"].roles is None:
+        return None
+    return permissions.sandboxes_for("audit")
+
+
 @bp.get("/audit")
 def index():
     """The latest actions, newest first, with filters."""
+    permissions.require("audit")
     filters = _filters()
-    entries = current_app.extensions["store"].audit_entries(**filters)
+    entries = current_app.extensions["store"].audit_entries(**filters, sandboxes=_visible())
     return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS)
 
 
 @bp.get("/audit.csv")
 def export():
     """The same entries as CSV, for a spreadsheet or a ticket."""
+    permissions.require("audit")
     store = current_app.extensions["store"]
-    body = store.as_csv(store.audit_entries(**_filters(), limit=100000))
+    body = store.as_csv(store.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'})

@@ -22,6 +22,7 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
+GROUP_NAME = re.compile(r"^[A-Za-z0-9._@+/-]{1,128}$")
 # Reachable without signing in: probes, assets and the sign-in page itself.
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in"}
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
@@ -34,17 +35,17 @@ MAX_WAIT = 300
 
 
 class UsersFile:
-    """`name:hash` lines (werkzeug password hashes), re-read when the file changes."""
+    """`name:hash [group,group…]` lines (werkzeug password hashes), re-read when the file changes."""
 
     def __init__(self, path: str):
         self.path = path
         self._lock = threading.Lock()
         self._stamp = None
-        self._users: dict[str, str] = {}
+        self._users: dict[str, tuple[str, tuple[str, ...]]] = {}
         # Checked for unknown names too, so timing does not tell which names exist.
         self._dummy = generate_password_hash(os.urandom(16).hex())
 
-    def _current(self) -> dict[str, str]:
+    def _current(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         with self._lock:
             try:
                 info = os.stat(self.path)
@@ -58,34 +59,46 @@ class UsersFile:
 
     def check(self, name: str, password: str) -> bool:
         stored = self._current().get(name)
-        ok = check_password_hash(stored or self._dummy, password)
+        ok = check_password_hash(stored[0] if stored else self._dummy, password)
         return bool(stored) and ok
 
     def fingerprint(self, name: str) -> str | None:
         """A short digest of the stored hash: changing the password ends the sessions signed in with the old one."""
         stored = self._current().get(name)
-        return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
+        return hashlib.sha256(stored[0].encode()).hexdigest()[:16] if stored else None
+
+    def groups(self, name: str) -> tuple[str, ...]:
+        stored = self._current().get(name)
+        return stored[1] if stored else ()
 
 
-def read_users(path: str) -> dict[str, str]:
+def read_users(path: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     users = {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            name, _, hashed = line.partition(":")
+            name, _, rest = line.partition(":")
+            hashed, _, groups = rest.partition(" ")
             if not USER_NAME.match(name) or not hashed:
                 log.warning("users file %s line %d is not name:hash; skipped", path, number)
                 continue
-            users[name] = hashed
+            users[name] = (hashed, split_groups(groups))
     return users
 
 
-def add_user(path: str, name: str, password: str) -> bool:
-    """Write `name` with a hash of `password` into the users file; True when it replaced an earlier line."""
+def split_groups(text: str) -> tuple[str, ...]:
+    """Comma-separated group names, as a users file line or a proxy's groups header gives them."""
+    return tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip() and len(g.strip()) <= 128))[:64]
+
+
+def add_user(path: str, name: str, password: str, groups=()) -> bool:
+    """Write `name` with a hash of `password` (and its groups) into the users file; True when it replaced a line."""
     if not USER_NAME.match(name):
         raise ValueError("A user name is 1 to 64 letters, digits or . _ @ + -")
+    if any(not GROUP_NAME.match(group) for group in groups):
+        raise ValueError("A group name is 1 to 128 letters, digits or . _ @ + - /")
     if len(password) < 12:
         raise ValueError("Choose a password of at least 12 characters.")
     lines, replaced = [], False
@@ -96,7 +109,7 @@ def add_user(path: str, name: str, password: str) -> bool:
                     replaced = True
                     continue
                 lines.append(line if line.endswith("\n") else line + "\n")
-    lines.append(f"{name}:{generate_password_hash(password)}\n")
+    lines.append(f"{name}:{generate_password_hash(password)}" + (f" {','.join(groups)}" if groups else "") + "\n")
     folder = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".users-")
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
@@ -222,14 +235,21 @@ def init_app(app) -> None:
 
     @app.before_request
     def require_sign_in():
-        g.user = None
+        g.user, g.groups, g.subject, g.email = None, (), None, None
         if settings.auth == "proxy":
             value = request.headers.get(settings.trusted_user_header, "").strip()
             if value and len(value) <= 256 and value.isprintable():
                 g.user = value
+                if settings.trusted_groups_header:
+                    g.groups = split_groups(request.headers.get(settings.trusted_groups_header, "")[:4096])
         elif settings.auth == "accounts":
             g.user, ended = _signed_in_user()
             g.session_ended = ended
+            if g.user:
+                g.groups = current_app.extensions["users"].groups(g.user)
+        if g.user:
+            # The identity as sign-in gave it: the proxy's header or the account name; an email when it is one.
+            g.subject, g.email = g.user, (g.user if "@" in g.user else None)
         if settings.auth == "none" or g.user or request.endpoint in OPEN_ENDPOINTS:
             return None
         if settings.auth == "proxy":

@@ -7,7 +7,7 @@ import functools
 import logging
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -16,7 +16,7 @@ from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
-from . import audit
+from . import audit, permissions
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -54,11 +54,14 @@ class DeleteForm(FlaskForm):
             raise ValidationError("That is not the connection's name; type it exactly, or go back.")
 
 
-def _sandbox() -> str:
+def _sandbox(action: str = "view") -> str:
+    """The sandbox the URL names (or the first the person may view), once the person may do `action` there."""
     settings = current_app.config["SETTINGS"]
-    sandbox = (request.args.get("sandbox") or settings.default_sandbox).lower()
+    viewable = permissions.sandboxes_for("view")
+    sandbox = (request.args.get("sandbox") or (viewable[0] if viewable else settings.default_sandbox)).lower()
     if sandbox not in settings.sandboxes:
         abort(404)
+    permissions.require(action, sandbox)
     return sandbox
 
 
@@ -102,19 +105,21 @@ def when_filter(epoch_ms):
     return _when(epoch_ms)
 
 
-def with_connection(view=None, *, changes=False):
+def with_connection(view=None, *, action="view"):
     """Give a view the connection its URL names, read from Flow Service, with its source and sandbox.
 
-    With `changes`, the view may change the connection: only a connection of a source this portal offers
-    (the curated four and the database specs) gets that far. Others, such as an Amazon S3 connection made
-    elsewhere with the same technical account, are read-only here, and no PATCH or DELETE is ever sent for them.
+    The person must hold the role `action` needs in that sandbox. An action that changes the connection
+    (rename, rotate, delete) gets that far only for a connection of a source this portal offers (the
+    curated four and the database specs). Others, such as an Amazon S3 connection made elsewhere with the
+    same technical account, are read-only here, and no PATCH or DELETE is ever sent for them.
     """
     if view is None:
-        return functools.partial(with_connection, changes=changes)
+        return functools.partial(with_connection, action=action)
+    changes = action in ("rename", "rotate", "delete")
 
     @functools.wraps(view)
     def wrapper(connection_id):
-        sandbox = _sandbox()
+        sandbox = _sandbox(action)
         connection, source, failed = _load(connection_id, sandbox)
         if failed:
             return failed
@@ -139,9 +144,16 @@ def index():
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = current_app.extensions["spec_catalog"].database_specs()
     spec_ids = [source.connection_spec_id for source in SOURCES.values()] + [spec["id"] for spec in specs]
+    mine = request.args.get("mine") == "1" and bool(g.get("user"))
+    store = current_app.extensions["store"]
     search = None
     try:
-        if name:
+        if mine:
+            # What this person created here, by id (a documented filter), names matched here as in a search.
+            items = _client().connections_by_id(sandbox, store.created_by(g.user))
+            items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()]
+            next_page = None
+        elif name:
             search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page)
             items, next_page = search.items, search.next_token
         else:
@@ -151,8 +163,9 @@ def index():
                                adobe_request_id=error.request_id), error.status
     rows = [(item, _source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
             for item in items]
-    return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page,
-                           next_page=next_page, search=search, sandboxes=current_app.config["SETTINGS"].sandboxes)
+    return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page, mine=mine,
+                           creators=store.creators(item.get("id") for item in items),
+                           next_page=next_page, search=search, sandboxes=permissions.sandboxes_for("view"))
 
 
 @bp.get("/connections/<connection_id>")
@@ -180,7 +193,8 @@ def _detail(connection, source, sandbox, status=200, **extra):
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
         params=masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source)),
-        curl=curl, just_created=curl is not None, **extra,
+        curl=curl, just_created=curl is not None,
+        creator=current_app.extensions["store"].creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
 
 
@@ -215,7 +229,7 @@ def explore(connection, source, sandbox):
 
 
 @bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
-@with_connection(changes=True)
+@with_connection(action="rename")
 def rename(connection, source, sandbox):
     """Change a connection's name and description (and nothing else), guarded by its etag."""
     form = RenameForm()
@@ -266,7 +280,7 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
 
 
 @bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])
-@with_connection(changes=True)
+@with_connection(action="rotate")
 def rotate(connection, source, sandbox):
     """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
     auth = connection.get("auth") or {}
@@ -301,7 +315,7 @@ def rotate(connection, source, sandbox):
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
-@with_connection(changes=True)
+@with_connection(action="delete")
 def delete(connection, source, sandbox):
     """Delete a connection once the person has typed its name."""
     form = DeleteForm(expected_name=connection.get("name", ""))

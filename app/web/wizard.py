@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from ..adobe import AdobeError
 from ..sources import SOURCES
 from .spec_catalog import label_of
-from . import audit, security
+from . import audit, permissions, security
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -55,8 +55,10 @@ def spec_form(spec_id):
 
 
 def _form_for(source):
+    """The source's form, offering only the sandboxes where the person may create."""
+    permissions.require("create")
     settings = current_app.config["SETTINGS"]
-    return source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud)
+    return source.make_form(sandboxes=permissions.sandboxes_for("create"), cloud=settings.cloud)
 
 
 @bp.app_template_global("source_url")

@@ -13,7 +13,9 @@ from .roles import Grant, parse_roles
 DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
 CREDENTIAL_VARIABLES = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_ORG_ID")
 CLOUDS = ("azure", "aws")
-AUTH_MODES = ("none", "proxy", "accounts")
+AUTH_MODES = ("none", "proxy", "accounts", "oidc")
+# Secrets may come from files (Docker and Kubernetes secrets): NAME_FILE holds NAME's value.
+SECRET_VARIABLES = ("AEP_CLIENT_SECRET", "WIZARD_SECRET_KEY", "WIZARD_OIDC_CLIENT_SECRET")
 # A forwarded header name as WSGI exposes it: letters, digits and dashes.
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
@@ -60,6 +62,12 @@ class Settings:
     trusted_groups_header: str = ""
     # WIZARD_ROLES: who may do what in which sandbox; None means every signed-in person is admin.
     roles: tuple[Grant, ...] | None = None
+    # Single sign-on with OpenID Connect: the issuer (discovery at /.well-known/openid-configuration),
+    # this portal's client, and the ID token claim that lists the person's groups.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = dataclasses.field(default="", repr=False)
+    oidc_groups_claim: str = "groups"
 
     @property
     def default_sandbox(self) -> str:
@@ -70,6 +78,7 @@ class Settings:
         """Build settings from environment variables; raise ConfigError naming every problem."""
         env = os.environ if env is None else env
         problems = []
+        env = _read_secret_files(env, problems)
         present = [name for name in CREDENTIAL_VARIABLES if env.get(name, "").strip()]
         emulator = not present
         if present and len(present) < len(CREDENTIAL_VARIABLES):
@@ -169,6 +178,10 @@ class Settings:
             database_url=database_url,
             trusted_groups_header=groups_header,
             roles=roles,
+            oidc_issuer=env.get("WIZARD_OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=env.get("WIZARD_OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=env.get("WIZARD_OIDC_CLIENT_SECRET", "").strip(),
+            oidc_groups_claim=env.get("WIZARD_OIDC_GROUPS_CLAIM", "").strip() or "groups",
         )
 
     def replace(self, **changes) -> Settings:
@@ -176,23 +189,51 @@ class Settings:
 
 
 SIGN_IN_OPTIONS = (
-    "set WIZARD_TRUSTED_USER_HEADER (and WIZARD_PROXY_COUNT) behind an authenticating proxy, "
+    "set WIZARD_OIDC_ISSUER (with WIZARD_OIDC_CLIENT_ID and WIZARD_OIDC_CLIENT_SECRET) for single sign-on, "
+    "WIZARD_TRUSTED_USER_HEADER (and WIZARD_PROXY_COUNT) behind an authenticating proxy, "
     "or WIZARD_USERS_FILE for built-in accounts (aep-source-wizard add-user NAME writes one)"
 )
+
+
+def _read_secret_files(env: Mapping[str, str], problems: list[str]) -> Mapping[str, str]:
+    """`NAME_FILE=/run/secrets/x` gives NAME the file's content (one trailing newline dropped)."""
+    values = dict(env)
+    for name in SECRET_VARIABLES:
+        path = env.get(f"{name}_FILE", "").strip()
+        if not path:
+            continue
+        if env.get(name, "").strip():
+            problems.append(f"Set {name} or {name}_FILE, not both.")
+            continue
+        try:
+            with open(path, encoding="utf-8") as handle:
+                values[name] = handle.read().rstrip("\n")
+        except OSError as error:
+            problems.append(f"{name}_FILE {path!r} cannot be read ({error.strerror}).")
+    return values
 
 
 def _auth_mode(env: Mapping[str, str], emulator: bool, proxy_count: int, problems: list[str]) -> tuple[str, str, str]:
     """Decide how people sign in; with Adobe credentials set, someone must be asked."""
     header = env.get("WIZARD_TRUSTED_USER_HEADER", "").strip()
     users_file = env.get("WIZARD_USERS_FILE", "").strip()
+    issuer = env.get("WIZARD_OIDC_ISSUER", "").strip()
     explicit = env.get("WIZARD_AUTH", "").strip().lower()
     if explicit and explicit not in AUTH_MODES:
         problems.append(f"WIZARD_AUTH must be one of {', '.join(AUTH_MODES)}, not {explicit!r}.")
         return "none", "", ""
-    if header and users_file:
-        problems.append("Set either WIZARD_TRUSTED_USER_HEADER or WIZARD_USERS_FILE, not both.")
+    if sum(map(bool, (header, users_file, issuer))) > 1:
+        problems.append("Choose one sign-in, not both: WIZARD_OIDC_ISSUER, WIZARD_TRUSTED_USER_HEADER or "
+                        "WIZARD_USERS_FILE.")
         return "none", "", ""
-    if header:
+    if issuer:
+        missing = [n for n in ("WIZARD_OIDC_CLIENT_ID", "WIZARD_OIDC_CLIENT_SECRET") if not env.get(n, "").strip()]
+        if missing:
+            problems.append("Single sign-on needs " + " and ".join(missing) + " besides WIZARD_OIDC_ISSUER.")
+        if not issuer.startswith(("https://", "http://")):
+            problems.append(f"WIZARD_OIDC_ISSUER must be the issuer's URL, not {issuer!r}.")
+        mode = "oidc"
+    elif header:
         if not HEADER_NAME.match(header):
             problems.append(f"WIZARD_TRUSTED_USER_HEADER must be a header name such as X-Forwarded-Email, "
                             f"not {header!r}.")

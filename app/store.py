@@ -72,6 +72,10 @@ sessions = Table(
     Column("user", String(256), nullable=False, index=True),
     # A digest of the user's password hash when signing in: a new password ends the session.
     Column("key", String(64)),
+    # With single sign-on, the identity provider's subject, email and groups, as the ID token gave them.
+    Column("subject", String(256)),
+    Column("email", String(256)),
+    Column("groups", Text),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
@@ -269,19 +273,27 @@ class Store:
     def _hash(session_id: str) -> str:
         return hashlib.sha256(session_id.encode()).hexdigest()
 
-    def start_session(self, session_id: str, user: str, key: str | None, lifetime: float) -> None:
+    def start_session(self, session_id: str, user: str, key: str | None, lifetime: float, *, subject=None,
+                      email=None, groups=()) -> None:
         now = time.time()
         with self.engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
-            db.execute(insert(sessions).values(id_hash=self._hash(session_id), user=user, key=key,
-                                               created_at=now, expires_at=now + lifetime))
+            db.execute(insert(sessions).values(
+                id_hash=self._hash(session_id), user=_fit(sessions.c.user, user), key=key,
+                subject=_fit(sessions.c.subject, subject) if subject else None,
+                email=_fit(sessions.c.email, email) if email else None, groups=",".join(groups),
+                created_at=now, expires_at=now + lifetime))
 
     def session(self, session_id: str) -> dict | None:
-        """The live session of this id (user, key, created_at), or None when it ended or never was."""
+        """The live session of this id (user, key, subject, email, groups…), or None when it ended or never was."""
         with self.engine.connect() as db:
             row = db.execute(select(sessions).where(sessions.c.id_hash == self._hash(session_id),
                                                     sessions.c.expires_at > time.time())).first()
-        return dict(row._mapping) if row else None
+        if not row:
+            return None
+        live = dict(row._mapping)
+        live["groups"] = tuple(g for g in (live["groups"] or "").split(",") if g)
+        return live
 
     def end_session(self, session_id: str) -> None:
         with self.engine.begin() as db:

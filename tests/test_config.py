@@ -92,12 +92,27 @@ def test_add_user_writes_a_werkzeug_hash_readable_only_by_its_owner(tmp_path):
     assert "a long portal password" not in result.stdout + result.stderr
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     first = read_users(str(path))["ada"]
-    assert first.startswith(("scrypt:", "pbkdf2:"))
+    assert first[0].startswith(("scrypt:", "pbkdf2:")) and first[1] == ()
     assert add_user("grace", env={"WIZARD_USERS_FILE": str(path)}).returncode == 0
     result = add_user("ada", "--file", str(path), password="another long password")
     assert "updated ada" in result.stdout
     users = read_users(str(path))
     assert set(users) == {"ada", "grace"} and users["ada"] != first
+    assert add_user("lin", "--file", str(path), "--groups", "data-eng, platform").returncode == 0
+    assert read_users(str(path))["lin"][1] == ("data-eng", "platform")
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    (tmp_path / "aep").write_text("from-a-file\n")
+    (tmp_path / "key").write_text("key-from-a-file")
+    settings = Settings.from_env({"AEP_CLIENT_ID": "c", "AEP_CLIENT_SECRET_FILE": str(tmp_path / "aep"),
+                                  "AEP_ORG_ID": "o@AdobeOrg", "WIZARD_SECRET_KEY_FILE": str(tmp_path / "key"),
+                                  "WIZARD_AUTH": "none"})
+    assert settings.client_secret == "from-a-file" and settings.secret_key == "key-from-a-file"
+    with pytest.raises(ConfigError, match="cannot be read"):
+        Settings.from_env({"AEP_CLIENT_SECRET_FILE": str(tmp_path / "missing")})
+    with pytest.raises(ConfigError, match="not both"):
+        Settings.from_env({"AEP_CLIENT_SECRET": "x", "AEP_CLIENT_SECRET_FILE": str(tmp_path / "aep")})
 
 
 @pytest.mark.parametrize("args, password, message", [

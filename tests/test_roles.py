@@ -81,6 +81,7 @@ MATRIX = {
     ("auth.sign_in", "GET"): ("/sign-in", None, None),
     ("auth.sign_in", "POST"): ("/sign-in", {"username": "x", "password": "y"}, None),
     ("auth.sign_out", "POST"): ("/sign-out", {}, "signed-in"),
+    ("auth.oidc_callback", "GET"): ("/sign-in/callback?code=x&state=y", None, None),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]
 

@@ -12,7 +12,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import HiddenField, PasswordField, StringField
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._@+/-]{1,128}$")
 # Reachable without signing in: probes, assets and the sign-in page itself.
-OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in"}
+OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in", "auth.oidc_callback"}
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
 # whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
 # and replica; someone else's failures, from elsewhere, never lock a person out.
@@ -154,7 +154,13 @@ def _settings():
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    """Ask for a user name and password; a correct pair starts a session."""
+    """Ask for a user name and password (a correct pair starts a session), or go to the identity provider."""
+    if _settings().auth == "oidc":
+        if request.method == "POST":
+            abort(405)
+        # Authlib keeps state, nonce and the PKCE verifier in the session until the provider sends the person back.
+        session["next"] = safe_next(request.args.get("next"))
+        return current_app.extensions["oidc"].authorize_redirect(url_for("auth.oidc_callback", _external=True))
     if _settings().auth != "accounts":
         return redirect(url_for("wizard.picker"))
     form = SignInForm()
@@ -204,23 +210,59 @@ def sign_out():
     session.clear()
     if _settings().auth == "accounts":
         return redirect(url_for("auth.sign_in"), code=303)
+    if _settings().auth == "oidc":
+        # Not straight back to the provider, whose own session would sign the person in again at once.
+        return render_template("error.html", title="Signed out",
+                               message="You are signed out of this portal. Open it again to sign in."), 200
     return redirect(url_for("wizard.picker"), code=303)
 
 
-def _signed_in_user() -> tuple[str | None, bool]:
-    """The session's user, and whether a session existed but has ended (signed out, expired, new password)."""
+@bp.get("/sign-in/callback")
+def oidc_callback():
+    """The identity provider sends the person back: check state, nonce, PKCE and the ID token, then sign in."""
+    if _settings().auth != "oidc":
+        abort(404)
+    next_path = safe_next(session.get("next"))
+    try:
+        token = current_app.extensions["oidc"].authorize_access_token()
+        claims = token.get("userinfo") or {}
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise ValueError("the ID token names no subject")
+    except Exception as error:  # noqa: BLE001 - Authlib raises many kinds; each is a refused sign-in
+        log.warning("single sign-on refused: %s", type(error).__name__)
+        session.clear()
+        return render_template("error.html", title="Sign-in failed",
+                               message="The identity provider's answer could not be accepted, so you are not "
+                                       "signed in. Sign in again from the start."), 401
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    raw_groups = claims.get(_settings().oidc_groups_claim) or []
+    groups = split_groups(",".join(g for g in raw_groups if isinstance(g, str))) if isinstance(raw_groups, list) \
+        else ()
+    user = email or claims["sub"]
+    session.clear()
+    session.permanent = True
+    session_id = secrets.token_urlsafe(32)
+    current_app.extensions["store"].start_session(session_id, user, None, _settings().session_hours * 3600,
+                                                  subject=claims["sub"], email=email, groups=groups)
+    session["sid"] = session_id
+    log.info("signed in with single sign-on", extra={"signed_in_user": user})
+    return redirect(next_path, code=303)
+
+
+def _signed_in_user():
+    """The session's row, and whether a session existed but has ended (signed out, expired, new password)."""
     session_id = session.get("sid")
     if not isinstance(session_id, str) or not session_id:
         return None, False
     store = current_app.extensions["store"]
     live = store.session(session_id)
-    users: UsersFile = current_app.extensions["users"]
-    if live is None or users.fingerprint(live["user"]) != live["key"]:
+    users: UsersFile | None = current_app.extensions.get("users")
+    if live is None or (users is not None and users.fingerprint(live["user"]) != live["key"]):
         if live is not None:
             store.end_session(session_id)
         session.clear()
         return None, True
-    return live["user"], False
+    return live, False
 
 
 def _refuse(message: str):
@@ -231,6 +273,15 @@ def init_app(app) -> None:
     settings = app.config["SETTINGS"]
     if settings.auth == "accounts":
         app.extensions["users"] = UsersFile(settings.users_file)
+    if settings.auth == "oidc":
+        from authlib.integrations.flask_client import OAuth
+
+        # Discovery from the issuer; the authorization-code flow with PKCE (S256), state and nonce; the ID
+        # token's signature (the issuer's JWKS), issuer, audience, expiry and nonce checked by Authlib.
+        app.extensions["oidc"] = OAuth(app).register(
+            "oidc", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
+            server_metadata_url=settings.oidc_issuer + "/.well-known/openid-configuration",
+            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
     app.register_blueprint(bp)
 
     @app.before_request
@@ -242,12 +293,15 @@ def init_app(app) -> None:
                 g.user = value
                 if settings.trusted_groups_header:
                     g.groups = split_groups(request.headers.get(settings.trusted_groups_header, "")[:4096])
-        elif settings.auth == "accounts":
-            g.user, ended = _signed_in_user()
-            g.session_ended = ended
-            if g.user:
-                g.groups = current_app.extensions["users"].groups(g.user)
-        if g.user:
+        elif settings.auth in ("accounts", "oidc"):
+            live, g.session_ended = _signed_in_user()
+            if live:
+                g.user = live["user"]
+                if settings.auth == "accounts":
+                    g.groups = current_app.extensions["users"].groups(g.user)
+                else:
+                    g.groups, g.subject, g.email = live["groups"], live["subject"], live["email"]
+        if g.user and not g.subject:
             # The identity as sign-in gave it: the proxy's header or the account name; an email when it is one.
             g.subject, g.email = g.user, (g.user if "@" in g.user else None)
         if settings.auth == "none" or g.user or request.endpoint in OPEN_ENDPOINTS:

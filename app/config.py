@@ -68,6 +68,7 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = dataclasses.field(default="", repr=False)
     oidc_groups_claim: str = "groups"
+    oidc_scopes: str = "openid email profile"
 
     @property
     def default_sandbox(self) -> str:
@@ -182,6 +183,8 @@ class Settings:
             oidc_client_id=env.get("WIZARD_OIDC_CLIENT_ID", "").strip(),
             oidc_client_secret=env.get("WIZARD_OIDC_CLIENT_SECRET", "").strip(),
             oidc_groups_claim=env.get("WIZARD_OIDC_GROUPS_CLAIM", "").strip() or "groups",
+            # "openid" always; Dex, for one, sends groups only when the "groups" scope is asked for.
+            oidc_scopes=" ".join(dict.fromkeys(["openid", *env.get("WIZARD_OIDC_SCOPES", "email profile").split()])),
         )
 
     def replace(self, **changes) -> Settings:

@@ -281,7 +281,7 @@ def init_app(app) -> None:
         app.extensions["oidc"] = OAuth(app).register(
             "oidc", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
             server_metadata_url=settings.oidc_issuer + "/.well-known/openid-configuration",
-            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
+            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"})
     app.register_blueprint(bp)
 
     @app.before_request

@@ -47,7 +47,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a worker still booting
             time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
 

@@ -41,7 +41,7 @@ def trickle(url: str, stop: threading.Event, opened: list) -> None:
 
 
 def test_slow_clients_cannot_starve_the_portal(fresh_emulator, tmp_path):
-    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WIZARD_AUTH="none",
+    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WIZARD_AUTH="none", WEB_CONCURRENCY="2",
                          WIZARD_DATA_DIR=str(tmp_path), **emulator_env(fresh_emulator))
     stop, opened = threading.Event(), []
     try:

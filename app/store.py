@@ -250,14 +250,14 @@ class Store:
                        .values(count=sign_in_failures.c.count - 1))
 
     def creators(self, connection_ids) -> dict[str, str]:
-        """{connection id: who created it in this portal}, for the ids the audit has a successful create of."""
+        """{connection id: who created it in this portal ("" when nobody was signed in)}, from successful creates."""
         ids = [i for i in connection_ids if i][:500]
         if not ids:
             return {}
         query = (select(audit.c.connection_id, audit.c.user)
                  .where(audit.c.action == "create", audit.c.outcome == "ok", audit.c.connection_id.in_(ids)))
         with self.engine.connect() as db:
-            return {row.connection_id: row.user for row in db.execute(query)}
+            return {row.connection_id: row.user or "" for row in db.execute(query)}
 
     def created_by(self, user: str, limit: int = 500) -> list[str]:
         """The ids of the connections `user` created in this portal, newest first."""

@@ -232,13 +232,14 @@ def test_the_list_and_details_say_who_created_a_connection_here(accounts_app, fr
     elsewhere = accounts_app.extensions["flow_service"].create_connection("prod", connection_body("Made elsewhere")).id
     listing = creator.get("/connections?sandbox=prod").get_data(as_text=True)
     assert "by creator" in listing and "outside this portal" in listing
-    assert "by creator in this portal" in creator.get(f"/connections/{mine_id}?sandbox=prod").get_data(as_text=True)
+    assert "in this portal by creator" in creator.get(f"/connections/{mine_id}?sandbox=prod").get_data(as_text=True)
     assert "outside this portal" in creator.get(f"/connections/{elsewhere}?sandbox=prod").get_data(as_text=True)
     only_mine = creator.get("/connections?sandbox=prod&mine=1").get_data(as_text=True)
     assert "Made here" in only_mine and "Made elsewhere" not in only_mine
     queries = [r.query for r in fresh_emulator.received if r.method == "GET" and r.path.endswith("/connections")]
     assert any(f"property=id%3D%3D{mine_id}" in q for q in queries)  # a documented filter
     viewer_mine = client_for(accounts_app, "viewer").get("/connections?sandbox=prod&mine=1").get_data(as_text=True)
+    assert "Made here" not in viewer_mine
     assert "You have created no connection here" in viewer_mine
 
 
@@ -270,3 +271,10 @@ def test_without_roles_everyone_is_admin_and_the_start_warns(fresh_emulator, tmp
                                           WIZARD_SECRET_KEY="k", WIZARD_USERS_FILE=str(users)))
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("WIZARD_ROLES is not set") == 1
+
+
+def test_without_sign_in_a_connection_made_here_says_so(client, fresh_emulator):
+    location = client.post("/sources/redshift", data=form_data("redshift", name="Anonymous")[1]).headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "in this portal" in page and "outside this portal" not in page
+    assert "in this portal" in client.get("/connections").get_data(as_text=True)

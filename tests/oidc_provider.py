@@ -35,8 +35,9 @@ class Provider:
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    def add_user(self, name: str, groups=(), email: str | None = None) -> None:
-        self.users[name] = {"sub": f"sub-{name}", "email": email or f"{name}@example.com", "groups": list(groups)}
+    def add_user(self, name: str, groups=(), email: str | None = None, verified: bool = True) -> None:
+        self.users[name] = {"sub": f"sub-{name}", "email": email or f"{name}@example.com", "groups": list(groups),
+                            "email_verified": verified}
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -46,7 +47,7 @@ class Provider:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": code["user"]["sub"], "aud": self.client_id, "iat": now,
                   "exp": now + 300, "nonce": code["nonce"], "email": code["user"]["email"],
-                  "groups": code["user"]["groups"]}
+                  "email_verified": code["user"]["email_verified"], "groups": code["user"]["groups"]}
         if self.spoil == "expired":
             claims.update(iat=now - 7200, exp=now - 3600)
         elif self.spoil == "nonce":

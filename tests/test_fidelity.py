@@ -6,6 +6,7 @@ import html
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 import pytest
 import requests
@@ -51,9 +52,7 @@ def list_queries(emulator) -> list[str]:
 
 
 def filters(emulator) -> list[str]:
-    return [value for query in list_queries(emulator)
-            for key, value in __import__("urllib.parse", fromlist=["parse_qsl"]).parse_qsl(query)
-            if key == "property"]
+    return [value for query in list_queries(emulator) for key, value in parse_qsl(query) if key == "property"]
 
 
 @pytest.fixture

@@ -111,6 +111,12 @@ def test_a_replayed_code_is_refused(sso, provider):
     assert attacker.get(sso.url + "/connections", allow_redirects=False, timeout=10).status_code == 302
 
 
+def test_an_unverified_email_names_nobody(sso, provider):
+    provider.add_user("mallory", ["g-viewer"], email="ada@example.com", verified=False)
+    _session, page = sign_in(sso, provider, "mallory")
+    assert page.status_code == 200 and "Signed in as <strong>sub-mallory</strong>" in page.text
+
+
 def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emulator):
     session, _ = sign_in(sso, provider, "ada")
     page = session.get(sso.url + "/sources/redshift", timeout=10).text

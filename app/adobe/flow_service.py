@@ -194,10 +194,8 @@ class FlowServiceClient:
             params.append(("property", f"connectionSpec.id=={connection_spec_id}"))
         if FILTER_SAFE_NAME.match(name):
             params.append(("property", f"name=={name}"))
-        matches, read, token = [], 0, None
-        while True:
-            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token,
-                                                     "Looking up connections by name")
+        matches, read = [], 0
+        for page, token in self._pages(sandbox, params, "Looking up connections by name"):
             read += len(page)
             for item in page:
                 created = item.get("createdAt")
@@ -211,7 +209,7 @@ class FlowServiceClient:
             oldest = page[-1].get("createdAt") if page else None
             if created_since_ms is not None and isinstance(oldest, (int, float)) and oldest < created_since_ms:
                 break
-            if not token or read >= SEARCH_CAP:
+            if read >= SEARCH_CAP:
                 break
         return matches
 
@@ -263,6 +261,15 @@ class FlowServiceClient:
         token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
         return items, token
 
+    def _pages(self, sandbox: str, params: list, doing: str, token: str | None = None):
+        """Pages of READ_PAGE connections with `params`, newest first, each with the token of the next page;
+        the caller stops reading whenever it has enough."""
+        while True:
+            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, doing)
+            yield page, token
+            if not token:
+                return
+
     def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25,
                          continuation: str | None = None) -> tuple[list[dict], str | None]:
         """One page of the connections of these specs, newest first; the continuation token of the next, or None."""
@@ -275,13 +282,8 @@ class FlowServiceClient:
         ids = list(connection_ids)
         for start in range(0, len(ids), 50):
             params = [("property", "id==" + ",".join(ids[start:start + 50]))]
-            token = None
-            while True:
-                page, token = self.list_connections_page(sandbox, params, READ_PAGE, token,
-                                                         "Listing your connections")
+            for page, _token in self._pages(sandbox, params, "Listing your connections"):
                 found += page
-                if not token:
-                    break
         return sorted(found, key=lambda c: c.get("createdAt") if isinstance(c.get("createdAt"), (int, float))
                       else 0, reverse=True)
 
@@ -296,11 +298,10 @@ class FlowServiceClient:
         wanted = name_contains.casefold()
         params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
         found, scanned, token = [], 0, continuation
-        while True:
-            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, "Searching connections")
+        for page, token in self._pages(sandbox, params, "Searching connections", continuation):
             scanned += len(page)
             found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
-            if len(found) >= want or not token or scanned >= cap:
+            if len(found) >= want or scanned >= cap:
                 break
         return SearchResult(found, token, scanned, capped=bool(token) and len(found) < want)
 

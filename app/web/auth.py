@@ -234,7 +234,9 @@ def oidc_callback():
         return render_template("error.html", title="Sign-in failed",
                                message="The identity provider's answer could not be accepted, so you are not "
                                        "signed in. Sign in again from the start."), 401
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    # An address the provider says is unverified names nobody.
+    verified = claims.get("email_verified", True) is not False
+    email = claims["email"] if isinstance(claims.get("email"), str) and verified else None
     raw_groups = claims.get(_settings().oidc_groups_claim) or []
     groups = split_groups(",".join(g for g in raw_groups if isinstance(g, str))) if isinstance(raw_groups, list) \
         else ()

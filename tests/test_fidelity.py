@@ -183,6 +183,7 @@ CALLS = {
     "find_connections": lambda c: c.find_connections("prod", "Contract"),
     "list_connections": lambda c: c.list_connections("prod", [REDSHIFT]),
     "search_connections": lambda c: c.search_connections("prod", [REDSHIFT], "contract"),
+    "count_connections": lambda c: c.count_connections("prod", [REDSHIFT], state="enabled"),
     "connections_by_id": lambda c: c.connections_by_id("prod", ["0" * 36]),
     "get_connection": lambda c: c.get_connection("prod", "0" * 36),
     "list_connection_specs": lambda c: c.list_connection_specs("prod"),

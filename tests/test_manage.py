@@ -38,6 +38,31 @@ def post_form(session, url, data):
     return session.post(url, data={**fields, **data}, allow_redirects=False, timeout=10)
 
 
+def test_the_list_filters_by_source_and_state_sorts_by_name_and_goes_back(live_server, fresh_emulator, flow, session):
+    greenplum = SOURCES["greenplum"].connection_spec_id
+    for n in range(PAGE_SIZE + 3):
+        flow.create_connection("prod", body(f"Warehouse {n:02d}"))
+    plum = flow.create_connection("prod", body("Plum", "greenplum")).id
+    off = flow.create_connection("prod", body("Asleep", "greenplum")).id
+    fresh_emulator.connections[off]["state"] = "disabled"
+    url = f"{live_server.url}/connections?sandbox=prod"
+    only_plum = session.get(f"{url}&source={greenplum}&state=enabled", timeout=10).text
+    assert f"<code>{plum}</code>" in only_plum and "Asleep" not in only_plum and "Warehouse" not in only_plum
+    assert "1–1 of 1 connection<" in only_plum
+    asleep = session.get(f"{url}&state=disabled", timeout=10).text
+    assert "Asleep</a>" in asleep and "Plum</a>" not in asleep
+    by_name = session.get(f"{url}&sort=name", timeout=10).text
+    names = re.findall(r'">((?:Warehouse \d\d)|Plum|Asleep)</a>', by_name)
+    assert names[:3] == ["Asleep", "Plum", "Warehouse 00"] and len(names) == PAGE_SIZE
+    following = re.search(r'href="([^"]+)" rel="next"', by_name).group(1).replace("&amp;", "&")
+    second = session.get(live_server.url + following, timeout=10).text
+    assert re.findall(r'">(Warehouse \d\d)</a>', second) == [f"Warehouse {n}" for n in range(23, 28)]
+    back = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    assert session.get(live_server.url + back, timeout=10).text.count("</a></td>") == PAGE_SIZE
+    orders = [r.query for r in fresh_emulator.received if r.path.endswith("/connections") and "orderby" in r.query]
+    assert any("orderby=%2Bname" in q for q in orders) and any("state%3D%3Ddisabled" in q for q in orders)
+
+
 def test_the_list_pages_through_continuation_tokens(live_server, fresh_emulator, flow, session):
     created = {flow.create_connection("prod", body(f"Warehouse {n:02d}")).id for n in range(PAGE_SIZE + 5)}
     flow.create_connection("dev", body("Elsewhere"))
@@ -50,8 +75,11 @@ def test_the_list_pages_through_continuation_tokens(live_server, fresh_emulator,
     second = session.get(live_server.url + next_link, timeout=10)
     second_ids = set(re.findall(r"<code>([0-9a-f-]{36})</code>", second.text))
     assert len(second_ids) == 5 and not first_ids & second_ids and first_ids | second_ids == created
-    assert 'rel="next"' not in second.text and "First page" in second.text
+    assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
     lists = [r for r in fresh_emulator.received if r.method == "GET" and r.path.endswith("/connections")]
+    counts = [r for r in lists if "count=true" in r.query]
+    lists = [r for r in lists if r not in counts]
+    assert len(counts) == 2 and f"{PAGE_SIZE + 5} connections" in first.text and "26–30 of 30" in second.text
     assert all(f"limit={PAGE_SIZE}" in r.query for r in lists)
     assert "continuationToken=" in lists[-1].query
     spec_ids = ",".join(s.connection_spec_id for s in SOURCES.values())

@@ -249,9 +249,10 @@ class FlowServiceClient:
         return items[0]
 
     def list_connections_page(self, sandbox: str, params: list, limit: int, continuation: str | None,
-                              doing: str = "Listing connections") -> tuple[list[dict], str | None]:
-        """One page of GET /connections with `params` (documented `==` filters only), newest first."""
-        query = [*params, ("orderby", "-createdAt"), ("limit", str(limit))]
+                              doing: str = "Listing connections",
+                              orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
+        """One page of GET /connections with `params` (documented `==` filters only), newest first by default."""
+        query = [*params, ("orderby", orderby), ("limit", str(limit))]
         if continuation:
             query.append(("continuationToken", continuation))
         response = self._call("GET", "/connections", sandbox, doing, params=query)
@@ -261,20 +262,31 @@ class FlowServiceClient:
         token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
         return items, token
 
-    def _pages(self, sandbox: str, params: list, doing: str, token: str | None = None):
-        """Pages of READ_PAGE connections with `params`, newest first, each with the token of the next page;
-        the caller stops reading whenever it has enough."""
+    def _pages(self, sandbox: str, params: list, doing: str, token: str | None = None, orderby: str = "-createdAt"):
+        """Pages of READ_PAGE connections with `params`, newest first by default, each with the token of the
+        next page; the caller stops reading whenever it has enough."""
         while True:
-            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, doing)
+            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, doing, orderby)
             yield page, token
             if not token:
                 return
 
-    def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25,
-                         continuation: str | None = None) -> tuple[list[dict], str | None]:
-        """One page of the connections of these specs, newest first; the continuation token of the next, or None."""
-        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
-        return self.list_connections_page(sandbox, params, limit, continuation)
+    def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25, continuation: str | None = None,
+                         state: str | None = None, orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
+        """One page of the connections of these specs (in `state`, when given), in `orderby` order; the
+        continuation token of the next page, or None."""
+        return self.list_connections_page(sandbox, _list_filters(connection_spec_ids, state), limit, continuation,
+                                          orderby=orderby)
+
+    def count_connections(self, sandbox: str, connection_spec_ids, state: str | None = None) -> int:
+        """How many connections of these specs (in `state`, when given) there are: `count=true`, without `limit`."""
+        doing = "Counting connections"
+        params = [*_list_filters(connection_spec_ids, state), ("count", "true")]
+        body = _json_body(self._call("GET", "/connections", sandbox, doing, params=params), doing)
+        count = body.get("count") if isinstance(body, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise AdobeError(f"{doing} failed: Flow Service answered without a count. Try again.")
+        return count
 
     def connections_by_id(self, sandbox: str, connection_ids) -> list[dict]:
         """The connections with these ids (`property=id==a,b,…`, 50 to a call), newest first."""
@@ -288,7 +300,8 @@ class FlowServiceClient:
                       else 0, reverse=True)
 
     def search_connections(self, sandbox: str, connection_spec_ids, name_contains: str, want: int = 25,
-                           continuation: str | None = None, cap: int = SEARCH_CAP) -> SearchResult:
+                           continuation: str | None = None, cap: int = SEARCH_CAP, state: str | None = None,
+                           orderby: str = "-createdAt") -> SearchResult:
         """Connections of these specs whose name contains the text, in any case, newest first.
 
         Flow Service documents only exact filters (its catalogue has "1440-400 Operator '~' not implemented"),
@@ -296,9 +309,9 @@ class FlowServiceClient:
         the list ends, or `cap` connections were read.
         """
         wanted = name_contains.casefold()
-        params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
+        params = _list_filters(connection_spec_ids, state)
         found, scanned, token = [], 0, continuation
-        for page, token in self._pages(sandbox, params, "Searching connections", continuation):
+        for page, token in self._pages(sandbox, params, "Searching connections", continuation, orderby):
             scanned += len(page)
             found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
             if len(found) >= want or scanned >= cap:
@@ -370,3 +383,11 @@ def _was_sent(exc: requests.ConnectionError) -> bool:
     """Whether the request may have reached the server before the connection failed."""
     text = repr(exc)
     return not any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
+
+
+def _list_filters(connection_spec_ids, state: str | None) -> list[tuple[str, str]]:
+    """The documented `==` filters of a listing: these specs (a comma means "any of"), and a state."""
+    params = [("property", "connectionSpec.id==" + ",".join(connection_spec_ids))]
+    if state:
+        params.append(("property", f"state=={state}"))
+    return params

@@ -17,6 +17,7 @@ from ..sources import SOURCES, source_for_spec
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
 from . import audit, permissions
+from .spec_catalog import label_of
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -133,39 +134,78 @@ def with_connection(view=None, *, action="view"):
     return wrapper
 
 
+SORTS = {"newest": ("-createdAt", "Newest first"), "oldest": ("+createdAt", "Oldest first"),
+         "name": ("+name", "Name, A to Z"), "name-desc": ("-name", "Name, Z to A")}
+STATES = ("enabled", "disabled")  # a base connection's states, as Flow Service's spec gives them
+TOKEN = re.compile(r"^[A-Za-z0-9._~=+/-]{1,512}$")
+MAX_BACK = 20  # pages of "previous" remembered in the URL
+
+
 @bp.get("/connections")
 def index():
-    """List the supported sources' connections in a sandbox, newest first, a page at a time."""
+    """List the supported sources' connections in a sandbox, filtered and sorted, a page at a time."""
     sandbox = _sandbox()
-    name = (request.args.get("name") or "").strip()[:256]
-    page = request.args.get("page") or None
-    if page and not re.match(r"^[A-Za-z0-9._~=+/-]{1,512}$", page):
+    args = request.args
+    name = (args.get("name") or "").strip()[:256]
+    page = args.get("page") or None
+    # The tokens of the pages before this one, oldest first: "Previous" goes back without asking Flow Service.
+    back = [t for t in (args.get("back") or "").split(",") if t][-MAX_BACK:]
+    if any(not TOKEN.match(t) for t in [*back, *([page] if page else [])]) or (back and not page):
         abort(404)
+    sort = args.get("sort") if args.get("sort") in SORTS else "newest"
+    state = args.get("state") if args.get("state") in STATES else ""
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = current_app.extensions["spec_catalog"].database_specs()
-    spec_ids = [source.connection_spec_id for source in SOURCES.values()] + [spec["id"] for spec in specs]
-    mine = request.args.get("mine") == "1" and bool(g.get("user"))
+    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [(spec["id"], label_of(spec)) for spec in specs]
+    source = args.get("source") if args.get("source") in dict(offered) else ""
+    spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
+    mine = args.get("mine") == "1" and bool(g.get("user"))
     store = current_app.extensions["store"]
-    search = None
+    search, count = None, None
+    orderby = SORTS[sort][0]
     try:
         if mine:
-            # What this person created here, by id (a documented filter), names matched here as in a search.
+            # What this person created here, by id (a documented filter), the other filters applied here.
             items = _client().connections_by_id(sandbox, store.created_by(g.user))
-            items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()]
-            next_page = None
+            items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()
+                     and (not source or (c.get("connectionSpec") or {}).get("id") == source)
+                     and (not state or c.get("state") == state)]
+            items = _sorted(items, sort)
+            next_page, count = None, len(items)
         elif name:
-            search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page)
+            search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page,
+                                                  state=state or None, orderby=orderby)
             items, next_page = search.items, search.next_token
         else:
-            items, next_page = _client().list_connections(sandbox, spec_ids, limit=PAGE_SIZE, continuation=page)
+            items, next_page = _client().list_connections(sandbox, spec_ids, limit=PAGE_SIZE, continuation=page,
+                                                          state=state or None, orderby=orderby)
+            # Flow Service counts a listing (count=true) but not a name search, which the portal does itself.
+            count = _client().count_connections(sandbox, spec_ids, state=state or None)
     except AdobeError as error:
         return render_template("error.html", title="Could not list connections", message=error.message,
                                adobe_request_id=error.request_id), error.status
     rows = [(item, _source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
             for item in items]
+    kept = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
+            "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
+    pages = {"first": url_for("connections.index", **kept) if back else None,
+             "previous": (url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)
+                          if back else (url_for("connections.index", **kept) if page else None)),
+             "next": url_for("connections.index", **kept, page=next_page,
+                             back=",".join([*back, page][-MAX_BACK:]) if page else None) if next_page else None}
     return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page, mine=mine,
-                           creators=store.creators(item.get("id") for item in items),
-                           next_page=next_page, search=search, sandboxes=permissions.sandboxes_for("view"))
+                           creators=store.creators(item.get("id") for item in items), pages=pages, count=count,
+                           first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
+                           search=search, sandboxes=permissions.sandboxes_for("view"), offered=offered,
+                           source=source, state=state, states=STATES, sort=sort, sorts=SORTS)
+
+
+def _sorted(items: list[dict], sort: str) -> list[dict]:
+    """`items` in the order a sort names, as Flow Service would give it (names without regard to case)."""
+    if sort.startswith("name"):
+        return sorted(items, key=lambda c: str(c.get("name") or "").casefold(), reverse=sort == "name-desc")
+    created = [c for c in items if isinstance(c.get("createdAt"), (int, float))]
+    return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + [c for c in items if c not in created]
 
 
 @bp.get("/connections/<connection_id>")

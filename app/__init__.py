@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs
+from . import logs, wording
 from .config import Settings
 
 
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=0, x_prefix=0)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.add_template_filter(wording.with_article, "with_article")
+    app.add_template_filter(wording.plural, "plural")
     logging.getLogger("app").setLevel(logging.INFO)
     secrets = logs.SecretRegistry()
     secrets.add_permanent(settings.client_secret, settings.secret_key)

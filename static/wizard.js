@@ -251,7 +251,44 @@
     });
   }
 
+  // The picker narrows its cards as you type; the Search button (and the server) does the same without JavaScript.
+  function filterAsYouType(search) {
+    var input = search.querySelector("#q"), status = document.getElementById("q-status");
+    var lists = document.querySelectorAll("[data-filterable]");
+    var none = document.getElementById("no-match");
+    if (!none) {
+      none = document.createElement("p");
+      none.id = "no-match";
+      none.hidden = true;
+      status.parentNode.insertBefore(none, status.nextSibling);
+    }
+    input.addEventListener("input", function () {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean), shown = 0;
+      lists.forEach(function (list) {
+        var visible = 0;
+        list.querySelectorAll("li").forEach(function (item) {
+          var text = item.textContent.toLowerCase();
+          item.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+          if (!item.hidden) visible++;
+        });
+        list.hidden = visible === 0;
+        var heading = list.getAttribute("aria-labelledby") && document.getElementById(list.getAttribute("aria-labelledby"));
+        if (heading) heading.hidden = visible === 0;
+        if (heading && heading.nextElementSibling && heading.nextElementSibling.tagName === "P") heading.nextElementSibling.hidden = visible === 0;
+        shown += visible;
+      });
+      var query = input.value.trim();
+      status.textContent = query ? (shown || "No") + " source" + (shown === 1 ? " matches" : "s match") + " “" + query + "”." : "";
+      none.hidden = !(query && shown === 0);
+      if (!none.hidden) {
+        none.textContent = "No source matches “" + query + "”. Check the spelling, or try a shorter word such as “sql”.";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var search = document.getElementById("source-search");
+    if (search && search.querySelector("#q")) filterAsYouType(search);
     var form = document.querySelector("form.wizard-form");
     if (form) {
       showMethodGroups(form);

@@ -221,7 +221,7 @@ def test_create_a_mysql_connection_through_the_generic_form(page, live_server, f
     page.get_by_label("Database", exact=True).fill("shop")
     page.get_by_label("Username", exact=True).fill("etl")
     page.get_by_label("Password", exact=True).fill("my-Secret-1")
-    page.get_by_label("Ssl mode").select_option("REQUIRED")
+    page.get_by_label("SSL mode").select_option("REQUIRED")
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
     assert "MySQL connection created" in page.locator("h1").inner_text()

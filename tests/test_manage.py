@@ -294,7 +294,7 @@ def test_find_rotate_and_delete_in_the_browser(page, live_server, fresh_emulator
     audit("the list")
     page.get_by_role("link", name="Nightly orders DB").click()
     assert MASK in page.locator("table.params").inner_text()
-    page.get_by_role("button", name="Test connection").click()
+    page.get_by_role("link", name="Test connection").click()
     assert "Connection works." in page.locator("#test-outcome").inner_text()
     audit("the connection")
     page.get_by_role("link", name="Rotate credentials").click()

@@ -134,7 +134,7 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
 @pytest.mark.parametrize(("who", "sees", "refused"), [
     ("vera", ["Connections in prod"], "/sources/redshift"),
     ("cora", ["Connections in prod"], "/connections/{id}/edit?sandbox=prod"),
-    ("eddie", ["Rename or re-describe"], "/connections/{id}/delete?sandbox=prod"),
+    ("eddie", ["Change the name or description"], "/connections/{id}/delete?sandbox=prod"),
     ("ada", ["Delete"], None),
 ])
 def test_signing_in_with_each_role_in_chromium(page, sso, provider, fresh_emulator, who, sees, refused):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from ..wording import plural, sentence
+
 
 class AdobeError(Exception):
     """A call to Adobe failed.
@@ -93,7 +95,7 @@ def flow_service_error(response: requests.Response, doing: str, quotes_secret=ne
         )
         ours = 502
     elif status == 429:
-        wait = f" about {retry_after} seconds" if retry_after else " a minute"
+        wait = f" about {plural(int(retry_after), 'second')}" if str(retry_after or "").isdigit() else " a minute"
         advice = f"Adobe is limiting how fast requests arrive. Wait{wait} and submit again."
         ours = 429
     elif status == 404:
@@ -112,7 +114,7 @@ def flow_service_error(response: requests.Response, doing: str, quotes_secret=ne
     if withheld:
         message += ". " + WITHHELD + " "
     else:
-        message += f": {detail}. " if detail else ". "
+        message += f": {sentence(detail)} " if detail else ". "
     message += advice
     return AdobeError(
         message,

@@ -36,6 +36,10 @@ class Source:
     def make_form(self, *, sandboxes, cloud, **kwargs) -> ConnectionForm:
         return self.form_class(sandboxes=sandboxes, cloud=cloud, **kwargs)
 
+    def param_order(self) -> list[str]:
+        """The auth params in the order the source's form (and Adobe's tutorial or the spec) lists them."""
+        return [name for _legend, names, _methods in self.form_class.groups for name in names]
+
     def redacted_body(self, body: dict) -> dict:
         """`body` with every secret replaced by its placeholder, fit to show (see secrecy.redact_param)."""
         params = secrecy.redacted_params(body["auth"]["params"], self.secret_params)

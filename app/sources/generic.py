@@ -71,19 +71,27 @@ class NumberField(_Numeric):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _label(name: str) -> str:
-    """camelCase or snake_case param name → "Words like these"."""
+# Words a label keeps in capitals: "SSL mode", not "Ssl mode".
+ACRONYMS = {"ssl", "tls", "sid", "id", "url", "uri", "http", "https", "dns", "ip", "jdbc", "odbc", "db", "sql",
+            "aws", "iam", "arn", "oauth", "api", "dbc", "ca"}
+
+
+def param_label(name: str) -> str:
+    """camelCase or snake_case param name → "Words like these", acronyms in capitals ("SSL mode")."""
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
-    text = " ".join(words)
-    return text[:1].upper() + text[1:].lower() if text else name
+    if not words:
+        return name
+    shown = [w.upper() if w.lower() in ACRONYMS else w.lower() for w in words]
+    shown[0] = shown[0][:1].upper() + shown[0][1:]
+    return " ".join(shown)
 
 
 def _field(name: str, schema: dict, required: bool):
     """One WTForms field for one property of an authSpec schema."""
-    label = schema.get("title") or _label(name)
+    label = schema.get("title") or param_label(name)
     description = schema.get("description") or ""
     kind = schema.get("type")
-    if not required and kind != "boolean":
+    if not required and kind != "boolean" and not description.lower().startswith("optional"):
         description = "Optional: " + (description[:1].lower() + description[1:] if description else "leave empty if unused.")
     needed = [InputRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
     default = schema.get("default")

@@ -87,10 +87,14 @@ def secret_values(params: dict, secret_names) -> list[str]:
     return values
 
 
-def masked_params(params: dict, secret_names=SECRET_PARAMS) -> list[tuple[str, str]]:
-    """Auth params fit to show: secrets masked, a connection string keeping all but its secrets."""
+def masked_params(params: dict, secret_names=SECRET_PARAMS, order=()) -> list[tuple[str, str]]:
+    """Auth params fit to show: secrets masked, a connection string keeping all but its secrets.
+
+    They come in `order` (the source's own, as its spec lists them), then any others by name.
+    """
+    rank = {name: index for index, name in enumerate(order)}
     shown = []
-    for name, value in sorted((params or {}).items()):
+    for name, value in sorted((params or {}).items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])):
         if name in secret_names or name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
             if name == "connectionString" and isinstance(value, str) and "=" in value:
                 try:

@@ -18,6 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ..wording import plural
+
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,7 @@ def sign_in():
     if wait:
         log.warning("sign-in refused: too many failures", extra={"attempted_user": name})
         form.password.errors = [f"Too many failed sign-ins for this name from this address. "
-                                f"Wait {wait} seconds, then try again."]
+                                f"Wait {plural(wait, 'second')}, then try again."]
         response = current_app.make_response((render_template("sign_in.html", form=form), 429))
         response.headers["Retry-After"] = str(wait)
         return response

@@ -93,6 +93,12 @@ def _secrets_of(source):
     return source.secret_params if source else SECRET_PARAMS
 
 
+def _shown_params(connection, source) -> list[tuple[str, str]]:
+    """The connection's auth params fit to show, in its source's order."""
+    return masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source),
+                         source.param_order() if source else ())
+
+
 def _when(epoch_ms) -> str:
     try:
         moment = datetime.datetime.fromtimestamp(int(epoch_ms) / 1000, tz=datetime.timezone.utc)
@@ -232,7 +238,7 @@ def _detail(connection, source, sandbox, status=200, **extra):
     curl = None if extra else _created_here(connection["id"])
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
-        params=masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source)),
+        params=_shown_params(connection, source),
         curl=curl, just_created=curl is not None,
         creator=current_app.extensions["store"].creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
@@ -305,12 +311,12 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
             if "etag" in form:
                 form.etag.data = fresh.get("etag")
             log.info("update of %s refused: stale etag", connection["id"])
-            shown = masked_params((fresh.get("auth") or {}).get("params"), _secrets_of(source))
+            shown = _shown_params(fresh, source)
             return render_template(template, connection=fresh, etag=fresh.get("etag"), stale=STALE_MESSAGE,
                                    params=shown, **page), 409
         log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template(template, connection=connection, etag=etag, adobe_error=error,
-                               params=masked_params((connection.get("auth") or {}).get("params"), _secrets_of(source)),
+                               params=_shown_params(connection, source),
                                **page), error.status
     audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
                  adobe_request_id=changed.request_id, **on_record)
@@ -342,7 +348,7 @@ def rotate(connection, source, sandbox):
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
-                params=masked_params(auth.get("params"), _secrets_of(source)))
+                params=_shown_params(connection, source))
     if request.method == "GET" or not form.validate():
         return render_template("rotate.html", **page), 200 if request.method == "GET" else 400
     new_auth = form.auth()

@@ -8,7 +8,7 @@ import time
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
-from ..sources.generic import source_from_spec, validate_spec_schema
+from ..sources.generic import param_label, source_from_spec, validate_spec_schema
 
 log = logging.getLogger(__name__)
 # After a failed fetch, wait this long before asking Flow Service again.
@@ -25,6 +25,30 @@ def is_database(spec: dict) -> bool:
 
 def label_of(spec: dict) -> str:
     return (spec.get("attributes") or {}).get("connectorName") or spec.get("name") or spec.get("id", "")
+
+
+def summary_of(spec: dict) -> str:
+    """A short line for the picker's card: the spec's own description, or how the source connects."""
+    text = str(spec.get("description") or "").strip()
+    if text:
+        return text if len(text) <= 140 else text[:text.rfind(" ", 0, 137)].rstrip(",;:") + "…"
+    names = [str(a.get("name")) for a in spec.get("authSpec") or [] if a.get("name")]
+    return "Connect with " + " or ".join(names) + "." if names else ""
+
+
+def describe_auth(auth_spec: dict) -> str:
+    """What choosing this authSpec asks of the person, in words (the spec's own text is often the same for all)."""
+    schema = auth_spec.get("spec") or {}
+    properties = schema.get("properties") or {}
+    required = [n for n in schema.get("required") or properties if n in properties]
+    if list(properties) == ["connectionString"]:
+        shape = str(properties["connectionString"].get("description") or "")
+        shape = shape.split(":", 1)[1].strip() if ":" in shape else ""
+        return ("Paste one connection string" + (f", shaped like {shape}" if shape else "") +
+                ". It holds the password, so it is never shown again.")
+    words = [param_label(n).lower() for n in required]
+    listed = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+    return f"Fill in the {listed} one by one." if listed else "Fill in the fields the source asks for."
 
 
 class SpecCatalog:

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
-from .spec_catalog import label_of
+from .spec_catalog import describe_auth, label_of, summary_of
 from . import audit, permissions, security
 
 bp = Blueprint("wizard", __name__)
@@ -59,6 +59,10 @@ def _form_for(source):
     permissions.require("create")
     settings = current_app.config["SETTINGS"]
     return source.make_form(sandboxes=permissions.sandboxes_for("create"), cloud=settings.cloud)
+
+
+bp.add_app_template_global(summary_of, "spec_summary")
+bp.add_app_template_global(describe_auth, "describe_auth")
 
 
 @bp.app_template_global("source_url")

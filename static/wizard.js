@@ -11,15 +11,19 @@
       while (i < n && (text[i] === ";" || text[i] === " ")) i++;
       if (i >= n) break;
       var eq = text.indexOf("=", i), semi = text.indexOf(";", i);
-      if (eq === -1 || (semi !== -1 && semi < eq)) throw new Error("not a key=value pair");
+      if (eq === -1 || (semi !== -1 && semi < eq)) {
+        var keys = Object.keys(result);
+        throw new Error("Part " + (keys.length + 1) + (keys.length ? " (after " + keys[keys.length - 1] + ")" : "") +
+          " is not a key=value pair. Separate pairs with “;”, and wrap a value that holds “;” in braces: PWD={…}.");
+      }
       var key = text.slice(i, eq).trim(), value;
-      if (!key) throw new Error("missing key");
+      if (!key) throw new Error("A pair is missing its key before “=”.");
       i = eq + 1;
       if (text[i] === "{") {
         var chars = [];
         i++;
         for (;;) {
-          if (i >= n) throw new Error("unterminated brace");
+          if (i >= n) throw new Error("The value of " + key + " opens “{” but never closes it; end it with “}”.");
           if (text[i] === "}") {
             if (text[i + 1] === "}") { chars.push("}"); i += 2; continue; }
             i++;
@@ -29,14 +33,14 @@
         }
         value = chars.join("");
         while (i < n && text[i] === " ") i++;
-        if (i < n && text[i] !== ";") throw new Error("expected ;");
+        if (i < n && text[i] !== ";") throw new Error("Expected “;” after the braced value of " + key + ".");
       } else {
         semi = text.indexOf(";", i);
         var end = semi === -1 ? n : semi;
         value = text.slice(i, end);
         i = end;
       }
-      if (seen[key.toLowerCase()]) throw new Error("key given twice");
+      if (seen[key.toLowerCase()]) throw new Error(key + " is given twice; keep one.");
       seen[key.toLowerCase()] = true;
       result[key] = value;
     }
@@ -150,6 +154,290 @@
     return undefined;
   }
 
+  // ---- Checks that mirror the server's (app/sources/fields.py, base.py, generic.py) with the same messages.
+  // tests/test_browser_checks.py compares the two on the same inputs. The server checks everything again.
+  var PORT_MESSAGE = "Enter the port as a whole number from 1 to 65535.";
+  var DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}$/;
+  var CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+  function portError(value) {
+    var text = value.trim();
+    return /^[0-9]+$/.test(text) && +text >= 1 && +text <= 65535 ? null : PORT_MESSAGE;
+  }
+
+  function isIPv4(text) {
+    var parts = text.split(".");
+    return parts.length === 4 && parts.every(function (p) {
+      return /^(0|[1-9][0-9]{0,2})$/.test(p) && +p <= 255;
+    });
+  }
+
+  function isIPv6(text) {
+    if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.indexOf(":") === -1) return false;
+    try { new URL("http://[" + text + "]/"); return true; } catch (e) { return false; }
+  }
+
+  // urlsplit("//" + authority): the host in lower case (brackets off) and the port, as Python reads them.
+  function authority(value) {
+    var rest = value.slice(value.indexOf("://") + 3).split("/")[0];
+    var info = rest.slice(rest.lastIndexOf("@") + 1), host, port = "";
+    if (info.indexOf("[") !== -1) {
+      var bracketed = info.slice(info.indexOf("[") + 1), close = bracketed.indexOf("]");
+      host = close === -1 ? bracketed : bracketed.slice(0, close);
+      var after = close === -1 ? "" : bracketed.slice(close + 1);
+      port = after.indexOf(":") === -1 ? "" : after.slice(after.indexOf(":") + 1);
+    } else {
+      var colon = info.indexOf(":");
+      host = colon === -1 ? info : info.slice(0, colon);
+      port = colon === -1 ? "" : info.slice(colon + 1);
+    }
+    var number = /^[0-9]+$/.test(port) && +port <= 65535 ? +port : null;
+    return {host: host.toLowerCase() || null, port: number};
+  }
+
+  function hostNameError(value) {
+    if (value.indexOf("://") !== -1) {
+      var parts = authority(value);
+      return "Enter only the host name, not a URL: type " + (parts.host || "the host name") + " here" +
+        (parts.port ? " and " + parts.port + " as the port" : "") + ".";
+    }
+    if (value[0] === "[" && value[value.length - 1] === "]") {
+      return "Enter the IPv6 address without brackets: " + value.slice(1, -1) + ".";
+    }
+    if (isIPv4(value) || isIPv6(value)) return null;
+    if (value.indexOf("@") !== -1) return "Enter only the host name; the user name goes in its own field.";
+    if (value.split(":").length === 2) {
+      var pair = value.split(":");
+      return "Enter the host without the port: type " + pair[0] + " here and " + pair[1] + " as the port.";
+    }
+    if (value.indexOf("/") !== -1) return "Enter only the host name, without a path: " + value.split("/")[0] + ".";
+    var name = value[value.length - 1] === "." ? value.slice(0, -1) : value;
+    if (name.length > 253 || !name.split(".").every(function (l) { return DNS_LABEL.test(l) && l[l.length - 1] !== "-"; })) {
+      return "Enter a host name such as db.example.com, an IPv4 address such as 10.0.0.5, " +
+        "or an IPv6 address such as 2001:db8::5.";
+    }
+    return null;
+  }
+
+  function looksLikeConnectionString(value) {
+    if (value.indexOf("=") !== -1) return true;
+    var at = value.indexOf("://");
+    return at !== -1 && value.slice(at + 3).split("/")[0].indexOf("@") !== -1;
+  }
+
+  var WHOLE_STRING = "This looks like a whole connection string, which may hold a password, so it was " +
+    "not kept. Type only the host name here; paste a connection string into “Connection string”, where the " +
+    "form has one, and use “Split into separate fields”.";
+
+  function kindOf(text) {
+    if (URI.test(text)) return "URI";
+    var start = LIBPQ_START.exec(text);
+    return start && LIBPQ_KEYWORDS.indexOf(start[1].toLowerCase()) !== -1 ? "libpq" : "key=value;";
+  }
+
+  function connectionStringError(value, keys, shape) {
+    var text = value.trim(), pairs;
+    if (!text) return "Paste the connection string.";
+    var kind = kindOf(text);
+    if (kind !== "key=value;") {
+      return "This is a " + kind + " connection string; Flow Service reads only key=value; strings. " +
+        (shape ? "Write it as " + shape + "." : "Use “Split into separate fields” to fill the fields from it.");
+    }
+    try { pairs = parseConnectionString(text); } catch (e) { return e.message; }
+    var missing = keys.filter(function (k) { return !lookup(pairs, k[1]); }).map(function (k) { return k[1][0]; });
+    if (missing.length) {
+      return "The connection string has no value for " + missing.join(", ") + "; add " +
+        missing.map(function (k) { return k + "=…"; }).join("; ") + ".";
+    }
+    for (var j = 0; j < keys.length; j++) {
+      var found = lookup(pairs, keys[j][1]), name = keys[j][0];
+      var problem = name === "server" || name === "host" ? hostNameError(found) : name === "port" ? portError(found) : null;
+      if (problem) return keys[j][1][0] + ": " + problem;
+    }
+    return null;
+  }
+
+  // What the server would say about one control, or null.
+  function problemWith(input) {
+    var value = input.value, check = input.getAttribute("data-check");
+    if (input.type === "checkbox" || input.type === "radio") return null;
+    if (input.type === "password" ? !value : !value.trim()) {
+      return input.hasAttribute("data-required") ? input.getAttribute("data-required") : null;
+    }
+    if (CONTROL.test(value) && check !== "connection-string") {
+      return "Remove the tab, line break or other control character from this value.";
+    }
+    var text = value.trim();
+    if (check === "port") return portError(text);
+    if (check === "host") return looksLikeConnectionString(text) ? WHOLE_STRING : hostNameError(text);
+    if (check === "host-port") {
+      var split = text.split(":").length === 2 && text.indexOf("/") === -1;
+      var host = split ? text.slice(0, text.lastIndexOf(":")) : text, port = split ? text.slice(text.lastIndexOf(":") + 1) : "";
+      return hostNameError(host) || (port ? portError(port) : null);
+    }
+    if (check === "path") return value[0] === "/" ? null : "Start the path with “/”, for example /" + value + ".";
+    if (check === "connection-string") {
+      return connectionStringError(value, JSON.parse(input.getAttribute("data-keys")), input.getAttribute("data-shape"));
+    }
+    return null;
+  }
+  window.wizardChecks = {portError: portError, hostNameError: hostNameError, connectionStringError: connectionStringError};
+
+  // The one-click fix for a host typed as a URL, with a port, with brackets or with a path: {host, port}.
+  function hostFix(value) {
+    var text = value.trim();
+    if (!text || looksLikeConnectionString(text)) return null;
+    if (text.indexOf("://") !== -1) {
+      var parts = authority(text);
+      return parts.host ? {host: parts.host, port: parts.port ? String(parts.port) : ""} : null;
+    }
+    if (text[0] === "[" && text[text.length - 1] === "]") return {host: text.slice(1, -1), port: ""};
+    if (isIPv4(text) || isIPv6(text)) return null;
+    if (text.split(":").length === 2) {
+      var pair = text.split(":");
+      return pair[0] && !portError(pair[1]) ? {host: pair[0], port: pair[1]} : null;
+    }
+    if (text.indexOf("/") !== -1 && text.indexOf("@") === -1) return {host: text.split("/")[0], port: ""};
+    return null;
+  }
+
+  function labelOf(input) {
+    var label = document.querySelector("label[for='" + input.id + "']");
+    return label ? label.textContent.trim() : input.name;
+  }
+
+  function clearProblem(input) {
+    var field = input.closest(".field"), error = document.getElementById(input.id + "-error");
+    if (error) error.parentNode.removeChild(error);
+    var fix = document.getElementById(input.id + "-fix");
+    if (fix) fix.parentNode.removeChild(fix);
+    if (field) field.classList.remove("field--error");
+    input.removeAttribute("aria-invalid");
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== input.id + "-error" && id !== input.id + "-fix";
+    });
+    input.setAttribute("aria-describedby", described.join(" "));
+  }
+
+  function showProblem(form, input, message) {
+    clearProblem(input);
+    var field = input.closest(".field"), control = input.closest(".control") || input;
+    var error = document.createElement("p");
+    error.className = "error";
+    error.id = input.id + "-error";
+    var hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = "Error: ";
+    error.appendChild(hidden);
+    error.appendChild(document.createTextNode(message));
+    control.parentNode.insertBefore(error, control);
+    if (field) field.classList.add("field--error");
+    input.setAttribute("aria-invalid", "true");
+    var described = [input.getAttribute("aria-describedby") || "", error.id];
+    var check = input.getAttribute("data-check");
+    var fix = (check === "host" || check === "host-port") ? hostFix(input.value) : null;
+    var portInput = form.querySelector("#port");
+    if (fix) {
+      var offer = document.createElement("p");
+      offer.className = "fix";
+      offer.id = input.id + "-fix";
+      var button = document.createElement("button");
+      button.type = "button";
+      var both = fix.port && (portInput || check === "host-port");
+      button.textContent = check === "host-port" && fix.port ? "Use " + fix.host + ":" + fix.port
+        : "Use " + fix.host + (both ? " and port " + fix.port : "");
+      button.addEventListener("click", function () {
+        input.value = check === "host-port" && fix.port ? fix.host + ":" + fix.port : fix.host;
+        if (fix.port && portInput && check === "host") { portInput.value = fix.port; clearProblem(portInput); }
+        clearProblem(input);
+        refreshSummary(form);
+        input.focus();
+        announce(form, labelOf(input) + " set to " + input.value + (fix.port && portInput && check === "host" ?
+          " and Port to " + fix.port : "") + ".");
+      });
+      offer.appendChild(button);
+      control.parentNode.insertBefore(offer, control.nextSibling);
+      described.push(offer.id);
+    }
+    input.setAttribute("aria-describedby", described.join(" ").trim());
+  }
+
+  function shownControls(form) {
+    return Array.prototype.filter.call(form.querySelectorAll("input, select, textarea"), function (input) {
+      var group = input.closest("fieldset.group");
+      return input.type !== "hidden" && !(group && group.hidden) && input.id;
+    });
+  }
+
+  function refreshSummary(form) {
+    var old = document.getElementById("error-summary");
+    var failed = shownControls(form).filter(function (i) { return i.getAttribute("aria-invalid") === "true"; });
+    if (!failed.length) {
+      if (old) old.parentNode.removeChild(old);
+      document.title = document.title.replace(/^Error: /, "");
+      return null;
+    }
+    var summary = document.createElement("div");
+    summary.className = "summary";
+    summary.id = "error-summary";
+    summary.setAttribute("role", "alert");
+    summary.setAttribute("tabindex", "-1");
+    summary.setAttribute("aria-labelledby", "error-summary-title");
+    var heading = document.createElement("h2");
+    heading.id = "error-summary-title";
+    heading.textContent = failed.length + (failed.length === 1 ? " thing needs" : " things need") + " fixing";
+    var list = document.createElement("ul");
+    failed.forEach(function (input) {
+      var item = document.createElement("li"), link = document.createElement("a");
+      var error = document.getElementById(input.id + "-error");
+      link.href = "#" + input.id;
+      link.textContent = labelOf(input) + ": " + (error ? error.textContent.replace(/^Error: /, "") : "");
+      link.addEventListener("click", function (event) { event.preventDefault(); input.focus(); });
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    summary.appendChild(heading);
+    summary.appendChild(list);
+    if (old) old.parentNode.replaceChild(summary, old);
+    else form.parentNode.insertBefore(summary, form);
+    if (document.title.indexOf("Error: ") !== 0) document.title = "Error: " + document.title;
+    return failed[0];
+  }
+
+  // Check as you go (when a value changes) and everything on submit; nothing is sent while a check fails.
+  function checkBeforeSending(form) {
+    // On leaving a changed field; not when the pointer is on its way to a submit button, whose click a
+    // message appearing above it would move away (the submit check shows everything anyway).
+    var before = {};
+    form.addEventListener("focusin", function (event) { before[event.target.id] = event.target.value; });
+    form.addEventListener("focusout", function (event) {
+      var input = event.target, next = event.relatedTarget;
+      if (!input.id || input.type === "radio" || input.type === "checkbox" || before[input.id] === input.value) return;
+      if (next && next.type === "submit") return;
+      var message = problemWith(input);
+      if (message) showProblem(form, input, message); else clearProblem(input);
+      if (document.getElementById("error-summary")) refreshSummary(form);
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.tagName === "SELECT" && event.target.id) {
+        var message = problemWith(event.target);
+        if (message) showProblem(form, event.target, message); else clearProblem(event.target);
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      if (event.submitter && event.submitter.name === "action") return;
+      shownControls(form).forEach(function (input) {
+        var message = problemWith(input);
+        if (message) showProblem(form, input, message); else clearProblem(input);
+      });
+      var first = refreshSummary(form);
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    });
+  }
+
   function showMethodGroups(form) {
     var chosen = form.querySelector("input[name=method]:checked");
     if (!chosen) return;
@@ -234,7 +522,7 @@
     var button = form.querySelector("button[type=submit].primary");
     var label = button.textContent;
     form.addEventListener("submit", function (event) {
-      if (event.submitter && event.submitter.name === "action") return;
+      if (event.defaultPrevented || (event.submitter && event.submitter.name === "action")) return;
       if (form.dataset.submitting) { event.preventDefault(); return; }
       form.dataset.submitting = "1";
       form.querySelectorAll(".control--secret input").forEach(function (i) { i.type = "password"; });
@@ -297,6 +585,7 @@
       });
       form.querySelectorAll(".control--secret input").forEach(addSecretToggle);
       enhanceSplitting(form);
+      checkBeforeSending(form);
       guardSubmit(form);
     }
     // After a failed submit, put the keyboard on the first field to fix; the summary is announced.

@@ -33,7 +33,7 @@ def valid_value(name: str, schema: dict):
     if schema.get("type") in ("integer", "number"):
         return str(schema.get("default", schema.get("minimum", 443)))
     if schema.get("format") == "password":
-        return "S3cret;{pw}" if name != "connectionString" else "Server=db.example.com;UID=etl;PWD={S3cret;pw}"
+        return "S3cret;{pw}" if name != "connectionString" else documented_string(schema)
     if name in ("host", "server"):
         return "db.example.com"
     if name == "port":
@@ -41,6 +41,13 @@ def valid_value(name: str, schema: dict):
     if schema.get("pattern") == "^https://":
         return "https://adb-1234567890123456.7.azuredatabricks.net"
     return f"{name}-value"
+
+
+def documented_string(schema: dict) -> str:
+    """A connection string of the shape the param's description gives (Server={SERVER};Port={PORT};…)."""
+    values = {"SERVER": "db.example.com", "HOST": "db.example.com", "PORT": "5432", "PASSWORD": "{S3cret;pw}"}
+    shape = schema["description"].split(": ", 1)[1]
+    return re.sub(r"\{([A-Z_]+)\}", lambda m: values.get(m.group(1), m.group(1).lower()), shape)
 
 
 def filled(auth: dict, **changes) -> dict:
@@ -106,6 +113,36 @@ def test_a_wrong_value_gets_its_message(live_server, fresh_emulator, spec_id, au
     response = submit(requests.Session(), form_url(live_server, SPECS[spec_id], auth), filled(auth, **{field: value}))
     assert response.status_code == 400
     assert message.lower() in field_error(response.text, field).lower()
+    assert not fresh_emulator.creations()
+
+
+def test_every_mistake_is_reported_in_one_round(live_server, fresh_emulator):
+    auth = next(a for a in SPECS[MYSQL]["authSpec"] if a["name"] == "Basic Authentication")
+    response = submit(requests.Session(), form_url(live_server, SPECS[MYSQL], auth),
+                      filled(auth, server="https://db.example.com", port="http", database="", username=""))
+    assert response.status_code == 400
+    assert "not a URL" in field_error(response.text, "server")
+    assert "whole number" in field_error(response.text, "port")
+    assert "Enter the database" in field_error(response.text, "database")
+    assert "Enter the username" in field_error(response.text, "username")
+    assert "4 things need fixing" in response.text
+
+
+@pytest.mark.parametrize("value, message", [
+    ("this is not a connection string", "Part 1 is not a key=value pair"),
+    ("Server=db.example.com;UID=etl;PWD=pw", "no value for Port, Database; add Port=…; Database=…"),
+    ("Server=https://db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw", "Server: Enter only the host name"),
+    ("Server=db.example.com;Port=99999;Database=shop;UID=etl;PWD=pw", "Port: Enter the port"),
+    ("mysql://etl:pw@db.example.com:3306/shop", "This is a URI connection string; Flow Service reads only "
+                                                "key=value; strings. Write it as Server=…;Port=…;Database=…;UID=…;PWD=…."),
+])
+def test_a_generic_connection_string_is_checked_against_its_documented_keys(live_server, fresh_emulator, value,
+                                                                            message):
+    auth = next(a for a in SPECS[MYSQL]["authSpec"] if a["name"] == "Connection String Based Authentication")
+    response = submit(requests.Session(), form_url(live_server, SPECS[MYSQL], auth), filled(auth, connectionString=value))
+    assert response.status_code == 400
+    assert message in field_error(response.text, "connectionString")
+    assert value not in response.text  # a secret field: what was pasted is never sent back
     assert not fresh_emulator.creations()
 
 

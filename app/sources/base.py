@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from wtforms import RadioField
 
 from . import secrecy
+from ..wording import with_article
 from .connection_string import ConnectionStringError, lookup, read_pasted
 from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 
@@ -82,11 +84,12 @@ def method_field(options, default):
     )
 
 
-def check_pasted_string(field, required_keys) -> dict[str, str] | None:
+def check_pasted_string(field, required_keys, shape: str | None = None) -> dict[str, str] | None:
     """Parse a pasted connection string, adding a field error for anything it lacks.
 
-    `required_keys` is [(field name, (accepted key names...))]. Returns the parsed pairs
-    or None when the string is unusable.
+    `required_keys` is [(field name, (accepted key names...))]; a field name of server, host or port has its
+    value checked as one. `shape` is the string's documented form, for a form without "Split into separate
+    fields". Returns the parsed pairs or None when the string is unusable.
     """
     text = (field.data or "").strip()
     if not text:
@@ -95,8 +98,10 @@ def check_pasted_string(field, required_keys) -> dict[str, str] | None:
     try:
         kind, pairs = read_pasted(text)
         if kind != "key=value;":
-            add_error(field, f"This is a {kind} connection string; Flow Service reads only key=value; strings. "
-                             "Use “Split into separate fields” to fill the fields from it.")
+            advice = (f"Write it as {shape}." if shape
+                      else "Use “Split into separate fields” to fill the fields from it.")
+            add_error(field, f"This is {with_article(kind)} connection string; Flow Service reads only key=value; "
+                             f"strings. {advice}")
             return None
     except ConnectionStringError as exc:
         add_error(field, str(exc))
@@ -111,12 +116,21 @@ def check_pasted_string(field, required_keys) -> dict[str, str] | None:
         return None
     for field_name, names in required_keys:
         value = lookup(pairs, *names)
-        problem = (host_name_error(value) if field_name == "server"
+        problem = (host_name_error(value) if field_name in ("server", "host")
                    else port_error(value) if field_name == "port" else None)
         if problem:
             add_error(field, f"{names[0]}: {problem}")
             return None
     return pairs
+
+
+def string_checks(required_keys, shape: str | None = None) -> dict[str, str]:
+    """The data-* attributes with which wizard.js checks a pasted key=value; string as check_pasted_string does."""
+    checks = {"data-check": "connection-string",
+              "data-keys": json.dumps([[name, list(keys)] for name, keys in required_keys])}
+    if shape:
+        checks["data-shape"] = shape
+    return checks
 
 
 class PastedStringForm(ConnectionForm):
@@ -128,6 +142,15 @@ class PastedStringForm(ConnectionForm):
 
     string_keys: list[tuple[str, tuple[str, ...]]] = []
     optional_string_keys: list[tuple[str, tuple[str, ...]]] = []
+
+    def required_when_shown(self) -> set[str]:
+        return {name for name, _keys in self.string_keys} | {"connectionString"}
+
+    def browser_checks(self, field) -> dict[str, str]:
+        checks = super().browser_checks(field)
+        if field.name == "connectionString":
+            checks.update(string_checks(self.string_keys), **{"data-required": "Paste the connection string."})
+        return checks
 
     def validate_together(self):
         if self.method.data == "connectionString":

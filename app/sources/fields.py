@@ -213,6 +213,33 @@ class ConnectionForm(FlaskForm):
         self.sandboxes = tuple(sandboxes)
         if not self.is_submitted():
             self.sandbox.data = sandboxes[0]
+        for field in self:
+            checks = self.browser_checks(field)
+            if checks:
+                field.render_kw = {**(field.render_kw or {}), **checks}
+
+    def browser_checks(self, field) -> dict[str, str]:
+        """The data-* attributes with which wizard.js checks `field` as the server will, before sending.
+
+        data-required: the message when it is empty while shown; data-check: host, port, path or
+        connection-string (with data-keys). The server checks everything again.
+        """
+        checks = {}
+        required = next((v for v in field.validators if isinstance(v, InputRequired)), None)
+        if required is not None or field.name in self.required_when_shown():
+            checks["data-required"] = (required.message if required is not None and required.message
+                                       else "This field is required.")
+        if isinstance(field, PortField):
+            checks["data-check"] = "port"
+        elif host_name in field.validators:
+            checks["data-check"] = "host"
+        elif http_path in field.validators:
+            checks["data-check"] = "path"
+        return checks
+
+    def required_when_shown(self) -> set[str]:
+        """Fields required whenever the chosen method shows them, beyond those marked InputRequired."""
+        return set()
 
     def validate_sandbox(self, field):
         # Only AEP_SANDBOXES: a value forged into the POST must not reach another sandbox.

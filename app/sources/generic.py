@@ -15,7 +15,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectField, Stri
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import NumberInput
 
-from .base import Auth, Source
+from .base import Auth, Source, check_pasted_string, string_checks
 from .fields import ConnectionForm, add_error, choices, host_name_error, no_control_characters, port_error
 
 HOST_NAMES = {"host", "server"}
@@ -153,11 +153,10 @@ class SchemaForm(ConnectionForm):
         return params
 
     def validate_together(self) -> None:
-        if any(self[name].errors for name in self.param_names):
-            return
+        """Every check in one round: each field's shape, a connection string's keys, then the schema."""
         for name in self.param_names:
             value = self[name].data
-            if not isinstance(value, str) or not value.strip():
+            if self[name].errors or not isinstance(value, str) or not value.strip():
                 continue
             if name == "port":
                 problem = port_error(value)
@@ -166,21 +165,50 @@ class SchemaForm(ConnectionForm):
                 text = value.strip()
                 host, _, port = text.rpartition(":") if text.count(":") == 1 and "/" not in text else (text, "", "")
                 problem = host_name_error(host) or (port_error(port) if port else None)
+            elif name == "connectionString":
+                check_pasted_string(self[name], *string_keys_of(self.auth_spec["spec"]["properties"][name]))
+                problem = None
             else:
                 problem = None
             if problem:
                 add_error(self[name], problem)
-        if any(self[name].errors for name in self.param_names):
-            return
         # The schema has the last word: whatever the fields let through, Flow Service will check the same.
+        # A field that already says what is wrong is not told twice.
         validator = jsonschema.Draft7Validator(self.auth_spec["spec"])
         for error in validator.iter_errors(self.params()):
             name = _field_of(error)
             target = self[name] if name in self.param_names else self.name
-            add_error(target, _schema_message(error, target.label.text))
+            if not target.errors:
+                add_error(target, _schema_message(error, target.label.text))
+
+    def browser_checks(self, field) -> dict[str, str]:
+        checks = super().browser_checks(field)
+        if field.name == "port" and field.name in self.param_names and field.type == "StringField":
+            checks["data-check"] = "port"
+        elif field.name in HOST_NAMES and field.name in self.param_names:
+            checks["data-check"] = "host-port"
+        elif field.name == "connectionString" and field.name in self.param_names:
+            checks.update(string_checks(*string_keys_of(self.auth_spec["spec"]["properties"][field.name])))
+        return checks
 
     def auth(self) -> Auth:
         return Auth(self.auth_spec["name"], self.params())
+
+
+# Key={PLACEHOLDER} in a connection string's documented shape, as the spec or Adobe's tutorial writes it.
+_SHAPE_PAIR = re.compile(r"([A-Za-z][A-Za-z ]*?)=\{([A-Z_]+)\}")
+_PLACEHOLDER_CHECKS = {"SERVER": "server", "HOST": "server", "PORT": "port"}
+
+
+def string_keys_of(schema: dict) -> tuple[list[tuple[str, tuple[str, ...]]], str | None]:
+    """([(what it is, (key,))], the shape) of the keys a connection string param's description names, such as
+    Server={SERVER};Port={PORT};…; none when it names none (the string must still read as key=value;)."""
+    text = str(schema.get("description") or "")
+    pairs = _SHAPE_PAIR.findall(text)
+    if not pairs:
+        return [], None
+    shape = ";".join(f"{key.strip()}=…" for key, _placeholder in pairs)
+    return [(_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs], shape
 
 
 def _field_of(error) -> str:

@@ -1,0 +1,129 @@
+"""The browser's checks say what the server would, before anything is sent, and offer the fixes they know."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from app.sources.base import check_pasted_string
+from app.sources.fields import host_name_error, port_error
+from app.sources.greenplum import REQUIRED_KEYS
+
+pytestmark = pytest.mark.browser
+
+HOSTS = ["db.example.com", "db.example.com.", "10.0.0.5", "2001:db8::5", "[2001:db8::5]", "https://db.example.com",
+         "https://DB.example.com:5439/dev", "jdbc:redshift://rs.example.com:5439/dev", "http://:80", "postgres://u@h:99999",
+         "db.example.com:5439", "etl@db.example.com", "db.example.com/dev", "-bad-.example.com", "a" * 64 + ".com",
+         "under_score.example.com", "999.1.1.1", "01.2.3.4", "x:y:z", "db..example.com", "é.example.com", "ex ample.com"]
+PORTS = ["5432", "1", "65535", "0", "65536", "http", "54 32", "-1", "5432.0", "", "00080", "٥٤٣٢"]
+STRINGS = ["HOST=gp.example.com;PORT=5432;DB=d;UID=u;PWD=p", "Server=gp.example.com;Port=6543;Database=d;User=u;Password=p",
+           "this is not a connection string", "HOST=h;PORT=5432", "HOST=https://h.example.com;PORT=1;DB=d;UID=u;PWD=p",
+           "HOST=h;PORT=99999;DB=d;UID=u;PWD=p", "HOST=h;PWD={abc", "HOST=h;host=g", "=x", "HOST={h}x;PORT=1",
+           "postgresql://u:p@h:5432/d", "host=h port=5432 dbname=d user=u password=p", "", "   ",
+           "HOST=h;PORT=;DB=d;UID=u;PWD=p"]
+
+
+def server_string_error(value: str, keys, shape=None):
+    field = types.SimpleNamespace(data=value, errors=[])
+    check_pasted_string(field, keys, shape)
+    return field.errors[0] if field.errors else None
+
+
+def test_the_browser_and_the_server_agree_on_every_value(page, live_server):
+    page.goto(live_server.url + "/sources/greenplum")
+    for host in HOSTS:
+        assert page.evaluate("v => window.wizardChecks.hostNameError(v)", host) == host_name_error(host), host
+    for port in PORTS:
+        assert page.evaluate("v => window.wizardChecks.portError(v)", port) == port_error(port), port
+    keys = [[name, list(accepted)] for name, accepted in REQUIRED_KEYS]
+    for text in STRINGS:
+        for shape in (None, "Server=…;Port=…"):
+            assert page.evaluate("([v, k, s]) => window.wizardChecks.connectionStringError(v, k, s)",
+                                 [text, keys, shape]) == server_string_error(text, REQUIRED_KEYS, shape), text
+
+
+def posts(emulator) -> int:
+    return len(emulator.creations())
+
+
+def test_mistakes_are_caught_in_the_browser_and_the_password_stays(page, live_server, fresh_emulator):
+    requests_seen = []
+    page.on("request", lambda r: requests_seen.append(r.method))
+    page.goto(live_server.url + "/sources/redshift")
+    page.get_by_label("Password", exact=True).fill("kept-in-the-page")
+    page.get_by_label("Port", exact=True).fill("99999")
+    page.get_by_role("button", name="Create connection").click()
+    summary = page.locator("#error-summary")
+    assert "things need fixing" in summary.inner_text()
+    links = summary.locator("a").all_inner_texts()
+    assert "Connection name: This field is required." in links
+    assert "Port: Enter the port as a whole number from 1 to 65535." in links
+    assert "Server: This field is required." in links
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.id") == "name"
+    assert page.locator("#port").get_attribute("aria-invalid") == "true"
+    assert "port-error" in page.locator("#port").get_attribute("aria-describedby")
+    assert "POST" not in requests_seen and posts(fresh_emulator) == 0
+    assert page.get_by_label("Password", exact=True).input_value() == "kept-in-the-page"
+    # Fixing a field clears its message as soon as the value changes.
+    page.get_by_label("Port", exact=True).fill("5439")
+    page.get_by_label("Port", exact=True).blur()
+    assert page.locator("#port-error").count() == 0 and "Port:" not in summary.inner_text()
+
+
+@pytest.mark.parametrize("typed, host, port, button", [
+    ("db.example.com:5440", "db.example.com", "5440", "Use db.example.com and port 5440"),
+    ("https://rs.example.com:5441/dev", "rs.example.com", "5441", "Use rs.example.com and port 5441"),
+    ("https://rs.example.com", "rs.example.com", "5439", "Use rs.example.com"),
+])
+def test_a_host_with_a_scheme_or_port_is_fixed_in_one_click(page, live_server, fresh_emulator, typed, host, port,
+                                                            button):
+    page.goto(live_server.url + "/sources/redshift")
+    page.get_by_label("Connection name").fill("Fixed in one click")
+    page.get_by_label("Database", exact=True).fill("dev")
+    page.get_by_label("Username", exact=True).fill("etl")
+    page.get_by_label("Password", exact=True).fill("one-click-pw")
+    page.get_by_label("Server", exact=True).fill(typed)
+    page.get_by_label("Server", exact=True).blur()
+    assert page.locator("#server-error").is_visible()
+    page.get_by_role("button", name=button, exact=True).click()
+    assert page.get_by_label("Server", exact=True).input_value() == host
+    assert page.get_by_label("Port", exact=True).input_value() == port
+    assert page.locator("#server-error").count() == 0
+    assert page.get_by_label("Password", exact=True).input_value() == "one-click-pw"
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    params = fresh_emulator.creations()[0]["auth"]["params"]
+    assert (params["server"], params["port"]) == (host, port)
+
+
+def test_a_generic_connection_string_is_checked_in_the_browser(page, live_server, fresh_emulator):
+    mysql = next(i for i, s in fresh_emulator.specs.items() if s["name"] == "mysql")
+    page.goto(f"{live_server.url}/sources/spec/{mysql}?auth=Connection String Based Authentication")
+    page.get_by_label("Connection name").fill("Not a string")
+    page.get_by_label("Connection string", exact=True).fill("this is not a connection string")
+    page.get_by_role("button", name="Create connection").click()
+    assert "Part 1 is not a key=value pair" in page.locator("#connectionString-error").inner_text()
+    page.get_by_label("Connection string", exact=True).fill("Server=db.example.com;UID=etl;PWD=pw")
+    page.get_by_role("button", name="Create connection").click()
+    assert "no value for Port, Database" in page.locator("#connectionString-error").inner_text()
+    assert posts(fresh_emulator) == 0
+    page.get_by_label("Connection string", exact=True).fill(
+        "Server=db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw")
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    assert posts(fresh_emulator) == 1
+
+
+def test_without_javascript_the_server_still_says_everything_at_once(browser, live_server, fresh_emulator):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/sources/redshift")
+    page.get_by_label("Server", exact=True).fill("db.example.com:5440")
+    page.get_by_label("Port", exact=True).fill("99999")
+    page.get_by_role("button", name="Create connection").click()
+    text = page.locator("#error-summary").inner_text()
+    assert "Enter the host without the port: type db.example.com here and 5440 as the port." in text
+    assert "Port: Enter the port as a whole number" in text and "Connection name: This field is required." in text
+    context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 
 from app import create_app
 from app.web.auth import safe_next
@@ -166,3 +167,15 @@ def test_a_connection_without_created_at_is_shown(app, client, fresh_emulator):
     data["submission_id"] = "u" * 20
     del data["duplicate_ok"]
     assert client.post(f"/sources/{key}", data=data).status_code == 409  # the namesake check reads it too
+
+
+def test_a_page_with_a_csrf_token_is_never_compressed_and_others_are(live_server):
+    # BREACH: a compressed page holding a token next to text an attacker chooses (?q=) leaks the token by size.
+    gz = {"Accept-Encoding": "gzip"}
+    form = requests.get(live_server.url + "/sources/redshift?q=csrf_token", headers=gz, timeout=10)
+    assert 'name="csrf_token"' in form.text and "Content-Encoding" not in form.headers
+    picker = requests.get(live_server.url + "/?q=guess", headers=gz, timeout=10)
+    assert picker.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in picker.headers["Vary"]
+    assert 'name="csrf_token"' not in picker.text and "guess" in picker.text
+    plain = requests.get(live_server.url + "/", headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert "Content-Encoding" not in plain.headers and plain.text == requests.get(live_server.url + "/", timeout=10).text

@@ -24,11 +24,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @contextlib.contextmanager
 def running_wizard(env=None):
     """Yield the base URL of the wizard serving on its built-in emulator."""
+    with running_wizard_and_emulator(env) as (url, _emulator):
+        yield url
+
+
+@contextlib.contextmanager
+def running_wizard_and_emulator(env=None):
+    """Yield (the wizard's base URL, its emulator), to read what reached the emulator."""
     settings, emulator = with_emulator(Settings.from_env(env or {}))
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", emulator
     finally:
         server.shutdown()
         emulator.stop()

@@ -438,6 +438,60 @@
     });
   }
 
+  // Look for connections of the same name when the name field is left, so the submit need not ask Flow
+  // Service first. Without JavaScript (or when this cannot ask), the server looks at submit instead.
+  function lookForNamesakes(form) {
+    var marker = form.querySelector("input[name=namesakes_checked]");
+    var name = form.querySelector("#name"), sandbox = form.querySelector("#sandbox");
+    if (!marker || !name || !sandbox || !window.fetch) return;
+    var asked = "";
+    function show(answer) {
+      var old = document.getElementById("name-namesakes");
+      if (old) old.parentNode.removeChild(old);
+      var described = (name.getAttribute("aria-describedby") || "").replace(/\s*name-namesakes/, "");
+      name.setAttribute("aria-describedby", described);
+      if (!answer.namesakes.length) return;
+      var note = document.createElement("div");
+      note.className = "notice";
+      note.id = "name-namesakes";
+      note.setAttribute("role", "status");
+      note.appendChild(document.createTextNode((answer.namesakes.length === 1 ? "A connection" :
+        answer.namesakes.length + " connections") + " in " + answer.sandbox + " already " +
+        (answer.namesakes.length === 1 ? "has" : "have") + " this name: "));
+      answer.namesakes.forEach(function (c, i) {
+        var link = document.createElement("a");
+        link.href = c.url;
+        link.textContent = c.name + (c.created ? " (created " + new Date(c.created).toISOString().slice(0, 16)
+          .replace("T", " ") + " UTC)" : "");
+        if (i) note.appendChild(document.createTextNode(", "));
+        note.appendChild(link);
+      });
+      note.appendChild(document.createTextNode(". Use it, change the name, or submit to create another."));
+      var control = name.closest(".control") || name;
+      control.parentNode.insertBefore(note, control.nextSibling);
+      name.setAttribute("aria-describedby", (described + " name-namesakes").trim());
+    }
+    function check() {
+      var value = name.value.trim(), where = sandbox.value, key = where + ":" + value;
+      if (key === asked) return;
+      marker.value = "";
+      asked = key;
+      if (!value) { show({namesakes: []}); return; }
+      fetch(marker.getAttribute("data-url") + "?sandbox=" + encodeURIComponent(where) + "&name=" +
+            encodeURIComponent(value), {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (answer) {
+          if (!answer || name.value.trim() !== value || sandbox.value !== where) { asked = ""; return; }
+          show(answer);
+          marker.value = key;
+        })
+        .catch(function () { asked = ""; });
+    }
+    name.addEventListener("blur", check);
+    sandbox.addEventListener("change", check);
+    name.addEventListener("input", function () { marker.value = ""; asked = ""; });
+  }
+
   function showMethodGroups(form) {
     var chosen = form.querySelector("input[name=method]:checked");
     if (!chosen) return;
@@ -525,6 +579,10 @@
       if (event.defaultPrevented || (event.submitter && event.submitter.name === "action")) return;
       if (form.dataset.submitting) { event.preventDefault(); return; }
       form.dataset.submitting = "1";
+      var key = form.querySelector("input[name=submission_id]");
+      try {
+        if (key) sessionStorage.setItem("wizard-sent:" + location.pathname + location.search, key.value);
+      } catch (e) { /* storage refused: Back shows the form, and resubmitting still finds the connection */ }
       form.querySelectorAll(".control--secret input").forEach(function (i) { i.type = "password"; });
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
@@ -574,6 +632,21 @@
     });
   }
 
+  // Back after creating: the form comes back from the server with a new key, so ask where the key this
+  // tab last sent from here led, and go to that connection rather than offer to create it again.
+  function backToWhatWasCreated(form) {
+    var entry = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (!entry || entry.type !== "back_forward" || !window.fetch) return;
+    var sent;
+    try { sent = sessionStorage.getItem("wizard-sent:" + location.pathname + location.search); } catch (e) { return; }
+    if (!sent) return;
+    fetch(form.getAttribute("data-submissions").replace("KEY", encodeURIComponent(sent)),
+          {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) { if (answer && answer.result) location.replace(answer.result); })
+      .catch(function () { /* stay on the form */ });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var search = document.getElementById("source-search");
     if (search && search.querySelector("#q")) filterAsYouType(search);
@@ -586,6 +659,8 @@
       form.querySelectorAll(".control--secret input").forEach(addSecretToggle);
       enhanceSplitting(form);
       checkBeforeSending(form);
+      lookForNamesakes(form);
+      if (form.hasAttribute("data-submissions")) backToWhatWasCreated(form);
       guardSubmit(form);
     }
     // After a failed submit, put the keyboard on the first field to fix; the summary is announced.

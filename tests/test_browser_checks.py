@@ -127,3 +127,84 @@ def test_without_javascript_the_server_still_says_everything_at_once(browser, li
     assert "Enter the host without the port: type db.example.com here and 5440 as the port." in text
     assert "Port: Enter the port as a whole number" in text and "Connection name: This field is required." in text
     context.close()
+
+
+def adobe_calls(emulator, since: int) -> list[str]:
+    """The Flow Service calls since the `since`-th, as "GET /connections/<id>" (connection specs left out)."""
+    return [f"{r.method} {r.path.split('flowservice', 1)[-1]}" for r in emulator.received[since:]
+            if "/connections" in r.path and not r.path.endswith("/connectionSpecs")]
+
+
+def test_the_namesake_check_happens_when_the_name_is_left_and_the_submit_makes_two_calls(page, live_server,
+                                                                                       fresh_emulator):
+    flow = live_server.app.extensions["flow_service"]
+    earlier = flow.create_connection("prod", {"name": "Orders", "auth": {"specName": "Basic Authentication", "params": {
+        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
+        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id
+    page.goto(live_server.url + "/sources/redshift")
+    page.get_by_label("Connection name").fill("Orders")
+    page.get_by_label("Description").focus()
+    note = page.locator("#name-namesakes")
+    note.wait_for()
+    assert "A connection in prod already has this name" in note.inner_text()
+    assert note.get_by_role("link").get_attribute("href") == f"/connections/{earlier}?sandbox=prod"
+    assert "name-namesakes" in page.get_by_label("Connection name").get_attribute("aria-describedby")
+    for label, value in (("Server", "rs.example.com"), ("Database", "dev"), ("Username", "etl"),
+                         ("Password", "pw")):
+        page.get_by_label(label, exact=True).fill(value)
+    before = len(fresh_emulator.received)
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    calls = adobe_calls(fresh_emulator, before)
+    assert calls == ["POST /connections", f"GET /connections/{list(fresh_emulator.connections)[-1]}"], calls
+    assert len(fresh_emulator.creations()) == 2  # the person saw the warning and went ahead
+
+
+def test_without_javascript_the_namesake_check_stays_at_submit(browser, live_server, fresh_emulator):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/sources/redshift")
+    page.get_by_label("Connection name").fill("Fresh name")
+    for label, value in (("Server", "rs.example.com"), ("Database", "dev"), ("Username", "etl"), ("Password", "pw")):
+        page.get_by_label(label, exact=True).fill(value)
+    before = len(fresh_emulator.received)
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    calls = adobe_calls(fresh_emulator, before)
+    assert calls == ["GET /connections", "POST /connections", f"GET /connections/{list(fresh_emulator.connections)[-1]}"], calls
+    context.close()
+
+
+def test_the_namesakes_endpoint_answers_only_for_sandboxes_the_person_may_create_in(client, fresh_emulator):
+    answer = client.get("/namesakes?sandbox=prod&name=Nobody")
+    assert answer.status_code == 200 and answer.json == {"sandbox": "prod", "name": "Nobody", "namesakes": []}
+    assert "private" in answer.headers["Cache-Control"] and "max-age=30" in answer.headers["Cache-Control"]
+    assert client.get("/namesakes?sandbox=elsewhere&name=x").status_code == 404
+    assert client.get("/namesakes?sandbox=prod&name=" + "x" * 300).status_code == 404
+    assert client.get("/namesakes?sandbox=prod").status_code == 404
+
+
+def test_back_after_creating_leads_to_the_connection_that_was_created(page, live_server, fresh_emulator):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Amazon Redshift").click()
+    page.get_by_label("Connection name").fill("Back and forth")
+    for label, value in (("Server", "rs.example.com"), ("Database", "dev"), ("Username", "etl"), ("Password", "pw")):
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    created = page.locator("#connection-id").inner_text()
+    page.go_back()
+    page.wait_for_url(f"**/connections/{created}?*")
+    assert page.locator("#connection-id").inner_text() == created
+    assert len(fresh_emulator.creations()) == 1
+    page.go_back()
+    page.wait_for_url(live_server.url + "/")
+    # Choosing the form again on purpose gives a fresh form, not the old connection.
+    page.get_by_role("link", name="Amazon Redshift").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/sources/redshift") and page.get_by_label("Connection name").input_value() == ""
+
+
+def test_a_submission_key_tells_only_where_it_led(client):
+    assert client.get("/submissions/not-a-key").status_code == 404
+    assert client.get("/submissions/" + "a" * 22).json == {"result": None}

@@ -50,8 +50,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.endpoint != "assets.static":
-            # Forms and results must not linger in shared caches or the back-forward cache.
+        if request.endpoint != "assets.static" and "Cache-Control" not in response.headers:
+            # Forms and results must not linger in shared caches or the back-forward cache. A view that
+            # sets its own (the namesake look-up, private and brief) has decided otherwise.
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
@@ -90,6 +90,54 @@ def _namesakes(sandbox: str, name: str) -> list[dict]:
         return []
 
 
+# How long a browser may reuse an answer of /namesakes: a name typed again, or Back and forth, asks no one.
+NAMESAKES_MAX_AGE = 30
+
+
+@bp.get("/namesakes")
+def namesakes():
+    """The connections already called `name` in `sandbox`, as JSON, for the form to warn beside the name field.
+
+    The browser asks when the name field loses focus, so that the submit need not ask again; the answer
+    is cached by that browser only, briefly. Nothing here is kept in the worker.
+    """
+    sandbox = request.args.get("sandbox", "")
+    name = (request.args.get("name") or "").strip()
+    if sandbox not in permissions.sandboxes_for("create") or not name or len(name) > 256:
+        abort(404)
+    try:
+        found = current_app.extensions["flow_service"].find_connections(sandbox, name)
+    except AdobeError as error:
+        response = jsonify(sandbox=sandbox, name=name, problem=error.message)
+        response.status_code = 502
+        return response
+    response = jsonify(sandbox=sandbox, name=name, namesakes=[
+        {"id": c.get("id"), "name": c.get("name"), "created": c.get("createdAt"),
+         "url": url_for("connections.show", connection_id=c.get("id"), sandbox=sandbox)} for c in found])
+    response.cache_control.private = True
+    response.cache_control.max_age = NAMESAKES_MAX_AGE
+    return response
+
+
+@bp.get("/submissions/<key>")
+def submission(key):
+    """Where a sent form led: {"result": the created connection's page} once it was created, else null.
+
+    The form page asks when the browser's Back button brings it back, and goes on to the connection
+    instead of offering to create it again.
+    """
+    if not SUBMISSION_ID.match(key):
+        abort(404)
+    finished = current_app.extensions["submissions"].finished(key)
+    return jsonify(result=finished["result_url"] if finished else None)
+
+
+def _checked_in_browser(form) -> bool:
+    """Whether the browser already looked for namesakes of exactly this name and sandbox and showed the answer."""
+    # The sandbox first: its name has no ":", so "sandbox:name" reads one way only.
+    return request.form.get("namesakes_checked") == f"{form.sandbox.data}:{form.name.data.strip()}"
+
+
 @bp.errorhandler(CSRFError)
 def token_expired(error):
     """A form whose CSRF token failed: nothing is sent, and when it came from our own page what was typed stays."""
@@ -146,7 +194,8 @@ def _handle(source):
 
 def _create(source, form, submission_id):
     """Warn of a namesake, or create the connection; a 303 to it once the claim is finished."""
-    namesakes = [] if request.form.get("duplicate_ok") == "1" else _namesakes(form.sandbox.data, form.name.data.strip())
+    skip = request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)
+    namesakes = [] if skip else _namesakes(form.sandbox.data, form.name.data.strip())
     if namesakes:
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
         return _render(source, form, submission_id, 409, namesakes=namesakes)

@@ -181,6 +181,14 @@ def test_rotate_sends_new_credentials_and_never_shows_them(live_server, fresh_em
 
 def test_rotate_keeps_the_kind_of_authentication(live_server, fresh_emulator, flow, session):
     created = flow.create_connection("prod", body("Basic only"))
+    offered = session.get(f"{live_server.url}/connections/{created.id}/credentials", timeout=10).text
+    assert re.findall(r'name="method" type="radio" value="([^"]+)"', offered) == ["basic"]
+    assert 'id="connectionString"' not in offered  # only what rotation accepts is offered
+    pasted = flow.create_connection("prod", {**body("Pasted"), "auth": {
+        "specName": "Connection String Based Authentication",
+        "params": {"connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"}}})
+    offered = session.get(f"{live_server.url}/connections/{pasted.id}/credentials", timeout=10).text
+    assert re.findall(r'name="method" type="radio" value="([^"]+)"', offered) == ["fields", "connectionString"]
     response = post_form(session, f"{live_server.url}/connections/{created.id}/credentials", {
         "method": "connectionString", "connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"})
     assert response.status_code == 400 and "cannot change once a connection exists" in response.text

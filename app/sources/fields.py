@@ -199,8 +199,17 @@ class ConnectionForm(FlaskForm):
         validate_choice=False,
     )
 
-    # For sources with several kinds of authentication: which `method` choice sends each auth.specName.
+    # For sources with several kinds of authentication: which `method` choice sends each auth.specName,
+    # and which auth.specName each choice sends (none: every choice sends the same).
     method_for_spec: dict[str, str] = {}
+    spec_of_method: dict[str, str] = {}
+
+    def keep_methods_for(self, spec_name: str) -> None:
+        """Offer only the choices that send `spec_name`: what a rotation may send (the kind cannot change)."""
+        method = getattr(self, "method", None)
+        if method is None or not self.spec_of_method:
+            return
+        method.choices = [c for c in method.choices if self.spec_of_method.get(c.value) == spec_name]
 
     # Set by each source: its fields grouped for display, as
     # (legend, [field names], methods the group belongs to or None for all).

@@ -81,6 +81,7 @@ class PostgresqlForm(PastedStringForm):
     ]
 
     method_for_spec = {BASIC: "basic", CONNECTION_STRING: "fields"}
+    spec_of_method = {"fields": CONNECTION_STRING, "connectionString": CONNECTION_STRING, "basic": BASIC}
 
     def __init__(self, *args, cloud="azure", **kwargs):
         super().__init__(*args, cloud=cloud, **kwargs)

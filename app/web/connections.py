@@ -345,16 +345,20 @@ def rotate(connection, source, sandbox):
         method = source.form_class.method_for_spec.get(auth.get("specName"))
         form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
                                 data={**prefill, **kept, **({"method": method} if method else {})})
+    form.keep_methods_for(auth.get("specName"))
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
                 params=_shown_params(connection, source))
+    kind_kept = (f"This connection uses {auth.get('specName')}; pick the option that sends it "
+                 "(the kind of authentication cannot change once a connection exists).")
     if request.method == "GET" or not form.validate():
+        if "method" in form and form.method.errors and form.method.data not in [c.value for c in form.method.choices]:
+            form.method.errors = [kind_kept]
         return render_template("rotate.html", **page), 200 if request.method == "GET" else 400
     new_auth = form.auth()
     if new_auth.spec_name != auth.get("specName"):
-        form.method.errors = [f"This connection uses {auth.get('specName')}; pick the option that sends it "
-                              "(the kind of authentication cannot change once a connection exists)."]
+        form.method.errors = [kind_kept]
         return render_template("rotate.html", **page), 400
     operations = [{"op": "replace", "path": "/auth/params", "value": new_auth.params}]
     return _update(connection, source, sandbox, form, etag, operations, "rotate.html", "New credentials sent")

@@ -579,6 +579,15 @@
       if (event.defaultPrevented || (event.submitter && event.submitter.name === "action")) return;
       if (form.dataset.submitting) { event.preventDefault(); return; }
       form.dataset.submitting = "1";
+      var submitter = event.submitter;
+      if (submitter && submitter.name) {
+        // A disabled button is left out of what is sent: carry its choice (such as overwrite=1) in its place.
+        var carried = document.createElement("input");
+        carried.type = "hidden";
+        carried.name = submitter.name;
+        carried.value = submitter.value;
+        form.appendChild(carried);
+      }
       var key = form.querySelector("input[name=submission_id]");
       try {
         if (key) sessionStorage.setItem("wizard-sent:" + location.pathname + location.search, key.value);

@@ -1,4 +1,4 @@
-"""The browser's checks say what the server would, before anything is sent, and offer the fixes they know."""
+"""In Chromium: checks before sending, one-click fixes, namesakes on leaving the name, Back, conflicts."""
 
 from __future__ import annotations
 
@@ -208,3 +208,22 @@ def test_back_after_creating_leads_to_the_connection_that_was_created(page, live
 def test_a_submission_key_tells_only_where_it_led(client):
     assert client.get("/submissions/not-a-key").status_code == 404
     assert client.get("/submissions/" + "a" * 22).json == {"result": None}
+
+
+def test_a_colleagues_change_is_shown_beside_yours_and_overwriting_it_is_a_choice(page, live_server, fresh_emulator):
+    flow = live_server.app.extensions["flow_service"]
+    created = flow.create_connection("prod", {"name": "Shared", "auth": {"specName": "Basic Authentication", "params": {
+        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
+        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}})
+    page.goto(f"{live_server.url}/connections/{created.id}/edit?sandbox=prod")
+    page.get_by_label("Connection name").fill("Mine")
+    flow.update_connection("prod", created.id, created.etag, [{"op": "replace", "path": "/name", "value": "Theirs"}])
+    page.get_by_role("button", name="Save").click()
+    compare = page.locator("#compare")
+    assert "Theirs" in compare.inner_text() and "Mine" in compare.inner_text() and "(differs)" in compare.inner_text()
+    assert page.get_by_label("Connection name").input_value() == "Mine"
+    assert fresh_emulator.connections[created.id]["name"] == "Theirs"
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+    page.get_by_role("button", name="Save mine over theirs").click()
+    page.wait_for_url(f"**/connections/{created.id}?sandbox=prod")
+    assert fresh_emulator.connections[created.id]["name"] == "Mine"

@@ -208,9 +208,14 @@ def test_a_stale_etag_shows_the_new_state_and_the_resubmit_goes_through(live_ser
     assert stale.status_code == 409
     assert "changed this connection after you opened this page" in stale.text
     assert "Contended (renamed)" in stale.text and NEW_PASSWORD not in stale.text
-    fresh_etag = re.search(r'name="etag" value="([^"]*)"', stale.text).group(1).replace("&#34;", '"')
-    assert fresh_etag == new_etag
-    assert session.post(url, data={**data, "etag": fresh_etag}, allow_redirects=False, timeout=10).status_code == 303
+    assert re.search(r'name="etag" value="([^"]*)"', stale.text).group(1).replace("&#34;", '"') == seen_etag
+    fresh_etag = re.search(r'name="seen_etag" value="([^"]*)"', stale.text).group(1).replace("&#34;", '"')
+    assert fresh_etag == new_etag and 'name="overwrite" value="1"' in stale.text
+    # Sending the same form again, without choosing to overwrite, is refused again: nothing is lost unseen.
+    again = session.post(url, data={**data, "seen_etag": fresh_etag}, timeout=10)
+    assert again.status_code == 409 and fresh_emulator.secrets[created.id]["password"] != NEW_PASSWORD
+    chosen = {**data, "seen_etag": fresh_etag, "overwrite": "1"}
+    assert session.post(url, data=chosen, allow_redirects=False, timeout=10).status_code == 303
     assert fresh_emulator.secrets[created.id]["password"] == NEW_PASSWORD
     patches = [r for r in fresh_emulator.received if r.method == "PATCH"]
     assert all(r.headers.get("If-Match") for r in patches)  # 1403-400 never happens

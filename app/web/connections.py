@@ -287,11 +287,28 @@ def rename(connection, source, sandbox):
                                source=source), 200 if request.method == "GET" else 400
     operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
                   {"op": "replace", "path": "/description", "value": (form.description.data or "").strip()}]
-    return _update(connection, source, sandbox, form, form.etag.data, operations, "rename.html", "Renamed")
+    yours = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip())]
+    return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 
 
-def _update(connection, source, sandbox, form, etag, operations, template, done):
-    """PATCH with the etag the person saw; when it is stale, show the connection as it is now."""
+def _etag_to_send() -> str:
+    """The etag the person's change answers to: the one their form was opened with, or, when after a
+    conflict they chose "Save mine over theirs", the one of the colleague's change they were then shown."""
+    if request.form.get("overwrite") == "1":
+        return request.form.get("seen_etag") or ""
+    return request.form.get("etag") or ""
+
+
+def _theirs(connection, source, action: str) -> list[tuple[str, str]]:
+    """What a connection holds now, in the rows a conflict page compares with the person's own."""
+    if action == "rename":
+        return [("Name", connection.get("name") or ""), ("Description", connection.get("description") or "")]
+    return [(name, value) for name, value in _shown_params(connection, source)]
+
+
+def _update(connection, source, sandbox, form, etag, operations, template, done, yours=()):
+    """PATCH with the etag the person saw. When it is stale, nothing is sent: the page shows the connection as
+    it is now next to what the person typed (`yours`), and saving over it again takes an explicit choice."""
     action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
     on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
                      source=source.title if source else None)
@@ -308,12 +325,12 @@ def _update(connection, source, sandbox, form, etag, operations, template, done)
             fresh, _source, failed = _load(connection["id"], sandbox)
             if failed:
                 return failed
-            if "etag" in form:
-                form.etag.data = fresh.get("etag")
             log.info("update of %s refused: stale etag", connection["id"])
-            shown = _shown_params(fresh, source)
-            return render_template(template, connection=fresh, etag=fresh.get("etag"), stale=STALE_MESSAGE,
-                                   params=shown, **page), 409
+            # The form keeps the etag it was opened with; the colleague's etag travels apart, used only by the
+            # "Save mine over theirs" button.
+            return render_template(template, connection=fresh, etag=request.form.get("etag") or "", stale=STALE_MESSAGE,
+                                   seen_etag=fresh.get("etag"), theirs=_theirs(fresh, source, action),
+                                   yours=list(yours), params=_shown_params(fresh, source), **page), 409
         log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template(template, connection=connection, etag=etag, adobe_error=error,
                                params=_shown_params(connection, source),
@@ -347,7 +364,7 @@ def rotate(connection, source, sandbox):
                                 data={**prefill, **kept, **({"method": method} if method else {})})
     form.keep_methods_for(auth.get("specName"))
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
-    etag = request.form.get("etag") if request.method == "POST" else connection.get("etag")
+    etag = _etag_to_send() if request.method == "POST" else connection.get("etag")
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
                 params=_shown_params(connection, source))
     kind_kept = (f"This connection uses {auth.get('specName')}; pick the option that sends it "
@@ -361,7 +378,8 @@ def rotate(connection, source, sandbox):
         form.method.errors = [kind_kept]
         return render_template("rotate.html", **page), 400
     operations = [{"op": "replace", "path": "/auth/params", "value": new_auth.params}]
-    return _update(connection, source, sandbox, form, etag, operations, "rotate.html", "New credentials sent")
+    yours = masked_params(new_auth.params, _secrets_of(source), source.param_order())
+    return _update(connection, source, sandbox, form, etag, operations, "rotate.html", "New credentials sent", yours)
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])

@@ -227,3 +227,22 @@ def test_a_colleagues_change_is_shown_beside_yours_and_overwriting_it_is_a_choic
     page.get_by_role("button", name="Save mine over theirs").click()
     page.wait_for_url(f"**/connections/{created.id}?sandbox=prod")
     assert fresh_emulator.connections[created.id]["name"] == "Mine"
+
+
+def test_the_picker_filters_as_you_type_and_says_when_nothing_matches(page, live_server):
+    page.goto(live_server.url + "/")
+    page.get_by_label("Find a source").fill("sql")
+    assert page.get_by_role("link", name="MySQL").is_visible() and page.get_by_role("link", name="PostgreSQL").is_visible()
+    assert not page.get_by_role("link", name="Snowflake").is_visible()
+    assert "sources match “sql”" in page.locator("#q-status").inner_text()
+    page.get_by_label("Find a source").fill("no such database")
+    assert page.locator("#no-match").inner_text().startswith("No source matches “no such database”.")
+    assert not page.get_by_role("heading", name="More database sources").is_visible()
+    page.get_by_label("Find a source").fill("")
+    assert page.get_by_role("link", name="Snowflake").is_visible() and not page.locator("#no-match").is_visible()
+    # Without JavaScript the Search button does the same on the server, and Show all sits beside it.
+    page.goto(live_server.url + "/?q=no+such+database")
+    assert "No source matches “no such database”." in page.locator("#no-match").inner_text()
+    search, show_all = (page.get_by_role("button", name="Search").bounding_box(),
+                        page.get_by_role("link", name="Show all", exact=True).bounding_box())
+    assert abs((search["y"] + search["height"]) - (show_all["y"] + show_all["height"])) < 2

@@ -337,3 +337,27 @@ def test_a_missing_or_forged_etag_is_treated_as_stale(live_server, fresh_emulato
     assert response.status_code == 409 and "changed this connection after you opened this page" in response.text
     assert fresh_emulator.connections[created.id]["name"] == "Guarded"
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
+
+
+def test_details_list_params_in_the_sources_order_and_explore_shows_useful_columns(live_server, fresh_emulator,
+                                                                                  flow, session):
+    created = flow.create_connection("prod", body("Ordered"))
+    page = session.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10).text
+    params = re.findall(r'<th scope="row"><code>([A-Za-z]+)</code></th>', page)
+    assert params == ["server", "port", "database", "username", "password", "sslMode"]
+    assert "3416976c" not in page and SOURCES["postgresql"].connection_spec_id in page  # the spec id is here
+    tables = session.get(f"{live_server.url}/connections/{created.id}/explore?sandbox=prod", timeout=10).text
+    assert re.findall(r'<th scope="col">([^<]+)</th>', tables) == ["Table", "Database schema", "Flow Service can"]
+    assert ">customers</a>" in tables and "<td data-label=\"Database schema\">public</td>" in tables
+    columns = session.get(f"{live_server.url}/connections/{created.id}/explore?sandbox=prod&table=public.customers",
+                          timeout=10).text
+    assert re.findall(r'<th scope="col">([^<]+)</th>', columns) == ["Column", "Type"]
+    assert "in XDM" not in columns  # the same type twice is said once
+
+
+def test_each_way_to_authenticate_is_described_in_its_own_words(live_server, fresh_emulator):
+    mysql = next(i for i, s in fresh_emulator.specs.items() if s["name"] == "mysql")
+    page = requests.get(f"{live_server.url}/sources/spec/{mysql}", timeout=10).text
+    assert "Paste one connection string, shaped like Server={SERVER};Port={PORT}" in page
+    assert "Fill in the server, port, database, username, password and SSL mode one by one." in page
+    assert "Defines auth params required" not in page

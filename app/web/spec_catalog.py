@@ -46,7 +46,8 @@ def describe_auth(auth_spec: dict) -> str:
         shape = shape.split(":", 1)[1].strip() if ":" in shape else ""
         return ("Paste one connection string" + (f", shaped like {shape}" if shape else "") +
                 ". It holds the password, so it is never shown again.")
-    words = [param_label(n).lower() for n in required]
+    labels = [param_label(n) for n in required]
+    words = [label if label.split(" ", 1)[0].isupper() else label[:1].lower() + label[1:] for label in labels]
     listed = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
     return f"Fill in the {listed} one by one." if listed else "Fill in the fields the source asks for."
 

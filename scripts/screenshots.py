@@ -1,4 +1,4 @@
-"""Take the README's screenshots from the running app: picker, a form with errors, a result.
+"""Take the README's screenshots from the running app: picker, a form with errors, a result, and a phone's view.
 
     .venv/bin/python scripts/screenshots.py [output folder]
 
@@ -30,7 +30,7 @@ def main(out: Path) -> None:
         page.get_by_label("Username", exact=True).fill("etl")
         page.get_by_label("Password", exact=True).fill("secret")
         page.get_by_role("button", name="Create connection").click()
-        page.wait_for_selector("#error-summary")
+        page.wait_for_selector("#error-summary")  # found in the browser, with the one-click fix for the host
         page.screenshot(path=out / "form-errors.png", full_page=True)
         page.get_by_label("Server", exact=True).fill("pg.example.com")
         page.get_by_label("Port", exact=True).fill("5432")
@@ -38,8 +38,11 @@ def main(out: Path) -> None:
         page.get_by_role("button", name="Create connection").click()
         page.wait_for_url("**/connections/*")
         page.screenshot(path=out / "result.png", full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.goto(url + "/connections?sandbox=prod")
+        phone.screenshot(path=out / "phone-connections.png", full_page=True)
         browser.close()
-    print(f"wrote picker.png, form-errors.png and result.png to {out}")
+    print(f"wrote picker.png, form-errors.png, result.png and phone-connections.png to {out}")
 
 
 if __name__ == "__main__":

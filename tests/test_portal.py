@@ -59,6 +59,8 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
         "wizard.picker": "/",
         "wizard.source_form": "/sources/postgresql",
         "wizard.spec_form": "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
+        "wizard.namesakes": "/namesakes?sandbox=prod&name=Existing",
+        "wizard.submission": "/submissions/" + "k" * 22,
         "connections.index": "/connections?sandbox=prod",
         "connections.show": f"/connections/{connection_id}?sandbox=prod",
         "connections.test": f"/connections/{connection_id}/test?sandbox=prod",
@@ -95,7 +97,9 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-Id"])
-    if endpoint != "assets.static":
+    if endpoint == "wizard.namesakes":
+        assert response.headers["Cache-Control"] in ("private, max-age=30", "no-store")  # no-store: refused
+    elif endpoint != "assets.static":
         assert response.headers["Cache-Control"] == "no-store"
 
 

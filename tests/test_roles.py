@@ -65,6 +65,8 @@ MATRIX = {
                                   None, "creator"),
     ("wizard.spec_form", "POST"): ("/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
                                    {"name": ""}, "creator"),
+    ("wizard.namesakes", "GET"): ("/namesakes?sandbox=prod&name=Seen", None, "creator"),
+    ("wizard.submission", "GET"): ("/submissions/" + "k" * 22, None, "creator"),
     ("connections.index", "GET"): ("/connections?sandbox=prod", None, "viewer"),
     ("connections.show", "GET"): ("/connections/{id}?sandbox=prod", None, "viewer"),
     ("connections.test", "GET"): ("/connections/{id}/test?sandbox=prod", None, "viewer"),

@@ -103,8 +103,9 @@ def namesakes():
     """
     sandbox = request.args.get("sandbox", "")
     name = (request.args.get("name") or "").strip()
-    if sandbox not in permissions.sandboxes_for("create") or not name or len(name) > 256:
+    if sandbox not in current_app.config["SETTINGS"].sandboxes or not name or len(name) > 256:
         abort(404)
+    permissions.require("create", sandbox)
     try:
         found = current_app.extensions["flow_service"].find_connections(sandbox, name)
     except AdobeError as error:
@@ -126,6 +127,7 @@ def submission(key):
     The form page asks when the browser's Back button brings it back, and goes on to the connection
     instead of offering to create it again.
     """
+    permissions.require("create")
     if not SUBMISSION_ID.match(key):
         abort(404)
     finished = current_app.extensions["submissions"].finished(key)

@@ -57,12 +57,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
-        make_session(retry_methods=frozenset({"POST"})),
+        make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url),
         settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
         on_token=secrets.add, quotes_secret=secrets.quotes_secret,
     )
     app.extensions["flow_service"] = FlowServiceClient(
-        settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(), timeout,
+        settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(base_url=settings.platform_url), timeout,
         quotes_secret=secrets.quotes_secret,
     )
 

@@ -76,3 +76,31 @@ def test_unknown_source_and_connection_pages_are_404_not_500(live_server, fresh_
 
 def test_healthz(live_server):
     assert requests.get(f"{live_server.url}/healthz", timeout=10).json() == {"status": "ok", "mode": "emulator"}
+
+
+def test_a_netrc_entry_for_adobes_host_cannot_replace_the_bearer_token(fresh_emulator, tmp_path, monkeypatch):
+    # requests, trusting the environment, would send ~/.netrc's login as Basic auth instead of our token.
+    from app import create_app
+
+    from .conftest import settings_for
+
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login mallory password stolen\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    app = create_app(settings_for(fresh_emulator))
+    app.extensions["flow_service"].list_connection_specs("prod")
+    calls = [r for r in fresh_emulator.received if r.path.endswith("/connectionSpecs")]
+    assert calls and all(r.headers["Authorization"].startswith("Bearer ") for r in calls)
+
+
+def test_proxies_and_the_ca_bundle_are_read_once_from_the_environment():
+    from app.adobe.http import make_session, network_settings
+
+    env = {"HTTPS_PROXY": "http://proxy.internal:3128", "REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}
+    assert network_settings("https://platform.adobe.io", env) == ({"https": "http://proxy.internal:3128"},
+                                                                  "/etc/ssl/corp.pem")
+    assert network_settings("https://platform.adobe.io", {**env, "NO_PROXY": ".adobe.io"})[0] == {}
+    assert network_settings("https://platform.adobe.io", {}) == ({}, True)
+    session = make_session(base_url="https://platform.adobe.io", environ=env)
+    assert session.trust_env is False and session.proxies == {"https": "http://proxy.internal:3128"}

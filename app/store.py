@@ -195,10 +195,13 @@ class Store:
                 return None
             time.sleep(poll)  # pending elsewhere, or just released: look again
 
-    def finish(self, key: str, result_url: str, curl: str | None = None) -> None:
+    def finish(self, key: str, result_url: str, curl: str | None = None, entry: dict | None = None) -> None:
+        """Mark `key` done with its result, and put `entry` on record in the same transaction."""
         with self.engine.begin() as db:
             db.execute(update(submissions).where(submissions.c.key == key)
                        .values(state="done", result_url=result_url, curl=curl, updated_at=_now()))
+            if entry:
+                db.execute(insert(audit).values(at=_now(), **self._fitted(entry)))
 
     def finished(self, key: str) -> dict | None:
         """A finished submission's result URL and curl, or None."""
@@ -302,10 +305,14 @@ class Store:
     # Audit trail.
 
     def record(self, **entry) -> None:
-        """Put an entry on record: each value cut to its column's length, NUL bytes (PostgreSQL refuses them) replaced."""
-        values = {k: _fit(audit.c[k], v) for k, v in entry.items() if k in AUDIT_COLUMNS and v is not None}
+        """Put an entry on record."""
         with self.engine.begin() as db:
-            db.execute(insert(audit).values(at=_now(), **values))
+            db.execute(insert(audit).values(at=_now(), **self._fitted(entry)))
+
+    @staticmethod
+    def _fitted(entry: dict) -> dict:
+        """An entry's values, each cut to its column's length, NUL bytes (PostgreSQL refuses them) replaced."""
+        return {k: _fit(audit.c[k], v) for k, v in entry.items() if k in AUDIT_COLUMNS and v is not None}
 
     def audit_entries(self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200,
                       sandboxes=None):

@@ -12,10 +12,15 @@ ACTIONS = ("create", "rename", "rotate", "delete")
 bp.add_app_template_filter(iso_utc, "iso_utc")
 
 
-def record(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
-           detail=None, adobe_request_id=None) -> None:
+def record(action: str, outcome: str, **details) -> None:
     """Put one action on record, with the signed-in user and the request id; never a secret."""
-    current_app.extensions["store"].record(
+    current_app.extensions["store"].record(**entry(action, outcome, **details))
+
+
+def entry(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
+          detail=None, adobe_request_id=None) -> dict:
+    """The audit entry for an action, for the store to record (alone, or with what the action finished)."""
+    return dict(
         action=action, outcome=outcome, user=g.get("user"), subject=g.get("subject"), email=g.get("email"),
         role=permissions.role_in(sandbox) if sandbox else None, sandbox=sandbox, connection_name=connection_name,
         connection_id=connection_id, source=source, detail=detail, adobe_request_id=adobe_request_id,

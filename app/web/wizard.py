@@ -213,10 +213,10 @@ def _create(source, form, submission_id):
         return _render(source, form, submission_id, error.status, adobe_error=error)
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
     curl = current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
-    current_app.extensions["submissions"].finish(submission_id, result, curl)
-    audit.record("create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id,
-                 source=source.title, detail="found after a lost answer" if created.recovered else None,
-                 adobe_request_id=created.request_id)
+    # The submission's result and its audit entry in one transaction: both are on record, or neither.
+    current_app.extensions["submissions"].finish(submission_id, result, curl, entry=audit.entry(
+        "create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id, source=source.title,
+        detail="found after a lost answer" if created.recovered else None, adobe_request_id=created.request_id))
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
              created.id, sandbox)
     return redirect(result, code=303)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from flask_wtf.csrf import CSRFError
 
 from ..adobe import AdobeError
@@ -74,11 +76,37 @@ def _action(source) -> str:
 
 
 def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None):
-    return render_template(
-        "source_form.html", source=source, form=form, submission_id=submission_id, action=_action(source),
-        adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
-        duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes),
-    ), status
+    page = dict(source=source, form=form, submission_id=submission_id, action=_action(source),
+                adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
+                duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes))
+    if request.method == "GET" and status == 200:
+        page["form_html"] = _pristine_form(page)
+    return render_template("source_form.html", **page), status
+
+
+# Pristine forms, rendered once per process with stand-ins for the per-request tokens: the same bytes for
+# everyone with the same (form, cloud, sandboxes offered), so no worker holds anything another lacks.
+_PRISTINE: dict[tuple, str] = {}
+_CSRF, _KEY = "\x00csrf\x00", "\x00key\x00"
+
+
+def _pristine_form(page: dict) -> Markup:
+    """The untouched form of `page`, from the cache, with this request's CSRF token and submission key."""
+    form = page["form"]
+    token = form.csrf_token.current_token if "csrf_token" in form else None
+    # A spec-built form is keyed by its authSpec too: a catalog refresh that changes the schema changes the form.
+    spec = getattr(form, "auth_spec", None)
+    key = (page["action"], form.cloud, form.sandboxes, token is None,
+           json.dumps(spec, sort_keys=True) if spec else None)
+    cached = _PRISTINE.get(key)
+    if cached is None:
+        html = render_template("_wizard_form.html", **page)
+        cached = html.replace(page["submission_id"], _KEY)
+        if token:
+            cached = cached.replace(str(escape(token)), _CSRF)
+        if len(_PRISTINE) < 1000:  # a bound, whatever the catalog holds
+            _PRISTINE[key] = cached
+    return Markup(cached.replace(_KEY, page["submission_id"]).replace(_CSRF, str(escape(token)) if token else ""))
 
 
 def _namesakes(sandbox: str, name: str) -> list[dict]:

@@ -16,7 +16,7 @@ import os
 import time
 
 from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, delete,
-                        event, insert, select, text, update)
+                        event, insert, select, text, update, bindparam)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 SCHEMA_VERSION = 3
@@ -82,6 +82,16 @@ sessions = Table(
 
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
                  "detail", "adobe_request_id", "request_id"]
+
+
+# The statements every submission runs, built once per process; their values are bound at execute.
+_CLAIM = insert(submissions)
+_STATE_OF = select(submissions.c.state, submissions.c.result_url).where(submissions.c.key == bindparam("k"))
+_FINISH = (update(submissions).where(submissions.c.key == bindparam("k"))
+           .values(state="done", result_url=bindparam("result_url"), curl=bindparam("curl"),
+                   updated_at=bindparam("now")))
+_RELEASE = delete(submissions).where(submissions.c.key == bindparam("k"), submissions.c.state == "pending")
+_RECORD = insert(audit)
 
 
 def _now() -> datetime.datetime:
@@ -182,13 +192,12 @@ class Store:
             now = _now()
             try:
                 with self.engine.begin() as db:
-                    db.execute(insert(submissions).values(key=key, state="pending", created_at=now, updated_at=now))
+                    db.execute(_CLAIM, {"key": key, "state": "pending", "created_at": now, "updated_at": now})
                 return None
             except IntegrityError:
                 pass
             with self.engine.connect() as db:
-                row = db.execute(select(submissions.c.state, submissions.c.result_url)
-                                 .where(submissions.c.key == key)).first()
+                row = db.execute(_STATE_OF, {"k": key}).first()
             if row and row.state == "done":
                 return row.result_url
             if time.monotonic() > deadline:
@@ -198,10 +207,9 @@ class Store:
     def finish(self, key: str, result_url: str, curl: str | None = None, entry: dict | None = None) -> None:
         """Mark `key` done with its result, and put `entry` on record in the same transaction."""
         with self.engine.begin() as db:
-            db.execute(update(submissions).where(submissions.c.key == key)
-                       .values(state="done", result_url=result_url, curl=curl, updated_at=_now()))
+            db.execute(_FINISH, {"k": key, "result_url": result_url, "curl": curl, "now": _now()})
             if entry:
-                db.execute(insert(audit).values(at=_now(), **self._fitted(entry)))
+                db.execute(_RECORD, {"at": _now(), **self._fitted(entry)})
 
     def finished(self, key: str) -> dict | None:
         """A finished submission's result URL and curl, or None."""
@@ -213,7 +221,7 @@ class Store:
     def release(self, key: str) -> None:
         """Nothing was created: the same key may be sent again."""
         with self.engine.begin() as db:
-            db.execute(delete(submissions).where(submissions.c.key == key, submissions.c.state == "pending"))
+            db.execute(_RELEASE, {"k": key})
 
     # The sign-in throttle.
 
@@ -307,7 +315,7 @@ class Store:
     def record(self, **entry) -> None:
         """Put an entry on record."""
         with self.engine.begin() as db:
-            db.execute(insert(audit).values(at=_now(), **self._fitted(entry)))
+            db.execute(_RECORD, {"at": _now(), **self._fitted(entry)})
 
     @staticmethod
     def _fitted(entry: dict) -> dict:

@@ -214,12 +214,17 @@ def _handle(source):
     earlier = ledger.claim(submission_id)
     if earlier:
         return redirect(earlier, code=303)
+    finished = False
     try:
-        return _create(source, form, submission_id)
+        response = _create(source, form, submission_id)
+        # Only the redirect to the created connection follows a finished claim; every page rendered is a tuple.
+        finished = not isinstance(response, tuple) and response.status_code == 303
+        return response
     finally:
-        # On every path: a finished claim keeps its result; one still pending (a namesake warning, Adobe's
-        # refusal, an exception) is released, so the same form may be sent again at once.
-        ledger.release(submission_id)
+        # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
+        # release it, so the same form may be sent again at once. A finished claim keeps its result.
+        if not finished:
+            ledger.release(submission_id)
 
 
 def _create(source, form, submission_id):

@@ -40,10 +40,17 @@ def load_assets(folder: str) -> dict[str, Asset]:
     return assets
 
 
+_URLS: dict[tuple, str] = {}
+
+
 def asset_url(name: str) -> str:
-    """The URL of a static file, changing whenever its content does."""
+    """The URL of a static file, changing whenever its content does (built once per file and mount point)."""
     asset = current_app.extensions["assets"][name]
-    return url_for("assets.static", filename=name, v=asset.fingerprint)
+    key = (name, asset.fingerprint, request.script_root)
+    url = _URLS.get(key)
+    if url is None:
+        url = _URLS[key] = url_for("assets.static", filename=name, v=asset.fingerprint)
+    return url
 
 
 @bp.get("/static/<filename>")

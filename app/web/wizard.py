@@ -9,7 +9,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
@@ -79,34 +79,36 @@ def _render(source, form, submission_id, status=200, adobe_error=None, split_not
     page = dict(source=source, form=form, submission_id=submission_id, action=_action(source),
                 adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
                 duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes))
-    if request.method == "GET" and status == 200:
-        page["form_html"] = _pristine_form(page)
     return render_template("source_form.html", **page), status
 
 
 # Pristine forms, rendered once per process with stand-ins for the per-request tokens: the same bytes for
-# everyone with the same (form, cloud, sandboxes offered), so no worker holds anything another lacks.
+# everyone with the same (form, cloud, sandboxes offered, authSpec), so no worker holds anything another lacks.
 _PRISTINE: dict[tuple, str] = {}
 _CSRF, _KEY = "\x00csrf\x00", "\x00key\x00"
 
 
-def _pristine_form(page: dict) -> Markup:
-    """The untouched form of `page`, from the cache, with this request's CSRF token and submission key."""
-    form = page["form"]
-    token = form.csrf_token.current_token if "csrf_token" in form else None
+def _pristine_page(source):
+    """A source's untouched form: the form itself from the cache (no WTForms form is built once it is there),
+    with this request's CSRF token and a new submission key put in."""
+    permissions.require("create")
+    sandboxes, cloud = permissions.sandboxes_for("create"), current_app.config["SETTINGS"].cloud
+    token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
     # A spec-built form is keyed by its authSpec too: a catalog refresh that changes the schema changes the form.
-    spec = getattr(form, "auth_spec", None)
-    key = (page["action"], form.cloud, form.sandboxes, token is None,
-           json.dumps(spec, sort_keys=True) if spec else None)
+    spec = getattr(source.form_class, "auth_spec", None)
+    key = (_action(source), cloud, sandboxes, token is None, json.dumps(spec, sort_keys=True) if spec else None)
+    submission_id = secrets.token_urlsafe(16)
     cached = _PRISTINE.get(key)
     if cached is None:
-        html = render_template("_wizard_form.html", **page)
-        cached = html.replace(page["submission_id"], _KEY)
+        html = render_template("_wizard_form.html", source=source, form=_form_for(source),
+                               submission_id=submission_id, action=_action(source), duplicate_ok=False)
+        cached = html.replace(submission_id, _KEY)
         if token:
             cached = cached.replace(str(escape(token)), _CSRF)
         if len(_PRISTINE) < 1000:  # a bound, whatever the catalog holds
             _PRISTINE[key] = cached
-    return Markup(cached.replace(_KEY, page["submission_id"]).replace(_CSRF, str(escape(token)) if token else ""))
+    form_html = Markup(cached.replace(_KEY, submission_id).replace(_CSRF, str(escape(token)) if token else ""))
+    return render_template("source_form.html", source=source, form_html=form_html, pristine=True)
 
 
 def _namesakes(sandbox: str, name: str) -> list[dict]:
@@ -193,6 +195,8 @@ def source_form(key):
 
 
 def _handle(source):
+    if request.method == "GET":
+        return _pristine_page(source)
     form = _form_for(source)
     if request.method == "POST":
         # Whatever happens below, no log line or traceback can carry what was typed as a secret.

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from flask_wtf.csrf import CSRFError, generate_csrf
 
@@ -86,6 +86,8 @@ def _render(source, form, submission_id, status=200, adobe_error=None, split_not
 # everyone with the same (form, cloud, sandboxes offered, authSpec), so no worker holds anything another lacks.
 _PRISTINE: dict[tuple, str] = {}
 _CSRF, _KEY = "\x00csrf\x00", "\x00key\x00"
+# What a form page that nothing has happened to shows: no notice, no warning, no error.
+PRISTINE_PAGE = dict(pristine=True, split_notice=None, namesakes=None, adobe_error=None)
 
 
 def _pristine_page(source):
@@ -102,13 +104,35 @@ def _pristine_page(source):
     if cached is None:
         html = render_template("_wizard_form.html", source=source, form=_form_for(source),
                                submission_id=submission_id, action=_action(source), duplicate_ok=False)
-        cached = html.replace(submission_id, _KEY)
-        if token:
-            cached = cached.replace(str(escape(token)), _CSRF)
-        if len(_PRISTINE) < 1000:  # a bound, whatever the catalog holds
-            _PRISTINE[key] = cached
-    form_html = Markup(cached.replace(_KEY, submission_id).replace(_CSRF, str(escape(token)) if token else ""))
-    return render_template("source_form.html", source=source, form_html=form_html, pristine=True)
+        cached = _tokens_out(html, submission_id, token)
+        _keep(key, cached)
+    if session.get("_flashes"):
+        # A message waits to be shown once: this page is not the same for everyone, so only the form is reused.
+        form_html = Markup(_tokens_in(cached, submission_id, token))
+        return render_template("source_form.html", source=source, form_html=form_html, **PRISTINE_PAGE)
+    # The whole page: the same for everyone signed in as the same person (the header names them).
+    page_key = (*key, "page", g.get("user"))
+    page = _PRISTINE.get(page_key)
+    if page is None:
+        page = _tokens_out(render_template("source_form.html", source=source, **PRISTINE_PAGE,
+                                           form_html=Markup(_tokens_in(cached, submission_id, token))),
+                           submission_id, token)
+        _keep(page_key, page)
+    return _tokens_in(page, submission_id, token)
+
+
+def _tokens_out(html: str, submission_id: str, token: str | None) -> str:
+    html = html.replace(submission_id, _KEY)
+    return html.replace(str(escape(token)), _CSRF) if token else html
+
+
+def _tokens_in(html: str, submission_id: str, token: str | None) -> str:
+    return html.replace(_KEY, submission_id).replace(_CSRF, str(escape(token)) if token else "")
+
+
+def _keep(key: tuple, html: str) -> None:
+    if len(_PRISTINE) < 1000:  # a bound, whatever the catalog and the number of people
+        _PRISTINE[key] = html
 
 
 def _namesakes(sandbox: str, name: str) -> list[dict]:

@@ -103,11 +103,17 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     context.close()
 
 
-def test_wide_screens_give_tables_the_room(browser, portal):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+def signed_in_list(browser, portal, width: int, height: int):
+    """A new browser context of `width`, signed in, on the connections list; close the context after."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     sign_in(page, portal.url)
     page.goto(portal.url + "/connections?sandbox=prod")
+    return context, page
+
+
+def test_wide_screens_give_tables_the_room(browser, portal):
+    context, page = signed_in_list(browser, portal, 1440, 900)
     main = page.locator("main").bounding_box()
     assert main["width"] > 1200
     # Dates and ids stay on one line each.
@@ -119,10 +125,7 @@ def test_wide_screens_give_tables_the_room(browser, portal):
 
 
 def test_a_phone_shows_the_list_as_cards_of_reasonable_height(browser, portal):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    sign_in(page, portal.url)
-    page.goto(portal.url + "/connections?sandbox=prod")
+    context, page = signed_in_list(browser, portal, 390, 844)
     rows = page.locator("table.list tbody tr")
     assert rows.count() == 12
     assert rows.first.locator("td").first.evaluate("e => getComputedStyle(e, '::before').content") == '"Name"'

@@ -82,9 +82,9 @@ def _render(source, form, submission_id, status=200, adobe_error=None, split_not
     return render_template("source_form.html", **page), status
 
 
-# Pristine forms, rendered once per process with stand-ins for the per-request tokens: the same bytes for
-# everyone with the same (form, cloud, sandboxes offered, authSpec), so no worker holds anything another lacks.
-_PRISTINE: dict[tuple, str] = {}
+# Pristine forms and pages, rendered once per app in each process with stand-ins for the per-request tokens
+# (app.extensions["pristine_forms"]): the same bytes for everyone with the same (form, cloud, sandboxes offered,
+# authSpec, person), so no worker holds anything another lacks.
 _CSRF, _KEY = "\x00csrf\x00", "\x00key\x00"
 # What a form page that nothing has happened to shows: no notice, no warning, no error.
 PRISTINE_PAGE = dict(pristine=True, split_notice=None, namesakes=None, adobe_error=None)
@@ -100,24 +100,25 @@ def _pristine_page(source):
     spec = getattr(source.form_class, "auth_spec", None)
     key = (_action(source), cloud, sandboxes, token is None, json.dumps(spec, sort_keys=True) if spec else None)
     submission_id = secrets.token_urlsafe(16)
-    cached = _PRISTINE.get(key)
+    kept = current_app.extensions.setdefault("pristine_forms", {})
+    cached = kept.get(key)
     if cached is None:
         html = render_template("_wizard_form.html", source=source, form=_form_for(source),
                                submission_id=submission_id, action=_action(source), duplicate_ok=False)
         cached = _tokens_out(html, submission_id, token)
-        _keep(key, cached)
+        _keep(kept, key, cached)
     if session.get("_flashes"):
         # A message waits to be shown once: this page is not the same for everyone, so only the form is reused.
         form_html = Markup(_tokens_in(cached, submission_id, token))
         return render_template("source_form.html", source=source, form_html=form_html, **PRISTINE_PAGE)
     # The whole page: the same for everyone signed in as the same person (the header names them).
     page_key = (*key, "page", g.get("user"))
-    page = _PRISTINE.get(page_key)
+    page = kept.get(page_key)
     if page is None:
         page = _tokens_out(render_template("source_form.html", source=source, **PRISTINE_PAGE,
                                            form_html=Markup(_tokens_in(cached, submission_id, token))),
                            submission_id, token)
-        _keep(page_key, page)
+        _keep(kept, page_key, page)
     return _tokens_in(page, submission_id, token)
 
 
@@ -130,9 +131,9 @@ def _tokens_in(html: str, submission_id: str, token: str | None) -> str:
     return html.replace(_KEY, submission_id).replace(_CSRF, str(escape(token)) if token else "")
 
 
-def _keep(key: tuple, html: str) -> None:
-    if len(_PRISTINE) < 1000:  # a bound, whatever the catalog and the number of people
-        _PRISTINE[key] = html
+def _keep(kept: dict, key: tuple, html: str) -> None:
+    if len(kept) < 1000:  # a bound, whatever the catalog and the number of people
+        kept[key] = html
 
 
 def _namesakes(sandbox: str, name: str) -> list[dict]:

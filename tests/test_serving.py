@@ -104,3 +104,15 @@ def test_the_master_leaves_ssl_clients_to_the_patched_workers():
     from app import gunicorn_conf
 
     assert gunicorn_conf.worker_class == "gevent"
+
+
+def test_the_script_is_served_compacted_and_whole():
+    from app.web.assets import compact_js
+
+    assert compact_js(b"// note\n  var a = 1; // kept\n\n    f(a);\n") == b"var a = 1; // kept\nf(a);\n"
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[1] / "static" / "wizard.js").read_bytes()
+    served = compact_js(source)
+    code = [line.strip() for line in source.decode().splitlines() if line.strip() and not line.strip().startswith("//")]
+    assert served.decode().splitlines() == code and len(served) < 0.85 * len(source)

@@ -246,3 +246,18 @@ def test_the_picker_filters_as_you_type_and_says_when_nothing_matches(page, live
     search, show_all = (page.get_by_role("button", name="Search").bounding_box(),
                         page.get_by_role("link", name="Show all", exact=True).bounding_box())
     assert abs((search["y"] + search["height"]) - (show_all["y"] + show_all["height"])) < 2
+
+
+def test_rotate_offers_only_what_rotation_accepts_in_the_browser(page, live_server, fresh_emulator):
+    flow = live_server.app.extensions["flow_service"]
+    basic = flow.create_connection("prod", {"name": "Basic PG", "auth": {"specName": "Basic Authentication", "params": {
+        "server": "pg.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
+        "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}})
+    page.goto(f"{live_server.url}/connections/{basic.id}/credentials?sandbox=prod")
+    assert page.locator("input[name=method]").count() == 1
+    assert page.get_by_label("Basic authentication (server, port, database, user, password, SSL mode)").is_checked()
+    assert page.get_by_label("Connection string", exact=True).count() == 0
+    page.get_by_label("Password", exact=True).fill("rotated-in-browser")
+    page.get_by_role("button", name="Send new credentials").click()
+    page.wait_for_url(f"**/connections/{basic.id}?sandbox=prod")
+    assert fresh_emulator.secrets[basic.id]["password"] == "rotated-in-browser"

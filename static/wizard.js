@@ -438,6 +438,12 @@
     });
   }
 
+  // One of the portal's small JSON answers, or null when it has none to give.
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : null; });
+  }
+
   // Look for connections of the same name when the name field is left, so the submit need not ask Flow
   // Service first. Without JavaScript (or when this cannot ask), the server looks at submit instead.
   function lookForNamesakes(form) {
@@ -477,9 +483,8 @@
       marker.value = "";
       asked = key;
       if (!value) { show({namesakes: []}); return; }
-      fetch(marker.getAttribute("data-url") + "?sandbox=" + encodeURIComponent(where) + "&name=" +
-            encodeURIComponent(value), {credentials: "same-origin", headers: {Accept: "application/json"}})
-        .then(function (response) { return response.ok ? response.json() : null; })
+      getJSON(marker.getAttribute("data-url") + "?sandbox=" + encodeURIComponent(where) + "&name=" +
+              encodeURIComponent(value))
         .then(function (answer) {
           if (!answer || name.value.trim() !== value || sandbox.value !== where) { asked = ""; return; }
           show(answer);
@@ -649,9 +654,7 @@
     var sent;
     try { sent = sessionStorage.getItem("wizard-sent:" + location.pathname + location.search); } catch (e) { return; }
     if (!sent) return;
-    fetch(form.getAttribute("data-submissions").replace("KEY", encodeURIComponent(sent)),
-          {credentials: "same-origin", headers: {Accept: "application/json"}})
-      .then(function (response) { return response.ok ? response.json() : null; })
+    getJSON(form.getAttribute("data-submissions").replace("KEY", encodeURIComponent(sent)))
       .then(function (answer) { if (answer && answer.result) location.replace(answer.result); })
       .catch(function () { /* stay on the form */ });
   }

@@ -29,7 +29,7 @@ ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGE_SIZE = 25
 STALE = "1404-412"
 STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
-                 "Its current state is shown; check it and submit again.")
+                 "Compare, then choose: save yours over theirs, or start again from theirs.")
 
 
 class RenameForm(FlaskForm):
@@ -303,7 +303,7 @@ def _theirs(connection, source, action: str) -> list[tuple[str, str]]:
     """What a connection holds now, in the rows a conflict page compares with the person's own."""
     if action == "rename":
         return [("Name", connection.get("name") or ""), ("Description", connection.get("description") or "")]
-    return [(name, value) for name, value in _shown_params(connection, source)]
+    return _shown_params(connection, source)
 
 
 def _update(connection, source, sandbox, form, etag, operations, template, done, yours=()):

@@ -245,9 +245,7 @@ def _handle(source):
         return redirect(earlier, code=303)
     finished = False
     try:
-        response = _create(source, form, submission_id)
-        # Only the redirect to the created connection follows a finished claim; every page rendered is a tuple.
-        finished = not isinstance(response, tuple) and response.status_code == 303
+        response, finished = _create(source, form, submission_id)
         return response
     finally:
         # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
@@ -257,12 +255,12 @@ def _handle(source):
 
 
 def _create(source, form, submission_id):
-    """Warn of a namesake, or create the connection; a 303 to it once the claim is finished."""
+    """Warn of a namesake, or create the connection: (the response, whether the claim was finished)."""
     skip = request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)
     namesakes = [] if skip else _namesakes(form.sandbox.data, form.name.data.strip())
     if namesakes:
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
-        return _render(source, form, submission_id, 409, namesakes=namesakes)
+        return _render(source, form, submission_id, 409, namesakes=namesakes), False
     body = source.request_body(form)
     sandbox = form.sandbox.data
     try:
@@ -272,7 +270,7 @@ def _create(source, form, submission_id):
                     error.request_id)
         audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
-        return _render(source, form, submission_id, error.status, adobe_error=error)
+        return _render(source, form, submission_id, error.status, adobe_error=error), False
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
     curl = current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
@@ -281,4 +279,4 @@ def _create(source, form, submission_id):
         detail="found after a lost answer" if created.recovered else None, adobe_request_id=created.request_id))
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
              created.id, sandbox)
-    return redirect(result, code=303)
+    return redirect(result, code=303), True

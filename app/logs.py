@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import threading
 import time
-import uuid
 import weakref
 
 from flask import Flask, g, has_request_context, request
@@ -148,7 +148,7 @@ def init_app(app: Flask, registry: SecretRegistry) -> None:
     @app.before_request
     def assign_request_id():
         offered = request.headers.get("X-Request-Id", "") if trust_offered else ""
-        g.request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        g.request_id = offered if REQUEST_ID.match(offered) else os.urandom(16).hex()
 
     @app.after_request
     def send_request_id(response):

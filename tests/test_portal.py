@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from flask.sessions import SecureCookieSessionInterface
 
 from app import create_app
 from app.store import Store, database_url
@@ -287,6 +289,24 @@ def test_a_session_cookie_from_another_key_is_not_accepted(portal, fresh_emulato
     session, _ = sign_in(server.url)
     other = portal("accounts", secret_key="another-key")
     assert session.get(other.url + "/", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_session_cookies_are_compressed_only_when_it_pays_and_read_either_way(portal):
+    server = portal("accounts", secret_key="cookie-key")
+    session, _ = sign_in(server.url)
+    value = session.cookies["session"]
+    assert not value.startswith(".")  # a few dozen bytes: written without zlib
+    # A cookie as Flask's own interface writes it (zlib, a leading "."), holding a long message: still read.
+    stock = SecureCookieSessionInterface().get_signing_serializer(server.app)
+    data = stock.loads(value)
+    data["_flashes"] = [("message", "A message long enough to be worth compressing. " * 6)]
+    session.cookies.set("session", stock.dumps(data), domain=urlsplit(server.url).hostname)
+    assert session.cookies["session"].startswith(".")
+    page = session.get(server.url + "/", timeout=10)
+    assert page.status_code == 200 and "worth compressing" in page.text
+    # The portal's own long cookie is compressed too.
+    data["_flashes"] = [("message", "x" * 300)]
+    assert server.app.session_interface.get_signing_serializer(server.app).dumps(data).startswith(".")
 
 
 def test_over_https_cookies_are_secure_and_hsts_is_sent(portal):

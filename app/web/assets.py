@@ -14,7 +14,7 @@ import hashlib
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 
 bp = Blueprint("assets", __name__)
 ONE_YEAR = 365 * 24 * 3600
@@ -83,6 +83,8 @@ def static(filename):
 @bp.after_app_request
 def compress_pages(response):
     """Gzip an HTML page that holds no CSRF token, for a browser that accepts gzip."""
+    if "csrf_token" in g:  # a token was made for this answer (Flask-WTF keeps it in g): not compressed
+        return response
     if (response.mimetype != "text/html" or response.status_code != 200 or response.direct_passthrough
             or response.is_streamed or "Content-Encoding" in response.headers
             or "gzip" not in request.accept_encodings):

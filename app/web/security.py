@@ -6,6 +6,9 @@ import logging
 
 from flask import Flask, render_template, request
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 log = logging.getLogger(__name__)
@@ -15,14 +18,46 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# What every answer carries unless its view set its own.
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+)
 csrf = CSRFProtect()
 
 
+class _SessionSerializer(URLSafeTimedSerializer):
+    """The session cookie's serializer: zlib only for a payload long enough to gain from it (a flash message).
+    A few dozen bytes gain nothing, and each zlib.compress sets up a 256 KiB state. Either kind reads back."""
+
+    def dump_payload(self, obj) -> bytes:
+        payload = Serializer.dump_payload(self, obj)  # the JSON, before the mixin's zlib
+        return super().dump_payload(obj) if len(payload) > 200 else base64_encode(payload)
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """The session cookie is Secure whenever the page came over HTTPS (as the proxy in front says)."""
+    """The session cookie is Secure whenever the page came over HTTPS (as the proxy in front says).
+
+    Its signing serializer is built once per app and key, not twice a request as Flask's is.
+    """
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = app.extensions.get("session_serializer")
+        if kept is None or kept[0] != keys:
+            kept = keys, _SessionSerializer(
+                [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key], salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
+            app.extensions["session_serializer"] = kept
+        return kept[1]
 
 
 def _page(title: str, message: str, status: int):
@@ -42,15 +77,14 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.endpoint != "assets.static" and "Cache-Control" not in response.headers:
+        # One look at what the view set (werkzeug's setdefault raises and catches a KeyError per absent header).
+        present = {name.lower() for name, _ in response.headers}
+        for name, value in HEADERS:
+            if name.lower() not in present:
+                response.headers.add(name, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            response.headers.add("Strict-Transport-Security", HSTS)
+        if request.endpoint != "assets.static" and "cache-control" not in present:
             # Forms and results must not linger in shared caches or the back-forward cache. A view that
             # sets its own (the namesake look-up, private and brief) has decided otherwise.
             response.headers["Cache-Control"] = "no-store"

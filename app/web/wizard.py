@@ -69,10 +69,21 @@ bp.add_app_template_global(describe_auth, "describe_auth")
 
 @bp.app_template_global("source_url")
 def _action(source) -> str:
-    """Where a source's form lives: /sources/<key>, or /sources/spec/<id>?auth=<authSpec> for the others."""
+    """Where a source's form lives: /sources/<key>, or /sources/spec/<id>?auth=<authSpec> for the others.
+
+    Built once per app and mount point: the picker asks for every source's, each form page for its own."""
     if source.key == "spec":
-        return url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
-    return url_for("wizard.source_form", key=source.key)
+        key = (source.connection_spec_id, source.auth_name, request.script_root)
+    else:
+        key = (source.key, request.script_root)
+    urls = current_app.extensions.setdefault("source_urls", {})
+    url = urls.get(key)
+    if url is None:
+        url = (url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
+               if source.key == "spec" else url_for("wizard.source_form", key=source.key))
+        if len(urls) < 10000:  # a bound, whatever the catalog holds
+            urls[key] = url
+    return url
 
 
 def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None):
@@ -93,8 +104,9 @@ PRISTINE_PAGE = dict(pristine=True, split_notice=None, namesakes=None, adobe_err
 def _pristine_page(source):
     """A source's untouched form: the form itself from the cache (no WTForms form is built once it is there),
     with this request's CSRF token and a new submission key put in."""
-    permissions.require("create")
     sandboxes, cloud = permissions.sandboxes_for("create"), current_app.config["SETTINGS"].cloud
+    if not sandboxes:
+        permissions.require("create")  # refuses, saying which role would do
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
     # A spec-built form is keyed by its authSpec too: a catalog refresh that changes the schema changes the form.
     spec = getattr(source.form_class, "auth_spec", None)

@@ -1,7 +1,7 @@
 """Validate every Flow Service exchange against Adobe's OpenAPI spec and its documented filters and codes.
 
-Shared by the tests that drive the client or the portal: attach `Checked` to a
-requests session's response hooks and every call it makes is checked.
+Shared by the tests that drive the client or the portal: add `Checked` to the observers of the client's
+session (app.adobe.http.Session), or to a requests session's response hooks, and every call it makes is checked.
 """
 
 import json
@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
+import requests
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
@@ -79,6 +80,17 @@ def documented_code(response) -> None:
         assert code in CATALOGUE, f"FLOW-{code} is not in Adobe's error catalogue"
 
 
+def as_requests_response(answer) -> requests.Response:
+    """The wizard's Answer (app.adobe.http) as the requests objects openapi-core's adapters read."""
+    sent = answer.request
+    prepared = requests.Request(sent.method, sent.url, headers=sent.headers, data=sent.body).prepare()
+    response = requests.Response()
+    response.status_code, response._content, response.url = answer.status_code, answer.content, sent.url
+    response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
+    response.request = prepared
+    return response
+
+
 class Checked:
     """A requests session hook validating every Flow Service exchange against the spec."""
 
@@ -89,6 +101,8 @@ class Checked:
     def __call__(self, response, *args, **kwargs):
         if "/data/foundation/flowservice" not in response.url:
             return response
+        if not isinstance(response, requests.Response):
+            response = as_requests_response(response)
         sent = response.request
         documented_query(sent.url)
         documented_code(response)

@@ -260,7 +260,7 @@ def test_the_error_parser_reads_every_documented_shape(flow, fresh_emulator, bod
 
 def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_emulator):
     checker = Checked(load_openapi())
-    live_app.extensions["flow_service"]._session.hooks["response"].append(checker)
+    live_app.extensions["flow_service"]._session.observers.append(checker)
     session = requests.Session()
     url = live_server.url
 

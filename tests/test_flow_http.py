@@ -1,6 +1,10 @@
 """Over real HTTP, browser-like client → wizard → emulator: the id shown is the one Flow Service stored."""
 
+import http.server
 import re
+import threading
+import urllib.error
+import urllib.request
 
 import pytest
 import requests
@@ -94,13 +98,69 @@ def test_a_netrc_entry_for_adobes_host_cannot_replace_the_bearer_token(fresh_emu
     assert calls and all(r.headers["Authorization"].startswith("Bearer ") for r in calls)
 
 
-def test_proxies_and_the_ca_bundle_are_read_once_from_the_environment():
-    from app.adobe.http import make_session, network_settings
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """A forward proxy on loopback: records each request line, passes the request on, answers as it was answered."""
 
+    seen: list = []
+
+    def _forward(self):
+        type(self).seen.append(self.requestline)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection", "host")}
+        request = urllib.request.Request(self.path, data=body, headers=headers, method=self.command)
+        try:
+            answer = urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5)
+        except urllib.error.HTTPError as refused:
+            answer = refused
+        content = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args):
+        pass
+
+
+def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(fresh_emulator, monkeypatch):
+    from app import create_app
+    from app.adobe.http import network_settings
+
+    from .conftest import settings_for
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        app = create_app(settings_for(fresh_emulator))
+        monkeypatch.delenv("HTTP_PROXY")  # read once, at start-up: later changes do not matter
+        app.extensions["flow_service"].list_connection_specs("prod")
+        assert any(line.startswith(f"POST {fresh_emulator.url}/ims/token/v3") for line in _Proxy.seen)
+        assert any(line.startswith(f"GET {fresh_emulator.url}/data/foundation/flowservice/connectionSpecs")
+                   for line in _Proxy.seen)
+        calls = [r for r in fresh_emulator.received if r.path.endswith("/connectionSpecs")]
+        assert calls and calls[-1].headers["Authorization"].startswith("Bearer ")
+        _Proxy.seen.clear()
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        create_app(settings_for(fresh_emulator)).extensions["flow_service"].list_connection_specs("prod")
+        assert _Proxy.seen == []
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
     env = {"HTTPS_PROXY": "http://proxy.internal:3128", "REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}
     assert network_settings("https://platform.adobe.io", env) == ({"https": "http://proxy.internal:3128"},
                                                                   "/etc/ssl/corp.pem")
-    assert network_settings("https://platform.adobe.io", {**env, "NO_PROXY": ".adobe.io"})[0] == {}
+    for covering in (".adobe.io", "adobe.io", "*.adobe.io", "platform.adobe.io", "*", "x.org, adobe.io:443"):
+        assert network_settings("https://platform.adobe.io", {**env, "NO_PROXY": covering})[0] == {}, covering
+    for other in ("example.com", "notadobe.io", "io.adobe"):
+        assert network_settings("https://platform.adobe.io", {**env, "NO_PROXY": other})[0], other
     assert network_settings("https://platform.adobe.io", {}) == ({}, True)
-    session = make_session(base_url="https://platform.adobe.io", environ=env)
-    assert session.trust_env is False and session.proxies == {"https": "http://proxy.internal:3128"}

@@ -20,7 +20,7 @@ def openapi():
 def checked_client(fresh_emulator, openapi):
     checker = Checked(openapi)
     session = make_session()
-    session.hooks["response"].append(checker)
+    session.observers.append(checker)
     tokens = TokenProvider(make_session(), fresh_emulator.url, fresh_emulator.client_id,
                            fresh_emulator.client_secret, ["openid"], (2, 2))
     client = FlowServiceClient(fresh_emulator.url, tokens, fresh_emulator.client_id, fresh_emulator.org_id,
@@ -47,7 +47,8 @@ def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
     client, checker = checked_client
     token = client._tokens.token()
     for path in ["/connectionSpecs", f"/connectionSpecs/{SOURCES['phoenix'].connection_spec_id}"]:
-        response = client._session.get(client.base_url + path, headers=client.headers("prod", token), timeout=5)
+        response = client._session.request("GET", client.base_url + path, headers=client.headers("prod", token),
+                                           timeout=(5, 5))
         assert response.status_code == 200
         specs = response.json()["items"]
         for spec in specs:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import requests
-
 from ..wording import plural, sentence
+from .http import Answer
 
 
 class AdobeError(Exception):
@@ -30,14 +29,14 @@ class AdobeError(Exception):
 WITHHELD = "Adobe's explanation is not shown because it repeats a secret from this request."
 
 
-def _json(response: requests.Response):
+def _json(response: Answer):
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def request_id_of(response: requests.Response, body=None) -> str | None:
+def request_id_of(response: Answer, body=None) -> str | None:
     if isinstance(body, dict):
         report = body.get("report")
         if isinstance(report, dict) and report.get("request-id"):
@@ -49,7 +48,7 @@ def never(_text: str) -> bool:
     return False
 
 
-def flow_service_error(response: requests.Response, doing: str, quotes_secret=never) -> AdobeError:
+def flow_service_error(response: Answer, doing: str, quotes_secret=never) -> AdobeError:
     """Read a Flow Service or gateway error answer into an AdobeError.
 
     When Adobe's answer holds a secret of the request (`quotes_secret`, however short the secret), none of

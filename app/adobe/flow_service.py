@@ -10,9 +10,8 @@ import shlex
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-
 from .errors import AdobeError, flow_service_error, never
+from .http import Answer, CallFailed, ConnectFailed, NoAnswer, Session
 from .ims import TokenProvider
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class SearchResult:
 
 class FlowServiceClient:
     def __init__(self, platform_url: str, tokens: TokenProvider, client_id: str, org_id: str,
-                 session: requests.Session, timeout, quotes_secret=never):
+                 session: Session, timeout, quotes_secret=never):
         self.base_url = platform_url.rstrip("/") + BASE_PATH
         self._tokens = tokens
         self._client_id = client_id
@@ -93,7 +92,7 @@ class FlowServiceClient:
         lines.append(f"-d {shlex.quote(json.dumps(redacted_body, indent=2, ensure_ascii=False))}")
         return " \\\n  ".join(lines)
 
-    def _send(self, method: str, path: str, sandbox: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, path: str, sandbox: str, **kwargs) -> Answer:
         """Send one call with a fresh token; when the gateway refuses the token, renew it once."""
         extra_headers = kwargs.pop("headers", {})
         for attempt in (1, 2):
@@ -121,22 +120,20 @@ class FlowServiceClient:
         started_ms = int(time.time() * 1000)
         try:
             response = self._send("POST", "/connections", sandbox, json=body)
-        except requests.ConnectTimeout:
-            raise AdobeError(
-                f"The wizard could not reach Flow Service at {self.base_url} in time, so nothing was "
-                "created. Try again in a minute."
-            ) from None
-        except requests.ConnectionError as exc:
-            if not _was_sent(exc):
+        except ConnectFailed as failure:
+            if failure.timed_out:
                 raise AdobeError(
-                    f"The wizard could not reach Flow Service at {self.base_url}, so nothing was "
-                    "created. An administrator should check AEP_PLATFORM_URL and the network."
+                    f"The wizard could not reach Flow Service at {self.base_url} in time, so nothing was "
+                    "created. Try again in a minute."
                 ) from None
-            return self._recover(sandbox, body, started_ms, "the connection to Flow Service broke before it answered")
-        except requests.Timeout:
-            return self._recover(sandbox, body, started_ms, "Flow Service did not answer in time")
-        except requests.RequestException:
-            return self._recover(sandbox, body, started_ms, "the answer from Flow Service broke off")
+            raise AdobeError(
+                f"The wizard could not reach Flow Service at {self.base_url}, so nothing was "
+                "created. An administrator should check AEP_PLATFORM_URL and the network."
+            ) from None
+        except NoAnswer as failure:
+            what = ("Flow Service did not answer in time" if failure.timed_out
+                    else "the connection to Flow Service broke before it answered")
+            return self._recover(sandbox, body, started_ms, what)
         if response.status_code == 201:
             try:
                 answer = response.json()
@@ -218,15 +215,15 @@ class FlowServiceClient:
         self._tokens.token()
         self._call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
 
-    def _call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> requests.Response:
+    def _call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> Answer:
         """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
         try:
             response = self._send(method, path, sandbox, **kwargs)
-        except requests.Timeout:
-            raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Try again.") from None
-        except requests.ConnectionError:
-            raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Try again.") from None
-        except requests.RequestException:
+        except CallFailed as failure:
+            if failure.timed_out:
+                raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Try again.") from None
+            if isinstance(failure, ConnectFailed):
+                raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Try again.") from None
             raise AdobeError(f"{doing} failed: the answer from Flow Service broke off. Try again.") from None
         if response.status_code not in ok:
             raise flow_service_error(response, doing, self._quotes_secret)
@@ -361,14 +358,14 @@ class FlowServiceClient:
         return Changed(None, response.headers.get("x-request-id"))
 
 
-def _json_body(response: requests.Response, doing: str):
+def _json_body(response: Answer, doing: str):
     try:
         return response.json()
     except ValueError:
         raise AdobeError(f"{doing} failed: Flow Service answered with a body that is not JSON. Try again.") from None
 
 
-def _items(response: requests.Response, doing: str) -> list[dict]:
+def _items(response: Answer, doing: str) -> list[dict]:
     try:
         body = response.json()
     except ValueError:
@@ -377,12 +374,6 @@ def _items(response: requests.Response, doing: str) -> list[dict]:
         raise AdobeError(f"{doing} failed: Flow Service answered {response.status_code} with a body that is not "
                          "the documented {\"items\": [...]} shape. Try again.")
     return [item for item in body["items"] if isinstance(item, dict)]
-
-
-def _was_sent(exc: requests.ConnectionError) -> bool:
-    """Whether the request may have reached the server before the connection failed."""
-    text = repr(exc)
-    return not any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
 
 
 def _list_filters(connection_spec_ids, state: str | None) -> list[tuple[str, str]]:

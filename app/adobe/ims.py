@@ -6,9 +6,8 @@ import logging
 import threading
 import time
 
-import requests
-
 from .errors import AdobeError
+from .http import CallFailed, ConnectFailed, Session
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ class TokenProvider:
     moment one thread fetches and the others wait for that answer.
     """
 
-    def __init__(self, session: requests.Session, ims_url: str, client_id: str, client_secret: str,
+    def __init__(self, session: Session, ims_url: str, client_id: str, client_secret: str,
                  scopes, timeout, clock=time.monotonic, on_token=None, quotes_secret=None):
         self._session = session
         self._url = f"{ims_url.rstrip('/')}/ims/token/v3"
@@ -58,8 +57,8 @@ class TokenProvider:
     def _fetch(self) -> tuple[str, float]:
         started = self._clock()
         try:
-            response = self._session.post(
-                self._url,
+            response = self._session.request(
+                "POST", self._url,
                 data={
                     "grant_type": "client_credentials",
                     "client_id": self._client_id,
@@ -68,15 +67,20 @@ class TokenProvider:
                 },
                 timeout=self._timeout,
             )
-        except requests.Timeout:
+        except CallFailed as failure:
+            if not failure.timed_out and isinstance(failure, ConnectFailed):
+                raise AdobeError(
+                    f"The wizard could not reach Adobe IMS at {self._url}. Nothing was sent to Flow "
+                    "Service; an administrator should check AEP_IMS_URL and the network."
+                ) from None
+            if not failure.timed_out:
+                raise AdobeError(
+                    "The answer from Adobe IMS broke off when the wizard asked for an access token. "
+                    "Nothing was sent to Flow Service; try again in a minute."
+                ) from None
             raise AdobeError(
                 "Adobe IMS did not answer in time when the wizard asked for an access token. "
                 "Nothing was sent to Flow Service; try again in a minute."
-            ) from None
-        except requests.ConnectionError:
-            raise AdobeError(
-                f"The wizard could not reach Adobe IMS at {self._url}. Nothing was sent to Flow "
-                "Service; an administrator should check AEP_IMS_URL and the network."
             ) from None
         body = None
         try:

@@ -249,6 +249,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk round, whole seconds")
     parser.add_argument("--rounds", type=int, default=3, help="wrk rounds and cold starts per app")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--forwarder-client", choices=("requests", "urllib3"), default="requests",
+                        help="what the forwarder sends with: requests (the default), or urllib3 as the wizard does")
     args = parser.parse_args(argv)
     binary = ensure_wrk()
     secret = "overhead-secret"
@@ -273,7 +275,7 @@ def measure(args, binary: str, secret: str, emulator_process) -> int:
         "wizard": start_wizard(ports["wizard"], emulator),
         "forwarder": start_gunicorn("forwarder_app:app", ports["forwarder"],
                                     FORWARD_URL=url + "/data/foundation/flowservice/connections",
-                                    FORWARD_HEADERS=json.dumps(headers)),
+                                    FORWARD_HEADERS=json.dumps(headers), FORWARD_CLIENT=args.forwarder_client),
         "minimal": start_gunicorn("minimal_app:app", ports["minimal"]),
     }
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}

@@ -123,9 +123,88 @@ def _read(api):
 
 
 def _delete_in_use(api):
-    connection = api.connection()
-    api.emulator.used_by_dataflows.add(connection["id"])
-    return api.call("DELETE", f"/connections/{connection['id']}")
+    source = _source(api)
+    return api.call("DELETE", f"/connections/{source['baseConnectionId']}")
+
+
+# The dataflow objects, as Adobe's dataflow tutorial for database sources creates them.
+
+def _source_body(api, **changes):
+    base = api.connection("Base")
+    return {"name": "Customers", "baseConnectionId": base["id"], "data": {"format": "tabular"},
+            "params": {"tableName": "public.customers", "columns": [{"name": "email", "type": "string"}]},
+            "connectionSpec": {"id": REDSHIFT, "version": "1.0"}, **changes}
+
+
+def _source(api):
+    created = api.call("POST", "/sourceConnections", json=_source_body(api))
+    assert created.status_code == 201, created.text
+    return api.call("GET", f"/sourceConnections/{created.json()['id']}").json()["items"][0]
+
+
+def _dataset(api):
+    return next(d for d in api.emulator.datasets.values() if d["sandboxName"] == "prod")
+
+
+def _target_body(api, **changes):
+    dataset = _dataset(api)
+    return {"name": "Loyalty", "data": {"schema": {"id": dataset["schemaRef"]["id"],
+                                                   "version": "application/vnd.adobe.xed-full+json;version=1"}},
+            "params": {"dataSetId": dataset["id"]},
+            "connectionSpec": {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}, **changes}
+
+
+def _flow_body(api, source=None, **changes):
+    source = source or _source(api)
+    target = api.call("POST", "/targetConnections", json=_target_body(api)).json()
+    api.emulator.mapping_sets["mapping-1"] = {"id": "mapping-1"}
+    return {"name": "Customers daily", "flowSpec": {"id": "14518937-270c-4525-bdec-c2ba7cce3860", "version": "1.0"},
+            "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
+            "transformations": [{"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
+                                {"name": "Mapping", "params": {"mappingId": "mapping-1", "mappingVersion": "0"}}],
+            "scheduleParams": {"startTime": 1764000000, "frequency": "minute", "interval": "15"}, **changes}
+
+
+def _flow(api):
+    source = _source(api)
+    created = api.call("POST", "/flows", json=_flow_body(api, source))
+    assert created.status_code == 201, created.text
+    return source, created.json()
+
+
+def _sources_of_base(api):
+    source = _source(api)
+    response = api.call("GET", "/sourceConnections", params={"property": f"baseConnectionId=={source['baseConnectionId']}"})
+    assert [item["id"] for item in response.json()["items"]] == [source["id"]]
+    return response
+
+
+def _flows_of_source(api):
+    source, flow = _flow(api)
+    _flow(api)  # another source's flow is not listed
+    response = api.call("GET", "/flows", params={"property": f"sourceConnectionIds[]=={source['id']},{'0' * 36}"})
+    assert [item["id"] for item in response.json()["items"]] == [flow["id"]]
+    return response
+
+
+def _flow_spec_by_name(api):
+    response = api.call("GET", "/flowSpecs", params={"property": 'name=="CRMToAEP"'})
+    spec = response.json()["items"][0]
+    assert REDSHIFT in spec["sourceConnectionSpecIds"] and spec["targetConnectionSpecIds"] == [
+        "c604ff05-7f1a-43c0-8e18-33bf874cb11c"]
+    return response
+
+
+def _source_in_use(api):
+    source, _flow_ids = _flow(api)
+    return api.call("DELETE", f"/sourceConnections/{source['id']}")
+
+
+def _flow_deleted(api):
+    source, flow = _flow(api)
+    response = api.call("DELETE", f"/flows/{flow['id']}")
+    assert api.call("DELETE", f"/sourceConnections/{source['id']}").status_code == 204
+    return response
 
 
 def _test_failed(api):
@@ -203,6 +282,31 @@ TRIGGERS = {
     "explore-missing-table": lambda api: _explore(api, objectType="table", object="public.nope"),
     "specs": lambda api: api.call("GET", f"/connectionSpecs/{REDSHIFT}"),
     "spec-missing": lambda api: api.call("GET", f"/connectionSpecs/{'0' * 36}"),
+    "sc-create": lambda api: api.call("POST", "/sourceConnections", json=_source_body(api)),
+    "sc-base": lambda api: api.call("POST", "/sourceConnections", json=_source_body(api, baseConnectionId="0" * 36)),
+    "sc-spec": lambda api: api.call("POST", "/sourceConnections", json=_source_body(
+        api, connectionSpec={"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"})),
+    "sc-shape": lambda api: api.call("POST", "/sourceConnections", json=_source_body(
+        api, data={"format": "delimited"}, params={})),
+    "sc-list-base": _sources_of_base,
+    "sc-delete-in-use": _source_in_use,
+    "tc-create": lambda api: api.call("POST", "/targetConnections", json=_target_body(api)),
+    "tc-dataset": lambda api: api.call("POST", "/targetConnections", json=_target_body(
+        api, params={"dataSetId": "0" * 24})),
+    "tc-spec": lambda api: api.call("POST", "/targetConnections", json=_target_body(
+        api, connectionSpec={"id": REDSHIFT, "version": "1.0"})),
+    "flowspec-name": _flow_spec_by_name,
+    "flow-create": lambda api: api.call("POST", "/flows", json=_flow_body(api)),
+    "flow-unknown-spec": lambda api: api.call("POST", "/flows", json=_flow_body(
+        api, flowSpec={"id": "0" * 36, "version": "1.0"})),
+    "flow-schedule": lambda api: api.call("POST", "/flows", json=_flow_body(
+        api, scheduleParams={"startTime": 1764000000, "frequency": "minute", "interval": 5})),
+    "flow-transformation": lambda api: api.call("POST", "/flows", json=_flow_body(
+        api, transformations=[{"name": "Copy", "params": {}}, {"name": "Mapping", "params": {"mappingId": "nope"}}])),
+    "flow-connections": lambda api: api.call("POST", "/flows", json=_flow_body(
+        api, targetConnectionIds=[_source(api)["id"]])),
+    "flows-of-source": _flows_of_source,
+    "flow-delete": _flow_deleted,
     "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
     "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
 }
@@ -246,3 +350,15 @@ def test_the_emulator_does_what_its_row_says(fresh_emulator, row):
     cites = row["follows"]
     assert "our choice" in cites or any(doc in cites for doc in (
         "catalogue", "filter guide", "troubleshooting", "spec", "tutorial", "RFC 6749", "DESIGN.md")), cites
+
+
+def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
+    import json
+
+    from app.emulator.specs import FLOW_SPECS
+
+    printed = json.loads((TABLE.parents[1] / "tests" / "fixtures" / "adobe" / "crm-to-aep-flow-spec.json").read_text())
+    # What the emulator leaves out: who may see the spec, and the params of a run it does not start on request.
+    for left_out in ("permissionsInfo", "runSpec"):
+        printed.pop(left_out)
+    assert FLOW_SPECS[printed["id"]] == printed

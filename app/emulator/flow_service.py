@@ -82,10 +82,6 @@ def flow_service_blueprint(state) -> Blueprint:
             connection = state.connections.get(connection_id)
         return connection if connection is not None and visible(connection) else None
 
-    def not_found():
-        return flow_error("1101-404", "The requested resource is not found. Error from flow provider: "
-                                      "Resource with given id does not exist.")
-
     @bp.post("/connections")
     def create_connection():
         if not request.get_data():
@@ -126,7 +122,7 @@ def flow_service_blueprint(state) -> Blueprint:
                                           f"'{auth_spec['name']}' of {spec['name']}: {problem}.")
         now = int(time.time() * 1000)
         connection_id = str(uuid.uuid4())
-        etag = _new_etag()
+        etag = new_etag()
         secret_names = _secret_names(auth_spec["spec"])
         connection = {
             "id": connection_id,
@@ -157,53 +153,9 @@ def flow_service_blueprint(state) -> Blueprint:
     @bp.get("/connections")
     def list_connections():
         """Filter (`==`, comparisons), order, page with opaque continuation tokens, or count (sort-and-filter guide)."""
-        query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
-        unknown = sorted({key for key, _ in query} - LIST_PARAMETERS)
-        if unknown:
-            return flow_error("1451-400", f"Invalid params {','.join(unknown)} provided in query params.")
-        args = dict(query)
-        if "count" in args and "limit" in args:
-            return flow_error("1401-400", "The limit and count parameters cannot be given together in the same "
-                                          "request. Please provide either only the limit or the count parameter "
-                                          "and try again.")
         with state._lock:
             items = [c for c in state.connections.values() if visible(c)]
-        for key, clause in query:
-            if key == "property":
-                kept = _filter(items, clause)
-                if isinstance(kept, Response):
-                    return kept
-                items = kept
-        order = args.get("orderby", "createdAt")
-        ordering = ORDER.match(order)
-        if ordering["field"] not in SORTABLE:
-            if ordering["field"][:1] in "*!<>=~ ":
-                return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
-                                              "and - for descending order in the fieldName.")
-            return flow_error("1433-400", f"Incorrect field= {ordering['field']} passed in orderBy, example are "
-                                          "+name, -name, name.")
-        field = ordering["field"]
-        items.sort(key=lambda c: (str(_dig(c, field) or "").lower() if field == "name" else (_dig(c, field) or 0)),
-                   reverse=ordering["sign"] == "-")
-        if args.get("count", "").lower() == "true":
-            return json_response({"count": len(items)})
-        try:
-            limit = int(args.get("limit", DEFAULT_LIMIT))
-            if limit < 1:
-                raise ValueError
-        except ValueError:
-            return flow_error("1100-400", "The request could not be processed: limit must be a positive integer.")
-        limit = min(limit, MAX_LIMIT)
-        start = _offset(args.get("continuationToken"))
-        if start is None:
-            return flow_error("1100-400", "The request could not be processed: the continuationToken is not one "
-                                          "this service issued.")
-        body = {"items": items[start:start + limit]}
-        if start + limit < len(items):
-            rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
-            rest += [("limit", str(limit)), ("continuationToken", _token(start + limit))]
-            body["_links"] = {"next": {"href": f"/connections?{urlencode(rest)}"}}
-        return json_response(body)
+        return listing(items, "/connections")
 
     @bp.get("/connections/<connection_id>")
     def get_connection(connection_id):
@@ -250,7 +202,7 @@ def flow_service_blueprint(state) -> Blueprint:
             secret_names = _secret_names(auth_spec["spec"])
             state.secrets[connection_id] = {k: v for k, v in changed["auth"]["params"].items() if k in secret_names}
             changed["auth"]["params"] = _masked(changed["auth"]["params"], secret_names)
-            changed["etag"] = changed["version"] = _new_etag()
+            changed["etag"] = changed["version"] = new_etag()
             changed["updatedAt"] = int(time.time() * 1000)
             state.connections[connection_id] = changed
         return json_response({"id": connection_id, "etag": changed["etag"]})
@@ -261,7 +213,8 @@ def flow_service_blueprint(state) -> Blueprint:
         if stored(connection_id) is None:
             return not_found()
         with state._lock:
-            if connection_id in state.used_by_dataflows:
+            if connection_id in state.used_by_dataflows or any(
+                    item["baseConnectionId"] == connection_id for item in state.source_connections.values()):
                 return flow_error("1418-400", f"The base connection with the ID {connection_id} cannot be deleted "
                                               "because the base connection is being used in one or more flows. "
                                               "Please ensure that corresponding flows are deleted before deleting "
@@ -305,10 +258,70 @@ def flow_service_blueprint(state) -> Blueprint:
             return not_found()
         return json_response({"items": [spec]})
 
+    from .dataflows import add_routes  # it builds on this module's helpers
+
+    add_routes(bp, state)
     return bp
 
 
-def _filter(items: list[dict], clause: str):
+def not_found() -> Response:
+    return flow_error("1101-404", "The requested resource is not found. Error from flow provider: "
+                                  "Resource with given id does not exist.")
+
+
+def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
+    """A GET list's answer for `items` under this request's query: filtered (`==`, comparisons), ordered, paged
+    with opaque continuation tokens, or counted, as the sort-and-filter guide describes, with the catalogue's
+    refusals. With `unquote`, a filter value in double quotes is read without them (the dataflow tutorial's
+    `property=name=="CRMToAEP"`)."""
+    query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
+    unknown = sorted({key for key, _ in query} - LIST_PARAMETERS)
+    if unknown:
+        return flow_error("1451-400", f"Invalid params {','.join(unknown)} provided in query params.")
+    args = dict(query)
+    if "count" in args and "limit" in args:
+        return flow_error("1401-400", "The limit and count parameters cannot be given together in the same "
+                                      "request. Please provide either only the limit or the count parameter "
+                                      "and try again.")
+    for key, clause in query:
+        if key == "property":
+            kept = _filter(items, clause, unquote)
+            if isinstance(kept, Response):
+                return kept
+            items = kept
+    order = args.get("orderby", "createdAt")
+    ordering = ORDER.match(order)
+    if ordering["field"] not in SORTABLE:
+        if ordering["field"][:1] in "*!<>=~ ":
+            return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
+                                          "and - for descending order in the fieldName.")
+        return flow_error("1433-400", f"Incorrect field= {ordering['field']} passed in orderBy, example are "
+                                      "+name, -name, name.")
+    field = ordering["field"]
+    items.sort(key=lambda c: (str(_dig(c, field) or "").lower() if field == "name" else (_dig(c, field) or 0)),
+               reverse=ordering["sign"] == "-")
+    if args.get("count", "").lower() == "true":
+        return json_response({"count": len(items)})
+    try:
+        limit = int(args.get("limit", DEFAULT_LIMIT))
+        if limit < 1:
+            raise ValueError
+    except ValueError:
+        return flow_error("1100-400", "The request could not be processed: limit must be a positive integer.")
+    limit = min(limit, MAX_LIMIT)
+    start = _offset(args.get("continuationToken"))
+    if start is None:
+        return flow_error("1100-400", "The request could not be processed: the continuationToken is not one "
+                                      "this service issued.")
+    body = {"items": items[start:start + limit]}
+    if start + limit < len(items):
+        rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
+        rest += [("limit", str(limit)), ("continuationToken", _token(start + limit))]
+        body["_links"] = {"next": {"href": f"{path}?{urlencode(rest)}"}}
+    return json_response(body)
+
+
+def _filter(items: list[dict], clause: str, unquote: bool = False):
     """The items one `property` clause keeps, or the error Flow Service answers for the clause."""
     match = CLAUSE.match(clause)
     if not match or not match["value"]:
@@ -317,9 +330,12 @@ def _filter(items: list[dict], clause: str):
     if op == "~":
         return flow_error("1440-400", "Operator '~' not implemented.")
     values = wanted.split(",")
+    if unquote:
+        values = [v[1:-1] if len(v) > 1 and v[0] == v[-1] == '"' else v for v in values]
     if op == "==":
-        # A comma means "any of" (sort-and-filter guide); values compare as text.
-        return [c for c in items if _text(_dig(c, path)) in values]
+        # A comma means "any of" (sort-and-filter guide); values compare as text. A path through an array
+        # (`sourceConnectionIds[]`, `transformations[].params.…`) matches when any of its items does.
+        return [c for c in items if any(_text(found) in values for found in _dig_all(c, path))]
     if op in COMPARISONS:
         if len(values) > 1:
             return flow_error("1443-400", f"Operator '{op}' is not allowed for multiple values.")
@@ -344,6 +360,23 @@ def _dig(item: dict, dotted: str):
     return item
 
 
+def _dig_all(item, path: str) -> list:
+    """Every value at `path`, where `name[]` steps into each item of an array (the filter guide's arrays)."""
+    found = [item]
+    for part in path.split("."):
+        array = part.endswith("[]")
+        name = part[:-2] if array else part
+        step = []
+        for value in found:
+            value = value.get(name) if isinstance(value, dict) else None
+            if array:
+                step += value if isinstance(value, list) else []
+            elif value is not None:
+                step.append(value)
+        found = step
+    return found
+
+
 def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
 
@@ -358,7 +391,7 @@ def _offset(token: str | None) -> int | None:
     return offset if isinstance(offset, int) and offset >= 0 else None
 
 
-def _new_etag() -> str:
+def new_etag() -> str:
     return f'"{uuid.uuid4().hex[:8]}-0000-0200-0000-{uuid.uuid4().hex[:12]}"'
 
 

@@ -8,7 +8,7 @@ import secrets
 import threading
 
 from .faults import Fault
-from .specs import connection_specs
+from .specs import connection_specs, seed_datasets
 
 FLOW = "/data/foundation/flowservice"
 
@@ -42,8 +42,16 @@ class EmulatorState:
         self.connections: dict[str, dict] = {}
         # What Flow Service keeps but never returns: each connection's secret params.
         self.secrets: dict[str, dict] = {}
-        # Connections a (pretend) dataflow uses: DELETE answers 1418-400.
+        # Connections a (pretend) dataflow uses: DELETE answers 1418-400, as for one a source connection uses.
         self.used_by_dataflows: set[str] = set()
+        # The dataflow objects (app/emulator/dataflows.py), by id.
+        self.source_connections: dict[str, dict] = {}
+        self.target_connections: dict[str, dict] = {}
+        self.flows: dict[str, dict] = {}
+        # Catalog's datasets, by id, with the XDM schema each follows: a few in each sandbox.
+        self.datasets: dict[str, dict] = seed_datasets(self.sandboxes, org_id)
+        # Data Prep's mapping sets, by id: a flow's Mapping transformation names one of them.
+        self.mapping_sets: dict[str, dict] = {}
         # Connections whose test fails, as when the database refuses the credentials.
         self.failing_tests: set[str] = set()
         self.received: list[Received] = []
@@ -78,6 +86,8 @@ class EmulatorState:
             self.connections.clear()
             self.secrets.clear()
             self.used_by_dataflows.clear()
+            for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets):
+                kept.clear()
             self.failing_tests.clear()
             self.received.clear()
             self.faults.clear()

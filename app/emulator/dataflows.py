@@ -1,0 +1,280 @@
+"""Flow Service's dataflow objects: source and target connections, flow specs and flows, as strict as Adobe's documents.
+
+The shapes are those of Adobe's tutorial "Create a dataflow for database sources using the Flow Service API"
+(Experience League, `sources/tutorials/api/collect/database-nosql`) and of the OpenAPI spec; each refusal is a row
+of docs/emulator.md. An object is seen only in its own sandbox, and one that another uses cannot be deleted.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jsonschema
+from flask import Blueprint, Response, g, request
+
+from .errors import flow_error, json_response
+from .flow_service import listing, new_etag, not_found
+from .specs import DATA_LAKE_SPEC_ID, FLOW_SPECS
+from .state import FLOW
+
+
+def add_routes(bp: Blueprint, state) -> None:
+    """Add the dataflow endpoints to Flow Service's blueprint (behind the same gateway)."""
+
+    def visible(item) -> bool:
+        return item["sandboxName"] == g.sandbox and item["imsOrgId"] == state.org_id
+
+    def stored(kept: dict, item_id: str):
+        with state._lock:
+            item = kept.get(item_id)
+        return item if item is not None and visible(item) else None
+
+    def created(kept: dict, path: str, item: dict) -> Response:
+        now = int(time.time() * 1000)
+        etag = new_etag()
+        item = {"id": str(uuid.uuid4()), "createdAt": now, "updatedAt": now,
+                # The spec: "In the case of service tokens, the value for createdBy is the same as createdClient."
+                "createdBy": state.client_id, "updatedBy": state.client_id,
+                "createdClient": state.client_id, "updatedClient": state.client_id,
+                "sandboxId": str(uuid.uuid5(uuid.NAMESPACE_DNS, g.sandbox)), "sandboxName": g.sandbox,
+                "imsOrgId": state.org_id, **item, "etag": etag, "version": etag}
+        with state._lock:
+            kept[item["id"]] = item
+        return json_response({"id": item["id"], "etag": etag}, 201,
+                             headers={"Location": f"{FLOW}{path}/{item['id']}"})
+
+    def body_or_refusal():
+        if not request.get_data():
+            return None, flow_error("1405-400", "The request body cannot be null or empty. "
+                                                "Please provide a request body and try again.")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return None, flow_error("1100-400", "The request could not be processed: the body is not a JSON object.")
+        return body, None
+
+    def refused(problems: list[str]) -> Response:
+        return flow_error("1100-400", "The request could not be processed: " + "; ".join(problems) + ".")
+
+    # Source connections: a base connection's table, as the tutorial creates them.
+
+    @bp.post("/sourceConnections")
+    def create_source_connection():
+        body, refusal = body_or_refusal()
+        if refusal:
+            return refusal
+        problems = _named(body)
+        base = stored(state.connections, body.get("baseConnectionId")) \
+            if isinstance(body.get("baseConnectionId"), str) else None
+        if base is None:
+            problems.append("baseConnectionId must be the id of a base connection in this sandbox")
+        spec_ref = body.get("connectionSpec")
+        if not isinstance(spec_ref, dict) or not isinstance(spec_ref.get("id"), str):
+            problems.append("connectionSpec.id is required")
+        elif base is not None and spec_ref["id"] != base["connectionSpec"]["id"]:
+            problems.append("connectionSpec.id must be the base connection's own spec")
+        data = body.get("data")
+        if not isinstance(data, dict) or data.get("format") != "tabular":
+            problems.append('data.format must be "tabular" for a table-based source')
+        params = body.get("params")
+        if not isinstance(params, dict) or not isinstance(params.get("tableName"), str) \
+                or not params["tableName"].strip():
+            problems.append("params.tableName is required")
+        elif "columns" in params and not _columns_ok(params["columns"]):
+            problems.append("params.columns must be a list of {name, type}")
+        if problems:
+            return refused(problems)
+        return created(state.source_connections, "/sourceConnections", {
+            "name": body["name"], "description": body.get("description", ""),
+            "baseConnectionId": base["id"], "state": "enabled", "data": {"format": "tabular"},
+            "params": params, "connectionSpec": {"id": base["connectionSpec"]["id"], "version": "1.0"}})
+
+    @bp.get("/sourceConnections")
+    def list_source_connections():
+        with state._lock:
+            items = [item for item in state.source_connections.values() if visible(item)]
+        return listing(items, "/sourceConnections")
+
+    @bp.get("/sourceConnections/<item_id>")
+    def get_source_connection(item_id):
+        item = stored(state.source_connections, item_id)
+        return json_response({"items": [item]}) if item else not_found()
+
+    @bp.delete("/sourceConnections/<item_id>")
+    def delete_source_connection(item_id):
+        return _delete(state, state.source_connections, stored(state.source_connections, item_id),
+                       "sourceConnectionIds", "source connection")
+
+    # Target connections: a dataset in the data lake.
+
+    @bp.post("/targetConnections")
+    def create_target_connection():
+        body, refusal = body_or_refusal()
+        if refusal:
+            return refusal
+        problems = _named(body)
+        spec_ref = body.get("connectionSpec")
+        if not isinstance(spec_ref, dict) or spec_ref.get("id") != DATA_LAKE_SPEC_ID:
+            problems.append(f"connectionSpec.id must be the data lake's, {DATA_LAKE_SPEC_ID}")
+        schema = (body.get("data") or {}).get("schema") if isinstance(body.get("data"), dict) else None
+        if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) \
+                or not isinstance(schema.get("version"), str):
+            problems.append("data.schema needs the target schema's id and version")
+        params = body.get("params")
+        dataset = state.datasets.get(params.get("dataSetId")) if isinstance(params, dict) \
+            and isinstance(params.get("dataSetId"), str) else None
+        # The tutorial: "You must provide a valid dataset ID when creating a target connection."
+        if dataset is None or dataset["sandboxName"] != g.sandbox:
+            problems.append("params.dataSetId must be the id of a dataset in this sandbox")
+        elif isinstance(schema, dict) and schema.get("id") != dataset["schemaRef"]["id"]:
+            problems.append("data.schema.id must be the schema of the dataset")
+        if problems:
+            return refused(problems)
+        return created(state.target_connections, "/targetConnections", {
+            "name": body["name"], "description": body.get("description", ""), "state": "enabled",
+            "data": {"schema": {"id": schema["id"], "version": schema["version"]}},
+            "params": {"dataSetId": params["dataSetId"]},
+            "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}})
+
+    @bp.get("/targetConnections")
+    def list_target_connections():
+        with state._lock:
+            items = [item for item in state.target_connections.values() if visible(item)]
+        return listing(items, "/targetConnections")
+
+    @bp.get("/targetConnections/<item_id>")
+    def get_target_connection(item_id):
+        item = stored(state.target_connections, item_id)
+        return json_response({"items": [item]}) if item else not_found()
+
+    @bp.delete("/targetConnections/<item_id>")
+    def delete_target_connection(item_id):
+        return _delete(state, state.target_connections, stored(state.target_connections, item_id),
+                       "targetConnectionIds", "target connection")
+
+    # Flow specs, and flows.
+
+    @bp.get("/flowSpecs")
+    def list_flow_specs():
+        # The tutorial quotes the name: property=name=="CRMToAEP". Quotes around a value are read as the value.
+        return listing([dict(spec) for spec in FLOW_SPECS.values()], "/flowSpecs", unquote=True)
+
+    @bp.get("/flowSpecs/<spec_id>")
+    def get_flow_spec(spec_id):
+        spec = FLOW_SPECS.get(spec_id)
+        return json_response({"items": [spec]}) if spec else not_found()
+
+    @bp.post("/flows")
+    def create_flow():
+        body, refusal = body_or_refusal()
+        if refusal:
+            return refusal
+        problems = _named(body)
+        spec_ref = body.get("flowSpec")
+        spec = FLOW_SPECS.get(spec_ref.get("id")) if isinstance(spec_ref, dict) else None
+        if spec is None:
+            return flow_error("1413-400", "The spec ID provided is invalid. Please provide a valid spec ID and "
+                                          "try again.")
+        for key, kept, allowed in (("sourceConnectionIds", state.source_connections, "sourceConnectionSpecIds"),
+                                   ("targetConnectionIds", state.target_connections, "targetConnectionSpecIds")):
+            ids = body.get(key)
+            if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], str):
+                problems.append(f"{key} must hold one id")
+                continue
+            item = stored(kept, ids[0])
+            if item is None:
+                problems.append(f"{key}: {ids[0]} is not in this sandbox")
+            elif item["connectionSpec"]["id"] not in spec[allowed]:
+                problems.append(f"{key}: flow spec {spec['name']} does not take connection spec "
+                                f"{item['connectionSpec']['id']}")
+        problems += _transformations_problems(spec, body.get("transformations"), state)
+        problems += _schedule_problems(spec, body.get("scheduleParams"))
+        if problems:
+            return refused(problems)
+        return created(state.flows, "/flows", {
+            "name": body["name"], "description": body.get("description", ""),
+            "flowSpec": {"id": spec["id"], "version": spec["version"]}, "state": "enabled",
+            "sourceConnectionIds": body["sourceConnectionIds"], "targetConnectionIds": body["targetConnectionIds"],
+            "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"]})
+
+    @bp.get("/flows")
+    def list_flows():
+        with state._lock:
+            items = [item for item in state.flows.values() if visible(item)]
+        return listing(items, "/flows")
+
+    @bp.get("/flows/<item_id>")
+    def get_flow(item_id):
+        item = stored(state.flows, item_id)
+        return json_response({"items": [item]}) if item else not_found()
+
+    @bp.delete("/flows/<item_id>")
+    def delete_flow(item_id):
+        item = stored(state.flows, item_id)
+        if item is None:
+            return not_found()
+        with state._lock:
+            state.flows.pop(item_id, None)
+        return Response(status=204)
+
+
+def _delete(state, kept: dict, item, used_as: str, what: str) -> Response:
+    """Delete a source or target connection, unless a flow uses it (our choice: refuse, as for base connections)."""
+    if item is None:
+        return not_found()
+    with state._lock:
+        users = [flow["id"] for flow in state.flows.values() if item["id"] in flow.get(used_as, [])]
+        if users:
+            return flow_error("1100-400", f"The request could not be processed: the {what} {item['id']} is used "
+                                          f"by the flow {', '.join(users)}. Delete the flow first.")
+        kept.pop(item["id"], None)
+    return Response(status=204)
+
+
+def _named(body: dict) -> list[str]:
+    problems = []
+    if not isinstance(body.get("name"), str) or not body["name"].strip():
+        problems.append("name is required")
+    if "description" in body and not isinstance(body["description"], str):
+        problems.append("description must be a string")
+    return problems
+
+
+def _columns_ok(columns) -> bool:
+    return isinstance(columns, list) and all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("type"), str) for c in columns)
+
+
+def _transformations_problems(spec: dict, transformations, state) -> list[str]:
+    """Each transformation must be one the flow spec has, with params its JSON Schema accepts; a Mapping's
+    mappingId must be a mapping set Data Prep has."""
+    if not isinstance(transformations, list):
+        return ["transformations must be a list"]
+    known = {t["name"]: t["spec"] for t in spec.get("transformationSpec", [])}
+    problems = []
+    for item in transformations:
+        name = item.get("name") if isinstance(item, dict) else None
+        if name not in known:
+            problems.append(f"transformation {name!r} is not one of {', '.join(known)}")
+            continue
+        for error in jsonschema.Draft7Validator(known[name]).iter_errors(item.get("params")):
+            where = ".".join(map(str, error.path))
+            problems.append(f"transformations {name} params{'.' + where if where else ''}: {error.message}")
+        params = item.get("params")
+        if name == "Mapping" and isinstance(params, dict) and params.get("mappingId") not in state.mapping_sets:
+            problems.append(f"transformations Mapping: no mapping set {params.get('mappingId')!r}")
+    return problems
+
+
+def _schedule_problems(spec: dict, schedule) -> list[str]:
+    """scheduleParams against the flow spec's scheduleSpec. The tutorial sends interval as "15" and the spec's
+    ScheduleSpecDTO types it a string, while the flow spec's own schema says integer: a whole number in either form
+    is read as the number (our choice), and the minimums apply to it (15 for minutes, 1 otherwise)."""
+    if not isinstance(schedule, dict):
+        return ["scheduleParams is required"]
+    checked = dict(schedule)
+    interval = checked.get("interval")
+    if isinstance(interval, str) and interval.isdigit():
+        checked["interval"] = int(interval)
+    errors = jsonschema.Draft7Validator(spec["scheduleSpec"]["spec"]).iter_errors(checked)
+    return [f"scheduleParams{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}" for e in errors]

@@ -22,7 +22,7 @@ def _asset_folder(name: str) -> str:
 def create_app(settings: Settings | None = None) -> Flask:
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each
     # gevent worker patches the standard library before requests and urllib3 take hold of ssl.
-    from .adobe import FlowServiceClient, TokenProvider
+    from .adobe import Dataflows, FlowServiceClient, TokenProvider
     from .adobe.http import make_session
     from .store import Store, database_url
 
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(base_url=settings.platform_url), timeout,
         quotes_secret=secrets.quotes_secret,
     )
+    app.extensions["dataflows"] = Dataflows(app.extensions["flow_service"])
 
     from .web.spec_catalog import SpecCatalog
 

@@ -48,23 +48,28 @@ def load_openapi():
     return spec, OpenAPI.from_dict(spec)
 
 
-# The query parameters the spec lists for GET /connections, and the filters the filter guide documents
-# for a connection (its table "Filterable properties by resource"): `==` only, a comma meaning "any of".
+# The query parameters the spec lists for GET /connections (and the other lists), and the filters the filter
+# guide documents for each resource: `==` only, a comma meaning "any of"; `[]` for an array's items.
 LIST_PARAMETERS = {"property", "limit", "orderby", "continuationToken", "count"}
-CONNECTION_FILTERS = re.compile(r"^(id|name|description|connectionSpec\.id|state)==[^=]")
+FILTERS = {
+    "/connections": re.compile(r"^(id|name|description|connectionSpec\.id|state)==[^=]"),
+    "/sourceConnections": re.compile(r"^baseConnectionId==[^=]"),
+    "/flows": re.compile(r"^sourceConnectionIds\[\]==[^=]"),
+}
 
 
 def documented_query(url: str) -> None:
-    """Fail on any query parameter or filter operator Adobe's documents do not give for GET /connections."""
+    """Fail on any query parameter or filter operator Adobe's documents do not give for the lists we read."""
     parts = urlsplit(url)
-    if not parts.path.endswith("/connections"):
+    listed = next((path for path in FILTERS if parts.path.endswith(path)), None)
+    if listed is None:
         return
     query = parse_qsl(parts.query, keep_blank_values=True)
     assert {key for key, _ in query} <= LIST_PARAMETERS, query
     assert not ({"count", "limit"} <= {key for key, _ in query}), "count with limit is 1401-400"
     for key, value in query:
         if key == "property":
-            assert CONNECTION_FILTERS.match(value), f"undocumented filter {value!r}"
+            assert FILTERS[listed].match(value), f"undocumented filter {value!r} on {listed}"
         if key == "orderby":
             assert re.fullmatch(r"[+-]?(createdAt|updatedAt|name)", value), value
 

@@ -193,6 +193,7 @@ CALLS = {
     "update_connection": lambda c: c.update_connection("prod", "0" * 36, '"1"', [{"op": "replace", "path": "/name",
                                                                                  "value": "x"}]),
     "delete_connection": lambda c: c.delete_connection("prod", "0" * 36),
+    "call": lambda c: c.call("GET", "/connections", "prod", "Listing connections"),
 }
 SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 200},
           "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": 1.6}}
@@ -201,6 +202,16 @@ SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 
 def test_every_public_method_is_driven_here(flow):
     public = {name for name in dir(flow) if not name.startswith("_") and callable(getattr(flow, name))}
     assert public - {"headers", "curl_for_create", "list_connections_page"} == set(CALLS)
+
+
+@pytest.mark.parametrize("spoil", list(SPOILS))
+def test_reading_dataflows_raises_only_adobe_error(live_app, fresh_emulator, spoil):
+    dataflows = live_app.extensions["dataflows"]
+    assert {name for name in dir(dataflows) if not name.startswith("_")} == {"dependents"}
+    fresh_emulator.inject(Fault("GET", "", times=50, **SPOILS[spoil]))
+    with pytest.raises(AdobeError) as caught:
+        dataflows.dependents("prod", "0" * 36)
+    assert caught.value.message.startswith("Reading the connection's dataflows failed")
 
 
 @pytest.mark.parametrize("spoil", list(SPOILS))

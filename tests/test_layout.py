@@ -9,6 +9,7 @@ from app import create_app
 from app.web.auth import add_user
 
 from .conftest import LiveServer, settings_for
+from .dataflows import Maker
 from .forms import connection_body
 
 pytestmark = pytest.mark.browser
@@ -90,6 +91,14 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         "no such page": "/sources/nothing",
     }
     for where, path in pages.items():
+        page.goto(url + path)
+        check(page, where)
+    # The same connection once dataflows read from it: its page lists them, and delete names them instead.
+    maker = Maker(fresh_emulator)
+    maker.flow(created, "Customers into the loyalty dataset, every 15 minutes", "public.customers")
+    maker.source_connection(created, "sales.returns")
+    for where, path in (("details with dataflows", f"/connections/{created}?sandbox=prod"),
+                        ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod")):
         page.goto(url + path)
         check(page, where)
     # A form in error (with its summary) and the header with the signed-in user are checked as well.

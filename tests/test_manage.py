@@ -239,7 +239,7 @@ def test_a_connection_used_by_a_dataflow_is_kept_and_the_page_says_why(live_serv
     fresh_emulator.used_by_dataflows.add(created.id)
     response = post_form(session, f"{live_server.url}/connections/{created.id}/delete", {"confirm_name": "In use"})
     assert response.status_code == 400
-    assert "Delete the connection&#39;s dataflows first" in response.text
+    assert "Delete the connection&#39;s dataflows and their source connections first" in response.text
     assert created.id in fresh_emulator.connections
 
 

@@ -1,7 +1,8 @@
-"""Everything that speaks HTTP to Adobe: IMS for tokens, Flow Service for connections."""
+"""Everything that speaks HTTP to Adobe: IMS for tokens, Flow Service for connections and their dataflows."""
 
+from .dataflows import Dataflows
 from .errors import AdobeError
 from .flow_service import FlowServiceClient
 from .ims import TokenProvider
 
-__all__ = ["AdobeError", "FlowServiceClient", "TokenProvider"]
+__all__ = ["AdobeError", "Dataflows", "FlowServiceClient", "TokenProvider"]

@@ -213,9 +213,9 @@ class FlowServiceClient:
     def check_ready(self, sandbox: str, connection_spec_id: str) -> None:
         """Get a token and read one connection spec: raise AdobeError saying which of the two failed."""
         self._tokens.token()
-        self._call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
+        self.call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
 
-    def _call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> Answer:
+    def call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> Answer:
         """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
         try:
             response = self._send(method, path, sandbox, **kwargs)
@@ -232,12 +232,12 @@ class FlowServiceClient:
     def list_connection_specs(self, sandbox: str) -> list[dict]:
         """GET /connectionSpecs: every source Flow Service offers, with its authSpecs."""
         doing = "Reading the list of sources"
-        return _items(self._call("GET", "/connectionSpecs", sandbox, doing), doing)
+        return items_of(self.call("GET", "/connectionSpecs", sandbox, doing), doing)
 
     def get_connection(self, sandbox: str, connection_id: str) -> dict:
         """GET /connections/{id} → the connection (items[0])."""
         doing = "Reading the connection"
-        items = _items(self._call("GET", f"/connections/{connection_id}", sandbox, doing), doing)
+        items = items_of(self.call("GET", f"/connections/{connection_id}", sandbox, doing), doing)
         if not items:
             raise AdobeError(
                 f"{doing} failed: Flow Service has no connection {connection_id} in sandbox {sandbox}.",
@@ -252,9 +252,9 @@ class FlowServiceClient:
         query = [*params, ("orderby", orderby), ("limit", str(limit))]
         if continuation:
             query.append(("continuationToken", continuation))
-        response = self._call("GET", "/connections", sandbox, doing, params=query)
-        items = _items(response, doing)
-        links = _json_body(response, doing).get("_links")
+        response = self.call("GET", "/connections", sandbox, doing, params=query)
+        items = items_of(response, doing)
+        links = json_body(response, doing).get("_links")
         href = ((links if isinstance(links, dict) else {}).get("next") or {}).get("href") or ""
         token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
         return items, token
@@ -279,7 +279,7 @@ class FlowServiceClient:
         """How many connections of these specs (in `state`, when given) there are: `count=true`, without `limit`."""
         doing = "Counting connections"
         params = [*_list_filters(connection_spec_ids, state), ("count", "true")]
-        body = _json_body(self._call("GET", "/connections", sandbox, doing, params=params), doing)
+        body = json_body(self.call("GET", "/connections", sandbox, doing, params=params), doing)
         count = body.get("count") if isinstance(body, dict) else None
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise AdobeError(f"{doing} failed: Flow Service answered without a count. Try again.")
@@ -318,7 +318,7 @@ class FlowServiceClient:
     def test_connection(self, sandbox: str, connection_id: str) -> bool:
         """GET /connections/{id}/test → whether Flow Service could connect with the stored credentials."""
         doing = "Testing the connection"
-        body = _json_body(self._call("GET", f"/connections/{connection_id}/test", sandbox, doing), doing)
+        body = json_body(self.call("GET", f"/connections/{connection_id}/test", sandbox, doing), doing)
         if not isinstance(body, dict) or not isinstance(body.get("result"), bool):
             raise AdobeError(f"{doing} failed: Flow Service answered without a result. Try again.")
         return body["result"]
@@ -328,7 +328,7 @@ class FlowServiceClient:
         doing = "Exploring the connection"
         # Lower case, as Adobe's tutorials ("Explore a database") and Adobe's own client aepp send it.
         params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
-        body = _json_body(self._call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
+        body = json_body(self.call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
                                      params=params), doing)
         if table_path is None:
             if not isinstance(body, list):
@@ -344,28 +344,28 @@ class FlowServiceClient:
         if not etag:
             raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
         doing = "Updating the connection"
-        response = self._call("PATCH", f"/connections/{connection_id}", sandbox, doing,
+        response = self.call("PATCH", f"/connections/{connection_id}", sandbox, doing,
                               json=operations, headers={"If-Match": etag})
-        body = _json_body(response, doing)
+        body = json_body(response, doing)
         if not isinstance(body, dict) or not body.get("etag"):
             raise AdobeError(f"{doing}: Flow Service answered without the new etag. Reload the connection.")
         return Changed(str(body["etag"]), response.headers.get("x-request-id"))
 
     def delete_connection(self, sandbox: str, connection_id: str) -> Changed:
         """DELETE /connections/{id} → Adobe's request id."""
-        response = self._call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
+        response = self.call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
                               ok=(204, 200))
         return Changed(None, response.headers.get("x-request-id"))
 
 
-def _json_body(response: Answer, doing: str):
+def json_body(response: Answer, doing: str):
     try:
         return response.json()
     except ValueError:
         raise AdobeError(f"{doing} failed: Flow Service answered with a body that is not JSON. Try again.") from None
 
 
-def _items(response: Answer, doing: str) -> list[dict]:
+def items_of(response: Answer, doing: str) -> list[dict]:
     try:
         body = response.json()
     except ValueError:

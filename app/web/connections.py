@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from .. import wording
 from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
 from ..sources.secrecy import SECRET_PARAMS, masked_params
@@ -70,6 +71,15 @@ def _client():
     return current_app.extensions["flow_service"]
 
 
+def _dependents(connection_id: str, sandbox: str):
+    """(the connection's source connections and dataflows, or None; the AdobeError when they could not be read)."""
+    try:
+        return current_app.extensions["dataflows"].dependents(sandbox, connection_id), None
+    except AdobeError as error:
+        log.warning("reading the dataflows of %s failed: %s", connection_id, error.code or error.message[:120])
+        return None, error
+
+
 def _load(connection_id: str, sandbox: str):
     """The connection and its source, or an error page the caller returns."""
     if not CONNECTION_ID.match(connection_id):
@@ -110,6 +120,30 @@ def _when(epoch_ms) -> str:
 @bp.app_template_filter("when")
 def when_filter(epoch_ms):
     return _when(epoch_ms)
+
+
+UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week"}
+
+
+@bp.app_template_filter("schedule")
+def schedule_filter(params) -> str:
+    """A flow's scheduleParams in words: "once, from …" or "every 15 minutes from …" (startTime is in seconds)."""
+    params = params if isinstance(params, dict) else {}
+    try:
+        start = _when(int(params.get("startTime")) * 1000)
+    except (TypeError, ValueError):
+        start = "an unknown time"
+    frequency = params.get("frequency")
+    if frequency == "once":
+        return f"once, at {start}"
+    try:
+        interval = int(params.get("interval"))
+    except (TypeError, ValueError):
+        interval = None
+    if frequency not in UNITS or not interval or interval < 1:
+        return "unknown"
+    every = UNITS[frequency] if interval == 1 else wording.plural(interval, UNITS[frequency])
+    return f"every {every} from {start}"
 
 
 def with_connection(view=None, *, action="view"):
@@ -236,9 +270,11 @@ def _detail(connection, source, sandbox, status=200, **extra):
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
     # The redirect that follows creating names its submission: every worker finds its curl in the store.
     curl = None if extra else _created_here(connection["id"])
+    # A connection just created has no dataflows yet: its page waits on no more calls than before.
+    dependents, dependents_error = (None, None) if curl is not None else _dependents(connection["id"], sandbox)
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
-        params=_shown_params(connection, source),
+        params=_shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
         curl=curl, just_created=curl is not None,
         creator=current_app.extensions["store"].creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
@@ -387,22 +423,26 @@ def rotate(connection, source, sandbox):
 def delete(connection, source, sandbox):
     """Delete a connection once the person has typed its name."""
     form = DeleteForm(expected_name=connection.get("name", ""))
+    dependents, dependents_error = _dependents(connection["id"], sandbox)
+    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
+                dependents_error=dependents_error)
+    if dependents:
+        # Flow Service keeps a connection that a source connection uses (1418-400): say what to delete first.
+        return render_template("delete.html", **page), 200 if request.method == "GET" else 409
     if request.method == "GET" or not form.validate():
-        return render_template("delete.html", form=form, connection=connection, sandbox=sandbox,
-                               source=source), 200 if request.method == "GET" else 400
+        return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     try:
         deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
         if error.code and error.code.endswith("1418-400"):
             error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
-                             "connection's dataflows first (Sources > Dataflows in Experience Platform), then "
-                             "delete the connection.")
+                             "connection's dataflows and their source connections first, then delete the "
+                             "connection.")
         audit.record("delete", "failed", sandbox=sandbox, connection_name=connection.get("name"),
                      connection_id=connection["id"], source=source.title if source else None,
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
-        return render_template("delete.html", form=form, connection=connection, sandbox=sandbox, source=source,
-                               adobe_error=error), error.status
+        return render_template("delete.html", **page, adobe_error=error), error.status
     audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
                  connection_id=connection["id"], source=source.title if source else None,
                  adobe_request_id=deleted.request_id)

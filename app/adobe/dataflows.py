@@ -1,0 +1,77 @@
+"""What Flow Service holds downstream of a base connection: its source connections and the dataflows reading them.
+
+The reads are those of Adobe's sort-and-filter guide: `GET /sourceConnections?property=baseConnectionId==<id>`,
+then `GET /flows?property=sourceConnectionIds[]==<a>,<b>` (a comma means "any of").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import parse_qs, urlsplit
+
+from .flow_service import READ_PAGE, FlowServiceClient, items_of, json_body
+
+# Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
+IDS_PER_CALL = 50
+# The most a listing reads (our choice: a base connection with more is beyond what one page can show).
+MOST = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Dependents:
+    """The source connections made from one base connection, and the dataflows that read them."""
+
+    source_connections: list[dict]
+    flows: list[dict]
+
+    def __bool__(self) -> bool:
+        return bool(self.source_connections or self.flows)
+
+    def unused_sources(self) -> list[dict]:
+        """Source connections no dataflow reads (left behind by a dataflow deleted elsewhere, say)."""
+        used = {source_id for flow in self.flows for source_id in flow.get("sourceConnectionIds") or []}
+        return [source for source in self.source_connections if source.get("id") not in used]
+
+    def table_of(self, flow: dict) -> str | None:
+        """The table a dataflow reads (its source connection's params.tableName), when known."""
+        ids = flow.get("sourceConnectionIds") or []
+        for source in self.source_connections:
+            if source.get("id") in ids:
+                return (source.get("params") or {}).get("tableName")
+        return None
+
+
+class Dataflows:
+    """Reads of the dataflow objects, through the Flow Service client (its session, token and error handling)."""
+
+    def __init__(self, flow_service: FlowServiceClient):
+        self._flow_service = flow_service
+
+    def dependents(self, sandbox: str, base_connection_id: str) -> Dependents:
+        """The source connections of a base connection, and the dataflows that use them (newest first)."""
+        doing = "Reading the connection's dataflows"
+        sources = self._all("/sourceConnections", sandbox, doing,
+                            [("property", f"baseConnectionId=={base_connection_id}")])
+        flows = []
+        ids = [source["id"] for source in sources if isinstance(source.get("id"), str)]
+        for start in range(0, len(ids), IDS_PER_CALL):
+            flows += self._all("/flows", sandbox, doing,
+                               [("property", "sourceConnectionIds[]==" + ",".join(ids[start:start + IDS_PER_CALL]))])
+        return Dependents(sources, flows)
+
+    def _all(self, path: str, sandbox: str, doing: str, params: list) -> list[dict]:
+        """Every item of a listing, newest first, reading pages of READ_PAGE until the list ends (or MOST)."""
+        found, token = [], None
+        while len(found) < MOST:
+            query = [*params, ("orderby", "-createdAt"), ("limit", str(READ_PAGE))]
+            if token:
+                query.append(("continuationToken", token))
+            response = self._flow_service.call("GET", path, sandbox, doing, params=query)
+            found += items_of(response, doing)
+            links = json_body(response, doing).get("_links")
+            href = ((links if isinstance(links, dict) else {}).get("next") or {}).get("href") or ""
+            token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
+            if not token:
+                return found
+        return found
+

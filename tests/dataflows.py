@@ -1,0 +1,49 @@
+"""Dataflows made in the emulator over HTTP, as Adobe's dataflow tutorial for database sources makes them."""
+
+from __future__ import annotations
+
+import requests
+
+FLOW = "/data/foundation/flowservice"
+CRM_TO_AEP = "14518937-270c-4525-bdec-c2ba7cce3860"
+DATA_LAKE = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+
+
+class Maker:
+    """Creates source connections, target connections and flows in one sandbox of the emulator."""
+
+    def __init__(self, emulator, sandbox: str = "prod"):
+        self.emulator = emulator
+        token = requests.post(f"{emulator.url}/ims/token/v3", timeout=5, data={
+            "grant_type": "client_credentials", "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret, "scope": "openid"}).json()["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}", "x-api-key": emulator.client_id,
+                        "x-gw-ims-org-id": emulator.org_id, "x-sandbox-name": sandbox}
+        self.sandbox = sandbox
+
+    def _post(self, path: str, body: dict) -> str:
+        answer = requests.post(f"{self.emulator.url}{FLOW}{path}", json=body, headers=self.headers, timeout=5)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    def source_connection(self, base_connection_id: str, table: str = "public.customers") -> str:
+        spec = self.emulator.connections[base_connection_id]["connectionSpec"]
+        return self._post("/sourceConnections", {
+            "name": f"{table} source", "baseConnectionId": base_connection_id, "data": {"format": "tabular"},
+            "params": {"tableName": table}, "connectionSpec": spec})
+
+    def flow(self, base_connection_id: str, name: str = "Customers every 15 minutes", table: str = "public.customers",
+             schedule: dict | None = None) -> str:
+        source_id = self.source_connection(base_connection_id, table)
+        dataset = next(d for d in self.emulator.datasets.values() if d["sandboxName"] == self.sandbox)
+        target_id = self._post("/targetConnections", {
+            "name": f"{name} target", "data": {"schema": {
+                "id": dataset["schemaRef"]["id"], "version": "application/vnd.adobe.xed-full+json;version=1"}},
+            "params": {"dataSetId": dataset["id"]}, "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}})
+        self.emulator.mapping_sets.setdefault("mapping-1", {"id": "mapping-1"})
+        return self._post("/flows", {
+            "name": name, "flowSpec": {"id": CRM_TO_AEP, "version": "1.0"},
+            "sourceConnectionIds": [source_id], "targetConnectionIds": [target_id],
+            "transformations": [{"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
+                                {"name": "Mapping", "params": {"mappingId": "mapping-1", "mappingVersion": "0"}}],
+            "scheduleParams": schedule or {"startTime": 1764000000, "frequency": "minute", "interval": "15"}})

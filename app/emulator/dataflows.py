@@ -89,22 +89,6 @@ def add_routes(bp: Blueprint, state) -> None:
             "baseConnectionId": base["id"], "state": "enabled", "data": {"format": "tabular"},
             "params": params, "connectionSpec": {"id": base["connectionSpec"]["id"], "version": "1.0"}})
 
-    @bp.get("/sourceConnections")
-    def list_source_connections():
-        with state._lock:
-            items = [item for item in state.source_connections.values() if visible(item)]
-        return listing(items, "/sourceConnections")
-
-    @bp.get("/sourceConnections/<item_id>")
-    def get_source_connection(item_id):
-        item = stored(state.source_connections, item_id)
-        return json_response({"items": [item]}) if item else not_found()
-
-    @bp.delete("/sourceConnections/<item_id>")
-    def delete_source_connection(item_id):
-        return _delete(state, state.source_connections, stored(state.source_connections, item_id),
-                       "sourceConnectionIds", "source connection")
-
     # Target connections: a dataset in the data lake.
 
     @bp.post("/targetConnections")
@@ -135,22 +119,6 @@ def add_routes(bp: Blueprint, state) -> None:
             "data": {"schema": {"id": schema["id"], "version": schema["version"]}},
             "params": {"dataSetId": params["dataSetId"]},
             "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}})
-
-    @bp.get("/targetConnections")
-    def list_target_connections():
-        with state._lock:
-            items = [item for item in state.target_connections.values() if visible(item)]
-        return listing(items, "/targetConnections")
-
-    @bp.get("/targetConnections/<item_id>")
-    def get_target_connection(item_id):
-        item = stored(state.target_connections, item_id)
-        return json_response({"items": [item]}) if item else not_found()
-
-    @bp.delete("/targetConnections/<item_id>")
-    def delete_target_connection(item_id):
-        return _delete(state, state.target_connections, stored(state.target_connections, item_id),
-                       "targetConnectionIds", "target connection")
 
     # Flow specs, and flows.
 
@@ -197,33 +165,38 @@ def add_routes(bp: Blueprint, state) -> None:
             "sourceConnectionIds": body["sourceConnectionIds"], "targetConnectionIds": body["targetConnectionIds"],
             "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"]})
 
-    @bp.get("/flows")
-    def list_flows():
-        with state._lock:
-            items = [item for item in state.flows.values() if visible(item)]
-        return listing(items, "/flows")
+    def readable(path: str, kept: dict, used_as: str | None, what: str) -> None:
+        """GET the list, GET one and DELETE one of the objects kept in `kept`, at `path`."""
+        kind = path.strip("/")
 
-    @bp.get("/flows/<item_id>")
-    def get_flow(item_id):
-        item = stored(state.flows, item_id)
-        return json_response({"items": [item]}) if item else not_found()
+        def list_all():
+            with state._lock:
+                items = [item for item in kept.values() if visible(item)]
+            return listing(items, path)
 
-    @bp.delete("/flows/<item_id>")
-    def delete_flow(item_id):
-        item = stored(state.flows, item_id)
-        if item is None:
-            return not_found()
-        with state._lock:
-            state.flows.pop(item_id, None)
-        return Response(status=204)
+        def get_one(item_id):
+            item = stored(kept, item_id)
+            return json_response({"items": [item]}) if item else not_found()
+
+        def delete_one(item_id):
+            return _delete(state, kept, stored(kept, item_id), used_as, what)
+
+        bp.add_url_rule(path, f"list_{kind}", list_all, methods=["GET"])
+        bp.add_url_rule(f"{path}/<item_id>", f"get_{kind}", get_one, methods=["GET"])
+        bp.add_url_rule(f"{path}/<item_id>", f"delete_{kind}", delete_one, methods=["DELETE"])
+
+    readable("/sourceConnections", state.source_connections, "sourceConnectionIds", "source connection")
+    readable("/targetConnections", state.target_connections, "targetConnectionIds", "target connection")
+    readable("/flows", state.flows, None, "flow")
 
 
-def _delete(state, kept: dict, item, used_as: str, what: str) -> Response:
-    """Delete a source or target connection, unless a flow uses it (our choice: refuse, as for base connections)."""
+def _delete(state, kept: dict, item, used_as: str | None, what: str) -> Response:
+    """Delete an object; a source or target connection (`used_as` names the flows' field) only when no flow uses
+    it (our choice: refuse, as Flow Service does for a base connection in use)."""
     if item is None:
         return not_found()
     with state._lock:
-        users = [flow["id"] for flow in state.flows.values() if item["id"] in flow.get(used_as, [])]
+        users = [flow["id"] for flow in state.flows.values() if used_as and item["id"] in flow.get(used_as, [])]
         if users:
             return flow_error("1100-400", f"The request could not be processed: the {what} {item['id']} is used "
                                           f"by the flow {', '.join(users)}. Delete the flow first.")

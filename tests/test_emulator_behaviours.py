@@ -195,6 +195,55 @@ def _flow_spec_by_name(api):
     return response
 
 
+def _due_flow(api, outcomes=()):
+    """A flow that fell due a moment ago, its next runs ending as `outcomes` say."""
+    import time
+
+    source = _source(api)
+    flow = api.call("POST", "/flows", json=_flow_body(api, source, scheduleParams={
+        "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
+    if outcomes:
+        queued = requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": list(outcomes)},
+                               timeout=5)
+        assert queued.status_code == 201
+    return flow
+
+
+def _runs_of_flow(api):
+    flow = _due_flow(api, ["failed", "partial"])
+    _due_flow(api)  # another flow's runs are not listed
+    first = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]
+    assert [r["metrics"]["statusSummary"]["status"] for r in first] == ["failed"]
+    assert requests.post(f"{api.emulator.url}/_emulator/clock", json={"advance": 15 * 60}, timeout=5).ok
+    response = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}", "orderby": "-createdAt"})
+    newest = response.json()["items"][0]["metrics"]
+    assert newest["statusSummary"]["status"] == "success" and newest["recordSummary"]["failedRecordCount"] > 0
+    return response
+
+
+def _run_of(api, outcome):
+    flow = _due_flow(api, [outcome])
+    return api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"][0]
+
+
+def _action(api, path, op):
+    return api.call("POST", f"{path}/action", params={"op": op}, headers={"Content-Type": "application/json"})
+
+
+def _flow_disabled(api):
+    _source_connection, flow = _flow(api)
+    response = _action(api, f"/flows/{flow['id']}", "disable")
+    assert api.call("GET", f"/flows/{flow['id']}").json()["items"][0]["state"] == "disabled"
+    return response
+
+
+def _retried(api):
+    run = _run_of(api, "failed")
+    response = _action(api, f"/runs/{run['id']}", "re-trigger")
+    assert response.json()["id"] != run["id"]
+    return response
+
+
 def _source_in_use(api):
     source, _flow_ids = _flow(api)
     return api.call("DELETE", f"/sourceConnections/{source['id']}")
@@ -307,6 +356,11 @@ TRIGGERS = {
         api, targetConnectionIds=[_source(api)["id"]])),
     "flows-of-source": _flows_of_source,
     "flow-delete": _flow_deleted,
+    "flow-action": _flow_disabled,
+    "flow-action-op": lambda api: _action(api, f"/flows/{_flow(api)[1]['id']}", "ENABLE"),
+    "runs-of-flow": _runs_of_flow,
+    "run-retry": _retried,
+    "run-retry-not-failed": lambda api: _action(api, f"/runs/{_run_of(api, 'success')['id']}", "re-trigger"),
     "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
     "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
 }

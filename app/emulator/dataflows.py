@@ -7,7 +7,6 @@ of docs/emulator.md. An object is seen only in its own sandbox, and one that ano
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import jsonschema
@@ -31,7 +30,7 @@ def add_routes(bp: Blueprint, state) -> None:
         return item if item is not None and visible(item) else None
 
     def created(kept: dict, path: str, item: dict) -> Response:
-        now = int(time.time() * 1000)
+        now = int(state.now() * 1000)
         etag = new_etag()
         item = {"id": str(uuid.uuid4()), "createdAt": now, "updatedAt": now,
                 # The spec: "In the case of service tokens, the value for createdBy is the same as createdClient."
@@ -159,11 +158,60 @@ def add_routes(bp: Blueprint, state) -> None:
         problems += _schedule_problems(spec, body.get("scheduleParams"))
         if problems:
             return refused(problems)
+        source = state.source_connections[body["sourceConnectionIds"][0]]
+        target = state.target_connections[body["targetConnectionIds"][0]]
+        base = state.connections.get(source["baseConnectionId"]) or {}
         return created(state.flows, "/flows", {
             "name": body["name"], "description": body.get("description", ""),
             "flowSpec": {"id": spec["id"], "version": spec["version"]}, "state": "enabled",
             "sourceConnectionIds": body["sourceConnectionIds"], "targetConnectionIds": body["targetConnectionIds"],
+            # As the "Update dataflows" tutorial's GET /flows/{id} shows them.
+            "inheritedAttributes": {
+                "sourceConnections": [{"id": source["id"], "connectionSpec": source["connectionSpec"],
+                                       "baseConnection": {"id": source["baseConnectionId"],
+                                                          "connectionSpec": base.get("connectionSpec")}}],
+                "targetConnections": [{"id": target["id"], "connectionSpec": target["connectionSpec"]}]},
             "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"]})
+
+    @bp.before_request
+    def fall_due():
+        """Make the runs of every flow that has fallen due by emulator time, before any answer about flows."""
+        if request.path.startswith((f"{FLOW}/flows", f"{FLOW}/runs")):
+            _tick(state)
+
+    @bp.post("/flows/<item_id>/action")
+    def flow_action(item_id):
+        """Enable or disable a flow: `op=enable|disable`, as the tutorial "Update destination dataflows" sends it
+        (lower case, no body); the spec's upper-case enum and its subOp are not what Adobe's tutorials send."""
+        item = stored(state.flows, item_id)
+        if item is None:
+            return not_found()
+        op = request.args.get("op")
+        if op not in ("enable", "disable"):
+            return flow_error("1100-400", f"The request could not be processed: op {op!r} is not enable or disable.")
+        etag = new_etag()
+        with state._lock:
+            item.update(state=f"{op}d", etag=etag, version=etag, updatedAt=int(state.now() * 1000))
+        return json_response({"id": item_id, "etag": etag})
+
+    @bp.post("/runs/<run_id>/action")
+    def run_action(run_id):
+        """Retry a failed run: `op=re-trigger` makes a new run of the same flow ("Retry failed dataflow runs")."""
+        run = stored(state.runs, run_id)
+        if run is None:
+            return not_found()
+        if request.args.get("op") != "re-trigger":
+            return flow_error("1100-400", f"The request could not be processed: op {request.args.get('op')!r} is "
+                                          "not re-trigger.")
+        records = run["metrics"]["recordSummary"]
+        if run["metrics"]["statusSummary"]["status"] != "failed" and records["outputRecordCount"] != 0:
+            # The tutorial: only failed runs, or successful ones that ingested nothing, can be retried.
+            return flow_error("1100-400", f"The request could not be processed: run {run_id} did not fail.")
+        flow = state.flows.get(run["flowId"])
+        if flow is None:
+            return not_found()
+        again = _new_run(state, flow, state.now())
+        return json_response({"id": again["id"], "etag": again["etag"]})
 
     def readable(path: str, kept: dict, used_as: str | None, what: str) -> None:
         """GET the list, GET one and DELETE one of the objects kept in `kept`, at `path`."""
@@ -188,6 +236,7 @@ def add_routes(bp: Blueprint, state) -> None:
     readable("/sourceConnections", state.source_connections, "sourceConnectionIds", "source connection")
     readable("/targetConnections", state.target_connections, "targetConnectionIds", "target connection")
     readable("/flows", state.flows, None, "flow")
+    readable("/runs", state.runs, None, "run")
 
 
 def _delete(state, kept: dict, item, used_as: str | None, what: str) -> Response:
@@ -251,3 +300,79 @@ def _schedule_problems(spec: dict, schedule) -> list[str]:
         checked["interval"] = int(interval)
     errors = jsonschema.Draft7Validator(spec["scheduleSpec"]["spec"]).iter_errors(checked)
     return [f"scheduleParams{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}" for e in errors]
+
+
+# Runs, made as flows fall due in emulator time.
+
+SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+# The most runs one flow is given at once (our choice: a flow started long ago does not make thousands).
+MOST_RUNS = 20
+# What each outcome's run reports (our choice of figures; the shape and codes are the monitoring tutorial's).
+OUTCOMES = {
+    "success": ("success", 100, 100, []),
+    "partial": ("success", 100, 97, [{"code": "INGEST-1212-400", "message": "Encountered 3 errors in the data. "
+                                      "Successfully ingested 97 rows. Review the associated diagnostic files for "
+                                      "additional details."},
+                                     {"code": "MAPPER-3700-400", "recordCount": 3, "message": "Mapper Transform Error"}]),
+    "failed": ("failed", 100, 0, [{"code": "CONNECTOR-2001-500", "message": "Error occurred at promotion activity."}]),
+}
+
+
+def _due_times(flow: dict, now: float) -> list[float]:
+    """The times, in seconds, at which an enabled flow's schedule has made it due, oldest first."""
+    schedule = flow.get("scheduleParams") or {}
+    try:
+        start = float(schedule.get("startTime"))
+    except (TypeError, ValueError):
+        return []
+    start = max(start, flow["createdAt"] / 1000)  # our choice: nothing is due before the flow existed
+    if schedule.get("frequency") == "once":
+        return [start] if start <= now else []
+    step = SECONDS.get(schedule.get("frequency"), 0) * int(schedule.get("interval") or 0)
+    if step <= 0 or start > now:
+        return []
+    count = int((now - start) // step) + 1
+    first = max(0, count - MOST_RUNS)
+    return [start + k * step for k in range(first, count)]
+
+
+def _tick(state) -> None:
+    """Give each enabled flow the runs it is due, once each, and keep its lastRunDetails."""
+    now = state.now()
+    with state._lock:
+        flows = [f for f in state.flows.values() if f["state"] == "enabled"]
+        made = set(state.runs_made)
+    for flow in flows:
+        for due in _due_times(flow, now):
+            if (flow["id"], due) not in made:
+                with state._lock:
+                    state.runs_made.add((flow["id"], due))
+                _new_run(state, flow, due)
+
+
+def _new_run(state, flow: dict, due: float) -> dict:
+    with state._lock:
+        queued = state.run_outcomes.get(flow["id"]) or []
+        outcome = queued.pop(0) if queued else "success"
+    status, read, written, errors = OUTCOMES[outcome]
+    started = int(due * 1000)
+    etag = new_etag()
+    run = {
+        "id": str(uuid.uuid4()), "createdAt": started, "updatedAt": started + 55000,
+        "createdBy": flow["createdBy"], "updatedBy": flow["createdBy"],
+        "createdClient": flow["createdClient"], "updatedClient": flow["createdClient"],
+        "sandboxId": flow["sandboxId"], "sandboxName": flow["sandboxName"], "imsOrgId": flow["imsOrgId"],
+        "flowId": flow["id"], "flowSpec": flow["flowSpec"], "etag": etag,
+        "metrics": {
+            "durationSummary": {"startedAtUTC": started, "completedAtUTC": started + 55000},
+            "sizeSummary": {"inputBytes": read * 240, "outputBytes": written * 171},
+            "recordSummary": {"inputRecordCount": read, "outputRecordCount": written,
+                              "failedRecordCount": read - written},
+            "statusSummary": {"status": status, "errors": errors},
+        },
+    }
+    with state._lock:
+        state.runs[run["id"]] = run
+        flow["lastRunDetails"] = {"id": run["id"], "state": status, "startedAtUTC": started,
+                                  "completedAtUTC": started + 55000}
+    return run

@@ -108,6 +108,30 @@ def _control_blueprint(state) -> Blueprint:
             state.faults.clear()
         return Response(status=204)
 
+    @bp.post("/runs")
+    def queue_run_outcomes():
+        """Decide how a flow's next runs end: {"flowId": …, "outcomes": ["failed", "partial", "success", …]}."""
+        spec = request.get_json(silent=True)
+        outcomes = spec.get("outcomes") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict) or not isinstance(spec.get("flowId"), str) or not isinstance(outcomes, list) \
+                or not all(o in ("success", "partial", "failed") for o in outcomes):
+            return json_response({"error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]}'},
+                                 400)
+        with state._lock:
+            state.run_outcomes.setdefault(spec["flowId"], []).extend(outcomes)
+        return json_response({"queued": spec}, 201)
+
+    @bp.post("/clock")
+    def advance_clock():
+        """Move emulator time on: {"advance": seconds}. Flows fall due as if that time had passed."""
+        spec = request.get_json(silent=True)
+        seconds = spec.get("advance") if isinstance(spec, dict) else None
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
+            return json_response({"error": 'send {"advance": seconds}, from 0 to ten years'}, 400)
+        with state._lock:
+            state.clock_offset += seconds
+        return json_response({"now": state.now()})
+
     @bp.get("/stats")
     def stats():
         """How many tokens were fetched and connections made, for benchmarks."""

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import secrets
 import threading
+import time
 
 from .faults import Fault
 from .specs import connection_specs, seed_datasets
@@ -52,10 +53,22 @@ class EmulatorState:
         self.datasets: dict[str, dict] = seed_datasets(self.sandboxes, org_id)
         # Data Prep's mapping sets, by id: a flow's Mapping transformation names one of them.
         self.mapping_sets: dict[str, dict] = {}
+        # Flow runs, by id, made as flows fall due (app/emulator/dataflows.py); the outcomes queued for each
+        # flow's next runs ("success", "partial", "failed"; success when none is queued).
+        self.runs: dict[str, dict] = {}
+        self.run_outcomes: dict[str, list[str]] = {}
+        # (flow id, due time) of every scheduled run made, so that each is made once.
+        self.runs_made: set[tuple[str, float]] = set()
+        # Emulator time: the wall clock moved on by this many seconds (POST /_emulator/clock).
+        self.clock_offset = 0.0
         # Connections whose test fails, as when the database refuses the credentials.
         self.failing_tests: set[str] = set()
         self.received: list[Received] = []
         self.faults: list[Fault] = []
+
+    def now(self) -> float:
+        """Emulator time, in seconds since the epoch."""
+        return time.time() + self.clock_offset
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
@@ -86,8 +99,10 @@ class EmulatorState:
             self.connections.clear()
             self.secrets.clear()
             self.used_by_dataflows.clear()
-            for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets):
+            for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets,
+                         self.runs, self.run_outcomes, self.runs_made):
                 kept.clear()
+            self.clock_offset = 0.0
             self.failing_tests.clear()
             self.received.clear()
             self.faults.clear()

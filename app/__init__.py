@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)
 
-    from .web import assets, audit, auth, connections, health, permissions, security, wizard
+    from .web import assets, audit, auth, connections, dataflows, health, permissions, security, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     permissions.init_app(app)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)
+    app.register_blueprint(dataflows.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(audit.bp)
 

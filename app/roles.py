@@ -16,7 +16,9 @@ import re
 ROLES = ("viewer", "creator", "editor", "admin")
 # The least role each action needs.
 NEEDS = {"view": "viewer", "test": "viewer", "explore": "viewer", "audit": "viewer",
-         "create": "creator", "rename": "editor", "rotate": "editor", "delete": "admin"}
+         "create": "creator", "rename": "editor", "rotate": "editor", "delete": "admin",
+         # A dataflow: enable or disable it, retry a failed run.
+         "enable": "editor", "retry": "editor"}
 GROUP = re.compile(r"^[^=;@\s][^=;@]{0,127}$")
 PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9*?-]{0,63}$")
 

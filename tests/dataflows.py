@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 FLOW = "/data/foundation/flowservice"
@@ -47,3 +49,13 @@ class Maker:
             "transformations": [{"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
                                 {"name": "Mapping", "params": {"mappingId": "mapping-1", "mappingVersion": "0"}}],
             "scheduleParams": schedule or {"startTime": 1764000000, "frequency": "minute", "interval": "15"}})
+
+    def due_flow(self, base_connection_id: str, outcomes=(), name: str = "Customers every 15 minutes") -> str:
+        """A flow that fell due a moment ago; its first runs end as `outcomes` say (success otherwise)."""
+        flow_id = self.flow(base_connection_id, name, schedule={
+            "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})
+        if outcomes:
+            queued = requests.post(f"{self.emulator.url}/_emulator/runs", timeout=5,
+                                   json={"flowId": flow_id, "outcomes": list(outcomes)})
+            assert queued.status_code == 201, queued.text
+        return flow_id

@@ -55,7 +55,11 @@ FILTERS = {
     "/connections": re.compile(r"^(id|name|description|connectionSpec\.id|state)==[^=]"),
     "/sourceConnections": re.compile(r"^baseConnectionId==[^=]"),
     "/flows": re.compile(r"^sourceConnectionIds\[\]==[^=]"),
+    "/runs": re.compile(r"^flowId==[^=]"),
 }
+# Actions as Adobe's tutorials send them ("Update destination dataflows", "Retry failed dataflow runs"): the
+# spec's enums are upper case (ENABLE, RE_TRIGGER) and its flow action requires a subOp that no tutorial sends.
+TUTORIAL_ACTIONS = {"/flows/": {"enable", "disable"}, "/runs/": {"re-trigger"}}
 
 
 def documented_query(url: str) -> None:
@@ -117,6 +121,20 @@ class Checked:
             sent = sent.copy()
             head, _, query = sent.url.partition("?")
             sent.url = head.rstrip("/") + "/" + ("?" + query if query else "")
+        action = re.search(r"(/flows/|/runs/)[^/]+/action\?(.*)$", sent.url)
+        if action:
+            # Checked against the tutorials, then the answer against the spec's 200 (`{id, etag}`).
+            assert parse_qsl(action.group(2)) == [("op", parse_qsl(action.group(2))[0][1])]
+            assert parse_qsl(action.group(2))[0][1] in TUTORIAL_ACTIONS[action.group(1)], sent.url
+            for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
+                assert sent.headers.get(header), f"{header} missing from {sent.url}"
+            if response.status_code == 200:
+                body = response.json()
+                assert isinstance(body.get("id"), str) and isinstance(body.get("etag"), str), body
+            else:
+                jsonschema.validate(response.json(), FLOW_ERROR)
+            self.checked.append((sent.method, response.status_code))
+            return response
         if "/explore?" in sent.url:
             # Adobe's tutorials ("Explore a database") and aepp send objectType in lower case, and so do we;
             # the spec's enum is upper case. Check ours is the tutorials' spelling, then the rest against the spec.

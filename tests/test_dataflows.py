@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -71,3 +72,78 @@ def test_deleting_a_connection_that_dataflows_use_names_them_and_sends_nothing(l
     assert sent.status_code == 409 and "Dataflows use this connection" in sent.text
     assert not [r for r in fresh_emulator.received if r.method == "DELETE"]
     assert created.id in fresh_emulator.connections
+
+
+def _audit_rows(live_server) -> str:
+    return requests.get(f"{live_server.url}/audit.csv", timeout=10).text
+
+
+def test_a_dataflow_page_shows_its_runs_and_retries_a_failed_one(live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Watched"))
+    flow_id = Maker(fresh_emulator).due_flow(created.id, ["failed"])
+    session = requests.Session()
+    connection_page = session.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10).text
+    assert f'href="/dataflows/{flow_id}?sandbox=prod"' in connection_page
+    url = f"{live_server.url}/dataflows/{flow_id}?sandbox=prod"
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200
+    assert "<code>public.customers</code>" in page.text and "every 15 minutes from" in page.text
+    runs = page.text.split('id="runs"', 1)[1].split("</table>", 1)[0]
+    assert "<strong>Failed</strong>" in runs and "<code>CONNECTOR-2001-500</code>" in runs
+    failed_run = re.search(r'/runs/([0-9a-f-]{36})/retry', runs).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    retried = session.post(f"{live_server.url}/dataflows/{flow_id}/runs/{failed_run}/retry?sandbox=prod",
+                           data={"csrf_token": token}, allow_redirects=False, timeout=10)
+    assert retried.status_code == 303
+    after = session.get(live_server.url + retried.headers["Location"], timeout=10).text
+    new_run = re.search(r"Retried: the new run is ([0-9a-f-]{36})\.", after).group(1)
+    assert f"<code>{new_run}</code>" in after and "Succeeded" in after
+    assert [r for r in fresh_emulator.received if r.path.endswith(f"/runs/{failed_run}/action")
+            and r.query == "op=re-trigger"]
+    assert f"retry,dataflow,prod,Customers every 15 minutes,{flow_id},ok" in _audit_rows(live_server).replace(
+        '"', "").replace(",,", ",")
+
+
+def test_a_dataflow_is_disabled_and_enabled_again_and_each_is_audited(live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Switched"))
+    later = {"startTime": int(time.time()) + 3600, "frequency": "hour", "interval": "1"}
+    flow_id = Maker(fresh_emulator).flow(created.id, "Switched flow", schedule=later)
+    session = requests.Session()
+    url = f"{live_server.url}/dataflows/{flow_id}?sandbox=prod"
+    page = session.get(url, timeout=10).text
+    assert "Disable dataflow" in page and "No run yet." in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    state_url = f"{live_server.url}/dataflows/{flow_id}/state?sandbox=prod"
+    off = session.post(state_url, data={"csrf_token": token, "enabled": "0"}, allow_redirects=False, timeout=10)
+    assert off.status_code == 303 and fresh_emulator.flows[flow_id]["state"] == "disabled"
+    page = session.get(url, timeout=10).text
+    assert "Disabled: Switched flow." in page and "Enable dataflow" in page
+    on = session.post(state_url, data={"csrf_token": token, "enabled": "1"}, allow_redirects=False, timeout=10)
+    assert on.status_code == 303 and fresh_emulator.flows[flow_id]["state"] == "enabled"
+    assert session.post(state_url, data={"csrf_token": token, "enabled": "maybe"}, timeout=10).status_code == 400
+    assert session.post(state_url, data={"enabled": "0"}, timeout=10).status_code == 400  # no CSRF token
+    audit = _audit_rows(live_server)
+    assert audit.count(flow_id) == 2 and ",disable," in audit and ",enable," in audit
+
+
+def test_adobe_refusing_an_action_is_shown_on_the_dataflow_page_and_audited(live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Refused"))
+    flow_id = Maker(fresh_emulator).flow(created.id, "Refused flow")
+    session = requests.Session()
+    page = session.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=prod", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    fresh_emulator.inject(Fault("POST", f"/flows/{flow_id}/action", status=503, body={
+        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400"}, times=5))
+    refused = session.post(f"{live_server.url}/dataflows/{flow_id}/state?sandbox=prod",
+                           data={"csrf_token": token, "enabled": "0"}, timeout=10)
+    assert refused.status_code == 502 and "Adobe did not make the change" in refused.text
+    assert fresh_emulator.flows[flow_id]["state"] == "enabled"
+    assert ",disable," in _audit_rows(live_server) and ",failed," in _audit_rows(live_server)
+
+
+def test_a_dataflow_of_another_sandbox_or_none_at_all_is_not_found(live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Elsewhere"))
+    flow_id = Maker(fresh_emulator).flow(created.id)
+    assert requests.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=dev", timeout=10).status_code == 404
+    assert requests.get(f"{live_server.url}/dataflows/{'0' * 36}?sandbox=prod", timeout=10).status_code == 404
+    assert requests.get(f"{live_server.url}/dataflows/not*an*id?sandbox=prod", timeout=10).status_code == 404

@@ -17,6 +17,7 @@ from app.emulator import Fault
 from app.sources import SOURCES
 
 from .conftest import csrf_token
+from .dataflows import Maker
 from .forms import form_data
 from .openapi_check import Checked, load_openapi
 
@@ -204,14 +205,27 @@ def test_every_public_method_is_driven_here(flow):
     assert public - {"headers", "curl_for_create", "list_connections_page"} == set(CALLS)
 
 
+DATAFLOW_CALLS = {
+    "dependents": lambda d: d.dependents("prod", "0" * 36),
+    "flow": lambda d: d.flow("prod", "0" * 36),
+    "source_connection": lambda d: d.source_connection("prod", "0" * 36),
+    "target_connection": lambda d: d.target_connection("prod", "0" * 36),
+    "recent_runs": lambda d: d.recent_runs("prod", "0" * 36),
+    "set_enabled": lambda d: d.set_enabled("prod", "0" * 36, False),
+    "retry_run": lambda d: d.retry_run("prod", "0" * 36),
+}
+
+
 @pytest.mark.parametrize("spoil", list(SPOILS))
-def test_reading_dataflows_raises_only_adobe_error(live_app, fresh_emulator, spoil):
+@pytest.mark.parametrize("method", list(DATAFLOW_CALLS))
+def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
     dataflows = live_app.extensions["dataflows"]
-    assert {name for name in dir(dataflows) if not name.startswith("_")} == {"dependents"}
-    fresh_emulator.inject(Fault("GET", "", times=50, **SPOILS[spoil]))
+    assert {name for name in dir(dataflows) if not name.startswith("_")} == set(DATAFLOW_CALLS)
+    for verb in ("GET", "POST"):
+        fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
-        dataflows.dependents("prod", "0" * 36)
-    assert caught.value.message.startswith("Reading the connection's dataflows failed")
+        DATAFLOW_CALLS[method](dataflows)
+    assert caught.value.message and "Traceback" not in caught.value.message
 
 
 @pytest.mark.parametrize("spoil", list(SPOILS))
@@ -298,10 +312,24 @@ def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_
                  f"/connections/{connection_id}/explore?table=public.orders", "/readyz",
                  f"/sources/spec/{next(iter(fresh_emulator.specs))}"]:
         assert session.get(url + path, timeout=10).status_code in (200, 302), path
+    # A dataflow on it: its page (the flow, its connections, its runs), a retry and a disable, then deleted.
+    flow_id = Maker(fresh_emulator).due_flow(connection_id, ["failed"])
+    dataflow_page = session.get(f"{url}/dataflows/{flow_id}?sandbox=prod", timeout=10).text
+    failed_run = re.search(r"/runs/([0-9a-f-]{36})/retry", dataflow_page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', dataflow_page).group(1)
+    for path, data in ((f"/dataflows/{flow_id}/runs/{failed_run}/retry", {}), (f"/dataflows/{flow_id}/state",
+                                                                              {"enabled": "0"})):
+        done = session.post(f"{url}{path}?sandbox=prod", data={"csrf_token": token, **data}, allow_redirects=False,
+                            timeout=10)
+        assert done.status_code == 303, path
+    assert session.get(f"{url}/connections/{connection_id}?sandbox=prod", timeout=10).status_code == 200
+    fresh_emulator.flows.clear()
+    fresh_emulator.source_connections.clear()
     post(f"/connections/{connection_id}/edit?sandbox=prod", {"name": "renamed", "description": ""}, 303)
     post(f"/connections/{connection_id}/credentials?sandbox=prod",
          {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "etl", "password": "n3w"}, 303)
     post(f"/connections/{connection_id}/delete?sandbox=prod", {"confirm_name": "renamed"}, 303)
     methods = {(method, status) for method, status in checker.checked}
-    assert {("POST", 201), ("GET", 200), ("PATCH", 200), ("DELETE", 204)} <= methods
+    assert {("POST", 201), ("GET", 200), ("PATCH", 200), ("DELETE", 204), ("POST", 200)} <= methods
+    assert any("/runs?" in r.path + "?" + r.query or r.path.endswith("/runs") for r in fresh_emulator.received)
     assert len(checker.checked) >= 15

@@ -95,10 +95,11 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         check(page, where)
     # The same connection once dataflows read from it: its page lists them, and delete names them instead.
     maker = Maker(fresh_emulator)
-    maker.flow(created, "Customers into the loyalty dataset, every 15 minutes", "public.customers")
+    flow_id = maker.due_flow(created, ["failed"], "Customers into the loyalty dataset, every 15 minutes")
     maker.source_connection(created, "sales.returns")
     for where, path in (("details with dataflows", f"/connections/{created}?sandbox=prod"),
-                        ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod")):
+                        ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod"),
+                        ("dataflow with a failed run", f"/dataflows/{flow_id}?sandbox=prod")):
         page.goto(url + path)
         check(page, where)
     # A form in error (with its summary) and the header with the signed-in user are checked as well.

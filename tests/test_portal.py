@@ -15,6 +15,7 @@ from app.store import Store, database_url
 from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, add_user, safe_next
 
 from .conftest import LiveServer, csrf_token, settings_for
+from .dataflows import Maker
 from .forms import form_data
 
 PASSWORD = "correct horse battery staple"
@@ -55,7 +56,7 @@ def sign_in(url: str, name="ada", password=PASSWORD, next_path=None, session=Non
     return session, response
 
 
-def example_urls(app, connection_id: str) -> dict[str, str]:
+def example_urls(app, connection_id: str, flow_id: str) -> dict[str, str]:
     """One concrete URL per route, so every route the app has is visited."""
     urls = {
         "wizard.picker": "/",
@@ -70,6 +71,9 @@ def example_urls(app, connection_id: str) -> dict[str, str]:
         "connections.rename": f"/connections/{connection_id}/edit?sandbox=prod",
         "connections.rotate": f"/connections/{connection_id}/credentials?sandbox=prod",
         "connections.delete": f"/connections/{connection_id}/delete?sandbox=prod",
+        "dataflows.show": f"/dataflows/{flow_id}?sandbox=prod",
+        "dataflows.set_state": f"/dataflows/{flow_id}/state?sandbox=prod",
+        "dataflows.retry": f"/dataflows/{flow_id}/runs/{'0' * 36}/retry?sandbox=prod",
         "health.healthz": "/healthz",
         "health.readyz": "/readyz",
         "auth.sign_in": "/sign-in",
@@ -89,7 +93,7 @@ EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "pa
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
 SSO_ONLY = {"auth.oidc_callback"}
-POST_ONLY = {"auth.sign_out"}
+POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry"}
 
 
 def check_headers(response: requests.Response, endpoint: str) -> None:
@@ -117,7 +121,8 @@ def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulato
     if mode == "proxy" and signed_in:
         session.headers[PROXY_HEADER] = "ada@example.com"
     may_enter = mode == "none" or signed_in
-    for endpoint, path in example_urls(app_, created.id).items():
+    flow_id = Maker(fresh_emulator).flow(created.id)
+    for endpoint, path in example_urls(app_, created.id, flow_id).items():
         if endpoint in POST_ONLY:
             response = session.post(server.url + path, allow_redirects=False, timeout=10)
             check_headers(response, endpoint)

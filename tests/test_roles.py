@@ -13,6 +13,7 @@ from app.roles import Grant, parse_roles, role_in
 from app.web.auth import add_user
 
 from .conftest import LiveServer, settings_for
+from .dataflows import Maker
 from .forms import connection_body, form_data
 from .oidc_provider import Provider
 
@@ -77,6 +78,9 @@ MATRIX = {
     ("connections.rotate", "POST"): ("/connections/{id}/credentials?sandbox=prod", {"server": ""}, "editor"),
     ("connections.delete", "GET"): ("/connections/{id}/delete?sandbox=prod", None, "admin"),
     ("connections.delete", "POST"): ("/connections/{id}/delete?sandbox=prod", {"confirm_name": "nope"}, "admin"),
+    ("dataflows.show", "GET"): ("/dataflows/{flow}?sandbox=prod", None, "viewer"),
+    ("dataflows.set_state", "POST"): ("/dataflows/{flow}/state?sandbox=prod", {"enabled": "0"}, "editor"),
+    ("dataflows.retry", "POST"): ("/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", {}, "editor"),
     ("audit.index", "GET"): ("/audit", None, "viewer"),
     ("audit.export", "GET"): ("/audit.csv", None, "viewer"),
     ("health.healthz", "GET"): ("/healthz", None, None),
@@ -167,12 +171,13 @@ def client_for(app, who: str | None):
 def test_the_route_matrix(request, fresh_emulator, mode, who):
     app = request.getfixturevalue(f"{mode}_app")
     connection_id = app.extensions["flow_service"].create_connection("prod", connection_body("Matrix")).id
+    flow_id = Maker(fresh_emulator).flow(connection_id, "Matrix flow")
     _key, valid = form_data("redshift", name="")  # invalid on purpose: a pass is 400, never a creation
     for (endpoint, method), (path, data, least) in MATRIX.items():
         if endpoint == "auth.sign_out":
             continue  # signs the client out: checked last
         client = client_for(app, who)
-        url = path.replace("{id}", connection_id)
+        url = path.replace("{id}", connection_id).replace("{flow}", flow_id)
         response = client.open(url, method=method, data=valid if data == "form" else data)
         text = response.get_data(as_text=True)
         if least is None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import parse_qs, urlsplit
 
-from .flow_service import READ_PAGE, FlowServiceClient, items_of, json_body
+from .errors import AdobeError
+from .flow_service import READ_PAGE, Changed, FlowServiceClient, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
 IDS_PER_CALL = 50
 # The most a listing reads (our choice: a base connection with more is beyond what one page can show).
 MOST = 500
+# The runs a dataflow's page shows, newest first.
+RECENT_RUNS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +44,14 @@ class Dependents:
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class Retried:
+    """The run a retry started, and Adobe's request id."""
+
+    run_id: str
+    request_id: str | None
+
+
 class Dataflows:
     """Reads of the dataflow objects, through the Flow Service client (its session, token and error handling)."""
 
@@ -58,6 +69,47 @@ class Dataflows:
             flows += self._all("/flows", sandbox, doing,
                                [("property", "sourceConnectionIds[]==" + ",".join(ids[start:start + IDS_PER_CALL]))])
         return Dependents(sources, flows)
+
+    def flow(self, sandbox: str, flow_id: str) -> dict:
+        """GET /flows/{id}: the dataflow (items[0]); AdobeError with status 404 when there is none."""
+        return self._one(f"/flows/{flow_id}", sandbox, "Reading the dataflow")
+
+    def source_connection(self, sandbox: str, source_id: str) -> dict:
+        return self._one(f"/sourceConnections/{source_id}", sandbox, "Reading the dataflow's source connection")
+
+    def target_connection(self, sandbox: str, target_id: str) -> dict:
+        return self._one(f"/targetConnections/{target_id}", sandbox, "Reading the dataflow's target connection")
+
+    def recent_runs(self, sandbox: str, flow_id: str, limit: int = RECENT_RUNS) -> list[dict]:
+        """The dataflow's newest runs (`GET /runs?property=flowId==<id>`, as the monitoring tutorial reads them)."""
+        doing = "Reading the dataflow's runs"
+        params = [("property", f"flowId=={flow_id}"), ("orderby", "-createdAt"), ("limit", str(limit))]
+        return items_of(self._flow_service.call("GET", "/runs", sandbox, doing, params=params), doing)
+
+    def set_enabled(self, sandbox: str, flow_id: str, enabled: bool) -> Changed:
+        """`POST /flows/{id}/action?op=enable|disable`, as Adobe's tutorial sends it (no body)."""
+        op = "enable" if enabled else "disable"
+        response = self._flow_service.call("POST", f"/flows/{flow_id}/action", sandbox,
+                                           f"{'Enabling' if enabled else 'Disabling'} the dataflow",
+                                           params=[("op", op)], headers={"Content-Type": "application/json"})
+        body = json_body(response, "Changing the dataflow")
+        return Changed(str(body.get("etag") or "") or None, response.headers.get("x-request-id"))
+
+    def retry_run(self, sandbox: str, run_id: str) -> Retried:
+        """`POST /runs/{id}/action?op=re-trigger` ("Retry failed dataflow runs"): the new run's id."""
+        doing = "Retrying the run"
+        response = self._flow_service.call("POST", f"/runs/{run_id}/action", sandbox, doing,
+                                           params=[("op", "re-trigger")], headers={"Content-Type": "application/json"})
+        body = json_body(response, doing)
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
+        return Retried(body["id"], response.headers.get("x-request-id"))
+
+    def _one(self, path: str, sandbox: str, doing: str) -> dict:
+        items = items_of(self._flow_service.call("GET", path, sandbox, doing), doing)
+        if not items:
+            raise AdobeError(f"{doing} failed: Flow Service has no such object in sandbox {sandbox}.", status=404)
+        return items[0]
 
     def _all(self, path: str, sandbox: str, doing: str, params: list) -> list[dict]:
         """Every item of a listing, newest first, reading pages of READ_PAGE until the list ends (or MOST)."""

@@ -56,7 +56,7 @@ class DeleteForm(FlaskForm):
             raise ValidationError("That is not the connection's name; type it exactly, or go back.")
 
 
-def _sandbox(action: str = "view") -> str:
+def sandbox_of(action: str = "view") -> str:
     """The sandbox the URL names (or the first the person may view), once the person may do `action` there."""
     settings = current_app.config["SETTINGS"]
     viewable = permissions.sandboxes_for("view")
@@ -160,7 +160,7 @@ def with_connection(view=None, *, action="view"):
 
     @functools.wraps(view)
     def wrapper(connection_id):
-        sandbox = _sandbox(action)
+        sandbox = sandbox_of(action)
         connection, source, failed = _load(connection_id, sandbox)
         if failed:
             return failed
@@ -184,7 +184,7 @@ MAX_BACK = 20  # pages of "previous" remembered in the URL
 @bp.get("/connections")
 def index():
     """List the supported sources' connections in a sandbox, filtered and sorted, a page at a time."""
-    sandbox = _sandbox()
+    sandbox = sandbox_of()
     args = request.args
     name = (args.get("name") or "").strip()[:256]
     page = args.get("page") or None

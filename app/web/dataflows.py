@@ -1,0 +1,116 @@
+"""A dataflow's page: its state, schedule and recent runs; enable or disable it, retry a failed run."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from ..adobe import AdobeError
+from . import audit, permissions
+from .connections import CONNECTION_ID, sandbox_of
+
+bp = Blueprint("dataflows", __name__)
+log = logging.getLogger(__name__)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes a dataflow: only its CSRF token is sent."""
+
+
+def _dataflows():
+    return current_app.extensions["dataflows"]
+
+
+def _flow_or_page(flow_id: str, sandbox: str):
+    """(the dataflow, None), or (None, the error page to answer with)."""
+    if not CONNECTION_ID.match(flow_id):
+        abort(404)
+    try:
+        return _dataflows().flow(sandbox, flow_id), None
+    except AdobeError as error:
+        if error.status == 404 or (error.code or "").endswith("1101-404"):
+            abort(404)
+        return None, (render_template("error.html", title="Could not read the dataflow", message=error.message,
+                                      adobe_error=error), error.status)
+
+
+@bp.get("/dataflows/<flow_id>")
+def show(flow_id):
+    """The dataflow as Flow Service has it, what it reads and writes, and its latest runs."""
+    sandbox = sandbox_of("view")
+    flow, page = _flow_or_page(flow_id, sandbox)
+    return page or _page(flow, sandbox)
+
+
+def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
+    """The dataflow's page: what it reads and writes, its runs, and what went wrong just now (if anything)."""
+    dataflows, problems = _dataflows(), []
+    source = target = None
+    runs = []
+    try:
+        source = dataflows.source_connection(sandbox, (flow.get("sourceConnectionIds") or [""])[0])
+    except AdobeError as error:
+        problems.append(error.message)
+    try:
+        target = dataflows.target_connection(sandbox, (flow.get("targetConnectionIds") or [""])[0])
+    except AdobeError as error:
+        problems.append(error.message)
+    try:
+        runs = dataflows.recent_runs(sandbox, flow["id"])
+    except AdobeError as error:
+        problems.append(error.message)
+    return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
+                           problems=problems, adobe_error=adobe_error), status
+
+
+@bp.post("/dataflows/<flow_id>/state")
+def set_state(flow_id):
+    """Enable or disable the dataflow (`enabled=1` or `enabled=0`)."""
+    sandbox = sandbox_of("enable")
+    form = ActionForm()
+    wanted = request.form.get("enabled")
+    if not form.validate() or wanted not in ("0", "1"):
+        abort(400)
+    flow, page = _flow_or_page(flow_id, sandbox)
+    if page:
+        return page
+    action = "enable" if wanted == "1" else "disable"
+    try:
+        changed = _dataflows().set_enabled(sandbox, flow["id"], wanted == "1")
+    except AdobeError as error:
+        _audit(action, "failed", sandbox, flow, detail=error.code or error.message[:200],
+               adobe_request_id=error.request_id)
+        return _page(flow, sandbox, error.status, error)
+    _audit(action, "ok", sandbox, flow, adobe_request_id=changed.request_id)
+    log.info("%sd dataflow %s in sandbox %s", action, flow["id"], sandbox)
+    flash(f"{'Enabled' if wanted == '1' else 'Disabled'}: {flow.get('name')}.")
+    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
+
+
+@bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
+def retry(flow_id, run_id):
+    """Retry one failed run of the dataflow ("Retry failed dataflow runs")."""
+    sandbox = sandbox_of("retry")
+    form = ActionForm()
+    if not form.validate() or not CONNECTION_ID.match(run_id):
+        abort(400)
+    flow, page = _flow_or_page(flow_id, sandbox)
+    if page:
+        return page
+    try:
+        retried = _dataflows().retry_run(sandbox, run_id)
+    except AdobeError as error:
+        _audit("retry", "failed", sandbox, flow, detail=error.code or error.message[:200],
+               adobe_request_id=error.request_id)
+        return _page(flow, sandbox, error.status, error)
+    _audit("retry", "ok", sandbox, flow, detail=f"run {run_id} retried as {retried.run_id}",
+           adobe_request_id=retried.request_id)
+    flash(f"Retried: the new run is {retried.run_id}.")
+    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
+
+
+def _audit(action: str, outcome: str, sandbox: str, flow: dict, **details) -> None:
+    audit.record(action, outcome, sandbox=sandbox, connection_name=flow.get("name"), connection_id=flow.get("id"),
+                 source="dataflow", **details)

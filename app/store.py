@@ -12,6 +12,7 @@ import csv
 import datetime
 import hashlib
 import io
+import json
 import os
 import time
 
@@ -78,6 +79,16 @@ sessions = Table(
     Column("groups", Text),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
+)
+
+# Deleting a connection with everything made from it: the target connections still to delete once their flows are
+# gone (nothing in Flow Service leads from a base connection to them then), so that a stopped deletion resumes.
+cleanups = Table(
+    "cleanups", metadata,
+    Column("connection_id", String(64), primary_key=True),
+    Column("sandbox", String(128), nullable=False),
+    Column("target_ids", Text, nullable=False),  # a JSON list
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
@@ -259,6 +270,42 @@ class Store:
             db.execute(update(sign_in_failures).where(sign_in_failures.c.key == take_back,
                                                       sign_in_failures.c.count > 0)
                        .values(count=sign_in_failures.c.count - 1))
+
+    # Deleting a connection with its dataflows: the target connections left to delete.
+
+    def remember_targets(self, connection_id: str, sandbox: str, target_ids) -> list[str]:
+        """Add `target_ids` to those kept for the deletion of `connection_id`; all of them, in order."""
+        with self._serial_engine.begin() as db:
+            query = select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id,
+                                                        cleanups.c.sandbox == sandbox)
+            row = db.execute(query.with_for_update() if self._for_update else query).first()
+            kept = json.loads(row.target_ids) if row else []
+            kept += [i for i in target_ids if i not in kept]
+            values = dict(target_ids=json.dumps(kept), updated_at=_now())
+            if row:
+                db.execute(update(cleanups).where(cleanups.c.connection_id == connection_id).values(**values))
+            else:
+                db.execute(insert(cleanups).values(connection_id=connection_id, sandbox=sandbox, **values))
+        return kept
+
+    def remembered_targets(self, connection_id: str, sandbox: str) -> list[str]:
+        with self.engine.connect() as db:
+            row = db.execute(select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id,
+                                                                 cleanups.c.sandbox == sandbox)).first()
+        return json.loads(row.target_ids) if row else []
+
+    def forget_target(self, connection_id: str, target_id: str) -> None:
+        with self._serial_engine.begin() as db:
+            query = select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id)
+            row = db.execute(query.with_for_update() if self._for_update else query).first()
+            if row:
+                kept = [i for i in json.loads(row.target_ids) if i != target_id]
+                db.execute(update(cleanups).where(cleanups.c.connection_id == connection_id)
+                           .values(target_ids=json.dumps(kept), updated_at=_now()))
+
+    def forget_cleanup(self, connection_id: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(delete(cleanups).where(cleanups.c.connection_id == connection_id))
 
     def creators(self, connection_ids) -> dict[str, str]:
         """{connection id: who created it in this portal ("" when nobody was signed in)}, from successful creates."""

@@ -57,21 +57,37 @@ def test_when_dataflows_cannot_be_read_the_page_still_shows_the_connection(live_
     assert "Its dataflows could not be read" in page.text
 
 
-def test_deleting_a_connection_that_dataflows_use_names_them_and_sends_nothing(live_server, fresh_emulator, flow):
+def _delete_form(session, url: str, name: str):
+    page = session.get(url, timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    return session.post(url, data={"confirm_name": name, "csrf_token": token}, allow_redirects=False, timeout=10)
+
+
+def _deletions(emulator) -> list[str]:
+    return [r.path.split("/flowservice/", 1)[1].split("/")[0] for r in emulator.received if r.method == "DELETE"]
+
+
+def test_deleting_a_connection_deletes_its_dataflows_first_in_adobes_order(live_server, fresh_emulator, flow):
     created = flow.create_connection("prod", body("Busy"))
-    flow_id = Maker(fresh_emulator).flow(created.id, "Keeps it busy")
+    maker = Maker(fresh_emulator)
+    flow_id = maker.flow(created.id, "Keeps it busy")
+    maker.source_connection(created.id, "sales.returns")  # one no dataflow uses
     session = requests.Session()
     url = f"{live_server.url}/connections/{created.id}/delete?sandbox=prod"
-    page = session.get(url, timeout=10)
-    assert page.status_code == 200 and "Dataflows use this connection" in page.text
-    assert f"<code>{flow_id}</code>" in page.text and 'name="confirm_name"' not in page.text
-    # A forged POST (with a real token from another form of the session) is refused the same way.
-    rename = session.get(f"{live_server.url}/connections/{created.id}/edit?sandbox=prod", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', rename).group(1)
-    sent = session.post(url, data={"confirm_name": "Busy", "csrf_token": token}, allow_redirects=False, timeout=10)
-    assert sent.status_code == 409 and "Dataflows use this connection" in sent.text
-    assert not [r for r in fresh_emulator.received if r.method == "DELETE"]
-    assert created.id in fresh_emulator.connections
+    page = session.get(url, timeout=10).text
+    assert "Made from this connection" in page and f"<code>{flow_id}</code>" in page
+    assert "Delete connection and all made from it" in page
+    assert _delete_form(session, url, "busy").status_code == 400 and not _deletions(fresh_emulator)
+    done = _delete_form(session, url, "Busy")
+    assert done.status_code == 303
+    assert _deletions(fresh_emulator) == ["flows", "sourceConnections", "sourceConnections", "targetConnections",
+                                          "connections"]
+    assert not (fresh_emulator.flows or fresh_emulator.source_connections or fresh_emulator.target_connections)
+    assert created.id not in fresh_emulator.connections
+    audit = _audit_rows(live_server)
+    for what in ("dataflow", "source connection", "target connection"):
+        assert f",delete,{what}," in audit
+
 
 
 def _audit_rows(live_server) -> str:
@@ -147,3 +163,25 @@ def test_a_dataflow_of_another_sandbox_or_none_at_all_is_not_found(live_server, 
     assert requests.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=dev", timeout=10).status_code == 404
     assert requests.get(f"{live_server.url}/dataflows/{'0' * 36}?sandbox=prod", timeout=10).status_code == 404
     assert requests.get(f"{live_server.url}/dataflows/not*an*id?sandbox=prod", timeout=10).status_code == 404
+
+
+def test_a_deletion_stopped_midway_says_what_is_left_and_goes_on_when_sent_again(live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Stubborn"))
+    flow_id = Maker(fresh_emulator).flow(created.id, "Stubborn flow")
+    target_id = fresh_emulator.flows[flow_id]["targetConnectionIds"][0]
+    session = requests.Session()
+    url = f"{live_server.url}/connections/{created.id}/delete?sandbox=prod"
+    # Every try (the first and the session's three retries) of the source connection's DELETE fails.
+    source_id = next(iter(fresh_emulator.source_connections))
+    fresh_emulator.inject(Fault("DELETE", f"/sourceConnections/{source_id}", status=503, times=4))
+    stopped = _delete_form(session, url, "Stubborn")
+    assert stopped.status_code == 502 and "the deletion stopped there" in stopped.text
+    assert flow_id not in fresh_emulator.flows and fresh_emulator.source_connections
+    # The target connection, which nothing in Flow Service leads to now, is remembered (on every worker: the store).
+    assert target_id in fresh_emulator.target_connections
+    again = session.get(url, timeout=10).text
+    assert "1 target connection left from an earlier attempt" in again and f"<code>{target_id}</code>" in again
+    assert _delete_form(session, url, "Stubborn").status_code == 303
+    assert not fresh_emulator.source_connections and not fresh_emulator.target_connections
+    assert created.id not in fresh_emulator.connections
+    assert ",delete,source connection," in _audit_rows(live_server) and ",failed," in _audit_rows(live_server)

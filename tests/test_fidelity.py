@@ -213,6 +213,7 @@ DATAFLOW_CALLS = {
     "recent_runs": lambda d: d.recent_runs("prod", "0" * 36),
     "set_enabled": lambda d: d.set_enabled("prod", "0" * 36, False),
     "retry_run": lambda d: d.retry_run("prod", "0" * 36),
+    "delete": lambda d: d.delete("prod", "flows", "0" * 36),
 }
 
 
@@ -221,7 +222,7 @@ DATAFLOW_CALLS = {
 def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
     dataflows = live_app.extensions["dataflows"]
     assert {name for name in dir(dataflows) if not name.startswith("_")} == set(DATAFLOW_CALLS)
-    for verb in ("GET", "POST"):
+    for verb in ("GET", "POST", "DELETE"):
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
         DATAFLOW_CALLS[method](dataflows)

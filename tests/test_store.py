@@ -30,6 +30,7 @@ def store(request, tmp_path):
     yield store
     with store.engine.begin() as db:
         db.execute(text("DELETE FROM submissions")), db.execute(text("DELETE FROM audit"))
+        db.execute(text("DELETE FROM cleanups"))
     store.engine.dispose()
 
 
@@ -137,3 +138,13 @@ def test_workers_booting_at_once_all_open_a_new_store(tmp_path):
         for process in processes:
             process.join(30)
         assert [process.exitcode for process in processes] == [0] * 6
+
+
+def test_the_target_connections_of_a_deletion_are_kept_until_each_is_gone(store):
+    assert store.remember_targets("base-1", "prod", ["t1", "t2"]) == ["t1", "t2"]
+    assert store.remember_targets("base-1", "prod", ["t2", "t3"]) == ["t1", "t2", "t3"]
+    assert store.remembered_targets("base-1", "dev") == []  # another sandbox's connection of that id
+    store.forget_target("base-1", "t2")
+    assert store.remembered_targets("base-1", "prod") == ["t1", "t3"]
+    store.forget_cleanup("base-1")
+    assert store.remembered_targets("base-1", "prod") == []

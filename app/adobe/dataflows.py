@@ -105,6 +105,19 @@ class Dataflows:
             raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
         return Retried(body["id"], response.headers.get("x-request-id"))
 
+    def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
+        """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or
+        "targetConnections"). One that is already gone (404) counts as deleted: a stopped deletion resumes."""
+        doing = {"flows": "Deleting the dataflow", "sourceConnections": "Deleting the source connection",
+                 "targetConnections": "Deleting the target connection"}[kind]
+        try:
+            response = self._flow_service.call("DELETE", f"/{kind}/{item_id}", sandbox, doing, ok=(204, 200))
+        except AdobeError as error:
+            if error.upstream_status == 404 or (error.code or "").endswith("1101-404"):
+                return Changed(None, error.request_id)
+            raise
+        return Changed(None, response.headers.get("x-request-id"))
+
     def _one(self, path: str, sandbox: str, doing: str) -> dict:
         items = items_of(self._flow_service.call("GET", path, sandbox, doing), doing)
         if not items:

@@ -327,6 +327,36 @@ def rename(connection, source, sandbox):
     return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 
 
+def _delete_dependents(connection, dependents, sandbox) -> AdobeError | None:
+    """Delete what is made from the connection, in the order Flow Service requires: each dataflow, then the source
+    connections, then the dataflows' target connections (kept in the store first: once their dataflows are gone,
+    nothing leads to them). Each step is audited. The first refusal stops it and is returned."""
+    store, dataflows = current_app.extensions["store"], current_app.extensions["dataflows"]
+    flows = dependents.flows if dependents else []
+    store.remember_targets(connection["id"], sandbox,
+                           [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)])
+    steps = [("flows", flow.get("id"), flow.get("name"), "dataflow") for flow in flows]
+    steps += [("sourceConnections", item.get("id"), item.get("name"), "source connection")
+              for item in (dependents.source_connections if dependents else [])]
+    steps += [("targetConnections", target_id, None, "target connection")
+              for target_id in store.remembered_targets(connection["id"], sandbox)]
+    for kind, item_id, name, what in steps:
+        try:
+            deleted = dataflows.delete(sandbox, kind, item_id)
+        except AdobeError as error:
+            audit.record("delete", "failed", sandbox=sandbox, connection_name=name, connection_id=item_id,
+                         source=what, detail=error.code or error.message[:200], adobe_request_id=error.request_id)
+            error.message = (f"Deleting the {what} {item_id} failed, so the deletion stopped there: {error.message} "
+                             "What is listed below is still in Flow Service; send the form again to go on.")
+            return error
+        if kind == "targetConnections":
+            store.forget_target(connection["id"], item_id)
+        audit.record("delete", "ok", sandbox=sandbox, connection_name=name, connection_id=item_id, source=what,
+                     detail=f"made from connection {connection['id']}", adobe_request_id=deleted.request_id)
+        log.info("deleted %s %s of connection %s", what, item_id, connection["id"])
+    return None
+
+
 def _etag_to_send() -> str:
     """The etag the person's change answers to: the one their form was opened with, or, when after a
     conflict they chose "Save mine over theirs", the one of the colleague's change they were then shown."""
@@ -421,16 +451,21 @@ def rotate(connection, source, sandbox):
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
 @with_connection(action="delete")
 def delete(connection, source, sandbox):
-    """Delete a connection once the person has typed its name."""
+    """Delete a connection once the person has typed its name; with its dataflows first, when it has any."""
     form = DeleteForm(expected_name=connection.get("name", ""))
+    store = current_app.extensions["store"]
     dependents, dependents_error = _dependents(connection["id"], sandbox)
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
-                dependents_error=dependents_error)
-    if dependents:
-        # Flow Service keeps a connection that a source connection uses (1418-400): say what to delete first.
-        return render_template("delete.html", **page), 200 if request.method == "GET" else 409
+                dependents_error=dependents_error, leftover=store.remembered_targets(connection["id"], sandbox))
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
+    if dependents or page["leftover"]:
+        failed = _delete_dependents(connection, dependents, sandbox)
+        if failed:
+            # Stopped midway: what is left is read again, and sending the form again goes on from there.
+            page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)
+            page["leftover"] = store.remembered_targets(connection["id"], sandbox)
+            return render_template("delete.html", **page, adobe_error=failed), failed.status
     try:
         deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
@@ -443,6 +478,7 @@ def delete(connection, source, sandbox):
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", **page, adobe_error=error), error.status
+    store.forget_cleanup(connection["id"])
     audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
                  connection_id=connection["id"], source=source.title if source else None,
                  adobe_request_id=deleted.request_id)

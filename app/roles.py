@@ -17,8 +17,8 @@ ROLES = ("viewer", "creator", "editor", "admin")
 # The least role each action needs.
 NEEDS = {"view": "viewer", "test": "viewer", "explore": "viewer", "audit": "viewer",
          "create": "creator", "rename": "editor", "rotate": "editor", "delete": "admin",
-         # A dataflow: enable or disable it, retry a failed run.
-         "enable": "editor", "retry": "editor"}
+         # A dataflow: enable or disable it, retry a failed run, run one scheduled once.
+         "enable": "editor", "retry": "editor", "run": "editor"}
 GROUP = re.compile(r"^[^=;@\s][^=;@]{0,127}$")
 PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9*?-]{0,63}$")
 

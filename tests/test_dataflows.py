@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -185,3 +186,33 @@ def test_a_deletion_stopped_midway_says_what_is_left_and_goes_on_when_sent_again
     assert not fresh_emulator.source_connections and not fresh_emulator.target_connections
     assert created.id not in fresh_emulator.connections
     assert ",delete,source connection," in _audit_rows(live_server) and ",failed," in _audit_rows(live_server)
+
+
+def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_not(live_server, fresh_emulator,
+                                                                                    flow):
+    created = flow.create_connection("prod", body("On demand"))
+    maker = Maker(fresh_emulator)
+    later = int(time.time()) + 3600
+    once = maker.flow(created.id, "Once", schedule={"startTime": later, "frequency": "once"})
+    session = requests.Session()
+    page = session.get(f"{live_server.url}/dataflows/{once}?sandbox=prod", timeout=10).text
+    assert "Run now" in page and "No run yet." in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    ran = session.post(f"{live_server.url}/dataflows/{once}/run?sandbox=prod", data={"csrf_token": token},
+                       allow_redirects=False, timeout=10)
+    assert ran.status_code == 303
+    after = session.get(live_server.url + ran.headers["Location"], timeout=10).text
+    run_id = re.search(r"Started a run: ([0-9a-f-]{36})\.", after).group(1)
+    assert f"<code>{run_id}</code>" in after
+    sent = [json.loads(r.body) for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/runs")]
+    assert sent[0]["flowId"] == once and sent[0]["params"]["deltaColumn"] == {"name": "created_at"}
+    assert all(isinstance(sent[0]["params"][k], int) for k in ("startTime", "windowStartTime", "windowEndTime"))
+    assert ",run,dataflow," in _audit_rows(live_server)
+    recurring = maker.flow(created.id, "Recurring", schedule={"startTime": later, "frequency": "hour",
+                                                              "interval": "1"})
+    page = session.get(f"{live_server.url}/dataflows/{recurring}?sandbox=prod", timeout=10).text
+    assert "Run now" not in page
+    refused = session.post(f"{live_server.url}/dataflows/{recurring}/run?sandbox=prod", data={"csrf_token": token},
+                           timeout=10)
+    assert refused.status_code == 409 and "starts a run on request only for a dataflow scheduled once" in refused.text
+    assert len([r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/runs")]) == 1

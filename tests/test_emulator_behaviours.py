@@ -244,6 +244,28 @@ def _retried(api):
     return response
 
 
+def _once_flow(api):
+    source = _source(api)
+    return api.call("POST", "/flows", json=_flow_body(api, source, scheduleParams={
+        "startTime": 1764000000, "frequency": "once"})).json()
+
+
+def _adhoc(api, flow=None, **params):
+    flow = flow or _once_flow(api)
+    body = {"windowStartTime": 1764000000, "windowEndTime": 1764086400, "deltaColumn": {"name": "created_at"},
+            **params}
+    return api.call("POST", "/runs", json={"flowId": flow["id"], "params": {k: v for k, v in body.items()
+                                                                            if v is not None}})
+
+
+def _adhoc_made_a_run(api):
+    flow = _once_flow(api)
+    response = _adhoc(api, flow, windowStartTime="1764000000")
+    run = api.call("GET", f"/runs/{response.json()['id']}").json()["items"][0]
+    assert run["flowId"] == flow["id"]
+    return response
+
+
 def _source_in_use(api):
     source, _flow_ids = _flow(api)
     return api.call("DELETE", f"/sourceConnections/{source['id']}")
@@ -360,6 +382,9 @@ TRIGGERS = {
     "flow-action-op": lambda api: _action(api, f"/flows/{_flow(api)[1]['id']}", "ENABLE"),
     "runs-of-flow": _runs_of_flow,
     "run-retry": _retried,
+    "run-adhoc": _adhoc_made_a_run,
+    "run-adhoc-scheduled": lambda api: _adhoc(api, _flow(api)[1]),
+    "run-adhoc-params": lambda api: _adhoc(api, deltaColumn=None, windowEndTime=1),
     "run-retry-not-failed": lambda api: _action(api, f"/runs/{_run_of(api, 'success')['id']}", "re-trigger"),
     "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
     "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
@@ -412,7 +437,5 @@ def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
     from app.emulator.specs import FLOW_SPECS
 
     printed = json.loads((TABLE.parents[1] / "tests" / "fixtures" / "adobe" / "crm-to-aep-flow-spec.json").read_text())
-    # What the emulator leaves out: who may see the spec, and the params of a run it does not start on request.
-    for left_out in ("permissionsInfo", "runSpec"):
-        printed.pop(left_out)
+    printed.pop("permissionsInfo")  # who may see the spec: nothing the emulator checks
     assert FLOW_SPECS[printed["id"]] == printed

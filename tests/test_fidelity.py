@@ -214,6 +214,8 @@ DATAFLOW_CALLS = {
     "set_enabled": lambda d: d.set_enabled("prod", "0" * 36, False),
     "retry_run": lambda d: d.retry_run("prod", "0" * 36),
     "delete": lambda d: d.delete("prod", "flows", "0" * 36),
+    "run_now": lambda d: d.run_now("prod", {"id": "0" * 36, "transformations": [
+        {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}}]}, 1, 2, 3),
 }
 
 

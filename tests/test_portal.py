@@ -74,6 +74,7 @@ def example_urls(app, connection_id: str, flow_id: str) -> dict[str, str]:
         "dataflows.show": f"/dataflows/{flow_id}?sandbox=prod",
         "dataflows.set_state": f"/dataflows/{flow_id}/state?sandbox=prod",
         "dataflows.retry": f"/dataflows/{flow_id}/runs/{'0' * 36}/retry?sandbox=prod",
+        "dataflows.run_now": f"/dataflows/{flow_id}/run?sandbox=prod",
         "health.healthz": "/healthz",
         "health.readyz": "/readyz",
         "auth.sign_in": "/sign-in",
@@ -93,7 +94,7 @@ EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "pa
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
 SSO_ONLY = {"auth.oidc_callback"}
-POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry"}
+POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now"}
 
 
 def check_headers(response: requests.Response, endpoint: str) -> None:

@@ -81,6 +81,7 @@ MATRIX = {
     ("dataflows.show", "GET"): ("/dataflows/{flow}?sandbox=prod", None, "viewer"),
     ("dataflows.set_state", "POST"): ("/dataflows/{flow}/state?sandbox=prod", {"enabled": "0"}, "editor"),
     ("dataflows.retry", "POST"): ("/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", {}, "editor"),
+    ("dataflows.run_now", "POST"): ("/dataflows/{flow}/run?sandbox=prod", {}, "editor"),
     ("audit.index", "GET"): ("/audit", None, "viewer"),
     ("audit.export", "GET"): ("/audit.csv", None, "viewer"),
     ("health.healthz", "GET"): ("/healthz", None, None),

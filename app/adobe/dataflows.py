@@ -46,7 +46,7 @@ class Dependents:
 
 @dataclasses.dataclass(frozen=True)
 class Retried:
-    """The run a retry started, and Adobe's request id."""
+    """The run a retry (or a request to run now) started, and Adobe's request id."""
 
     run_id: str
     request_id: str | None
@@ -104,6 +104,22 @@ class Dataflows:
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
         return Retried(body["id"], response.headers.get("x-request-id"))
+
+    def run_now(self, sandbox: str, flow: dict, window_start: int, window_end: int, now: int) -> Retried:
+        """An ad hoc run of a dataflow scheduled once (`POST /runs`, "Create an ad hoc flow run"): the rows whose
+        delta column falls in [window_start, window_end), in epoch seconds. The new run's id."""
+        doing = "Starting a run"
+        delta = next((t.get("params", {}).get("deltaColumn") for t in flow.get("transformations") or []
+                      if isinstance(t, dict) and t.get("name") == "Copy"), None)
+        if not isinstance(delta, dict) or not delta.get("name"):
+            raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409)
+        body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
+                                                   "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
+        response = self._flow_service.call("POST", "/runs", sandbox, doing, ok=(201, 200), json=body)
+        answer = json_body(response, doing)
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+            raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
+        return Retried(answer["id"], response.headers.get("x-request-id"))
 
     def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
         """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or

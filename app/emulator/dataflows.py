@@ -194,6 +194,36 @@ def add_routes(bp: Blueprint, state) -> None:
             item.update(state=f"{op}d", etag=etag, version=etag, updatedAt=int(state.now() * 1000))
         return json_response({"id": item_id, "etag": etag})
 
+    @bp.post("/runs")
+    def create_run():
+        """An ad hoc run of a flow scheduled once ("Create an ad hoc flow run"): params per the flow spec's runSpec,
+        whole numbers accepted as digits too (the tutorial sends them quoted); startTime may be left out, as the
+        tutorial does. 201 {id, etag}, as the spec says."""
+        body, refusal = body_or_refusal()
+        if refusal:
+            return refusal
+        flow = stored(state.flows, body.get("flowId")) if isinstance(body.get("flowId"), str) else None
+        if flow is None:
+            return flow_error("1100-400", "The request could not be processed: flowId is not a flow in this sandbox.")
+        if (flow.get("scheduleParams") or {}).get("frequency") != "once":
+            return flow_error("1100-400", "The request could not be processed: an ad hoc run needs a flow scheduled "
+                                          "for a one-time ingestion.")
+        params = dict(body.get("params") or {}) if isinstance(body.get("params"), dict) else {}
+        for key in ("startTime", "windowStartTime", "windowEndTime"):
+            if isinstance(params.get(key), str) and params[key].isdigit():
+                params[key] = int(params[key])
+        params.setdefault("startTime", int(state.now()))
+        spec = FLOW_SPECS[flow["flowSpec"]["id"]]["runSpec"]["spec"]
+        problems = [f"params{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
+                    for e in jsonschema.Draft7Validator(spec).iter_errors(params)]
+        if not problems and params["windowStartTime"] >= params["windowEndTime"]:
+            problems.append("params.windowStartTime must come before windowEndTime")
+        if problems:
+            return refused(problems)
+        run = _new_run(state, flow, state.now())
+        return json_response({"id": run["id"], "etag": run["etag"]}, 201,
+                             headers={"Location": f"{FLOW}/runs/{run['id']}"})
+
     @bp.post("/runs/<run_id>/action")
     def run_action(run_id):
         """Retry a failed run: `op=re-trigger` makes a new run of the same flow ("Retry failed dataflow runs")."""

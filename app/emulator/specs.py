@@ -302,8 +302,8 @@ def connection_specs(cloud: str) -> dict[str, dict]:
 DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 
 # The flow spec that takes a database table into the data lake, as Adobe's tutorial "Create a dataflow for
-# database sources using the Flow Service API" shows it (`GET /flowSpecs?property=name=="CRMToAEP"`);
-# permissionsInfo and runSpec are left out. tests/fixtures/adobe/seeds holds the tutorial.
+# database sources using the Flow Service API" shows it (`GET /flowSpecs?property=name=="CRMToAEP"`), but for
+# permissionsInfo; tests/fixtures/adobe/crm-to-aep-flow-spec.json is the tutorial's, which a test compares.
 FLOW_SPECS = {
     "14518937-270c-4525-bdec-c2ba7cce3860": {
         "id": "14518937-270c-4525-bdec-c2ba7cce3860",
@@ -366,6 +366,24 @@ FLOW_SPECS = {
                 "description": "defines various params required for different mapping from source to target",
                 "properties": {"mappingId": {"type": "string"}, "mappingVersion": {"type": "string"}}}},
         ],
+        "runSpec": {"name": "ProviderParams", "spec": {
+            "$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+            "description": "defines various params required for creating flow run.",
+            "properties": {
+                "startTime": {"type": "integer", "description": "An integer that defines the start time of the run. "
+                              "The value is represented in Unix epoch time."},
+                "windowStartTime": {"type": "integer", "description": "An integer that defines the start time of the "
+                                    "window against which data is to be pulled. The value is represented in Unix "
+                                    "epoch time."},
+                "windowEndTime": {"type": "integer", "description": "An integer that defines the end time of the "
+                                  "window against which data is to be pulled. The value is represented in Unix epoch "
+                                  "time."},
+                "deltaColumn": {"type": "object", "description": "The delta column is required to partition the data "
+                                "and separate newly ingested data from historic data.",
+                                "properties": {"name": {"type": "string"}, "dateFormat": {"type": "string"},
+                                               "timezone": {"type": "string"}},
+                                "required": ["name"]}},
+            "required": ["startTime", "windowStartTime", "windowEndTime", "deltaColumn"]}},
     },
 }
 

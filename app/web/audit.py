@@ -8,7 +8,7 @@ from ..store import iso_utc
 from . import permissions
 
 bp = Blueprint("audit", __name__)
-ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry")
+ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run")
 bp.add_app_template_filter(iso_utc, "iso_utc")
 
 

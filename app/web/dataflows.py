@@ -1,8 +1,9 @@
-"""A dataflow's page: its state, schedule and recent runs; enable or disable it, retry a failed run."""
+"""A dataflow's page: its state, schedule and recent runs; enable or disable it, retry a failed run, run it now."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -108,6 +109,37 @@ def retry(flow_id, run_id):
     _audit("retry", "ok", sandbox, flow, detail=f"run {run_id} retried as {retried.run_id}",
            adobe_request_id=retried.request_id)
     flash(f"Retried: the new run is {retried.run_id}.")
+    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
+
+
+@bp.post("/dataflows/<flow_id>/run")
+def run_now(flow_id):
+    """Run a dataflow scheduled once, now: the rows from its start time until now ("Create an ad hoc flow run")."""
+    sandbox = sandbox_of("run")
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    flow, page = _flow_or_page(flow_id, sandbox)
+    if page:
+        return page
+    schedule = flow.get("scheduleParams") or {}
+    if schedule.get("frequency") != "once":
+        return _page(flow, sandbox, 409, AdobeError(
+            "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow scheduled "
+            "once.", status=409))
+    now = int(time.time())
+    try:
+        start = int(schedule.get("startTime"))
+    except (TypeError, ValueError):
+        start = now - 86400
+    try:
+        started = _dataflows().run_now(sandbox, flow, min(start, now - 1), now, now)
+    except AdobeError as error:
+        _audit("run", "failed", sandbox, flow, detail=error.code or error.message[:200],
+               adobe_request_id=error.request_id)
+        return _page(flow, sandbox, error.status, error)
+    _audit("run", "ok", sandbox, flow, detail=f"run {started.run_id}", adobe_request_id=started.request_id)
+    flash(f"Started a run: {started.run_id}.")
     return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
 
 

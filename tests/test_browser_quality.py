@@ -1,12 +1,12 @@
 """Every flow tried in headless Chromium: labels, errors, keyboard, no JavaScript, axe, paste-to-fill."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from app.emulator import Fault
 from app.sources.connection_string import (ConnectionStringError, build_connection_string, parse_connection_string,
                                            read_pasted)
 
+from .browser import assert_axe_clean
 from .forms import VARIANTS, form_data
 from .pasted import AWKWARD, PASTED
 
@@ -49,10 +49,7 @@ def submit(page):
 
 
 def audit(page, where):
-    results = Axe().run(page)
-    bad = [(v["id"], v["impact"], v["help"]) for v in results.response["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"axe on {where}: {bad}"
+    assert_axe_clean(page, where)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

@@ -11,6 +11,7 @@ import requests
 
 from app.emulator import Fault
 
+from .browser import assert_axe_clean
 from .dataflows import Maker
 from .forms import connection_body as body
 
@@ -216,3 +217,30 @@ def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_
                            timeout=10)
     assert refused.status_code == 409 and "starts a run on request only for a dataflow scheduled once" in refused.text
     assert len([r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/runs")]) == 1
+
+
+@pytest.mark.browser
+def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_server, fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Browser chain"))
+    flow_id = Maker(fresh_emulator).due_flow(created.id, ["failed"], "Customers into loyalty")
+    page.goto(f"{live_server.url}/connections/{created.id}?sandbox=prod")
+    page.get_by_role("link", name="Customers into loyalty").click()
+    page.wait_for_url(f"**/dataflows/{flow_id}?sandbox=prod")
+    assert page.locator("#runs").get_by_text("Failed", exact=True).is_visible()
+    assert_axe_clean(page, "the dataflow page with a failed run")
+    page.get_by_role("button", name="Retry run").click()
+    page.wait_for_selector("text=Retried: the new run is")
+    assert page.locator("#runs").get_by_text("Succeeded", exact=True).is_visible()
+    page.get_by_role("button", name="Disable dataflow").focus()  # by keyboard: Enter on the focused button
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Disabled: Customers into loyalty.")
+    assert page.locator("#flow-state").inner_text() == "disabled"
+    page.get_by_role("link", name="its connection").click()
+    page.get_by_role("link", name="Delete").click()
+    assert page.locator("#dataflows").get_by_text("Customers into loyalty").is_visible()
+    assert_axe_clean(page, "the delete page listing what is made from the connection")
+    page.get_by_label("Type the connection's name to confirm").fill("Browser chain")
+    page.get_by_role("button", name="Delete connection and all made from it").click()
+    page.wait_for_selector("text=Deleted: Browser chain.")
+    assert not fresh_emulator.flows and not fresh_emulator.source_connections
+    assert not fresh_emulator.target_connections and created.id not in fresh_emulator.connections

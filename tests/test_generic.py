@@ -14,6 +14,7 @@ from app.sources import SOURCES
 from app.web.spec_catalog import CURATED_IDS, is_database
 from app.sources.generic import form_class_for
 
+from .browser import assert_axe_clean
 from .conftest import csrf_token, submission_id
 from .forms import form_data
 from .conftest import field_error
@@ -248,10 +249,7 @@ def test_create_a_mysql_connection_through_the_generic_form(page, live_server, f
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name="MySQL").click()
     page.get_by_role("link", name="Basic Authentication").click()
-    from axe_playwright_python.sync_playwright import Axe
-
-    bad = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-    assert bad == []
+    assert_axe_clean(page, "the MySQL form")
     page.get_by_label("Connection name").fill("Shop MySQL")
     page.get_by_label("Server", exact=True).fill("mysql.example.com")
     page.get_by_label("Port", exact=True).fill("3306")

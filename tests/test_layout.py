@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from app import create_app
 from app.web.auth import add_user
 
+from .browser import assert_axe_clean
 from .conftest import LiveServer, settings_for
 from .dataflows import Maker
 from .forms import connection_body
@@ -40,9 +40,7 @@ def overflow(page) -> tuple[int, int]:
 def check(page, where: str) -> None:
     wide, viewport = overflow(page)
     assert wide <= viewport, f"{where} is {wide} px wide at {viewport} px: {widest(page)}"
-    bad = [(v["id"], v["impact"], v["help"]) for v in Axe().run(page).response["violations"]
-           if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"axe on {where} at {viewport} px: {bad}"
+    assert_axe_clean(page, f"{where} at {viewport} px")
 
 
 def sign_in(page, url):

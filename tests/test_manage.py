@@ -11,6 +11,7 @@ from app.sources import SOURCES
 from app.sources.secrecy import MASK
 from app.web.connections import PAGE_SIZE
 
+from .browser import assert_axe_clean
 from .conftest import csrf_token, submission_id
 from .forms import connection_body as body
 from .forms import form_data
@@ -290,12 +291,9 @@ def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, s
 
 @pytest.mark.browser
 def test_find_rotate_and_delete_in_the_browser(page, live_server, fresh_emulator, flow):
-    from axe_playwright_python.sync_playwright import Axe
 
     def audit(where):
-        bad = [(v["id"], v["help"]) for v in Axe().run(page).response["violations"]
-               if v["impact"] in ("serious", "critical")]
-        assert bad == [], f"axe on {where}: {bad}"
+        assert_axe_clean(page, where)
 
     for name in ("Nightly orders DB", "Returns DB", "Marketing DB"):
         flow.create_connection("prod", body(name))

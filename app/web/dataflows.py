@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_wtf import FlaskForm
 
 from ..adobe import AdobeError
-from . import audit, permissions
+from . import audit
 from .connections import CONNECTION_ID, sandbox_of
 
 bp = Blueprint("dataflows", __name__)

@@ -219,6 +219,23 @@ def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_
     assert len([r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/runs")]) == 1
 
 
+def test_a_lost_answer_midway_through_a_deletion_is_resumed_without_a_second_of_anything(live_server,
+                                                                                       fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Lossy"))
+    flow_id = Maker(fresh_emulator).flow(created.id, "Lossy flow")
+    session = requests.Session()
+    url = f"{live_server.url}/connections/{created.id}/delete?sandbox=prod"
+    # The dataflow's DELETE takes effect, but its answer never arrives.
+    fresh_emulator.inject(Fault("DELETE", f"/flows/{flow_id}", drop=True, after_handling=True))
+    stopped = _delete_form(session, url, "Lossy")
+    assert stopped.status_code == 502 and "the deletion stopped there" in stopped.text
+    assert flow_id not in fresh_emulator.flows and fresh_emulator.source_connections
+    assert _delete_form(session, url, "Lossy").status_code == 303
+    deletions = _deletions(fresh_emulator)
+    assert deletions.count("flows") == 1 and deletions.count("sourceConnections") == 1
+    assert deletions.count("targetConnections") == 1 and deletions[-1] == "connections"
+    assert not (fresh_emulator.source_connections or fresh_emulator.target_connections)
+
 @pytest.mark.browser
 def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_server, fresh_emulator, flow):
     created = flow.create_connection("prod", body("Browser chain"))

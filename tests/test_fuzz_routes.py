@@ -5,6 +5,7 @@ import pytest
 from app import create_app
 
 from .conftest import settings_for
+from .dataflows import Maker
 from .forms import connection_body as body
 
 ODD = ["", "%00", "'\"<>", "a" * 5000, "%ff%fe", "../../etc", "{", "\u202e", "1e999", "-1", "\u00e9\u4e2d"]
@@ -15,12 +16,13 @@ def setup(fresh_emulator):
     app = create_app(settings_for(fresh_emulator))
     app.config.update(WTF_CSRF_ENABLED=False)
     connection_id = app.extensions["flow_service"].create_connection("prod", body("Odd")).id
-    return app.test_client(), connection_id
+    flow_id = Maker(fresh_emulator).due_flow(connection_id, ["failed"])
+    return app.test_client(), connection_id, flow_id
 
 
 def test_no_query_value_makes_a_500(setup):
-    client, cid = setup
-    paths = ["/?q={}", "/connections?name={}", "/connections?page={}", "/connections?sandbox={}",
+    client, cid, fid = setup
+    paths = [f"/dataflows/{fid}?sandbox={{}}", "/dataflows/{}?sandbox=prod", "/?q={}", "/connections?name={}", "/connections?page={}", "/connections?sandbox={}",
              f"/connections/{cid}?sandbox={{}}", f"/connections/{cid}/explore?table={{}}",
              f"/connections/{cid}/test?sandbox={{}}", "/audit?user={}&action={}&text={}", "/audit.csv?outcome={}",
              "/sources/spec/{}", "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth={}", "/connections/{}",
@@ -31,11 +33,12 @@ def test_no_query_value_makes_a_500(setup):
 
 
 def test_no_form_value_makes_a_500(setup):
-    client, cid = setup
+    client, cid, fid = setup
     paths = [f"/connections/{cid}/edit", f"/connections/{cid}/credentials", f"/connections/{cid}/delete",
-             "/sign-in", "/sign-out"]
+             "/sign-in", "/sign-out", f"/dataflows/{fid}/state?sandbox=prod", f"/dataflows/{fid}/run?sandbox=prod",
+             f"/dataflows/{fid}/runs/{{}}/retry?sandbox=prod", "/dataflows/{}/state?sandbox=prod"]
     fields = ["name", "description", "etag", "confirm_name", "password", "server", "port", "method", "username",
-              "next", "sslMode"]
+              "next", "sslMode", "enabled"]
     failures = [(p, v[:12], status) for p in paths for v in ODD
-                if (status := client.post(p, data={f: v for f in fields}).status_code) >= 500]
+                if (status := client.post(p.replace("{}", v), data={f: v for f in fields}).status_code) >= 500]
     assert failures == []

@@ -261,3 +261,17 @@ def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_serv
     page.wait_for_selector("text=Deleted: Browser chain.")
     assert not fresh_emulator.flows and not fresh_emulator.source_connections
     assert not fresh_emulator.target_connections and created.id not in fresh_emulator.connections
+
+
+def test_a_dataflow_page_shows_what_it_can_when_a_read_fails_and_quotes_adobes_request_id(live_server,
+                                                                                        fresh_emulator, flow):
+    created = flow.create_connection("prod", body("Partly read"))
+    flow_id = Maker(fresh_emulator).flow(created.id, "Partly read flow")
+    fresh_emulator.inject(Fault("GET", "/runs", status=500, times=4))
+    page = requests.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=prod", timeout=10)
+    assert page.status_code == 200 and "<code>public.customers</code>" in page.text
+    assert "Reading the dataflow&#39;s runs failed" in page.text
+    fresh_emulator.inject(Fault("GET", f"/flows/{flow_id}", status=500, times=4))
+    failed = requests.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=prod", timeout=10)
+    assert failed.status_code == 502 and "Could not read the dataflow" in failed.text
+    assert re.search(r"Adobe's request id: <code>[0-9a-f-]{36}</code>", failed.text)

@@ -34,7 +34,7 @@ def _flow_or_page(flow_id: str, sandbox: str):
         if error.status == 404 or (error.code or "").endswith("1101-404"):
             abort(404)
         return None, (render_template("error.html", title="Could not read the dataflow", message=error.message,
-                                      adobe_error=error), error.status)
+                                      adobe_request_id=error.request_id), error.status)
 
 
 @bp.get("/dataflows/<flow_id>")
@@ -48,20 +48,20 @@ def show(flow_id):
 def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
     """The dataflow's page: what it reads and writes, its runs, and what went wrong just now (if anything)."""
     dataflows, problems = _dataflows(), []
-    source = target = None
-    runs = []
-    try:
-        source = dataflows.source_connection(sandbox, (flow.get("sourceConnectionIds") or [""])[0])
-    except AdobeError as error:
-        problems.append(error.message)
-    try:
-        target = dataflows.target_connection(sandbox, (flow.get("targetConnectionIds") or [""])[0])
-    except AdobeError as error:
-        problems.append(error.message)
-    try:
-        runs = dataflows.recent_runs(sandbox, flow["id"])
-    except AdobeError as error:
-        problems.append(error.message)
+
+    def read(method, item_id):
+        """What one read gives, or None with the reason among `problems`: the page shows what it can."""
+        if not item_id:
+            return None
+        try:
+            return method(sandbox, item_id)
+        except AdobeError as error:
+            problems.append(error.message)
+            return None
+
+    source = read(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0])
+    target = read(dataflows.target_connection, (flow.get("targetConnectionIds") or [None])[0])
+    runs = read(dataflows.recent_runs, flow.get("id")) or []
     return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
                            problems=problems, adobe_error=adobe_error), status
 

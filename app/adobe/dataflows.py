@@ -100,10 +100,7 @@ class Dataflows:
         doing = "Retrying the run"
         response = self._flow_service.call("POST", f"/runs/{run_id}/action", sandbox, doing,
                                            params=[("op", "re-trigger")], headers={"Content-Type": "application/json"})
-        body = json_body(response, doing)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-            raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
-        return Retried(body["id"], response.headers.get("x-request-id"))
+        return _new_run(response, doing)
 
     def run_now(self, sandbox: str, flow: dict, window_start: int, window_end: int, now: int) -> Retried:
         """An ad hoc run of a dataflow scheduled once (`POST /runs`, "Create an ad hoc flow run"): the rows whose
@@ -116,10 +113,7 @@ class Dataflows:
         body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
                                                    "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
         response = self._flow_service.call("POST", "/runs", sandbox, doing, ok=(201, 200), json=body)
-        answer = json_body(response, doing)
-        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
-            raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
-        return Retried(answer["id"], response.headers.get("x-request-id"))
+        return _new_run(response, doing)
 
     def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
         """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or
@@ -156,3 +150,10 @@ class Dataflows:
                 return found
         return found
 
+
+def _new_run(response, doing: str) -> Retried:
+    """The run an answer of `{id, etag}` names (a retry, an ad hoc run)."""
+    body = json_body(response, doing)
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
+    return Retried(body["id"], response.headers.get("x-request-id"))

@@ -69,57 +69,30 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
 @bp.post("/dataflows/<flow_id>/state")
 def set_state(flow_id):
     """Enable or disable the dataflow (`enabled=1` or `enabled=0`)."""
-    sandbox = sandbox_of("enable")
-    form = ActionForm()
     wanted = request.form.get("enabled")
-    if not form.validate() or wanted not in ("0", "1"):
-        abort(400)
-    flow, page = _flow_or_page(flow_id, sandbox)
+    sandbox, flow, page = _acting_on(flow_id, "enable", wanted in ("0", "1"))
     if page:
         return page
     action = "enable" if wanted == "1" else "disable"
-    try:
-        changed = _dataflows().set_enabled(sandbox, flow["id"], wanted == "1")
-    except AdobeError as error:
-        _audit(action, "failed", sandbox, flow, detail=error.code or error.message[:200],
-               adobe_request_id=error.request_id)
-        return _page(flow, sandbox, error.status, error)
-    _audit(action, "ok", sandbox, flow, adobe_request_id=changed.request_id)
-    log.info("%sd dataflow %s in sandbox %s", action, flow["id"], sandbox)
-    flash(f"{'Enabled' if wanted == '1' else 'Disabled'}: {flow.get('name')}.")
-    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
+    return _carry_out(action, sandbox, flow, lambda: _dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
+                      lambda _changed: (None, f"{action.capitalize()}d: {flow.get('name')}."))
 
 
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
 def retry(flow_id, run_id):
     """Retry one failed run of the dataflow ("Retry failed dataflow runs")."""
-    sandbox = sandbox_of("retry")
-    form = ActionForm()
-    if not form.validate() or not CONNECTION_ID.match(run_id):
-        abort(400)
-    flow, page = _flow_or_page(flow_id, sandbox)
+    sandbox, flow, page = _acting_on(flow_id, "retry", bool(CONNECTION_ID.match(run_id)))
     if page:
         return page
-    try:
-        retried = _dataflows().retry_run(sandbox, run_id)
-    except AdobeError as error:
-        _audit("retry", "failed", sandbox, flow, detail=error.code or error.message[:200],
-               adobe_request_id=error.request_id)
-        return _page(flow, sandbox, error.status, error)
-    _audit("retry", "ok", sandbox, flow, detail=f"run {run_id} retried as {retried.run_id}",
-           adobe_request_id=retried.request_id)
-    flash(f"Retried: the new run is {retried.run_id}.")
-    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
+    return _carry_out("retry", sandbox, flow, lambda: _dataflows().retry_run(sandbox, run_id),
+                      lambda retried: (f"run {run_id} retried as {retried.run_id}",
+                                       f"Retried: the new run is {retried.run_id}."))
 
 
 @bp.post("/dataflows/<flow_id>/run")
 def run_now(flow_id):
     """Run a dataflow scheduled once, now: the rows from its start time until now ("Create an ad hoc flow run")."""
-    sandbox = sandbox_of("run")
-    form = ActionForm()
-    if not form.validate():
-        abort(400)
-    flow, page = _flow_or_page(flow_id, sandbox)
+    sandbox, flow, page = _acting_on(flow_id, "run")
     if page:
         return page
     schedule = flow.get("scheduleParams") or {}
@@ -132,14 +105,34 @@ def run_now(flow_id):
         start = int(schedule.get("startTime"))
     except (TypeError, ValueError):
         start = now - 86400
+    return _carry_out("run", sandbox, flow,
+                      lambda: _dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
+                      lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."))
+
+
+def _acting_on(flow_id: str, action: str, valid: bool = True):
+    """(sandbox, the dataflow, None) for a POST the person may send, or (…, None, the error page); 400 when the form
+    is not one the page sends (no CSRF token, or `valid` false)."""
+    sandbox = sandbox_of(action)
+    if not ActionForm().validate() or not valid:
+        abort(400)
+    flow, page = _flow_or_page(flow_id, sandbox)
+    return sandbox, flow, page
+
+
+def _carry_out(action: str, sandbox: str, flow: dict, send, said):
+    """Send the action to Adobe and audit how it went. Refused: the page with Adobe's words. Done: back to the page,
+    with the message and audit detail `said(outcome)` gives."""
     try:
-        started = _dataflows().run_now(sandbox, flow, min(start, now - 1), now, now)
+        outcome = send()
     except AdobeError as error:
-        _audit("run", "failed", sandbox, flow, detail=error.code or error.message[:200],
+        _audit(action, "failed", sandbox, flow, detail=error.code or error.message[:200],
                adobe_request_id=error.request_id)
         return _page(flow, sandbox, error.status, error)
-    _audit("run", "ok", sandbox, flow, detail=f"run {started.run_id}", adobe_request_id=started.request_id)
-    flash(f"Started a run: {started.run_id}.")
+    detail, message = said(outcome)
+    _audit(action, "ok", sandbox, flow, detail=detail, adobe_request_id=outcome.request_id)
+    log.info("%s on dataflow %s in sandbox %s: done", action, flow["id"], sandbox)
+    flash(message)
     return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
 
 

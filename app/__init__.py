@@ -23,6 +23,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each
     # gevent worker patches the standard library before requests and urllib3 take hold of ssl.
     from .adobe import Dataflows, FlowServiceClient, TokenProvider
+    from .adobe.data_prep import DataPrep
+    from .adobe.datasets import Datasets
     from .adobe.http import make_session
     from .store import Store, database_url
 
@@ -66,13 +68,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         quotes_secret=secrets.quotes_secret,
     )
     app.extensions["dataflows"] = Dataflows(app.extensions["flow_service"])
+    app.extensions["datasets"] = Datasets(app.extensions["flow_service"])
+    app.extensions["data_prep"] = DataPrep(app.extensions["flow_service"])
 
     from .web.spec_catalog import SpecCatalog
 
     app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
                                                  settings.spec_cache_seconds)
 
-    from .web import assets, audit, auth, connections, dataflows, health, permissions, security, wizard
+    from .web import assets, audit, auth, connections, dataflows, health, new_dataflow, permissions, security, wizard
 
     app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
     app.register_blueprint(assets.bp)
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(wizard.bp)
     app.register_blueprint(connections.bp)
     app.register_blueprint(dataflows.bp)
+    app.register_blueprint(new_dataflow.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(audit.bp)
 

@@ -18,7 +18,9 @@ ROLES = ("viewer", "creator", "editor", "admin")
 NEEDS = {"view": "viewer", "test": "viewer", "explore": "viewer", "audit": "viewer",
          "create": "creator", "rename": "editor", "rotate": "editor", "delete": "admin",
          # A dataflow: enable or disable it, retry a failed run, run one scheduled once.
-         "enable": "editor", "retry": "editor", "run": "editor"}
+         "enable": "editor", "retry": "editor", "run": "editor",
+         # Create a dataflow from a connection's table (and remove what a stopped creation made).
+         "dataflow": "creator"}
 GROUP = re.compile(r"^[^=;@\s][^=;@]{0,127}$")
 PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9*?-]{0,63}$")
 

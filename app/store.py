@@ -91,6 +91,29 @@ cleanups = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# Creating a dataflow: what the person chose, step by step (the plan, JSON), and each object of the chain as it is
+# made, under one key. Any worker or replica continues a chain from here; its columns are written one at a time, so
+# steps made side by side never overwrite each other.
+dataflow_drafts = Table(
+    "dataflow_drafts", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("owner", String(256)),
+    Column("sandbox", String(128), nullable=False),
+    Column("connection_id", String(64), nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # draft, creating, stopped, done, removed
+    # While `creating`, the time (seconds since the epoch) after which another request may take the chain over.
+    Column("lease_until", Float),
+    Column("source_id", String(64)),
+    Column("target_id", String(64)),
+    Column("mapping_id", String(64)),
+    Column("flow_id", String(64)),
+    Column("problem", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+DRAFT_STEPS = ("source_id", "target_id", "mapping_id", "flow_id")
+
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
                  "detail", "adobe_request_id", "request_id"]
 
@@ -306,6 +329,61 @@ class Store:
     def forget_cleanup(self, connection_id: str) -> None:
         with self.engine.begin() as db:
             db.execute(delete(cleanups).where(cleanups.c.connection_id == connection_id))
+
+    # Dataflows being created.
+
+    def new_draft(self, key: str, owner: str | None, sandbox: str, connection_id: str, plan: dict) -> None:
+        now = _now()
+        with self.engine.begin() as db:
+            db.execute(insert(dataflow_drafts).values(key=key, owner=owner, sandbox=sandbox,
+                                                      connection_id=connection_id, plan=json.dumps(plan),
+                                                      state="draft", created_at=now, updated_at=now))
+
+    def draft(self, key: str) -> dict | None:
+        """The draft with its plan read back, or None."""
+        with self.engine.connect() as db:
+            row = db.execute(select(dataflow_drafts).where(dataflow_drafts.c.key == key)).first()
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        found["plan"] = json.loads(found["plan"])
+        return found
+
+    def save_plan(self, key: str, plan: dict) -> bool:
+        """Change what a draft will create; False once creating has begun (its plan is then fixed)."""
+        with self.engine.begin() as db:
+            changed = db.execute(update(dataflow_drafts)
+                                 .where(dataflow_drafts.c.key == key, dataflow_drafts.c.state == "draft")
+                                 .values(plan=json.dumps(plan), updated_at=_now())).rowcount
+        return changed == 1
+
+    def start_chain(self, key: str, lease: float) -> bool:
+        """Take the chain for `lease` seconds: True when this request is now the one creating it (from a draft, a
+        stop, or a lease that ran out), False when another request holds it or it has ended."""
+        now = time.time()
+        takeable = (dataflow_drafts.c.state.in_(("draft", "stopped"))
+                    | ((dataflow_drafts.c.state == "creating") & (dataflow_drafts.c.lease_until < now)))
+        with self.engine.begin() as db:
+            taken = db.execute(update(dataflow_drafts).where(dataflow_drafts.c.key == key, takeable)
+                               .values(state="creating", lease_until=now + lease, problem=None,
+                                       updated_at=_now())).rowcount
+        return taken == 1
+
+    def made(self, key: str, step: str, object_id: str | None) -> None:
+        """Record one object of the chain the moment Adobe names it (None: it was deleted)."""
+        if step not in DRAFT_STEPS:
+            raise ValueError(step)
+        with self.engine.begin() as db:
+            db.execute(update(dataflow_drafts).where(dataflow_drafts.c.key == key)
+                       .values({step: object_id, "updated_at": _now()}))
+
+    def end_chain(self, key: str, state: str, problem: str | None = None, entry: dict | None = None) -> None:
+        """The chain is done, stopped (with the problem to show) or removed; `entry` goes on record with it."""
+        with self.engine.begin() as db:
+            db.execute(update(dataflow_drafts).where(dataflow_drafts.c.key == key)
+                       .values(state=state, problem=problem, lease_until=None, updated_at=_now()))
+            if entry:
+                db.execute(_RECORD, {"at": _now(), **self._fitted(entry)})
 
     def creators(self, connection_ids) -> dict[str, str]:
         """{connection id: who created it in this portal ("" when nobody was signed in)}, from successful creates."""

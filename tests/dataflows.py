@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import requests
@@ -59,3 +60,52 @@ class Maker:
                                    json={"flowId": flow_id, "outcomes": list(outcomes)})
             assert queued.status_code == 201, queued.text
         return flow_id
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+class Walk:
+    """One person's way through creating a dataflow over HTTP: start from a table, then each step's form."""
+
+    def __init__(self, base_url: str, connection_id: str, table: str = "public.customers", session=None):
+        self.base_url, self.session = base_url, session or requests.Session()
+        explore = self.session.get(f"{base_url}/connections/{connection_id}/explore",
+                                   params={"sandbox": "prod", "table": table}, timeout=10)
+        assert explore.status_code == 200, explore.text
+        started = self.session.post(f"{base_url}/connections/{connection_id}/dataflows/new?sandbox=prod",
+                                    data={"table": table, "csrf_token": form_token(explore.text)},
+                                    allow_redirects=False, timeout=10)
+        assert started.status_code == 302, started.text
+        self.url = started.headers["Location"].rsplit("/", 1)[0]
+        if self.url.startswith("/"):
+            self.url = base_url + self.url
+        self.key = self.url.rsplit("/", 1)[1]
+
+    def get(self, step: str, **params):
+        return self.session.get(f"{self.url}/{step}", params=params, timeout=10)
+
+    def send(self, step: str, data: dict, **params):
+        page = self.get(step if step not in ("create", "remove") else "review", **params)
+        return self.session.post(f"{self.url}/{step}", data={"csrf_token": form_token(page.text), **data},
+                                 allow_redirects=False, timeout=30)
+
+    def dataset(self, emulator, name: str = "Loyalty members"):
+        dataset_id = next(d["id"] for d in emulator.datasets.values()
+                          if d["sandboxName"] == "prod" and d["name"] == name)
+        answer = self.send("dataset", {"dataset": dataset_id})
+        assert answer.status_code == 302, answer.text
+        return dataset_id
+
+    def mapping(self, data: dict | None = None):
+        """Send the mapping as suggested (`data` overrides some fields)."""
+        page = self.get("mapping").text
+        chosen = dict(re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option selected value="([^"]*)"', page, re.S))
+        answer = self.send("mapping", {**chosen, **(data or {})})
+        return answer
+
+    def schedule(self, **changes):
+        data = {"name": "Customers hourly", "frequency": "hour", "interval": "1", "start": "2030-01-01T09:30",
+                "timezone": "Europe/Paris", "backfill": "y", "delta_column": "created_at", **changes}
+        return self.send("schedule", {k: v for k, v in data.items() if v is not None})

@@ -1,4 +1,7 @@
-"""Validate every Flow Service exchange against Adobe's OpenAPI spec and its documented filters and codes.
+"""Validate every exchange with Adobe against Adobe's OpenAPI specs and their documented filters and codes.
+
+Flow Service, Catalog and Data Prep against their OpenAPI 3 specs; the Schema Registry (a Swagger 2.0 spec, which
+openapi-core does not read) against its documented paths and `Accept` formats.
 
 Shared by the tests that drive the client or the portal: add `Checked` to the observers of the client's
 session (app.adobe.http.Session), or to a requests session's response hooks, and every call it makes is checked.
@@ -46,6 +49,24 @@ def load_openapi():
     # The spec's server is scheme-relative (//{environment}.adobe.io/...) and matches no URL.
     spec["servers"] = [{"url": "/data/foundation/flowservice"}]
     return spec, OpenAPI.from_dict(spec)
+
+
+def load_platform_specs() -> dict:
+    """Catalog's and Data Prep's specs as openapi-core validators, by base path (servers made to match)."""
+    found = {}
+    for name, base in (("catalog.yaml", "/data/foundation/catalog"), ("data-prep.yaml", "/data/foundation/conversion")):
+        spec = yaml.safe_load((SPEC.parent / name).read_text(encoding="utf-8"))
+        spec["servers"] = [{"url": base}]
+        found[base] = (spec, OpenAPI.from_dict(spec))
+    return found
+
+
+# The Schema Registry's documented reads (schema-registry.yaml): a schema by `meta:altId` or URL-encoded `$id` with
+# a lookup `Accept` and its version, and the descriptors with a descriptor `Accept`.
+SCHEMA_LOOKUP = re.compile(r"^/data/foundation/schemaregistry/(tenant|global)/schemas/[^/]+$")
+LOOKUP_ACCEPT = re.compile(r"^application/vnd\.adobe\.xed(-full)?(-notext|-desc)?\+json; ?version=[0-9]+$")
+DESCRIPTOR_ACCEPT = re.compile(r"^application/vnd\.adobe\.xdm(-v2)?(-id|-link)?\+json$")
+CATALOG_QUERY = {"limit", "start", "orderBy", "properties", "property"}
 
 
 # The query parameters the spec lists for GET /connections (and the other lists), and the filters the filter
@@ -105,13 +126,19 @@ class Checked:
 
     def __init__(self, openapi):
         self.spec, self.openapi = openapi
+        self.platform = load_platform_specs()
         self.checked = []
 
     def __call__(self, response, *args, **kwargs):
-        if "/data/foundation/flowservice" not in response.url:
-            return response
         if not isinstance(response, requests.Response):
             response = as_requests_response(response)
+        if "/data/foundation/schemaregistry" in response.url:
+            return self._schema_registry(response)
+        platform = next((base for base in self.platform if base in response.url), None)
+        if platform:
+            return self._platform(response, *self.platform[platform])
+        if "/data/foundation/flowservice" not in response.url:
+            return response
         sent = response.request
         documented_query(sent.url)
         documented_code(response)
@@ -167,6 +194,52 @@ class Checked:
             body = response.json()
             jsonschema.validate(body, GATEWAY_ERROR if "error_code" in body else FLOW_ERROR)
         self.checked.append((response.request.method, response.status_code))
+        return response
+
+    def _platform(self, response, spec, openapi):
+        """Catalog or Data Prep: the request against its spec, a success's body too; a refusal in Adobe's shape."""
+        sent = response.request
+        parts = urlsplit(sent.url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if parts.path.endswith("/catalog/dataSets"):
+            # The filter guide's parameters; `orderBy` as direction:property; `limit` 1 to 100.
+            assert {key for key, _ in query} <= CATALOG_QUERY, query
+            for key, value in query:
+                if key == "orderBy":
+                    assert re.fullmatch(r"((asc|desc):)?[A-Za-z]+(,((asc|desc):)?[A-Za-z]+)*", value), value
+                if key == "limit":
+                    assert 1 <= int(value) <= 100, value
+                if key == "property":
+                    assert re.fullmatch(r"name~[A-Za-z0-9 _\[\]-]+", value), value
+        request = RequestsOpenAPIRequest(sent)
+        openapi.validate_request(request)
+        if 200 <= response.status_code < 300:
+            openapi.validate_response(request, RequestsOpenAPIResponse(response))
+        else:
+            body = response.json()
+            assert isinstance(body, dict) and ({"error_code", "message"} <= body.keys()
+                                               or {"type", "title", "status"} <= body.keys()), body
+        self.checked.append((sent.method, response.status_code))
+        return response
+
+    def _schema_registry(self, response):
+        sent = response.request
+        path = urlsplit(sent.url).path
+        for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
+            assert sent.headers.get(header), f"{header} missing from {sent.url}"
+        assert sent.method == "GET", sent.method
+        if path.endswith("/tenant/descriptors"):
+            assert DESCRIPTOR_ACCEPT.match(sent.headers.get("Accept", "")), sent.headers.get("Accept")
+        else:
+            assert SCHEMA_LOOKUP.match(path), path
+            assert LOOKUP_ACCEPT.match(sent.headers.get("Accept", "")), sent.headers.get("Accept")
+        if response.status_code == 200:
+            body = response.json()
+            if path.endswith("/tenant/descriptors"):
+                assert isinstance(body, dict), body
+            else:  # the spec's lookupSchemaResponse: $id, meta:altId, title, type, properties
+                assert {"$id", "meta:altId", "title"} <= body.keys(), body.keys()
+        self.checked.append((sent.method, response.status_code))
         return response
 
     def _documented_statuses(self, method, url):

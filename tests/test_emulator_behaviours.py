@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -37,7 +38,11 @@ class Api:
         return {k: v for k, v in headers.items() if v is not None}
 
     def call(self, method, path, headers=None, **kwargs):
-        return requests.request(method, f"{self.emulator.url}{FLOW}{path}", timeout=5,
+        return self.at(method, f"{FLOW}{path}", headers, **kwargs)
+
+    def at(self, method, full_path, headers=None, **kwargs):
+        """A call to any emulated Platform API: Catalog, the Schema Registry, Data Prep."""
+        return requests.request(method, f"{self.emulator.url}{full_path}", timeout=5,
                                 headers=self.headers(**(headers or {})), **kwargs)
 
     def create(self, name="Row", **changes):
@@ -296,6 +301,84 @@ def _explore_table(api):
     return response
 
 
+
+# Catalog, the Schema Registry and Data Prep.
+
+CATALOG = "/data/foundation/catalog"
+SCHEMAS = "/data/foundation/schemaregistry"
+DATA_PREP = "/data/foundation/conversion"
+LOYALTY = "https://ns.adobe.com/emulatortenant/schemas/loyaltymembers"
+
+
+def _many_datasets(api, count=25):
+    for n in range(count):
+        api.emulator.datasets[f"extra{n:02d}"] = {**next(iter(api.emulator.datasets.values())), "id": f"extra{n:02d}",
+                                                  "name": f"Extra {n:02d}", "sandboxName": "prod"}
+
+
+def _datasets_listed(api):
+    _many_datasets(api)
+    response = api.at("GET", f"{CATALOG}/dataSets")
+    body = response.json()
+    assert isinstance(body, dict) and len(body) == 20  # no limit: at most 20
+    assert all("sandboxName" not in d and "name" in d for d in body.values())
+    paged = api.at("GET", f"{CATALOG}/dataSets", params={"limit": 5, "start": 20, "orderBy": "asc:name"}).json()
+    assert len(paged) == 5
+    return response
+
+
+def _datasets_narrowed(api):
+    _many_datasets(api, 3)
+    response = api.at("GET", f"{CATALOG}/dataSets", params={"property": "name~[eE]xtra 0[12]", "properties": "name"})
+    assert response.json() == {"extra01": {"name": "Extra 01"}, "extra02": {"name": "Extra 02"}}, response.text
+    return response
+
+
+def _schema_read(api):
+    response = api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}",
+                      {"Accept": "application/vnd.adobe.xed-full+json; version=1"})
+    body = response.json()
+    assert body["$id"] == LOYALTY and body["properties"]["person"]["properties"]["name"]["type"] == "object"
+    return response
+
+
+def _descriptors(api):
+    response = api.at("GET", f"{SCHEMAS}/tenant/descriptors", {"Accept": "application/vnd.adobe.xdm+json"})
+    identities = response.json()["xdm:descriptorIdentity"]
+    assert {(i["xdm:sourceSchema"], i["xdm:sourceProperty"], i["xdm:isPrimary"]) for i in identities} >= {
+        (LOYALTY, "/_emulatortenant/loyaltyId", True)}
+    return response
+
+
+def _mapping_body(*mappings, tutorial=False):
+    if tutorial:
+        return {"version": 0, "xdmSchema": LOYALTY, "xdmVersion": "1.0", "id": None, "mappings": [
+            {"destinationXdmPath": d, "sourceAttribute": s, "identity": False, "version": 0} for _t, s, d in mappings]}
+    return {"outputSchema": {"schemaRef": {"id": LOYALTY, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": [{"sourceType": t, "source": s, "destination": d} for t, s, d in mappings]}
+
+
+def _validated(api):
+    response = api.at("POST", f"{DATA_PREP}/mappingSets/validate", json=_mapping_body(
+        ("ATTRIBUTE", "email", "personalEmail.address"), ("ATTRIBUTE", "x", "person.nowhere"),
+        ("STATIC", "many", "_emulatortenant.points"), ("ATTRIBUTE", "y", "personalEmail.address")))
+    verdicts = [v["status"] for v in response.json()["validationResponse"]]
+    assert verdicts == ["SUCCESS", "FAILED", "FAILED", "FAILED"], response.text
+    return response
+
+
+def _mapping_created(api):
+    response = api.at("POST", f"{DATA_PREP}/mappingSets", json=_mapping_body(
+        ("ATTRIBUTE", "email", "personalEmail.address"), tutorial=True))
+    made = response.json()
+    assert set(made) == {"id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy"}
+    assert api.at("GET", f"{DATA_PREP}/mappingSets/{made['id']}").json()["mappings"][0]["source"] == "email"
+    return response
+
+
+def _flow_with_options(api, options):
+    return api.call("POST", "/flows", json=_flow_body(api, options=options))
+
 TRIGGERS = {
     "ims-token": lambda api: api.token_request(),
     "ims-grant": lambda api: api.token_request(grant_type="password"),
@@ -386,6 +469,29 @@ TRIGGERS = {
     "run-adhoc-scheduled": lambda api: _adhoc(api, _flow(api)[1]),
     "run-adhoc-params": lambda api: _adhoc(api, deltaColumn=None, windowEndTime=1),
     "run-retry-not-failed": lambda api: _action(api, f"/runs/{_run_of(api, 'success')['id']}", "re-trigger"),
+    "cat-list": _datasets_listed,
+    "cat-narrow": _datasets_narrowed,
+    "cat-limit": lambda api: api.at("GET", f"{CATALOG}/dataSets", params={"limit": 0}),
+    "cat-limit-over": lambda api: api.at("GET", f"{CATALOG}/dataSets", params={"limit": 101}),
+    "cat-unknown-param": lambda api: api.at("GET", f"{CATALOG}/dataSets", params={"offset": 3}),
+    "cat-unknown-dataset": lambda api: api.at("GET", f"{CATALOG}/dataSets/{'f' * 24}"),
+    "cat-gateway": lambda api: api.at("GET", f"{CATALOG}/dataSets", {"Authorization": None}),
+    "sr-schema": _schema_read,
+    "sr-accept": lambda api: api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}",
+                                    {"Accept": "application/json"}),
+    "sr-unknown": lambda api: api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY + 'x', safe='')}",
+                                     {"Accept": "application/vnd.adobe.xed-full+json; version=1"}),
+    "sr-descriptors": _descriptors,
+    "dp-validate": _validated,
+    "dp-create": _mapping_created,
+    "dp-create-invalid": lambda api: api.at("POST", f"{DATA_PREP}/mappingSets", json=_mapping_body(
+        ("STATIC", "many", "_emulatortenant.points"))),
+    "dp-unknown-schema": lambda api: api.at("POST", f"{DATA_PREP}/mappingSets/validate", json={
+        **_mapping_body(("ATTRIBUTE", "a", "_id")), "outputSchema": {"schemaRef": {"id": LOYALTY + "x"}}}),
+    "dp-list-paging": lambda api: api.at("GET", f"{DATA_PREP}/mappingSets"),
+    "flow-options": lambda api: _flow_with_options(api, {"errorDiagnosticsEnabled": True,
+                                                         "partialIngestionPercent": 5}),
+    "flow-options-refused": lambda api: _flow_with_options(api, {"partialIngestionPercent": 0}),
     "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
     "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
 }
@@ -405,6 +511,10 @@ def code_of(response) -> str:
     if body.get("title") == "BadRequestError":
         assert body["status"] == 400 and body["detail"]
         return "BadRequestError"
+    if body.get("title") in ("NotFoundError", "NotAcceptableError"):
+        # Catalog's, the Schema Registry's and Data Prep's refusals: the status the spec documents, our body.
+        assert body["status"] == response.status_code and body["detail"]
+        return body["title"]
     if "type" in body and "FLOW-" in body["type"]:
         assert body["report"]["request-id"] == response.headers["x-request-id"] and body["errorMessage"]
         return body["type"].rsplit("/", 1)[1]

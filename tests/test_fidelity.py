@@ -195,6 +195,7 @@ CALLS = {
                                                                                  "value": "x"}]),
     "delete_connection": lambda c: c.delete_connection("prod", "0" * 36),
     "call": lambda c: c.call("GET", "/connections", "prod", "Listing connections"),
+    "send": lambda c: c.send("GET", "/connections", "prod", "Listing connections"),
 }
 SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 200},
           "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": 1.6}}
@@ -202,7 +203,7 @@ SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 
 
 def test_every_public_method_is_driven_here(flow):
     public = {name for name in dir(flow) if not name.startswith("_") and callable(getattr(flow, name))}
-    assert public - {"headers", "curl_for_create", "list_connections_page"} == set(CALLS)
+    assert public - {"headers", "curl_for_create", "curl", "list_connections_page"} == set(CALLS)
 
 
 DATAFLOW_CALLS = {
@@ -216,6 +217,18 @@ DATAFLOW_CALLS = {
     "delete": lambda d: d.delete("prod", "flows", "0" * 36),
     "run_now": lambda d: d.run_now("prod", {"id": "0" * 36, "transformations": [
         {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}}]}, 1, 2, 3),
+    "flow_spec": lambda d: d.flow_spec("prod", "NotCached"),
+    "create": lambda d: d.create("prod", "sourceConnections", {"name": "x"}),
+    "find": lambda d: d.find("prod", "flows", "x", "y"),
+}
+# Catalog, the Schema Registry and Data Prep, through the same session and token.
+PLATFORM_CALLS = {
+    "datasets.page": lambda a: a.extensions["datasets"].page("prod", "web"),
+    "datasets.dataset": lambda a: a.extensions["datasets"].dataset("prod", "a" * 24),
+    "datasets.schema": lambda a: a.extensions["datasets"].schema("prod", "https://ns.adobe.com/x/schemas/y"),
+    "data_prep.validate": lambda a: a.extensions["data_prep"].validate("prod", {"mappings": [{}]}),
+    "data_prep.create": lambda a: a.extensions["data_prep"].create("prod", {"mappings": [{}]}),
+    "data_prep.find": lambda a: a.extensions["data_prep"].find("prod", "x"),
 }
 
 
@@ -228,6 +241,20 @@ def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, m
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
         DATAFLOW_CALLS[method](dataflows)
+    assert caught.value.message and "Traceback" not in caught.value.message
+
+
+@pytest.mark.parametrize("spoil", list(SPOILS))
+@pytest.mark.parametrize("method", list(PLATFORM_CALLS))
+def test_every_catalog_schema_and_data_prep_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
+    for name in ("datasets", "data_prep"):
+        service = live_app.extensions[name]
+        public = {f"{name}.{m}" for m in dir(service) if not m.startswith("_") and callable(getattr(service, m))}
+        assert public <= set(PLATFORM_CALLS), public - set(PLATFORM_CALLS)
+    for verb in ("GET", "POST"):
+        fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
+    with pytest.raises(AdobeError) as caught:
+        PLATFORM_CALLS[method](live_app)
     assert caught.value.message and "Traceback" not in caught.value.message
 
 

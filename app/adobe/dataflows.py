@@ -7,10 +7,13 @@ then `GET /flows?property=sourceConnectionIds[]==<a>,<b>` (a comma means "any of
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
+from .data_prep import Made
 from .errors import AdobeError
-from .flow_service import READ_PAGE, Changed, FlowServiceClient, items_of, json_body
+from .flow_service import FILTER_SAFE_NAME, READ_PAGE, Changed, FlowServiceClient, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
 IDS_PER_CALL = 50
@@ -18,6 +21,11 @@ IDS_PER_CALL = 50
 MOST = 500
 # The runs a dataflow's page shows, newest first.
 RECENT_RUNS = 10
+# The flow spec of database sources, as the dataflow tutorial looks it up.
+FLOW_SPEC_NAME = "CRMToAEP"
+# How long a flow spec read from Flow Service is reused (our choice: flow specs change with Adobe's releases).
+FLOW_SPEC_SECONDS = 3600
+WHAT = {"sourceConnections": "source connection", "targetConnections": "target connection", "flows": "dataflow"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +65,47 @@ class Dataflows:
 
     def __init__(self, flow_service: FlowServiceClient):
         self._flow_service = flow_service
+        self._flow_specs: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def flow_spec(self, sandbox: str, name: str = FLOW_SPEC_NAME) -> dict:
+        """`GET /flowSpecs?property=name=="CRMToAEP"`, as the tutorial reads it; kept for FLOW_SPEC_SECONDS."""
+        with self._lock:
+            kept = self._flow_specs.get((sandbox, name))
+        if kept and kept[0] > time.monotonic():
+            return kept[1]
+        doing = "Reading the dataflow spec"
+        items = items_of(self._flow_service.call("GET", "/flowSpecs", sandbox, doing,
+                                                 params=[("property", f'name=="{name}"')]), doing)
+        spec = next((item for item in items if item.get("name") == name and isinstance(item.get("id"), str)), None)
+        if spec is None:
+            raise AdobeError(f"{doing} failed: Flow Service has no flow spec named {name}.")
+        with self._lock:
+            self._flow_specs[(sandbox, name)] = (time.monotonic() + FLOW_SPEC_SECONDS, spec)
+        return spec
+
+    def create(self, sandbox: str, kind: str, body: dict) -> Made:
+        """POST a source connection, target connection or flow (`kind` as in `delete`): its id."""
+        doing = f"Creating the {WHAT[kind]}"
+        response = self._flow_service.call("POST", f"/{kind}", sandbox, doing, ok=(201, 200), json=body)
+        answer = json_body(response, doing)
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
+            raise AdobeError(f"{doing}: Flow Service answered without the new object's id.", code="unanswered")
+        return Made(answer["id"], response.headers.get("x-request-id"))
+
+    def find(self, sandbox: str, kind: str, name: str, description: str, narrowed=()) -> str | None:
+        """The id of the newest object of `kind` with exactly this name and description (the portal writes a
+        marker into each description), or None: what a create whose answer was lost may have made. The listing
+        is filtered by name when the name is safe to send, and by the `narrowed` filters always."""
+        doing = f"Looking for the {WHAT[kind]}"
+        params = [("property", clause) for clause in narrowed]
+        if FILTER_SAFE_NAME.match(name):
+            params.append(("property", f"name=={name}"))
+        for item in self._all(f"/{kind}", sandbox, doing, params):
+            if item.get("name") == name and item.get("description") == description \
+                    and isinstance(item.get("id"), str):
+                return item["id"]
+        return None
 
     def dependents(self, sandbox: str, base_connection_id: str) -> Dependents:
         """The source connections of a base connection, and the dataflows that use them (newest first)."""

@@ -48,8 +48,8 @@ def never(_text: str) -> bool:
     return False
 
 
-def flow_service_error(response: Answer, doing: str, quotes_secret=never) -> AdobeError:
-    """Read a Flow Service or gateway error answer into an AdobeError.
+def flow_service_error(response: Answer, doing: str, quotes_secret=never, service: str = "Flow Service") -> AdobeError:
+    """Read a Flow Service (or another Platform API's: `service` names it) or gateway error answer into an AdobeError.
 
     When Adobe's answer holds a secret of the request (`quotes_secret`, however short the secret), none of
     its text is shown: editing the secret out would tell it (a password "p" turns "permission" into
@@ -98,17 +98,17 @@ def flow_service_error(response: Answer, doing: str, quotes_secret=never) -> Ado
         advice = f"Adobe is limiting how fast requests arrive. Wait{wait} and submit again."
         ours = 429
     elif status == 404:
-        advice = "Flow Service has no such resource in this sandbox. Check the sandbox and the id."
+        advice = f"{service} has no such resource in this sandbox. Check the sandbox and the id."
         ours = 404
     elif 400 <= status < 500:
-        advice = "Flow Service rejected what was sent. Correct the fields below and submit again."
+        advice = f"{service} rejected what was sent. Correct the fields below and submit again."
         ours = 400
     else:
-        advice = "Flow Service had a problem on its side. Wait a moment and try again."
+        advice = f"{service} had a problem on its side. Wait a moment and try again."
         ours = 502
     if withheld and code and quotes_secret(code):
         code = None
-    message = f"{doing} failed: Flow Service answered {status}"
+    message = f"{doing} failed: {service} answered {status}"
     message += f" ({code})" if code else ""
     if withheld:
         message += ". " + WITHHELD + " "

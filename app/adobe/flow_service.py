@@ -27,6 +27,20 @@ FILTER_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.()/:@+-]+(?: [A-Za-z0-9_.()/:@+-]+)
 
 
 @dataclasses.dataclass(frozen=True)
+class Service:
+    """A Platform API behind the same gateway, token and headers: its name in messages and its base path."""
+
+    name: str
+    path: str
+
+
+FLOW_SERVICE = Service("Flow Service", BASE_PATH)
+CATALOG = Service("Catalog Service", "/data/foundation/catalog")
+SCHEMA_REGISTRY = Service("the Schema Registry", "/data/foundation/schemaregistry")
+DATA_PREP = Service("Data Prep", "/data/foundation/conversion")
+
+
+@dataclasses.dataclass(frozen=True)
 class CreatedConnection:
     id: str
     etag: str
@@ -60,7 +74,8 @@ class SearchResult:
 class FlowServiceClient:
     def __init__(self, platform_url: str, tokens: TokenProvider, client_id: str, org_id: str,
                  session: Session, timeout, quotes_secret=never):
-        self.base_url = platform_url.rstrip("/") + BASE_PATH
+        self.platform_url = platform_url.rstrip("/")
+        self.base_url = self.platform_url + BASE_PATH
         self._tokens = tokens
         self._client_id = client_id
         self._org_id = org_id
@@ -86,25 +101,30 @@ class FlowServiceClient:
 
         The caller redacts the body's secrets; this adds what the client sends besides.
         """
-        lines = [f"curl -X POST {shlex.quote(self.base_url + '/connections')}"]
-        for name, value in self.headers(sandbox, "{ACCESS_TOKEN}", json_body=True).items():
+        return self.curl("POST", "/connections", sandbox, redacted_body)
+
+    def curl(self, method: str, path: str, sandbox: str, body: dict | None = None,
+             service: Service = FLOW_SERVICE) -> str:
+        """A call as a curl command, the token a placeholder; `body` must hold no secret."""
+        lines = [f"curl -X {method} {shlex.quote(self.platform_url + service.path + path)}"]
+        for name, value in self.headers(sandbox, "{ACCESS_TOKEN}", json_body=body is not None).items():
             lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
-        lines.append(f"-d {shlex.quote(json.dumps(redacted_body, indent=2, ensure_ascii=False))}")
+        if body is not None:
+            lines.append(f"-d {shlex.quote(json.dumps(body, indent=2, ensure_ascii=False))}")
         return " \\\n  ".join(lines)
 
-    def _send(self, method: str, path: str, sandbox: str, **kwargs) -> Answer:
+    def _send(self, method: str, path: str, sandbox: str, service: Service = FLOW_SERVICE, **kwargs) -> Answer:
         """Send one call with a fresh token; when the gateway refuses the token, renew it once."""
         extra_headers = kwargs.pop("headers", {})
+        url = self.platform_url + service.path + path
         for attempt in (1, 2):
             token = self._tokens.token()
             headers = {**self.headers(sandbox, token, json_body="json" in kwargs), **extra_headers}
             started = time.monotonic()
-            response = self._session.request(
-                method, self.base_url + path, headers=headers, timeout=self._timeout, **kwargs
-            )
+            response = self._session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
             log.info(
                 "%s %s sandbox=%s -> %s in %.0f ms request-id=%s",
-                method, path.split("?")[0], sandbox, response.status_code,
+                method, service.path + path.split("?")[0], sandbox, response.status_code,
                 (time.monotonic() - started) * 1000, response.headers.get("x-request-id", "-"),
             )
             # 401 comes from the gateway before Flow Service acts, so a retry cannot duplicate.
@@ -215,19 +235,30 @@ class FlowServiceClient:
         self._tokens.token()
         self.call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
 
-    def call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), **kwargs) -> Answer:
+    def call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), service: Service = FLOW_SERVICE,
+             **kwargs) -> Answer:
         """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
-        try:
-            response = self._send(method, path, sandbox, **kwargs)
-        except CallFailed as failure:
-            if failure.timed_out:
-                raise AdobeError(f"{doing} failed: Flow Service did not answer in time. Try again.") from None
-            if isinstance(failure, ConnectFailed):
-                raise AdobeError(f"{doing} failed: the wizard could not reach Flow Service. Try again.") from None
-            raise AdobeError(f"{doing} failed: the answer from Flow Service broke off. Try again.") from None
+        response = self.send(method, path, sandbox, doing, service, **kwargs)
         if response.status_code not in ok:
-            raise flow_service_error(response, doing, self._quotes_secret)
+            raise flow_service_error(response, doing, self._quotes_secret, service.name)
         return response
+
+    def send(self, method: str, path: str, sandbox: str, doing: str, service: Service = FLOW_SERVICE,
+             **kwargs) -> Answer:
+        """One call, whatever its status; a failure to connect or to read the answer becomes an AdobeError whose
+        `code` says which ("unreached": nothing was sent; "unanswered": it may have been acted on)."""
+        try:
+            return self._send(method, path, sandbox, service, **kwargs)
+        except CallFailed as failure:
+            code = "unreached" if isinstance(failure, ConnectFailed) else "unanswered"
+            if failure.timed_out:
+                raise AdobeError(f"{doing} failed: {service.name} did not answer in time. Try again.",
+                                 code=code) from None
+            if isinstance(failure, ConnectFailed):
+                raise AdobeError(f"{doing} failed: the wizard could not reach {service.name}. Try again.",
+                                 code=code) from None
+            raise AdobeError(f"{doing} failed: the answer from {service.name} broke off. Try again.",
+                             code=code) from None
 
     def list_connection_specs(self, sandbox: str) -> list[dict]:
         """GET /connectionSpecs: every source Flow Service offers, with its authSpecs."""

@@ -156,6 +156,11 @@ def add_routes(bp: Blueprint, state) -> None:
                                 f"{item['connectionSpec']['id']}")
         problems += _transformations_problems(spec, body.get("transformations"), state)
         problems += _schedule_problems(spec, body.get("scheduleParams"))
+        if "options" in body:
+            # Our reading: the flow spec's optionSpec describes a flow's `options` (the API spec's CreateFlowRequest
+            # lists no such field); its JSON Schema decides.
+            problems += [f"options{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
+                         for e in jsonschema.Draft7Validator(spec["optionSpec"]["spec"]).iter_errors(body["options"])]
         if problems:
             return refused(problems)
         source = state.source_connections[body["sourceConnectionIds"][0]]
@@ -171,7 +176,8 @@ def add_routes(bp: Blueprint, state) -> None:
                                        "baseConnection": {"id": source["baseConnectionId"],
                                                           "connectionSpec": base.get("connectionSpec")}}],
                 "targetConnections": [{"id": target["id"], "connectionSpec": target["connectionSpec"]}]},
-            "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"]})
+            "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"],
+            **({"options": body["options"]} if "options" in body else {})})
 
     @bp.before_request
     def fall_due():
@@ -313,7 +319,9 @@ def _transformations_problems(spec: dict, transformations, state) -> list[str]:
             where = ".".join(map(str, error.path))
             problems.append(f"transformations {name} params{'.' + where if where else ''}: {error.message}")
         params = item.get("params")
-        if name == "Mapping" and isinstance(params, dict) and params.get("mappingId") not in state.mapping_sets:
+        mapping = state.mapping_sets.get(params.get("mappingId")) if isinstance(params, dict) \
+            and isinstance(params.get("mappingId"), str) else None
+        if name == "Mapping" and (mapping is None or mapping.get("sandboxName", g.sandbox) != g.sandbox):
             problems.append(f"transformations Mapping: no mapping set {params.get('mappingId')!r}")
     return problems
 

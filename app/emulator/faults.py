@@ -51,6 +51,8 @@ def install(app, state) -> None:
         g.request_id = str(uuid.uuid4())
         state.receive(request.method, request.path, request.query_string.decode(), dict(request.headers),
                       request.get_data())
+        if state.latency and not request.path.startswith(("/_emulator", "/ims")):
+            time.sleep(state.latency)
         fault = g.fault = state.take_fault(request.method, request.path)
         if fault and not fault.after_handling:
             time.sleep(fault.delay)
@@ -131,6 +133,16 @@ def _control_blueprint(state) -> Blueprint:
         with state._lock:
             state.clock_offset += seconds
         return json_response({"now": state.now()})
+
+    @bp.post("/latency")
+    def set_latency():
+        """Answer every Platform API call after this many seconds: {"seconds": 0.3} stands in for Adobe's latency."""
+        spec = request.get_json(silent=True)
+        seconds = spec.get("seconds") if isinstance(spec, dict) else None
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10:
+            return json_response({"error": 'send {"seconds": s}, from 0 to 10'}, 400)
+        state.latency = float(seconds)
+        return json_response({"seconds": state.latency})
 
     @bp.get("/stats")
     def stats():

@@ -40,39 +40,7 @@ EXPLORE_TYPES = {"root", "table"}
 def flow_service_blueprint(state) -> Blueprint:
     bp = Blueprint("emulator_flow_service", __name__, url_prefix=FLOW)
 
-    @bp.before_request
-    def gateway():
-        """The API gateway's checks, then Flow Service's own headers (troubleshooting guide, error catalogue)."""
-        auth = request.headers.get("Authorization", "")
-        if not auth:
-            return gateway_error(403, "403010", "Oauth token is missing.")
-        token = auth[7:] if auth.startswith("Bearer ") else None
-        with state._lock:
-            issued = state.tokens.get(token or "")
-        if not issued or issued[1] <= time.time():
-            return gateway_error(401, "401013", "Oauth token is not valid")
-        api_key = request.headers.get("x-api-key")
-        if not api_key:
-            return gateway_error(403, "403000", "Api Key is required")
-        if api_key != issued[0]:
-            return gateway_error(403, "403003", "Api Key is invalid")
-        org = request.headers.get("x-gw-ims-org-id")
-        if not org:
-            return gateway_error(400, "400003", "Missing header")
-        if org != state.org_id:
-            return gateway_error(403, "403025", "Profile is not valid")
-        if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
-            return bad_request("A valid content-type must be specified")
-        sandbox = request.headers.get("x-sandbox-name")
-        if not sandbox:
-            return flow_error("2105-400", "The header x-sandbox-name is missing in the request. "
-                                          "Please add the header in the request and try again.")
-        if sandbox not in state.sandboxes:
-            return flow_error("2101-404", f"The sandbox with the name '{sandbox}' could not be found. Error from "
-                                          f"Sandbox Management API: Sandbox with name '{sandbox}' not present. "
-                                          "Please check if resource exists.")
-        g.sandbox = sandbox
-        return None
+    bp.before_request(gateway(state))
 
     def visible(connection) -> bool:
         return connection["sandboxName"] == g.sandbox and connection["imsOrgId"] == state.org_id
@@ -244,8 +212,7 @@ def flow_service_blueprint(state) -> Blueprint:
         table = next((t for t in EXPLORE_TABLES if t[1] == request.args.get("object")), None)
         if table is None:
             return not_found()
-        return json_response({"format": "flat", "schema": {"columns": [
-            {"name": name, "type": kind, "xdm": {"type": kind}} for name, kind in table[2]]}})
+        return json_response({"format": "flat", "schema": {"columns": [_column(name, kind) for name, kind in table[2]]}})
 
     @bp.get("/connectionSpecs")
     def list_specs():
@@ -262,6 +229,45 @@ def flow_service_blueprint(state) -> Blueprint:
 
     add_routes(bp, state)
     return bp
+
+
+def gateway(state):
+    """The API gateway's checks, then the platform's own headers (troubleshooting guide, error catalogue): one
+    before-request hook for every emulated Platform API (Flow Service, Catalog, Schema Registry, Data Prep)."""
+
+    def check():
+        auth = request.headers.get("Authorization", "")
+        if not auth:
+            return gateway_error(403, "403010", "Oauth token is missing.")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        with state._lock:
+            issued = state.tokens.get(token or "")
+        if not issued or issued[1] <= time.time():
+            return gateway_error(401, "401013", "Oauth token is not valid")
+        api_key = request.headers.get("x-api-key")
+        if not api_key:
+            return gateway_error(403, "403000", "Api Key is required")
+        if api_key != issued[0]:
+            return gateway_error(403, "403003", "Api Key is invalid")
+        org = request.headers.get("x-gw-ims-org-id")
+        if not org:
+            return gateway_error(400, "400003", "Missing header")
+        if org != state.org_id:
+            return gateway_error(403, "403025", "Profile is not valid")
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
+            return bad_request("A valid content-type must be specified")
+        sandbox = request.headers.get("x-sandbox-name")
+        if not sandbox:
+            return flow_error("2105-400", "The header x-sandbox-name is missing in the request. "
+                                          "Please add the header in the request and try again.")
+        if sandbox not in state.sandboxes:
+            return flow_error("2101-404", f"The sandbox with the name '{sandbox}' could not be found. Error from "
+                                          f"Sandbox Management API: Sandbox with name '{sandbox}' not present. "
+                                          "Please check if resource exists.")
+        g.sandbox = sandbox
+        return None
+
+    return check
 
 
 def not_found() -> Response:
@@ -440,6 +446,14 @@ def _apply_patch(connection: dict, operation) -> Response | None:
                                       f"Missing or mistyped field \"value\" for {path}.")
     parent[parts[-1]] = value
     return None
+
+
+def _column(name: str, kind: str) -> dict:
+    """A column as "Explore data tables" prints one: a timestamp is a string with `meta:xdmType` date-time."""
+    if kind == "date-time":
+        return {"name": name, "type": "string", "meta:xdmType": "date-time",
+                "xdm": {"type": "string", "format": "date-time"}}
+    return {"name": name, "type": kind, "xdm": {"type": kind}}
 
 
 EXPLORE_TABLES = [

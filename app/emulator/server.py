@@ -14,6 +14,8 @@ from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import faults
+from .data_prep import data_prep_blueprint
+from .datasets import catalog_blueprint, schema_registry_blueprint
 from .errors import flow_error
 from .flow_service import flow_service_blueprint
 from .ims import ims_blueprint
@@ -32,6 +34,9 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     faults.install(app, state)
     app.register_blueprint(ims_blueprint(state))
     app.register_blueprint(flow_service_blueprint(state))
+    app.register_blueprint(catalog_blueprint(state))
+    app.register_blueprint(schema_registry_blueprint(state))
+    app.register_blueprint(data_prep_blueprint(state))
 
     @app.errorhandler(404)
     def not_found(_error):

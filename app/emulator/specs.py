@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 SCHEMA = "http://json-schema.org/draft-07/schema#"
 
@@ -386,19 +385,3 @@ FLOW_SPECS = {
             "required": ["startTime", "windowStartTime", "windowEndTime", "deltaColumn"]}},
     },
 }
-
-TENANT = "emulatortenant"
-
-
-def seed_datasets(sandboxes, org_id: str) -> dict[str, dict]:
-    """Two datasets in each sandbox, in Catalog's shape, each following an XDM schema of the emulator's tenant."""
-    datasets = {}
-    for sandbox in sorted(sandboxes):
-        for name, schema in (("Loyalty members", "loyaltymembers"), ("Web orders", "weborders")):
-            dataset_id = hashlib.sha1(f"{sandbox}/{name}".encode()).hexdigest()[:24]
-            datasets[dataset_id] = {
-                "id": dataset_id, "name": name, "sandboxName": sandbox, "imsOrg": org_id,
-                "schemaRef": {"id": f"https://ns.adobe.com/{TENANT}/schemas/{schema}",
-                              "contentType": "application/vnd.adobe.xed-full+json;version=1"},
-            }
-    return datasets

@@ -9,7 +9,7 @@ import threading
 import time
 
 from .faults import Fault
-from .specs import connection_specs, seed_datasets
+from .specs import connection_specs
 
 FLOW = "/data/foundation/flowservice"
 
@@ -50,6 +50,8 @@ class EmulatorState:
         self.target_connections: dict[str, dict] = {}
         self.flows: dict[str, dict] = {}
         # Catalog's datasets, by id, with the XDM schema each follows: a few in each sandbox.
+        from .datasets import seed_datasets  # here: datasets.py imports the gateway, which imports this module
+
         self.datasets: dict[str, dict] = seed_datasets(self.sandboxes, org_id)
         # Data Prep's mapping sets, by id: a flow's Mapping transformation names one of them.
         self.mapping_sets: dict[str, dict] = {}
@@ -65,6 +67,8 @@ class EmulatorState:
         self.failing_tests: set[str] = set()
         self.received: list[Received] = []
         self.faults: list[Fault] = []
+        # Seconds every Platform API call waits before it is handled (POST /_emulator/latency), for benchmarks.
+        self.latency = 0.0
 
     def now(self) -> float:
         """Emulator time, in seconds since the epoch."""
@@ -103,6 +107,7 @@ class EmulatorState:
                          self.runs, self.run_outcomes, self.runs_made):
                 kept.clear()
             self.clock_offset = 0.0
+            self.latency = 0.0
             self.failing_tests.clear()
             self.received.clear()
             self.faults.clear()

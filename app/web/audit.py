@@ -8,7 +8,8 @@ from ..store import iso_utc
 from . import permissions
 
 bp = Blueprint("audit", __name__)
-ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run")
+ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "create-dataflow",
+           "remove-dataflow")
 bp.add_app_template_filter(iso_utc, "iso_utc")
 
 

@@ -1,0 +1,79 @@
+"""Data Prep's mapping sets: Adobe's verdict on a mapping before anything is made, then the mapping set itself.
+
+Bodies are in the Data Prep API's shape (`outputSchema.schemaRef`, `mappings[].sourceType`, `source`,
+`destination`): `POST /mappingSets/validate` answers one verdict per mapping, `POST /mappingSets` the new set's id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .errors import AdobeError
+from .flow_service import DATA_PREP, FlowServiceClient, json_body
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Data Prep's word on one mapping: ok, or why not."""
+
+    ok: bool
+    message: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Made:
+    """An object a POST made: its id and Adobe's request id."""
+
+    id: str
+    request_id: str | None
+
+
+def mapping_set(name: str, schema_id: str, mappings: list[tuple[str, str, str]]) -> dict:
+    """The body of a mapping set: `mappings` are (sourceType, source, destination) triples."""
+    return {"name": name,
+            "outputSchema": {"schemaRef": {"id": schema_id,
+                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": [{"sourceType": kind, "source": source, "destination": destination}
+                         for kind, source, destination in mappings]}
+
+
+class DataPrep:
+    def __init__(self, flow_service: FlowServiceClient):
+        self._client = flow_service
+
+    def validate(self, sandbox: str, body: dict) -> list[Verdict]:
+        """One verdict per mapping of `body`, in order."""
+        doing = "Checking the mapping with Data Prep"
+        answer = json_body(self._client.call("POST", "/mappingSets/validate", sandbox, doing, service=DATA_PREP,
+                                             json=body), doing)
+        verdicts = answer.get("validationResponse") if isinstance(answer, dict) else None
+        if not isinstance(verdicts, list) or len(verdicts) != len(body["mappings"]):
+            raise AdobeError(f"{doing} failed: Data Prep answered without a verdict for each mapping. Try again.")
+        found = []
+        for verdict in verdicts:
+            verdict = verdict if isinstance(verdict, dict) else {}
+            errors = [e for e in verdict.get("errors") or [] if isinstance(e, dict)]
+            reasons = [str(e.get("exception") or e.get("message") or "") for e in errors]
+            found.append(Verdict(verdict.get("status") == "SUCCESS",
+                                 "; ".join(r for r in reasons if r) or None))
+        return found
+
+    def create(self, sandbox: str, body: dict) -> Made:
+        doing = "Creating the mapping set"
+        response = self._client.call("POST", "/mappingSets", sandbox, doing, ok=(200, 201), service=DATA_PREP,
+                                     json=body)
+        answer = json_body(response, doing)
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
+            raise AdobeError(f"{doing}: Data Prep answered without the mapping set's id.", code="unanswered")
+        return Made(answer["id"], response.headers.get("x-request-id"))
+
+    def find(self, sandbox: str, name: str) -> str | None:
+        """The id of the newest mapping set named exactly `name`, or None."""
+        doing = "Looking for the mapping set"
+        answer = json_body(self._client.call("GET", "/mappingSets", sandbox, doing, service=DATA_PREP,
+                                             params=[("limit", "10"), ("start", "0"), ("name", name)]), doing)
+        items = answer.get("data") if isinstance(answer, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("id"), str):
+                return item["id"]
+        return None

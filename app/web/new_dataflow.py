@@ -1,0 +1,550 @@
+"""Creating a dataflow from a connection's table: choose a dataset, map the columns, set the schedule, review, create.
+
+Each step is a page with a form. What the person chose is kept in the store under the draft's key, never in a
+worker, so any worker or replica shows the next step; only the person who started a draft can see it. Creating
+runs the chain of app/web/chain.py exactly once under that key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import secrets
+import time
+import zoneinfo
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField, \
+    SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..adobe import AdobeError
+from ..adobe.data_prep import mapping_set
+from ..adobe.datasets import PAGE, Field, Schema, name_pattern
+from ..sources.fields import choices, no_control_characters
+from . import audit, permissions, services
+from .chain import LEASE_SECONDS, Chain, Stopped, mapping_rows, steps
+from .connections import with_connection
+
+bp = Blueprint("new_dataflow", __name__)
+log = logging.getLogger(__name__)
+
+DRAFT_KEY = re.compile(r"^[A-Za-z0-9_-]{24,64}$")
+DATASET_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+STEPS = (("dataset", "Dataset"), ("mapping", "Mapping"), ("schedule", "Schedule"), ("review", "Review"))
+# Constant values a mapping may set besides the columns.
+CONSTANTS = 3
+# The most columns a table may bring (our choice: a form of more would not fit on a page).
+MOST_COLUMNS = 200
+# Which XDM field types a column of each type can fill without Data Prep converting text.
+FITS = {"integer": {"integer", "number", "string"}, "number": {"number", "string"}, "boolean": {"boolean", "string"},
+        "date-time": {"date-time", "date", "string"}, "date": {"date", "date-time", "string"},
+        "string": {"string"}}
+FREQUENCIES = [("once", "Once"), ("minute", "Every N minutes"), ("hour", "Every N hours"), ("day", "Every N days"),
+               ("week", "Every N weeks")]
+SCHEMA_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/xdm/tutorials/create-schema-ui"
+DATASET_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/catalog/datasets/user-guide"
+
+
+class StartForm(FlaskForm):
+    table = HiddenField(validators=[InputRequired(), Length(max=512)])
+
+
+class ChainForm(FlaskForm):
+    """Create, continue or remove: only the CSRF token is sent."""
+
+
+class DatasetForm(FlaskForm):
+    dataset = RadioField("Dataset", choices=[], validate_choice=False,
+                         validators=[InputRequired("Choose the dataset the dataflow writes to.")],
+                         description="Where the rows go. Its XDM schema decides the fields you map to next.")
+
+    def validate_dataset(self, field):
+        if not DATASET_ID.match(field.data or ""):
+            raise ValidationError("Choose one of the datasets listed.")
+
+
+def _timezones():
+    return choices((zone, zone) for zone in sorted(zoneinfo.available_timezones()) if "/" in zone or zone == "UTC")
+
+
+class ScheduleForm(FlaskForm):
+    name = StringField("Dataflow name", validators=[InputRequired("Name the dataflow."), Length(max=200),
+                                                    no_control_characters],
+                       description="How the dataflow is listed in Experience Platform and on the connection's page.")
+    frequency = RadioField("How often", choices=choices(FREQUENCIES), default="hour",
+                           description="Once, or every N minutes, hours, days or weeks.")
+    interval = IntegerField("Every N", validators=[Optional(), NumberRange(min=1, max=10000)], default=1,
+                            description="N: at least 15 for minutes, at least 1 otherwise. Not used for once.")
+    start = DateTimeLocalField("First run", format="%Y-%m-%dT%H:%M",
+                               validators=[InputRequired("Give the time of the first run.")],
+                               description="In the time zone below; Adobe is sent the same moment in UTC.")
+    timezone = SelectField("Time zone", choices=[], default="UTC",
+                           description="The zone the first run's time is in.")
+    backfill = BooleanField("Backfill", default=True,
+                            description="The first run reads every row already there, not only rows newer than "
+                                        "the first run. Not used for once.")
+    delta_column = SelectField("Delta column", choices=[],
+                               description="Each run reads the rows whose value here is newer than the last run's. "
+                                           "Adobe compares it as UTC: a column kept in local time shifts what each "
+                                           "run reads.")
+    error_diagnostics = BooleanField("Error diagnostics",
+                                     description="Adobe keeps detailed samples of rows that failed.")
+    partial_percent = DecimalField("Partial ingestion threshold (%)", places=None,
+                                   validators=[Optional(), NumberRange(min=0, max=100)],
+                                   description="Optional: the share of failed rows a run may have and still "
+                                               "succeed. More than 0, at most 100. Empty: any failed row fails "
+                                               "the run.")
+
+    def validate_interval(self, field):
+        if self.frequency.data != "once":
+            if field.data is None:
+                raise ValidationError("Give N: how many minutes, hours, days or weeks between runs.")
+            if self.frequency.data == "minute" and field.data < 15:
+                raise ValidationError("Adobe runs a dataflow at most every 15 minutes: give 15 or more.")
+
+    def validate_start(self, field):
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError("Give a time between the years 2000 and 2100.")
+
+    def validate_partial_percent(self, field):
+        if field.data is not None and field.data <= 0:
+            raise ValidationError("Give more than 0, or leave it empty.")
+
+
+def mapping_form_class(plan: dict):
+    """A form with one choice per column (an XDM field, or skip) and CONSTANTS constant rows."""
+    schema = _schema(plan)
+    every = choices([("", "Skip this column")] + [(f.path, _label(f)) for f in schema.fields])
+
+    class MappingForm(FlaskForm):
+        pass
+
+    for i, column in enumerate(plan["columns"]):
+        setattr(MappingForm, f"column_{i}", SelectField(
+            f"{column['name']} ({column['kind']})", choices=every, default="",
+            description=f"The XDM field the column {column['name']} fills, or skip it."))
+    for j in range(CONSTANTS):
+        setattr(MappingForm, f"constant_path_{j}", SelectField(
+            f"Constant {j + 1}: field", choices=choices([("", "No constant")]) + every[1:], default="",
+            description="A field every record gets the same value in."))
+        setattr(MappingForm, f"constant_value_{j}", StringField(
+            f"Constant {j + 1}: value", validators=[Length(max=256), no_control_characters],
+            description="The value, as text: 42, true, 2026-01-31T00:00:00Z…"))
+    return MappingForm
+
+
+# Starting a draft, from a table of the connection.
+
+@bp.post("/connections/<connection_id>/dataflows/new")
+@with_connection(action="dataflow")
+def start(connection, source, sandbox):
+    """Read the table's columns and open a draft; the first step is choosing the dataset."""
+    form = StartForm()
+    if not form.validate():
+        return render_template("error.html", title="The form expired",
+                               message="Open the table again and press the button once more."), 400
+    table = form.table.data
+    try:
+        columns = services.flow_service().explore(sandbox, connection["id"], table)
+    except AdobeError as error:
+        return render_template("error.html", title="Could not read the table's columns", message=error.message,
+                               adobe_request_id=error.request_id), error.status
+    kept = [_column(c) for c in columns if isinstance(c.get("name"), str) and c["name"]][:MOST_COLUMNS]
+    if not kept:
+        return render_template("error.html", title="The table has no columns",
+                               message=f"Flow Service lists no columns for {table}, so there is nothing to map."), 409
+    key = secrets.token_urlsafe(24)
+    services.store().new_draft(key, g.get("user"), sandbox, connection["id"], {
+        "table": table, "columns": kept, "spec_id": (connection.get("connectionSpec") or {}).get("id"),
+        "connection_name": connection.get("name") or connection["id"], "dataset": None, "schema": None,
+        "mapping": None, "schedule": None})
+    log.info("dataflow draft started for %s of connection %s", table, connection["id"])
+    return redirect(url_for(".dataset", key=key))
+
+
+def _column(column: dict) -> dict:
+    """A column as Flow Service explores it, with the type a person reads (date-time for a timestamp)."""
+    xdm = column.get("xdm") if isinstance(column.get("xdm"), dict) else {}
+    kind = column.get("meta:xdmType") or xdm.get("format") or column.get("type") or xdm.get("type") or "string"
+    kept = {k: column[k] for k in ("name", "type", "meta:xdmType", "xdm") if k in column}
+    return {**kept, "type": str(column.get("type") or "string"), "kind": str(kind)}
+
+
+def _draft(key: str) -> dict:
+    """The person's own draft, or 404: another person's draft does not exist for them."""
+    if not DRAFT_KEY.match(key):
+        abort(404)
+    draft = services.store().draft(key)
+    if draft is None or draft["owner"] != g.get("user"):
+        abort(404)
+    permissions.require("dataflow", draft["sandbox"])
+    return draft
+
+
+def _editable(key: str, step: str):
+    """(the draft, None) while it can change; (None, the page to go to) once its chain was begun."""
+    draft = _draft(key)
+    if draft["state"] == "done" and draft["flow_id"]:
+        return None, redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+    if draft["state"] != "draft":
+        return None, redirect(url_for(".review", key=key))
+    needs = {"mapping": "dataset", "schedule": "mapping", "review": "schedule"}.get(step)
+    if needs and not draft["plan"].get(needs):
+        return None, redirect(url_for(f".{needs}", key=key))
+    return draft, None
+
+
+def _page(template: str, draft: dict, step: str, status: int = 200, **context):
+    return render_template(template, draft=draft, plan=draft["plan"], step=step, steps=STEPS, **context), status
+
+
+# Step 1: the dataset.
+
+@bp.route("/dataflows/new/<key>/dataset", methods=["GET", "POST"])
+def dataset(key):
+    """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema."""
+    draft, elsewhere = _editable(key, "dataset")
+    if elsewhere:
+        return elsewhere
+    form = DatasetForm(data={"dataset": (draft["plan"].get("dataset") or {}).get("id")})
+    search = (request.args.get("q") or "").strip()[:64]
+    try:
+        start = max(0, min(int(request.args.get("start", "0")), 100000))
+    except ValueError:
+        start = 0
+    adobe_error = None
+    if request.method == "POST" and form.validate():
+        sandbox = draft["sandbox"]
+        try:
+            chosen = services.datasets().dataset(sandbox, form.dataset.data)
+            schema = services.datasets().schema(sandbox, ((chosen.get("schemaRef") or {}).get("id") or ""))
+        except AdobeError as error:
+            if error.status == 404:
+                form.dataset.errors.append("That dataset is not in this sandbox any more; choose another.")
+            else:
+                adobe_error = error
+        else:
+            plan = dict(draft["plan"])
+            if (plan.get("dataset") or {}).get("id") != chosen["id"]:
+                plan["mapping"] = None  # another schema: the mapping starts again
+            plan["dataset"] = {"id": chosen["id"], "name": str(chosen.get("name") or chosen["id"])}
+            plan["schema"] = {"id": schema.id, "title": schema.title, "version": schema.version,
+                              "fields": [vars(f) for f in schema.fields]}
+            services.store().save_plan(key, plan)
+            return redirect(url_for(".mapping", key=key))
+    page, problem = None, None
+    if search and name_pattern(search) is None:
+        problem = "Search with letters, digits, spaces, _ and - only."
+    else:
+        try:
+            page = services.datasets().page(draft["sandbox"], search, start)
+        except AdobeError as error:
+            problem = error.message
+    preview = None
+    shown = request.args.get("schema")
+    if page and shown:
+        picked = next((d for d in page.items if d["id"] == shown), None)
+        if picked:
+            try:
+                preview = (picked["id"], services.datasets().schema(draft["sandbox"],
+                                                                    (picked.get("schemaRef") or {}).get("id", "")))
+            except AdobeError as error:
+                problem = error.message
+    status = 400 if form.errors else (adobe_error.status if adobe_error else 200)
+    return _page("dataflow_dataset.html", draft, "dataset", status, form=form, page=page, search=search,
+                 problem=problem, preview=preview, adobe_error=adobe_error, schema_guide=SCHEMA_GUIDE,
+                 dataset_guide=DATASET_GUIDE, page_size=PAGE)
+
+
+# Step 2: the mapping.
+
+@bp.route("/dataflows/new/<key>/mapping", methods=["GET", "POST"])
+def mapping(key):
+    """Each column to an XDM field (suggested by name and type) or skipped, constants, then Data Prep's verdict."""
+    draft, elsewhere = _editable(key, "mapping")
+    if elsewhere:
+        return elsewhere
+    plan = draft["plan"]
+    form = mapping_form_class(plan)(data=_mapping_defaults(plan))
+    adobe_error, verdicts = None, {}
+    if request.method == "POST" and form.validate() and _mapping_checks(form, plan):
+        chosen = _chosen_mapping(form, plan)
+        rows = mapping_rows({"mapping": chosen})
+        try:
+            answers = services.data_prep().validate(draft["sandbox"], mapping_set(
+                "validation", plan["schema"]["id"], rows))
+        except AdobeError as error:
+            adobe_error = error
+        else:
+            fields = _row_fields(form, plan)
+            for field, answer in zip(fields, answers):
+                verdicts[field.id] = answer
+                if not answer.ok:
+                    field.errors = list(field.errors) + [f"Data Prep refused this: {answer.message or 'no reason given'}."]
+            if all(answer.ok for answer in answers):
+                services.store().save_plan(key, {**plan, "mapping": chosen})
+                return redirect(url_for(".schedule", key=key))
+    status = 400 if form.errors or any(f.errors for f in form) else (adobe_error.status if adobe_error else 200)
+    schema = _schema(plan)
+    return _page("dataflow_mapping.html", draft, "mapping", status, form=form, schema=schema, verdicts=verdicts,
+                 adobe_error=adobe_error, constants=CONSTANTS,
+                 primary=next((f for f in schema.fields if f.primary), None))
+
+
+def _schema(plan: dict) -> Schema:
+    stored = plan["schema"]
+    return Schema(stored["id"], stored["title"], stored["version"], [Field(**f) for f in stored["fields"]])
+
+
+def _label(field: Field) -> str:
+    identity = f", identity {field.namespace}{' (primary)' if field.primary else ''}" if field.namespace else ""
+    return f"{field.path} — {field.title} ({field.kind}{identity})"
+
+
+def _mapping_defaults(plan: dict) -> dict:
+    """What the form shows first: the saved mapping, or a suggestion for each column."""
+    saved = plan.get("mapping")
+    if saved:
+        data = {f"column_{i}": row.get("path") or "" for i, row in enumerate(saved["columns"])}
+        for j, row in enumerate(saved.get("constants", [])[:CONSTANTS]):
+            data[f"constant_path_{j}"], data[f"constant_value_{j}"] = row["path"], row["value"]
+        return data
+    return {f"column_{i}": path for i, path in enumerate(suggest(plan["columns"], _schema(plan).fields))}
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def suggest(columns: list[dict], fields: list[Field]) -> list[str]:
+    """A field for each column, by name and type ("" when nothing fits), never one field for two columns."""
+    taken, chosen = set(), []
+    for column in columns:
+        name, fits = _words(column["name"]), FITS.get(column["kind"], {"string"})
+        best, best_score = "", 0
+        for field in fields:
+            if field.path in taken or field.kind not in fits:
+                continue
+            leaf, whole = _words(field.path.rsplit(".", 1)[-1]), _words(field.path)
+            score = 3 if leaf == name else 2 if name and (name in whole or leaf in name) else 0
+            score = score or sum(1 for part in re.split(r"[^a-z0-9]+", column["name"].lower())
+                                 if len(part) >= 3 and part in whole)
+            if score > best_score or (score == best_score and score and len(field.path) < len(best)):
+                best, best_score = field.path, score
+        if best:
+            taken.add(best)
+        chosen.append(best)
+    return chosen
+
+
+def _row_fields(form, plan: dict) -> list:
+    """The form fields of the rows sent to Data Prep, in the order mapping_rows sends them."""
+    fields = [form[f"column_{i}"] for i in range(len(plan["columns"])) if form[f"column_{i}"].data]
+    return fields + [form[f"constant_path_{j}"] for j in range(CONSTANTS) if form[f"constant_path_{j}"].data]
+
+
+def _mapping_checks(form, plan: dict) -> bool:
+    """What the portal can tell before Data Prep: one column per field, types that fit, constants whole."""
+    schema, claimed, fine = _schema(plan), {}, True
+    for i, column in enumerate(plan["columns"]):
+        field = form[f"column_{i}"]
+        target = schema.field(field.data) if field.data else None
+        if target is None:
+            continue
+        if target.path in claimed:
+            field.errors = [f"{target.path} already takes the column {claimed[target.path]}; a field takes one."]
+            fine = False
+        elif target.kind not in FITS.get(column["kind"], {"string"}):
+            field.errors = [f"A {column['kind']} column cannot fill {target.path}, a {target.kind} field; "
+                            "choose a field of a fitting type, or skip it."]
+            fine = False
+        claimed.setdefault(target.path, column["name"])
+    for j in range(CONSTANTS):
+        path, value = form[f"constant_path_{j}"], form[f"constant_value_{j}"]
+        if path.data and not (value.data or "").strip():
+            value.errors = ["Give the constant's value, or choose No constant."]
+            fine = False
+        elif value.data and value.data.strip() and not path.data:
+            path.errors = ["Choose the field this value goes in, or clear the value."]
+            fine = False
+        elif path.data in claimed:
+            path.errors = [f"{path.data} already takes the column {claimed[path.data]}; a field takes one value."]
+            fine = False
+        elif path.data:
+            claimed[path.data] = "a constant"
+    if fine and not any(form[f"column_{i}"].data for i in range(len(plan["columns"]))):
+        form["column_0"].errors = ["Map at least one column: a dataflow of constants alone reads nothing."]
+        fine = False
+    return fine
+
+
+def _chosen_mapping(form, plan: dict) -> dict:
+    return {"columns": [{"column": c["name"], "path": form[f"column_{i}"].data or None}
+                        for i, c in enumerate(plan["columns"])],
+            "constants": [{"path": form[f"constant_path_{j}"].data, "value": form[f"constant_value_{j}"].data.strip()}
+                          for j in range(CONSTANTS) if form[f"constant_path_{j}"].data]}
+
+
+# Step 3: the schedule.
+
+@bp.route("/dataflows/new/<key>/schedule", methods=["GET", "POST"])
+def schedule(key):
+    """How often, from when (in the person's zone, sent in UTC), the delta column and the flow spec's options."""
+    draft, elsewhere = _editable(key, "schedule")
+    if elsewhere:
+        return elsewhere
+    plan = draft["plan"]
+    timestamps = [c["name"] for c in plan["columns"] if c["kind"] in ("date-time", "date")]
+    saved = plan.get("schedule") or {}
+    form = ScheduleForm(data=_schedule_defaults(plan, saved, timestamps))
+    form.timezone.choices = _timezones()
+    form.delta_column.choices = choices((name, name) for name in timestamps)
+    if timestamps and request.method == "POST" and form.validate():
+        zone = zoneinfo.ZoneInfo(form.timezone.data)
+        start = int(form.start.data.replace(tzinfo=zone).timestamp())
+        services.store().save_plan(key, {**plan, "schedule": {
+            "name": form.name.data.strip(), "frequency": form.frequency.data,
+            "interval": form.interval.data if form.frequency.data != "once" else None,
+            "start": start, "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
+            "timezone": form.timezone.data, "backfill": bool(form.backfill.data),
+            "delta_column": form.delta_column.data, "error_diagnostics": bool(form.error_diagnostics.data),
+            "partial_percent": _number(form.partial_percent.data)}})
+        return redirect(url_for(".review", key=key))
+    return _page("dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form,
+                 timestamps=timestamps)
+
+
+def _schedule_defaults(plan: dict, saved: dict, timestamps: list[str]) -> dict:
+    if saved:
+        return {**saved, "start": datetime.datetime.strptime(saved["start_local"], "%Y-%m-%dT%H:%M"),
+                "interval": saved.get("interval") or 1}
+    soon = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0, tzinfo=None) \
+        + datetime.timedelta(minutes=15)
+    return {"name": f"{plan['table']} to {plan['dataset']['name']}"[:200], "frequency": "hour", "interval": 1,
+            "start": soon, "timezone": "UTC", "backfill": True, "delta_column": timestamps[0] if timestamps else None}
+
+
+def _number(value):
+    """A Decimal as JSON keeps it: an int when whole, a float otherwise, None for none."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# Step 4: review, then the chain.
+
+@bp.get("/dataflows/new/<key>/review")
+def review(key):
+    """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it."""
+    draft = _draft(key)
+    if draft["state"] == "done" and draft["flow_id"]:
+        return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+    for needed in ("dataset", "mapping", "schedule"):
+        if not draft["plan"].get(needed):
+            return redirect(url_for(f".{needed}", key=key))
+    return _review(draft)
+
+
+def _review(draft: dict, status: int = 200, adobe_error=None, stop: Stopped | None = None):
+    flow_spec, problem = None, None
+    try:
+        flow_spec = services.dataflows().flow_spec(draft["sandbox"])
+    except AdobeError as error:
+        problem = error.message
+    if flow_spec and draft["plan"]["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
+        problem = (f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
+                   f"({draft['plan']['spec_id']}), so the portal cannot make a dataflow from it.")
+        flow_spec = None
+    client, ids = services.flow_service(), {c: draft[c] for c in ("source_id", "target_id", "mapping_id", "flow_id")}
+    curls = [(s, client.curl(s.method, s.path, draft["sandbox"], s.body, s.service))
+             for s in steps(draft, flow_spec, ids)] if flow_spec else []
+    return _page("dataflow_review.html", draft, "review", status, form=ChainForm(), curls=curls, ids=ids,
+                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()))
+
+
+@bp.post("/dataflows/new/<key>/create")
+def create(key):
+    """Make the chain: once, however often this is sent; after a stop, go on with the same objects."""
+    draft = _draft(key)
+    form = ChainForm()
+    if not form.validate():
+        return _review(draft, 400, stop=Stopped("The form expired: press the button again."))
+    if draft["state"] == "done" and draft["flow_id"]:
+        return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+    if draft["state"] == "removed" or not all(draft["plan"].get(s) for s in ("dataset", "mapping", "schedule")):
+        return redirect(url_for(".review", key=key))
+    try:
+        flow_spec = services.dataflows().flow_spec(draft["sandbox"])
+    except AdobeError as error:
+        return _review(draft, error.status, adobe_error=error)
+    if draft["plan"]["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
+        return _review(draft, 409)
+    store = services.store()
+    if not store.start_chain(key, LEASE_SECONDS):
+        return _after_other(key)
+    draft = store.draft(key)
+    name = draft["plan"]["schedule"]["name"]
+    try:
+        flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec)
+    except Stopped as stop:
+        log.warning("dataflow chain of draft %s stopped", key[:8])
+        store.end_chain(key, "stopped", stop.message, entry=audit.entry(
+            "create-dataflow", "failed", sandbox=draft["sandbox"], connection_name=name,
+            connection_id=draft["connection_id"], detail=stop.message[:1000], adobe_request_id=stop.request_id))
+        return _review(store.draft(key), 502, stop=stop)
+    draft = store.draft(key)
+    store.end_chain(key, "done", entry=audit.entry(
+        "create-dataflow", "ok", sandbox=draft["sandbox"], connection_name=name, connection_id=draft["connection_id"],
+        detail=f"dataflow {flow_id} reading {draft['plan']['table']} into dataset {draft['plan']['dataset']['id']}: "
+               f"source connection {draft['source_id']}, target connection {draft['target_id']}, "
+               f"mapping set {draft['mapping_id']}"))
+    log.info("dataflow %s created from draft %s", flow_id, key[:8])
+    return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft["sandbox"]))
+
+
+def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
+    """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
+    deadline = time.monotonic() + wait
+    draft = services.store().draft(key)
+    while draft["state"] == "creating" and time.monotonic() < deadline:
+        time.sleep(poll)
+        draft = services.store().draft(key)
+    if draft["state"] == "done" and draft["flow_id"]:
+        return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+    if draft["state"] == "creating":
+        return _review(draft, 409, stop=Stopped("Another request is still creating this dataflow. Reload this page "
+                                                "in a moment to see how it ended."))
+    return _review(draft, 502 if draft["state"] == "stopped" else 200,
+                   stop=Stopped(draft["problem"]) if draft["problem"] else None)
+
+
+@bp.post("/dataflows/new/<key>/remove")
+def remove(key):
+    """Delete what a stopped chain made, the dataflow first, so that nothing is left half-made."""
+    draft = _draft(key)
+    form = ChainForm()
+    if not form.validate():
+        return _review(draft, 400, stop=Stopped("The form expired: press the button again."))
+    if draft["state"] != "stopped":
+        return redirect(url_for(".review", key=key))
+    store = services.store()
+    if not store.start_chain(key, LEASE_SECONDS):
+        return _after_other(key)
+    draft = store.draft(key)
+    name = draft["plan"].get("schedule", {}).get("name") if draft["plan"].get("schedule") else None
+    try:
+        removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
+    except Stopped as stop:
+        store.end_chain(key, "stopped", f"Removing stopped: {stop.message}", entry=audit.entry(
+            "remove-dataflow", "failed", sandbox=draft["sandbox"], connection_name=name,
+            connection_id=draft["connection_id"], detail=stop.message[:1000], adobe_request_id=stop.request_id))
+        return _review(store.draft(key), 502, stop=Stopped(f"Removing stopped: {stop.message}"))
+    store.end_chain(key, "removed", entry=audit.entry(
+        "remove-dataflow", "ok", sandbox=draft["sandbox"], connection_name=name, connection_id=draft["connection_id"],
+        detail="removed " + (", ".join(removed) or "nothing") + (f"; mapping set {draft['mapping_id']} kept"
+                                                                 if draft["mapping_id"] else "")))
+    return _review(store.draft(key))
+

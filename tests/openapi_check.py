@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jsonschema
 import requests
 import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.validation.request.exceptions import InvalidRequestBody
 
@@ -54,10 +54,22 @@ def load_openapi():
 def load_platform_specs() -> dict:
     """Catalog's and Data Prep's specs as openapi-core validators, by base path (servers made to match)."""
     found = {}
-    for name, base in (("catalog.yaml", "/data/foundation/catalog"), ("data-prep.yaml", "/data/foundation/conversion")):
+    for name, base, used in (("catalog.yaml", "/data/foundation/catalog", ("/dataSets", "/dataSets/{DATASET_ID}")),
+                             ("data-prep.yaml", "/data/foundation/conversion",
+                              ("/mappingSets", "/mappingSets/validate", "/mappingSets/{MAPPING_SET_ID}"))):
         spec = yaml.safe_load((SPEC.parent / name).read_text(encoding="utf-8"))
         spec["servers"] = [{"url": base}]
-        found[base] = (spec, OpenAPI.from_dict(spec))
+        # The paths the portal calls: elsewhere the specs have slips that openapi-core's own check refuses (a
+        # parameter listed twice under Catalog's /tags/{tagNamespace}).
+        spec["paths"] = {path: item for path, item in spec["paths"].items() if path in used}
+        for item in spec["paths"].values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    # Catalog's YAML writes statuses unquoted (200:), which YAML reads as numbers; OpenAPI's are text.
+                    operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
+        # Not checked as a document itself: both carry slips elsewhere (a `description: null` in Catalog's
+        # components) that have nothing to do with the calls validated against them.
+        found[base] = (spec, OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None)))
     return found
 
 
@@ -66,6 +78,9 @@ def load_platform_specs() -> dict:
 SCHEMA_LOOKUP = re.compile(r"^/data/foundation/schemaregistry/(tenant|global)/schemas/[^/]+$")
 LOOKUP_ACCEPT = re.compile(r"^application/vnd\.adobe\.xed(-full)?(-notext|-desc)?\+json; ?version=[0-9]+$")
 DESCRIPTOR_ACCEPT = re.compile(r"^application/vnd\.adobe\.xdm(-v2)?(-id|-link)?\+json$")
+MAPPING_SET_MADE = {"type": "object", "required": ["id", "version", "createdDate", "modifiedDate"], "properties": {
+    "id": {"type": "string", "minLength": 1}, "version": {"type": "integer"}, "createdDate": {"type": "integer"},
+    "modifiedDate": {"type": "integer"}, "createdBy": {"type": "string"}, "modifiedBy": {"type": "string"}}}
 CATALOG_QUERY = {"limit", "start", "orderBy", "properties", "property"}
 
 
@@ -213,7 +228,11 @@ class Checked:
                     assert re.fullmatch(r"name~[A-Za-z0-9 _\[\]-]+", value), value
         request = RequestsOpenAPIRequest(sent)
         openapi.validate_request(request)
-        if 200 <= response.status_code < 300:
+        if parts.path.endswith("/conversion/mappingSets") and sent.method == "POST" and response.status_code == 200:
+            # The spec's SimpleRepresentation types createdDate and modifiedDate as date-time strings, while its
+            # own example and the dataflow tutorial answer epoch milliseconds: held to the tutorial.
+            jsonschema.validate(response.json(), MAPPING_SET_MADE)
+        elif 200 <= response.status_code < 300:
             openapi.validate_response(request, RequestsOpenAPIResponse(response))
         else:
             body = response.json()

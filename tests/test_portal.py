@@ -16,7 +16,7 @@ from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRES
 
 from .browser import assert_axe_clean
 from .conftest import LiveServer, csrf_token, settings_for
-from .dataflows import Maker
+from .dataflows import Maker, Walk
 from .forms import form_data
 
 PASSWORD = "correct horse battery staple"
@@ -57,8 +57,8 @@ def sign_in(url: str, name="ada", password=PASSWORD, next_path=None, session=Non
     return session, response
 
 
-def example_urls(app, connection_id: str, flow_id: str) -> dict[str, str]:
-    """One concrete URL per route, so every route the app has is visited."""
+def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -> dict[str, str]:
+    """One concrete URL per route, so every route the app has is visited (`draft`: a dataflow draft's key)."""
     urls = {
         "wizard.picker": "/",
         "wizard.source_form": "/sources/postgresql",
@@ -76,6 +76,13 @@ def example_urls(app, connection_id: str, flow_id: str) -> dict[str, str]:
         "dataflows.set_state": f"/dataflows/{flow_id}/state?sandbox=prod",
         "dataflows.retry": f"/dataflows/{flow_id}/runs/{'0' * 36}/retry?sandbox=prod",
         "dataflows.run_now": f"/dataflows/{flow_id}/run?sandbox=prod",
+        "new_dataflow.start": f"/connections/{connection_id}/dataflows/new?sandbox=prod",
+        "new_dataflow.dataset": f"/dataflows/new/{draft}/dataset",
+        "new_dataflow.mapping": f"/dataflows/new/{draft}/mapping",
+        "new_dataflow.schedule": f"/dataflows/new/{draft}/schedule",
+        "new_dataflow.review": f"/dataflows/new/{draft}/review",
+        "new_dataflow.create": f"/dataflows/new/{draft}/create",
+        "new_dataflow.remove": f"/dataflows/new/{draft}/remove",
         "health.healthz": "/healthz",
         "health.readyz": "/readyz",
         "auth.sign_in": "/sign-in",
@@ -95,7 +102,8 @@ EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "pa
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
 SSO_ONLY = {"auth.oidc_callback"}
-POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now"}
+POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now", "new_dataflow.start",
+             "new_dataflow.create", "new_dataflow.remove"}
 
 
 def check_headers(response: requests.Response, endpoint: str) -> None:
@@ -124,7 +132,13 @@ def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulato
         session.headers[PROXY_HEADER] = "ada@example.com"
     may_enter = mode == "none" or signed_in
     flow_id = Maker(fresh_emulator).flow(created.id)
-    for endpoint, path in example_urls(app_, created.id, flow_id).items():
+    draft = "d" * 32
+    if may_enter:  # a draft of this person's, up to its review
+        walk = Walk(server.url, created.id, session=session)
+        walk.dataset(fresh_emulator)
+        assert walk.mapping().status_code == 302 and walk.schedule().status_code == 302
+        draft = walk.key
+    for endpoint, path in example_urls(app_, created.id, flow_id, draft).items():
         if endpoint in POST_ONLY:
             response = session.post(server.url + path, allow_redirects=False, timeout=10)
             check_headers(response, endpoint)

@@ -103,7 +103,7 @@ class ScheduleForm(FlaskForm):
             if field.data is None:
                 raise ValidationError("Give N: how many minutes, hours, days or weeks between runs.")
             if self.frequency.data == "minute" and field.data < 15:
-                raise ValidationError("Adobe runs a dataflow at most every 15 minutes: give 15 or more.")
+                raise ValidationError("For minutes, Adobe requires an interval of 15 or more.")
 
     def validate_start(self, field):
         if field.data and not 2000 <= field.data.year <= 2100:
@@ -175,6 +175,7 @@ def _column(column: dict) -> dict:
 
 def _draft(key: str) -> dict:
     """The person's own draft, or 404: another person's draft does not exist for them."""
+    permissions.require("dataflow")  # in some sandbox: a viewer learns nothing of which drafts exist
     if not DRAFT_KEY.match(key):
         abort(404)
     draft = services.store().draft(key)

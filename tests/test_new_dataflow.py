@@ -1,0 +1,253 @@
+"""Creating a dataflow from a table: the steps, the requests they send, and the chain made exactly once."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import re
+import zoneinfo
+
+import pytest
+import requests
+
+from app import create_app
+from app.emulator import Fault
+
+from .conftest import LiveServer, settings_for
+from .dataflows import Walk, form_token
+from .forms import connection_body as body
+from .openapi_check import Checked, load_openapi
+
+PATHS = {"source_id": "/sourceConnections", "target_id": "/targetConnections", "mapping_id": "/mappingSets",
+         "flow_id": "/flows"}
+
+
+@pytest.fixture
+def base(live_app):
+    return live_app.extensions["flow_service"].create_connection("prod", body("Warehouse")).id
+
+
+def _objects(emulator) -> dict[str, int]:
+    return {"source": len(emulator.source_connections), "target": len(emulator.target_connections),
+            "mapping": len(emulator.mapping_sets), "flow": len(emulator.flows)}
+
+
+def _posts(emulator, path: str) -> int:
+    return sum(1 for r in emulator.received if r.method == "POST" and r.path.endswith(path))
+
+
+def _ready(live_server, emulator, base, **schedule) -> Walk:
+    walk = Walk(live_server.url, base)
+    walk.dataset(emulator)
+    assert walk.mapping().status_code == 302
+    assert walk.schedule(**schedule).status_code == 302
+    return walk
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app, fresh_emulator, base):
+    checker = Checked(load_openapi())
+    live_app.extensions["flow_service"]._session.observers.append(checker)
+    walk = Walk(live_server.url, base)
+    page = walk.get("dataset")
+    assert page.status_code == 200 and "Loyalty members" in page.text and "Web orders" in page.text
+    dataset_id = walk.dataset(fresh_emulator)
+    mapping = walk.get("mapping").text
+    # Suggested by name and type; the identity fields marked as the schema's descriptors mark them.
+    assert re.search(r'name="column_1".*?<option selected value="personalEmail.address"', mapping, re.S)
+    assert re.search(r'name="column_2".*?<option selected value="person.name.firstName"', mapping, re.S)
+    assert "identity LoyaltyId (primary)" in mapping and "The schema's primary identity is" in mapping
+    assert walk.mapping({"constant_path_0": "_emulatortenant.points", "constant_value_0": "10"}).status_code == 302
+    schedule = walk.get("schedule").text
+    # Only timestamp columns can be the delta column.
+    delta = re.search(r'<select[^>]*name="delta_column".*?</select>', schedule, re.S).group(0)
+    assert "created_at" in delta and "email" not in delta
+    assert walk.schedule(partial_percent="5", error_diagnostics="y").status_code == 302
+    review = walk.get("review")
+    text = _text(review.text)
+    assert "every 1 hour, first at 2030-01-01 09:30 Europe/Paris" in text and "2030-01-01 08:30 UTC" in text
+    assert review.text.count("curl -X POST") == 4 and "{SOURCE_CONNECTION_ID}" in review.text
+    made = walk.send("create", {})
+    assert made.status_code == 302 and "/dataflows/" in made.headers["Location"]
+    flow_id = made.headers["Location"].split("/dataflows/")[1].split("?")[0]
+    flow = fresh_emulator.flows[flow_id]
+    start = int(datetime.datetime(2030, 1, 1, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).timestamp())
+    assert flow["scheduleParams"] == {"startTime": start, "frequency": "hour", "interval": "1", "backfill": True}
+    assert flow["options"] == {"errorDiagnosticsEnabled": True, "partialIngestionPercent": 5}
+    assert flow["transformations"][0]["params"]["deltaColumn"]["name"] == "created_at"
+    target = fresh_emulator.target_connections[flow["targetConnectionIds"][0]]
+    assert target["params"]["dataSetId"] == dataset_id
+    mapping_set = fresh_emulator.mapping_sets[flow["transformations"][1]["params"]["mappingId"]]
+    assert {"sourceType": "STATIC", "source": "10", "destination": "_emulatortenant.points"} in mapping_set["mappings"]
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    page = requests.get(live_server.url + made.headers["Location"], timeout=10)
+    assert page.status_code == 200 and "Customers hourly" in page.text
+    # Every Catalog, Schema Registry, Data Prep and Flow Service call was checked against Adobe's documents.
+    assert len(checker.checked) >= 12
+    audit = live_app.extensions["store"].audit_entries(action="create-dataflow")
+    assert audit[0]["outcome"] == "ok" and flow_id in audit[0]["detail"]
+    # Back to a step of a made dataflow leads to the dataflow, never to a second one.
+    again = walk.get("schedule")
+    assert again.url.endswith(made.headers["Location"].split("/", 3)[-1]) or flow_id in again.url
+    assert walk.send("create", {}).status_code == 302 and _posts(fresh_emulator, "/flows") == 1
+
+
+def test_a_double_submit_makes_one_chain(live_server, fresh_emulator, base):
+    walk = _ready(live_server, fresh_emulator, base)
+    fresh_emulator.inject(Fault("POST", "/sourceConnections", delay=0.8))
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', walk.get("review").text).group(1)
+
+    def press():
+        return walk.session.post(f"{walk.url}/create", data={"csrf_token": token}, allow_redirects=False, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: press(), range(2)))
+    assert [a.status_code for a in answers] == [302, 302]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    assert all(_posts(fresh_emulator, path) == 1 for path in PATHS.values())
+
+
+@pytest.mark.parametrize("step", list(PATHS))
+def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_server, fresh_emulator, base, step):
+    walk = _ready(live_server, fresh_emulator, base)
+    # The object is made, then the connection drops before its answer arrives.
+    fresh_emulator.inject(Fault("POST", PATHS[step], drop=True, after_handling=True))
+    made = walk.send("create", {})
+    assert made.status_code == 302, _text(made.text)
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    assert _posts(fresh_emulator, PATHS[step]) == 1  # never sent again blindly
+
+
+@pytest.mark.parametrize("step", list(PATHS))
+def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(live_server, live_app, fresh_emulator, base,
+                                                                         step):
+    walk = _ready(live_server, fresh_emulator, base)
+    fresh_emulator.inject(Fault("POST", PATHS[step], status=503, body={"title": "Service Unavailable"}, times=4))
+    stopped = walk.send("create", {})
+    assert stopped.status_code == 502
+    text = _text(stopped.text)
+    assert "Creating stopped" in text and "Continue with the same objects" in text
+    before = _objects(fresh_emulator)
+    assert before[step.split("_")[0]] == 0 and (step == "flow_id") == (sum(before.values()) == 3)
+    entries = live_app.extensions["store"].audit_entries(action="create-dataflow")
+    assert entries[0]["outcome"] == "failed"
+    fresh_emulator.faults.clear()
+    made = walk.send("create", {})
+    assert made.status_code == 302, _text(made.text)
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    assert _posts(fresh_emulator, PATHS[step]) == 2  # refused once, then made
+    for other, path in PATHS.items():
+        if other != step:  # made before the stop (or not reached): sent once
+            assert _posts(fresh_emulator, path) == 1, other
+
+
+def test_remove_what_was_made_deletes_in_reverse_order(live_server, live_app, fresh_emulator, base):
+    walk = _ready(live_server, fresh_emulator, base)
+    fresh_emulator.inject(Fault("POST", "/flows", status=400, body={
+        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
+        "report": {"detailed-message": "No.", "request-id": "r"}, "errorMessage": "No."}))
+    stopped = walk.send("create", {})
+    assert stopped.status_code == 502 and "The dataflow was not created" in _text(stopped.text)
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 0}
+    token = form_token(stopped.text)
+    removed = walk.send("remove", {})
+    assert removed.status_code == 200, _text(removed.text)
+    assert "What this draft made was deleted, except its mapping set" in _text(removed.text)
+    assert _objects(fresh_emulator) == {"source": 0, "target": 0, "mapping": 1, "flow": 0}
+    deletions = [r.path.rsplit("/", 2)[1] for r in fresh_emulator.received if r.method == "DELETE"]
+    assert deletions == ["targetConnections", "sourceConnections"]
+    assert live_app.extensions["store"].audit_entries(action="remove-dataflow")[0]["outcome"] == "ok"
+    # A removed draft creates nothing more, whatever is sent.
+    again = walk.session.post(f"{walk.url}/create", data={"csrf_token": token}, allow_redirects=False, timeout=10)
+    assert again.status_code == 302 and _posts(fresh_emulator, "/flows") == 1
+
+
+def test_data_prep_refusals_and_our_checks_are_next_to_each_row(live_server, fresh_emulator, base):
+    walk = Walk(live_server.url, base)
+    walk.dataset(fresh_emulator)
+    # A text constant for an integer field: Data Prep refuses it, and says so beside the row.
+    refused = walk.mapping({"constant_path_0": "_emulatortenant.points", "constant_value_0": "lots"})
+    assert refused.status_code == 400
+    error = re.search(r'id="constant_path_0-error">(.*?)</p>', refused.text, re.S).group(1)
+    assert "Data Prep refused this" in error and "lots" in error
+    assert 'id="column_1-verdict">Data Prep accepted this.' in refused.text
+    assert 'value="lots"' in refused.text  # what was typed stays
+    # Two columns for one field, and a type that cannot fit: refused before Data Prep is asked.
+    asked = _posts(fresh_emulator, "/mappingSets/validate")
+    twice = walk.mapping({"column_0": "person.name.firstName"})
+    assert twice.status_code == 400 and "already takes the column" in twice.text
+    mismatch = walk.mapping({"column_1": "_emulatortenant.points"})
+    assert mismatch.status_code == 400 and "A string column cannot fill _emulatortenant.points" in _text(mismatch.text)
+    nothing = walk.mapping({f"column_{i}": "" for i in range(4)})
+    assert nothing.status_code == 400 and "Map at least one column" in nothing.text
+    assert _posts(fresh_emulator, "/mappingSets/validate") == asked
+    forged = walk.mapping({"column_0": "not.a.field"})
+    assert forged.status_code == 400 and "Not a valid choice" in forged.text
+
+
+def test_schedule_refusals_name_their_field(live_server, fresh_emulator, base):
+    walk = Walk(live_server.url, base)
+    walk.dataset(fresh_emulator)
+    walk.mapping()
+    cases = {"interval": dict(frequency="minute", interval="10"), "start": dict(start="1999-12-31T23:00"),
+             "timezone": dict(timezone="Mars/Olympus"), "partial_percent": dict(partial_percent="0"),
+             "delta_column": dict(delta_column="email"), "name": dict(name="")}
+    for field, change in cases.items():
+        answer = walk.schedule(**change)
+        assert answer.status_code == 400, field
+        assert f'id="{field}-error"' in answer.text, field
+    assert "Adobe requires an interval of 15 or more" in walk.schedule(frequency="minute", interval="14").text
+    assert walk.schedule(frequency="minute", interval="15").status_code == 302
+    assert walk.schedule(frequency="once", interval=None, backfill=None).status_code == 302
+
+
+def test_a_table_without_a_timestamp_says_it_cannot_feed_a_dataflow(live_server, fresh_emulator, base):
+    walk = Walk(live_server.url, base, table="sales.returns")
+    walk.dataset(fresh_emulator, "Web orders")
+    walk.mapping()
+    page = walk.get("schedule")
+    assert page.status_code == 200 and "has no timestamp column" in page.text and 'name="frequency"' not in page.text
+
+
+def test_datasets_are_paged_and_searched(live_server, fresh_emulator, base):
+    template = next(d for d in fresh_emulator.datasets.values()
+                    if d["sandboxName"] == "prod" and d["name"] == "Loyalty members")
+    for n in range(23):
+        fresh_emulator.datasets[f"bulk{n:02d}"] = {**template, "id": f"bulk{n:02d}", "name": f"Bulk {n:02d}",
+                                                   "sandboxName": "prod"}
+    walk = Walk(live_server.url, base)
+    first = walk.get("dataset").text
+    assert first.count('type="radio" name="dataset"') == 10 and "Next 10" in first
+    second = walk.get("dataset", start="10").text
+    assert "Bulk 10" in second and "Previous 10" in second
+    found = walk.get("dataset", q="bulk 2").text
+    assert found.count('type="radio" name="dataset"') == 3 and "Bulk 21" in found
+    schema = walk.get("dataset", q="loyalty", schema=template["id"]).text
+    assert "personalEmail.address" in schema and "identity LoyaltyId, primary" in schema
+    odd = walk.get("dataset", q="a|b")
+    assert odd.status_code == 200 and "letters, digits, spaces" in odd.text
+    assert all("property=name~" not in r.query or "%7C" not in r.query for r in fresh_emulator.received)
+
+
+def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
+    server = LiveServer(create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email",
+                                                proxy_count=1)))
+    base = server.app.extensions["flow_service"].create_connection("prod", body("Shared")).id
+    ada = requests.Session()
+    ada.headers["X-Forwarded-Email"] = "ada@example.com"
+    walk = Walk(server.url, base, session=ada)
+    walk.dataset(fresh_emulator)
+    assert walk.get("mapping").status_code == 200
+    eve = requests.Session()
+    eve.headers["X-Forwarded-Email"] = "eve@example.com"
+    for step in ("dataset", "mapping", "schedule", "review"):
+        assert eve.get(f"{walk.url}/{step}", timeout=10).status_code == 404, step
+    assert "Shared" not in eve.get(f"{walk.url}/mapping", timeout=10).text
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', eve.get(server.url + "/").text)
+    assert eve.post(f"{walk.url}/create", data={"csrf_token": token.group(1) if token else ""},
+                    timeout=10).status_code in (400, 404)
+    server.stop()

@@ -351,6 +351,8 @@ def test_details_list_params_in_the_sources_order_and_explore_shows_useful_colum
                           timeout=10).text
     assert re.findall(r'<th scope="col">([^<]+)</th>', columns) == ["Column", "Type"]
     assert "in XDM" not in columns  # the same type twice is said once
+    # A timestamp, as "Explore data tables" prints one (a string with meta:xdmType date-time), reads as one.
+    assert '<td data-label="Type">date-time <span class="meta">(a string holding a date-time)</span>' in columns
 
 
 def test_each_way_to_authenticate_is_described_in_its_own_words(live_server, fresh_emulator):

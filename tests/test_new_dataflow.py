@@ -13,6 +13,7 @@ import requests
 from app import create_app
 from app.emulator import Fault
 
+from .browser import assert_axe_clean
 from .conftest import LiveServer, settings_for
 from .dataflows import Walk, form_token
 from .forms import connection_body as body
@@ -251,3 +252,61 @@ def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
     assert eve.post(f"{walk.url}/create", data={"csrf_token": token.group(1) if token else ""},
                     timeout=10).status_code in (400, 404)
     server.stop()
+
+
+@pytest.mark.browser
+def test_in_chromium_from_a_table_to_a_watched_dataflow_and_back_to_nothing(page, live_server, fresh_emulator, base):
+    page.goto(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.customers")
+    assert page.locator("#no-preview").is_visible()
+    page.get_by_role("button", name="Create a dataflow from this table").click()
+    page.wait_for_url("**/dataset")
+    assert_axe_clean(page, "choosing the dataset")
+    page.get_by_role("link", name="Show its fields of Loyalty members").click()
+    assert page.get_by_text("identity LoyaltyId, primary").is_visible()
+    assert_axe_clean(page, "choosing the dataset, a schema's fields shown")
+    page.get_by_label("Loyalty members").check()
+    page.get_by_role("button", name="Use this dataset").click()
+    page.wait_for_url("**/mapping")
+    assert_axe_clean(page, "mapping the columns")
+    page.get_by_label("Constant 1: field").select_option("_emulatortenant.points")
+    page.get_by_label("Constant 1: value").fill("many")
+    page.get_by_role("button", name="Check with Data Prep and continue").click()
+    page.wait_for_selector("#error-summary")
+    assert "Data Prep refused this" in page.locator("#constant_path_0-error").inner_text()
+    assert_axe_clean(page, "the mapping Data Prep refused")
+    page.get_by_label("Constant 1: value").fill("250")
+    page.get_by_role("button", name="Check with Data Prep and continue").click()
+    page.wait_for_url("**/schedule")
+    assert_axe_clean(page, "the schedule")
+    page.get_by_label("Dataflow name").fill("Customers into loyalty, by the browser")
+    page.get_by_label("Every N minutes").check()
+    page.get_by_label("Every N", exact=True).fill("15")
+    moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    page.get_by_label("First run").fill(moment.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Time zone").select_option("UTC")
+    page.get_by_role("button", name="Review").click()
+    page.wait_for_url("**/review")
+    assert page.locator("pre").count() == 4
+    assert_axe_clean(page, "the review with every request")
+    page.get_by_role("button", name="Create dataflow").focus()  # by keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dataflows/*?sandbox=prod")
+    flow_id = page.url.split("/dataflows/")[1].split("?")[0]
+    assert page.locator("#flow-state").inner_text() == "enabled"
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    # A run fails fifteen minutes on, in emulator time; retry it, then disable the dataflow.
+    requests.post(f"{fresh_emulator.url}/_emulator/runs", json={"flowId": flow_id, "outcomes": ["failed"]}, timeout=5)
+    requests.post(f"{fresh_emulator.url}/_emulator/clock", json={"advance": 15 * 60}, timeout=5)
+    page.reload()
+    assert page.locator("#runs").get_by_text("Failed", exact=True).is_visible()
+    page.get_by_role("button", name="Retry run").click()
+    page.wait_for_selector("text=Retried: the new run is")
+    page.get_by_role("button", name="Disable dataflow").click()
+    page.wait_for_selector("text=Disabled: Customers into loyalty, by the browser.")
+    # Delete the whole chain from its connection.
+    page.get_by_role("link", name="its connection").click()
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_label("Type the connection's name to confirm").fill("Warehouse")
+    page.get_by_role("button", name="Delete connection and all made from it").click()
+    page.wait_for_selector("text=Deleted: Warehouse.")
+    assert not fresh_emulator.flows and not fresh_emulator.source_connections and not fresh_emulator.target_connections

@@ -9,14 +9,12 @@ answer was lost is never sent again blindly: the object is looked up first, by t
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-
-from flask import copy_current_request_context, has_request_context
 
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set
 from ..adobe.flow_service import DATA_PREP, FLOW_SERVICE
+from .together import side_by_side
 
 DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 FULL_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
@@ -124,7 +122,7 @@ class Chain:
         if ids["flow_id"]:
             return ids["flow_id"]
         first = [s for s in steps(draft, flow_spec, ids)[:3] if not ids[s.column]]
-        outcomes = self._side_by_side([lambda s=s: self._make(draft, s) for s in first])
+        outcomes = side_by_side(lambda s=s: self._make(draft, s) for s in first)
         stops = []
         for step, outcome in zip(first, outcomes):
             if isinstance(outcome, Stopped):
@@ -182,25 +180,6 @@ class Chain:
             raise Stopped(f"The {step.what} is unconfirmed, and looking for it failed too: {error.message} "
                           "Continue once Adobe answers again; it will be looked for before anything is sent.",
                           error.request_id) from None
-
-    @staticmethod
-    def _side_by_side(calls) -> list:
-        """Run the calls at once (greenlets under gevent, threads otherwise); each one's result or exception."""
-        if len(calls) <= 1:
-            return [_outcome(call) for call in calls]
-        if has_request_context():
-            calls = [copy_current_request_context(lambda c=c: _outcome(c)) for c in calls]
-        else:
-            calls = [lambda c=c: _outcome(c) for c in calls]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            return list(pool.map(lambda call: call(), calls))
-
-
-def _outcome(call):
-    try:
-        return call()
-    except Exception as error:  # noqa: BLE001 - handed back to the caller, which raises it
-        return error
 
 
 def _maybe_made(error: AdobeError) -> bool:

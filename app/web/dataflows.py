@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from ..adobe import AdobeError
 from . import audit
 from .connections import CONNECTION_ID, sandbox_of
+from .together import side_by_side
 
 bp = Blueprint("dataflows", __name__)
 log = logging.getLogger(__name__)
@@ -48,20 +49,20 @@ def show(flow_id):
 def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
     """The dataflow's page: what it reads and writes, its runs, and what went wrong just now (if anything)."""
     dataflows, problems = _dataflows(), []
-
-    def read(method, item_id):
-        """What one read gives, or None with the reason among `problems`: the page shows what it can."""
-        if not item_id:
-            return None
-        try:
-            return method(sandbox, item_id)
-        except AdobeError as error:
-            problems.append(error.message)
-            return None
-
-    source = read(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0])
-    target = read(dataflows.target_connection, (flow.get("targetConnectionIds") or [None])[0])
-    runs = read(dataflows.recent_runs, flow.get("id")) or []
+    reads = [(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0]),
+             (dataflows.target_connection, (flow.get("targetConnectionIds") or [None])[0]),
+             (dataflows.recent_runs, flow.get("id"))]
+    found = []
+    # The three reads depend only on the flow: sent side by side. A read that fails leaves its part out and
+    # says why among `problems`: the page shows what it can.
+    for outcome in side_by_side(lambda m=method, i=item_id: m(sandbox, i) if i else None for method, item_id in reads):
+        if isinstance(outcome, AdobeError):
+            problems.append(outcome.message)
+            outcome = None
+        elif isinstance(outcome, Exception):
+            raise outcome
+        found.append(outcome)
+    source, target, runs = found[0], found[1], found[2] or []
     return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
                            problems=problems, adobe_error=adobe_error), status
 

@@ -687,6 +687,14 @@
       });
     });
 
+    // A new dataflow's schedule: start in the browser's own time zone, when the person has not chosen one.
+    document.querySelectorAll("select[data-guess-zone]").forEach(function (select) {
+      var zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && Array.prototype.some.call(select.options, function (o) { return o.value === zone; })) {
+        select.value = zone;
+      }
+    });
+
     document.querySelectorAll("button.copy").forEach(function (button) {
       var source = document.querySelector(button.getAttribute("data-copy"));
       if (!source || !navigator.clipboard) return;

@@ -310,3 +310,22 @@ def test_in_chromium_from_a_table_to_a_watched_dataflow_and_back_to_nothing(page
     page.get_by_role("button", name="Delete connection and all made from it").click()
     page.wait_for_selector("text=Deleted: Warehouse.")
     assert not fresh_emulator.flows and not fresh_emulator.source_connections and not fresh_emulator.target_connections
+
+
+@pytest.mark.browser
+def test_the_schedule_starts_in_the_browsers_time_zone_and_says_so(browser, live_server, fresh_emulator, base):
+    walk = Walk(live_server.url, base)
+    walk.dataset(fresh_emulator)
+    walk.mapping()
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{walk.url}/schedule")
+    assert page.get_by_label("Time zone").input_value() == "Asia/Tokyo"
+    page.get_by_label("First run").fill("2030-01-01T09:00")
+    page.get_by_role("button", name="Review").click()
+    page.wait_for_url("**/review")
+    assert "first at 2030-01-01 09:00 Asia/Tokyo (sent as 2030-01-01 00:00 UTC" in page.locator("main").inner_text()
+    context.close()
+    # Once chosen, the zone is the person's: no more guessing.
+    again = walk.get("schedule").text
+    assert "data-guess-zone" not in again and '<option selected value="Asia/Tokyo">' in again

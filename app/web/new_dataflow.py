@@ -403,6 +403,8 @@ def schedule(key):
     form = ScheduleForm(data=_schedule_defaults(plan, saved, timestamps))
     form.timezone.choices = _timezones()
     form.delta_column.choices = choices((name, name) for name in timestamps)
+    if not saved and request.method == "GET":
+        form.timezone.render_kw = {"data-guess-zone": ""}  # wizard.js picks the browser's zone; UTC without it
     if timestamps and request.method == "POST" and form.validate():
         zone = zoneinfo.ZoneInfo(form.timezone.data)
         start = int(form.start.data.replace(tzinfo=zone).timestamp())

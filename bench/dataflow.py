@@ -12,6 +12,7 @@ side by side, the flow, the flow's read, then its source, target and runs side b
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import statistics
 import sys
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with running_wizard_and_emulator() as (url, emulator):
         times, waits = [], []
         print(f"latency per Adobe call: {args.latency * 1000:.0f} ms")

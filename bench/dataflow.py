@@ -49,7 +49,7 @@ def ready_draft(url: str, emulator, n: int) -> tuple[requests.Session, str]:
     page = session.get(f"{draft}/dataset", timeout=10).text
     session.post(f"{draft}/dataset", data={"csrf_token": token(page), "dataset": dataset}, timeout=10)
     page = session.get(f"{draft}/mapping", timeout=10).text
-    chosen = dict(re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option selected value="([^"]*)"', page, re.S))
+    chosen = {name: value for name, value in re.findall(r'<input [^>]*name="(column_\d+)"[^>]*value="([^"]*)"', page)}
     session.post(f"{draft}/mapping", data={"csrf_token": token(page), **chosen}, timeout=10)
     page = session.get(f"{draft}/schedule", timeout=10).text
     session.post(f"{draft}/schedule", data={

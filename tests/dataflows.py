@@ -66,6 +66,17 @@ def form_token(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
+def suggested(page: str) -> dict[str, str]:
+    """The fields of a mapping page (`column_0`…, `constant_path_0`…) with the values the page fills in."""
+    found = {}
+    for tag in re.findall(r"<input [^>]*>", page):
+        name = re.search(r' name="((?:column|constant_path)_\d+)"', tag)
+        if name:
+            value = re.search(r' value="([^"]*)"', tag)
+            found[name.group(1)] = value.group(1) if value else ""
+    return found
+
+
 class Walk:
     """One person's way through creating a dataflow over HTTP: start from a table, then each step's form."""
 
@@ -100,9 +111,7 @@ class Walk:
 
     def mapping(self, data: dict | None = None):
         """Send the mapping as suggested (`data` overrides some fields)."""
-        page = self.get("mapping").text
-        chosen = dict(re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option selected value="([^"]*)"', page, re.S))
-        answer = self.send("mapping", {**chosen, **(data or {})})
+        answer = self.send("mapping", {**suggested(self.get("mapping").text), **(data or {})})
         return answer
 
     def schedule(self, **changes):

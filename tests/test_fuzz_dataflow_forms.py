@@ -47,33 +47,23 @@ def _names_its_fields(page: str) -> None:
         assert f'id="{field_id}' in page
 
 
-def test_the_mapping_form(draft):
+MAPPING = [f"column_{i}" for i in range(4)] + [f"constant_{kind}_{j}" for j in range(3) for kind in ("path", "value")]
+SCHEDULE = ["name", "frequency", "interval", "start", "timezone", "backfill", "delta_column", "error_diagnostics",
+            "partial_percent"]
+
+
+@pytest.mark.parametrize(("step", "names"), [("mapping", MAPPING), ("schedule", SCHEDULE)])
+def test_no_input_gets_a_500_and_every_refusal_names_a_field(draft, step, names):
     client, url = draft
-    names = [f"column_{i}" for i in range(4)] + [f"constant_{kind}_{j}" for j in range(3) for kind in ("path", "value")]
+    if step == "schedule":  # the schedule needs a mapping first
+        assert client.post(f"{url}/mapping", data={"column_0": "_id", "column_2": "person.name.firstName"}
+                           ).status_code == 302
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(st.fixed_dictionaries({}, optional={name: values for name in names}))
     def check(data):
-        response = client.post(f"{url}/mapping", data=data)
-        assert response.status_code in (302, 400), response.status_code
-        if response.status_code == 400:
-            _names_its_fields(response.get_data(as_text=True))
-
-    check()
-
-
-def test_the_schedule_form(draft):
-    client, url = draft
-    assert client.post(f"{url}/mapping", data={"column_0": "_id", "column_2": "person.name.firstName"}).status_code == 302
-    names = ["name", "frequency", "interval", "start", "timezone", "backfill", "delta_column", "error_diagnostics",
-             "partial_percent"]
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(st.fixed_dictionaries({}, optional={name: values for name in names}))
-    def check(data):
-        response = client.post(f"{url}/schedule", data=data)
+        response = client.post(f"{url}/{step}", data=data)
         assert response.status_code in (302, 400), response.status_code
         if response.status_code == 400:
             _names_its_fields(response.get_data(as_text=True))

@@ -15,7 +15,7 @@ from app.emulator import Fault
 
 from .browser import assert_axe_clean
 from .conftest import LiveServer, settings_for
-from .dataflows import Walk, form_token
+from .dataflows import Walk, form_token, suggested
 from .forms import connection_body as body
 from .openapi_check import Checked, load_openapi
 
@@ -58,9 +58,11 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
     dataset_id = walk.dataset(fresh_emulator)
     mapping = walk.get("mapping").text
     # Suggested by name and type; the identity fields marked as the schema's descriptors mark them.
-    assert re.search(r'name="column_1".*?<option selected value="personalEmail.address"', mapping, re.S)
-    assert re.search(r'name="column_2".*?<option selected value="person.name.firstName"', mapping, re.S)
+    fields = suggested(mapping)
+    assert fields["column_1"] == "personalEmail.address" and fields["column_2"] == "person.name.firstName"
     assert "identity LoyaltyId (primary)" in mapping and "The schema's primary identity is" in mapping
+    # The schema's fields are offered once, in a datalist, however many columns there are.
+    assert mapping.count('<datalist id="xdm-fields">') == 1 and mapping.count('list="xdm-fields"') == 7
     assert walk.mapping({"constant_path_0": "_emulatortenant.points", "constant_value_0": "10"}).status_code == 302
     schedule = walk.get("schedule").text
     # Only timestamp columns can be the delta column.
@@ -187,7 +189,7 @@ def test_data_prep_refusals_and_our_checks_are_next_to_each_row(live_server, fre
     assert nothing.status_code == 400 and "Map at least one column" in nothing.text
     assert _posts(fresh_emulator, "/mappingSets/validate") == asked
     forged = walk.mapping({"column_0": "not.a.field"})
-    assert forged.status_code == 400 and "Not a valid choice" in forged.text
+    assert forged.status_code == 400 and "Choose a field of the schema from the list" in forged.text
 
 
 def test_schedule_refusals_name_their_field(live_server, fresh_emulator, base):
@@ -268,7 +270,7 @@ def test_in_chromium_from_a_table_to_a_watched_dataflow_and_back_to_nothing(page
     page.get_by_role("button", name="Use this dataset").click()
     page.wait_for_url("**/mapping")
     assert_axe_clean(page, "mapping the columns")
-    page.get_by_label("Constant 1: field").select_option("_emulatortenant.points")
+    page.get_by_label("Constant 1: field").fill("_emulatortenant.points")
     page.get_by_label("Constant 1: value").fill("many")
     page.get_by_role("button", name="Check with Data Prep and continue").click()
     page.wait_for_selector("#error-summary")
@@ -329,3 +331,19 @@ def test_the_schedule_starts_in_the_browsers_time_zone_and_says_so(browser, live
     # Once chosen, the zone is the person's: no more guessing.
     again = walk.get("schedule").text
     assert "data-guess-zone" not in again and '<option selected value="Asia/Tokyo">' in again
+
+
+def test_an_unconfirmed_step_whose_look_up_failed_too_is_looked_up_before_it_is_sent_again(live_server,
+                                                                                            fresh_emulator, base):
+    walk = _ready(live_server, fresh_emulator, base)
+    # The target connection is made but its answer is lost, and Flow Service cannot list target connections.
+    fresh_emulator.inject(Fault("POST", "/targetConnections", drop=True, after_handling=True))
+    fresh_emulator.inject(Fault("GET", "/targetConnections", status=500, times=4))
+    stopped = walk.send("create", {})
+    assert stopped.status_code == 502 and "looking for it failed too" in _text(stopped.text)
+    assert len(fresh_emulator.target_connections) == 1
+    fresh_emulator.faults.clear()
+    made = walk.send("create", {})
+    assert made.status_code == 302, _text(made.text)
+    assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
+    assert _posts(fresh_emulator, "/targetConnections") == 1

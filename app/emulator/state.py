@@ -14,6 +14,12 @@ from .specs import connection_specs
 FLOW = "/data/foundation/flowservice"
 
 
+def _seeded(sandboxes, org_id: str) -> dict[str, dict]:
+    from .datasets import seed_datasets  # here, not above: datasets.py imports the gateway, which imports this module
+
+    return seed_datasets(sandboxes, org_id)
+
+
 @dataclasses.dataclass
 class Received:
     method: str
@@ -50,9 +56,7 @@ class EmulatorState:
         self.target_connections: dict[str, dict] = {}
         self.flows: dict[str, dict] = {}
         # Catalog's datasets, by id, with the XDM schema each follows: a few in each sandbox.
-        from .datasets import seed_datasets  # here: datasets.py imports the gateway, which imports this module
-
-        self.datasets: dict[str, dict] = seed_datasets(self.sandboxes, org_id)
+        self.datasets: dict[str, dict] = _seeded(self.sandboxes, org_id)
         # Data Prep's mapping sets, by id: a flow's Mapping transformation names one of them.
         self.mapping_sets: dict[str, dict] = {}
         # Flow runs, by id, made as flows fall due (app/emulator/dataflows.py); the outcomes queued for each
@@ -106,6 +110,8 @@ class EmulatorState:
             for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets,
                          self.runs, self.run_outcomes, self.runs_made):
                 kept.clear()
+            self.datasets.clear()
+            self.datasets.update(_seeded(self.sandboxes, self.org_id))
             self.clock_offset = 0.0
             self.latency = 0.0
             self.failing_tests.clear()

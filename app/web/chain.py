@@ -116,13 +116,16 @@ class Chain:
     def __init__(self, dataflows, data_prep, store):
         self._dataflows, self._data_prep, self._store = dataflows, data_prep, store
 
-    def create(self, draft: dict, flow_spec: dict) -> str:
-        """Make what is missing of the chain; the flow's id. Raises Stopped, with every made id stored."""
+    def create(self, draft: dict, flow_spec: dict, resumed: bool = False) -> str:
+        """Make what is missing of the chain; the flow's id. Raises Stopped, with every made id stored.
+
+        `resumed`: an earlier attempt stopped (or its request died) with some step unconfirmed, so each missing
+        object is looked up before it is sent: an answer lost then may have made it."""
         ids = {column: draft.get(column) for column in ("source_id", "target_id", "mapping_id", "flow_id")}
         if ids["flow_id"]:
             return ids["flow_id"]
         first = [s for s in steps(draft, flow_spec, ids)[:3] if not ids[s.column]]
-        outcomes = side_by_side(lambda s=s: self._make(draft, s) for s in first)
+        outcomes = side_by_side(lambda s=s: self._make(draft, s, look_first=resumed) for s in first)
         stops = []
         for step, outcome in zip(first, outcomes):
             if isinstance(outcome, Stopped):
@@ -134,7 +137,7 @@ class Chain:
         if stops:
             raise Stopped(" ".join(s.message for s in stops), stops[0].request_id)
         flow = steps(draft, flow_spec, ids)[3]
-        return self._make(draft, flow, narrowed=[f"sourceConnectionIds[]=={ids['source_id']}"])
+        return self._make(draft, flow, narrowed=[f"sourceConnectionIds[]=={ids['source_id']}"], look_first=resumed)
 
     def remove(self, draft: dict) -> list[str]:
         """Delete what the chain made, the flow first (Flow Service's order); what was deleted, in words.
@@ -151,8 +154,13 @@ class Chain:
                 done.append(f"{kind[:-1]} {draft[column]}")
         return done
 
-    def _make(self, draft: dict, step: Step, narrowed=()) -> str:
+    def _make(self, draft: dict, step: Step, narrowed=(), look_first: bool = False) -> str:
         sandbox, key = draft["sandbox"], draft["key"]
+        if look_first:
+            found = self._look_up(draft, step, narrowed)
+            if found is not None:
+                self._store.made(key, step.column, found)
+                return found
         try:
             if step.column == "mapping_id":
                 made = self._data_prep.create(sandbox, step.body)

@@ -23,7 +23,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set
 from ..adobe.datasets import PAGE, Field, Schema, name_pattern
-from ..sources.fields import choices, no_control_characters
+from ..sources.fields import add_error, choices, no_control_characters
 from . import audit, permissions, services
 from .chain import LEASE_SECONDS, Chain, Stopped, mapping_rows, steps
 from .connections import with_connection
@@ -115,25 +115,37 @@ class ScheduleForm(FlaskForm):
 
 
 def mapping_form_class(plan: dict):
-    """A form with one choice per column (an XDM field, or skip) and CONSTANTS constant rows."""
-    schema = _schema(plan)
-    every = choices([("", "Skip this column")] + [(f.path, _label(f)) for f in schema.fields])
+    """A form with one field per column (an XDM field's path, or empty to skip) and CONSTANTS constant rows.
+
+    The paths are typed with the schema's fields offered once in a datalist (`#xdm-fields`), not as a select per
+    column: a real schema has hundreds of fields, and a select of each for every column would weigh megabytes."""
+    known = {f.path for f in _schema(plan).fields}
+
+    def a_field(form, field):
+        if field.data and field.data.strip() not in known:
+            raise ValidationError("Choose a field of the schema from the list, or leave it empty.")
 
     class MappingForm(FlaskForm):
         pass
 
+    kw = {"list": "xdm-fields", "autocomplete": "off", "spellcheck": "false"}
     for i, column in enumerate(plan["columns"]):
-        setattr(MappingForm, f"column_{i}", SelectField(
-            f"{column['name']} ({column['kind']})", choices=every, default="",
-            description=f"The XDM field the column {column['name']} fills, or skip it."))
+        setattr(MappingForm, f"column_{i}", StringField(
+            f"{column['name']} ({column['kind']})", validators=[Length(max=512), a_field], default="",
+            filters=[_stripped], render_kw=kw,
+            description=f"The XDM field the column {column['name']} fills; empty skips the column."))
     for j in range(CONSTANTS):
-        setattr(MappingForm, f"constant_path_{j}", SelectField(
-            f"Constant {j + 1}: field", choices=choices([("", "No constant")]) + every[1:], default="",
-            description="A field every record gets the same value in."))
+        setattr(MappingForm, f"constant_path_{j}", StringField(
+            f"Constant {j + 1}: field", validators=[Length(max=512), a_field], default="", filters=[_stripped],
+            render_kw=kw, description="A field every record gets the same value in."))
         setattr(MappingForm, f"constant_value_{j}", StringField(
             f"Constant {j + 1}: value", validators=[Length(max=256), no_control_characters],
             description="The value, as text: 42, true, 2026-01-31T00:00:00Z…"))
     return MappingForm
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 # Starting a draft, from a table of the connection.
@@ -224,7 +236,7 @@ def dataset(key):
             schema = services.datasets().schema(sandbox, ((chosen.get("schemaRef") or {}).get("id") or ""))
         except AdobeError as error:
             if error.status == 404:
-                form.dataset.errors.append("That dataset is not in this sandbox any more; choose another.")
+                add_error(form.dataset, "That dataset is not in this sandbox any more; choose another.")
             else:
                 adobe_error = error
         else:
@@ -284,7 +296,7 @@ def mapping(key):
             for field, answer in zip(fields, answers):
                 verdicts[field.id] = answer
                 if not answer.ok:
-                    field.errors = list(field.errors) + [f"Data Prep refused this: {answer.message or 'no reason given'}."]
+                    add_error(field, f"Data Prep refused this: {answer.message or 'no reason given'}.")
             if all(answer.ok for answer in answers):
                 services.store().save_plan(key, {**plan, "mapping": chosen})
                 return redirect(url_for(".schedule", key=key))
@@ -298,11 +310,6 @@ def mapping(key):
 def _schema(plan: dict) -> Schema:
     stored = plan["schema"]
     return Schema(stored["id"], stored["title"], stored["version"], [Field(**f) for f in stored["fields"]])
-
-
-def _label(field: Field) -> str:
-    identity = f", identity {field.namespace}{' (primary)' if field.primary else ''}" if field.namespace else ""
-    return f"{field.path} — {field.title} ({field.kind}{identity})"
 
 
 def _mapping_defaults(plan: dict) -> dict:
@@ -356,28 +363,28 @@ def _mapping_checks(form, plan: dict) -> bool:
         if target is None:
             continue
         if target.path in claimed:
-            field.errors = [f"{target.path} already takes the column {claimed[target.path]}; a field takes one."]
+            add_error(field, f"{target.path} already takes the column {claimed[target.path]}; a field takes one.")
             fine = False
         elif target.kind not in FITS.get(column["kind"], {"string"}):
-            field.errors = [f"A {column['kind']} column cannot fill {target.path}, a {target.kind} field; "
-                            "choose a field of a fitting type, or skip it."]
+            add_error(field, f"A {column['kind']} column cannot fill {target.path}, a {target.kind} field; "
+                             "choose a field of a fitting type, or leave it empty to skip the column.")
             fine = False
         claimed.setdefault(target.path, column["name"])
     for j in range(CONSTANTS):
         path, value = form[f"constant_path_{j}"], form[f"constant_value_{j}"]
         if path.data and not (value.data or "").strip():
-            value.errors = ["Give the constant's value, or choose No constant."]
+            add_error(value, "Give the constant's value, or leave its field empty.")
             fine = False
         elif value.data and value.data.strip() and not path.data:
-            path.errors = ["Choose the field this value goes in, or clear the value."]
+            add_error(path, "Choose the field this value goes in, or clear the value.")
             fine = False
         elif path.data in claimed:
-            path.errors = [f"{path.data} already takes the column {claimed[path.data]}; a field takes one value."]
+            add_error(path, f"{path.data} already takes the column {claimed[path.data]}; a field takes one value.")
             fine = False
         elif path.data:
             claimed[path.data] = "a constant"
     if fine and not any(form[f"column_{i}"].data for i in range(len(plan["columns"]))):
-        form["column_0"].errors = ["Map at least one column: a dataflow of constants alone reads nothing."]
+        add_error(form["column_0"], "Map at least one column: a dataflow of constants alone reads nothing.")
         fine = False
     return fine
 
@@ -486,26 +493,34 @@ def create(key):
     if draft["plan"]["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
         return _review(draft, 409)
     store = services.store()
+    # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
+    resumed = draft["state"] != "draft"
     if not store.start_chain(key, LEASE_SECONDS):
         return _after_other(key)
     draft = store.draft(key)
-    name = draft["plan"]["schedule"]["name"]
     try:
-        flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec)
+        flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
     except Stopped as stop:
         log.warning("dataflow chain of draft %s stopped", key[:8])
-        store.end_chain(key, "stopped", stop.message, entry=audit.entry(
-            "create-dataflow", "failed", sandbox=draft["sandbox"], connection_name=name,
-            connection_id=draft["connection_id"], detail=stop.message[:1000], adobe_request_id=stop.request_id))
-        return _review(store.draft(key), 502, stop=stop)
+        return _ended(draft, "stopped", "create-dataflow", stop)
     draft = store.draft(key)
-    store.end_chain(key, "done", entry=audit.entry(
-        "create-dataflow", "ok", sandbox=draft["sandbox"], connection_name=name, connection_id=draft["connection_id"],
-        detail=f"dataflow {flow_id} reading {draft['plan']['table']} into dataset {draft['plan']['dataset']['id']}: "
-               f"source connection {draft['source_id']}, target connection {draft['target_id']}, "
-               f"mapping set {draft['mapping_id']}"))
+    _ended(draft, "done", "create-dataflow", detail=(
+        f"dataflow {flow_id} reading {draft['plan']['table']} into dataset {draft['plan']['dataset']['id']}: "
+        f"source connection {draft['source_id']}, target connection {draft['target_id']}, "
+        f"mapping set {draft['mapping_id']}"))
     log.info("dataflow %s created from draft %s", flow_id, key[:8])
     return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft["sandbox"]))
+
+
+def _ended(draft: dict, state: str, action: str, stop: Stopped | None = None, detail: str | None = None):
+    """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
+    saying what stopped it."""
+    store, name = services.store(), (draft["plan"].get("schedule") or {}).get("name")
+    store.end_chain(draft["key"], state, stop.message if stop else None, entry=audit.entry(
+        action, "failed" if stop else "ok", sandbox=draft["sandbox"], connection_name=name,
+        connection_id=draft["connection_id"], detail=(stop.message if stop else detail or "")[:1000],
+        adobe_request_id=stop.request_id if stop else None))
+    return _review(store.draft(draft["key"]), 502, stop=stop) if stop else None
 
 
 def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
@@ -537,17 +552,11 @@ def remove(key):
     if not store.start_chain(key, LEASE_SECONDS):
         return _after_other(key)
     draft = store.draft(key)
-    name = draft["plan"].get("schedule", {}).get("name") if draft["plan"].get("schedule") else None
     try:
         removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
     except Stopped as stop:
-        store.end_chain(key, "stopped", f"Removing stopped: {stop.message}", entry=audit.entry(
-            "remove-dataflow", "failed", sandbox=draft["sandbox"], connection_name=name,
-            connection_id=draft["connection_id"], detail=stop.message[:1000], adobe_request_id=stop.request_id))
-        return _review(store.draft(key), 502, stop=Stopped(f"Removing stopped: {stop.message}"))
-    store.end_chain(key, "removed", entry=audit.entry(
-        "remove-dataflow", "ok", sandbox=draft["sandbox"], connection_name=name, connection_id=draft["connection_id"],
-        detail="removed " + (", ".join(removed) or "nothing") + (f"; mapping set {draft['mapping_id']} kept"
-                                                                 if draft["mapping_id"] else "")))
+        return _ended(draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}",
+                                                                   stop.request_id))
+    _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
+        f"; mapping set {draft['mapping_id']} kept" if draft["mapping_id"] else ""))
     return _review(store.draft(key))
-

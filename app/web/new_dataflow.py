@@ -8,6 +8,7 @@ runs the chain of app/web/chain.py exactly once under that key.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
 import secrets
@@ -197,17 +198,24 @@ def _draft(key: str) -> dict:
     return draft
 
 
-def _editable(key: str, step: str):
-    """(the draft, None) while it can change; (None, the page to go to) once its chain was begun."""
-    draft = _draft(key)
-    if draft["state"] == "done" and draft["flow_id"]:
-        return None, redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
-    if draft["state"] != "draft":
-        return None, redirect(url_for(".review", key=key))
-    needs = {"mapping": "dataset", "schedule": "mapping", "review": "schedule"}.get(step)
-    if needs and not draft["plan"].get(needs):
-        return None, redirect(url_for(f".{needs}", key=key))
-    return draft, None
+def editable_step(step: str):
+    """Give a step's view the person's draft while it can change; once its chain was begun, send them to the
+    review (or to the dataflow made), and to the step before when that one is not done yet."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(key):
+            draft = _draft(key)
+            if draft["state"] == "done" and draft["flow_id"]:
+                return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+            if draft["state"] != "draft":
+                return redirect(url_for(".review", key=key))
+            needs = {"mapping": "dataset", "schedule": "mapping"}.get(step)
+            if needs and not draft["plan"].get(needs):
+                return redirect(url_for(f".{needs}", key=key))
+            return view(draft)
+        return wrapper
+    return decorate
 
 
 def _page(template: str, draft: dict, step: str, status: int = 200, **context):
@@ -217,11 +225,10 @@ def _page(template: str, draft: dict, step: str, status: int = 200, **context):
 # Step 1: the dataset.
 
 @bp.route("/dataflows/new/<key>/dataset", methods=["GET", "POST"])
-def dataset(key):
+@editable_step("dataset")
+def dataset(draft):
     """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema."""
-    draft, elsewhere = _editable(key, "dataset")
-    if elsewhere:
-        return elsewhere
+    key = draft["key"]
     form = DatasetForm(data={"dataset": (draft["plan"].get("dataset") or {}).get("id")})
     search = (request.args.get("q") or "").strip()[:64]
     try:
@@ -275,11 +282,10 @@ def dataset(key):
 # Step 2: the mapping.
 
 @bp.route("/dataflows/new/<key>/mapping", methods=["GET", "POST"])
-def mapping(key):
+@editable_step("mapping")
+def mapping(draft):
     """Each column to an XDM field (suggested by name and type) or skipped, constants, then Data Prep's verdict."""
-    draft, elsewhere = _editable(key, "mapping")
-    if elsewhere:
-        return elsewhere
+    key = draft["key"]
     plan = draft["plan"]
     form = mapping_form_class(plan)(data=_mapping_defaults(plan))
     adobe_error, verdicts = None, {}
@@ -399,11 +405,10 @@ def _chosen_mapping(form, plan: dict) -> dict:
 # Step 3: the schedule.
 
 @bp.route("/dataflows/new/<key>/schedule", methods=["GET", "POST"])
-def schedule(key):
+@editable_step("schedule")
+def schedule(draft):
     """How often, from when (in the person's zone, sent in UTC), the delta column and the flow spec's options."""
-    draft, elsewhere = _editable(key, "schedule")
-    if elsewhere:
-        return elsewhere
+    key = draft["key"]
     plan = draft["plan"]
     timestamps = [c["name"] for c in plan["columns"] if c["kind"] in ("date-time", "date")]
     saved = plan.get("schedule") or {}

@@ -347,3 +347,23 @@ def test_an_unconfirmed_step_whose_look_up_failed_too_is_looked_up_before_it_is_
     assert made.status_code == 302, _text(made.text)
     assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
     assert _posts(fresh_emulator, "/targetConnections") == 1
+
+
+def test_forged_values_in_the_steps_are_refused_beside_their_field(live_server, fresh_emulator, base):
+    walk = Walk(live_server.url, base)
+    other_sandbox = next(d["id"] for d in fresh_emulator.datasets.values() if d["sandboxName"] == "dev")
+    for forged, words in ((other_sandbox, "not in this sandbox any more"), ("../x", "Choose one of the datasets"),
+                          ("", "Choose the dataset the dataflow writes to")):
+        answer = walk.send("dataset", {"dataset": forged})
+        assert answer.status_code == 400 and words in answer.text, forged
+    # A table Flow Service does not have, or a name too long to be one, opens no draft.
+    explore = walk.session.get(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.customers",
+                               timeout=10)
+    for table in ("public.nothing", "t" * 600):
+        answer = walk.session.post(f"{live_server.url}/connections/{base}/dataflows/new?sandbox=prod",
+                                   data={"csrf_token": form_token(explore.text), "table": table},
+                                   allow_redirects=False, timeout=10)
+        assert answer.status_code in (400, 404), table
+    # A key that is not a draft's, however shaped.
+    for key in ("x", "a" * 32, "../../etc/passwd" + "a" * 20):
+        assert walk.session.get(f"{live_server.url}/dataflows/new/{key}/review", timeout=10).status_code == 404

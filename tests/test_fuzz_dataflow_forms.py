@@ -20,7 +20,8 @@ FIELDS = ["_id", "person.name.firstName", "person.name.lastName", "person.birthD
 values = st.one_of(
     st.text(max_size=30),
     st.sampled_from(["", " ", "0", "-1", "15", "14", "1e999", "10001", "2030-01-01T09:30", "1999-01-01T00:00",
-                     "2030-13-40T99:99", "UTC", "Europe/Paris", "Mars/Olympus", "once", "minute", "hour", "week",
+                     "2030-13-40T99:99", "NaN", "sNaN", "Infinity", "-inf", "UTC", "Europe/Paris", "Mars/Olympus",
+                     "once", "minute", "hour", "week",
                      "created_at", "email", "y", "0.5", "100", "100.01", "\x00", "{SOURCE_CONNECTION_ID}",
                      *FIELDS]),
 )
@@ -56,8 +57,9 @@ SCHEDULE = ["name", "frequency", "interval", "start", "timezone", "backfill", "d
 def test_no_input_gets_a_500_and_every_refusal_names_a_field(draft, step, names):
     client, url = draft
     if step == "schedule":  # the schedule needs a mapping first
-        assert client.post(f"{url}/mapping", data={"column_0": "_id", "column_2": "person.name.firstName"}
-                           ).status_code == 302
+        answer = client.post(f"{url}/mapping", data={"column_0": "_id", "column_2": "person.name.firstName"})
+        assert answer.status_code == 302, re.findall(r'(?:class="error"|id="adobe-error")[^>]*>(.*?)</(?:p|div)>',
+                                                     answer.get_data(as_text=True), re.S)
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -356,6 +356,13 @@ def test_forged_values_in_the_steps_are_refused_beside_their_field(live_server, 
                           ("", "Choose the dataset the dataflow writes to")):
         answer = walk.send("dataset", {"dataset": forged})
         assert answer.status_code == 400 and words in answer.text, forged
+    schemaless = {**next(d for d in fresh_emulator.datasets.values() if d["sandboxName"] == "prod"),
+                  "id": "noschema0000", "name": "Raw files"}
+    del schemaless["schemaRef"]
+    fresh_emulator.datasets["noschema0000"] = schemaless
+    answer = walk.send("dataset", {"dataset": "noschema0000"})
+    assert answer.status_code == 400 and "follows no XDM schema" in answer.text
+    assert "none: a dataflow cannot write to it" in walk.get("dataset", q="raw").text
     # A table Flow Service does not have, or a name too long to be one, opens no draft.
     explore = walk.session.get(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.customers",
                                timeout=10)

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField, \
     SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set
@@ -67,6 +67,12 @@ class DatasetForm(FlaskForm):
             raise ValidationError("Choose one of the datasets listed.")
 
 
+def _finite(form, field):
+    """Refuse NaN and infinities before any comparison: a Decimal NaN raises when compared."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Give a number from more than 0 to 100, or leave it empty.")
+
+
 def _timezones():
     return choices((zone, zone) for zone in sorted(zoneinfo.available_timezones()) if "/" in zone or zone == "UTC")
 
@@ -94,7 +100,7 @@ class ScheduleForm(FlaskForm):
     error_diagnostics = BooleanField("Error diagnostics",
                                      description="Adobe keeps detailed samples of rows that failed.")
     partial_percent = DecimalField("Partial ingestion threshold (%)", places=None,
-                                   validators=[Optional(), NumberRange(min=0, max=100)],
+                                   validators=[Optional(), _finite, NumberRange(min=0, max=100)],
                                    description="Optional: the share of failed rows a run may have and still "
                                                "succeed. More than 0, at most 100. Empty: any failed row fails "
                                                "the run.")
@@ -229,7 +235,8 @@ def _page(template: str, draft: dict, step: str, status: int = 200, **context):
 def dataset(draft):
     """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema."""
     key = draft["key"]
-    form = DatasetForm(data={"dataset": (draft["plan"].get("dataset") or {}).get("id")})
+    form = DatasetForm(data={"dataset": (draft["plan"].get("dataset") or {}).get("id")}
+                       if request.method == "GET" else None)
     search = (request.args.get("q") or "").strip()[:64]
     try:
         start = max(0, min(int(request.args.get("start", "0")), 100000))
@@ -238,15 +245,23 @@ def dataset(draft):
     adobe_error = None
     if request.method == "POST" and form.validate():
         sandbox = draft["sandbox"]
+        chosen = schema = None
         try:
             chosen = services.datasets().dataset(sandbox, form.dataset.data)
-            schema = services.datasets().schema(sandbox, ((chosen.get("schemaRef") or {}).get("id") or ""))
+            schema_id = (chosen.get("schemaRef") or {}).get("id") if isinstance(chosen.get("schemaRef"), dict) \
+                else None
+            if not schema_id:
+                add_error(form.dataset, "That dataset follows no XDM schema, so a dataflow cannot write to it; "
+                                        "choose another.")
+            else:
+                schema = services.datasets().schema(sandbox, schema_id)
         except AdobeError as error:
             if error.status == 404:
-                add_error(form.dataset, "That dataset is not in this sandbox any more; choose another.")
+                add_error(form.dataset, "That dataset is not in this sandbox any more; choose another." if not chosen
+                          else "The Schema Registry has no schema for that dataset; choose another.")
             else:
                 adobe_error = error
-        else:
+        if schema is not None:
             plan = dict(draft["plan"])
             if (plan.get("dataset") or {}).get("id") != chosen["id"]:
                 plan["mapping"] = None  # another schema: the mapping starts again
@@ -287,7 +302,8 @@ def mapping(draft):
     """Each column to an XDM field (suggested by name and type) or skipped, constants, then Data Prep's verdict."""
     key = draft["key"]
     plan = draft["plan"]
-    form = mapping_form_class(plan)(data=_mapping_defaults(plan))
+    # What the page shows first; a sent form is read as sent (a field left out is empty, never a default).
+    form = mapping_form_class(plan)(data=_mapping_defaults(plan) if request.method == "GET" else None)
     adobe_error, verdicts = None, {}
     if request.method == "POST" and form.validate() and _mapping_checks(form, plan):
         chosen = _chosen_mapping(form, plan)
@@ -412,7 +428,7 @@ def schedule(draft):
     plan = draft["plan"]
     timestamps = [c["name"] for c in plan["columns"] if c["kind"] in ("date-time", "date")]
     saved = plan.get("schedule") or {}
-    form = ScheduleForm(data=_schedule_defaults(plan, saved, timestamps))
+    form = ScheduleForm(data=_schedule_defaults(plan, saved, timestamps) if request.method == "GET" else None)
     form.timezone.choices = _timezones()
     form.delta_column.choices = choices((name, name) for name in timestamps)
     if not saved and request.method == "GET":

@@ -113,6 +113,8 @@ dataflow_drafts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 DRAFT_STEPS = ("source_id", "target_id", "mapping_id", "flow_id")
+# How long a draft nobody touches is kept.
+DRAFT_DAYS = 30
 
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
                  "detail", "adobe_request_id", "request_id"]
@@ -333,8 +335,13 @@ class Store:
     # Dataflows being created.
 
     def new_draft(self, key: str, owner: str | None, sandbox: str, connection_id: str, plan: dict) -> None:
+        """Open a draft; drafts untouched for DRAFT_DAYS go, unless their chain stopped halfway (those name objects
+        in Adobe that someone may still want to remove) or is being made."""
         now = _now()
         with self.engine.begin() as db:
+            db.execute(delete(dataflow_drafts).where(
+                dataflow_drafts.c.updated_at < now - datetime.timedelta(days=DRAFT_DAYS),
+                dataflow_drafts.c.state.in_(("draft", "done", "removed"))))
             db.execute(insert(dataflow_drafts).values(key=key, owner=owner, sandbox=sandbox,
                                                       connection_id=connection_id, plan=json.dumps(plan),
                                                       state="draft", created_at=now, updated_at=now))

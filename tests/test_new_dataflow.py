@@ -115,14 +115,18 @@ def test_a_double_submit_makes_one_chain(live_server, fresh_emulator, base):
 
 
 @pytest.mark.parametrize("step", list(PATHS))
-def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_server, fresh_emulator, base, step):
+def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_server, live_app, fresh_emulator, base,
+                                                                      step):
     walk = _ready(live_server, fresh_emulator, base)
+    checker = Checked(load_openapi())  # the look-ups too are calls Adobe documents
+    live_app.extensions["flow_service"]._session.observers.append(checker)
     # The object is made, then the connection drops before its answer arrives.
     fresh_emulator.inject(Fault("POST", PATHS[step], drop=True, after_handling=True))
     made = walk.send("create", {})
     assert made.status_code == 302, _text(made.text)
     assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 1}
     assert _posts(fresh_emulator, PATHS[step]) == 1  # never sent again blindly
+    assert ("GET", 200) in checker.checked
 
 
 @pytest.mark.parametrize("step", list(PATHS))

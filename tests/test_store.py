@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import os
 import re
@@ -30,7 +31,7 @@ def store(request, tmp_path):
     yield store
     with store.engine.begin() as db:
         db.execute(text("DELETE FROM submissions")), db.execute(text("DELETE FROM audit"))
-        db.execute(text("DELETE FROM cleanups"))
+        db.execute(text("DELETE FROM cleanups")), db.execute(text("DELETE FROM dataflow_drafts"))
     store.engine.dispose()
 
 
@@ -148,3 +149,28 @@ def test_the_target_connections_of_a_deletion_are_kept_until_each_is_gone(store)
     assert store.remembered_targets("base-1", "prod") == ["t1", "t3"]
     store.forget_cleanup("base-1")
     assert store.remembered_targets("base-1", "prod") == []
+
+
+def test_a_draft_chain_is_taken_once_its_steps_kept_apart_and_old_drafts_go(store):
+    plan = {"table": "public.customers"}
+    store.new_draft("k" * 32, "ada", "prod", "base-1", plan)
+    assert store.start_chain("k" * 32, lease=60) and not store.start_chain("k" * 32, lease=60)  # held
+    assert not store.save_plan("k" * 32, {"table": "other"})  # fixed once creating began
+    for step in ("source_id", "target_id", "mapping_id"):
+        store.made("k" * 32, step, step + "-1")  # each in its own column: made side by side, none lost
+    store.end_chain("k" * 32, "stopped", "the flow was refused")
+    draft = store.draft("k" * 32)
+    assert (draft["state"], draft["problem"], draft["target_id"], draft["flow_id"]) == (
+        "stopped", "the flow was refused", "target_id-1", None)
+    assert store.start_chain("k" * 32, lease=-1)  # after a stop anyone may go on; a lease already run out...
+    assert store.start_chain("k" * 32, lease=60)  # ...may be taken over
+    # Drafts untouched for 30 days go when a new one opens, unless their chain stopped halfway or is being made.
+    for key, state in (("old-draft", "draft"), ("old-done", "done"), ("old-stopped", "stopped")):
+        store.new_draft(key.ljust(32, "x"), "ada", "prod", "base-1", plan)
+        store.end_chain(key.ljust(32, "x"), state)
+    with store.engine.begin() as db:
+        db.execute(text("UPDATE dataflow_drafts SET updated_at = :old WHERE key LIKE 'old-%'"),
+                   {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)})
+    store.new_draft("n" * 32, "ada", "prod", "base-1", plan)
+    assert store.draft("old-draft".ljust(32, "x")) is None and store.draft("old-done".ljust(32, "x")) is None
+    assert store.draft("old-stopped".ljust(32, "x"))["state"] == "stopped" and store.draft("k" * 32)

@@ -38,6 +38,8 @@ GATEWAY_ERROR = {"type": "object", "required": ["error_code", "message"]}
 JSON_PATCH = {"type": "array", "minItems": 1, "items": {
     "type": "object", "required": ["op", "path", "value"], "additionalProperties": False, "properties": {
         "op": {"enum": ["add", "replace", "remove"]}, "path": {"type": "string", "pattern": "^/"}, "value": {}}}}
+FLOW_SPECS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+    "type": "object", "required": ["id", "name"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}}}
 TABLE_COLUMNS = {"type": "object", "required": ["format", "schema"], "properties": {"schema": {
     "type": "object", "required": ["columns"], "properties": {"columns": {"type": "array", "items": {
         "type": "object", "required": ["name", "type"]}}}}}}
@@ -206,6 +208,11 @@ class Checked:
             # The spec types every explore answer as a list of objects; for one table Adobe's tutorial
             # ("Explore a database") answers {"format", "schema": {"columns": [...]}}, as the emulator does.
             jsonschema.validate(response.json(), TABLE_COLUMNS)
+        elif "/flowSpecs" in response.url and response.status_code == 200:
+            # Adobe's documents disagree here: the spec types FlowSpecItemDTO.transformationSpecs an object (its own
+            # example writes `transformationSpec`), while the current dataflow tutorial prints `transformationSpecs`
+            # as a list, as the emulator serves it. The envelope and each spec's id and name are checked.
+            jsonschema.validate(response.json(), FLOW_SPECS)
         elif response.status_code == 204:
             # The spec writes `content: {}` for 204, which openapi-core reads as "a body is due"; 204 has none.
             assert 204 in documented and response.content == b""

@@ -3,7 +3,8 @@
 A mapping set is accepted in the Data Prep API's shape (`outputSchema.schemaRef.id`, `mappings[].sourceType`,
 `source`, `destination`) and in the dataflow tutorial's (`xdmSchema`, `mappings[].sourceAttribute`,
 `destinationXdmPath`). Each mapping gets a verdict: its destination must be a field of the output schema, once;
-a constant must read as the field's type. Creation refuses a set with any failed mapping. Each behaviour is a row of
+a constant must read as the field's type; an attribute must be a field name as the "Mapping functions" guide
+writes them (`field_path`). Creation refuses a set with any failed mapping. Each behaviour is a row of
 docs/emulator.md.
 """
 
@@ -22,6 +23,32 @@ from .flow_service import gateway
 
 DATA_PREP = "/data/foundation/conversion"
 SOURCE_TYPES = {"ATTRIBUTE", "STATIC", "EXPRESSION"}
+# "If a field name is any of the following reserved keywords, it must be wrapped with `${}`" ("Data Prep mapping
+# functions", data-prep/functions, Fields), and "reserved keywords also include any of the mapper functions
+# listed on this page": the functions follow, as that page lists them.
+RESERVED_WORDS = frozenset((
+    "new mod or break var lt for false while eq gt div not null continue else and ne true le if ge return _errors "
+    "do function empty size "
+    # String, regular expression, hashing and URL functions.
+    "concat explode instr replacestr substr lower lcase upper ucase split join lpad rpad left right ltrim rtrim "
+    "trim equals equalsIgnoreCase extract_regex matches_regex sha1 sha256 sha512 md5 crc32 get_url_protocol "
+    "get_url_host get_url_port get_url_path get_url_query_str get_url_encoded get_url_decoded "
+    # Date and time functions.
+    "now timestamp format dformat date date_part set_date_part make_date_time make_timestamp zone_date_to_utc "
+    "zone_date_to_zone "
+    # Hierarchies: objects, arrays, maps.
+    "is_empty arrays_to_object to_object str_to_object contains_key is_set nullify get get_keys get_values "
+    "map_get_values map_has_keys add_to_map object_to_map coalesce first last add_to_array join_arrays to_array "
+    "size_of upsert_array_append upsert_array_replace array_to_string filterArray transformArray flattenArray "
+    "array_to_map to_map "
+    # Logical operators, aggregation, type conversions, JSON, special operations.
+    "decode iif min max to_bigint to_decimal to_float to_integer json_to_object uuid guid fpid_to_ecid "
+    # User agent and Analytics functions.
+    "ua_os_name ua_os_version_major ua_os_version ua_os_name_version ua_agent_version ua_agent_version_major "
+    "ua_agent_name ua_device_class aa_get_event_id aa_get_event_value aa_get_product_categories "
+    "aa_get_product_names aa_get_product_quantity aa_get_product_price aa_get_product_event_values "
+    "aa_get_product_evars"
+).split())
 
 
 def leaf_fields(properties: dict, prefix: str = "") -> dict[str, dict]:
@@ -34,6 +61,77 @@ def leaf_fields(properties: dict, prefix: str = "") -> dict[str, dict]:
         else:
             fields[path] = field
     return fields
+
+
+def field_path(source: str) -> list[str] | None:
+    """The field names an ATTRIBUTE source walks, unescaped, or None when Data Prep would not read it.
+
+    "A field name can be any legal identifier - an unlimited-length sequence of Unicode letters and digits,
+    beginning with a letter, the dollar sign (`$`), or the underscore character (`_`)"; any other name "must be
+    wrapped with `${}`", a dot inside it escaped (`${First\\.Name}`), and so must a reserved word; "data within
+    sub-fields can be accessed by using the dot notation" ("Data Prep mapping functions", Fields). A child
+    attribute's dot is escaped with a backslash, as in `address.street\\.name` (Data Prep overview, "Escape special
+    characters"). Our reading: `$` and `_` may also follow the first character (the rule is Java's identifier,
+    whose letters include them), and an unescaped dot inside `${}` separates fields as it does outside.
+    """
+    names, at = [], 0
+    while True:
+        if source.startswith("${", at):
+            end, raw = at + 2, []
+            while end < len(source) and source[end] != "}":
+                if source[end] == "\\" and end + 1 < len(source):
+                    raw.append(source[end:end + 2])
+                    end += 2
+                else:
+                    raw.append(source[end])
+                    end += 1
+            if end == len(source):
+                return None
+            wrapped = _split_on_dots(raw)
+            if not wrapped or any(not name for name in wrapped):
+                return None
+            names += wrapped
+            at = end + 1
+        else:
+            end, raw = at, []
+            while end < len(source) and source[end] != ".":
+                if source[end] == "\\":
+                    if source[end + 1:end + 2] != ".":
+                        return None
+                    raw.append("\\.")
+                    end += 2
+                else:
+                    raw.append(source[end])
+                    end += 1
+            name = "".join("." if piece == "\\." else piece for piece in raw)
+            if not _identifier(raw) or name in RESERVED_WORDS:
+                return None
+            names.append(name)
+            at = end
+        if at == len(source):
+            return names
+        if source[at] != "." or at + 1 == len(source):
+            return None
+        at += 1
+
+
+def _split_on_dots(raw: list[str]) -> list[str]:
+    """The names inside `${…}`: split on unescaped dots, each escape read as the character it escapes."""
+    names, current = [], []
+    for piece in raw:
+        if piece == ".":
+            names.append("".join(current))
+            current = []
+        else:
+            current.append(piece[1:] if len(piece) == 2 else piece)
+    return names + ["".join(current)]
+
+
+def _identifier(raw: list[str]) -> bool:
+    """A legal identifier: a letter, `$` or `_`, then letters, digits, `$`, `_` (or an escaped dot)."""
+    if not raw or not (raw[0].isalpha() or raw[0] in "$_"):
+        return False
+    return all(piece == "\\." or piece.isalnum() or piece in "$_" for piece in raw[1:])
 
 
 def data_prep_blueprint(state) -> Blueprint:
@@ -76,6 +174,9 @@ def data_prep_blueprint(state) -> Blueprint:
                 problem = f"destination {destination!r} is not a field of the schema"
             elif destination in seen:
                 problem = f"destination {destination} is mapped more than once"
+            elif source_type == "ATTRIBUTE" and field_path(source) is None:
+                problem = (f"source {source!r} is not a field name: wrap a name that is not a legal identifier, or "
+                           "is a reserved word, as ${…}, its dots escaped as \\.")
             elif source_type == "EXPRESSION":
                 problem = "expressions are not emulated"  # our choice: refuse rather than pass unchecked
             elif source_type == "STATIC":

@@ -1,21 +1,32 @@
 """Flow Service's dataflow objects: source and target connections, flow specs and flows, as strict as Adobe's documents.
 
 The shapes are those of Adobe's tutorial "Create a dataflow for database sources using the Flow Service API"
-(Experience League, `sources/tutorials/api/collect/database-nosql`) and of the OpenAPI spec; each refusal is a row
-of docs/emulator.md. An object is seen only in its own sandbox, and one that another uses cannot be deleted.
+(Experience League, `sources/tutorials/api/collect/database-nosql`), of "Update dataflows"
+(`sources/tutorials/api/update-dataflows`) and of the OpenAPI spec; each refusal is a row of docs/emulator.md.
+An object is seen only in its own sandbox, and one that another uses cannot be deleted.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 
 import jsonschema
 from flask import Blueprint, Response, g, request
 
+from .data_prep import field_path
 from .errors import flow_error, json_response
-from .flow_service import listing, new_etag, not_found
+from .flow_service import (_named_problem, apply_patch, listing, new_etag, not_found, patch_operations, patch_refused,
+                           stale)
 from .specs import DATA_LAKE_SPEC_ID, FLOW_SPECS
 from .state import FLOW
+
+# What "Update dataflows" and the partial-ingestion guide patch on a flow: its name and description, its schedule
+# (whole or one parameter), its transformations (whole, one as `/transformations/0`, or one's params such as the
+# Mapping's mappingId and mappingVersion) and its options.
+FLOW_PATCHABLE = re.compile(r"^/(name|description|scheduleParams(/[A-Za-z]+)?"
+                            r"|transformations(/([0-9]+|-)(/params(/[A-Za-z]+)?)?)?|options(/[A-Za-z]+)?)$")
 
 
 def add_routes(bp: Blueprint, state) -> None:
@@ -84,7 +95,7 @@ def add_routes(bp: Blueprint, state) -> None:
         if problems:
             return refused(problems)
         return created(state.source_connections, "/sourceConnections", {
-            "name": body["name"], "description": body.get("description", ""),
+            "name": body["name"], **_described(body),
             "baseConnectionId": base["id"], "state": "enabled", "data": {"format": "tabular"},
             "params": params, "connectionSpec": {"id": base["connectionSpec"]["id"], "version": "1.0"}})
 
@@ -92,31 +103,37 @@ def add_routes(bp: Blueprint, state) -> None:
 
     @bp.post("/targetConnections")
     def create_target_connection():
+        """The spec's CreateTargetConnectionRequest requires `connectionSpec` and `data` only: the streaming tutorial
+        makes a data lake target with `"data": {"format": "parquet_xdm"}` and no schema. The data lake's targetSpec
+        requires `params.dataSetId`, which must be a dataset of this sandbox (the dataflow tutorial)."""
         body, refusal = body_or_refusal()
         if refusal:
             return refusal
-        problems = _named(body)
+        problems = _named(body, name_required=False)
         spec_ref = body.get("connectionSpec")
         if not isinstance(spec_ref, dict) or spec_ref.get("id") != DATA_LAKE_SPEC_ID:
             problems.append(f"connectionSpec.id must be the data lake's, {DATA_LAKE_SPEC_ID}")
-        schema = (body.get("data") or {}).get("schema") if isinstance(body.get("data"), dict) else None
-        if not isinstance(schema, dict) or not isinstance(schema.get("id"), str) \
-                or not isinstance(schema.get("version"), str):
-            problems.append("data.schema needs the target schema's id and version")
+        data = body.get("data")
+        schema = data.get("schema", {}) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            problems.append("data is required")
+        elif not isinstance(data.get("format", ""), str):
+            problems.append("data.format must be a string")
+        if isinstance(data, dict) and "schema" in data and (
+                not isinstance(schema, dict) or not isinstance(schema.get("id"), str)
+                or not isinstance(schema.get("version", ""), str)):
+            problems.append("data.schema needs the target schema's id (and version, a string)")
         params = body.get("params")
         dataset = state.datasets.get(params.get("dataSetId")) if isinstance(params, dict) \
             and isinstance(params.get("dataSetId"), str) else None
         # The tutorial: "You must provide a valid dataset ID when creating a target connection."
         if dataset is None or dataset["sandboxName"] != g.sandbox:
             problems.append("params.dataSetId must be the id of a dataset in this sandbox")
-        elif isinstance(schema, dict) and schema.get("id") != dataset["schemaRef"]["id"]:
-            problems.append("data.schema.id must be the schema of the dataset")
         if problems:
             return refused(problems)
         return created(state.target_connections, "/targetConnections", {
-            "name": body["name"], "description": body.get("description", ""), "state": "enabled",
-            "data": {"schema": {"id": schema["id"], "version": schema["version"]}},
-            "params": {"dataSetId": params["dataSetId"]},
+            **({"name": body["name"]} if "name" in body else {}), **_described(body), "state": "enabled",
+            "data": data, "params": {"dataSetId": params["dataSetId"]},
             "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}})
 
     # Flow specs, and flows.
@@ -154,20 +171,20 @@ def add_routes(bp: Blueprint, state) -> None:
             elif item["connectionSpec"]["id"] not in spec[allowed]:
                 problems.append(f"{key}: flow spec {spec['name']} does not take connection spec "
                                 f"{item['connectionSpec']['id']}")
-        problems += _transformations_problems(spec, body.get("transformations"), state)
+        problems += _transformations_problems(spec, body.get("transformations"))
         problems += _schedule_problems(spec, body.get("scheduleParams"))
         if "options" in body:
-            # Our reading: the flow spec's optionSpec describes a flow's `options` (the API spec's CreateFlowRequest
-            # lists no such field); its JSON Schema decides.
-            problems += [f"options{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
-                         for e in jsonschema.Draft7Validator(spec["optionSpec"]["spec"]).iter_errors(body["options"])]
+            problems += _options_problems(spec, body["options"])
         if problems:
             return refused(problems)
         source = state.source_connections[body["sourceConnectionIds"][0]]
         target = state.target_connections[body["targetConnectionIds"][0]]
+        refusal = _mapping_refusal(state, body["transformations"], source, target)
+        if refusal:
+            return refusal
         base = state.connections.get(source["baseConnectionId"]) or {}
         return created(state.flows, "/flows", {
-            "name": body["name"], "description": body.get("description", ""),
+            "name": body["name"], **_described(body),
             "flowSpec": {"id": spec["id"], "version": spec["version"]}, "state": "enabled",
             "sourceConnectionIds": body["sourceConnectionIds"], "targetConnectionIds": body["targetConnectionIds"],
             # As the "Update dataflows" tutorial's GET /flows/{id} shows them.
@@ -177,7 +194,52 @@ def add_routes(bp: Blueprint, state) -> None:
                                                           "connectionSpec": base.get("connectionSpec")}}],
                 "targetConnections": [{"id": target["id"], "connectionSpec": target["connectionSpec"]}]},
             "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"],
-            **({"options": body["options"]} if "options" in body else {})})
+            **({"options": _read_options(body["options"])} if "options" in body else {})})
+
+    @bp.patch("/flows/<item_id>")
+    def patch_flow(item_id):
+        """JSON Patch with If-Match, as "Update dataflows" sends it (name, description, scheduleParams, a Mapping
+        transformation's mappingId and mappingVersion) and the partial-ingestion guide (`/options`); the same header
+        and body rules as a connection's PATCH. The result must stand as a new flow would."""
+        flow = stored(state.flows, item_id)
+        if flow is None:
+            return not_found()
+        operations, refusal = patch_operations()
+        if refusal:
+            return refusal
+        with state._lock:
+            refusal = stale(flow)
+            if refusal:
+                return refusal
+            changed = json.loads(json.dumps(flow))
+            refusal = apply_patch(changed, operations, FLOW_PATCHABLE,
+                                  "/name, /description, /scheduleParams, /transformations or /options")
+            if refusal:
+                return refusal
+            spec = FLOW_SPECS[flow["flowSpec"]["id"]]
+            named = _named_problem(changed)
+            problems = ([named] if named else []) \
+                + _schedule_problems(spec, changed.get("scheduleParams")) \
+                + _transformations_problems(spec, changed.get("transformations")) \
+                + (_options_problems(spec, changed["options"]) if "options" in changed else [])
+            old_start, new_start = (_whole((f.get("scheduleParams") or {}).get("startTime")) for f in (flow, changed))
+            if new_start != old_start and old_start is not None and old_start <= state.now():
+                # "You cannot updated the `startTime` of a dataflow if the initially scheduled `startTime` has
+                # already occurred" ("Update dataflows").
+                problems.append("the startTime cannot change: the dataflow's first scheduled run has already begun")
+            if problems:
+                return patch_refused("; ".join(problems))
+            refusal = _mapping_refusal(state, changed["transformations"],
+                                       state.source_connections.get(changed["sourceConnectionIds"][0]),
+                                       state.target_connections.get(changed["targetConnectionIds"][0]))
+            if refusal:
+                return refusal
+            if "options" in changed:
+                changed["options"] = _read_options(changed["options"])
+            changed["etag"] = changed["version"] = new_etag()
+            changed["updatedAt"] = int(state.now() * 1000)
+            state.flows[item_id] = changed
+        return json_response({"id": item_id, "etag": changed["etag"]})
 
     @bp.before_request
     def fall_due():
@@ -204,7 +266,8 @@ def add_routes(bp: Blueprint, state) -> None:
     def create_run():
         """An ad hoc run of a flow scheduled once ("Create an ad hoc flow run"): params per the flow spec's runSpec,
         whole numbers accepted as digits too (the tutorial sends them quoted); startTime may be left out, as the
-        tutorial does. 201 {id, etag}, as the spec says."""
+        tutorial does. 201 {id, etag}, as the spec's CreateFlowRunResponse says; the on-demand ingestion tutorial
+        prints {"items": [{id, etag}]} instead, and the portal reads both."""
         body, refusal = body_or_refusal()
         if refusal:
             return refusal
@@ -249,7 +312,7 @@ def add_routes(bp: Blueprint, state) -> None:
         again = _new_run(state, flow, state.now())
         return json_response({"id": again["id"], "etag": again["etag"]})
 
-    def readable(path: str, kept: dict, used_as: str | None, what: str) -> None:
+    def readable(path: str, kept: dict, used_as: str | None) -> None:
         """GET the list, GET one and DELETE one of the objects kept in `kept`, at `path`."""
         kind = path.strip("/")
 
@@ -263,39 +326,51 @@ def add_routes(bp: Blueprint, state) -> None:
             return json_response({"items": [item]}) if item else not_found()
 
         def delete_one(item_id):
-            return _delete(state, kept, stored(kept, item_id), used_as, what)
+            return _delete(state, kept, stored(kept, item_id), used_as)
 
         bp.add_url_rule(path, f"list_{kind}", list_all, methods=["GET"])
         bp.add_url_rule(f"{path}/<item_id>", f"get_{kind}", get_one, methods=["GET"])
         bp.add_url_rule(f"{path}/<item_id>", f"delete_{kind}", delete_one, methods=["DELETE"])
 
-    readable("/sourceConnections", state.source_connections, "sourceConnectionIds", "source connection")
-    readable("/targetConnections", state.target_connections, "targetConnectionIds", "target connection")
-    readable("/flows", state.flows, None, "flow")
-    readable("/runs", state.runs, None, "run")
+    readable("/sourceConnections", state.source_connections, "sourceConnectionIds")
+    readable("/targetConnections", state.target_connections, "targetConnectionIds")
+    readable("/flows", state.flows, None)
+    readable("/runs", state.runs, None)
 
 
-def _delete(state, kept: dict, item, used_as: str | None, what: str) -> Response:
+def _delete(state, kept: dict, item, used_as: str | None) -> Response:
     """Delete an object; a source or target connection (`used_as` names the flows' field) only when no flow uses
-    it (our choice: refuse, as Flow Service does for a base connection in use)."""
+    it: 1447-400, "Found active flows containing id …" (catalogue). Our choice: a disabled flow counts too."""
     if item is None:
         return not_found()
     with state._lock:
-        users = [flow["id"] for flow in state.flows.values() if used_as and item["id"] in flow.get(used_as, [])]
-        if users:
-            return flow_error("1100-400", f"The request could not be processed: the {what} {item['id']} is used "
-                                          f"by the flow {', '.join(users)}. Delete the flow first.")
+        if any(used_as and item["id"] in flow.get(used_as, []) for flow in state.flows.values()):
+            return flow_error("1447-400", f"Found active flows containing id {item['id']}.")
         kept.pop(item["id"], None)
     return Response(status=204)
 
 
-def _named(body: dict) -> list[str]:
+def _named(body: dict, name_required: bool = True) -> list[str]:
     problems = []
-    if not isinstance(body.get("name"), str) or not body["name"].strip():
-        problems.append("name is required")
+    if (name_required or "name" in body) and (not isinstance(body.get("name"), str) or not body["name"].strip()):
+        problems.append("name is required" if name_required else "name must be a non-empty string")
     if "description" in body and not isinstance(body["description"], str):
         problems.append("description must be a string")
     return problems
+
+
+def _described(body: dict) -> dict:
+    """The description to keep: none when none was sent, as a GET of such an object shows none."""
+    return {"description": body["description"]} if "description" in body else {}
+
+
+def _whole(value) -> int | None:
+    """A whole number sent as a number or as digits (Adobe's tutorials send both), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def _columns_ok(columns) -> bool:
@@ -303,41 +378,108 @@ def _columns_ok(columns) -> bool:
         isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("type"), str) for c in columns)
 
 
-def _transformations_problems(spec: dict, transformations, state) -> list[str]:
-    """Each transformation must be one the flow spec has, with params its JSON Schema accepts; a Mapping's
-    mappingId must be a mapping set Data Prep has."""
+def _transformations_problems(spec: dict, transformations) -> list[str]:
+    """Each transformation must be one the flow spec has, with params its JSON Schema accepts. The flow spec types
+    a Mapping's mappingVersion a string while the dataflow tutorial sends the number 0 and "Update dataflows" the
+    number 2: a whole number is read as its digits (our reading)."""
     if not isinstance(transformations, list):
         return ["transformations must be a list"]
-    known = {t["name"]: t["spec"] for t in spec.get("transformationSpec", [])}
+    known = {t["name"]: t["spec"] for t in spec.get("transformationSpecs", [])}
     problems = []
     for item in transformations:
         name = item.get("name") if isinstance(item, dict) else None
         if name not in known:
             problems.append(f"transformation {name!r} is not one of {', '.join(known)}")
             continue
-        for error in jsonschema.Draft7Validator(known[name]).iter_errors(item.get("params")):
+        params = item.get("params")
+        if isinstance(params, dict) and _whole(params.get("mappingVersion")) is not None:
+            params = {**params, "mappingVersion": str(params["mappingVersion"])}
+        for error in jsonschema.Draft7Validator(known[name]).iter_errors(params):
             where = ".".join(map(str, error.path))
             problems.append(f"transformations {name} params{'.' + where if where else ''}: {error.message}")
-        params = item.get("params")
-        mapping = state.mapping_sets.get(params.get("mappingId")) if isinstance(params, dict) \
-            and isinstance(params.get("mappingId"), str) else None
-        if name == "Mapping" and (mapping is None or mapping.get("sandboxName", g.sandbox) != g.sandbox):
-            problems.append(f"transformations Mapping: no mapping set {params.get('mappingId')!r}")
     return problems
 
 
+def _mapping_refusal(state, transformations: list, source: dict | None, target: dict | None) -> Response | None:
+    """What Flow Service answers for a flow's Mapping transformations (catalogue): 1419-400 for a mapping set that
+    does not validate (none with that id; an attribute that is not a column of the source connection, when it lists
+    its columns), 1412-400 for a mappingVersion the set does not have, 1425-400 when the set's output schema is
+    not the target dataset's schema."""
+    for transformation in transformations:
+        if transformation.get("name") != "Mapping":
+            continue
+        params = transformation.get("params") or {}
+        mapping_id, version = params.get("mappingId"), params.get("mappingVersion", 0)
+        mapping = state.mapping_sets.get(mapping_id) if isinstance(mapping_id, str) else None
+        if mapping is None or mapping.get("sandboxName", g.sandbox) != g.sandbox:
+            return _mapping_invalid(mapping_id, version, "no mapping set has that id in this sandbox")
+        if _whole(version) != mapping.get("version", 0):
+            return flow_error("1412-400", "Invalid Mapping Version in request. Please provide correct mapping "
+                                          f"version (mapping set {mapping_id} is at version "
+                                          f"{mapping.get('version', 0)}).")
+        dataset = state.datasets.get(((target or {}).get("params") or {}).get("dataSetId"))
+        mapped = (((mapping.get("outputSchema") or {}).get("schemaRef")) or {}).get("id")
+        # A set without an output schema is one a test put in state directly; Data Prep makes none.
+        if dataset is not None and mapped is not None and mapped != dataset["schemaRef"]["id"]:
+            return flow_error("1425-400", f"Error while matching schema in target dataset {dataset['id']} with "
+                                          f"schema in mapping {mapping_id}. Schema with same id and version must be "
+                                          "used in both mapping and target dataset.")
+        columns = ((source or {}).get("params") or {}).get("columns")
+        names = {c.get("name") for c in columns if isinstance(c, dict)} if isinstance(columns, list) else None
+        for row in mapping.get("mappings") or []:
+            if names is None or row.get("sourceType") != "ATTRIBUTE":
+                continue
+            path = field_path(row.get("source") or "")
+            if path is None or len(path) != 1 or path[0] not in names:
+                return _mapping_invalid(mapping_id, version, f"the attribute {row.get('source')!r} is not a column "
+                                                             "of the source connection")
+    return None
+
+
+def _mapping_invalid(mapping_id, version, why: str) -> Response:
+    return flow_error("1419-400", f"Error while validating mapping with id {mapping_id}, version {version}. This could "
+                                  f"be because of inadequate permissions on mapped fields. Please check your mapping "
+                                  f"or contact your admin ({why}).")
+
+
+def _read_schedule(schedule: dict) -> dict:
+    """scheduleParams as the flow spec's schema types them: the dataflow tutorial sends startTime "1612310466",
+    interval "15" and backfill "true", and "Update dataflows" shows them stored so; each is read as the number or
+    boolean it spells (our reading)."""
+    read = dict(schedule)
+    for key in ("startTime", "interval"):
+        if _whole(read.get(key)) is not None:
+            read[key] = _whole(read[key])
+    if read.get("backfill") in ("true", "false"):
+        read["backfill"] = read["backfill"] == "true"
+    return read
+
+
 def _schedule_problems(spec: dict, schedule) -> list[str]:
-    """scheduleParams against the flow spec's scheduleSpec. The tutorial sends interval as "15" and the spec's
-    ScheduleSpecDTO types it a string, while the flow spec's own schema says integer: a whole number in either form
-    is read as the number (our choice), and the minimums apply to it (15 for minutes, 1 otherwise)."""
+    """scheduleParams against the flow spec's scheduleSpec, each value read as `_read_schedule` reads it; the
+    minimums apply to the interval (15 for minutes, 1 otherwise)."""
     if not isinstance(schedule, dict):
         return ["scheduleParams is required"]
-    checked = dict(schedule)
-    interval = checked.get("interval")
-    if isinstance(interval, str) and interval.isdigit():
-        checked["interval"] = int(interval)
-    errors = jsonschema.Draft7Validator(spec["scheduleSpec"]["spec"]).iter_errors(checked)
+    errors = jsonschema.Draft7Validator(spec["scheduleSpec"]["spec"]).iter_errors(_read_schedule(schedule))
     return [f"scheduleParams{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}" for e in errors]
+
+
+def _read_options(options):
+    """options with partialIngestionPercent read as the number it spells: the partial-ingestion guide patches
+    `"partialIngestionPercent": "10"` and shows the flow's `options` with 10."""
+    if not isinstance(options, dict):
+        return options
+    percent = options.get("partialIngestionPercent")
+    if isinstance(percent, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", percent):
+        number = float(percent)
+        return {**options, "partialIngestionPercent": int(number) if number.is_integer() else number}
+    return options
+
+
+def _options_problems(spec: dict, options) -> list[str]:
+    """A flow's `options` against the flow spec's optionSpec (the partial-ingestion guide's fields)."""
+    return [f"options{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
+            for e in jsonschema.Draft7Validator(spec["optionSpec"]["spec"]).iter_errors(_read_options(options))]
 
 
 # Runs, made as flows fall due in emulator time.

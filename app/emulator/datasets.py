@@ -2,10 +2,10 @@
 
 Catalog: `GET /dataSets` answers a map of id → dataset, `limit` 20 unless given (1 to 100, anything else is a
 400), `start` an offset, `orderBy` (`asc:`/`desc:` and a property), `properties` an allow-list of top-level
-properties, `property` conditions and simple filters, as "Filter Catalog data using query parameters" describes.
-Schema Registry: `GET /{tenant|global}/schemas/{$id or meta:altId}` needs an `Accept` of the documented lookup
-formats with a version, or answers 406; `GET /tenant/descriptors` lists descriptors grouped by `@type`.
-Each behaviour is a row of docs/emulator.md.
+properties, `property` conditions and simple filters on any property of a dataset, as "Filter Catalog data using
+query parameters" describes. Schema Registry: `GET /{tenant|global}/schemas/{$id or meta:altId}` needs an `Accept`
+of the documented lookup formats with a version, or answers 406; `GET /tenant/descriptors` lists descriptors
+grouped by `@type`, or as a `results` page with a `-v2` Accept. Each behaviour is a row of docs/emulator.md.
 """
 
 from __future__ import annotations
@@ -29,13 +29,22 @@ MAX_LIMIT = 100
 LOOKUP_FORMATS = {"application/vnd.adobe.xed+json", "application/vnd.adobe.xed-full+json",
                   "application/vnd.adobe.xed-notext+json", "application/vnd.adobe.xed-full-notext+json",
                   "application/vnd.adobe.xed-full-desc+json"}
-DESCRIPTOR_FORMATS = {"application/vnd.adobe.xdm+json", "application/vnd.adobe.xdm-id+json",
-                      "application/vnd.adobe.xdm-link+json", "application/vnd.adobe.xdm-v2+json"}
+# The spec's acceptDescriptors: objects, ids or API paths; "Including the `-v2` option in any of the above `Accept`
+# headers permits paging functionality, returning a results array with a `_page` attribute".
+DESCRIPTOR_FORMATS = {f"application/vnd.adobe.xdm{v2}{kind}+json"
+                      for v2 in ("", "-v2") for kind in ("", "-id", "-link")}
 CONDITION = re.compile(r"^(?P<neg>!?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>==|!=|<=|>=|<|>|~)(?P<value>.*))?$",
                        re.S)
-CATALOG_PARAMETERS = {"limit", "start", "orderBy", "properties", "property", "name", "created", "updated",
-                      "createdClient", "createdUser", "updatedUser", "description", "version", "tags",
-                      "enableErrorDiagnostics"}
+# The parameters Catalog's spec lists for GET /dataSets that are not simple filters.
+CATALOG_PARAMETERS = {"limit", "start", "orderBy", "properties", "property", "tags", "enableErrorDiagnostics"}
+# A dataset's properties, which a simple filter (`{PROPERTY_NAME}={VALUE}`) may name: Catalog's dataSetResponse
+# (catalog.yaml) and what its examples show beside (the filter guide's `dule`, `statsCache`, `state`, `namespace`;
+# the spec's `classification`). A dotted name reads into an object (`schemaRef.id`), our reading.
+DATASET_PROPERTIES = {"basePath", "created", "createdClient", "createdUser", "dataSourceId", "description",
+                      "fileDescription", "files", "imsOrg", "lastBatchId", "lastBatchStatus", "lastFailedBatch",
+                      "lastSuccessfulBatch", "name", "observableSchema", "persistence", "schema", "schemaRef", "tags",
+                      "updated", "updatedUser", "version", "viewId", "classification", "dule", "statsCache", "state",
+                      "namespace"}
 
 
 def _field(kind: str, title: str, **extra) -> dict:
@@ -46,6 +55,7 @@ def _field(kind: str, title: str, **extra) -> dict:
 SCHEMAS = {
     "loyaltymembers": {
         "title": "Loyalty members", "version": "1.2", "meta:class": "https://ns.adobe.com/xdm/context/profile",
+        "behavior": "record",
         "properties": {
             "_id": _field("string", "Identifier"),
             "person": {"type": "object", "title": "Person", "properties": {
@@ -63,6 +73,7 @@ SCHEMAS = {
     },
     "weborders": {
         "title": "Web orders", "version": "1.0", "meta:class": "https://ns.adobe.com/xdm/context/experienceevent",
+        "behavior": "time-series",
         "properties": {
             "_id": _field("string", "Identifier"),
             "timestamp": _field("string", "Timestamp", format="date-time"),
@@ -105,6 +116,9 @@ def seed_datasets(sandboxes, org_id: str) -> dict[str, dict]:
                 "createdClient": "emulator", "createdUser": "emulator@AdobeID", "updatedUser": "emulator@AdobeID",
                 "schemaRef": {"id": schema_id(key), "contentType": "application/vnd.adobe.xed-full+json;version=1"},
                 "tags": {}, "dule": {}, "statsCache": {},
+                # As Catalog's spec describes it (dataBehavior, e.g. "time-series"; managedBy CUSTOMER or SYSTEM):
+                # the behaviour is the schema class's, record for a profile, time-series for an experience event.
+                "classification": {"dataBehavior": SCHEMAS[key]["behavior"], "managedBy": "CUSTOMER"},
             }
     return datasets
 
@@ -120,8 +134,9 @@ def catalog_blueprint(state) -> Blueprint:
     @bp.get("/dataSets")
     def list_datasets():
         query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
-        unknown = sorted({key for key, _ in query} - CATALOG_PARAMETERS)
-        if unknown:  # our choice: Catalog documents its parameters, not its answer to others
+        unknown = sorted({key for key, _ in query} - CATALOG_PARAMETERS
+                         - {key for key, _ in query if key.split(".")[0] in DATASET_PROPERTIES})
+        if unknown:  # our choice: Catalog documents its parameters and simple filters, not its answer to others
             return platform_error(400, "BadRequestError", f"Unknown query parameters: {', '.join(unknown)}.")
         items = in_sandbox()
         for key, value in query:
@@ -130,7 +145,7 @@ def catalog_blueprint(state) -> Blueprint:
                 if isinstance(kept, Response):
                     return kept
                 items = kept
-            elif key in ("name", "description", "version", "createdClient", "createdUser", "updatedUser"):
+            elif key not in CATALOG_PARAMETERS:
                 items = _simple(items, key, value)
         args = dict(query)
         ordered = _ordered(items, args.get("orderBy"))
@@ -181,6 +196,8 @@ def schema_registry_blueprint(state) -> Blueprint:
 
     @bp.get("/tenant/descriptors")
     def list_descriptors():
+        """Grouped by `@type` as objects, ids or API paths (the spec's acceptDescriptors); with `-v2`, the same as
+        one `results` page with `_page` (our choice: every descriptor fits one page, so `next` is null)."""
         accept = request.headers.get("Accept", "").split(";")[0].strip()
         if accept not in DESCRIPTOR_FORMATS:
             return platform_error(406, "NotAcceptableError",
@@ -189,6 +206,13 @@ def schema_registry_blueprint(state) -> Blueprint:
                        "xdm:sourceSchema": schema_id(key), "xdm:sourceVersion": 1, "xdm:sourceProperty": path,
                        "xdm:namespace": namespace, "xdm:property": "xdm:code", "xdm:isPrimary": primary}
                       for key, schema in SCHEMAS.items() for path, namespace, primary in schema["identities"]]
+        if accept.endswith("-id+json"):
+            identities = [d["@id"] for d in identities]
+        elif accept.endswith("-link+json"):
+            identities = [f"/tenant/descriptors/{d['@id']}" for d in identities]
+        if "-v2" in accept:
+            return json_response({"results": identities, "_page": {"count": len(identities), "next": None},
+                                  "_links": {"next": None}})
         return json_response({"xdm:descriptorIdentity": identities})
 
     return bp
@@ -200,10 +224,21 @@ def _shown(dataset: dict, wanted: list[str] | None) -> dict:
 
 
 def _simple(items: list[dict], key: str, value: str) -> list[dict]:
-    """`name=a,b` keeps objects whose value is any of those; `name=!a,b` those whose value is none of them."""
+    """`name=a,b` keeps objects whose value is any of those; `name=!a,b` those whose value is none of them; a
+    dotted name (`schemaRef.id`) reads into the object."""
     negate = value.startswith("!")
     values = set((value[1:] if negate else value).split(","))
-    return [d for d in items if (str(d.get(key)) in values) != negate]
+    return [d for d in items if (_text(_dig(d, key)) in values) != negate]
+
+
+def _dig(item: dict, dotted: str):
+    for part in dotted.split("."):
+        item = item.get(part) if isinstance(item, dict) else None
+    return item
+
+
+def _text(value) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
 
 
 def _condition(items: list[dict], clause: str):

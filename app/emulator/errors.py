@@ -2,8 +2,9 @@
 
 `CATALOGUE` is Flow Service's error catalogue ("Flow Service error messages",
 Experience League, sources/errors/flow-service-errors) for the codes the
-emulator answers with: each code's title and the status it carries. The
-emulator answers with no Flow Service code outside it.
+emulator answers with: each code's title and the status it carries, checked
+against the catalogue's table. The emulator answers with no Flow Service code
+outside it.
 """
 
 from __future__ import annotations
@@ -22,21 +23,25 @@ CATALOGUE = {
     "1403-400": "Header is missing",
     "1404-412": "Version not matching",
     "1405-400": "Invalid request",
+    "1412-400": "Invalid request",
     "1413-400": "Invalid request",
     "1414-400": "Invalid request",
     "1415-400": "Invalid request",
     "1418-400": "Invalid request",
+    "1419-400": "Invalid request",
+    "1425-400": "Invalid request",
     "1432-400": "Invalid request",
     "1433-400": "Invalid request",
     "1434-400": "Invalid request",
     "1440-400": "Invalid request",
     "1443-400": "Invalid request",
+    "1447-400": "Invalid request",
     "1450-400": "Invalid request",
     "1451-400": "Invalid request",
     "1453-400": "Invalid request",
     "1455-400": "Invalid request",
     "2101-404": "Sandbox not found",
-    "2105-400": "Header is missing",
+    "2106-404": "Get default sandbox error",
 }
 
 
@@ -68,6 +73,12 @@ def bad_request(detail: str) -> Response:
     """The platform-wide 400 for a body without a valid Content-Type (troubleshooting guide)."""
     return json_response({"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError",
                           "detail": detail}, 400)
+
+
+def too_large(limit: int) -> Response:
+    """A body over the emulator's limit: 413 in the platform's problem shape, as the content-type refusal is (our
+    choice: Adobe documents no request size limit for these APIs, nor an answer to one)."""
+    return platform_error(413, "PayloadTooLargeError", f"The request body is larger than {limit} bytes.")
 
 
 def platform_error(status: int, title: str, detail: str) -> Response:

@@ -14,7 +14,11 @@ import uuid
 
 from flask import Blueprint, Response, g, request
 
-from .errors import json_response
+from .errors import json_response, too_large
+
+# The largest request body the emulator reads (our choice: Adobe documents no request size limit for Flow Service,
+# Catalog, the Schema Registry or Data Prep; the portal's largest body, a mapping set, is a few kilobytes).
+MAX_BODY = 1024 * 1024
 
 
 @dataclasses.dataclass
@@ -49,6 +53,13 @@ def install(app, state) -> None:
     @app.before_request
     def receive():
         g.request_id = str(uuid.uuid4())
+        if (request.content_length or 0) > MAX_BODY:
+            # Read and drop the body, so that the client sees the answer rather than a reset connection; what was
+            # received is kept without it.
+            while request.stream.read(65536):
+                pass
+            state.receive(request.method, request.path, request.query_string.decode(), dict(request.headers), b"")
+            return too_large(MAX_BODY)
         state.receive(request.method, request.path, request.query_string.decode(), dict(request.headers),
                       request.get_data())
         if state.latency and not request.path.startswith(("/_emulator", "/ims")):

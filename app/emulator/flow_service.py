@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import re
 import time
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 import jsonschema
 from flask import Blueprint, Response, g, request
 
-from .errors import bad_request, flow_error, gateway_error, json_response
+from .errors import bad_request, flow_error, gateway_error, json_response, platform_error
 from .state import FLOW
 
 # The query parameters the spec documents for GET /connections.
@@ -35,12 +36,16 @@ COMPARISONS = {">": lambda a, b: a > b, "<": lambda a, b: a < b,
 PATCHABLE = re.compile(r"^/(name|description|auth/params(/[A-Za-z0-9_]+)?)$")
 # objectType as Adobe's tutorials ("Explore a database") and aepp send it.
 EXPLORE_TYPES = {"root", "table"}
+# The sandbox Flow Service works in when a request names none: "If the `x-sandbox-name` header is not specified,
+# requests are resolved under the `prod` sandbox" (the Flow Service tutorials, e.g. "Edit destination connections",
+# destinations/api/edit-destination); the spec marks the header optional.
+DEFAULT_SANDBOX = "prod"
 
 
 def flow_service_blueprint(state) -> Blueprint:
     bp = Blueprint("emulator_flow_service", __name__, url_prefix=FLOW)
 
-    bp.before_request(gateway(state))
+    bp.before_request(gateway(state, sandbox_optional=True))
 
     def visible(connection) -> bool:
         return connection["sandboxName"] == g.sandbox and connection["imsOrgId"] == state.org_id
@@ -80,7 +85,8 @@ def flow_service_blueprint(state) -> Blueprint:
         if spec_ref.get("version", "1.0") != spec["version"]:
             return flow_error("1100-400", f"The request could not be processed: connection spec {spec['id']} "
                                           f"has no version {spec_ref.get('version')!r}.")
-        auth_spec = next((a for a in spec["authSpec"] if a["name"] == auth["specName"]), None)
+        # The data lake's spec has a targetSpec and no authSpec: no auth names one of its.
+        auth_spec = next((a for a in spec.get("authSpec", []) if a["name"] == auth["specName"]), None)
         if auth_spec is None:
             return flow_error("1415-400", f"The auth spec '{auth['specName']}' could not be found for the "
                                           f"connection spec ID {spec['id']}.")
@@ -105,7 +111,9 @@ def flow_service_blueprint(state) -> Blueprint:
             "sandboxName": g.sandbox,
             "imsOrgId": state.org_id,
             "name": body["name"],
-            "description": body.get("description", ""),
+            # Only when one was given: "Update a connection" shows a connection made without one with no
+            # `description` key, and adds one with `"op": "add"`.
+            **({"description": body["description"]} if "description" in body else {}),
             "connectionSpec": {"id": spec["id"], "version": spec["version"]},
             "state": "enabled",
             "auth": {"specName": auth["specName"], "params": _masked(auth["params"], secret_names)},
@@ -139,37 +147,33 @@ def flow_service_blueprint(state) -> Blueprint:
         connection = stored(connection_id)
         if connection is None:
             return not_found()
-        if_match = request.headers.get("If-Match")
-        if not if_match:
-            return flow_error("1403-400", "The header 'If-Match' is missing in the request. "
-                                          "Please provide the header and try again.")
-        if not request.get_data():
-            return flow_error("1405-400", "The request body cannot be null or empty. "
-                                          "Please provide a request body and try again.")
-        operations = request.get_json(silent=True)
-        if not isinstance(operations, list) or not operations:
-            return flow_error("1455-400", "An error has occurred while validating patch instructions: "
-                                          "the body must be a non-empty JSON Patch array.")
+        operations, refusal = patch_operations()
+        if refusal:
+            return refusal
         with state._lock:
-            if if_match != connection["etag"]:
-                return flow_error("1404-412", f"The supplied version '{if_match}' does not match the current "
-                                              f"version on entity '{connection['etag']}'. Please ensure that the "
-                                              "supplied version matches the current version on entity and try again.")
+            refusal = stale(connection)
+            if refusal:
+                return refusal
             changed = json.loads(json.dumps(connection))
             changed["auth"]["params"] = {**changed["auth"]["params"], **state.secrets.get(connection_id, {})}
-            for operation in operations:
-                refused = _apply_patch(changed, operation)
-                if refused:
-                    return refused
-            spec = state.specs[connection["connectionSpec"]["id"]]
-            auth_spec = next(a for a in spec["authSpec"] if a["name"] == changed["auth"]["specName"])
-            problem = _params_problem(auth_spec, changed["auth"]["params"])
-            if problem or not str(changed.get("name", "")).strip():
-                return flow_error("1455-400", "An error has occurred while validating patch instructions: "
-                                              f"{problem or 'name must not be empty'}.")
+            refusal = apply_patch(changed, operations, PATCHABLE, "/name, /description or /auth/params",
+                                  fixed=("/connectionSpec", "1414-400",
+                                         "The connection spec of a connection cannot be updated."))
+            if refusal:
+                return refusal
+            problem = _named_problem(changed)
+            params = changed["auth"].get("params")
+            if problem is None and not isinstance(params, dict):
+                problem = "auth.params must be an object"
+            if problem is None:
+                spec = state.specs[connection["connectionSpec"]["id"]]
+                auth_spec = next(a for a in spec["authSpec"] if a["name"] == changed["auth"]["specName"])
+                problem = _params_problem(auth_spec, params)
+            if problem:
+                return patch_refused(problem)
             secret_names = _secret_names(auth_spec["spec"])
-            state.secrets[connection_id] = {k: v for k, v in changed["auth"]["params"].items() if k in secret_names}
-            changed["auth"]["params"] = _masked(changed["auth"]["params"], secret_names)
+            state.secrets[connection_id] = {k: v for k, v in params.items() if k in secret_names}
+            changed["auth"]["params"] = _masked(params, secret_names)
             changed["etag"] = changed["version"] = new_etag()
             changed["updatedAt"] = int(time.time() * 1000)
             state.connections[connection_id] = changed
@@ -181,8 +185,12 @@ def flow_service_blueprint(state) -> Blueprint:
         if stored(connection_id) is None:
             return not_found()
         with state._lock:
+            # "…cannot be deleted because the base connection is being used in one or more flows": a flow, not a
+            # source connection alone (one made from it, used by no flow, leaves it deletable).
+            sources = {item["id"] for item in state.source_connections.values()
+                       if item["baseConnectionId"] == connection_id}
             if connection_id in state.used_by_dataflows or any(
-                    item["baseConnectionId"] == connection_id for item in state.source_connections.values()):
+                    sources & set(flow.get("sourceConnectionIds", [])) for flow in state.flows.values()):
                 return flow_error("1418-400", f"The base connection with the ID {connection_id} cannot be deleted "
                                               "because the base connection is being used in one or more flows. "
                                               "Please ensure that corresponding flows are deleted before deleting "
@@ -231,9 +239,13 @@ def flow_service_blueprint(state) -> Blueprint:
     return bp
 
 
-def gateway(state):
+def gateway(state, sandbox_optional: bool = False):
     """The API gateway's checks, then the platform's own headers (troubleshooting guide, error catalogue): one
-    before-request hook for every emulated Platform API (Flow Service, Catalog, Schema Registry, Data Prep)."""
+    before-request hook for every emulated Platform API (Flow Service, Catalog, Schema Registry, Data Prep).
+
+    `sandbox_optional` is Flow Service's: its spec marks `x-sandbox-name` optional and its tutorials resolve a
+    request without it under `prod`. Catalog's, the Schema Registry's and Data Prep's specs mark it required.
+    """
 
     def check():
         auth = request.headers.get("Authorization", "")
@@ -254,12 +266,18 @@ def gateway(state):
             return gateway_error(400, "400003", "Missing header")
         if org != state.org_id:
             return gateway_error(403, "403025", "Profile is not valid")
-        if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
+        # "All requests that contain a payload (POST, PUT, PATCH) require an additional media type header": one
+        # without a payload needs none, as the flow actions are sent ("Update destination dataflows").
+        if request.method in ("POST", "PUT", "PATCH") and _has_payload() and request.mimetype != "application/json":
             return bad_request("A valid content-type must be specified")
         sandbox = request.headers.get("x-sandbox-name")
+        if not sandbox and not sandbox_optional:
+            # Our choice of body: these specs mark the header required and document no answer without it.
+            return platform_error(400, "BadRequestError", "The header x-sandbox-name is required.")
         if not sandbox:
-            return flow_error("2105-400", "The header x-sandbox-name is missing in the request. "
-                                          "Please add the header in the request and try again.")
+            if DEFAULT_SANDBOX not in state.sandboxes:
+                return flow_error("2106-404", "The default sandbox information could not be found.")
+            sandbox = DEFAULT_SANDBOX
         if sandbox not in state.sandboxes:
             return flow_error("2101-404", f"The sandbox with the name '{sandbox}' could not be found. Error from "
                                           f"Sandbox Management API: Sandbox with name '{sandbox}' not present. "
@@ -268,6 +286,10 @@ def gateway(state):
         return None
 
     return check
+
+
+def _has_payload() -> bool:
+    return (request.content_length or 0) > 0 or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def not_found() -> Response:
@@ -285,7 +307,8 @@ def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
     if unknown:
         return flow_error("1451-400", f"Invalid params {','.join(unknown)} provided in query params.")
     args = dict(query)
-    if "count" in args and "limit" in args:
+    # The spec: "By default the count is not returned (`count=false`)"; only a count asked for clashes with a limit.
+    if args.get("count", "").lower() == "true" and "limit" in args:
         return flow_error("1401-400", "The limit and count parameters cannot be given together in the same "
                                       "request. Please provide either only the limit or the count parameter "
                                       "and try again.")
@@ -319,7 +342,9 @@ def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
     if start is None:
         return flow_error("1100-400", "The request could not be processed: the continuationToken is not one "
                                       "this service issued.")
-    body = {"items": items[start:start + limit]}
+    # `_links` as the spec's list responses carry it (PageLinksResponse), `{}` on the last page as the monitoring
+    # tutorial's GET /runs answer shows it.
+    body = {"items": items[start:start + limit], "_links": {}}
     if start + limit < len(items):
         rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
         rest += [("limit", str(limit)), ("continuationToken", _token(start + limit))]
@@ -418,41 +443,117 @@ def _params_problem(auth_spec: dict, params) -> str | None:
     ) or None
 
 
-def _apply_patch(connection: dict, operation) -> Response | None:
-    """Apply one JSON Patch operation to the paths Flow Service lets a person change; the refusal, or None."""
-    if not isinstance(operation, dict):
-        return flow_error("1455-400", "An error has occurred while validating patch instructions: "
-                                      "each operation must be an object.")
-    if operation.get("op") not in ("add", "replace", "remove"):
-        return flow_error("1434-400", f"Unsupported operation '{operation.get('op')}' received. Please use one of "
-                                      "the supported operation types and try again.")
-    path = operation.get("path", "")
-    if isinstance(path, str) and path.startswith("/connectionSpec"):
-        return flow_error("1414-400", "The connection spec of a connection cannot be updated.")
-    if not isinstance(path, str) or not PATCHABLE.match(path):
-        return flow_error("1455-400", "An error has occurred while validating patch instructions: "
-                                      f"path {path!r} cannot be changed; use /name, /description or /auth/params.")
-    parts = path.strip("/").split("/")
-    parent = connection
-    for part in parts[:-1]:
-        parent = parent[part]
-    if operation["op"] == "remove":
-        parent.pop(parts[-1], None)
+def patch_operations():
+    """(the JSON Patch operations, None) of this PATCH, or (None, the refusal): If-Match, a body, an array."""
+    if not request.headers.get("If-Match"):
+        return None, flow_error("1403-400", "The header 'If-Match' is missing in the request. "
+                                            "Please provide the header and try again.")
+    if not request.get_data():
+        return None, flow_error("1405-400", "The request body cannot be null or empty. "
+                                            "Please provide a request body and try again.")
+    operations = request.get_json(silent=True)
+    if not isinstance(operations, list) or not operations:
+        return None, patch_refused("the body must be a non-empty JSON Patch array")
+    return operations, None
+
+
+def stale(item: dict) -> Response | None:
+    """1404-412 when this request's If-Match is not the item's etag."""
+    if_match = request.headers.get("If-Match")
+    if if_match == item["etag"]:
         return None
-    value = operation.get("value")
-    if "value" not in operation or (path == "/auth/params" and not isinstance(value, dict)) or (
-            path in ("/name", "/description") and not isinstance(value, str)):
-        return flow_error("1455-400", "An error has occurred while validating patch instructions: "
-                                      f"Missing or mistyped field \"value\" for {path}.")
-    parent[parts[-1]] = value
+    return flow_error("1404-412", f"The supplied version '{if_match}' does not match the current version on entity "
+                                  f"'{item['etag']}'. Please ensure that the supplied version matches the current "
+                                  "version on entity and try again.")
+
+
+def patch_refused(problem: str) -> Response:
+    return flow_error("1455-400", f"An error has occurred while validating patch instructions: {problem}.")
+
+
+def apply_patch(document: dict, operations: list, patchable: re.Pattern, allowed: str,
+                fixed: tuple[str, str, str] | None = None) -> Response | None:
+    """Apply JSON Patch operations to `document` in place, in order, on the paths `patchable` matches; the refusal,
+    or None. As RFC 6902 says, `replace` and `remove` need the member to exist and `add` needs its parent; `fixed` is
+    (a path prefix, its code, its message) for a path Flow Service names a code of its own for."""
+    for operation in operations:
+        if not isinstance(operation, dict):
+            return patch_refused("each operation must be an object")
+        if operation.get("op") not in ("add", "replace", "remove"):
+            return flow_error("1434-400", f"Unsupported operation '{operation.get('op')}' received. Please use one "
+                                          "of the supported operation types and try again.")
+        path = operation.get("path")
+        if fixed and isinstance(path, str) and path.startswith(fixed[0]):
+            return flow_error(fixed[1], fixed[2])
+        if not isinstance(path, str) or not patchable.match(path):
+            return patch_refused(f"path {path!r} cannot be changed; use {allowed}")
+        if operation["op"] != "remove" and "value" not in operation:
+            return patch_refused(f'Missing field "value" for {path}')
+        problem = _pointer_apply(document, operation["op"], path, operation.get("value"))
+        if problem:
+            return patch_refused(problem)
+    return None
+
+
+_ABSENT = object()
+
+
+def _pointer_apply(document: dict, op: str, path: str, value) -> str | None:
+    """One operation at a JSON Pointer (RFC 6901), or why it cannot be applied."""
+    tokens = [token.replace("~1", "/").replace("~0", "~") for token in path.split("/")[1:]]
+    parent = document
+    for token in tokens[:-1]:
+        parent = _child(parent, token)
+        if parent is _ABSENT:
+            return f'Missing field "{token}"'
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        if op != "add" and last not in parent:
+            return f'Missing field "{last}"'
+        if op == "remove":
+            del parent[last]
+        else:
+            parent[last] = copy.deepcopy(value)
+        return None
+    if isinstance(parent, list):
+        if op == "add" and last == "-":
+            parent.append(copy.deepcopy(value))
+            return None
+        index = int(last) if re.fullmatch(r"0|[1-9][0-9]*", last) else None
+        if index is None or index > len(parent) or (op != "add" and index == len(parent)):
+            return f'Missing field "{last}"'
+        if op == "add":
+            parent.insert(index, copy.deepcopy(value))
+        elif op == "replace":
+            parent[index] = copy.deepcopy(value)
+        else:
+            del parent[index]
+        return None
+    return f'Missing field "{last}"'
+
+
+def _child(node, token: str):
+    if isinstance(node, dict):
+        return node.get(token, _ABSENT)
+    if isinstance(node, list) and re.fullmatch(r"0|[1-9][0-9]*", token) and int(token) < len(node):
+        return node[int(token)]
+    return _ABSENT
+
+
+def _named_problem(item: dict) -> str | None:
+    """Why a patched item's name or description cannot stand, or None."""
+    if not isinstance(item.get("name"), str) or not item["name"].strip():
+        return "name must be a non-empty string"
+    if "description" in item and not isinstance(item["description"], str):
+        return "description must be a string"
     return None
 
 
 def _column(name: str, kind: str) -> dict:
-    """A column as "Explore data tables" prints one: a timestamp is a string with `meta:xdmType` date-time."""
-    if kind == "date-time":
-        return {"name": name, "type": "string", "meta:xdmType": "date-time",
-                "xdm": {"type": "string", "format": "date-time"}}
+    """A column as "Explore data tables" prints one: a timestamp is a string with `meta:xdmType` date-time (a date,
+    likewise, with `date`: our choice, by the same pattern, as no example shows a date column)."""
+    if kind in ("date-time", "date"):
+        return {"name": name, "type": "string", "meta:xdmType": kind, "xdm": {"type": "string", "format": kind}}
     return {"name": name, "type": kind, "xdm": {"type": kind}}
 
 
@@ -463,4 +564,9 @@ EXPLORE_TABLES = [
      [("order_id", "integer"), ("customer_id", "integer"), ("total", "number"), ("placed_at", "date-time")]),
     ("sales.returns", "sales.returns",
      [("return_id", "integer"), ("order_id", "integer"), ("reason", "string"), ("refunded", "boolean")]),
+    # Names Data Prep reads only when escaped or wrapped (a dot, a space, a dash), one it reads as it is (a letter
+    # outside ASCII), and a date beside a timestamp: what real databases hold.
+    ("sales.odd_names", "sales.odd_names",
+     [("order.id", "string"), ("first name", "string"), ("a-b", "string"), ("ümlaut", "string"),
+      ("joined_on", "date"), ("changed_at", "date-time")]),
 ]

@@ -1,4 +1,5 @@
-"""The connection specs the emulator serves, authSpec schemas written from Adobe's tutorials."""
+"""The connection and flow specs the emulator serves: source authSpec schemas written from Adobe's tutorials, the
+data lake's target spec, and the CRMToAEP flow spec as Adobe's table-source tutorial prints it."""
 
 from __future__ import annotations
 
@@ -294,22 +295,44 @@ def connection_specs(cloud: str) -> dict[str, dict]:
             "attributes": {"category": "CloudStorage", "connectorName": label, "isSource": True},
         }
         for spec_id, name, label, build in _OTHER
-    }
+    } | {DATA_LAKE_SPEC_ID: data_lake_spec()}
 
 
 # The data lake's connection spec, which every target connection of a source dataflow uses (the dataflow tutorial).
 DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 
-# The flow spec that takes a database table into the data lake, as Adobe's tutorial "Create a dataflow for
-# database sources using the Flow Service API" shows it (`GET /flowSpecs?property=name=="CRMToAEP"`), but for
-# permissionsInfo; tests/fixtures/adobe/crm-to-aep-flow-spec.json is the tutorial's, which a test compares.
+
+def data_lake_spec() -> dict:
+    """The data lake's spec as "Create an Experience Platform dataset base connection" prints it
+    (sources/tutorials/api/create-dataset-base-connection): a `targetSpec` that requires `dataSetId`, the
+    `Dataset` permissions. The tutorial prints `{NAME}` and `{CATEGORY}`; the name is the one every source tutorial
+    gives it ("the fixed connection spec ID associated to the Data Lake"), the category ours: not `Database`, for
+    it is no source, and the portal lists only sources of that category."""
+    return {
+        "id": DATA_LAKE_SPEC_ID, "name": "Data Lake", "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
+        "version": "1.0",
+        "targetSpec": {"spec": {"$schema": SCHEMA, "type": "object", "properties": {"dataSetId": {"type": "string"}},
+                                "required": ["dataSetId"]}},
+        "attributes": {"category": "Data Lake"},
+        "permissionsInfo": {"view": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["read"]}],
+                            "manage": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["write"]}]},
+    }
+
+# The flow spec that takes a table-based source (databases, CRMs, marketing automation) into the data lake, as
+# Adobe's current table-source tutorial "Create a dataflow to ingest data from a source" prints it
+# (`GET /flowSpecs?property=name=="CRMToAEP"`, sources/tutorials/api/collect/table-dataflow-template, and the CRM
+# tutorial built on it), but for permissionsInfo: its list of sources no longer holds Apache Phoenix
+# (102706fb-…) and now holds Azure Databricks; it names `transformationSpecs` where the older database tutorial
+# said `transformationSpec`. tests/fixtures/adobe/crm-to-aep-flow-spec.json is the tutorial's block, which a test
+# compares.
 FLOW_SPECS = {
     "14518937-270c-4525-bdec-c2ba7cce3860": {
         "id": "14518937-270c-4525-bdec-c2ba7cce3860",
         "name": "CRMToAEP",
         "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
         "version": "1.0",
-        "attributes": {"isSourceFlow": True, "flacValidationSupported": True, "frequency": "batch",
+        "attributes": {"recordTypeEnabled": True, "defaultRecordType": "profile", "isSourceFlow": True,
+                       "flacValidationSupported": True, "isDraftModeSupported": True, "frequency": "batch",
                        "notification": {"category": "sources", "flowRun": {"enabled": True}}},
         "sourceConnectionSpecIds": [
             "3416976c-a9ca-4bba-901a-1f08f66978ff", "38ad80fe-8b06-4938-94f4-d4ee80266b07",
@@ -319,17 +342,15 @@ FLOW_SPECS = {
             "cfc0fee1-7dc0-40ef-b73e-d8b134c436f5", "4f63aa36-bd48-4e33-bb83-49fbcd11c708",
             "cb66ab34-8619-49cb-96d1-39b37ede86ea", "eb13cb25-47ab-407f-ba89-c0125281c563",
             "1f372ff9-38a4-4492-96f5-b9a4e4bd00ec", "37b6bf40-d318-4655-90be-5cd6f65d334b",
-            "a49bcc7d-8038-43af-b1e4-5a7a089a7d79", "221c7626-58f6-4eec-8ee2-042b0226f03b",
-            "a8b6a1a4-5735-42b4-952c-85dce0ac38b5", "6a8d82bc-1caf-45d1-908d-cadabc9d63a6",
-            "aac9bbd4-6c01-46ce-b47e-51c6f0f6db3f", "8e6b41a8-d998-4545-ad7d-c6a9fff406c3",
-            "ecde33f2-c56f-46cc-bdea-ad151c16cd69", "102706fb-a5cd-42ee-afe0-bc42f017ff43",
+            "a49bcc7d-8038-43af-b1e4-5a7a089a7d79", "a8b6a1a4-5735-42b4-952c-85dce0ac38b5",
+            "6a8d82bc-1caf-45d1-908d-cadabc9d63a6", "aac9bbd4-6c01-46ce-b47e-51c6f0f6db3f",
+            "8e6b41a8-d998-4545-ad7d-c6a9fff406c3", "ecde33f2-c56f-46cc-bdea-ad151c16cd69",
             "09182899-b429-40c9-a15a-bf3ddbc8ced7", "0479cc14-7651-4354-b233-7480606c2ac3",
             "d6b52d86-f0f8-475f-89d4-ce54c8527328", "a8f4d393-1a6b-43f3-931f-91a16ed857f4",
-            "1fe283f6-9bec-11ea-bb37-0242ac130002", "fcad62f3-09b0-41d3-be11-449d5a621b69",
-            "ea1c2a08-b722-11eb-8529-0242ac130003", "35d6c4d8-c9a9-11eb-b8bc-0242ac130003",
-            "ff4274f2-c9a9-11eb-b8bc-0242ac130003", "ba5126ec-c9ac-11eb-b8bc-0242ac130003",
-            "b2e08744-4f1a-40ce-af30-7abac3e23cf3", "929e4450-0237-4ed2-9404-b7e1e0a00309",
+            "fcad62f3-09b0-41d3-be11-449d5a621b69", "ea1c2a08-b722-11eb-8529-0242ac130003",
+            "35d6c4d8-c9a9-11eb-b8bc-0242ac130003", "b2e08744-4f1a-40ce-af30-7abac3e23cf3",
             "2acf109f-9b66-4d5e-bc18-ebb2adcff8d5", "2fa8af9c-2d1a-43ea-a253-f00a00c74412",
+            "e9d7ec6b-0873-4e57-ad21-b3a7c65e310b",
         ],
         "targetConnectionSpecIds": [DATA_LAKE_SPEC_ID],
         "optionSpec": {"name": "OptionSpec", "spec": {
@@ -353,7 +374,7 @@ FLOW_SPECS = {
                      "if": {"properties": {"frequency": {"const": "minute"}}},
                      "then": {"properties": {"interval": {"minimum": 15}}},
                      "else": {"properties": {"interval": {"minimum": 1}}}}}},
-        "transformationSpec": [
+        "transformationSpecs": [
             {"name": "Copy", "spec": {
                 "$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
                 "properties": {"deltaColumn": {"type": "object", "properties": {

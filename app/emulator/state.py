@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import itertools
 import json
 import secrets
 import threading
@@ -12,6 +14,9 @@ from .faults import Fault
 from .specs import connection_specs
 
 FLOW = "/data/foundation/flowservice"
+# How many recent requests the emulator keeps (our choice): enough for any test or benchmark to read back what it
+# sent, bounded so that a long-running emulator (the gunicorn master's) does not grow without end.
+RECEIVED_KEPT = 5000
 
 
 def _seeded(sandboxes, org_id: str) -> dict[str, dict]:
@@ -27,6 +32,18 @@ class Received:
     query: str
     headers: dict
     body: bytes
+
+
+class RecentRequests(collections.deque):
+    """The last `RECEIVED_KEPT` requests, oldest first; a slice reads as a list, as tests take `received[since:]`."""
+
+    def __init__(self):
+        super().__init__(maxlen=RECEIVED_KEPT)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(itertools.islice(self, *index.indices(len(self))))
+        return super().__getitem__(index)
 
 
 class EmulatorState:
@@ -69,7 +86,7 @@ class EmulatorState:
         self.clock_offset = 0.0
         # Connections whose test fails, as when the database refuses the credentials.
         self.failing_tests: set[str] = set()
-        self.received: list[Received] = []
+        self.received = RecentRequests()
         self.faults: list[Fault] = []
         # Seconds every Platform API call waits before it is handled (POST /_emulator/latency), for benchmarks.
         self.latency = 0.0

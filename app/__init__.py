@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_filter(wording.plural, "plural")
     logging.getLogger("app").setLevel(logging.INFO)
     secrets = logs.SecretRegistry()
-    secrets.add_permanent(settings.client_secret, settings.secret_key)
+    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret)
     logs.init_app(app, secrets)
 
     timeout = (settings.connect_timeout, settings.read_timeout)

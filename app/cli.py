@@ -70,13 +70,19 @@ def serve() -> int:
                  emulator.url)
     else:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
-    log.info("sign-in: %s", {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
-                              "accounts": "built-in accounts"}[settings.auth])
+    log.info("sign-in: %s", sign_in_summary(settings))
     _warn_without_roles(settings)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     # The emulator's thread runs in this (the master) process; each worker builds its own app.
     _server(lambda: create_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
+
+
+def sign_in_summary(settings: Settings) -> str:
+    """How people sign in, for the start-up log: every mode in config.AUTH_MODES has its line."""
+    return {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
+            "accounts": "built-in accounts",
+            "oidc": f"single sign-on with OpenID Connect at {settings.oidc_issuer}"}[settings.auth]
 
 
 def _warn_without_roles(settings: Settings) -> None:

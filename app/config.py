@@ -14,6 +14,8 @@ DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedPro
 CREDENTIAL_VARIABLES = ("AEP_CLIENT_ID", "AEP_CLIENT_SECRET", "AEP_ORG_ID")
 CLOUDS = ("azure", "aws")
 AUTH_MODES = ("none", "proxy", "accounts", "oidc")
+# How the portal proves itself at the identity provider's token endpoint (OpenID Connect Core 9).
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 # Secrets may come from files (Docker and Kubernetes secrets): NAME_FILE holds NAME's value.
 SECRET_VARIABLES = ("AEP_CLIENT_SECRET", "WIZARD_SECRET_KEY", "WIZARD_OIDC_CLIENT_SECRET")
 # A forwarded header name as WSGI exposes it: letters, digits and dashes.
@@ -69,6 +71,8 @@ class Settings:
     oidc_client_secret: str = dataclasses.field(default="", repr=False)
     oidc_groups_claim: str = "groups"
     oidc_scopes: str = "openid email profile"
+    # client_secret_basic or client_secret_post, as the client is registered; "" picks from the discovery document.
+    oidc_token_auth_method: str = ""
 
     @property
     def default_sandbox(self) -> str:
@@ -146,6 +150,11 @@ class Settings:
         if groups_header and (auth != "proxy" or not HEADER_NAME.match(groups_header)):
             problems.append("WIZARD_TRUSTED_GROUPS_HEADER goes with WIZARD_TRUSTED_USER_HEADER and must be a header "
                             f"name such as X-Forwarded-Groups, not {groups_header!r}.")
+        token_auth_method = env.get("WIZARD_OIDC_TOKEN_AUTH_METHOD", "").strip().lower()
+        if token_auth_method and (auth != "oidc" or token_auth_method not in TOKEN_AUTH_METHODS):
+            problems.append("WIZARD_OIDC_TOKEN_AUTH_METHOD goes with WIZARD_OIDC_ISSUER and must be "
+                            f"{' or '.join(TOKEN_AUTH_METHODS)} (as the client is registered at the identity "
+                            f"provider), not {token_auth_method!r}; unset, the provider's discovery document decides.")
         roles = None
         if env.get("WIZARD_ROLES", "").strip():
             try:
@@ -185,6 +194,7 @@ class Settings:
             oidc_groups_claim=env.get("WIZARD_OIDC_GROUPS_CLAIM", "").strip() or "groups",
             # "openid" always; Dex, for one, sends groups only when the "groups" scope is asked for.
             oidc_scopes=" ".join(dict.fromkeys(["openid", *env.get("WIZARD_OIDC_SCOPES", "email profile").split()])),
+            oidc_token_auth_method=token_auth_method,
         )
 
     def replace(self, **changes) -> Settings:

@@ -16,11 +16,11 @@ import json
 import os
 import time
 
-from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, delete,
-                        event, insert, select, text, update, bindparam)
+from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, bindparam, create_engine,
+                        delete, event, func, insert, select, text, update)
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = MetaData()
 
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
@@ -77,6 +77,9 @@ sessions = Table(
     Column("subject", String(256)),
     Column("email", String(256)),
     Column("groups", Text),
+    # With single sign-on, the ID token, kept only to send as id_token_hint when the person signs out (OpenID
+    # Connect RP-Initiated Logout): it opens no API, and is deleted with the session. Never put in the cookie.
+    Column("id_token", Text),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
 )
@@ -206,6 +209,8 @@ class Store:
         if version < 3:  # version 3 records who acted, as sign-in named them, and in which role
             added += [f"ALTER TABLE audit ADD COLUMN {name} VARCHAR({length})"
                       for name, length in (("subject", 256), ("email", 256), ("role", 16))]
+        if version < 4:  # version 4 keeps a single sign-on session's ID token, for signing out at the provider
+            added.append("ALTER TABLE sessions ADD COLUMN id_token TEXT")
         for statement in added:
             try:
                 with self.engine.begin() as db:
@@ -417,7 +422,7 @@ class Store:
         return hashlib.sha256(session_id.encode()).hexdigest()
 
     def start_session(self, session_id: str, user: str, key: str | None, lifetime: float, *, subject=None,
-                      email=None, groups=()) -> None:
+                      email=None, groups=(), id_token=None) -> None:
         now = time.time()
         with self.engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
@@ -425,7 +430,7 @@ class Store:
                 id_hash=self._hash(session_id), user=_fit(sessions.c.user, user), key=key,
                 subject=_fit(sessions.c.subject, subject) if subject else None,
                 email=_fit(sessions.c.email, email) if email else None, groups=",".join(groups),
-                created_at=now, expires_at=now + lifetime))
+                id_token=id_token or None, created_at=now, expires_at=now + lifetime))
 
     def session(self, session_id: str) -> dict | None:
         """The live session of this id (user, key, subject, email, groups…), or None when it ended or never was."""

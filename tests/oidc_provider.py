@@ -2,8 +2,19 @@
 
 It signs RS256 ID tokens with a key of its own and can be told to misbehave
 (`spoil`: a tampered signature, an expired token, a wrong nonce, issuer or
-audience), so the wizard's refusals are tested against real HTTP and real JWTs.
-Who signs in is set by the test (`login_as`): there is no login form.
+audience, a wrong or missing RFC 9207 `iss`, a userinfo answer about someone
+else), so the wizard's refusals are tested against real HTTP and real JWTs.
+
+It can also behave as strict real providers do (`strict=True`, or each part on
+its own): claims asked for by scope only at userinfo (OpenID Connect Core 5.4),
+client_secret_post as the one token endpoint authentication, the `iss`
+parameter announced and sent (RFC 9207), and an end_session_endpoint
+(RP-Initiated Logout 1.0).
+
+Like a real provider it keeps a session of its own in the browser (a cookie):
+whoever signed in there is signed in again at once on the next authorization
+request, until the end_session_endpoint ends it. Who signs in when it asks is
+set by the test (`login_as`): there is no login form; `logins` counts the asks.
 """
 
 from __future__ import annotations
@@ -21,16 +32,30 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
 
+BOTH_METHODS = ("client_secret_basic", "client_secret_post")
+
 
 class Provider:
-    def __init__(self, client_id="aep-wizard", client_secret="oidc-client-secret-1"):
+    def __init__(self, client_id="aep-wizard", client_secret="oidc-client-secret-1", *, strict=False,
+                 claims_in_userinfo=None, auth_methods=None, iss_parameter=None, end_session=None):
         self.client_id, self.client_secret = client_id, client_secret
+        self.claims_in_userinfo = strict if claims_in_userinfo is None else claims_in_userinfo
+        self.auth_methods = tuple(auth_methods or (("client_secret_post",) if strict else BOTH_METHODS))
+        self.iss_parameter = strict if iss_parameter is None else iss_parameter
+        self.end_session = strict if end_session is None else end_session
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
         self.users: dict[str, dict] = {}
         self.login_as: str | None = None
         self.spoil: str | None = None
         self.codes: dict[str, dict] = {}
+        self.access_tokens: dict[str, dict] = {}
+        self.id_tokens: list[str] = []  # every ID token issued, for tests that look for them where none may be
+        self.sessions: dict[str, str] = {}  # the provider's own browser sessions: cookie value → user name
         self.token_requests = 0
+        self.token_auth_used: list[str] = []
+        self.userinfo_requests = 0
+        self.logins = 0
+        self.logouts: list[dict] = []
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -46,8 +71,10 @@ class Provider:
     def _id_token(self, code: dict) -> str:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": code["user"]["sub"], "aud": self.client_id, "iat": now,
-                  "exp": now + 300, "nonce": code["nonce"], "email": code["user"]["email"],
-                  "email_verified": code["user"]["email_verified"], "groups": code["user"]["groups"]}
+                  "exp": now + 300, "nonce": code["nonce"]}
+        if not self.claims_in_userinfo:
+            claims.update(email=code["user"]["email"], email_verified=code["user"]["email_verified"],
+                          groups=code["user"]["groups"])
         if self.spoil == "expired":
             claims.update(iat=now - 7200, exp=now - 3600)
         elif self.spoil == "nonce":
@@ -69,13 +96,19 @@ class Provider:
 
         @app.get("/.well-known/openid-configuration")
         def discovery():
-            return jsonify({
+            document = {
                 "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
                 "userinfo_endpoint": f"{self.issuer}/userinfo", "response_types_supported": ["code"],
                 "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
-                "code_challenge_methods_supported": ["S256"], "scopes_supported": ["openid", "email", "profile"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"]})
+                "code_challenge_methods_supported": ["S256"],
+                "scopes_supported": ["openid", "email", "profile", "groups"],
+                "token_endpoint_auth_methods_supported": list(self.auth_methods)}
+            if self.iss_parameter:
+                document["authorization_response_iss_parameter_supported"] = True
+            if self.end_session:
+                document["end_session_endpoint"] = f"{self.issuer}/end-session"
+            return jsonify(document)
 
         @app.get("/jwks")
         def jwks():
@@ -90,19 +123,35 @@ class Provider:
                 return jsonify({"error": "invalid_request", "error_description": "PKCE S256 is required"}), 400
             if not args.get("state") or not args.get("nonce") or "openid" not in args.get("scope", "").split():
                 return jsonify({"error": "invalid_request", "error_description": "state, nonce, openid"}), 400
+            cookie = request.cookies.get("op_session", "")
+            if cookie in self.sessions:
+                who = self.sessions[cookie]  # signed in here already: nobody is asked
+            else:
+                who, cookie = self.login_as, secrets.token_urlsafe(16)
+                self.sessions[cookie] = who
+                self.logins += 1
             code = secrets.token_urlsafe(24)
             self.codes[code] = {"redirect_uri": args["redirect_uri"], "nonce": args["nonce"], "used": False,
-                                "challenge": args["code_challenge"], "user": self.users[self.login_as]}
-            return redirect(args["redirect_uri"] + "?" + urlencode({"code": code, "state": args["state"]}))
+                                "challenge": args["code_challenge"], "user": self.users[who]}
+            answer = {"code": code, "state": args["state"]}
+            if self.spoil == "iss":
+                answer["iss"] = "https://someone-else.example.com"
+            elif self.iss_parameter and self.spoil != "no-iss":
+                answer["iss"] = self.issuer
+            response = redirect(args["redirect_uri"] + "?" + urlencode(answer))
+            response.set_cookie("op_session", cookie, httponly=True, samesite="Lax")
+            return response
 
         @app.post("/token")
         def token():
             self.token_requests += 1
             form = request.form
             auth = request.authorization
+            method = "client_secret_basic" if auth else "client_secret_post"
+            self.token_auth_used.append(method)
             client_id = auth.username if auth else form.get("client_id")
             client_secret = auth.password if auth else form.get("client_secret")
-            if client_id != self.client_id or client_secret != self.client_secret:
+            if method not in self.auth_methods or client_id != self.client_id or client_secret != self.client_secret:
                 return jsonify({"error": "invalid_client"}), 401
             code = self.codes.get(form.get("code", ""))
             if code is None or code["used"] or form.get("redirect_uri") != code["redirect_uri"]:
@@ -112,7 +161,42 @@ class Provider:
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
             if challenge != code["challenge"]:
                 return jsonify({"error": "invalid_grant", "error_description": "PKCE verifier"}), 400
-            return jsonify({"access_token": secrets.token_urlsafe(24), "token_type": "Bearer", "expires_in": 300,
-                            "id_token": self._id_token(code), "scope": "openid email profile"})
+            access_token, id_token = secrets.token_urlsafe(24), self._id_token(code)
+            self.access_tokens[access_token] = code["user"]
+            self.id_tokens.append(id_token)
+            return jsonify({"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
+                            "id_token": id_token, "scope": "openid email profile"})
+
+        @app.get("/userinfo")
+        def userinfo():
+            self.userinfo_requests += 1
+            header = request.headers.get("Authorization", "")
+            user = self.access_tokens.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
+            if user is None:
+                return jsonify({"error": "invalid_token"}), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            answer = dict(user)
+            if self.spoil == "userinfo-subject":
+                answer["sub"] = "sub-someone-else"
+            return jsonify(answer)
+
+        @app.get("/end-session")
+        def end_session():
+            args = request.args
+            try:
+                # An expired ID token is still a good hint (RP-Initiated Logout 2); its signature must be ours.
+                hint = jwt.decode(args.get("id_token_hint", ""), self.key).claims
+            except Exception:  # noqa: BLE001 - any unreadable hint
+                return jsonify({"error": "invalid_request", "error_description": "id_token_hint"}), 400
+            if hint.get("aud") != self.client_id or args.get("client_id") != self.client_id:
+                return jsonify({"error": "invalid_request", "error_description": "client"}), 400
+            self.logouts.append({"sub": hint.get("sub"), **{name: args.get(name) for name in (
+                "client_id", "post_logout_redirect_uri", "state")}})
+            self.sessions.pop(request.cookies.get("op_session", ""), None)
+            target = args.get("post_logout_redirect_uri")
+            response = redirect(target + "?" + urlencode({"state": args["state"]})) if target else \
+                ("You are signed out of the provider.", 200)
+            response = app.make_response(response)
+            response.delete_cookie("op_session")
+            return response
 
         return app

@@ -1,4 +1,5 @@
-"""Who may use the portal: a header from an authenticating proxy, or built-in accounts with a sign-in page."""
+"""Who may use the portal: a header from an authenticating proxy, built-in accounts with a sign-in page, or single
+sign-on with OpenID Connect (Authlib's Flask client, with the checks strict providers expect of a client)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 GROUP_NAME = re.compile(r"^[A-Za-z0-9._@+/-]{1,128}$")
 # Reachable without signing in: probes, assets and the sign-in page itself.
-OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in", "auth.oidc_callback"}
+OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in", "auth.oidc_callback",
+                  "auth.signed_out"}
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
 # whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
 # and replica; someone else's failures, from elsewhere, never lock a person out.
@@ -154,15 +156,104 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
+class SignInRefused(Exception):
+    """A single sign-on answer we will not accept; the message names the reason and never a token."""
+
+
+# An OAuth error code (RFC 6749 5.2), safe to log: the provider's description is not, as it may quote what was sent.
+ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
+
+
+def token_auth_method(setting: str, metadata: dict) -> str:
+    """How to authenticate at the token endpoint: the setting, else what the discovery document offers.
+
+    OpenID Connect Core 9 makes client_secret_basic the default, and Discovery 3 the default of an absent
+    token_endpoint_auth_methods_supported, so basic wins when both are offered.
+    """
+    if setting:
+        return setting
+    offered = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
+    for method in ("client_secret_basic", "client_secret_post"):
+        if method in offered:
+            return method
+    raise SignInRefused(f"the identity provider offers none of client_secret_basic and client_secret_post at its "
+                        f"token endpoint (it offers {', '.join(map(str, offered))[:200]})")
+
+
+def _provider():
+    """Authlib's client and the issuer's discovery document (read once per worker, then kept by Authlib)."""
+    client = current_app.extensions["oidc"]
+    metadata = client.load_server_metadata()
+    if "token_endpoint_auth_method" not in client.client_kwargs:
+        # Authlib always sends client_secret_basic unless told otherwise; a client registered for
+        # client_secret_post would be refused with invalid_client.
+        client.client_kwargs["token_endpoint_auth_method"] = token_auth_method(
+            _settings().oidc_token_auth_method, metadata)
+    return client, metadata
+
+
+def _check_issuer_parameter(metadata: dict) -> None:
+    """RFC 9207: the `iss` of an authorization response names the issuer that sent it (the mix-up defence).
+
+    When the provider announces it, it must be there; when it is there, it must be our issuer (RFC 9207 2.4).
+    Authlib's client does not check it, so we do, before the code is sent anywhere.
+    """
+    sent = request.args.get("iss")
+    if sent is None:
+        if metadata.get("authorization_response_iss_parameter_supported") is True:
+            raise SignInRefused("the authorization response lacks the iss parameter its provider announces")
+    elif sent != metadata.get("issuer"):
+        raise SignInRefused("the authorization response names another issuer (iss)")
+
+
+def _claims_with_userinfo(client, token: dict, claims: dict) -> dict:
+    """The ID token's claims, completed from the userinfo endpoint when it lacks email or the groups claim.
+
+    Providers that follow OpenID Connect Core 5.4 strictly answer claims asked for by scope only at userinfo.
+    Its answer is about the same person only when its `sub` is the ID token's (Core 5.3.2); the ID token's own
+    claims win over it.
+    """
+    groups_claim = _settings().oidc_groups_claim
+    missing = [name for name in ("email", groups_claim) if name not in claims]
+    if not missing or not client.load_server_metadata().get("userinfo_endpoint"):
+        return claims
+    extra = client.userinfo(token=token)
+    if extra.get("sub") != claims["sub"]:
+        raise SignInRefused("the userinfo answer names another subject than the ID token")
+    claims = dict(claims)
+    if "email" in missing and "email" in extra:
+        # An address and whether it was verified come together, from one source.
+        claims["email"] = extra["email"]
+        claims["email_verified"] = extra.get("email_verified", True)
+    if groups_claim in missing and groups_claim in extra:
+        claims[groups_claim] = extra[groups_claim]
+    return claims
+
+
+def _provider_unreachable(error: Exception):
+    if isinstance(error, SignInRefused):
+        log.error("single sign-on cannot start: %s", error)
+    else:
+        log.error("single sign-on: the identity provider's discovery document could not be read (%s)",
+                  type(error).__name__)
+    return render_template("error.html", title="Sign-in unavailable",
+                           message="Single sign-on is not working just now, so nobody can sign in. Try again in "
+                                   "a minute; if it goes on, tell whoever runs the portal."), 503
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     """Ask for a user name and password (a correct pair starts a session), or go to the identity provider."""
     if _settings().auth == "oidc":
         if request.method == "POST":
             abort(405)
+        try:
+            client, _metadata = _provider()
+        except Exception as error:  # noqa: BLE001 - any failure to read or use the discovery document
+            return _provider_unreachable(error)
         # Authlib keeps state, nonce and the PKCE verifier in the session until the provider sends the person back.
         session["next"] = safe_next(request.args.get("next"))
-        return current_app.extensions["oidc"].authorize_redirect(url_for("auth.oidc_callback", _external=True))
+        return client.authorize_redirect(url_for("auth.oidc_callback", _external=True))
     if _settings().auth != "accounts":
         return redirect(url_for("wizard.picker"))
     form = SignInForm()
@@ -205,18 +296,54 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
-    """End the session, in the store: a copy of the cookie opens nothing afterwards."""
+    """End the session, in the store: a copy of the cookie opens nothing afterwards.
+
+    With single sign-on, the provider's session is ended too when it offers an end_session_endpoint (OpenID
+    Connect RP-Initiated Logout 1.0); otherwise the next visit would sign the same person straight back in.
+    """
     log.info("signed out")
-    if session.get("sid"):
-        current_app.extensions["store"].end_session(session["sid"])
+    store = current_app.extensions["store"]
+    live = store.session(session["sid"]) if isinstance(session.get("sid"), str) and session["sid"] else None
+    if live:
+        store.end_session(session["sid"])
     session.clear()
     if _settings().auth == "accounts":
         return redirect(url_for("auth.sign_in"), code=303)
     if _settings().auth == "oidc":
+        try:
+            client, metadata = _provider()
+        except Exception:  # noqa: BLE001 - the provider is away: the portal's own session has ended all the same
+            metadata = {}
+        if metadata.get("end_session_endpoint"):
+            # Authlib adds a state and keeps it in the (now empty) session, for the page we come back to.
+            response = client.logout_redirect(
+                post_logout_redirect_uri=url_for("auth.signed_out", _external=True),
+                id_token_hint=(live or {}).get("id_token"), client_id=_settings().oidc_client_id)
+            response.status_code = 303
+            return response
         # Not straight back to the provider, whose own session would sign the person in again at once.
-        return render_template("error.html", title="Signed out",
-                               message="You are signed out of this portal. Open it again to sign in."), 200
+        return render_template("signed_out.html", at_provider=False), 200
     return redirect(url_for("wizard.picker"), code=303)
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Where the identity provider sends the person after ending its session: a page that needs no sign-in and
+    never sends them back to the provider (which would ask them to sign in at once)."""
+    if _settings().auth != "oidc":
+        abort(404)
+    from authlib.integrations.base_client import OAuthError
+
+    try:
+        # The state Authlib kept when signing out: this page was reached from our own sign-out.
+        current_app.extensions["oidc"].validate_logout_response()
+        at_provider = True
+    except OAuthError:
+        at_provider = False
+    if g.user:
+        # Someone signed in who followed a link here is not signed out: no page should say they are.
+        return redirect(url_for("wizard.picker"), code=303)
+    return render_template("signed_out.html", at_provider=at_provider), 200
 
 
 @bp.get("/sign-in/callback")
@@ -225,13 +352,23 @@ def oidc_callback():
     if _settings().auth != "oidc":
         abort(404)
     next_path = safe_next(session.get("next"))
+    secrets_registry = current_app.extensions["secrets"]
     try:
-        token = current_app.extensions["oidc"].authorize_access_token()
+        client, metadata = _provider()
+        _check_issuer_parameter(metadata)
+        token = client.authorize_access_token()
+        # The tokens are scrubbed from anything this request logs.
+        secrets_registry.add_for_request(*(str(token.get(name) or "") for name in ("access_token", "id_token",
+                                                                                    "refresh_token")))
         claims = token.get("userinfo") or {}
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-            raise ValueError("the ID token names no subject")
+            raise SignInRefused("the ID token names no subject")
+        claims = _claims_with_userinfo(client, token, claims)
     except Exception as error:  # noqa: BLE001 - Authlib raises many kinds; each is a refused sign-in
-        log.warning("single sign-on refused: %s", type(error).__name__)
+        code = getattr(error, "error", None)
+        reason = str(error) if isinstance(error, SignInRefused) else (
+            code if isinstance(code, str) and ERROR_CODE.match(code) else "")
+        log.warning("single sign-on refused: %s%s", type(error).__name__, f" ({reason})" if reason else "")
         session.clear()
         return render_template("error.html", title="Sign-in failed",
                                message="The identity provider's answer could not be accepted, so you are not "
@@ -247,10 +384,30 @@ def oidc_callback():
     session.permanent = True
     session_id = secrets.token_urlsafe(32)
     current_app.extensions["store"].start_session(session_id, user, None, _settings().session_hours * 3600,
-                                                  subject=claims["sub"], email=email, groups=groups)
+                                                  subject=claims["sub"], email=email, groups=groups,
+                                                  id_token=token.get("id_token"))
     session["sid"] = session_id
     log.info("signed in with single sign-on", extra={"signed_in_user": user})
     return redirect(next_path, code=303)
+
+
+# A host and port as a CSP source may name them: nothing that could end the directive or add another.
+CSP_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not CSP_HOST.match(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _provider_origins(app) -> tuple[str, ...]:
+    """Where signing out may send the browser: the issuer's origin, and the end_session_endpoint's once the
+    discovery document has been read (a page served before then still names the issuer's)."""
+    endpoint = app.extensions["oidc"].server_metadata.get("end_session_endpoint")
+    origins = [_origin(app.config["SETTINGS"].oidc_issuer), _origin(endpoint) if isinstance(endpoint, str) else None]
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
 
 
 def _signed_in_user():
@@ -282,11 +439,19 @@ def init_app(app) -> None:
 
         # Discovery from the issuer; the authorization-code flow with PKCE (S256), state and nonce; the ID
         # token's signature (the issuer's JWKS), issuer, audience, expiry and nonce checked by Authlib.
+        # The token endpoint's client authentication is set from the setting here, or from the discovery
+        # document on first use (_provider); the RFC 9207 iss check, the userinfo claims and signing out at the
+        # provider are in the views above.
+        client_kwargs = {"scope": settings.oidc_scopes, "code_challenge_method": "S256"}
+        if settings.oidc_token_auth_method:
+            client_kwargs["token_endpoint_auth_method"] = settings.oidc_token_auth_method
         app.extensions["oidc"] = OAuth(app).register(
             "oidc", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
             server_metadata_url=settings.oidc_issuer + "/.well-known/openid-configuration",
-            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"})
+            client_kwargs=client_kwargs)
     app.register_blueprint(bp)
+    if settings.auth == "oidc":
+        app.extensions["form_action_origins"] = lambda: _provider_origins(app)
 
     @app.before_request
     def require_sign_in():

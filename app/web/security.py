@@ -42,8 +42,25 @@ class _SessionSerializer(URLSafeTimedSerializer):
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure whenever the page came over HTTPS (as the proxy in front says).
 
+    Over HTTPS it is also named `__Host-session`: browsers keep such a cookie only when it is Secure, for
+    Path=/ and no Domain, so nothing on a sibling subdomain or a plain-http page can plant or overwrite it
+    (session fixation). A cookie without the prefix is not read over HTTPS; plain http (a laptop) keeps the
+    plain name, which browsers would refuse with the prefix.
+
     Its signing serializer is built once per app and key, not twice a request as Flask's is.
     """
+
+    HOST_PREFIX = "__Host-"
+
+    def get_cookie_name(self, app):
+        name = app.config["SESSION_COOKIE_NAME"]
+        return self.HOST_PREFIX + name if request.is_secure else name
+
+    def get_cookie_domain(self, app):
+        return None if request.is_secure else super().get_cookie_domain(app)
+
+    def get_cookie_path(self, app):
+        return "/" if request.is_secure else super().get_cookie_path(app)
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
@@ -75,12 +92,22 @@ def init_app(app: Flask) -> None:
     # Every POST, sign-in and sign-out included, must carry the session's CSRF token.
     csrf.init_app(app)
 
+    policies: dict[tuple[str, ...], str] = {}
+
     @app.after_request
     def add_headers(response):
         # One look at what the view set (werkzeug's setdefault raises and catches a KeyError per absent header).
         present = {name.lower() for name, _ in response.headers}
         for name, value in HEADERS:
             if name.lower() not in present:
+                if name == "Content-Security-Policy" and "form_action_origins" in app.extensions:
+                    # Signing out with single sign-on is a form whose answer redirects to the identity
+                    # provider, and browsers hold every redirect of a form to form-action: that origin is let in.
+                    origins = app.extensions["form_action_origins"]()
+                    if origins not in policies:
+                        policies[origins] = value.replace("form-action 'self'",
+                                                          " ".join(("form-action 'self'", *origins)))
+                    value = policies[origins]
                 response.headers.add(name, value)
         if request.is_secure and "strict-transport-security" not in present:
             response.headers.add("Strict-Transport-Security", HSTS)

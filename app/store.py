@@ -116,6 +116,21 @@ dataflow_drafts = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 DRAFT_STEPS = ("source_id", "target_id", "mapping_id", "flow_id")
+# The open drafts one person may have at once (our choice: more is a script gone wrong, not a person).
+MOST_OPEN_DRAFTS = 50
+OPEN_DRAFT_STATES = ("draft", "creating", "stopped")
+
+# Failed runs retried from the portal, each once: the row is taken before the retry is sent (so a double click or a
+# second worker sends nothing), and names the run the retry made once Adobe answers.
+run_retries = Table(
+    "run_retries", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("flow_id", String(64), nullable=False, index=True),
+    Column("new_run_id", String(64)),
+    # Seconds since the epoch; a taking never completed (its request died) may be taken again after RETRY_LEASE.
+    Column("taken_at", Float, nullable=False),
+)
+RETRY_LEASE = 120.0
 # How long a draft nobody touches is kept.
 DRAFT_DAYS = 30
 
@@ -339,9 +354,11 @@ class Store:
 
     # Dataflows being created.
 
-    def new_draft(self, key: str, owner: str | None, sandbox: str, connection_id: str, plan: dict) -> None:
-        """Open a draft; drafts untouched for DRAFT_DAYS go, unless their chain stopped halfway (those name objects
-        in Adobe that someone may still want to remove) or is being made."""
+    def new_draft(self, key: str, owner: str | None, sandbox: str, connection_id: str, plan: dict,
+                  most: int = MOST_OPEN_DRAFTS) -> bool:
+        """Open a draft, unless the person has `most` open already (False). Drafts untouched for DRAFT_DAYS go first,
+        unless their chain stopped halfway (those name objects in Adobe that someone may still want to remove) or is
+        being made."""
         now = _now()
         with self.engine.begin() as db:
             db.execute(delete(dataflow_drafts).where(
@@ -350,14 +367,22 @@ class Store:
             db.execute(insert(dataflow_drafts).values(key=key, owner=owner, sandbox=sandbox,
                                                       connection_id=connection_id, plan=json.dumps(plan),
                                                       state="draft", created_at=now, updated_at=now))
+            # Counted after the insert, in the same transaction: two starts at once cannot both slip under the bound.
+            count = db.execute(select(func.count()).select_from(dataflow_drafts).where(
+                _owned_by(owner), dataflow_drafts.c.state.in_(OPEN_DRAFT_STATES))).scalar()
+            if count > most:
+                db.execute(delete(dataflow_drafts).where(dataflow_drafts.c.key == key))
+                return False
+        return True
 
     def draft(self, key: str) -> dict | None:
-        """The draft with its plan read back, or None."""
+        """The draft with its plan read back, and the plan's revision (what a review page showed), or None."""
         with self.engine.connect() as db:
             row = db.execute(select(dataflow_drafts).where(dataflow_drafts.c.key == key)).first()
         if row is None:
             return None
         found = dict(row._mapping)
+        found["revision"] = plan_revision(found["plan"])
         found["plan"] = json.loads(found["plan"])
         return found
 
@@ -369,14 +394,22 @@ class Store:
                                  .values(plan=json.dumps(plan), updated_at=_now())).rowcount
         return changed == 1
 
-    def start_chain(self, key: str, lease: float) -> bool:
+    def start_chain(self, key: str, lease: float, revision: str | None = None) -> bool:
         """Take the chain for `lease` seconds: True when this request is now the one creating it (from a draft, a
-        stop, or a lease that ran out), False when another request holds it or it has ended."""
+        stop, or a lease that ran out), False when another request holds it or it has ended. With `revision`, a draft
+        is taken only while its plan is still the one of that revision (the one the person reviewed)."""
         now = time.time()
         takeable = (dataflow_drafts.c.state.in_(("draft", "stopped"))
                     | ((dataflow_drafts.c.state == "creating") & (dataflow_drafts.c.lease_until < now)))
         with self.engine.begin() as db:
-            taken = db.execute(update(dataflow_drafts).where(dataflow_drafts.c.key == key, takeable)
+            conditions = [dataflow_drafts.c.key == key, takeable]
+            if revision is not None:
+                plan = db.execute(select(dataflow_drafts.c.plan).where(dataflow_drafts.c.key == key)).scalar()
+                if plan is None or plan_revision(plan) != revision:
+                    return False
+                # The update itself compares the plan: a change saved since the read above leaves the draft untaken.
+                conditions.append((dataflow_drafts.c.state != "draft") | (dataflow_drafts.c.plan == plan))
+            taken = db.execute(update(dataflow_drafts).where(*conditions)
                                .values(state="creating", lease_until=now + lease, problem=None,
                                        updated_at=_now())).rowcount
         return taken == 1
@@ -396,6 +429,58 @@ class Store:
                        .values(state=state, problem=problem, lease_until=None, updated_at=_now()))
             if entry:
                 db.execute(_RECORD, {"at": _now(), **self._fitted(entry)})
+
+    def open_drafts(self, owner: str | None) -> list[dict]:
+        """The person's drafts not yet done or removed, newest first (the plan's table and dataflow name only)."""
+        query = (select(dataflow_drafts.c.key, dataflow_drafts.c.sandbox, dataflow_drafts.c.connection_id,
+                        dataflow_drafts.c.state, dataflow_drafts.c.plan, dataflow_drafts.c.updated_at)
+                 .where(_owned_by(owner), dataflow_drafts.c.state.in_(OPEN_DRAFT_STATES))
+                 .order_by(dataflow_drafts.c.updated_at.desc()))
+        with self.engine.connect() as db:
+            rows = [dict(row._mapping) for row in db.execute(query)]
+        for row in rows:
+            plan = json.loads(row.pop("plan"))
+            row["table"], row["name"] = plan.get("table"), (plan.get("schedule") or {}).get("name")
+        return rows
+
+    def discard_draft(self, key: str, owner: str | None) -> bool:
+        """Delete the person's draft while nothing of its chain exists; False otherwise."""
+        with self.engine.begin() as db:
+            gone = db.execute(delete(dataflow_drafts).where(
+                dataflow_drafts.c.key == key, dataflow_drafts.c.state == "draft", _owned_by(owner))).rowcount
+        return gone == 1
+
+    # Retrying failed runs.
+
+    def take_retry(self, run_id: str, flow_id: str, now: float | None = None) -> bool:
+        """Take a failed run's retry: True for the one request that may send it; False when it was retried already
+        or another request is retrying it now."""
+        now = time.time() if now is None else now
+        try:
+            with self.engine.begin() as db:
+                db.execute(insert(run_retries).values(run_id=run_id, flow_id=flow_id, taken_at=now))
+            return True
+        except IntegrityError:
+            pass
+        # A taking whose request died without an answer either way is taken over once its lease ran out.
+        with self.engine.begin() as db:
+            return db.execute(update(run_retries).where(
+                run_retries.c.run_id == run_id, run_retries.c.new_run_id.is_(None),
+                run_retries.c.taken_at < now - RETRY_LEASE).values(taken_at=now)).rowcount == 1
+
+    def retry_done(self, run_id: str, new_run_id: str | None) -> None:
+        """The retry was sent: record the run it made; with None (Adobe refused it), give the run back."""
+        with self.engine.begin() as db:
+            if new_run_id is None:
+                db.execute(delete(run_retries).where(run_retries.c.run_id == run_id))
+            else:
+                db.execute(update(run_retries).where(run_retries.c.run_id == run_id).values(new_run_id=new_run_id))
+
+    def retries_of(self, flow_id: str) -> dict[str, str | None]:
+        """{run id: the run its retry made (None while it is being sent)} for a dataflow's runs retried here."""
+        with self.engine.connect() as db:
+            return dict(db.execute(select(run_retries.c.run_id, run_retries.c.new_run_id)
+                                   .where(run_retries.c.flow_id == flow_id)).all())
 
     def creators(self, connection_ids) -> dict[str, str]:
         """{connection id: who created it in this portal ("" when nobody was signed in)}, from successful creates."""
@@ -484,6 +569,16 @@ class Store:
             # A cell starting with = + - @, a tab or a carriage return would be a formula in a spreadsheet (OWASP).
             writer.writerow(["'" + c if isinstance(c, str) and c and c[0] in "=+-@\t\r" else c for c in row])
         return out.getvalue()
+
+
+def plan_revision(plan_text: str) -> str:
+    """A short digest of a draft's plan as stored: what the review page showed, checked again at create."""
+    return hashlib.sha256(plan_text.encode()).hexdigest()[:16]
+
+
+def _owned_by(owner: str | None):
+    """Drafts of this person; with nobody signed in (WIZARD_AUTH none), the drafts started that way."""
+    return dataflow_drafts.c.owner == owner if owner is not None else dataflow_drafts.c.owner.is_(None)
 
 
 def iso_utc(moment: datetime.datetime | None) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 
 import requests
 
 FLOW = "/data/foundation/flowservice"
+# The first run the walks ask for: a month from now at 09:30 (the form refuses a first run more than a year away).
+FIRST_DAY = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+FIRST_RUN = f"{FIRST_DAY}T09:30"
 CRM_TO_AEP = "14518937-270c-4525-bdec-c2ba7cce3860"
 DATA_LAKE = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 
@@ -98,9 +102,10 @@ class Walk:
         return self.session.get(f"{self.url}/{step}", params=params, timeout=10)
 
     def send(self, step: str, data: dict, **params):
-        page = self.get(step if step not in ("create", "remove") else "review", **params)
-        return self.session.post(f"{self.url}/{step}", data={"csrf_token": form_token(page.text), **data},
-                                 allow_redirects=False, timeout=30)
+        page = self.get(step if step not in ("create", "remove", "discard") else "review", **params)
+        revision = re.search(r'name="revision" type="hidden" value="([^"]*)"', page.text)
+        sent = {"csrf_token": form_token(page.text), **({"revision": revision.group(1)} if revision else {}), **data}
+        return self.session.post(f"{self.url}/{step}", data=sent, allow_redirects=False, timeout=30)
 
     def dataset(self, emulator, name: str = "Loyalty members"):
         dataset_id = next(d["id"] for d in emulator.datasets.values()
@@ -115,6 +120,6 @@ class Walk:
         return answer
 
     def schedule(self, **changes):
-        data = {"name": "Customers hourly", "frequency": "hour", "interval": "1", "start": "2030-01-01T09:30",
+        data = {"name": "Customers hourly", "frequency": "hour", "interval": "1", "start": FIRST_RUN,
                 "timezone": "Europe/Paris", "backfill": "y", "delta_column": "created_at", **changes}
         return self.send("schedule", {k: v for k, v in data.items() if v is not None})

@@ -213,7 +213,9 @@ DATAFLOW_CALLS = {
     "target_connection": lambda d: d.target_connection("prod", "0" * 36),
     "recent_runs": lambda d: d.recent_runs("prod", "0" * 36),
     "set_enabled": lambda d: d.set_enabled("prod", "0" * 36, False),
-    "retry_run": lambda d: d.retry_run("prod", "0" * 36),
+    "retry_run": lambda d: d.retry_run("prod", "1" * 36, "0" * 36),
+    "run": lambda d: d.run("prod", "0" * 36),
+    "runs_since": lambda d: d.runs_since("prod", "0" * 36, 0),
     "delete": lambda d: d.delete("prod", "flows", "0" * 36),
     "run_now": lambda d: d.run_now("prod", {"id": "0" * 36, "transformations": [
         {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}}]}, 1, 2, 3),

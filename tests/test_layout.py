@@ -137,6 +137,12 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     page.get_by_role("button", name="Create dataflow").click()
     page.wait_for_selector("#chain-stopped")
     check(page, "a stopped chain, with what was made")
+    # The person's drafts: this stopped one, and a second still being chosen.
+    page.goto(url + f"/connections/{created}/explore?sandbox=prod&table=public.orders")
+    page.get_by_role("button", name="Create a dataflow from this table").click()
+    page.wait_for_url("**/dataset")
+    page.goto(url + "/dataflows/drafts")
+    check(page, "dataflows being made")
     # A form in error (with its summary) and the header with the signed-in user are checked as well.
     page.goto(url + "/sources/phoenix")
     page.get_by_role("button", name="Create connection").click()

@@ -15,7 +15,7 @@ from app.emulator import Fault
 
 from .browser import assert_axe_clean
 from .conftest import LiveServer, settings_for
-from .dataflows import Walk, form_token, suggested
+from .dataflows import FIRST_DAY, FIRST_RUN, Walk, form_token, suggested
 from .forms import connection_body as body
 from .openapi_check import Checked, load_openapi
 
@@ -71,13 +71,15 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
     assert walk.schedule(partial_percent="5", error_diagnostics="y").status_code == 302
     review = walk.get("review")
     text = _text(review.text)
-    assert "every 1 hour, first at 2030-01-01 09:30 Europe/Paris" in text and "2030-01-01 08:30 UTC" in text
+    first = datetime.datetime.fromisoformat(FIRST_RUN).replace(tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+    in_utc = first.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"every 1 hour, first at {FIRST_DAY} 09:30 Europe/Paris" in text and in_utc in text
     assert review.text.count("curl -X POST") == 4 and "{SOURCE_CONNECTION_ID}" in review.text
     made = walk.send("create", {})
     assert made.status_code == 302 and "/dataflows/" in made.headers["Location"]
     flow_id = made.headers["Location"].split("/dataflows/")[1].split("?")[0]
     flow = fresh_emulator.flows[flow_id]
-    start = int(datetime.datetime(2030, 1, 1, 9, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).timestamp())
+    start = int(first.timestamp())
     assert flow["scheduleParams"] == {"startTime": start, "frequency": "hour", "interval": "1", "backfill": True}
     assert flow["options"] == {"errorDiagnosticsEnabled": True, "partialIngestionPercent": 5}
     assert flow["transformations"][0]["params"]["deltaColumn"]["name"] == "created_at"
@@ -101,10 +103,12 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
 def test_a_double_submit_makes_one_chain(live_server, fresh_emulator, base):
     walk = _ready(live_server, fresh_emulator, base)
     fresh_emulator.inject(Fault("POST", "/sourceConnections", delay=0.8))
-    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', walk.get("review").text).group(1)
+    review = walk.get("review").text
+    sent = {"csrf_token": form_token(review), "revision": re.search(r'name="revision" type="hidden" value="([^"]+)"',
+                                                                      review).group(1)}
 
     def press():
-        return walk.session.post(f"{walk.url}/create", data={"csrf_token": token}, allow_redirects=False, timeout=30)
+        return walk.session.post(f"{walk.url}/create", data=sent, allow_redirects=False, timeout=30)
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda _: press(), range(2)))
@@ -327,10 +331,11 @@ def test_the_schedule_starts_in_the_browsers_time_zone_and_says_so(browser, live
     page = context.new_page()
     page.goto(f"{walk.url}/schedule")
     assert page.get_by_label("Time zone").input_value() == "Asia/Tokyo"
-    page.get_by_label("First run").fill("2030-01-01T09:00")
+    page.get_by_label("First run").fill(f"{FIRST_DAY}T09:00")
     page.get_by_role("button", name="Review").click()
     page.wait_for_url("**/review")
-    assert "first at 2030-01-01 09:00 Asia/Tokyo (sent as 2030-01-01 00:00 UTC" in page.locator("main").inner_text()
+    # Tokyo keeps no summer time: 09:00 there is always 00:00 UTC.
+    assert f"first at {FIRST_DAY} 09:00 Asia/Tokyo (sent as {FIRST_DAY} 00:00 UTC" in page.locator("main").inner_text()
     context.close()
     # Once chosen, the zone is the person's: no more guessing.
     again = walk.get("schedule").text

@@ -83,11 +83,14 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "new_dataflow.review": f"/dataflows/new/{draft}/review",
         "new_dataflow.create": f"/dataflows/new/{draft}/create",
         "new_dataflow.remove": f"/dataflows/new/{draft}/remove",
+        "new_dataflow.discard": f"/dataflows/new/{draft}/discard",
+        "new_dataflow.drafts": "/dataflows/drafts",
         "health.healthz": "/healthz",
         "health.readyz": "/readyz",
         "auth.sign_in": "/sign-in",
         "auth.sign_out": "/sign-out",
         "auth.oidc_callback": "/sign-in/callback",
+        "auth.signed_out": "/signed-out",
         "assets.static": "/static/style.css",
         "audit.index": "/audit?action=create",
         "audit.export": "/audit.csv",
@@ -101,9 +104,9 @@ EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "pa
     "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}}
 OPEN = {"health.healthz", "health.readyz", "assets.static"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
-SSO_ONLY = {"auth.oidc_callback"}
+SSO_ONLY = {"auth.oidc_callback", "auth.signed_out"}
 POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now", "new_dataflow.start",
-             "new_dataflow.create", "new_dataflow.remove"}
+             "new_dataflow.create", "new_dataflow.remove", "new_dataflow.discard"}
 
 
 def check_headers(response: requests.Response, endpoint: str) -> None:

@@ -93,6 +93,8 @@ MATRIX = {
     ("new_dataflow.review", "GET"): ("/dataflows/new/" + "d" * 32 + "/review", None, "creator"),
     ("new_dataflow.create", "POST"): ("/dataflows/new/" + "d" * 32 + "/create", {}, "creator"),
     ("new_dataflow.remove", "POST"): ("/dataflows/new/" + "d" * 32 + "/remove", {}, "creator"),
+    ("new_dataflow.discard", "POST"): ("/dataflows/new/" + "d" * 32 + "/discard", {}, "creator"),
+    ("new_dataflow.drafts", "GET"): ("/dataflows/drafts", None, "creator"),
     ("audit.index", "GET"): ("/audit", None, "viewer"),
     ("audit.export", "GET"): ("/audit.csv", None, "viewer"),
     ("health.healthz", "GET"): ("/healthz", None, None),
@@ -102,6 +104,7 @@ MATRIX = {
     ("auth.sign_in", "POST"): ("/sign-in", {"username": "x", "password": "y"}, None),
     ("auth.sign_out", "POST"): ("/sign-out", {}, "signed-in"),
     ("auth.oidc_callback", "GET"): ("/sign-in/callback?code=x&state=y", None, None),
+    ("auth.signed_out", "GET"): ("/signed-out?state=y", None, None),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]
 

@@ -7,9 +7,40 @@ Bodies are in the Data Prep API's shape (`outputSchema.schemaRef`, `mappings[].s
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .errors import AdobeError
 from .flow_service import DATA_PREP, FlowServiceClient, json_body
+
+
+# Data Prep's reserved keywords, and its mapping functions, which "Data Prep mapping functions" (Experience League,
+# data-prep/functions, "Fields") counts among them: a source field so named must be wrapped as ${...}.
+RESERVED = frozenset("""
+new mod or break var lt for false while eq gt div not null continue else and ne true le if ge return _errors do
+function empty size
+concat explode instr replacestr substr lower lcase upper ucase split join lpad rpad left right ltrim rtrim trim equals
+equalsIgnoreCase extract_regex matches_regex sha1 sha256 sha512 md5 crc32 get_url_protocol get_url_host get_url_port
+get_url_path get_url_query_str now timestamp format dformat date date_part set_date_part make_date_time
+make_timestamp zone_date_to_utc zone_date_to_zone size_of is_empty arrays_to_object to_object str_to_object
+contains_key is_set nullify get_keys get_values coalesce first last add_to_array join_arrays to_array decode iif min
+max to_bigint to_decimal to_float to_integer json_to_object uuid guid ua_os_name ua_os_version_major ua_os_version
+ua_os_name_version ua_agent_version ua_agent_version_major ua_agent_name ua_device_class
+""".split())
+# "A field name can be any legal identifier - an unlimited-length sequence of Unicode letters and digits, beginning
+# with a letter, the dollar sign ($), or the underscore character (_)."
+LEGAL_NAME = re.compile(r"(?:[^\W\d]|\$)\w*")
+
+
+def source_field(column: str) -> str | None:
+    """How a mapping names a table's column as its source: as it is when it is a legal identifier that is not reserved,
+    else wrapped as `${...}` with each dot escaped (`order.id` → `${order\\.id}`: a dot otherwise reads as a step into
+    an object), as the Data Prep guides ("Mapping functions", "Escaping special characters") write it. None when no
+    document says how to write it (a name holding `{`, `}` or a backslash)."""
+    if LEGAL_NAME.fullmatch(column) and column not in RESERVED:
+        return column
+    if not column or any(c in column for c in "{}\\"):
+        return None
+    return "${" + column.replace(".", "\\.") + "}"
 
 
 @dataclasses.dataclass(frozen=True)

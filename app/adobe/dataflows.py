@@ -25,6 +25,9 @@ RECENT_RUNS = 10
 FLOW_SPEC_NAME = "CRMToAEP"
 # How long a flow spec read from Flow Service is reused (our choice: flow specs change with Adobe's releases).
 FLOW_SPEC_SECONDS = 3600
+# How far before its request a run found after a lost answer may be dated (our choice: Adobe's clock and ours may
+# disagree a little; a run of the same dataflow that close is taken as the one this request started).
+CLOCK_ALLOWANCE_MS = 60_000
 WHAT = {"sourceConnections": "source connection", "targetConnections": "target connection", "flows": "dataflow"}
 
 
@@ -52,12 +55,18 @@ class Dependents:
         return None
 
 
+class RunUnconfirmed(AdobeError):
+    """A request to start a run got no answer, and looking for the run failed too: it may have started."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Retried:
     """The run a retry (or a request to run now) started, and Adobe's request id."""
 
     run_id: str
     request_id: str | None
+    # True when the answer was lost and the run was found afterwards.
+    recovered: bool = False
 
 
 class Dataflows:
@@ -135,25 +144,40 @@ class Dataflows:
         params = [("property", f"flowId=={flow_id}"), ("orderby", "-createdAt"), ("limit", str(limit))]
         return items_of(self._flow_service.call("GET", "/runs", sandbox, doing, params=params), doing)
 
+    def run(self, sandbox: str, run_id: str) -> dict:
+        """GET /runs/{id}: one run (items[0]); AdobeError with status 404 when there is none."""
+        return self._one(f"/runs/{run_id}", sandbox, "Reading the run")
+
+    def runs_since(self, sandbox: str, flow_id: str, since_ms: int) -> list[dict]:
+        """The dataflow's runs Flow Service dated at or after `since_ms`, newest first: what a start whose answer
+        was lost may have made (the filter guide's comparison on `createdAt`, as its runs example filters)."""
+        doing = "Looking for the run"
+        params = [("property", f"flowId=={flow_id}"), ("property", f"createdAt>{since_ms - 1}"),
+                  ("orderby", "-createdAt"), ("limit", str(RECENT_RUNS))]
+        return items_of(self._flow_service.call("GET", "/runs", sandbox, doing, params=params), doing)
+
     def set_enabled(self, sandbox: str, flow_id: str, enabled: bool) -> Changed:
-        """`POST /flows/{id}/action?op=enable|disable`, as Adobe's tutorial sends it (no body)."""
+        """`POST /flows/{id}/action?op=enable|disable`, as Adobe's documented call sends it: no body, and so no
+        Content-Type either."""
         op = "enable" if enabled else "disable"
         response = self._flow_service.call("POST", f"/flows/{flow_id}/action", sandbox,
                                            f"{'Enabling' if enabled else 'Disabling'} the dataflow",
-                                           params=[("op", op)], headers={"Content-Type": "application/json"})
+                                           params=[("op", op)])
         body = json_body(response, "Changing the dataflow")
         return Changed(str(body.get("etag") or "") or None, response.headers.get("x-request-id"))
 
-    def retry_run(self, sandbox: str, run_id: str) -> Retried:
-        """`POST /runs/{id}/action?op=re-trigger` ("Retry failed dataflow runs"): the new run's id."""
+    def retry_run(self, sandbox: str, flow_id: str, run_id: str) -> Retried:
+        """`POST /runs/{id}/action?op=re-trigger` ("Retry failed dataflow runs", which sends a Content-Type and no
+        body): the new run's id. A lost answer is followed by a look for the run it may have made."""
         doing = "Retrying the run"
-        response = self._flow_service.call("POST", f"/runs/{run_id}/action", sandbox, doing,
-                                           params=[("op", "re-trigger")], headers={"Content-Type": "application/json"})
-        return _new_run(response, doing)
+        return self._start_run(sandbox, flow_id, doing, lambda: self._flow_service.call(
+            "POST", f"/runs/{run_id}/action", sandbox, doing, ok=(200, 201), params=[("op", "re-trigger")],
+            headers={"Content-Type": "application/json"}))
 
     def run_now(self, sandbox: str, flow: dict, window_start: int, window_end: int, now: int) -> Retried:
-        """An ad hoc run of a dataflow scheduled once (`POST /runs`, "Create an ad hoc flow run"): the rows whose
-        delta column falls in [window_start, window_end), in epoch seconds. The new run's id."""
+        """An ad hoc run of a dataflow scheduled once (`POST /runs`, "Create a flow run for on-demand ingestion"): the
+        rows whose delta column falls in [window_start, window_end), in epoch seconds. The new run's id; a lost
+        answer is followed by a look for the run it may have made, never by a second POST."""
         doing = "Starting a run"
         delta = next((t.get("params", {}).get("deltaColumn") for t in flow.get("transformations") or []
                       if isinstance(t, dict) and t.get("name") == "Copy"), None)
@@ -161,8 +185,31 @@ class Dataflows:
             raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409)
         body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
                                                    "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
-        response = self._flow_service.call("POST", "/runs", sandbox, doing, ok=(201, 200), json=body)
-        return _new_run(response, doing)
+        return self._start_run(sandbox, flow["id"], doing, lambda: self._flow_service.call(
+            "POST", "/runs", sandbox, doing, ok=(201, 200), json=body))
+
+    def _start_run(self, sandbox: str, flow_id: str, doing: str, send) -> Retried:
+        """Send a request that starts a run; when its answer is lost (or Adobe failed on its side), look for the run
+        it may have made before saying anything: the person is never led to start a second one blindly."""
+        started_ms = int(time.time() * 1000) - CLOCK_ALLOWANCE_MS
+        try:
+            return _new_run(send(), doing)
+        except AdobeError as error:
+            if error.code != "unanswered" and (error.upstream_status or 0) < 500:
+                raise
+            try:
+                found = self.runs_since(sandbox, flow_id, started_ms)
+            except AdobeError:
+                found = None
+            if found:
+                return Retried(str(found[0]["id"]), error.request_id, recovered=True)
+            if found is None:
+                raise RunUnconfirmed(error.message + " Whether a run started is unknown: the wizard could not look. "
+                                     "Reload the dataflow and look at its runs before you try again.",
+                                     status=error.status, code=error.code, request_id=error.request_id,
+                                     upstream_status=error.upstream_status) from None
+            error.message += " The wizard looked, and no run started, so trying again is safe."
+            raise
 
     def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
         """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or
@@ -201,8 +248,13 @@ class Dataflows:
 
 
 def _new_run(response, doing: str) -> Retried:
-    """The run an answer of `{id, etag}` names (a retry, an ad hoc run)."""
+    """The run an answer names: `{id, etag}`, as the API spec gives it, or `{"items": [{id, etag}]}`, as the on-demand
+    ingestion tutorial shows it."""
     body = json_body(response, doing)
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.")
+    if isinstance(body, dict) and isinstance(body.get("items"), list) and body["items"] \
+            and isinstance(body["items"][0], dict):
+        body = body["items"][0]
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+        raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.",
+                         code="unanswered")
     return Retried(body["id"], response.headers.get("x-request-id"))

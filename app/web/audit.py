@@ -8,8 +8,8 @@ from ..store import iso_utc
 from . import permissions
 
 bp = Blueprint("audit", __name__)
-ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "create-dataflow",
-           "remove-dataflow")
+ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "start-dataflow",
+           "discard-dataflow", "create-dataflow", "remove-dataflow")
 bp.add_app_template_filter(iso_utc, "iso_utc")
 
 

@@ -12,14 +12,19 @@ from __future__ import annotations
 import dataclasses
 
 from ..adobe import AdobeError
-from ..adobe.data_prep import mapping_set
+from ..adobe.data_prep import mapping_set, source_field
 from ..adobe.flow_service import DATA_PREP, FLOW_SERVICE
 from .together import side_by_side
 
 DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 FULL_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
-# The delta column's format and zone, as the dataflow tutorial documents them for database sources.
-DELTA_FORMAT = "yyyy-MM-dd HH:mm:ss"
+# The delta column's date format by the column's type: a timestamp as the dataflow tutorial for database sources
+# documents it ("The supported date format for deltaColumn is yyyy-MM-dd HH:mm:ss"), a date as the same tutorial's and
+# "Update dataflows"' example writes one ("Datefield", "YYYY-MM-DD"). Sent in UTC, as both examples send it.
+DELTA_FORMATS = {"date-time": "yyyy-MM-dd HH:mm:ss", "date": "YYYY-MM-DD"}
+# What a source connection says of each column: the keys Adobe's examples show ("Explore a database", and the
+# dataflow tutorial's source connection); the portal's own `kind` stays in the draft.
+COLUMN_KEYS = ("name", "type", "xdm", "meta:xdmType")
 # How long one request may hold a chain before another may take it over (our choice: longer than any
 # request's timeouts, retries included).
 LEASE_SECONDS = 120
@@ -69,9 +74,10 @@ def steps(draft: dict, flow_spec: dict, ids: dict | None = None) -> list[Step]:
     ids = {**PLACEHOLDERS, **{k: v for k, v in (ids or {}).items() if v}}
     called, described = names(draft), marker(key)
     schedule = plan["schedule"]
+    columns = [{key: column[key] for key in COLUMN_KEYS if key in column} for column in plan["columns"]]
     source = {"name": called["source_id"], "description": described, "baseConnectionId": draft["connection_id"],
               "data": {"format": "tabular"},
-              "params": {"tableName": plan["table"], "columns": plan["columns"]},
+              "params": {"tableName": plan["table"], "columns": columns},
               "connectionSpec": {"id": plan["spec_id"], "version": "1.0"}}
     target = {"name": called["target_id"], "description": described,
               "data": {"schema": {"id": plan["schema"]["id"], "version": FULL_SCHEMA_VERSION}},
@@ -87,7 +93,7 @@ def steps(draft: dict, flow_spec: dict, ids: dict | None = None) -> list[Step]:
             "sourceConnectionIds": [ids["source_id"]], "targetConnectionIds": [ids["target_id"]],
             "transformations": [
                 {"name": "Copy", "params": {"deltaColumn": {"name": schedule["delta_column"],
-                                                            "dateFormat": DELTA_FORMAT, "timezone": "UTC"}}},
+                                                            "dateFormat": delta_format(plan), "timezone": "UTC"}}},
                 {"name": "Mapping", "params": {"mappingId": ids["mapping_id"], "mappingVersion": "0"}}],
             "scheduleParams": params}
     options = {}
@@ -103,9 +109,17 @@ def steps(draft: dict, flow_spec: dict, ids: dict | None = None) -> list[Step]:
             Step("flow_id", "dataflow", "POST", FLOW_SERVICE, "/flows", flow)]
 
 
+def delta_format(plan: dict) -> str:
+    """The date format of the plan's delta column, by its type (a timestamp's unless the column is a date)."""
+    kind = next((c["kind"] for c in plan["columns"] if c["name"] == plan["schedule"]["delta_column"]), "date-time")
+    return DELTA_FORMATS.get(kind, DELTA_FORMATS["date-time"])
+
+
 def mapping_rows(plan: dict) -> list[tuple[str, str, str]]:
-    """(sourceType, source, destination) for each mapped column and each constant of the plan."""
-    rows = [("ATTRIBUTE", row["column"], row["path"]) for row in plan["mapping"]["columns"] if row.get("path")]
+    """(sourceType, source, destination) for each mapped column and each constant of the plan; a column is named as
+    Data Prep reads a source field (`source_field`: `order.id` is `${order\\.id}`)."""
+    rows = [("ATTRIBUTE", source_field(row["column"]), row["path"]) for row in plan["mapping"]["columns"]
+            if row.get("path")]
     rows += [("STATIC", row["value"], row["path"]) for row in plan["mapping"].get("constants", [])]
     return rows
 

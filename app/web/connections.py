@@ -149,14 +149,14 @@ def schedule_filter(params) -> str:
 def with_connection(view=None, *, action="view"):
     """Give a view the connection its URL names, read from Flow Service, with its source and sandbox.
 
-    The person must hold the role `action` needs in that sandbox. An action that changes the connection
-    (rename, rotate, delete) gets that far only for a connection of a source this portal offers (the
-    curated four and the database specs). Others, such as an Amazon S3 connection made elsewhere with the
-    same technical account, are read-only here, and no PATCH or DELETE is ever sent for them.
+    The person must hold the role `action` needs in that sandbox. An action that changes the connection or makes
+    something from it (rename, rotate, delete, a dataflow) gets that far only for a connection of a source this
+    portal offers (the curated four and the database specs). Others, such as an Amazon S3 connection made elsewhere
+    with the same technical account, are read-only here, and nothing is ever sent for them.
     """
     if view is None:
         return functools.partial(with_connection, action=action)
-    changes = action in ("rename", "rotate", "delete")
+    changes = action in ("rename", "rotate", "delete", "dataflow")
 
     @functools.wraps(view)
     def wrapper(connection_id):
@@ -169,7 +169,8 @@ def with_connection(view=None, *, action="view"):
             return render_template("error.html", title="This connection is read-only here",
                                    message="This portal changes only connections of the sources it offers. This "
                                            "one belongs to another source, so it can be looked at here but not "
-                                           "renamed, re-keyed or deleted; use Experience Platform for that."), 403
+                                           "renamed, re-keyed, deleted or made into a dataflow; use Experience "
+                                           "Platform for that."), 403
         return view(connection, source, sandbox)
     return wrapper
 
@@ -321,8 +322,10 @@ def rename(connection, source, sandbox):
     if request.method == "GET" or not form.validate():
         return render_template("rename.html", form=form, connection=connection, sandbox=sandbox,
                                source=source), 200 if request.method == "GET" else 400
+    # As Adobe's "Update a connection" tutorial sends them: `replace` the name, which every connection has, and `add`
+    # the description, which one made elsewhere may lack (JSON Patch refuses `replace` of a missing member).
     operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
-                  {"op": "replace", "path": "/description", "value": (form.description.data or "").strip()}]
+                  {"op": "add", "path": "/description", "value": (form.description.data or "").strip()}]
     yours = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip())]
     return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 

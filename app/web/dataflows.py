@@ -1,28 +1,35 @@
-"""A dataflow's page: its state, schedule and recent runs; enable or disable it, retry a failed run, run it now."""
+"""A dataflow's page: its state, schedule and recent runs; enable or disable it, retry a failed run, run it now.
+
+The portal acts only on the dataflows it could have made: a source connection of a source it offers, into the data
+lake. Any other (a flow made elsewhere from another kind of source, a destination's flow) is shown read-only, and no
+action on it is sent.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from ..adobe import AdobeError
-from . import audit
+from ..adobe.dataflows import RunUnconfirmed
+from . import audit, services
+from .chain import DATA_LAKE_SPEC_ID
 from .connections import CONNECTION_ID, sandbox_of
 from .together import side_by_side
 
 bp = Blueprint("dataflows", __name__)
 log = logging.getLogger(__name__)
 
+READ_ONLY = ("This portal acts only on dataflows from the sources it offers into a dataset. This one reads another "
+             "kind of source or writes to a destination, so it can be looked at here but not changed; use Experience "
+             "Platform for that.")
+
 
 class ActionForm(FlaskForm):
     """A button that changes a dataflow: only its CSRF token is sent."""
-
-
-def _dataflows():
-    return current_app.extensions["dataflows"]
 
 
 def _flow_or_page(flow_id: str, sandbox: str):
@@ -30,12 +37,38 @@ def _flow_or_page(flow_id: str, sandbox: str):
     if not CONNECTION_ID.match(flow_id):
         abort(404)
     try:
-        return _dataflows().flow(sandbox, flow_id), None
+        return services.dataflows().flow(sandbox, flow_id), None
     except AdobeError as error:
         if error.status == 404 or (error.code or "").endswith("1101-404"):
             abort(404)
         return None, (render_template("error.html", title="Could not read the dataflow", message=error.message,
                                       adobe_request_id=error.request_id), error.status)
+
+
+def status_of(run: dict) -> str:
+    """A run's status as one lower-case word (Adobe's examples write `failed` and `Failed` alike)."""
+    return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or "").lower()
+
+
+def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None) -> tuple[str | None, str | None]:
+    """The connection specs a dataflow reads from and writes to: from its inheritedAttributes (as the "Update
+    dataflows" tutorial shows them), else from its source and target connections when read."""
+    inherited = flow.get("inheritedAttributes") if isinstance(flow.get("inheritedAttributes"), dict) else {}
+
+    def first_spec(items, read):
+        item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else read or {}
+        spec = item.get("connectionSpec") if isinstance(item.get("connectionSpec"), dict) else {}
+        return spec.get("id") if isinstance(spec.get("id"), str) else None
+
+    return first_spec(inherited.get("sourceConnections"), source), first_spec(inherited.get("targetConnections"), target)
+
+
+def writable(flow: dict, source: dict | None = None, target: dict | None = None) -> bool:
+    """Whether the portal acts on this dataflow: one source connection of a source it offers, into the data lake."""
+    if len(flow.get("sourceConnectionIds") or []) != 1 or len(flow.get("targetConnectionIds") or []) != 1:
+        return False
+    source_spec, target_spec = _spec_ids(flow, source, target)
+    return target_spec == DATA_LAKE_SPEC_ID and services.spec_catalog().offers(source_spec)
 
 
 @bp.get("/dataflows/<flow_id>")
@@ -48,7 +81,7 @@ def show(flow_id):
 
 def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
     """The dataflow's page: what it reads and writes, its runs, and what went wrong just now (if anything)."""
-    dataflows, problems = _dataflows(), []
+    dataflows, problems = services.dataflows(), []
     reads = [(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0]),
              (dataflows.target_connection, (flow.get("targetConnectionIds") or [None])[0]),
              (dataflows.recent_runs, flow.get("id"))]
@@ -64,7 +97,9 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
         found.append(outcome)
     source, target, runs = found[0], found[1], found[2] or []
     return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
-                           problems=problems, adobe_error=adobe_error), status
+                           problems=problems, adobe_error=adobe_error, status_of=status_of,
+                           writable=writable(flow, source, target), read_only=READ_ONLY,
+                           retried=services.store().retries_of(flow["id"])), status
 
 
 @bp.post("/dataflows/<flow_id>/state")
@@ -75,17 +110,47 @@ def set_state(flow_id):
     if page:
         return page
     action = "enable" if wanted == "1" else "disable"
-    return _carry_out(action, sandbox, flow, lambda: _dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
+    return _carry_out(action, sandbox, flow,
+                      lambda: services.dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
                       lambda _changed: (None, f"{action.capitalize()}d: {flow.get('name')}."))
 
 
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
 def retry(flow_id, run_id):
-    """Retry one failed run of the dataflow ("Retry failed dataflow runs")."""
+    """Retry one failed run of the dataflow ("Retry failed dataflow runs"), once, however often this is sent."""
     sandbox, flow, page = _acting_on(flow_id, "retry", bool(CONNECTION_ID.match(run_id)))
     if page:
         return page
-    return _carry_out("retry", sandbox, flow, lambda: _dataflows().retry_run(sandbox, run_id),
+    try:
+        run = services.dataflows().run(sandbox, run_id)
+    except AdobeError as error:
+        if error.status == 404 or (error.code or "").endswith("1101-404"):
+            abort(404)
+        return _page(flow, sandbox, error.status, error)
+    if run.get("flowId") != flow["id"]:
+        # Another dataflow's run: nothing is sent, and nothing is put on record as this dataflow's.
+        abort(404)
+    if status_of(run) != "failed":
+        return _page(flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.",
+                                                    status=409))
+    store = services.store()
+    if not store.take_retry(run_id, flow["id"]):
+        return _page(flow, sandbox, 409, AdobeError(
+            "This run was retried already (or is being retried right now); its retry is among the runs below.",
+            status=409))
+
+    def send():
+        try:
+            retried = services.dataflows().retry_run(sandbox, flow["id"], run_id)
+        except RunUnconfirmed:
+            raise  # it may have started: the run stays taken until the taking's lease runs out
+        except AdobeError:
+            store.retry_done(run_id, None)
+            raise
+        store.retry_done(run_id, retried.run_id)
+        return retried
+
+    return _carry_out("retry", sandbox, flow, send,
                       lambda retried: (f"run {run_id} retried as {retried.run_id}",
                                        f"Retried: the new run is {retried.run_id}."))
 
@@ -107,18 +172,37 @@ def run_now(flow_id):
     except (TypeError, ValueError):
         start = now - 86400
     return _carry_out("run", sandbox, flow,
-                      lambda: _dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
+                      lambda: services.dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
                       lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."))
 
 
 def _acting_on(flow_id: str, action: str, valid: bool = True):
-    """(sandbox, the dataflow, None) for a POST the person may send, or (…, None, the error page); 400 when the form
-    is not one the page sends (no CSRF token, or `valid` false)."""
+    """(sandbox, the dataflow, None) for a POST the person may send about a dataflow the portal acts on, or
+    (…, None, the error page); 400 when the form is not one the page sends (no CSRF token, or `valid` false)."""
     sandbox = sandbox_of(action)
     if not ActionForm().validate() or not valid:
         abort(400)
     flow, page = _flow_or_page(flow_id, sandbox)
-    return sandbox, flow, page
+    if page:
+        return sandbox, None, page
+    source = target = None
+    ids = [(flow.get(key) or [None])[0] for key in ("sourceConnectionIds", "targetConnectionIds")]
+    if None in _spec_ids(flow) and all(isinstance(i, str) and CONNECTION_ID.match(i) for i in ids):
+        # Without inheritedAttributes the specs come from the connections themselves, read side by side.
+        dataflows = services.dataflows()
+        reads = side_by_side([lambda: dataflows.source_connection(sandbox, ids[0]),
+                              lambda: dataflows.target_connection(sandbox, ids[1])])
+        failed = next((read for read in reads if isinstance(read, Exception)), None)
+        if isinstance(failed, AdobeError):
+            return sandbox, None, _page(flow, sandbox, failed.status, failed)
+        if failed:
+            raise failed
+        source, target = reads
+    if not writable(flow, source, target):
+        log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
+        return sandbox, None, (render_template("error.html", title="This dataflow is read-only here",
+                                               message=READ_ONLY), 403)
+    return sandbox, flow, None
 
 
 def _carry_out(action: str, sandbox: str, flow: dict, send, said):

@@ -15,16 +15,17 @@ import secrets
 import time
 import zoneinfo
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField, \
     SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from ..adobe import AdobeError
-from ..adobe.data_prep import mapping_set
+from ..adobe.data_prep import mapping_set, source_field
 from ..adobe.datasets import PAGE, Field, Schema, name_pattern
 from ..sources.fields import add_error, choices, no_control_characters
+from ..store import MOST_OPEN_DRAFTS
 from . import audit, permissions, services
 from .chain import LEASE_SECONDS, Chain, Stopped, mapping_rows, steps
 from .connections import with_connection
@@ -43,8 +44,16 @@ MOST_COLUMNS = 200
 FITS = {"integer": {"integer", "number", "string"}, "number": {"number", "string"}, "boolean": {"boolean", "string"},
         "date-time": {"date-time", "date", "string"}, "date": {"date", "date-time", "string"},
         "string": {"string"}}
+# The interval each frequency allows (our choice above the minimums: Adobe's flow spec documents 15 for minutes and 1
+# otherwise, and no maximum; longer than these, the next unit says it better).
+INTERVALS = {"minute": (15, 1440), "hour": (1, 744), "day": (1, 365), "week": (1, 52)}
+# How far the first run may be from now (our choice: a form left open a while still submits; a typo of a year does not).
+START_PAST = datetime.timedelta(days=1)
+START_AHEAD = datetime.timedelta(days=366)
 FREQUENCIES = [("once", "Once"), ("minute", "Every N minutes"), ("hour", "Every N hours"), ("day", "Every N days"),
                ("week", "Every N weeks")]
+NOT_SAVED = ("This draft's dataflow began to be made (in another tab or window?), so your change was not saved: what "
+             "is being made can no longer change. See how it went below.")
 SCHEMA_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/xdm/tutorials/create-schema-ui"
 DATASET_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/catalog/datasets/user-guide"
 
@@ -54,7 +63,9 @@ class StartForm(FlaskForm):
 
 
 class ChainForm(FlaskForm):
-    """Create, continue or remove: only the CSRF token is sent."""
+    """Create, continue or remove: the CSRF token, and the revision of the plan the review page showed."""
+
+    revision = HiddenField()
 
 
 class DatasetForm(FlaskForm):
@@ -73,8 +84,24 @@ def _finite(form, field):
         raise StopValidation("Give a number from more than 0 to 100, or leave it empty.")
 
 
+def _two_decimals(form, field):
+    """At most two decimals: `1e-999999999` is a Decimal above 0 that JSON would carry as 0.0, which Adobe refuses.
+    Trailing zeros do not count (2.500 is 2.5)."""
+    if field.data is None:
+        return
+    sign, digits, exponent = field.data.as_tuple()
+    kept = "".join(map(str, digits)).rstrip("0")
+    if kept and exponent + (len(digits) - len(kept)) < -2:
+        raise StopValidation("Give at most two decimals, such as 2.5 or 0.25.")
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+
+
 def _timezones():
-    return choices((zone, zone) for zone in sorted(zoneinfo.available_timezones()) if "/" in zone or zone == "UTC")
+    return choices((zone, zone) for zone in sorted(_zones()))
 
 
 class ScheduleForm(FlaskForm):
@@ -83,8 +110,9 @@ class ScheduleForm(FlaskForm):
                        description="How the dataflow is listed in Experience Platform and on the connection's page.")
     frequency = RadioField("How often", choices=choices(FREQUENCIES), default="hour",
                            description="Once, or every N minutes, hours, days or weeks.")
-    interval = IntegerField("Every N", validators=[Optional(), NumberRange(min=1, max=10000)], default=1,
-                            description="N: at least 15 for minutes, at least 1 otherwise. Not used for once.")
+    interval = IntegerField("Every N", validators=[Optional()], default=1,
+                            description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks. "
+                                        "Not used for once.")
     start = DateTimeLocalField("First run", format="%Y-%m-%dT%H:%M",
                                validators=[InputRequired("Give the time of the first run.")],
                                description="In the time zone below; Adobe is sent the same moment in UTC.")
@@ -100,21 +128,30 @@ class ScheduleForm(FlaskForm):
     error_diagnostics = BooleanField("Error diagnostics",
                                      description="Adobe keeps detailed samples of rows that failed.")
     partial_percent = DecimalField("Partial ingestion threshold (%)", places=None,
-                                   validators=[Optional(), _finite, NumberRange(min=0, max=100)],
+                                   validators=[Optional(), _finite, _two_decimals, NumberRange(min=0, max=100)],
                                    description="Optional: the share of failed rows a run may have and still "
-                                               "succeed. More than 0, at most 100. Empty: any failed row fails "
-                                               "the run.")
+                                               "succeed. More than 0, at most 100, with at most two decimals. "
+                                               "Empty: any failed row fails the run.")
 
     def validate_interval(self, field):
         if self.frequency.data != "once":
             if field.data is None:
                 raise ValidationError("Give N: how many minutes, hours, days or weeks between runs.")
-            if self.frequency.data == "minute" and field.data < 15:
+            least, most = INTERVALS.get(self.frequency.data, (1, 1))
+            if field.data < least and self.frequency.data == "minute":
                 raise ValidationError("For minutes, Adobe requires an interval of 15 or more.")
+            if not least <= field.data <= most:
+                raise ValidationError(f"Give N from {least} to {most} for {self.frequency.data}s.")
 
     def validate_start(self, field):
-        if field.data and not 2000 <= field.data.year <= 2100:
-            raise ValidationError("Give a time between the years 2000 and 2100.")
+        if not field.data or self.timezone.data not in _zones():
+            return
+        moment = field.data.replace(tzinfo=zoneinfo.ZoneInfo(self.timezone.data))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if moment < now - START_PAST:
+            raise ValidationError("The first run is more than a day in the past; give a time from now on.")
+        if moment > now + START_AHEAD:
+            raise ValidationError("The first run is more than a year away; give a time within the next year.")
 
     def validate_partial_percent(self, field):
         if field.data is not None and field.data <= 0:
@@ -176,12 +213,45 @@ def start(connection, source, sandbox):
         return render_template("error.html", title="The table has no columns",
                                message=f"Flow Service lists no columns for {table}, so there is nothing to map."), 409
     key = secrets.token_urlsafe(24)
-    services.store().new_draft(key, g.get("user"), sandbox, connection["id"], {
-        "table": table, "columns": kept, "spec_id": (connection.get("connectionSpec") or {}).get("id"),
-        "connection_name": connection.get("name") or connection["id"], "dataset": None, "schema": None,
-        "mapping": None, "schedule": None})
+    store = services.store()
+    if not store.new_draft(key, g.get("user"), sandbox, connection["id"], {
+            "table": table, "columns": kept, "spec_id": (connection.get("connectionSpec") or {}).get("id"),
+            "connection_name": connection.get("name") or connection["id"], "dataset": None, "schema": None,
+            "mapping": None, "schedule": None}):
+        log.warning("dataflow draft refused: %d open drafts already", MOST_OPEN_DRAFTS)
+        return _drafts_page(409, full=True)
+    audit.record("start-dataflow", "ok", sandbox=sandbox, connection_name=connection.get("name"),
+                 connection_id=connection["id"], source="dataflow draft", detail=f"draft {key[:8]} of table {table}")
     log.info("dataflow draft started for %s of connection %s", table, connection["id"])
     return redirect(url_for(".dataset", key=key))
+
+
+@bp.get("/dataflows/drafts")
+def drafts():
+    """The person's dataflows being made: drafts to go on with or discard, and chains stopped halfway."""
+    permissions.require("dataflow")
+    return _drafts_page()
+
+
+def _drafts_page(status: int = 200, full: bool = False):
+    return render_template("dataflow_drafts.html", drafts=services.store().open_drafts(g.get("user")),
+                           form=ChainForm(), most=MOST_OPEN_DRAFTS, full=full), status
+
+
+@bp.post("/dataflows/new/<key>/discard")
+def discard(key):
+    """Forget a draft nothing was made from yet (one whose chain began is finished or removed on its review page)."""
+    draft = _draft(key)
+    if not ChainForm().validate():
+        abort(400)
+    if not services.store().discard_draft(key, draft["owner"]):
+        return _review(draft, 409, stop=Stopped("This draft can no longer be discarded: its dataflow is being made, "
+                                                "or was. Finish it, or remove what was made, here."))
+    audit.record("discard-dataflow", "ok", sandbox=draft["sandbox"], connection_id=draft["connection_id"],
+                 connection_name=draft["plan"].get("connection_name"), source="dataflow draft",
+                 detail=f"draft {key[:8]} of table {draft['plan'].get('table')}")
+    flash("Draft discarded.")
+    return redirect(url_for(".drafts"), code=303)
 
 
 def _column(column: dict) -> dict:
@@ -212,6 +282,8 @@ def editable_step(step: str):
         @functools.wraps(view)
         def wrapper(key):
             draft = _draft(key)
+            if draft["state"] != "draft" and request.method == "POST":
+                return _review(draft, 409, stop=Stopped(NOT_SAVED))
             if draft["state"] == "done" and draft["flow_id"]:
                 return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
             if draft["state"] != "draft":
@@ -222,6 +294,14 @@ def editable_step(step: str):
             return view(draft)
         return wrapper
     return decorate
+
+
+def _saved(draft: dict, plan: dict):
+    """Save a step's choice: None when saved, else the review page saying why not (409): its dataflow began to be
+    made meanwhile (in another tab, say), and what is being made can no longer change."""
+    if services.store().save_plan(draft["key"], plan):
+        return None
+    return _review(services.store().draft(draft["key"]), 409, stop=Stopped(NOT_SAVED))
 
 
 def _page(template: str, draft: dict, step: str, status: int = 200, **context):
@@ -268,8 +348,7 @@ def dataset(draft):
             plan["dataset"] = {"id": chosen["id"], "name": str(chosen.get("name") or chosen["id"])}
             plan["schema"] = {"id": schema.id, "title": schema.title, "version": schema.version,
                               "fields": [vars(f) for f in schema.fields]}
-            services.store().save_plan(key, plan)
-            return redirect(url_for(".mapping", key=key))
+            return _saved(draft, plan) or redirect(url_for(".mapping", key=key))
     page, problem = None, None
     if search and name_pattern(search) is None:
         problem = "Search with letters, digits, spaces, _ and - only."
@@ -320,8 +399,7 @@ def mapping(draft):
                 if not answer.ok:
                     add_error(field, f"Data Prep refused this: {answer.message or 'no reason given'}.")
             if all(answer.ok for answer in answers):
-                services.store().save_plan(key, {**plan, "mapping": chosen})
-                return redirect(url_for(".schedule", key=key))
+                return _saved(draft, {**plan, "mapping": chosen}) or redirect(url_for(".schedule", key=key))
     status = 400 if form.errors or any(f.errors for f in form) else (adobe_error.status if adobe_error else 200)
     schema = _schema(plan)
     return _page("dataflow_mapping.html", draft, "mapping", status, form=form, schema=schema, verdicts=verdicts,
@@ -353,6 +431,9 @@ def suggest(columns: list[dict], fields: list[Field]) -> list[str]:
     """A field for each column, by name and type ("" when nothing fits), never one field for two columns."""
     taken, chosen = set(), []
     for column in columns:
+        if source_field(column["name"]) is None:  # a name Data Prep cannot be told: nothing to suggest
+            chosen.append("")
+            continue
         name, fits = _words(column["name"]), FITS.get(column["kind"], {"string"})
         best, best_score = "", 0
         for field in fields:
@@ -384,7 +465,11 @@ def _mapping_checks(form, plan: dict) -> bool:
         target = schema.field(field.data) if field.data else None
         if target is None:
             continue
-        if target.path in claimed:
+        if source_field(column["name"]) is None:
+            add_error(field, "Data Prep documents no way to name a column holding {, } or a backslash, so this one "
+                             "cannot be mapped; leave it empty to skip it.")
+            fine = False
+        elif target.path in claimed:
             add_error(field, f"{target.path} already takes the column {claimed[target.path]}; a field takes one.")
             fine = False
         elif target.kind not in FITS.get(column["kind"], {"string"}):
@@ -436,14 +521,13 @@ def schedule(draft):
     if timestamps and request.method == "POST" and form.validate():
         zone = zoneinfo.ZoneInfo(form.timezone.data)
         start = int(form.start.data.replace(tzinfo=zone).timestamp())
-        services.store().save_plan(key, {**plan, "schedule": {
+        return _saved(draft, {**plan, "schedule": {
             "name": form.name.data.strip(), "frequency": form.frequency.data,
             "interval": form.interval.data if form.frequency.data != "once" else None,
             "start": start, "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
             "timezone": form.timezone.data, "backfill": bool(form.backfill.data),
             "delta_column": form.delta_column.data, "error_diagnostics": bool(form.error_diagnostics.data),
-            "partial_percent": _number(form.partial_percent.data)}})
-        return redirect(url_for(".review", key=key))
+            "partial_percent": _number(form.partial_percent.data)}}) or redirect(url_for(".review", key=key))
     return _page("dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form,
                  timestamps=timestamps)
 
@@ -473,8 +557,9 @@ def review(key):
     draft = _draft(key)
     if draft["state"] == "done" and draft["flow_id"]:
         return redirect(url_for("dataflows.show", flow_id=draft["flow_id"], sandbox=draft["sandbox"]))
+    # Only a draft still open sends the person to a step (the steps send anything else here: never a loop).
     for needed in ("dataset", "mapping", "schedule"):
-        if not draft["plan"].get(needed):
+        if draft["state"] == "draft" and not draft["plan"].get(needed):
             return redirect(url_for(f".{needed}", key=key))
     return _review(draft)
 
@@ -489,11 +574,16 @@ def _review(draft: dict, status: int = 200, adobe_error=None, stop: Stopped | No
         problem = (f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
                    f"({draft['plan']['spec_id']}), so the portal cannot make a dataflow from it.")
         flow_spec = None
+    complete = all(draft["plan"].get(needed) for needed in ("dataset", "mapping", "schedule"))
     client, ids = services.flow_service(), {c: draft[c] for c in ("source_id", "target_id", "mapping_id", "flow_id")}
     curls = [(s, client.curl(s.method, s.path, draft["sandbox"], s.body, s.service))
-             for s in steps(draft, flow_spec, ids)] if flow_spec else []
-    return _page("dataflow_review.html", draft, "review", status, form=ChainForm(), curls=curls, ids=ids,
-                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()))
+             for s in steps(draft, flow_spec, ids)] if flow_spec and complete else []
+    form = ChainForm()
+    form.revision.data = draft["revision"]
+    lease_over = draft["state"] == "creating" and (draft["lease_until"] or 0) < time.time()
+    return _page("dataflow_review.html", draft, "review", status, form=form, curls=curls, ids=ids,
+                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()), complete=complete,
+                 lease_over=lease_over)
 
 
 @bp.post("/dataflows/new/<key>/create")
@@ -513,10 +603,17 @@ def create(key):
         return _review(draft, error.status, adobe_error=error)
     if draft["plan"]["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
         return _review(draft, 409)
+    changed = Stopped("This draft changed since that page was shown (in another tab or window?), so nothing was "
+                      "sent. Review it again below, then create.")
+    if draft["state"] == "draft" and form.revision.data != draft["revision"]:
+        return _review(draft, 409, stop=changed)
     store = services.store()
     # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
     resumed = draft["state"] != "draft"
-    if not store.start_chain(key, LEASE_SECONDS):
+    if not store.start_chain(key, LEASE_SECONDS, revision=draft["revision"] if not resumed else None):
+        current = store.draft(key)
+        if current["state"] == "draft":  # a step was saved between the read above and the taking
+            return _review(current, 409, stop=changed)
         return _after_other(key)
     draft = store.draft(key)
     try:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ..adobe.data_prep import DataPrep
     from ..adobe.datasets import Datasets
     from ..store import Store
+    from .spec_catalog import SpecCatalog
 
 
 def flow_service() -> FlowServiceClient:
@@ -31,3 +32,7 @@ def data_prep() -> DataPrep:
 
 def store() -> Store:
     return current_app.extensions["store"]
+
+
+def spec_catalog() -> SpecCatalog:
+    return current_app.extensions["spec_catalog"]

@@ -101,6 +101,11 @@ class SpecCatalog:
         self._specs = sorted(specs, key=lambda s: label_of(s).lower())
         self._fetched_at, self._problem = now, None
 
+    def offers(self, spec_id: str | None) -> bool:
+        """Whether the portal makes and changes what is of this connection spec: a curated source's, or a database
+        spec it builds forms for."""
+        return spec_id in CURATED_IDS or any(s["id"] == spec_id for s in self.database_specs()[0])
+
     def source(self, spec_id: str, auth_name: str | None):
         """(the spec, the SpecSource for the chosen authSpec or None when one must be chosen), or (None, None)."""
         specs, _problem = self.database_specs()

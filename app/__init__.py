@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs, wording
+from . import logs
 from .config import Settings
 
 
@@ -20,16 +20,29 @@ def _asset_folder(name: str) -> str:
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    # Imported here, not at the top: the gunicorn master imports this package without them, so that each
-    # gevent worker patches the standard library before requests and urllib3 take hold of ssl.
-    from .adobe import Dataflows, FlowServiceClient, TokenProvider
-    from .adobe.data_prep import DataPrep
-    from .adobe.datasets import Datasets
-    from .adobe.http import make_session
-    from .store import Store, database_url
-
+    """The portal: its settings checked, its services built once, then each part set up in turn."""
     settings = settings or Settings.from_env()
     app = Flask(__name__, template_folder=_asset_folder("templates"), static_folder=None)
+    configure(app, settings)
+    # Imported here, not at the top: the gunicorn master imports this package without them, so that each gevent
+    # worker patches the standard library before urllib3 takes hold of ssl.
+    from . import services
+    from .web import assets, audit, auth, connections, dataflows, errors, filters, health, new_dataflow, security, wizard
+
+    built = services.build(settings, _asset_folder("static"))
+    services.init_app(app, built)
+    logs.init_app(app, built.secrets)
+    filters.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    for blueprint in (assets.bp, wizard.bp, connections.bp, dataflows.bp, new_dataflow.bp, health.bp, audit.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def configure(app: Flask, settings: Settings) -> None:
+    """Flask's own configuration, from the settings."""
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -47,59 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # address (for sign-in throttling), https (for HSTS and Secure cookies) and the host. Never
         # X-Forwarded-Port or -Prefix: nothing here needs them, and a forged prefix rewrites every link.
         n = settings.proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=0, x_prefix=0)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=0, x_prefix=0)  # type: ignore[method-assign]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.add_template_filter(wording.with_article, "with_article")
-    app.add_template_filter(wording.plural, "plural")
     logging.getLogger("app").setLevel(logging.INFO)
-    secrets = logs.SecretRegistry()
-    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret)
-    logs.init_app(app, secrets)
-
-    timeout = (settings.connect_timeout, settings.read_timeout)
-    tokens = TokenProvider(
-        make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url),
-        settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
-        on_token=secrets.add, quotes_secret=secrets.quotes_secret,
-    )
-    app.extensions["flow_service"] = FlowServiceClient(
-        settings.platform_url, tokens, settings.client_id, settings.org_id, make_session(base_url=settings.platform_url), timeout,
-        quotes_secret=secrets.quotes_secret,
-    )
-    app.extensions["dataflows"] = Dataflows(app.extensions["flow_service"])
-    app.extensions["datasets"] = Datasets(app.extensions["flow_service"])
-    app.extensions["data_prep"] = DataPrep(app.extensions["flow_service"])
-
-    from .web.spec_catalog import SpecCatalog
-
-    app.extensions["spec_catalog"] = SpecCatalog(app.extensions["flow_service"], settings.default_sandbox,
-                                                 settings.spec_cache_seconds)
-
-    from .web import assets, audit, auth, connections, dataflows, health, new_dataflow, permissions, security, wizard
-
-    app.extensions["assets"] = assets.load_assets(_asset_folder("static"))
-    app.register_blueprint(assets.bp)
-    # One store per app: the submission keys that make creation idempotent, and the audit trail.
-    app.extensions["submissions"] = app.extensions["store"] = Store(
-        database_url(settings.data_dir, settings.database_url))
-    security.init_app(app)
-    auth.init_app(app)
-    permissions.init_app(app)
-    app.register_blueprint(wizard.bp)
-    app.register_blueprint(connections.bp)
-    app.register_blueprint(dataflows.bp)
-    app.register_blueprint(new_dataflow.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(audit.bp)
-
-    @app.context_processor
-    def page_context():
-        return {
-            "emulator_mode": settings.emulator,
-            "cloud": settings.cloud,
-            "auth_mode": settings.auth,
-            "asset": assets.asset_url,
-        }
-
-    return app

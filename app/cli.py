@@ -10,7 +10,7 @@ import sys
 
 from . import create_app, logs
 from .config import ConfigError, Settings
-from .web import auth
+from . import accounts
 
 log = logging.getLogger("app.cli")
 
@@ -107,7 +107,7 @@ def add_user(name: str, users_file: str | None, groups: str = "") -> int:
         # From a pipe or a secret store: the first line is the password.
         password = sys.stdin.readline().rstrip("\n")
     try:
-        replaced = auth.add_user(path, name, password, auth.split_groups(groups))
+        replaced = accounts.add_user(path, name, password, accounts.split_groups(groups))
     except (ValueError, OSError) as error:
         print(f"aep-source-wizard add-user: {error}", file=sys.stderr)
         return 1

@@ -140,7 +140,6 @@ def init_app(app: Flask, registry: SecretRegistry) -> None:
     """Give every request an id (shown on error pages and sent back as X-Request-Id)."""
     _registries.add(registry)
     logging.setLogRecordFactory(_scrubbed_record)
-    app.extensions["secrets"] = registry
 
     # A proxy we count (WIZARD_PROXY_COUNT) may pass its own id along, so one id follows the request.
     trust_offered = bool(app.config["SETTINGS"].proxy_count)

@@ -9,6 +9,7 @@ import requests
 
 from app import create_app
 from app.web.auth import safe_next
+from app import services
 
 from .forms import form_data
 
@@ -18,7 +19,7 @@ MYSQL = "26d738e0-8963-47ea-aadf-c60de735468a"
 
 def s3_connection(app) -> str:
     """An Amazon S3 connection made outside the portal with the same technical account."""
-    return app.extensions["flow_service"].create_connection("prod", {
+    return services.of(app).flow_service.create_connection("prod", {
         "name": "Landing bucket", "auth": {"specName": "Access Key", "params": {
             "s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "s3-secret-key"}},
         "connectionSpec": {"id": S3, "version": "1.0"}}).id
@@ -47,7 +48,7 @@ def test_another_sources_connection_can_be_looked_at(app, client, fresh_emulator
 
 
 def test_a_database_spec_connection_may_still_be_changed(app, client, fresh_emulator):
-    created = app.extensions["flow_service"].create_connection("prod", {
+    created = services.of(app).flow_service.create_connection("prod", {
         "name": "MySQL one", "auth": {"specName": "Connection String Based Authentication", "params": {
             "connectionString": "Server=m;Port=3306;Database=d;UID=u;PWD=p"}},
         "connectionSpec": {"id": MYSQL, "version": "1.0"}})
@@ -117,7 +118,7 @@ def test_sign_in_redirects_only_on_this_site(accounts_client, target):
 
 @pytest.fixture
 def accounts_client(settings, tmp_path):
-    from app.web.auth import add_user
+    from app.accounts import add_user
 
     users = tmp_path / "users"
     add_user(str(users), "ada", "correct-horse-battery")

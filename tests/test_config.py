@@ -9,7 +9,7 @@ import pytest
 
 from app.config import ConfigError, Settings
 from app.gunicorn_conf import timeout as worker_timeout
-from app.web.auth import read_users
+from app.accounts import read_users
 
 from .servers import REPO, clean_env
 

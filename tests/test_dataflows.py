@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from app.emulator import Fault
+from app import services
 
 from .browser import assert_axe_clean
 from .dataflows import Maker
@@ -18,7 +19,7 @@ from .forms import connection_body as body
 
 @pytest.fixture
 def flow(live_app):
-    return live_app.extensions["flow_service"]
+    return services.of(live_app).flow_service
 
 
 def _reads(emulator, path: str) -> int:

@@ -15,6 +15,7 @@ from app.adobe import AdobeError
 from app.adobe.flow_service import SEARCH_CAP
 from app.emulator import Fault
 from app.sources import SOURCES
+from app import services
 
 from .conftest import csrf_token
 from .dataflows import Maker
@@ -58,7 +59,7 @@ def filters(emulator) -> list[str]:
 
 @pytest.fixture
 def flow(app):
-    return app.extensions["flow_service"]
+    return services.of(app).flow_service
 
 
 # Search.
@@ -225,19 +226,19 @@ DATAFLOW_CALLS = {
 }
 # Catalog, the Schema Registry and Data Prep, through the same session and token.
 PLATFORM_CALLS = {
-    "datasets.page": lambda a: a.extensions["datasets"].page("prod", "web"),
-    "datasets.dataset": lambda a: a.extensions["datasets"].dataset("prod", "a" * 24),
-    "datasets.schema": lambda a: a.extensions["datasets"].schema("prod", "https://ns.adobe.com/x/schemas/y"),
-    "data_prep.validate": lambda a: a.extensions["data_prep"].validate("prod", {"mappings": [{}]}),
-    "data_prep.create": lambda a: a.extensions["data_prep"].create("prod", {"mappings": [{}]}),
-    "data_prep.find": lambda a: a.extensions["data_prep"].find("prod", "x"),
+    "datasets.page": lambda a: services.of(a).datasets.page("prod", "web"),
+    "datasets.dataset": lambda a: services.of(a).datasets.dataset("prod", "a" * 24),
+    "datasets.schema": lambda a: services.of(a).datasets.schema("prod", "https://ns.adobe.com/x/schemas/y"),
+    "data_prep.validate": lambda a: services.of(a).data_prep.validate("prod", {"mappings": [{}]}),
+    "data_prep.create": lambda a: services.of(a).data_prep.create("prod", {"mappings": [{}]}),
+    "data_prep.find": lambda a: services.of(a).data_prep.find("prod", "x"),
 }
 
 
 @pytest.mark.parametrize("spoil", list(SPOILS))
 @pytest.mark.parametrize("method", list(DATAFLOW_CALLS))
 def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
-    dataflows = live_app.extensions["dataflows"]
+    dataflows = services.of(live_app).dataflows
     assert {name for name in dir(dataflows) if not name.startswith("_")} == set(DATAFLOW_CALLS)
     for verb in ("GET", "POST", "DELETE"):
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
@@ -255,7 +256,7 @@ PLATFORM_SPOILS = [(method, spoil) for method in PLATFORM_CALLS for spoil in SPO
 @pytest.mark.parametrize(("method", "spoil"), PLATFORM_SPOILS)
 def test_every_catalog_schema_and_data_prep_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
     for name in ("datasets", "data_prep"):
-        service = live_app.extensions[name]
+        service = getattr(services.of(live_app), name)
         public = {f"{name}.{m}" for m in dir(service) if not m.startswith("_") and callable(getattr(service, m))}
         assert public <= set(PLATFORM_CALLS), public - set(PLATFORM_CALLS)
     for verb in ("GET", "POST"):
@@ -289,7 +290,7 @@ def test_a_dropped_namesake_check_is_a_clear_page_and_releases_the_claim(client,
 
 def test_an_exception_after_the_claim_releases_it(app, client, fresh_emulator, monkeypatch):
     key, data = form_data("redshift", submission_id="e" * 20)
-    flow = app.extensions["flow_service"]
+    flow = services.of(app).flow_service
     original = flow.create_connection
     monkeypatch.setattr(flow, "create_connection", lambda *a, **k: 1 / 0)
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -322,7 +323,7 @@ def test_the_error_parser_reads_every_documented_shape(flow, fresh_emulator, bod
 
 def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_emulator):
     checker = Checked(load_openapi())
-    live_app.extensions["flow_service"]._session.observers.append(checker)
+    services.of(live_app).flow_service._session.observers.append(checker)
     session = requests.Session()
     url = live_server.url
 

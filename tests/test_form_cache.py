@@ -71,7 +71,7 @@ def test_error_states_are_rendered_fresh_and_keep_their_tokens(live_server, fres
 
 def test_the_cached_page_names_whoever_is_signed_in_and_never_another(fresh_emulator, tmp_path):
     from app import create_app
-    from app.web.auth import add_user
+    from app.accounts import add_user
     from tests.conftest import LiveServer, settings_for
 
     users = tmp_path / "users"

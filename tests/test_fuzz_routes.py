@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app import services
 
 from .conftest import settings_for
 from .dataflows import Maker
@@ -15,7 +16,7 @@ ODD = ["", "%00", "'\"<>", "a" * 5000, "%ff%fe", "../../etc", "{", "\u202e", "1e
 def setup(fresh_emulator):
     app = create_app(settings_for(fresh_emulator))
     app.config.update(WTF_CSRF_ENABLED=False)
-    connection_id = app.extensions["flow_service"].create_connection("prod", body("Odd")).id
+    connection_id = services.of(app).flow_service.create_connection("prod", body("Odd")).id
     flow_id = Maker(fresh_emulator).due_flow(connection_id, ["failed"])
     return app.test_client(), connection_id, flow_id
 

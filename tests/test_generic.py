@@ -11,7 +11,8 @@ import requests
 from app.emulator import Fault
 from app.emulator.specs import connection_specs
 from app.sources import SOURCES
-from app.web.spec_catalog import CURATED_IDS, is_database
+from app.adobe.spec_catalog import is_database
+
 from app.sources.generic import form_class_for
 
 from .browser import assert_axe_clean
@@ -20,6 +21,7 @@ from .forms import form_data
 from .conftest import field_error
 
 SPECS = connection_specs("azure")
+CURATED_IDS = {source.connection_spec_id for source in SOURCES.values()}
 GENERIC = [(spec, auth) for spec in SPECS.values() if spec["id"] not in CURATED_IDS and is_database(spec)
            for auth in spec["authSpec"]]
 MYSQL = "26d738e0-8963-47ea-aadf-c60de735468a"

@@ -10,6 +10,7 @@ import requests
 from app.sources import SOURCES
 from app.sources.secrecy import MASK
 from app.web.connections import PAGE_SIZE
+from app import services
 
 from .browser import assert_axe_clean
 from .conftest import csrf_token, submission_id
@@ -21,7 +22,7 @@ NEW_PASSWORD = "rotated-Pw;7{c}"
 
 @pytest.fixture
 def flow(live_app):
-    return live_app.extensions["flow_service"]
+    return services.of(live_app).flow_service
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import requests
 
 from app import create_app
 from app.emulator import Fault
+from app import services
 
 from .browser import assert_axe_clean
 from .conftest import LiveServer, settings_for
@@ -25,7 +26,7 @@ PATHS = {"source_id": "/sourceConnections", "target_id": "/targetConnections", "
 
 @pytest.fixture
 def base(live_app):
-    return live_app.extensions["flow_service"].create_connection("prod", body("Warehouse")).id
+    return services.of(live_app).flow_service.create_connection("prod", body("Warehouse")).id
 
 
 def _objects(emulator) -> dict[str, int]:
@@ -51,7 +52,7 @@ def _text(html: str) -> str:
 
 def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app, fresh_emulator, base):
     checker = Checked(load_openapi())
-    live_app.extensions["flow_service"]._session.observers.append(checker)
+    services.of(live_app).flow_service._session.observers.append(checker)
     walk = Walk(live_server.url, base)
     page = walk.get("dataset")
     assert page.status_code == 200 and "Loyalty members" in page.text and "Web orders" in page.text
@@ -92,7 +93,7 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
     assert page.status_code == 200 and "Customers hourly" in page.text
     # Every Catalog, Schema Registry, Data Prep and Flow Service call was checked against Adobe's documents.
     assert len(checker.checked) >= 12
-    audit = live_app.extensions["store"].audit_entries(action="create-dataflow")
+    audit = services.of(live_app).store.audit_entries(action="create-dataflow")
     assert audit[0]["outcome"] == "ok" and flow_id in audit[0]["detail"]
     # Back to a step of a made dataflow leads to the dataflow, never to a second one.
     again = walk.get("schedule")
@@ -123,7 +124,7 @@ def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_serve
                                                                       step):
     walk = _ready(live_server, fresh_emulator, base)
     checker = Checked(load_openapi())  # the look-ups too are calls Adobe documents
-    live_app.extensions["flow_service"]._session.observers.append(checker)
+    services.of(live_app).flow_service._session.observers.append(checker)
     # The object is made, then the connection drops before its answer arrives.
     fresh_emulator.inject(Fault("POST", PATHS[step], drop=True, after_handling=True))
     made = walk.send("create", {})
@@ -144,7 +145,7 @@ def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(live_se
     assert "Creating stopped" in text and "Continue with the same objects" in text
     before = _objects(fresh_emulator)
     assert before[step.split("_")[0]] == 0 and (step == "flow_id") == (sum(before.values()) == 3)
-    entries = live_app.extensions["store"].audit_entries(action="create-dataflow")
+    entries = services.of(live_app).store.audit_entries(action="create-dataflow")
     assert entries[0]["outcome"] == "failed"
     fresh_emulator.faults.clear()
     made = walk.send("create", {})
@@ -171,7 +172,7 @@ def test_remove_what_was_made_deletes_in_reverse_order(live_server, live_app, fr
     assert _objects(fresh_emulator) == {"source": 0, "target": 0, "mapping": 1, "flow": 0}
     deletions = [r.path.rsplit("/", 2)[1] for r in fresh_emulator.received if r.method == "DELETE"]
     assert deletions == ["targetConnections", "sourceConnections"]
-    assert live_app.extensions["store"].audit_entries(action="remove-dataflow")[0]["outcome"] == "ok"
+    assert services.of(live_app).store.audit_entries(action="remove-dataflow")[0]["outcome"] == "ok"
     # A removed draft creates nothing more, whatever is sent.
     again = walk.session.post(f"{walk.url}/create", data={"csrf_token": token}, allow_redirects=False, timeout=10)
     assert again.status_code == 302 and _posts(fresh_emulator, "/flows") == 1
@@ -247,7 +248,7 @@ def test_datasets_are_paged_and_searched(live_server, fresh_emulator, base):
 def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
     server = LiveServer(create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email",
                                                 proxy_count=1)))
-    base = server.app.extensions["flow_service"].create_connection("prod", body("Shared")).id
+    base = services.of(server.app).flow_service.create_connection("prod", body("Shared")).id
     ada = requests.Session()
     ada.headers["X-Forwarded-Email"] = "ada@example.com"
     walk = Walk(server.url, base, session=ada)

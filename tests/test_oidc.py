@@ -17,7 +17,8 @@ from app import create_app
 from app.config import ConfigError, Settings
 from app.roles import parse_roles
 
-from app.web.auth import SignInRefused, token_auth_method
+from app.web.sso import SignInRefused, token_auth_method
+from app import services
 
 from .conftest import LiveServer, settings_for
 from .forms import form_data
@@ -154,7 +155,7 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
     created = session.post(sso.url + "/sources/redshift", allow_redirects=False, timeout=10, data={
         **form_data("redshift", name="By SSO")[1], "csrf_token": csrf, "submission_id": submission})
     assert created.status_code == 303
-    entry = sso.app.extensions["store"].audit_entries()[0]
+    entry = services.of(sso.app).store.audit_entries()[0]
     assert (entry["user"], entry["subject"], entry["email"], entry["role"]) == (
         "ada@example.com", "sub-ada", "ada@example.com", "admin")
 
@@ -167,7 +168,7 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
     ("ada", ["Delete"], None),
 ])
 def test_signing_in_with_each_role_in_chromium(page, sso, provider, fresh_emulator, who, sees, refused):
-    connection_id = sso.app.extensions["flow_service"].create_connection("prod", {
+    connection_id = services.of(sso.app).flow_service.create_connection("prod", {
         "name": "Seen", "auth": {"specName": "Basic Authentication", "params": {
             "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
         "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id
@@ -374,7 +375,7 @@ def test_the_sign_out_form_may_lead_to_the_provider_and_nowhere_else(strict_port
     browser, _ = sign_in(server, provider, "ada")
     # Once discovery named an end_session_endpoint elsewhere, that origin is let in too; a value that would
     # add a directive is not.
-    metadata = server.app.extensions["oidc"].server_metadata
+    metadata = services.of(server.app).oidc.server_metadata
     monkeypatch.setitem(metadata, "end_session_endpoint", "https://logout.example.com:8443/end")
     policy = browser.get(server.url + "/healthz", timeout=10).headers["Content-Security-Policy"]
     assert f"form-action 'self' {provider.issuer} https://logout.example.com:8443;" in policy

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app import create_app
 from app.roles import parse_roles
 from app.store import sessions
+from app import services
 
 from .certified_provider import CertifiedProvider, form_of, log_in
 from .conftest import LiveServer, settings_for
@@ -81,7 +82,7 @@ def with_iss(url: str, iss: str | None) -> str:
 
 def stored_id_token(server) -> dict:
     """The claims of the one session's ID token, as the store keeps it for signing out (its payload, unchecked)."""
-    with server.app.extensions["store"].engine.connect() as db:
+    with services.of(server.app).store.engine.connect() as db:
         [token] = db.execute(select(sessions.c.id_token)).scalars().all()
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

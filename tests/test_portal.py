@@ -12,7 +12,9 @@ from flask.sessions import SecureCookieSessionInterface
 
 from app import create_app
 from app.store import Store, database_url
-from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, add_user, safe_next
+from app.accounts import add_user
+from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, safe_next
+from app import services
 
 from .browser import assert_axe_clean
 from .conftest import LiveServer, csrf_token, settings_for
@@ -127,7 +129,7 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
 def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
     server = portal(mode)
     app_ = server.app
-    created = app_.extensions["flow_service"].create_connection("prod", EXISTING)
+    created = services.of(app_).flow_service.create_connection("prod", EXISTING)
     session = requests.Session()
     if mode == "accounts" and signed_in:
         session, _ = sign_in(server.url)
@@ -356,7 +358,7 @@ def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
                                   "/connections/{id}/credentials", "/connections/{id}/delete"])
 def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
     server = portal("none")
-    created = server.app.extensions["flow_service"].create_connection("prod", EXISTING)
+    created = services.of(server.app).flow_service.create_connection("prod", EXISTING)
     response = requests.post(server.url + path.format(id=created.id), allow_redirects=False, timeout=10, data={
         "username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"})
     assert response.status_code == 400
@@ -404,7 +406,7 @@ def test_an_unexpected_error_gets_a_page_that_leaks_nothing(portal, fresh_emulat
     def broken(*_args, **_kwargs):
         raise RuntimeError(f"boom with {fresh_emulator.client_secret}")
 
-    app_.extensions["flow_service"].get_connection = broken
+    services.of(app_).flow_service.get_connection = broken
     response = requests.get(server.url + "/connections/abc", timeout=10)
     assert response.status_code == 500
     assert "Something went wrong" in response.text and response.headers["X-Request-Id"] in response.text

@@ -10,7 +10,8 @@ import requests
 from app import create_app
 from app.config import ConfigError, Settings
 from app.roles import Grant, parse_roles, role_in
-from app.web.auth import add_user
+from app.accounts import add_user
+from app import services
 
 from .conftest import LiveServer, settings_for
 from .dataflows import Maker
@@ -152,9 +153,9 @@ def oidc_app(fresh_emulator):
                                   oidc_client_id=provider.client_id, oidc_client_secret=provider.client_secret,
                                   roles=parse_roles(ROLES), sandboxes=("prod", "dev")))
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
-    app.extensions["test_provider"] = provider
+    app.config["TEST_PROVIDER"] = provider
     server = LiveServer(app)
-    app.extensions["test_server"] = server
+    app.config["TEST_SERVER"] = server
     yield app
     server.stop()
     provider.stop()
@@ -167,9 +168,9 @@ def client_for(app, who: str | None):
     settings = app.config["SETTINGS"]
     if settings.auth == "oidc":
         # The whole sign-in over real HTTP (portal → provider → callback), then the same session in the client.
-        app.extensions["test_provider"].login_as = who
+        app.config["TEST_PROVIDER"].login_as = who
         browser = requests.Session()
-        answer = browser.get(app.extensions["test_server"].url + "/audit", timeout=10)
+        answer = browser.get(app.config["TEST_SERVER"].url + "/audit", timeout=10)
         assert answer.status_code in (200, 403), answer.status_code
         client.set_cookie("session", browser.cookies["session"], domain="localhost")
         return client
@@ -185,7 +186,7 @@ def client_for(app, who: str | None):
 @pytest.mark.parametrize("who", [None, "viewer", "creator", "editor", "admin"])
 def test_the_route_matrix(request, fresh_emulator, mode, who):
     app = request.getfixturevalue(f"{mode}_app")
-    connection_id = app.extensions["flow_service"].create_connection("prod", connection_body("Matrix")).id
+    connection_id = services.of(app).flow_service.create_connection("prod", connection_body("Matrix")).id
     flow_id = Maker(fresh_emulator).flow(connection_id, "Matrix flow")
     _key, valid = form_data("redshift", name="")  # invalid on purpose: a pass is 400, never a creation
     for (endpoint, method), (path, data, least) in MATRIX.items():
@@ -230,14 +231,14 @@ def test_the_audit_names_the_person_and_role_and_who_created_what(proxy_app, fre
     editor, admin = client_for(proxy_app, "editor"), client_for(proxy_app, "admin")
     location = editor.post("/sources/redshift", data=form_data("redshift", name="Audited")[1]).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", location).group(1)
-    flow = proxy_app.extensions["flow_service"]
+    flow = services.of(proxy_app).flow_service
     editor.post(f"/connections/{connection_id}/edit?sandbox=prod", data={
         "name": "Audited 2", "description": "", "etag": flow.get_connection("prod", connection_id)["etag"]})
     editor.post(f"/connections/{connection_id}/credentials?sandbox=prod", data={
         "etag": flow.get_connection("prod", connection_id)["etag"], "server": "rs.example.com", "port": "5439",
         "database": "dev", "username": "etl", "password": "n3w-password"})
     admin.post(f"/connections/{connection_id}/delete?sandbox=prod", data={"confirm_name": "Audited 2"})
-    entries = {e["action"]: e for e in proxy_app.extensions["store"].audit_entries()}
+    entries = {e["action"]: e for e in services.of(proxy_app).store.audit_entries()}
     assert set(entries) == {"create", "rename", "rotate", "delete"}
     for action, who, role in (("create", "editor", "editor"), ("rename", "editor", "editor"),
                               ("rotate", "editor", "editor"), ("delete", "admin", "admin")):
@@ -251,7 +252,7 @@ def test_the_list_and_details_say_who_created_a_connection_here(accounts_app, fr
     creator = client_for(accounts_app, "creator")
     mine = creator.post("/sources/redshift", data=form_data("redshift", name="Made here")[1]).headers["Location"]
     mine_id = re.search(r"/connections/([0-9a-f-]{36})", mine).group(1)
-    elsewhere = accounts_app.extensions["flow_service"].create_connection("prod", connection_body("Made elsewhere")).id
+    elsewhere = services.of(accounts_app).flow_service.create_connection("prod", connection_body("Made elsewhere")).id
     listing = creator.get("/connections?sandbox=prod").get_data(as_text=True)
     assert "by creator" in listing and "outside this portal" in listing
     assert "in this portal by creator" in creator.get(f"/connections/{mine_id}?sandbox=prod").get_data(as_text=True)
@@ -268,7 +269,7 @@ def test_the_list_and_details_say_who_created_a_connection_here(accounts_app, fr
 def test_a_viewer_sees_only_the_audit_of_their_sandboxes(accounts_app, fresh_emulator):
     client_for(accounts_app, "devonly").post("/sources/redshift", data=form_data("redshift", sandbox="dev",
                                                                                  name="In dev")[1])
-    store = accounts_app.extensions["store"]
+    store = services.of(accounts_app).store
     store.record(action="create", outcome="ok", sandbox="prod", connection_name="In prod", user="someone")
     viewer = client_for(accounts_app, "viewer").get("/audit").get_data(as_text=True)
     assert "In prod" in viewer and "In dev" in viewer

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from app.emulator import Fault
+from app import services
 
 from .forms import form_data
 
@@ -95,7 +96,7 @@ def test_adobe_text_without_a_secret_is_shown(client, fresh_emulator):
 
 
 def test_adobe_text_quoting_the_new_password_is_withheld_on_rotate(client, app, fresh_emulator):
-    flow = app.extensions["flow_service"]
+    flow = services.of(app).flow_service
     key, data = form_data("postgresql-basic", password="first-password-1")
     created = client.post(f"/sources/{key}", data=data).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
@@ -140,7 +141,7 @@ def decoded_cookie(value: str) -> str:
 def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, tmp_path):
     """Real mode against the emulator, built-in accounts: every page, header, cookie and log line is searched."""
     from app.emulator import Fault
-    from app.web.auth import add_user
+    from app.accounts import add_user
 
     from .conftest import csrf_token, submission_id
     from .servers import REPO, serve, wait_until_up
@@ -236,8 +237,8 @@ def test_a_traceback_in_the_log_is_scrubbed(portal_app_with_log, fresh_emulator)
         # A library that puts what it was given into its exception's message.
         raise RuntimeError(f"boom with {fresh_emulator.client_secret} and PWD={PASSWORD}")
 
-    app_.extensions["flow_service"].get_connection = broken
-    app_.extensions["flow_service"].create_connection = broken_with_password
+    services.of(app_).flow_service.get_connection = broken
+    services.of(app_).flow_service.create_connection = broken_with_password
     client = app_.test_client()
     assert client.get("/connections/abc").status_code == 500
     key, data = form_data("postgresql-basic", password=PASSWORD)
@@ -268,7 +269,7 @@ def portal_app_with_log(settings):
 
 
 def test_the_scrubber_never_forgets_the_client_secret_or_the_secret_key(app, fresh_emulator, caplog):
-    tokens = app.extensions["flow_service"]._tokens
+    tokens = services.of(app).flow_service._tokens
     for _ in range(100):  # more renewals than the registry keeps tokens
         tokens.invalidate(tokens.token())
     assert fresh_emulator.token_fetches >= 100

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from app.web.auth import FREE_FAILURES, add_user
+from app.accounts import add_user
+from app.web.auth import FREE_FAILURES
 
 from .conftest import csrf_token
 from .servers import REPO, serve, wait_until_up
@@ -107,7 +108,7 @@ def test_the_master_leaves_ssl_clients_to_the_patched_workers():
 
 
 def test_the_script_is_served_compacted_and_whole():
-    from app.web.assets import compact_js
+    from app.static_files import compact_js
 
     assert compact_js(b"// note\n  var a = 1; // kept\n\n    f(a);\n") == b"var a = 1; // kept\nf(a);\n"
     from pathlib import Path

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from app import create_app
-from app.web.auth import add_user
+from app.accounts import add_user
 
 from .conftest import settings_for
 

@@ -6,6 +6,7 @@ covers every other source a connection spec describes, the day Adobe adds it.
 
 from __future__ import annotations
 
+import logging
 import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
@@ -278,3 +279,25 @@ def validate_spec_schema(auth_spec: dict) -> None:
     if not isinstance(schema, dict) or schema.get("type", "object") != "object" or not schema.get("properties"):
         raise ValidationError("This authSpec has no object schema of params.")
     jsonschema.Draft7Validator.check_schema(schema)
+
+
+def usable(auth_spec: dict) -> bool:
+    """Whether the wizard can make a form of this authSpec (one odd authSpec must not hide a spec's others)."""
+    try:
+        validate_spec_schema(auth_spec)
+    except Exception:  # noqa: BLE001 - any schema the wizard cannot read is one it offers no form for
+        logging.getLogger(__name__).warning("authSpec %r has no usable schema", auth_spec.get("name"))
+        return False
+    return True
+
+
+def source_for(spec: dict | None, auth_name: str | None) -> SpecSource | None:
+    """The form source of a published spec's authSpec (the only one, when the spec has one and none is named), or
+    None when one must be chosen or the name is not the spec's."""
+    if spec is None:
+        return None
+    auth_specs = spec["authSpec"]
+    if auth_name is None and len(auth_specs) == 1:
+        auth_name = auth_specs[0]["name"]
+    chosen = next((a for a in auth_specs if a["name"] == auth_name), None)
+    return source_from_spec(spec, chosen) if chosen else None

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 
-from ..store import iso_utc
+from .. import services
 from . import permissions
 
 bp = Blueprint("audit", __name__)
 ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "start-dataflow",
            "discard-dataflow", "create-dataflow", "remove-dataflow")
-bp.add_app_template_filter(iso_utc, "iso_utc")
 
 
 def record(action: str, outcome: str, **details) -> None:
     """Put one action on record, with the signed-in user and the request id; never a secret."""
-    current_app.extensions["store"].record(**entry(action, outcome, **details))
+    services.store().record(**entry(action, outcome, **details))
 
 
 def entry(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
@@ -42,7 +41,7 @@ def _filters() -> dict:
 
 def _visible():
     """The sandboxes whose entries the person may read; None (all) when no roles are configured."""
-    if current_app.config["SETTINGS"].roles is None:
+    if services.settings().roles is None:
         return None
     return permissions.sandboxes_for("audit")
 
@@ -52,7 +51,7 @@ def index():
     """The latest actions, newest first, with filters."""
     permissions.require("audit")
     filters = _filters()
-    entries = current_app.extensions["store"].audit_entries(**filters, sandboxes=_visible())
+    entries = services.store().audit_entries(**filters, sandboxes=_visible())
     return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS)
 
 
@@ -60,7 +59,7 @@ def index():
 def export():
     """The same entries as CSV, for a spreadsheet or a ticket."""
     permissions.require("audit")
-    store = current_app.extensions["store"]
+    store = services.store()
     body = store.as_csv(store.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'})

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 import logging
 import re
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from .. import wording
 from ..adobe import AdobeError
 from ..sources import SOURCES, source_for_spec
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
+from .. import services
 from . import audit, permissions
-from .spec_catalog import label_of
+from ..sources.described import label_of
+from ..sources.generic import source_for
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class DeleteForm(FlaskForm):
 
 def sandbox_of(action: str = "view") -> str:
     """The sandbox the URL names (or the first the person may view), once the person may do `action` there."""
-    settings = current_app.config["SETTINGS"]
+    settings = services.settings()
     viewable = permissions.sandboxes_for("view")
     sandbox = (request.args.get("sandbox") or (viewable[0] if viewable else settings.default_sandbox)).lower()
     if sandbox not in settings.sandboxes:
@@ -68,13 +68,13 @@ def sandbox_of(action: str = "view") -> str:
 
 
 def _client():
-    return current_app.extensions["flow_service"]
+    return services.flow_service()
 
 
 def _dependents(connection_id: str, sandbox: str):
     """(the connection's source connections and dataflows, or None; the AdobeError when they could not be read)."""
     try:
-        return current_app.extensions["dataflows"].dependents(sandbox, connection_id), None
+        return services.dataflows().dependents(sandbox, connection_id), None
     except AdobeError as error:
         log.warning("reading the dataflows of %s failed: %s", connection_id, error.code or error.message[:120])
         return None, error
@@ -96,7 +96,7 @@ def _load(connection_id: str, sandbox: str):
 
 def _source_of(spec_id: str, spec_name: str | None):
     """The curated source of a connection spec, or the one built from the spec Flow Service publishes."""
-    return source_for_spec(spec_id) or current_app.extensions["spec_catalog"].source(spec_id, spec_name or "")[1]
+    return source_for_spec(spec_id) or source_for(services.spec_catalog().spec(spec_id), spec_name or "")
 
 
 def _secrets_of(source):
@@ -107,43 +107,6 @@ def _shown_params(connection, source) -> list[tuple[str, str]]:
     """The connection's auth params fit to show, in its source's order."""
     return masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source),
                          source.param_order() if source else ())
-
-
-def _when(epoch_ms) -> str:
-    try:
-        moment = datetime.datetime.fromtimestamp(int(epoch_ms) / 1000, tz=datetime.timezone.utc)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return "unknown"
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-@bp.app_template_filter("when")
-def when_filter(epoch_ms):
-    return _when(epoch_ms)
-
-
-UNITS = {"minute": "minute", "hour": "hour", "day": "day", "week": "week"}
-
-
-@bp.app_template_filter("schedule")
-def schedule_filter(params) -> str:
-    """A flow's scheduleParams in words: "once, from …" or "every 15 minutes from …" (startTime is in seconds)."""
-    params = params if isinstance(params, dict) else {}
-    try:
-        start = _when(int(params.get("startTime")) * 1000)
-    except (TypeError, ValueError):
-        start = "an unknown time"
-    frequency = params.get("frequency")
-    if frequency == "once":
-        return f"once, at {start}"
-    try:
-        interval = int(params.get("interval"))
-    except (TypeError, ValueError):
-        interval = None
-    if frequency not in UNITS or not interval or interval < 1:
-        return "unknown"
-    every = UNITS[frequency] if interval == 1 else wording.plural(interval, UNITS[frequency])
-    return f"every {every} from {start}"
 
 
 def with_connection(view=None, *, action="view"):
@@ -196,12 +159,12 @@ def index():
     sort = args.get("sort") if args.get("sort") in SORTS else "newest"
     state = args.get("state") if args.get("state") in STATES else ""
     # The curated four and every other database source the wizard can make forms for.
-    specs, _problem = current_app.extensions["spec_catalog"].database_specs()
+    specs, _problem = services.spec_catalog().database_specs()
     offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [(spec["id"], label_of(spec)) for spec in specs]
     source = args.get("source") if args.get("source") in dict(offered) else ""
     spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
     mine = args.get("mine") == "1" and bool(g.get("user"))
-    store = current_app.extensions["store"]
+    store = services.store()
     search, count = None, None
     orderby = SORTS[sort][0]
     try:
@@ -261,7 +224,7 @@ def _created_here(connection_id: str) -> str | None:
     key = request.args.get("created") or ""
     if not SUBMISSION_KEY.match(key):
         return None
-    finished = current_app.extensions["store"].finished(key)
+    finished = services.store().finished(key)
     if not finished or f"/connections/{connection_id}?" not in (finished["result_url"] or ""):
         return None
     return finished["curl"] or ""
@@ -277,7 +240,7 @@ def _detail(connection, source, sandbox, status=200, **extra):
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
         params=_shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
         curl=curl, just_created=curl is not None,
-        creator=current_app.extensions["store"].creators([connection["id"]]).get(connection["id"]), **extra,
+        creator=services.store().creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
 
 
@@ -334,7 +297,7 @@ def _delete_dependents(connection, dependents, sandbox) -> AdobeError | None:
     """Delete what is made from the connection, in the order Flow Service requires: each dataflow, then the source
     connections, then the dataflows' target connections (kept in the store first: once their dataflows are gone,
     nothing leads to them). Each step is audited. The first refusal stops it and is returned."""
-    store, dataflows = current_app.extensions["store"], current_app.extensions["dataflows"]
+    store, dataflows = services.store(), services.dataflows()
     flows = dependents.flows if dependents else []
     store.remember_targets(connection["id"], sandbox,
                            [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)])
@@ -416,12 +379,12 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
 def rotate(connection, source, sandbox):
     """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
     auth = connection.get("auth") or {}
-    settings = current_app.config["SETTINGS"]
+    settings = services.settings()
     # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
     kept = {"name": connection.get("name") or "", "description": connection.get("description") or "",
             "sandbox": sandbox}
     if request.method == "POST":
-        current_app.extensions["secrets"].add_for_request(*source.typed_secrets(request.form))
+        services.secrets().add_for_request(*source.typed_secrets(request.form))
         formdata = request.form.copy()
         for name, value in kept.items():
             formdata[name] = value
@@ -456,7 +419,7 @@ def rotate(connection, source, sandbox):
 def delete(connection, source, sandbox):
     """Delete a connection once the person has typed its name; with its dataflows first, when it has any."""
     form = DeleteForm(expected_name=connection.get("name", ""))
-    store = current_app.extensions["store"]
+    store = services.store()
     dependents, dependents_error = _dependents(connection["id"], sandbox)
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
                 dependents_error=dependents_error, leftover=store.remembered_targets(connection["id"], sandbox))

@@ -15,7 +15,8 @@ from flask_wtf import FlaskForm
 
 from ..adobe import AdobeError
 from ..adobe.dataflows import RunUnconfirmed
-from . import audit, services
+from .. import services
+from . import audit
 from .chain import DATA_LAKE_SPEC_ID
 from .connections import CONNECTION_ID, sandbox_of
 from .together import side_by_side

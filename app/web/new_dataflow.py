@@ -26,7 +26,8 @@ from ..adobe.data_prep import mapping_set, source_field
 from ..adobe.datasets import PAGE, Field, Schema, name_pattern
 from ..sources.fields import add_error, choices, no_control_characters
 from ..store import MOST_OPEN_DRAFTS
-from . import audit, permissions, services
+from .. import services
+from . import audit, permissions
 from .chain import LEASE_SECONDS, Chain, Stopped, mapping_rows, steps
 from .connections import with_connection
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, render_template
+from flask import g
 from werkzeug.exceptions import Forbidden
 
-from .. import roles
+from .. import roles, services
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class NotPermitted(Forbidden):
 
 
 def _grants():
-    return current_app.config["SETTINGS"].roles
+    return services.settings().roles
 
 
 def role_in(sandbox: str) -> str | None:
@@ -34,7 +34,7 @@ def may(action: str, sandbox: str) -> bool:
 
 def sandboxes_for(action: str) -> tuple[str, ...]:
     """The portal's sandboxes where the person may do `action`, in AEP_SANDBOXES order."""
-    return roles.sandboxes_for(_grants(), g.get("groups", ()), current_app.config["SETTINGS"].sandboxes, action)
+    return roles.sandboxes_for(_grants(), g.get("groups", ()), services.settings().sandboxes, action)
 
 
 def require(action: str, sandbox: str | None = None) -> None:
@@ -46,13 +46,3 @@ def require(action: str, sandbox: str | None = None) -> None:
         log.warning("refused %s %s: needs %s", action, sandbox or "", needed)
         raise NotPermitted(f"This needs the {needed} role {where}. Ask whoever runs the portal to add one of your "
                            "groups to WIZARD_ROLES.")
-
-
-def init_app(app) -> None:
-    @app.errorhandler(NotPermitted)
-    def not_permitted(error):
-        return render_template("error.html", title="Not allowed for your role", message=error.description), 403
-
-    @app.context_processor
-    def permissions_context():
-        return {"may": may}

@@ -1,15 +1,17 @@
-"""Headers, cookies, CSRF and error pages: what a security review of the portal looks at first."""
+"""Headers, cookies and CSRF: what a security review of the portal looks at first (error pages: app/web/errors.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.serializer import Serializer
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
+
+from .. import services
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +67,18 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
+    _serializer: tuple | None = None
+
     def get_signing_serializer(self, app):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        kept = app.extensions.get("session_serializer")
+        kept = self._serializer  # one interface per app (init_app sets it), so one serializer per app and key
         if kept is None or kept[0] != keys:
             kept = keys, _SessionSerializer(
                 [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key], salt=self.salt,
                 serializer=self.serializer,
                 signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
-            app.extensions["session_serializer"] = kept
+            self._serializer = kept
         return kept[1]
-
-
-def _page(title: str, message: str, status: int):
-    return render_template("error.html", title=title, message=message), status
-
-
-def csrf_failed(error: CSRFError):
-    log.warning("POST refused: %s", error.description)
-    return _page("Form expired", "This form's security token was missing, expired or from another site, so "
-                 "nothing was sent. Open the page again from the portal and resubmit.", 400)
 
 
 def init_app(app: Flask) -> None:
@@ -100,10 +94,10 @@ def init_app(app: Flask) -> None:
         present = {name.lower() for name, _ in response.headers}
         for name, value in HEADERS:
             if name.lower() not in present:
-                if name == "Content-Security-Policy" and "form_action_origins" in app.extensions:
+                if name == "Content-Security-Policy" and services.current().form_action_origins:
                     # Signing out with single sign-on is a form whose answer redirects to the identity
                     # provider, and browsers hold every redirect of a form to form-action: that origin is let in.
-                    origins = app.extensions["form_action_origins"]()
+                    origins = services.current().form_action_origins()
                     if origins not in policies:
                         policies[origins] = value.replace("form-action 'self'",
                                                           " ".join(("form-action 'self'", *origins)))
@@ -116,29 +110,3 @@ def init_app(app: Flask) -> None:
             # sets its own (the namesake look-up, private and brief) has decided otherwise.
             response.headers["Cache-Control"] = "no-store"
         return response
-
-    app.register_error_handler(CSRFError, csrf_failed)
-
-    @app.errorhandler(400)
-    def bad_request(_error):
-        return _page("Bad request", "The wizard could not read what was sent. Start again from the list of sources.",
-                     400)
-
-    @app.errorhandler(404)
-    def not_found(_error):
-        return _page("Page not found", "There is no page at this address. Start again from the list of sources.", 404)
-
-    @app.errorhandler(405)
-    def not_allowed(_error):
-        return _page("Not allowed", "This page cannot be used that way. Start again from the list of sources.", 405)
-
-    @app.errorhandler(413)
-    def too_large(_error):
-        return _page("Form too large", "What was sent is larger than any connection form needs.", 413)
-
-    @app.errorhandler(500)
-    def server_error(_error):
-        # Flask has logged the traceback (secrets scrubbed); the page says only how to quote it.
-        return _page("Something went wrong", "The wizard hit an unexpected problem. Nothing you typed was shown or "
-                     "logged. Try again; if it happens again, give whoever runs the portal the request id below.",
-                     500)

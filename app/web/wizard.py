@@ -13,8 +13,10 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..adobe import AdobeError
 from ..sources import SOURCES
-from .spec_catalog import describe_auth, label_of, summary_of
-from . import audit, permissions, security
+from .. import services
+from ..sources.described import label_of
+from ..sources.generic import source_for
+from . import audit, errors, permissions
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def picker():
     """List the curated sources, then every other database source Flow Service publishes, with a search."""
     query = (request.args.get("q") or "").strip()[:100]
-    specs, problem = current_app.extensions["spec_catalog"].database_specs()
+    specs, problem = services.spec_catalog().database_specs()
     words = query.lower().split()
     more = [(spec, label_of(spec)) for spec in specs
             if all(word in (label_of(spec) + " " + spec.get("name", "")).lower() for word in words)]
@@ -42,8 +44,9 @@ def spec_form(spec_id):
     curated = next((s for s in SOURCES.values() if s.connection_spec_id == spec_id), None)
     if curated:
         return redirect(url_for("wizard.source_form", key=curated.key))
-    catalog = current_app.extensions["spec_catalog"]
-    spec, source = catalog.source(spec_id, request.args.get("auth"))
+    catalog = services.spec_catalog()
+    spec = catalog.spec(spec_id)
+    source = source_for(spec, request.args.get("auth"))
     if spec is None:
         _specs, problem = catalog.database_specs()
         if problem:
@@ -59,12 +62,8 @@ def spec_form(spec_id):
 def _form_for(source):
     """The source's form, offering only the sandboxes where the person may create."""
     permissions.require("create")
-    settings = current_app.config["SETTINGS"]
+    settings = services.settings()
     return source.make_form(sandboxes=permissions.sandboxes_for("create"), cloud=settings.cloud)
-
-
-bp.add_app_template_global(summary_of, "spec_summary")
-bp.add_app_template_global(describe_auth, "describe_auth")
 
 
 @bp.app_template_global("source_url")
@@ -76,7 +75,7 @@ def _action(source) -> str:
         key = (source.connection_spec_id, source.auth_name, request.script_root)
     else:
         key = (source.key, request.script_root)
-    urls = current_app.extensions.setdefault("source_urls", {})
+    urls = services.current().rendered.setdefault("source_urls", {})
     url = urls.get(key)
     if url is None:
         url = (url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
@@ -94,7 +93,7 @@ def _render(source, form, submission_id, status=200, adobe_error=None, split_not
 
 
 # Pristine forms and pages, rendered once per app in each process with stand-ins for the per-request tokens
-# (app.extensions["pristine_forms"]): the same bytes for everyone with the same (form, cloud, sandboxes offered,
+# (the services' `rendered`): the same bytes for everyone with the same (form, cloud, sandboxes offered,
 # authSpec, person), so no worker holds anything another lacks.
 _CSRF, _KEY = "\x00csrf\x00", "\x00key\x00"
 # What a form page that nothing has happened to shows: no notice, no warning, no error.
@@ -104,7 +103,7 @@ PRISTINE_PAGE = dict(pristine=True, split_notice=None, namesakes=None, adobe_err
 def _pristine_page(source):
     """A source's untouched form: the form itself from the cache (no WTForms form is built once it is there),
     with this request's CSRF token and a new submission key put in."""
-    sandboxes, cloud = permissions.sandboxes_for("create"), current_app.config["SETTINGS"].cloud
+    sandboxes, cloud = permissions.sandboxes_for("create"), services.settings().cloud
     if not sandboxes:
         permissions.require("create")  # refuses, saying which role would do
     token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
@@ -112,7 +111,7 @@ def _pristine_page(source):
     spec = getattr(source.form_class, "auth_spec", None)
     key = (_action(source), cloud, sandboxes, token is None, json.dumps(spec, sort_keys=True) if spec else None)
     submission_id = secrets.token_urlsafe(16)
-    kept = current_app.extensions.setdefault("pristine_forms", {})
+    kept = services.current().rendered.setdefault("pristine_forms", {})
     cached = kept.get(key)
     if cached is None:
         html = render_template("_wizard_form.html", source=source, form=_form_for(source),
@@ -151,7 +150,7 @@ def _keep(kept: dict, key: tuple, html: str) -> None:
 def _namesakes(sandbox: str, name: str) -> list[dict]:
     """Connections already called `name` in the sandbox; none when Flow Service cannot say (the check only advises)."""
     try:
-        return current_app.extensions["flow_service"].find_connections(sandbox, name)
+        return services.flow_service().find_connections(sandbox, name)
     except AdobeError as error:
         log.warning("could not look for connections named like the new one: %s", error.code)
         return []
@@ -170,11 +169,11 @@ def namesakes():
     """
     sandbox = request.args.get("sandbox", "")
     name = (request.args.get("name") or "").strip()
-    if sandbox not in current_app.config["SETTINGS"].sandboxes or not name or len(name) > 256:
+    if sandbox not in services.settings().sandboxes or not name or len(name) > 256:
         abort(404)
     permissions.require("create", sandbox)
     try:
-        found = current_app.extensions["flow_service"].find_connections(sandbox, name)
+        found = services.flow_service().find_connections(sandbox, name)
     except AdobeError as error:
         response = jsonify(sandbox=sandbox, name=name, problem=error.message)
         response.status_code = 502
@@ -197,7 +196,7 @@ def submission(key):
     permissions.require("create")
     if not SUBMISSION_ID.match(key):
         abort(404)
-    finished = current_app.extensions["submissions"].finished(key)
+    finished = services.store().finished(key)
     return jsonify(result=finished["result_url"] if finished else None)
 
 
@@ -213,7 +212,7 @@ def token_expired(error):
     source = SOURCES.get((request.view_args or {}).get("key", ""))
     # Browsers set Sec-Fetch-Site themselves; a page elsewhere cannot claim to be us and prefill the form.
     if source is None or request.headers.get("Sec-Fetch-Site") != "same-origin":
-        return security.csrf_failed(error)
+        return errors.csrf_failed(error)
     log.warning("form with an expired token re-shown: %s", error.description)
     form = _form_for(source)
     form.csrf_token.errors = ["the form expired; submit it again"]
@@ -237,7 +236,7 @@ def _handle(source):
     form = _form_for(source)
     if request.method == "POST":
         # Whatever happens below, no log line or traceback can carry what was typed as a secret.
-        current_app.extensions["secrets"].add_for_request(*source.typed_secrets(request.form))
+        services.secrets().add_for_request(*source.typed_secrets(request.form))
     submission_id = request.form.get("submission_id", "")
     if not SUBMISSION_ID.match(submission_id):
         submission_id = secrets.token_urlsafe(16)
@@ -250,7 +249,7 @@ def _handle(source):
     if request.method == "GET" or not form.validate():
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 
-    ledger = current_app.extensions["submissions"]
+    ledger = services.store()
     # A second send of the same form (a double click) gets the first one's result, before anything else.
     earlier = ledger.claim(submission_id)
     if earlier:
@@ -276,7 +275,7 @@ def _create(source, form, submission_id):
     body = source.request_body(form)
     sandbox = form.sandbox.data
     try:
-        created = current_app.extensions["flow_service"].create_connection(sandbox, body)
+        created = services.flow_service().create_connection(sandbox, body)
     except AdobeError as error:
         log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
                     error.request_id)
@@ -284,9 +283,9 @@ def _create(source, form, submission_id):
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error), False
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
-    curl = current_app.extensions["flow_service"].curl_for_create(sandbox, source.redacted_body(body))
+    curl = services.flow_service().curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
-    current_app.extensions["submissions"].finish(submission_id, result, curl, entry=audit.entry(
+    services.store().finish(submission_id, result, curl, entry=audit.entry(
         "create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id, source=source.title,
         detail="found after a lost answer" if created.recovered else None, adobe_request_id=created.request_id))
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,

@@ -1,0 +1,157 @@
+"""The app's services, built once from the settings in the factory and reached through one typed accessor each.
+
+`build(settings)` makes every long-lived object the views use (the clients of Adobe's services, the store, the
+secret registry, the readiness check, the static files, sign-in's users file or identity provider); `init_app` puts
+the one `Services` object on the app. Views call the accessors below (`services.store()`); code holding an app but
+no request (the command, the tests) calls `of(app)`. Nothing else looks services up by a string key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .accounts import UsersFile
+    from .adobe import Dataflows, FlowServiceClient, TokenProvider
+    from .adobe.data_prep import DataPrep
+    from .adobe.datasets import Datasets
+    from .adobe.spec_catalog import SpecCatalog
+    from .config import Settings
+    from .logs import SecretRegistry
+    from .readiness import Readiness
+    from .store import Store
+    from .static_files import Asset
+
+# The one key under app.extensions, written here and read here only.
+_KEY = "aep_source_wizard"
+
+
+@dataclasses.dataclass
+class Services:
+    """Everything a view may need, built once per app (in each gunicorn worker)."""
+
+    settings: Settings
+    secrets: SecretRegistry
+    tokens: TokenProvider
+    flow_service: FlowServiceClient
+    dataflows: Dataflows
+    datasets: Datasets
+    data_prep: DataPrep
+    spec_catalog: SpecCatalog
+    store: Store
+    readiness: Readiness
+    assets: dict[str, Asset]
+    # Sign-in: the users file (built-in accounts) or Authlib's client of the identity provider (single sign-on).
+    users: UsersFile | None = None
+    oidc: Any = None
+    # With single sign-on: the origins the sign-out form may lead to (the provider's), for the page's CSP.
+    form_action_origins: Callable[[], tuple[str, ...]] | None = None
+    # Pages and URLs rendered once per app (app.web.wizard): the same bytes on every worker, never a person's data.
+    rendered: dict = dataclasses.field(default_factory=dict)
+
+
+def build(settings: Settings, static_folder: str) -> Services:
+    """Every service, from the settings, in the order each needs the others."""
+    # Imported here: the gunicorn master imports this package without them, so that each gevent worker patches the
+    # standard library before urllib3 takes hold of ssl.
+    from . import logs
+    from .accounts import UsersFile
+    from .adobe import Dataflows, FlowServiceClient, TokenProvider
+    from .adobe.data_prep import DataPrep
+    from .adobe.datasets import Datasets
+    from .adobe.http import make_session
+    from .adobe.spec_catalog import SpecCatalog
+    from .readiness import Readiness
+    from .sources import SOURCES
+    from .sources.generic import usable
+    from .store import Store, database_url
+    from .static_files import load_assets
+
+    secrets = logs.SecretRegistry()
+    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret)
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    tokens = TokenProvider(
+        make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url),
+        settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
+        on_token=secrets.add, quotes_secret=secrets.quotes_secret,
+    )
+    flow_service = FlowServiceClient(settings.platform_url, tokens, settings.client_id, settings.org_id,
+                                     make_session(base_url=settings.platform_url), timeout,
+                                     quotes_secret=secrets.quotes_secret)
+    return Services(
+        settings=settings, secrets=secrets, tokens=tokens, flow_service=flow_service,
+        dataflows=Dataflows(flow_service), datasets=Datasets(flow_service), data_prep=DataPrep(flow_service),
+        spec_catalog=SpecCatalog(flow_service, settings.default_sandbox, settings.spec_cache_seconds,
+                                 skip={source.connection_spec_id for source in SOURCES.values()}, usable=usable),
+        store=Store(database_url(settings.data_dir, settings.database_url)),
+        readiness=Readiness(flow_service, settings.default_sandbox),
+        assets=load_assets(static_folder),
+        users=UsersFile(settings.users_file) if settings.auth == "accounts" else None,
+    )
+
+
+def init_app(app: Flask, services: Services) -> None:
+    app.extensions[_KEY] = services
+
+
+def of(app: Flask) -> Services:
+    """The services of an app, outside a request (the command, the tests)."""
+    return app.extensions[_KEY]
+
+
+def current() -> Services:
+    """The services of the app handling this request."""
+    return current_app.extensions[_KEY]
+
+
+def settings() -> Settings:
+    return current().settings
+
+
+def secrets() -> SecretRegistry:
+    return current().secrets
+
+
+def flow_service() -> FlowServiceClient:
+    return current().flow_service
+
+
+def dataflows() -> Dataflows:
+    return current().dataflows
+
+
+def datasets() -> Datasets:
+    return current().datasets
+
+
+def data_prep() -> DataPrep:
+    return current().data_prep
+
+
+def spec_catalog() -> SpecCatalog:
+    return current().spec_catalog
+
+
+def store() -> Store:
+    return current().store
+
+
+def readiness() -> Readiness:
+    return current().readiness
+
+
+def assets() -> dict[str, Asset]:
+    return current().assets
+
+
+def users() -> UsersFile | None:
+    return current().users
+
+
+def oidc() -> Any:
+    return current().oidc

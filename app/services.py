@@ -17,9 +17,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .accounts import UsersFile
-    from .adobe import Dataflows, FlowServiceClient, TokenProvider
+    from .adobe.catalog import Catalog
+    from .adobe.connections import Connections
     from .adobe.data_prep import DataPrep
-    from .adobe.datasets import Datasets
+    from .adobe.dataflows import Dataflows
+    from .adobe.gateway import Gateway
+    from .adobe.ims import TokenProvider
+    from .adobe.schema_registry import SchemaRegistry
     from .adobe.spec_catalog import SpecCatalog
     from .config import Settings
     from .logs import SecretRegistry
@@ -38,9 +42,11 @@ class Services:
     settings: Settings
     secrets: SecretRegistry
     tokens: TokenProvider
-    flow_service: FlowServiceClient
+    gateway: Gateway
+    connections: Connections
     dataflows: Dataflows
-    datasets: Datasets
+    catalog: Catalog
+    schema_registry: SchemaRegistry
     data_prep: DataPrep
     spec_catalog: SpecCatalog
     store: Store
@@ -61,10 +67,14 @@ def build(settings: Settings, static_folder: str) -> Services:
     # standard library before urllib3 takes hold of ssl.
     from . import logs
     from .accounts import UsersFile
-    from .adobe import Dataflows, FlowServiceClient, TokenProvider
+    from .adobe.catalog import Catalog
+    from .adobe.connections import Connections
     from .adobe.data_prep import DataPrep
-    from .adobe.datasets import Datasets
+    from .adobe.dataflows import Dataflows
+    from .adobe.gateway import Gateway
     from .adobe.http import make_session
+    from .adobe.ims import TokenProvider
+    from .adobe.schema_registry import SchemaRegistry
     from .adobe.spec_catalog import SpecCatalog
     from .readiness import Readiness
     from .sources import SOURCES
@@ -80,16 +90,17 @@ def build(settings: Settings, static_folder: str) -> Services:
         settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
         on_token=secrets.add, quotes_secret=secrets.quotes_secret,
     )
-    flow_service = FlowServiceClient(settings.platform_url, tokens, settings.client_id, settings.org_id,
-                                     make_session(base_url=settings.platform_url), timeout,
-                                     quotes_secret=secrets.quotes_secret)
+    gateway = Gateway(settings.platform_url, tokens, settings.client_id, settings.org_id,
+                      make_session(base_url=settings.platform_url), timeout, quotes_secret=secrets.quotes_secret)
+    connections = Connections(gateway)
     return Services(
-        settings=settings, secrets=secrets, tokens=tokens, flow_service=flow_service,
-        dataflows=Dataflows(flow_service), datasets=Datasets(flow_service), data_prep=DataPrep(flow_service),
-        spec_catalog=SpecCatalog(flow_service, settings.default_sandbox, settings.spec_cache_seconds,
+        settings=settings, secrets=secrets, tokens=tokens, gateway=gateway, connections=connections,
+        dataflows=Dataflows(gateway), catalog=Catalog(gateway), schema_registry=SchemaRegistry(gateway),
+        data_prep=DataPrep(gateway),
+        spec_catalog=SpecCatalog(connections, settings.default_sandbox, settings.spec_cache_seconds,
                                  skip={source.connection_spec_id for source in SOURCES.values()}, usable=usable),
         store=Store(database_url(settings.data_dir, settings.database_url)),
-        readiness=Readiness(flow_service, settings.default_sandbox),
+        readiness=Readiness(connections, settings.default_sandbox),
         assets=load_assets(static_folder),
         users=UsersFile(settings.users_file) if settings.auth == "accounts" else None,
     )
@@ -117,16 +128,24 @@ def secrets() -> SecretRegistry:
     return current().secrets
 
 
-def flow_service() -> FlowServiceClient:
-    return current().flow_service
+def gateway() -> Gateway:
+    return current().gateway
+
+
+def connections() -> Connections:
+    return current().connections
 
 
 def dataflows() -> Dataflows:
     return current().dataflows
 
 
-def datasets() -> Datasets:
-    return current().datasets
+def catalog() -> Catalog:
+    return current().catalog
+
+
+def schema_registry() -> SchemaRegistry:
+    return current().schema_registry
 
 
 def data_prep() -> DataPrep:

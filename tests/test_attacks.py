@@ -19,7 +19,7 @@ MYSQL = "26d738e0-8963-47ea-aadf-c60de735468a"
 
 def s3_connection(app) -> str:
     """An Amazon S3 connection made outside the portal with the same technical account."""
-    return services.of(app).flow_service.create_connection("prod", {
+    return services.of(app).connections.create_connection("prod", {
         "name": "Landing bucket", "auth": {"specName": "Access Key", "params": {
             "s3AccessKey": "AKIAEXAMPLE", "s3SecretKey": "s3-secret-key"}},
         "connectionSpec": {"id": S3, "version": "1.0"}}).id
@@ -48,7 +48,7 @@ def test_another_sources_connection_can_be_looked_at(app, client, fresh_emulator
 
 
 def test_a_database_spec_connection_may_still_be_changed(app, client, fresh_emulator):
-    created = services.of(app).flow_service.create_connection("prod", {
+    created = services.of(app).connections.create_connection("prod", {
         "name": "MySQL one", "auth": {"specName": "Connection String Based Authentication", "params": {
             "connectionString": "Server=m;Port=3306;Database=d;UID=u;PWD=p"}},
         "connectionSpec": {"id": MYSQL, "version": "1.0"}})

@@ -26,7 +26,7 @@ from .test_attacks import s3_connection
 
 @pytest.fixture
 def flow(live_app):
-    return services.of(live_app).flow_service
+    return services.of(live_app).connections
 
 
 def _posts(emulator, tail: str) -> list:

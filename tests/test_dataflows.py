@@ -19,7 +19,7 @@ from .forms import connection_body as body
 
 @pytest.fixture
 def flow(live_app):
-    return services.of(live_app).flow_service
+    return services.of(live_app).connections
 
 
 def _reads(emulator, path: str) -> int:

@@ -114,7 +114,7 @@ def test_resending_a_form_that_succeeded_shows_the_same_connection(client, fresh
 
 
 def test_an_unknown_spec_name_is_adobes_flow_1415_400(app, fresh_emulator):
-    client = services.of(app).flow_service
+    client = services.of(app).connections
     body = {"name": "x", "auth": {"specName": "Key Based", "params": {}},
             "connectionSpec": {"id": "37b6bf40-d318-4655-90be-5cd6f65d334b", "version": "1.0"}}
     with pytest.raises(AdobeError) as caught:
@@ -129,7 +129,7 @@ def test_a_param_of_the_wrong_type_is_refused_by_the_emulator(app, fresh_emulato
     body = {"name": "x", "auth": {"specName": "Basic Authentication", "params": params},
             "connectionSpec": {"id": "102706fb-a5cd-42ee-afe0-bc42f017ff43", "version": "1.0"}}
     with pytest.raises(AdobeError) as caught:
-        services.of(app).flow_service.create_connection("prod", body)
+        services.of(app).connections.create_connection("prod", body)
     assert "auth.params.enableSsl: 'true' is not of type 'boolean'" in caught.value.message
     assert "auth.params.port: '8765' is not of type 'integer'" in caught.value.message
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from app.adobe import AdobeError
-from app.adobe.flow_service import SEARCH_CAP
+from app.adobe.connections import SEARCH_CAP
 from app.emulator import Fault
 from app.sources import SOURCES
 from app import services
@@ -59,7 +59,7 @@ def filters(emulator) -> list[str]:
 
 @pytest.fixture
 def flow(app):
-    return services.of(app).flow_service
+    return services.of(app).connections
 
 
 # Search.
@@ -92,10 +92,10 @@ def test_search_says_when_the_cap_stopped_it_and_can_go_on(client, fresh_emulato
     assert "needle</a>" in page and "Searched the next" not in page
 
 
-def test_the_emulator_refuses_the_contains_operator(fresh_emulator, flow):
-    token = flow._tokens.token()
-    answer = requests.get(f"{flow.base_url}/connections", params={"property": "name~orders"}, timeout=5,
-                          headers=flow.headers("prod", token))
+def test_the_emulator_refuses_the_contains_operator(fresh_emulator, app):
+    gateway = services.of(app).gateway
+    answer = requests.get(f"{gateway.base_url}/connections", params={"property": "name~orders"}, timeout=5,
+                          headers=gateway.headers("prod", gateway.tokens.token()))
     assert answer.status_code == 400
     assert answer.json()["type"].endswith("FLOW-1440-400") and answer.json()["title"] == "Invalid request"
     assert answer.json()["report"]["detailed-message"] == "Operator '~' not implemented."
@@ -195,16 +195,22 @@ CALLS = {
     "update_connection": lambda c: c.update_connection("prod", "0" * 36, '"1"', [{"op": "replace", "path": "/name",
                                                                                  "value": "x"}]),
     "delete_connection": lambda c: c.delete_connection("prod", "0" * 36),
-    "call": lambda c: c.call("GET", "/connections", "prod", "Listing connections"),
-    "send": lambda c: c.send("GET", "/connections", "prod", "Listing connections"),
+}
+# The gateway's own, which every client's calls go through.
+GATEWAY_CALLS = {
+    "call": lambda g: g.call("GET", "/connections", "prod", "Listing connections"),
+    "send": lambda g: g.send("GET", "/connections", "prod", "Listing connections"),
 }
 SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 200},
           "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": 1.6}}
 
 
-def test_every_public_method_is_driven_here(flow):
+def test_every_public_method_is_driven_here(app, flow):
     public = {name for name in dir(flow) if not name.startswith("_") and callable(getattr(flow, name))}
-    assert public - {"headers", "curl_for_create", "curl", "list_connections_page"} == set(CALLS)
+    assert public - {"curl_for_create", "list_connections_page"} == set(CALLS)
+    gateway = services.of(app).gateway
+    public = {name for name in dir(gateway) if not name.startswith("_") and callable(getattr(gateway, name))}
+    assert public - {"headers", "curl", "listing_page", "pages", "quotes_secret"} == set(GATEWAY_CALLS)
 
 
 DATAFLOW_CALLS = {
@@ -226,9 +232,9 @@ DATAFLOW_CALLS = {
 }
 # Catalog, the Schema Registry and Data Prep, through the same session and token.
 PLATFORM_CALLS = {
-    "datasets.page": lambda a: services.of(a).datasets.page("prod", "web"),
-    "datasets.dataset": lambda a: services.of(a).datasets.dataset("prod", "a" * 24),
-    "datasets.schema": lambda a: services.of(a).datasets.schema("prod", "https://ns.adobe.com/x/schemas/y"),
+    "catalog.page": lambda a: services.of(a).catalog.page("prod", "web"),
+    "catalog.dataset": lambda a: services.of(a).catalog.dataset("prod", "a" * 24),
+    "schema_registry.schema": lambda a: services.of(a).schema_registry.schema("prod", "https://ns.adobe.com/x/schemas/y"),
     "data_prep.validate": lambda a: services.of(a).data_prep.validate("prod", {"mappings": [{}]}),
     "data_prep.create": lambda a: services.of(a).data_prep.create("prod", {"mappings": [{}]}),
     "data_prep.find": lambda a: services.of(a).data_prep.find("prod", "x"),
@@ -250,12 +256,12 @@ def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, m
 # Every method under the spoils its own parsing meets (a dropped answer, a body that is not JSON); the error page and
 # the slow answer, which only the shared call() reads, under one read and one create (each costs seconds of retries).
 PLATFORM_SPOILS = [(method, spoil) for method in PLATFORM_CALLS for spoil in SPOILS
-                   if spoil in ("dropped", "malformed") or method in ("datasets.page", "data_prep.create")]
+                   if spoil in ("dropped", "malformed") or method in ("catalog.page", "data_prep.create")]
 
 
 @pytest.mark.parametrize(("method", "spoil"), PLATFORM_SPOILS)
 def test_every_catalog_schema_and_data_prep_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
-    for name in ("datasets", "data_prep"):
+    for name in ("catalog", "schema_registry", "data_prep"):
         service = getattr(services.of(live_app), name)
         public = {f"{name}.{m}" for m in dir(service) if not m.startswith("_") and callable(getattr(service, m))}
         assert public <= set(PLATFORM_CALLS), public - set(PLATFORM_CALLS)
@@ -267,12 +273,15 @@ def test_every_catalog_schema_and_data_prep_call_raises_only_adobe_error(live_ap
 
 
 @pytest.mark.parametrize("spoil", list(SPOILS))
-@pytest.mark.parametrize("method", list(CALLS))
-def test_every_public_method_raises_only_adobe_error(flow, fresh_emulator, method, spoil):
+@pytest.mark.parametrize("method", [*CALLS, *GATEWAY_CALLS])
+def test_every_public_method_raises_only_adobe_error(app, flow, fresh_emulator, method, spoil):
     for verb in ("GET", "POST", "PATCH", "DELETE"):
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
-        CALLS[method](flow)
+        if method in CALLS:
+            CALLS[method](flow)
+        else:
+            GATEWAY_CALLS[method](services.of(app).gateway)
     assert caught.value.message and "Traceback" not in caught.value.message
 
 
@@ -290,7 +299,7 @@ def test_a_dropped_namesake_check_is_a_clear_page_and_releases_the_claim(client,
 
 def test_an_exception_after_the_claim_releases_it(app, client, fresh_emulator, monkeypatch):
     key, data = form_data("redshift", submission_id="e" * 20)
-    flow = services.of(app).flow_service
+    flow = services.of(app).connections
     original = flow.create_connection
     monkeypatch.setattr(flow, "create_connection", lambda *a, **k: 1 / 0)
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -323,7 +332,7 @@ def test_the_error_parser_reads_every_documented_shape(flow, fresh_emulator, bod
 
 def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_emulator):
     checker = Checked(load_openapi())
-    services.of(live_app).flow_service._session.observers.append(checker)
+    services.of(live_app).gateway.session.observers.append(checker)
     session = requests.Session()
     url = live_server.url
 

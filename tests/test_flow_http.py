@@ -94,7 +94,7 @@ def test_a_netrc_entry_for_adobes_host_cannot_replace_the_bearer_token(fresh_emu
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
     app = create_app(settings_for(fresh_emulator))
-    services.of(app).flow_service.list_connection_specs("prod")
+    services.of(app).connections.list_connection_specs("prod")
     calls = [r for r in fresh_emulator.received if r.path.endswith("/connectionSpecs")]
     assert calls and all(r.headers["Authorization"].startswith("Bearer ") for r in calls)
 
@@ -143,7 +143,7 @@ def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(
         monkeypatch.delenv("no_proxy", raising=False)
         app = create_app(settings_for(fresh_emulator))
         monkeypatch.delenv("HTTP_PROXY")  # read once, at start-up: later changes do not matter
-        services.of(app).flow_service.list_connection_specs("prod")
+        services.of(app).connections.list_connection_specs("prod")
         assert any(line.startswith(f"POST {fresh_emulator.url}/ims/token/v3") for line in _Proxy.seen)
         assert any(line.startswith(f"GET {fresh_emulator.url}/data/foundation/flowservice/connectionSpecs")
                    for line in _Proxy.seen)
@@ -152,7 +152,7 @@ def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(
         _Proxy.seen.clear()
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
         monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
-        create_app(settings_for(fresh_emulator)).extensions["flow_service"].list_connection_specs("prod")
+        services.of(create_app(settings_for(fresh_emulator))).connections.list_connection_specs("prod")
         assert _Proxy.seen == []
     finally:
         proxy.shutdown()

@@ -33,7 +33,7 @@ def draft(emulator):
     app = create_app(settings_for(emulator))
     app.config.update(WTF_CSRF_ENABLED=False)
     client = app.test_client()
-    connection_id = services.of(app).flow_service.create_connection("prod", body("Fuzzed")).id
+    connection_id = services.of(app).connections.create_connection("prod", body("Fuzzed")).id
     started = client.post(f"/connections/{connection_id}/dataflows/new?sandbox=prod", data={"table": "public.customers"})
     url = started.headers["Location"].rsplit("/", 1)[0]
     dataset_id = next(d["id"] for d in emulator.datasets.values()

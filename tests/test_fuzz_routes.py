@@ -16,7 +16,7 @@ ODD = ["", "%00", "'\"<>", "a" * 5000, "%ff%fe", "../../etc", "{", "\u202e", "1e
 def setup(fresh_emulator):
     app = create_app(settings_for(fresh_emulator))
     app.config.update(WTF_CSRF_ENABLED=False)
-    connection_id = services.of(app).flow_service.create_connection("prod", body("Odd")).id
+    connection_id = services.of(app).connections.create_connection("prod", body("Odd")).id
     flow_id = Maker(fresh_emulator).due_flow(connection_id, ["failed"])
     return app.test_client(), connection_id, flow_id
 

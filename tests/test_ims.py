@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from app.adobe import AdobeError, TokenProvider
+from app.adobe import AdobeError
+from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
 from app.emulator import Fault
 

@@ -26,7 +26,7 @@ def portal(fresh_emulator, tmp_path):
     users = tmp_path / "users"
     add_user(str(users), "ada.lovelace@example.com", PASSWORD)
     app = create_app(settings_for(fresh_emulator, auth="accounts", users_file=str(users)))
-    flow = services.of(app).flow_service
+    flow = services.of(app).connections
     for n in range(11):
         flow.create_connection("prod", connection_body(f"Nightly orders replica number {n} for the finance team"))
     flow.create_connection("prod", connection_body("orders_eu_west_1_replica_readonly_finance_reporting_2026"))

@@ -22,7 +22,7 @@ NEW_PASSWORD = "rotated-Pw;7{c}"
 
 @pytest.fixture
 def flow(live_app):
-    return services.of(live_app).flow_service
+    return services.of(live_app).connections
 
 
 @pytest.fixture

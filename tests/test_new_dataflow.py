@@ -26,7 +26,7 @@ PATHS = {"source_id": "/sourceConnections", "target_id": "/targetConnections", "
 
 @pytest.fixture
 def base(live_app):
-    return services.of(live_app).flow_service.create_connection("prod", body("Warehouse")).id
+    return services.of(live_app).connections.create_connection("prod", body("Warehouse")).id
 
 
 def _objects(emulator) -> dict[str, int]:
@@ -52,7 +52,7 @@ def _text(html: str) -> str:
 
 def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app, fresh_emulator, base):
     checker = Checked(load_openapi())
-    services.of(live_app).flow_service._session.observers.append(checker)
+    services.of(live_app).gateway.session.observers.append(checker)
     walk = Walk(live_server.url, base)
     page = walk.get("dataset")
     assert page.status_code == 200 and "Loyalty members" in page.text and "Web orders" in page.text
@@ -124,7 +124,7 @@ def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_serve
                                                                       step):
     walk = _ready(live_server, fresh_emulator, base)
     checker = Checked(load_openapi())  # the look-ups too are calls Adobe documents
-    services.of(live_app).flow_service._session.observers.append(checker)
+    services.of(live_app).gateway.session.observers.append(checker)
     # The object is made, then the connection drops before its answer arrives.
     fresh_emulator.inject(Fault("POST", PATHS[step], drop=True, after_handling=True))
     made = walk.send("create", {})

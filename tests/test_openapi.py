@@ -4,7 +4,10 @@ import jsonschema
 import pytest
 import requests
 
-from app.adobe import AdobeError, FlowServiceClient, TokenProvider
+from app.adobe import AdobeError
+from app.adobe.connections import Connections
+from app.adobe.gateway import Gateway
+from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
 from app.sources import SOURCES
 
@@ -23,9 +26,8 @@ def checked_client(fresh_emulator, openapi):
     session.observers.append(checker)
     tokens = TokenProvider(make_session(), fresh_emulator.url, fresh_emulator.client_id,
                            fresh_emulator.client_secret, ["openid"], (2, 2))
-    client = FlowServiceClient(fresh_emulator.url, tokens, fresh_emulator.client_id, fresh_emulator.org_id,
-                               session, (2, 2))
-    return client, checker
+    gateway = Gateway(fresh_emulator.url, tokens, fresh_emulator.client_id, fresh_emulator.org_id, session, (2, 2))
+    return Connections(gateway), checker
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -45,9 +47,10 @@ def test_create_and_read_back_conform_for_every_source(app, checked_client, vari
 
 def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
     client, checker = checked_client
-    token = client._tokens.token()
+    gateway = client._gateway
+    token = gateway.tokens.token()
     for path in ["/connectionSpecs", f"/connectionSpecs/{SOURCES['phoenix'].connection_spec_id}"]:
-        response = client._session.request("GET", client.base_url + path, headers=client.headers("prod", token),
+        response = gateway.session.request("GET", gateway.base_url + path, headers=gateway.headers("prod", token),
                                            timeout=(5, 5))
         assert response.status_code == 200
         specs = response.json()["items"]
@@ -128,7 +131,8 @@ def test_a_patch_without_if_match_is_refused_in_adobes_shape(checked_client, fre
         "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"}})
     # Sent past the checker: the spec itself calls this request invalid (if-match is required).
     response = requests.patch(f"{client.base_url}/connections/{created.id}", timeout=5,
-                                     headers=client.headers("prod", client._tokens.token(), json_body=True),
+                                     headers=client._gateway.headers("prod", client._gateway.tokens.token(),
+                                                                     json_body=True),
                                      json=[{"op": "replace", "path": "/name", "value": "x"}])
     assert response.status_code == 400 and response.json()["type"].endswith("FLOW-1403-400")
     jsonschema.validate(response.json(), FLOW_ERROR)

@@ -129,7 +129,7 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
 def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
     server = portal(mode)
     app_ = server.app
-    created = services.of(app_).flow_service.create_connection("prod", EXISTING)
+    created = services.of(app_).connections.create_connection("prod", EXISTING)
     session = requests.Session()
     if mode == "accounts" and signed_in:
         session, _ = sign_in(server.url)
@@ -406,7 +406,7 @@ def test_an_unexpected_error_gets_a_page_that_leaks_nothing(portal, fresh_emulat
     def broken(*_args, **_kwargs):
         raise RuntimeError(f"boom with {fresh_emulator.client_secret}")
 
-    services.of(app_).flow_service.get_connection = broken
+    services.of(app_).connections.get_connection = broken
     response = requests.get(server.url + "/connections/abc", timeout=10)
     assert response.status_code == 500
     assert "Something went wrong" in response.text and response.headers["X-Request-Id"] in response.text

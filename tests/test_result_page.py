@@ -88,7 +88,7 @@ def test_only_the_redirect_after_creating_says_created(client, app, fresh_emulat
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", location).group(1)
     plain = client.get(f"/connections/{connection_id}?sandbox=prod").get_data(as_text=True)
     assert "Connection created" not in plain and "curl -X POST" not in plain
-    flow = services.of(app).flow_service
+    flow = services.of(app).connections
     flow.update_connection("prod", connection_id, flow.get_connection("prod", connection_id)["etag"],
                            [{"op": "replace", "path": "/name", "value": "After"}])
     assert "After" in client.get(f"/connections/{connection_id}?sandbox=prod").get_data(as_text=True)

@@ -186,7 +186,7 @@ def client_for(app, who: str | None):
 @pytest.mark.parametrize("who", [None, "viewer", "creator", "editor", "admin"])
 def test_the_route_matrix(request, fresh_emulator, mode, who):
     app = request.getfixturevalue(f"{mode}_app")
-    connection_id = services.of(app).flow_service.create_connection("prod", connection_body("Matrix")).id
+    connection_id = services.of(app).connections.create_connection("prod", connection_body("Matrix")).id
     flow_id = Maker(fresh_emulator).flow(connection_id, "Matrix flow")
     _key, valid = form_data("redshift", name="")  # invalid on purpose: a pass is 400, never a creation
     for (endpoint, method), (path, data, least) in MATRIX.items():
@@ -231,7 +231,7 @@ def test_the_audit_names_the_person_and_role_and_who_created_what(proxy_app, fre
     editor, admin = client_for(proxy_app, "editor"), client_for(proxy_app, "admin")
     location = editor.post("/sources/redshift", data=form_data("redshift", name="Audited")[1]).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", location).group(1)
-    flow = services.of(proxy_app).flow_service
+    flow = services.of(proxy_app).connections
     editor.post(f"/connections/{connection_id}/edit?sandbox=prod", data={
         "name": "Audited 2", "description": "", "etag": flow.get_connection("prod", connection_id)["etag"]})
     editor.post(f"/connections/{connection_id}/credentials?sandbox=prod", data={
@@ -252,7 +252,7 @@ def test_the_list_and_details_say_who_created_a_connection_here(accounts_app, fr
     creator = client_for(accounts_app, "creator")
     mine = creator.post("/sources/redshift", data=form_data("redshift", name="Made here")[1]).headers["Location"]
     mine_id = re.search(r"/connections/([0-9a-f-]{36})", mine).group(1)
-    elsewhere = services.of(accounts_app).flow_service.create_connection("prod", connection_body("Made elsewhere")).id
+    elsewhere = services.of(accounts_app).connections.create_connection("prod", connection_body("Made elsewhere")).id
     listing = creator.get("/connections?sandbox=prod").get_data(as_text=True)
     assert "by creator" in listing and "outside this portal" in listing
     assert "in this portal by creator" in creator.get(f"/connections/{mine_id}?sandbox=prod").get_data(as_text=True)

@@ -96,7 +96,7 @@ def test_adobe_text_without_a_secret_is_shown(client, fresh_emulator):
 
 
 def test_adobe_text_quoting_the_new_password_is_withheld_on_rotate(client, app, fresh_emulator):
-    flow = services.of(app).flow_service
+    flow = services.of(app).connections
     key, data = form_data("postgresql-basic", password="first-password-1")
     created = client.post(f"/sources/{key}", data=data).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
@@ -237,8 +237,8 @@ def test_a_traceback_in_the_log_is_scrubbed(portal_app_with_log, fresh_emulator)
         # A library that puts what it was given into its exception's message.
         raise RuntimeError(f"boom with {fresh_emulator.client_secret} and PWD={PASSWORD}")
 
-    services.of(app_).flow_service.get_connection = broken
-    services.of(app_).flow_service.create_connection = broken_with_password
+    services.of(app_).connections.get_connection = broken
+    services.of(app_).connections.create_connection = broken_with_password
     client = app_.test_client()
     assert client.get("/connections/abc").status_code == 500
     key, data = form_data("postgresql-basic", password=PASSWORD)
@@ -269,7 +269,7 @@ def portal_app_with_log(settings):
 
 
 def test_the_scrubber_never_forgets_the_client_secret_or_the_secret_key(app, fresh_emulator, caplog):
-    tokens = services.of(app).flow_service._tokens
+    tokens = services.of(app).tokens
     for _ in range(100):  # more renewals than the registry keeps tokens
         tokens.invalidate(tokens.token())
     assert fresh_emulator.token_fetches >= 100

@@ -1,9 +1,6 @@
-"""Everything that speaks HTTP to Adobe: IMS for tokens, Flow Service for connections and their dataflows, Catalog
-and the Schema Registry for datasets, Data Prep for mappings."""
+"""Everything that speaks HTTP to Adobe: IMS for tokens, the Platform gateway, and one client per service over it
+(base connections and dataflows in Flow Service, Catalog's datasets, the Schema Registry, Data Prep)."""
 
-from .dataflows import Dataflows
 from .errors import AdobeError
-from .flow_service import FlowServiceClient
-from .ims import TokenProvider
 
-__all__ = ["AdobeError", "Dataflows", "FlowServiceClient", "TokenProvider"]
+__all__ = ["AdobeError"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .errors import AdobeError
-from .flow_service import DATA_PREP, FlowServiceClient, json_body
+from .errors import UNANSWERED, AdobeError
+from .gateway import DATA_PREP, Gateway, json_body
 
 
 # Data Prep's reserved keywords, and its mapping functions, which "Data Prep mapping functions" (Experience League,
@@ -69,8 +69,8 @@ def mapping_set(name: str, schema_id: str, mappings: list[tuple[str, str, str]])
 
 
 class DataPrep:
-    def __init__(self, flow_service: FlowServiceClient):
-        self._client = flow_service
+    def __init__(self, gateway: Gateway):
+        self._client = gateway
 
     def validate(self, sandbox: str, body: dict) -> list[Verdict]:
         """One verdict per mapping of `body`, in order."""
@@ -95,7 +95,7 @@ class DataPrep:
                                      json=body)
         answer = json_body(response, doing)
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
-            raise AdobeError(f"{doing}: Data Prep answered without the mapping set's id.", code="unanswered")
+            raise AdobeError(f"{doing}: Data Prep answered without the mapping set's id.", code=UNANSWERED)
         return Made(answer["id"], response.headers.get("x-request-id"))
 
     def find(self, sandbox: str, name: str) -> str | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
 
 from .data_prep import Made
-from .errors import AdobeError
-from .flow_service import FILTER_SAFE_NAME, READ_PAGE, Changed, FlowServiceClient, items_of, json_body
+from .errors import UNANSWERED, AdobeError
+from .connections import FILTER_SAFE_NAME, Changed
+from .gateway import Gateway, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
 IDS_PER_CALL = 50
@@ -70,10 +70,10 @@ class Retried:
 
 
 class Dataflows:
-    """Reads of the dataflow objects, through the Flow Service client (its session, token and error handling)."""
+    """The dataflow objects of Flow Service, through the gateway (its session, token and error handling)."""
 
-    def __init__(self, flow_service: FlowServiceClient):
-        self._flow_service = flow_service
+    def __init__(self, gateway: Gateway):
+        self._gateway = gateway
         self._flow_specs: dict[tuple[str, str], tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
@@ -84,7 +84,7 @@ class Dataflows:
         if kept and kept[0] > time.monotonic():
             return kept[1]
         doing = "Reading the dataflow spec"
-        items = items_of(self._flow_service.call("GET", "/flowSpecs", sandbox, doing,
+        items = items_of(self._gateway.call("GET", "/flowSpecs", sandbox, doing,
                                                  params=[("property", f'name=="{name}"')]), doing)
         spec = next((item for item in items if item.get("name") == name and isinstance(item.get("id"), str)), None)
         if spec is None:
@@ -96,10 +96,10 @@ class Dataflows:
     def create(self, sandbox: str, kind: str, body: dict) -> Made:
         """POST a source connection, target connection or flow (`kind` as in `delete`): its id."""
         doing = f"Creating the {WHAT[kind]}"
-        response = self._flow_service.call("POST", f"/{kind}", sandbox, doing, ok=(201, 200), json=body)
+        response = self._gateway.call("POST", f"/{kind}", sandbox, doing, ok=(201, 200), json=body)
         answer = json_body(response, doing)
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
-            raise AdobeError(f"{doing}: Flow Service answered without the new object's id.", code="unanswered")
+            raise AdobeError(f"{doing}: Flow Service answered without the new object's id.", code=UNANSWERED)
         return Made(answer["id"], response.headers.get("x-request-id"))
 
     def find(self, sandbox: str, kind: str, name: str, description: str, narrowed=()) -> str | None:
@@ -142,7 +142,7 @@ class Dataflows:
         """The dataflow's newest runs (`GET /runs?property=flowId==<id>`, as the monitoring tutorial reads them)."""
         doing = "Reading the dataflow's runs"
         params = [("property", f"flowId=={flow_id}"), ("orderby", "-createdAt"), ("limit", str(limit))]
-        return items_of(self._flow_service.call("GET", "/runs", sandbox, doing, params=params), doing)
+        return items_of(self._gateway.call("GET", "/runs", sandbox, doing, params=params), doing)
 
     def run(self, sandbox: str, run_id: str) -> dict:
         """GET /runs/{id}: one run (items[0]); AdobeError with status 404 when there is none."""
@@ -154,13 +154,13 @@ class Dataflows:
         doing = "Looking for the run"
         params = [("property", f"flowId=={flow_id}"), ("property", f"createdAt>{since_ms - 1}"),
                   ("orderby", "-createdAt"), ("limit", str(RECENT_RUNS))]
-        return items_of(self._flow_service.call("GET", "/runs", sandbox, doing, params=params), doing)
+        return items_of(self._gateway.call("GET", "/runs", sandbox, doing, params=params), doing)
 
     def set_enabled(self, sandbox: str, flow_id: str, enabled: bool) -> Changed:
         """`POST /flows/{id}/action?op=enable|disable`, as Adobe's documented call sends it: no body, and so no
         Content-Type either."""
         op = "enable" if enabled else "disable"
-        response = self._flow_service.call("POST", f"/flows/{flow_id}/action", sandbox,
+        response = self._gateway.call("POST", f"/flows/{flow_id}/action", sandbox,
                                            f"{'Enabling' if enabled else 'Disabling'} the dataflow",
                                            params=[("op", op)])
         body = json_body(response, "Changing the dataflow")
@@ -170,7 +170,7 @@ class Dataflows:
         """`POST /runs/{id}/action?op=re-trigger` ("Retry failed dataflow runs", which sends a Content-Type and no
         body): the new run's id. A lost answer is followed by a look for the run it may have made."""
         doing = "Retrying the run"
-        return self._start_run(sandbox, flow_id, doing, lambda: self._flow_service.call(
+        return self._start_run(sandbox, flow_id, doing, lambda: self._gateway.call(
             "POST", f"/runs/{run_id}/action", sandbox, doing, ok=(200, 201), params=[("op", "re-trigger")],
             headers={"Content-Type": "application/json"}))
 
@@ -185,7 +185,7 @@ class Dataflows:
             raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409)
         body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
                                                    "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
-        return self._start_run(sandbox, flow["id"], doing, lambda: self._flow_service.call(
+        return self._start_run(sandbox, flow["id"], doing, lambda: self._gateway.call(
             "POST", "/runs", sandbox, doing, ok=(201, 200), json=body))
 
     def _start_run(self, sandbox: str, flow_id: str, doing: str, send) -> Retried:
@@ -195,7 +195,7 @@ class Dataflows:
         try:
             return _new_run(send(), doing)
         except AdobeError as error:
-            if error.code != "unanswered" and (error.upstream_status or 0) < 500:
+            if not error.maybe_done:
                 raise
             try:
                 found = self.runs_since(sandbox, flow_id, started_ms)
@@ -217,33 +217,26 @@ class Dataflows:
         doing = {"flows": "Deleting the dataflow", "sourceConnections": "Deleting the source connection",
                  "targetConnections": "Deleting the target connection"}[kind]
         try:
-            response = self._flow_service.call("DELETE", f"/{kind}/{item_id}", sandbox, doing, ok=(204, 200))
+            response = self._gateway.call("DELETE", f"/{kind}/{item_id}", sandbox, doing, ok=(204, 200))
         except AdobeError as error:
-            if error.upstream_status == 404 or (error.code or "").endswith("1101-404"):
+            if error.not_found:
                 return Changed(None, error.request_id)
             raise
         return Changed(None, response.headers.get("x-request-id"))
 
     def _one(self, path: str, sandbox: str, doing: str) -> dict:
-        items = items_of(self._flow_service.call("GET", path, sandbox, doing), doing)
+        items = items_of(self._gateway.call("GET", path, sandbox, doing), doing)
         if not items:
             raise AdobeError(f"{doing} failed: Flow Service has no such object in sandbox {sandbox}.", status=404)
         return items[0]
 
     def _all(self, path: str, sandbox: str, doing: str, params: list) -> list[dict]:
-        """Every item of a listing, newest first, reading pages of READ_PAGE until the list ends (or MOST)."""
-        found, token = [], None
-        while len(found) < MOST:
-            query = [*params, ("orderby", "-createdAt"), ("limit", str(READ_PAGE))]
-            if token:
-                query.append(("continuationToken", token))
-            response = self._flow_service.call("GET", path, sandbox, doing, params=query)
-            found += items_of(response, doing)
-            links = json_body(response, doing).get("_links")
-            href = ((links if isinstance(links, dict) else {}).get("next") or {}).get("href") or ""
-            token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
-            if not token:
-                return found
+        """Every item of a listing, newest first, page after page until the list ends (or MOST)."""
+        found: list[dict] = []
+        for page, _token in self._gateway.pages(path, sandbox, params, doing):
+            found += page
+            if len(found) >= MOST:
+                break
         return found
 
 
@@ -256,5 +249,5 @@ def _new_run(response, doing: str) -> Retried:
         body = body["items"][0]
     if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
         raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.",
-                         code="unanswered")
+                         code=UNANSWERED)
     return Retried(body["id"], response.headers.get("x-request-id"))

@@ -24,6 +24,36 @@ class AdobeError(Exception):
         self.retry_after = retry_after
         self.upstream_status = upstream_status
 
+    def _coded(self, *codes: str) -> bool:
+        return (self.code or "").endswith(codes)
+
+    @property
+    def not_found(self) -> bool:
+        """Adobe has no such object (404, Flow Service's 1101-404)."""
+        return self.status == 404 or self.upstream_status == 404 or self._coded("1101-404")
+
+    @property
+    def stale(self) -> bool:
+        """The etag sent is not the object's now: someone changed it meanwhile (1404-412)."""
+        return self._coded(STALE)
+
+    @property
+    def in_use(self) -> bool:
+        """Flow Service keeps an object that others use: a base connection a dataflow reads (1418-400), a source or
+        target connection of an active dataflow (1447-400)."""
+        return self._coded("1418-400", "1447-400")
+
+    @property
+    def maybe_done(self) -> bool:
+        """The request may have been acted on: no whole answer came back, or Adobe failed on its side (5xx)."""
+        return self.code == UNANSWERED or (self.upstream_status or 0) >= 500
+
+
+# Our codes for a call that got no whole answer: nothing reached Adobe, or it may have.
+UNREACHED, UNANSWERED = "unreached", "unanswered"
+# Flow Service's code for a stale etag ("Version not matching").
+STALE = "1404-412"
+
 
 # Said instead of Adobe's explanation when that explanation quotes a secret.
 WITHHELD = "Adobe's explanation is not shown because it repeats a secret from this request."

@@ -13,7 +13,7 @@ import dataclasses
 
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set, source_field
-from ..adobe.flow_service import DATA_PREP, FLOW_SERVICE
+from ..adobe.gateway import DATA_PREP, FLOW_SERVICE
 from .together import side_by_side
 
 DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
@@ -206,4 +206,4 @@ class Chain:
 
 def _maybe_made(error: AdobeError) -> bool:
     """Whether a failed create may still have made its object: no whole answer, or Adobe's own failure."""
-    return error.code == "unanswered" or (error.upstream_status or 0) >= 500
+    return error.maybe_done

@@ -12,6 +12,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..adobe import AdobeError
+from ..adobe.errors import STALE
 from ..sources import SOURCES, source_for_spec
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
@@ -28,7 +29,6 @@ SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # What an etag looks like on the wire: visible ASCII, quotes included.
 ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGE_SIZE = 25
-STALE = "1404-412"
 STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
                  "Compare, then choose: save yours over theirs, or start again from theirs.")
 
@@ -68,7 +68,7 @@ def sandbox_of(action: str = "view") -> str:
 
 
 def _client():
-    return services.flow_service()
+    return services.connections()
 
 
 def _dependents(connection_id: str, sandbox: str):
@@ -353,7 +353,7 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
         audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
                      **on_record)
         page = dict(form=form, sandbox=sandbox, source=source)
-        if error.code and error.code.endswith(STALE):
+        if error.stale:
             fresh, _source, failed = _load(connection["id"], sandbox)
             if failed:
                 return failed
@@ -435,7 +435,7 @@ def delete(connection, source, sandbox):
     try:
         deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
-        if error.code and error.code.endswith("1418-400"):
+        if error.in_use:
             error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
                              "connection's dataflows and their source connections first, then delete the "
                              "connection.")

@@ -40,7 +40,7 @@ def _flow_or_page(flow_id: str, sandbox: str):
     try:
         return services.dataflows().flow(sandbox, flow_id), None
     except AdobeError as error:
-        if error.status == 404 or (error.code or "").endswith("1101-404"):
+        if error.not_found:
             abort(404)
         return None, (render_template("error.html", title="Could not read the dataflow", message=error.message,
                                       adobe_request_id=error.request_id), error.status)
@@ -125,7 +125,7 @@ def retry(flow_id, run_id):
     try:
         run = services.dataflows().run(sandbox, run_id)
     except AdobeError as error:
-        if error.status == 404 or (error.code or "").endswith("1101-404"):
+        if error.not_found:
             abort(404)
         return _page(flow, sandbox, error.status, error)
     if run.get("flowId") != flow["id"]:

@@ -23,7 +23,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set, source_field
-from ..adobe.datasets import PAGE, Field, Schema, name_pattern
+from ..adobe.catalog import PAGE, name_pattern
+from ..adobe.schema_registry import Field, Schema
 from ..sources.fields import add_error, choices, no_control_characters
 from ..store import MOST_OPEN_DRAFTS
 from .. import services
@@ -205,7 +206,7 @@ def start(connection, source, sandbox):
                                message="Open the table again and press the button once more."), 400
     table = form.table.data
     try:
-        columns = services.flow_service().explore(sandbox, connection["id"], table)
+        columns = services.connections().explore(sandbox, connection["id"], table)
     except AdobeError as error:
         return render_template("error.html", title="Could not read the table's columns", message=error.message,
                                adobe_request_id=error.request_id), error.status
@@ -328,16 +329,16 @@ def dataset(draft):
         sandbox = draft["sandbox"]
         chosen = schema = None
         try:
-            chosen = services.datasets().dataset(sandbox, form.dataset.data)
+            chosen = services.catalog().dataset(sandbox, form.dataset.data)
             schema_id = (chosen.get("schemaRef") or {}).get("id") if isinstance(chosen.get("schemaRef"), dict) \
                 else None
             if not schema_id:
                 add_error(form.dataset, "That dataset follows no XDM schema, so a dataflow cannot write to it; "
                                         "choose another.")
             else:
-                schema = services.datasets().schema(sandbox, schema_id)
+                schema = services.schema_registry().schema(sandbox, schema_id)
         except AdobeError as error:
-            if error.status == 404:
+            if error.not_found:
                 add_error(form.dataset, "That dataset is not in this sandbox any more; choose another." if not chosen
                           else "The Schema Registry has no schema for that dataset; choose another.")
             else:
@@ -355,7 +356,7 @@ def dataset(draft):
         problem = "Search with letters, digits, spaces, _ and - only."
     else:
         try:
-            page = services.datasets().page(draft["sandbox"], search, start)
+            page = services.catalog().page(draft["sandbox"], search, start)
         except AdobeError as error:
             problem = error.message
     preview = None
@@ -364,7 +365,7 @@ def dataset(draft):
         picked = next((d for d in page.items if d["id"] == shown), None)
         if picked:
             try:
-                preview = (picked["id"], services.datasets().schema(draft["sandbox"],
+                preview = (picked["id"], services.schema_registry().schema(draft["sandbox"],
                                                                     (picked.get("schemaRef") or {}).get("id", "")))
             except AdobeError as error:
                 problem = error.message
@@ -576,7 +577,7 @@ def _review(draft: dict, status: int = 200, adobe_error=None, stop: Stopped | No
                    f"({draft['plan']['spec_id']}), so the portal cannot make a dataflow from it.")
         flow_spec = None
     complete = all(draft["plan"].get(needed) for needed in ("dataset", "mapping", "schedule"))
-    client, ids = services.flow_service(), {c: draft[c] for c in ("source_id", "target_id", "mapping_id", "flow_id")}
+    client, ids = services.gateway(), {c: draft[c] for c in ("source_id", "target_id", "mapping_id", "flow_id")}
     curls = [(s, client.curl(s.method, s.path, draft["sandbox"], s.body, s.service))
              for s in steps(draft, flow_spec, ids)] if flow_spec and complete else []
     form = ChainForm()

@@ -150,7 +150,7 @@ def _keep(kept: dict, key: tuple, html: str) -> None:
 def _namesakes(sandbox: str, name: str) -> list[dict]:
     """Connections already called `name` in the sandbox; none when Flow Service cannot say (the check only advises)."""
     try:
-        return services.flow_service().find_connections(sandbox, name)
+        return services.connections().find_connections(sandbox, name)
     except AdobeError as error:
         log.warning("could not look for connections named like the new one: %s", error.code)
         return []
@@ -173,7 +173,7 @@ def namesakes():
         abort(404)
     permissions.require("create", sandbox)
     try:
-        found = services.flow_service().find_connections(sandbox, name)
+        found = services.connections().find_connections(sandbox, name)
     except AdobeError as error:
         response = jsonify(sandbox=sandbox, name=name, problem=error.message)
         response.status_code = 502
@@ -275,7 +275,7 @@ def _create(source, form, submission_id):
     body = source.request_body(form)
     sandbox = form.sandbox.data
     try:
-        created = services.flow_service().create_connection(sandbox, body)
+        created = services.connections().create_connection(sandbox, body)
     except AdobeError as error:
         log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
                     error.request_id)
@@ -283,7 +283,7 @@ def _create(source, form, submission_id):
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         return _render(source, form, submission_id, error.status, adobe_error=error), False
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
-    curl = services.flow_service().curl_for_create(sandbox, source.redacted_body(body))
+    curl = services.connections().curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
     services.store().finish(submission_id, result, curl, entry=audit.entry(
         "create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id, source=source.title,

@@ -1,43 +1,25 @@
-"""The Flow Service client: the one place that creates and reads base connections."""
+"""Flow Service's base connections: the one place that creates, reads, lists, searches, tests, explores, changes and
+deletes them, over the Platform gateway. A create is never sent twice: after a lost answer the connection is looked
+for first."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import re
-import shlex
 import time
-from urllib.parse import parse_qs, urlsplit
 
-from .errors import AdobeError, flow_service_error, never
-from .http import Answer, CallFailed, ConnectFailed, NoAnswer, Session
-from .ims import TokenProvider
+from .errors import AdobeError, flow_service_error
+from .gateway import Gateway, items_of, json_body
+from .http import ConnectFailed, NoAnswer
 
 log = logging.getLogger(__name__)
 
-BASE_PATH = "/data/foundation/flowservice"
-# One page as the portal reads it when it filters in its own memory (our choice: Adobe documents no maximum).
-READ_PAGE = 100
 # How many connections a search or an exact-name look-up reads at most, newest first.
 SEARCH_CAP = 500
 # Names sent in a `name==` filter: nothing Flow Service's filter syntax might read as an operator, a list
 # ("a comma means any of") or quoting, and no edge spaces. Other names are compared in the portal only.
 FILTER_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.()/:@+-]+(?: [A-Za-z0-9_.()/:@+-]+)*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class Service:
-    """A Platform API behind the same gateway, token and headers: its name in messages and its base path."""
-
-    name: str
-    path: str
-
-
-FLOW_SERVICE = Service("Flow Service", BASE_PATH)
-CATALOG = Service("Catalog Service", "/data/foundation/catalog")
-SCHEMA_REGISTRY = Service("the Schema Registry", "/data/foundation/schemaregistry")
-DATA_PREP = Service("Data Prep", "/data/foundation/conversion")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,83 +53,34 @@ class SearchResult:
     capped: bool
 
 
-class FlowServiceClient:
-    def __init__(self, platform_url: str, tokens: TokenProvider, client_id: str, org_id: str,
-                 session: Session, timeout, quotes_secret=never):
-        self.platform_url = platform_url.rstrip("/")
-        self.base_url = self.platform_url + BASE_PATH
-        self._tokens = tokens
-        self._client_id = client_id
-        self._org_id = org_id
-        self._session = session
-        self._timeout = timeout
-        # Whether a text holds a secret known now (app.logs.SecretRegistry): Adobe's text that does is withheld.
-        self._quotes_secret = quotes_secret
+class Connections:
+    """Base connections, through the gateway (its session, token and error handling)."""
 
-    def headers(self, sandbox: str, token: str, json_body: bool = False) -> dict[str, str]:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "x-api-key": self._client_id,
-            "x-gw-ims-org-id": self._org_id,
-            "x-sandbox-name": sandbox.lower(),
-            "Accept": "application/json",
-        }
-        if json_body:
-            headers["Content-Type"] = "application/json"
-        return headers
+    def __init__(self, gateway: Gateway):
+        self._gateway = gateway
+        self.base_url = gateway.base_url
 
     def curl_for_create(self, sandbox: str, redacted_body: dict) -> str:
         """The POST /connections call as a curl command, the token replaced by a placeholder.
 
         The caller redacts the body's secrets; this adds what the client sends besides.
         """
-        return self.curl("POST", "/connections", sandbox, redacted_body)
-
-    def curl(self, method: str, path: str, sandbox: str, body: dict | None = None,
-             service: Service = FLOW_SERVICE) -> str:
-        """A call as a curl command, the token a placeholder; `body` must hold no secret."""
-        lines = [f"curl -X {method} {shlex.quote(self.platform_url + service.path + path)}"]
-        for name, value in self.headers(sandbox, "{ACCESS_TOKEN}", json_body=body is not None).items():
-            lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
-        if body is not None:
-            lines.append(f"-d {shlex.quote(json.dumps(body, indent=2, ensure_ascii=False))}")
-        return " \\\n  ".join(lines)
-
-    def _send(self, method: str, path: str, sandbox: str, service: Service = FLOW_SERVICE, **kwargs) -> Answer:
-        """Send one call with a fresh token; when the gateway refuses the token, renew it once."""
-        extra_headers = kwargs.pop("headers", {})
-        url = self.platform_url + service.path + path
-        for attempt in (1, 2):
-            token = self._tokens.token()
-            headers = {**self.headers(sandbox, token, json_body="json" in kwargs), **extra_headers}
-            started = time.monotonic()
-            response = self._session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
-            log.info(
-                "%s %s sandbox=%s -> %s in %.0f ms request-id=%s",
-                method, service.path + path.split("?")[0], sandbox, response.status_code,
-                (time.monotonic() - started) * 1000, response.headers.get("x-request-id", "-"),
-            )
-            # 401 comes from the gateway before Flow Service acts, so a retry cannot duplicate.
-            if response.status_code == 401 and attempt == 1:
-                self._tokens.invalidate(token)
-                continue
-            return response
-        raise AssertionError("unreachable: the second attempt always returns")
+        return self._gateway.curl("POST", "/connections", sandbox, redacted_body)
 
     def create_connection(self, sandbox: str, body: dict) -> CreatedConnection:
         """POST /connections. Never sends twice: after a lost answer it looks for the connection."""
         doing = "Creating the connection"
         started_ms = int(time.time() * 1000)
         try:
-            response = self._send("POST", "/connections", sandbox, json=body)
+            response = self._gateway._send("POST", "/connections", sandbox, json=body)
         except ConnectFailed as failure:
             if failure.timed_out:
                 raise AdobeError(
-                    f"The wizard could not reach Flow Service at {self.base_url} in time, so nothing was "
+                    f"The wizard could not reach Flow Service at {self._gateway.base_url} in time, so nothing was "
                     "created. Try again in a minute."
                 ) from None
             raise AdobeError(
-                f"The wizard could not reach Flow Service at {self.base_url}, so nothing was "
+                f"The wizard could not reach Flow Service at {self._gateway.base_url}, so nothing was "
                 "created. An administrator should check AEP_PLATFORM_URL and the network."
             ) from None
         except NoAnswer as failure:
@@ -167,10 +100,10 @@ class FlowServiceClient:
             found = self._find_created(sandbox, body, started_ms)
             if found:
                 return found
-            error = flow_service_error(response, doing, self._quotes_secret)
+            error = flow_service_error(response, doing, self._gateway.quotes_secret)
             error.message += " No connection was created, so submitting again is safe."
             raise error
-        raise flow_service_error(response, doing, self._quotes_secret)
+        raise flow_service_error(response, doing, self._gateway.quotes_secret)
 
     def _recover(self, sandbox: str, body: dict, started_ms: int, what_happened: str) -> CreatedConnection:
         found = self._find_created(sandbox, body, started_ms)
@@ -212,7 +145,7 @@ class FlowServiceClient:
         if FILTER_SAFE_NAME.match(name):
             params.append(("property", f"name=={name}"))
         matches, read = [], 0
-        for page, token in self._pages(sandbox, params, "Looking up connections by name"):
+        for page, token in self._gateway.pages("/connections", sandbox, params, "Looking up connections by name"):
             read += len(page)
             for item in page:
                 created = item.get("createdAt")
@@ -232,43 +165,18 @@ class FlowServiceClient:
 
     def check_ready(self, sandbox: str, connection_spec_id: str) -> None:
         """Get a token and read one connection spec: raise AdobeError saying which of the two failed."""
-        self._tokens.token()
-        self.call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
-
-    def call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), service: Service = FLOW_SERVICE,
-             **kwargs) -> Answer:
-        """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
-        response = self.send(method, path, sandbox, doing, service, **kwargs)
-        if response.status_code not in ok:
-            raise flow_service_error(response, doing, self._quotes_secret, service.name)
-        return response
-
-    def send(self, method: str, path: str, sandbox: str, doing: str, service: Service = FLOW_SERVICE,
-             **kwargs) -> Answer:
-        """One call, whatever its status; a failure to connect or to read the answer becomes an AdobeError whose
-        `code` says which ("unreached": nothing was sent; "unanswered": it may have been acted on)."""
-        try:
-            return self._send(method, path, sandbox, service, **kwargs)
-        except CallFailed as failure:
-            code = "unreached" if isinstance(failure, ConnectFailed) else "unanswered"
-            if failure.timed_out:
-                raise AdobeError(f"{doing} failed: {service.name} did not answer in time. Try again.",
-                                 code=code) from None
-            if isinstance(failure, ConnectFailed):
-                raise AdobeError(f"{doing} failed: the wizard could not reach {service.name}. Try again.",
-                                 code=code) from None
-            raise AdobeError(f"{doing} failed: the answer from {service.name} broke off. Try again.",
-                             code=code) from None
+        self._gateway.tokens.token()
+        self._gateway.call("GET", f"/connectionSpecs/{connection_spec_id}", sandbox, "Reading a connection spec")
 
     def list_connection_specs(self, sandbox: str) -> list[dict]:
         """GET /connectionSpecs: every source Flow Service offers, with its authSpecs."""
         doing = "Reading the list of sources"
-        return items_of(self.call("GET", "/connectionSpecs", sandbox, doing), doing)
+        return items_of(self._gateway.call("GET", "/connectionSpecs", sandbox, doing), doing)
 
     def get_connection(self, sandbox: str, connection_id: str) -> dict:
         """GET /connections/{id} → the connection (items[0])."""
         doing = "Reading the connection"
-        items = items_of(self.call("GET", f"/connections/{connection_id}", sandbox, doing), doing)
+        items = items_of(self._gateway.call("GET", f"/connections/{connection_id}", sandbox, doing), doing)
         if not items:
             raise AdobeError(
                 f"{doing} failed: Flow Service has no connection {connection_id} in sandbox {sandbox}.",
@@ -280,24 +188,9 @@ class FlowServiceClient:
                               doing: str = "Listing connections",
                               orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
         """One page of GET /connections with `params` (documented `==` filters only), newest first by default."""
-        query = [*params, ("orderby", orderby), ("limit", str(limit))]
-        if continuation:
-            query.append(("continuationToken", continuation))
-        response = self.call("GET", "/connections", sandbox, doing, params=query)
-        items = items_of(response, doing)
-        links = json_body(response, doing).get("_links")
-        href = ((links if isinstance(links, dict) else {}).get("next") or {}).get("href") or ""
-        token = parse_qs(urlsplit(str(href)).query).get("continuationToken", [None])[0]
+        items, token, _answer = self._gateway.listing_page("/connections", sandbox, params, limit, continuation, doing,
+                                                           orderby)
         return items, token
-
-    def _pages(self, sandbox: str, params: list, doing: str, token: str | None = None, orderby: str = "-createdAt"):
-        """Pages of READ_PAGE connections with `params`, newest first by default, each with the token of the
-        next page; the caller stops reading whenever it has enough."""
-        while True:
-            page, token = self.list_connections_page(sandbox, params, READ_PAGE, token, doing, orderby)
-            yield page, token
-            if not token:
-                return
 
     def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25, continuation: str | None = None,
                          state: str | None = None, orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
@@ -310,7 +203,7 @@ class FlowServiceClient:
         """How many connections of these specs (in `state`, when given) there are: `count=true`, without `limit`."""
         doing = "Counting connections"
         params = [*_list_filters(connection_spec_ids, state), ("count", "true")]
-        body = json_body(self.call("GET", "/connections", sandbox, doing, params=params), doing)
+        body = json_body(self._gateway.call("GET", "/connections", sandbox, doing, params=params), doing)
         count = body.get("count") if isinstance(body, dict) else None
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise AdobeError(f"{doing} failed: Flow Service answered without a count. Try again.")
@@ -322,7 +215,7 @@ class FlowServiceClient:
         ids = list(connection_ids)
         for start in range(0, len(ids), 50):
             params = [("property", "id==" + ",".join(ids[start:start + 50]))]
-            for page, _token in self._pages(sandbox, params, "Listing your connections"):
+            for page, _token in self._gateway.pages("/connections", sandbox, params, "Listing your connections"):
                 found += page
         return sorted(found, key=lambda c: c.get("createdAt") if isinstance(c.get("createdAt"), (int, float))
                       else 0, reverse=True)
@@ -339,7 +232,7 @@ class FlowServiceClient:
         wanted = name_contains.casefold()
         params = _list_filters(connection_spec_ids, state)
         found, scanned, token = [], 0, continuation
-        for page, token in self._pages(sandbox, params, "Searching connections", continuation, orderby):
+        for page, token in self._gateway.pages("/connections", sandbox, params, "Searching connections", continuation, orderby):
             scanned += len(page)
             found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
             if len(found) >= want or scanned >= cap:
@@ -349,7 +242,7 @@ class FlowServiceClient:
     def test_connection(self, sandbox: str, connection_id: str) -> bool:
         """GET /connections/{id}/test → whether Flow Service could connect with the stored credentials."""
         doing = "Testing the connection"
-        body = json_body(self.call("GET", f"/connections/{connection_id}/test", sandbox, doing), doing)
+        body = json_body(self._gateway.call("GET", f"/connections/{connection_id}/test", sandbox, doing), doing)
         if not isinstance(body, dict) or not isinstance(body.get("result"), bool):
             raise AdobeError(f"{doing} failed: Flow Service answered without a result. Try again.")
         return body["result"]
@@ -359,7 +252,7 @@ class FlowServiceClient:
         doing = "Exploring the connection"
         # Lower case, as Adobe's tutorials ("Explore a database") and Adobe's own client aepp send it.
         params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
-        body = json_body(self.call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
+        body = json_body(self._gateway.call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
                                      params=params), doing)
         if table_path is None:
             if not isinstance(body, list):
@@ -375,7 +268,7 @@ class FlowServiceClient:
         if not etag:
             raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
         doing = "Updating the connection"
-        response = self.call("PATCH", f"/connections/{connection_id}", sandbox, doing,
+        response = self._gateway.call("PATCH", f"/connections/{connection_id}", sandbox, doing,
                               json=operations, headers={"If-Match": etag})
         body = json_body(response, doing)
         if not isinstance(body, dict) or not body.get("etag"):
@@ -384,27 +277,9 @@ class FlowServiceClient:
 
     def delete_connection(self, sandbox: str, connection_id: str) -> Changed:
         """DELETE /connections/{id} → Adobe's request id."""
-        response = self.call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
+        response = self._gateway.call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
                               ok=(204, 200))
         return Changed(None, response.headers.get("x-request-id"))
-
-
-def json_body(response: Answer, doing: str):
-    try:
-        return response.json()
-    except ValueError:
-        raise AdobeError(f"{doing} failed: Flow Service answered with a body that is not JSON. Try again.") from None
-
-
-def items_of(response: Answer, doing: str) -> list[dict]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise AdobeError(f"{doing} failed: Flow Service answered {response.status_code} with a body that is not "
-                         "the documented {\"items\": [...]} shape. Try again.")
-    return [item for item in body["items"] if isinstance(item, dict)]
 
 
 def _list_filters(connection_spec_ids, state: str | None) -> list[tuple[str, str]]:

@@ -1,32 +1,18 @@
-"""What a dataflow can write to: Catalog Service's datasets and the XDM schema each follows (Schema Registry).
+"""The Schema Registry: the XDM schema a dataset follows, its fields that hold values, and its identity fields.
 
-The reads are the documented ones: `GET /dataSets` with `limit`, `start`, `orderBy`, `properties` and a
-`property=name~…` condition ("Filter Catalog data using query parameters"); `GET /tenant/schemas/{$id}` with
-`Accept: application/vnd.adobe.xed-full+json; version=1`; `GET /tenant/descriptors` for the identity fields.
+`GET /tenant/schemas/{$id}` with `Accept: application/vnd.adobe.xed-full+json; version=1`, and `GET /tenant/descriptors`
+for the identity fields, as the Schema Registry API documents them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from urllib.parse import quote
 
 from .errors import AdobeError
-from .flow_service import CATALOG, SCHEMA_REGISTRY, FlowServiceClient, json_body
+from .gateway import SCHEMA_REGISTRY, Gateway, json_body
 
-# Datasets on one page of the chooser.
-PAGE = 10
 FULL_SCHEMA = "application/vnd.adobe.xed-full+json; version=1"
-# Search text sent in a Catalog regular expression: letters, digits, spaces and a few marks, nothing the
-# expression could read as an operator (our choice: the guide does not say which regex dialect Catalog reads).
-SEARCHABLE = re.compile(r"^[A-Za-z0-9 _-]{1,64}$")
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetPage:
-    items: list[dict]
-    start: int
-    more: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,42 +44,11 @@ class Schema:
         return next((f for f in self.fields if f.path == path), None)
 
 
-def name_pattern(text: str) -> str | None:
-    """A Catalog `name~` expression that finds `text` in any case, or None for text that cannot be sent."""
-    if not SEARCHABLE.match(text):
-        return None
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+class SchemaRegistry:
+    """Reads of the tenant's schemas and descriptors, through the gateway."""
 
-
-class Datasets:
-    """Reads of Catalog and the Schema Registry, through the Flow Service client (its session and token)."""
-
-    def __init__(self, flow_service: FlowServiceClient):
-        self._client = flow_service
-
-    def page(self, sandbox: str, search: str = "", start: int = 0, limit: int = PAGE) -> DatasetPage:
-        """Datasets by name, `limit` from `start`, those whose name holds `search` (any case) when given."""
-        doing = "Listing datasets"
-        params = [("limit", str(limit + 1)), ("start", str(start)), ("orderBy", "asc:name"),
-                  ("properties", "name,description,schemaRef")]
-        if search:
-            pattern = name_pattern(search)
-            if pattern is None:
-                raise AdobeError("Search with letters, digits, spaces, _ and - only.", status=400)
-            params.append(("property", f"name~{pattern}"))
-        found = _datasets(json_body(self._client.call("GET", "/dataSets", sandbox, doing, service=CATALOG,
-                                                      params=params), doing), doing)
-        return DatasetPage(found[:limit], start, len(found) > limit)
-
-    def dataset(self, sandbox: str, dataset_id: str) -> dict:
-        doing = "Reading the dataset"
-        found = _datasets(json_body(self._client.call("GET", f"/dataSets/{quote(dataset_id, safe='')}", sandbox,
-                                                      doing, service=CATALOG,
-                                                      params=[("properties", "name,description,schemaRef")]),
-                                    doing), doing)
-        if not found:
-            raise AdobeError(f"{doing} failed: Catalog has no dataset {dataset_id} in sandbox {sandbox}.", status=404)
-        return found[0]
+    def __init__(self, gateway: Gateway):
+        self._client = gateway
 
     def schema(self, sandbox: str, schema_id: str) -> Schema:
         """The schema's fields that hold values, with the identities the schema's descriptors mark."""
@@ -121,13 +76,6 @@ class Datasets:
                 path = item["xdm:sourceProperty"].strip("/").replace("/", ".")
                 found[path] = (str(item.get("xdm:namespace") or ""), item.get("xdm:isPrimary") is True)
         return found
-
-
-def _datasets(body, doing: str) -> list[dict]:
-    """Catalog's answer, a map of id → dataset, as a list of datasets with their ids (in the answer's order)."""
-    if not isinstance(body, dict) or not all(isinstance(v, dict) for v in body.values()):
-        raise AdobeError(f"{doing} failed: Catalog answered with a body that is not its map of datasets. Try again.")
-    return [{**value, "id": key} for key, value in body.items()]
 
 
 def _fields(properties: dict, prefix: str = "") -> list[Field]:

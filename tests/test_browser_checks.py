@@ -138,7 +138,7 @@ def adobe_calls(emulator, since: int) -> list[str]:
 
 def test_the_namesake_check_happens_when_the_name_is_left_and_the_submit_makes_two_calls(page, live_server,
                                                                                        fresh_emulator):
-    flow = services.of(live_server.app).flow_service
+    flow = services.of(live_server.app).connections
     earlier = flow.create_connection("prod", {"name": "Orders", "auth": {"specName": "Basic Authentication", "params": {
         "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
         "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id
@@ -212,7 +212,7 @@ def test_a_submission_key_tells_only_where_it_led(client):
 
 
 def test_a_colleagues_change_is_shown_beside_yours_and_overwriting_it_is_a_choice(page, live_server, fresh_emulator):
-    flow = services.of(live_server.app).flow_service
+    flow = services.of(live_server.app).connections
     created = flow.create_connection("prod", {"name": "Shared", "auth": {"specName": "Basic Authentication", "params": {
         "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
         "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}})
@@ -250,7 +250,7 @@ def test_the_picker_filters_as_you_type_and_says_when_nothing_matches(page, live
 
 
 def test_rotate_offers_only_what_rotation_accepts_in_the_browser(page, live_server, fresh_emulator):
-    flow = services.of(live_server.app).flow_service
+    flow = services.of(live_server.app).connections
     basic = flow.create_connection("prod", {"name": "Basic PG", "auth": {"specName": "Basic Authentication", "params": {
         "server": "pg.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
         "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}})

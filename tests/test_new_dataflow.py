@@ -248,7 +248,7 @@ def test_datasets_are_paged_and_searched(live_server, fresh_emulator, base):
 def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
     server = LiveServer(create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email",
                                                 proxy_count=1)))
-    base = services.of(server.app).flow_service.create_connection("prod", body("Shared")).id
+    base = services.of(server.app).connections.create_connection("prod", body("Shared")).id
     ada = requests.Session()
     ada.headers["X-Forwarded-Email"] = "ada@example.com"
     walk = Walk(server.url, base, session=ada)

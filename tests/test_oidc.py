@@ -168,7 +168,7 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
     ("ada", ["Delete"], None),
 ])
 def test_signing_in_with_each_role_in_chromium(page, sso, provider, fresh_emulator, who, sees, refused):
-    connection_id = services.of(sso.app).flow_service.create_connection("prod", {
+    connection_id = services.of(sso.app).connections.create_connection("prod", {
         "name": "Seen", "auth": {"specName": "Basic Authentication", "params": {
             "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
         "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id

@@ -358,7 +358,7 @@ def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
                                   "/connections/{id}/credentials", "/connections/{id}/delete"])
 def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
     server = portal("none")
-    created = services.of(server.app).flow_service.create_connection("prod", EXISTING)
+    created = services.of(server.app).connections.create_connection("prod", EXISTING)
     response = requests.post(server.url + path.format(id=created.id), allow_redirects=False, timeout=10, data={
         "username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"})
     assert response.status_code == 400

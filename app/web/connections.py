@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 
@@ -13,18 +12,18 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..adobe import AdobeError
 from ..adobe.errors import STALE
-from ..sources import SOURCES, source_for_spec
+from ..sources import SOURCES
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..sources.fields import no_control_characters
 from .. import services
+from ..dataflows.deletion import DeleteMadeFrom
 from . import audit, permissions
+from .loaders import load_connection, sandbox_of, source_of, with_connection
 from ..sources.described import label_of
-from ..sources.generic import source_for
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
 
-CONNECTION_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # What an etag looks like on the wire: visible ASCII, quotes included.
 ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -56,17 +55,6 @@ class DeleteForm(FlaskForm):
             raise ValidationError("That is not the connection's name; type it exactly, or go back.")
 
 
-def sandbox_of(action: str = "view") -> str:
-    """The sandbox the URL names (or the first the person may view), once the person may do `action` there."""
-    settings = services.settings()
-    viewable = permissions.sandboxes_for("view")
-    sandbox = (request.args.get("sandbox") or (viewable[0] if viewable else settings.default_sandbox)).lower()
-    if sandbox not in settings.sandboxes:
-        abort(404)
-    permissions.require(action, sandbox)
-    return sandbox
-
-
 def _client():
     return services.connections()
 
@@ -80,25 +68,6 @@ def _dependents(connection_id: str, sandbox: str):
         return None, error
 
 
-def _load(connection_id: str, sandbox: str):
-    """The connection and its source, or an error page the caller returns."""
-    if not CONNECTION_ID.match(connection_id):
-        abort(404)
-    try:
-        connection = _client().get_connection(sandbox, connection_id)
-    except AdobeError as error:
-        return None, None, (render_template("error.html", title="Could not read the connection",
-                                            message=error.message, adobe_request_id=error.request_id),
-                            error.status)
-    spec_id = (connection.get("connectionSpec") or {}).get("id", "")
-    return connection, _source_of(spec_id, (connection.get("auth") or {}).get("specName")), None
-
-
-def _source_of(spec_id: str, spec_name: str | None):
-    """The curated source of a connection spec, or the one built from the spec Flow Service publishes."""
-    return source_for_spec(spec_id) or source_for(services.spec_catalog().spec(spec_id), spec_name or "")
-
-
 def _secrets_of(source):
     return source.secret_params if source else SECRET_PARAMS
 
@@ -107,35 +76,6 @@ def _shown_params(connection, source) -> list[tuple[str, str]]:
     """The connection's auth params fit to show, in its source's order."""
     return masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source),
                          source.param_order() if source else ())
-
-
-def with_connection(view=None, *, action="view"):
-    """Give a view the connection its URL names, read from Flow Service, with its source and sandbox.
-
-    The person must hold the role `action` needs in that sandbox. An action that changes the connection or makes
-    something from it (rename, rotate, delete, a dataflow) gets that far only for a connection of a source this
-    portal offers (the curated four and the database specs). Others, such as an Amazon S3 connection made elsewhere
-    with the same technical account, are read-only here, and nothing is ever sent for them.
-    """
-    if view is None:
-        return functools.partial(with_connection, action=action)
-    changes = action in ("rename", "rotate", "delete", "dataflow")
-
-    @functools.wraps(view)
-    def wrapper(connection_id):
-        sandbox = sandbox_of(action)
-        connection, source, failed = _load(connection_id, sandbox)
-        if failed:
-            return failed
-        if changes and source is None:
-            log.warning("refused to change connection %s of a source the portal does not offer", connection_id)
-            return render_template("error.html", title="This connection is read-only here",
-                                   message="This portal changes only connections of the sources it offers. This "
-                                           "one belongs to another source, so it can be looked at here but not "
-                                           "renamed, re-keyed, deleted or made into a dataflow; use Experience "
-                                           "Platform for that."), 403
-        return view(connection, source, sandbox)
-    return wrapper
 
 
 SORTS = {"newest": ("-createdAt", "Newest first"), "oldest": ("+createdAt", "Oldest first"),
@@ -188,7 +128,7 @@ def index():
     except AdobeError as error:
         return render_template("error.html", title="Could not list connections", message=error.message,
                                adobe_request_id=error.request_id), error.status
-    rows = [(item, _source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
+    rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
             for item in items]
     kept = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
             "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
@@ -293,36 +233,6 @@ def rename(connection, source, sandbox):
     return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 
 
-def _delete_dependents(connection, dependents, sandbox) -> AdobeError | None:
-    """Delete what is made from the connection, in the order Flow Service requires: each dataflow, then the source
-    connections, then the dataflows' target connections (kept in the store first: once their dataflows are gone,
-    nothing leads to them). Each step is audited. The first refusal stops it and is returned."""
-    store, dataflows = services.store(), services.dataflows()
-    flows = dependents.flows if dependents else []
-    store.remember_targets(connection["id"], sandbox,
-                           [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)])
-    steps = [("flows", flow.get("id"), flow.get("name"), "dataflow") for flow in flows]
-    steps += [("sourceConnections", item.get("id"), item.get("name"), "source connection")
-              for item in (dependents.source_connections if dependents else [])]
-    steps += [("targetConnections", target_id, None, "target connection")
-              for target_id in store.remembered_targets(connection["id"], sandbox)]
-    for kind, item_id, name, what in steps:
-        try:
-            deleted = dataflows.delete(sandbox, kind, item_id)
-        except AdobeError as error:
-            audit.record("delete", "failed", sandbox=sandbox, connection_name=name, connection_id=item_id,
-                         source=what, detail=error.code or error.message[:200], adobe_request_id=error.request_id)
-            error.message = (f"Deleting the {what} {item_id} failed, so the deletion stopped there: {error.message} "
-                             "What is listed below is still in Flow Service; send the form again to go on.")
-            return error
-        if kind == "targetConnections":
-            store.forget_target(connection["id"], item_id)
-        audit.record("delete", "ok", sandbox=sandbox, connection_name=name, connection_id=item_id, source=what,
-                     detail=f"made from connection {connection['id']}", adobe_request_id=deleted.request_id)
-        log.info("deleted %s %s of connection %s", what, item_id, connection["id"])
-    return None
-
-
 def _etag_to_send() -> str:
     """The etag the person's change answers to: the one their form was opened with, or, when after a
     conflict they chose "Save mine over theirs", the one of the colleague's change they were then shown."""
@@ -354,9 +264,7 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
                      **on_record)
         page = dict(form=form, sandbox=sandbox, source=source)
         if error.stale:
-            fresh, _source, failed = _load(connection["id"], sandbox)
-            if failed:
-                return failed
+            fresh, _source = load_connection(connection["id"], sandbox)
             log.info("update of %s refused: stale etag", connection["id"])
             # The form keeps the etag it was opened with; the colleague's etag travels apart, used only by the
             # "Save mine over theirs" button.
@@ -426,7 +334,7 @@ def delete(connection, source, sandbox):
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     if dependents or page["leftover"]:
-        failed = _delete_dependents(connection, dependents, sandbox)
+        failed = DeleteMadeFrom(services.dataflows(), services.store(), audit.record).run(connection, dependents, sandbox)
         if failed:
             # Stopped midway: what is left is read again, and sending the form again goes on from there.
             page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)

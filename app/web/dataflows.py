@@ -17,9 +17,9 @@ from ..adobe import AdobeError
 from ..adobe.dataflows import RunUnconfirmed
 from .. import services
 from . import audit
-from .chain import DATA_LAKE_SPEC_ID
-from .connections import CONNECTION_ID, sandbox_of
-from .together import side_by_side
+from ..adobe.dataflows import DATA_LAKE_SPEC_ID
+from ..together import side_by_side
+from .loaders import OBJECT_ID, ReadOnlyHere, load_flow, sandbox_of
 
 bp = Blueprint("dataflows", __name__)
 log = logging.getLogger(__name__)
@@ -31,19 +31,6 @@ READ_ONLY = ("This portal acts only on dataflows from the sources it offers into
 
 class ActionForm(FlaskForm):
     """A button that changes a dataflow: only its CSRF token is sent."""
-
-
-def _flow_or_page(flow_id: str, sandbox: str):
-    """(the dataflow, None), or (None, the error page to answer with)."""
-    if not CONNECTION_ID.match(flow_id):
-        abort(404)
-    try:
-        return services.dataflows().flow(sandbox, flow_id), None
-    except AdobeError as error:
-        if error.not_found:
-            abort(404)
-        return None, (render_template("error.html", title="Could not read the dataflow", message=error.message,
-                                      adobe_request_id=error.request_id), error.status)
 
 
 def status_of(run: dict) -> str:
@@ -76,8 +63,7 @@ def writable(flow: dict, source: dict | None = None, target: dict | None = None)
 def show(flow_id):
     """The dataflow as Flow Service has it, what it reads and writes, and its latest runs."""
     sandbox = sandbox_of("view")
-    flow, page = _flow_or_page(flow_id, sandbox)
-    return page or _page(flow, sandbox)
+    return _page(load_flow(flow_id, sandbox), sandbox)
 
 
 def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
@@ -119,7 +105,7 @@ def set_state(flow_id):
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
 def retry(flow_id, run_id):
     """Retry one failed run of the dataflow ("Retry failed dataflow runs"), once, however often this is sent."""
-    sandbox, flow, page = _acting_on(flow_id, "retry", bool(CONNECTION_ID.match(run_id)))
+    sandbox, flow, page = _acting_on(flow_id, "retry", bool(OBJECT_ID.match(run_id)))
     if page:
         return page
     try:
@@ -183,12 +169,10 @@ def _acting_on(flow_id: str, action: str, valid: bool = True):
     sandbox = sandbox_of(action)
     if not ActionForm().validate() or not valid:
         abort(400)
-    flow, page = _flow_or_page(flow_id, sandbox)
-    if page:
-        return sandbox, None, page
+    flow = load_flow(flow_id, sandbox)
     source = target = None
     ids = [(flow.get(key) or [None])[0] for key in ("sourceConnectionIds", "targetConnectionIds")]
-    if None in _spec_ids(flow) and all(isinstance(i, str) and CONNECTION_ID.match(i) for i in ids):
+    if None in _spec_ids(flow) and all(isinstance(i, str) and OBJECT_ID.match(i) for i in ids):
         # Without inheritedAttributes the specs come from the connections themselves, read side by side.
         dataflows = services.dataflows()
         reads = side_by_side([lambda: dataflows.source_connection(sandbox, ids[0]),
@@ -201,8 +185,7 @@ def _acting_on(flow_id: str, action: str, valid: bool = True):
         source, target = reads
     if not writable(flow, source, target):
         log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
-        return sandbox, None, (render_template("error.html", title="This dataflow is read-only here",
-                                               message=READ_ONLY), 403)
+        raise ReadOnlyHere("This dataflow is read-only here", READ_ONLY)
     return sandbox, flow, None
 
 

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
+from .loaders import AdobeFailed, ReadOnlyHere
 from .permissions import NotPermitted
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,15 @@ def csrf_failed(error: CSRFError):
 
 def not_permitted(error: NotPermitted):
     return page("Not allowed for your role", error.description or "", 403)
+
+
+def adobe_failed(failed: AdobeFailed):
+    return render_template("error.html", title=failed.title, message=failed.error.message,
+                           adobe_request_id=failed.error.request_id), failed.error.status
+
+
+def read_only(refused: ReadOnlyHere):
+    return page(refused.title, refused.message, 403)
 
 
 def bad_request(_error):
@@ -49,6 +59,7 @@ def server_error(_error):
 
 
 def init_app(app: Flask) -> None:
-    for kind, handler in ((CSRFError, csrf_failed), (NotPermitted, not_permitted), (400, bad_request),
+    for kind, handler in ((CSRFError, csrf_failed), (NotPermitted, not_permitted), (AdobeFailed, adobe_failed),
+                          (ReadOnlyHere, read_only), (400, bad_request),
                           (404, not_found), (405, not_allowed), (413, too_large), (500, server_error)):
         app.register_error_handler(kind, handler)

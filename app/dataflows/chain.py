@@ -12,19 +12,13 @@ from __future__ import annotations
 import dataclasses
 
 from ..adobe import AdobeError
-from ..adobe.data_prep import mapping_set, source_field
+from ..adobe.data_prep import mapping_set
+from ..adobe.dataflows import flow_body, source_connection_body, target_connection_body
 from ..adobe.gateway import DATA_PREP, FLOW_SERVICE
-from .together import side_by_side
+from ..together import side_by_side
+from .draft import Draft
+from .mapping import mapping_rows
 
-DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-FULL_SCHEMA_VERSION = "application/vnd.adobe.xed-full+json;version=1"
-# The delta column's date format by the column's type: a timestamp as the dataflow tutorial for database sources
-# documents it ("The supported date format for deltaColumn is yyyy-MM-dd HH:mm:ss"), a date as the same tutorial's and
-# "Update dataflows"' example writes one ("Datefield", "YYYY-MM-DD"). Sent in UTC, as both examples send it.
-DELTA_FORMATS = {"date-time": "yyyy-MM-dd HH:mm:ss", "date": "YYYY-MM-DD"}
-# What a source connection says of each column: the keys Adobe's examples show ("Explore a database", and the
-# dataflow tutorial's source connection); the portal's own `kind` stays in the draft.
-COLUMN_KEYS = ("name", "type", "xdm", "meta:xdmType")
 # How long one request may hold a chain before another may take it over (our choice: longer than any
 # request's timeouts, retries included).
 LEASE_SECONDS = 120
@@ -59,69 +53,35 @@ def marker(key: str) -> str:
     return f"Made by AEP Source Wizard for dataflow draft {key[:16]}"
 
 
-def names(draft: dict) -> dict[str, str]:
+def names(draft: Draft) -> dict[str, str]:
     """The names of the chain's objects: each distinct per draft, so that a look-up finds this draft's only."""
-    plan, tag = draft["plan"], draft["key"][:8]
+    plan, tag = draft.plan, draft.key[:8]
     return {"source_id": f"{plan['table']} source (wizard {tag})",
             "target_id": f"{plan['dataset']['name']} target (wizard {tag})",
             "mapping_id": f"wizard-{tag}-mapping",
             "flow_id": plan["schedule"]["name"]}
 
 
-def steps(draft: dict, flow_spec: dict, ids: dict | None = None) -> list[Step]:
+def steps(draft: Draft, flow_spec: dict, ids: dict | None = None) -> list[Step]:
     """The four requests, in order; the flow's body names the other three ids (placeholders until known)."""
-    plan, key = draft["plan"], draft["key"]
+    plan = draft.plan
     ids = {**PLACEHOLDERS, **{k: v for k, v in (ids or {}).items() if v}}
-    called, described = names(draft), marker(key)
+    called, described = names(draft), marker(draft.key)
     schedule = plan["schedule"]
-    columns = [{key: column[key] for key in COLUMN_KEYS if key in column} for column in plan["columns"]]
-    source = {"name": called["source_id"], "description": described, "baseConnectionId": draft["connection_id"],
-              "data": {"format": "tabular"},
-              "params": {"tableName": plan["table"], "columns": columns},
-              "connectionSpec": {"id": plan["spec_id"], "version": "1.0"}}
-    target = {"name": called["target_id"], "description": described,
-              "data": {"schema": {"id": plan["schema"]["id"], "version": FULL_SCHEMA_VERSION}},
-              "params": {"dataSetId": plan["dataset"]["id"]},
-              "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}}
+    delta_kind = next((c["kind"] for c in plan["columns"] if c["name"] == schedule["delta_column"]), "date-time")
+    source = source_connection_body(called["source_id"], described, draft.connection_id, plan["spec_id"],
+                                    plan["table"], plan["columns"])
+    target = target_connection_body(called["target_id"], described, plan["schema"]["id"], plan["dataset"]["id"])
     mapping = mapping_set(called["mapping_id"], plan["schema"]["id"], mapping_rows(plan))
-    params = {"startTime": schedule["start"], "frequency": schedule["frequency"]}
-    if schedule["frequency"] != "once":
-        # As the dataflow tutorial sends them, and as the spec's ScheduleSpecDTO types interval: a string.
-        params.update(interval=str(schedule["interval"]), backfill=bool(schedule["backfill"]))
-    flow = {"name": called["flow_id"], "description": described,
-            "flowSpec": {"id": flow_spec["id"], "version": str(flow_spec.get("version") or "1.0")},
-            "sourceConnectionIds": [ids["source_id"]], "targetConnectionIds": [ids["target_id"]],
-            "transformations": [
-                {"name": "Copy", "params": {"deltaColumn": {"name": schedule["delta_column"],
-                                                            "dateFormat": delta_format(plan), "timezone": "UTC"}}},
-                {"name": "Mapping", "params": {"mappingId": ids["mapping_id"], "mappingVersion": "0"}}],
-            "scheduleParams": params}
-    options = {}
-    if schedule.get("error_diagnostics"):
-        options["errorDiagnosticsEnabled"] = True
-    if schedule.get("partial_percent") is not None:
-        options["partialIngestionPercent"] = schedule["partial_percent"]
-    if options:
-        flow["options"] = options
+    flow = flow_body(called["flow_id"], described, flow_spec, ids["source_id"], ids["target_id"], ids["mapping_id"],
+                     start=schedule["start"], frequency=schedule["frequency"], interval=schedule.get("interval"),
+                     backfill=schedule.get("backfill", False), delta_column=schedule["delta_column"],
+                     delta_kind=delta_kind, error_diagnostics=bool(schedule.get("error_diagnostics")),
+                     partial_percent=schedule.get("partial_percent"))
     return [Step("source_id", "source connection", "POST", FLOW_SERVICE, "/sourceConnections", source),
             Step("target_id", "target connection", "POST", FLOW_SERVICE, "/targetConnections", target),
             Step("mapping_id", "mapping set", "POST", DATA_PREP, "/mappingSets", mapping),
             Step("flow_id", "dataflow", "POST", FLOW_SERVICE, "/flows", flow)]
-
-
-def delta_format(plan: dict) -> str:
-    """The date format of the plan's delta column, by its type (a timestamp's unless the column is a date)."""
-    kind = next((c["kind"] for c in plan["columns"] if c["name"] == plan["schedule"]["delta_column"]), "date-time")
-    return DELTA_FORMATS.get(kind, DELTA_FORMATS["date-time"])
-
-
-def mapping_rows(plan: dict) -> list[tuple[str, str, str]]:
-    """(sourceType, source, destination) for each mapped column and each constant of the plan; a column is named as
-    Data Prep reads a source field (`source_field`: `order.id` is `${order\\.id}`)."""
-    rows = [("ATTRIBUTE", source_field(row["column"]), row["path"]) for row in plan["mapping"]["columns"]
-            if row.get("path")]
-    rows += [("STATIC", row["value"], row["path"]) for row in plan["mapping"].get("constants", [])]
-    return rows
 
 
 class Chain:
@@ -130,12 +90,12 @@ class Chain:
     def __init__(self, dataflows, data_prep, store):
         self._dataflows, self._data_prep, self._store = dataflows, data_prep, store
 
-    def create(self, draft: dict, flow_spec: dict, resumed: bool = False) -> str:
+    def create(self, draft: Draft, flow_spec: dict, resumed: bool = False) -> str:
         """Make what is missing of the chain; the flow's id. Raises Stopped, with every made id stored.
 
         `resumed`: an earlier attempt stopped (or its request died) with some step unconfirmed, so each missing
         object is looked up before it is sent: an answer lost then may have made it."""
-        ids = {column: draft.get(column) for column in ("source_id", "target_id", "mapping_id", "flow_id")}
+        ids = draft.made
         if ids["flow_id"]:
             return ids["flow_id"]
         first = [s for s in steps(draft, flow_spec, ids)[:3] if not ids[s.column]]
@@ -153,23 +113,23 @@ class Chain:
         flow = steps(draft, flow_spec, ids)[3]
         return self._make(draft, flow, narrowed=[f"sourceConnectionIds[]=={ids['source_id']}"], look_first=resumed)
 
-    def remove(self, draft: dict) -> list[str]:
+    def remove(self, draft: Draft) -> list[str]:
         """Delete what the chain made, the flow first (Flow Service's order); what was deleted, in words.
         Data Prep documents no way to delete a mapping set, so one made stays (it does nothing on its own)."""
         done = []
         for column, kind in (("flow_id", "flows"), ("target_id", "targetConnections"),
                              ("source_id", "sourceConnections")):
-            if draft.get(column):
+            if getattr(draft, column):
                 try:
-                    self._dataflows.delete(draft["sandbox"], kind, draft[column])
+                    self._dataflows.delete(draft.sandbox, kind, getattr(draft, column))
                 except AdobeError as error:
                     raise Stopped(error.message, error.request_id) from None
-                self._store.made(draft["key"], column, None)
-                done.append(f"{kind[:-1]} {draft[column]}")
+                self._store.made(draft.key, column, None)
+                done.append(f"{kind[:-1]} {getattr(draft, column)}")
         return done
 
-    def _make(self, draft: dict, step: Step, narrowed=(), look_first: bool = False) -> str:
-        sandbox, key = draft["sandbox"], draft["key"]
+    def _make(self, draft: Draft, step: Step, narrowed=(), look_first: bool = False) -> str:
+        sandbox, key = draft.sandbox, draft.key
         if look_first:
             found = self._look_up(draft, step, narrowed)
             if found is not None:
@@ -192,11 +152,11 @@ class Chain:
         self._store.made(key, step.column, made.id)
         return made.id
 
-    def _look_up(self, draft: dict, step: Step, narrowed) -> str | None:
+    def _look_up(self, draft: Draft, step: Step, narrowed) -> str | None:
         try:
             if step.column == "mapping_id":
-                return self._data_prep.find(draft["sandbox"], step.body["name"])
-            return self._dataflows.find(draft["sandbox"], step.path.strip("/"), step.body["name"],
+                return self._data_prep.find(draft.sandbox, step.body["name"])
+            return self._dataflows.find(draft.sandbox, step.path.strip("/"), step.body["name"],
                                         step.body["description"], narrowed)
         except AdobeError as error:
             raise Stopped(f"The {step.what} is unconfirmed, and looking for it failed too: {error.message} "

@@ -175,7 +175,7 @@ def test_a_run_of_another_dataflow_is_not_found_and_nothing_is_sent_or_audited(l
     answer = _press(requests.Session(), live_server, mine, f"runs/{other_run}/retry")
     assert answer.status_code == 404
     assert not _posts(fresh_emulator, "/action")
-    assert not services.of(live_app).store.audit_entries(action="retry")
+    assert not services.of(live_app).store.audit.audit_entries(action="retry")
 
 
 def test_a_run_that_did_not_fail_is_not_retried(live_server, fresh_emulator, flow):
@@ -385,7 +385,7 @@ def test_no_dataflow_is_made_from_a_read_only_connection(live_server, live_app, 
     assert not [r for r in fresh_emulator.received if r.method == "POST" and "/flowservice/" in r.path
                 and not r.path.endswith("/flowservice/connections")]
     assert sum(r.path.endswith("/explore") for r in fresh_emulator.received) == 1  # the page's own, not the start's
-    assert not services.of(live_app).store.open_drafts(None)
+    assert not services.of(live_app).store.drafts.open_drafts(None)
 
 
 # Drafts: fixed once creating, taken over after a dead request, bounded per person.
@@ -401,7 +401,7 @@ def test_a_step_sent_while_the_dataflow_is_being_created_is_refused_clearly(live
     walk = _ready(live_server, fresh_emulator, flow.create_connection("prod", body("Racing")).id)
     store = services.of(live_app).store
     mapping = walk.get("mapping").text
-    assert store.start_chain(walk.key, 120)  # another tab pressed Create
+    assert store.drafts.start_chain(walk.key, 120)  # another tab pressed Create
     sent = walk.session.post(f"{walk.url}/mapping", data={"csrf_token": form_token(mapping), "column_0": ""},
                              allow_redirects=False, timeout=10)
     assert sent.status_code == 409 and "your change was not saved" in sent.text
@@ -429,7 +429,7 @@ def test_a_draft_left_creating_by_a_dead_request_is_taken_over_when_its_lease_en
                                                                                   fresh_emulator, flow):
     walk = _ready(live_server, fresh_emulator, flow.create_connection("prod", body("Dead")).id)
     store = services.of(live_app).store
-    assert store.start_chain(walk.key, 0.01)  # a request took the chain, then died
+    assert store.drafts.start_chain(walk.key, 0.01)  # a request took the chain, then died
     time.sleep(0.05)
     review = walk.get("review").text
     assert "stopped without an answer" in review and "Continue with the same objects" in review
@@ -454,10 +454,10 @@ def test_a_person_has_a_bounded_number_of_open_drafts_and_each_start_is_audited(
     assert refused.status_code == 409 and "No new draft was started" in refused.text
     assert refused.text.count("Discard</button>") == MOST_OPEN_DRAFTS
     store = services.of(live_app).store
-    assert len(store.open_drafts(None)) == MOST_OPEN_DRAFTS
-    assert len(store.audit_entries(action="start-dataflow")) == MOST_OPEN_DRAFTS
+    assert len(store.drafts.open_drafts(None)) == MOST_OPEN_DRAFTS
+    assert len(store.audit.audit_entries(action="start-dataflow")) == MOST_OPEN_DRAFTS
     first = Walk.__new__(Walk)
     first.session, first.url = session, live_server.url + started[0].headers["Location"].rsplit("/", 1)[0]
     assert first.send("discard", {}).status_code == 303
     assert start().status_code == 302
-    assert store.audit_entries(action="discard-dataflow")[0]["outcome"] == "ok"
+    assert store.audit.audit_entries(action="discard-dataflow")[0]["outcome"] == "ok"

@@ -93,7 +93,7 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
     assert page.status_code == 200 and "Customers hourly" in page.text
     # Every Catalog, Schema Registry, Data Prep and Flow Service call was checked against Adobe's documents.
     assert len(checker.checked) >= 12
-    audit = services.of(live_app).store.audit_entries(action="create-dataflow")
+    audit = services.of(live_app).store.audit.audit_entries(action="create-dataflow")
     assert audit[0]["outcome"] == "ok" and flow_id in audit[0]["detail"]
     # Back to a step of a made dataflow leads to the dataflow, never to a second one.
     again = walk.get("schedule")
@@ -145,7 +145,7 @@ def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(live_se
     assert "Creating stopped" in text and "Continue with the same objects" in text
     before = _objects(fresh_emulator)
     assert before[step.split("_")[0]] == 0 and (step == "flow_id") == (sum(before.values()) == 3)
-    entries = services.of(live_app).store.audit_entries(action="create-dataflow")
+    entries = services.of(live_app).store.audit.audit_entries(action="create-dataflow")
     assert entries[0]["outcome"] == "failed"
     fresh_emulator.faults.clear()
     made = walk.send("create", {})
@@ -172,7 +172,7 @@ def test_remove_what_was_made_deletes_in_reverse_order(live_server, live_app, fr
     assert _objects(fresh_emulator) == {"source": 0, "target": 0, "mapping": 1, "flow": 0}
     deletions = [r.path.rsplit("/", 2)[1] for r in fresh_emulator.received if r.method == "DELETE"]
     assert deletions == ["targetConnections", "sourceConnections"]
-    assert services.of(live_app).store.audit_entries(action="remove-dataflow")[0]["outcome"] == "ok"
+    assert services.of(live_app).store.audit.audit_entries(action="remove-dataflow")[0]["outcome"] == "ok"
     # A removed draft creates nothing more, whatever is sent.
     again = walk.session.post(f"{walk.url}/create", data={"csrf_token": token}, allow_redirects=False, timeout=10)
     assert again.status_code == 302 and _posts(fresh_emulator, "/flows") == 1

@@ -155,7 +155,7 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
     created = session.post(sso.url + "/sources/redshift", allow_redirects=False, timeout=10, data={
         **form_data("redshift", name="By SSO")[1], "csrf_token": csrf, "submission_id": submission})
     assert created.status_code == 303
-    entry = services.of(sso.app).store.audit_entries()[0]
+    entry = services.of(sso.app).store.audit.audit_entries()[0]
     assert (entry["user"], entry["subject"], entry["email"], entry["role"]) == (
         "ada@example.com", "sub-ada", "ada@example.com", "admin")
 
@@ -287,17 +287,17 @@ def test_a_version_3_store_gains_the_id_token_column(tmp_path):
 
     url = database_url(str(tmp_path), None)
     old = Store(url)
-    old.start_session("before", "ada", None, 3600)
+    old.sessions.start_session("before", "ada", None, 3600)
     with old.engine.begin() as db:
         db.execute(text("ALTER TABLE sessions DROP COLUMN id_token"))
         db.execute(text("UPDATE schema_version SET version = 3"))
     old.engine.dispose()
     store = Store(url)
-    assert store.session("before")["user"] == "ada"  # kept through the migration
-    store.start_session("after", "ada@example.com", None, 3600, subject="sub-ada", id_token="header.claims.sig")
-    assert store.session("after")["id_token"] == "header.claims.sig"
-    store.end_session("after")
-    assert store.session("after") is None
+    assert store.sessions.session("before")["user"] == "ada"  # kept through the migration
+    store.sessions.start_session("after", "ada@example.com", None, 3600, subject="sub-ada", id_token="header.claims.sig")
+    assert store.sessions.session("after")["id_token"] == "header.claims.sig"
+    store.sessions.end_session("after")
+    assert store.sessions.session("after") is None
     store.engine.dispose()
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.roles import parse_roles
-from app.store import sessions
+from app.store.schema import sessions
 from app import services
 
 from .certified_provider import CertifiedProvider, form_of, log_in

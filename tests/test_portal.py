@@ -222,17 +222,17 @@ def test_the_wait_grows_with_each_failure_and_is_forgotten_after_the_window(tmp_
     store = Store(database_url(str(tmp_path), None))
     limits = {"name:ada|address:1.2.3.4": FREE_FAILURES, "address:1.2.3.4": FREE_FAILURES_PER_ADDRESS}
     now = 1000.0
-    assert [store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) for _ in range(FREE_FAILURES)] == \
+    assert [store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) for _ in range(FREE_FAILURES)] == \
         [0] * FREE_FAILURES
     waits = []
     for _ in range(5):
-        wait = store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT)
+        wait = store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT)
         waits.append(wait)
         now += wait
-        assert store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0  # its turn came: counted
+        assert store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0  # its turn came: counted
     assert waits == [1, 2, 4, 8, 16]
     now += FAILURE_WINDOW + 1
-    assert store.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0
+    assert store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) == 0
 
 
 def from_address(address: str) -> requests.Session:

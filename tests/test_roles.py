@@ -238,7 +238,7 @@ def test_the_audit_names_the_person_and_role_and_who_created_what(proxy_app, fre
         "etag": flow.get_connection("prod", connection_id)["etag"], "server": "rs.example.com", "port": "5439",
         "database": "dev", "username": "etl", "password": "n3w-password"})
     admin.post(f"/connections/{connection_id}/delete?sandbox=prod", data={"confirm_name": "Audited 2"})
-    entries = {e["action"]: e for e in services.of(proxy_app).store.audit_entries()}
+    entries = {e["action"]: e for e in services.of(proxy_app).store.audit.audit_entries()}
     assert set(entries) == {"create", "rename", "rotate", "delete"}
     for action, who, role in (("create", "editor", "editor"), ("rename", "editor", "editor"),
                               ("rotate", "editor", "editor"), ("delete", "admin", "admin")):
@@ -270,7 +270,7 @@ def test_a_viewer_sees_only_the_audit_of_their_sandboxes(accounts_app, fresh_emu
     client_for(accounts_app, "devonly").post("/sources/redshift", data=form_data("redshift", sandbox="dev",
                                                                                  name="In dev")[1])
     store = services.of(accounts_app).store
-    store.record(action="create", outcome="ok", sandbox="prod", connection_name="In prod", user="someone")
+    store.audit.record(action="create", outcome="ok", sandbox="prod", connection_name="In prod", user="someone")
     viewer = client_for(accounts_app, "viewer").get("/audit").get_data(as_text=True)
     assert "In prod" in viewer and "In dev" in viewer
     devonly = client_for(accounts_app, "devonly")  # creator in dev, nothing in prod

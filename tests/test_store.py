@@ -13,7 +13,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from app.store import SCHEMA_VERSION, Store, database_url
+from app.store import Store, database_url
+from app.store.schema import SCHEMA_VERSION
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,9 +43,9 @@ def test_of_many_claims_at_once_exactly_one_goes_ahead(store):
 
     def claim():
         barrier.wait()
-        outcome = store.claim(key, timeout=10)
+        outcome = store.submissions.claim(key, timeout=10)
         if outcome is None:
-            store.finish(key, "/connections/the-one")
+            store.submissions.finish(key, "/connections/the-one")
         results.append(outcome)
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
@@ -58,12 +59,12 @@ def test_of_many_claims_at_once_exactly_one_goes_ahead(store):
 
 def test_a_released_key_may_be_claimed_again(store):
     key = uuid.uuid4().hex
-    assert store.claim(key) is None
-    store.release(key)
-    assert store.claim(key) is None
-    store.finish(key, "/connections/x")
-    store.release(key)  # a finished key is never released
-    assert store.claim(key) == "/connections/x"
+    assert store.submissions.claim(key) is None
+    store.submissions.release(key)
+    assert store.submissions.claim(key) is None
+    store.submissions.finish(key, "/connections/x")
+    store.submissions.release(key)  # a finished key is never released
+    assert store.submissions.claim(key) == "/connections/x"
 
 
 def test_migration_is_repeatable(store):
@@ -74,33 +75,33 @@ def test_migration_is_repeatable(store):
 
 
 def test_a_version_1_store_is_brought_up_to_date_and_keeps_what_it_held(store):
-    store.claim("k" * 20)
+    store.submissions.claim("k" * 20)
     with store.engine.begin() as db:
         db.execute(text("ALTER TABLE submissions DROP COLUMN curl"))
         for column in ("subject", "email", "role"):
             db.execute(text(f"ALTER TABLE audit DROP COLUMN {column}"))
         db.execute(text("UPDATE schema_version SET version = 1"))
     again = Store(store.engine.url.render_as_string(hide_password=False))
-    again.finish("k" * 20, "/connections/c1?sandbox=prod", "curl -X POST …")
-    assert again.finished("k" * 20) == {"result_url": "/connections/c1?sandbox=prod", "curl": "curl -X POST …"}
-    again.record(action="create", outcome="ok", sandbox="prod", user="ada", subject="ada", role="creator")
-    assert again.audit_entries()[0]["role"] == "creator"
+    again.submissions.finish("k" * 20, "/connections/c1?sandbox=prod", "curl -X POST …")
+    assert again.submissions.finished("k" * 20) == {"result_url": "/connections/c1?sandbox=prod", "curl": "curl -X POST …"}
+    again.audit.record(action="create", outcome="ok", sandbox="prod", user="ada", subject="ada", role="creator")
+    assert again.audit.audit_entries()[0]["role"] == "creator"
     again.engine.dispose()
 
 
 def test_the_audit_takes_odd_values_without_losing_the_row(store):
-    store.record(action="create", outcome="ok", sandbox="prod", connection_name="n" * 5000 + "\x00tail",
+    store.audit.record(action="create", outcome="ok", sandbox="prod", connection_name="n" * 5000 + "\x00tail",
                  connection_id="c\x00" * 40, detail="a\x00b")
-    entry = store.audit_entries()[0]
+    entry = store.audit.audit_entries()[0]
     assert entry["connection_name"] == "n" * 256 and len(entry["connection_id"]) == 64
     assert "\x00" not in entry["detail"]
-    assert store.audit_entries(text="n\x00n") == [] and store.audit_entries(user="\x00") == []
+    assert store.audit.audit_entries(text="n\x00n") == [] and store.audit.audit_entries(user="\x00") == []
 
 
 def test_the_csv_keeps_empty_cells_empty_uses_utc_and_neutralises_every_formula(store):
     for name in ("=1+1", "+1", "-1", "@SUM(A1)", "\tcmd", "\rcmd", "plain"):
-        store.record(action="create", outcome="ok", sandbox="prod", connection_name=name)
-    rows = list(csv.reader(io.StringIO(store.as_csv(store.audit_entries()))))
+        store.audit.record(action="create", outcome="ok", sandbox="prod", connection_name=name)
+    rows = list(csv.reader(io.StringIO(store.audit.as_csv(store.audit.audit_entries()))))
     header, rows = rows[0], rows[1:]
     names = [row[header.index("connection_name")] for row in rows]
     assert names == ["plain", "'\rcmd", "'\tcmd", "'@SUM(A1)", "'-1", "'+1", "'=1+1"]
@@ -110,15 +111,15 @@ def test_the_csv_keeps_empty_cells_empty_uses_utc_and_neutralises_every_formula(
 
 
 def test_audit_filters_and_csv(store):
-    store.record(action="create", outcome="ok", user="ada", sandbox="prod", connection_name="Orders",
+    store.audit.record(action="create", outcome="ok", user="ada", sandbox="prod", connection_name="Orders",
                  connection_id="c1", source="MySQL", request_id="r1")
-    store.record(action="delete", outcome="failed", user="grace", sandbox="dev", connection_name="=HYPERLINK()",
+    store.audit.record(action="delete", outcome="failed", user="grace", sandbox="dev", connection_name="=HYPERLINK()",
                  connection_id="c2", detail="FLOW-1418-400", adobe_request_id="a2", request_id="r2")
-    assert [e["connection_id"] for e in store.audit_entries()] == ["c2", "c1"]
-    assert [e["user"] for e in store.audit_entries(action="create")] == ["ada"]
-    assert [e["user"] for e in store.audit_entries(outcome="failed", sandbox="dev")] == ["grace"]
-    assert [e["connection_id"] for e in store.audit_entries(text="ORD")] == ["c1"]
-    csv_text = store.as_csv(store.audit_entries())
+    assert [e["connection_id"] for e in store.audit.audit_entries()] == ["c2", "c1"]
+    assert [e["user"] for e in store.audit.audit_entries(action="create")] == ["ada"]
+    assert [e["user"] for e in store.audit.audit_entries(outcome="failed", sandbox="dev")] == ["grace"]
+    assert [e["connection_id"] for e in store.audit.audit_entries(text="ORD")] == ["c1"]
+    csv_text = store.audit.as_csv(store.audit.audit_entries())
     assert csv_text.splitlines()[0].startswith("at,user,subject,email,role,action")
     assert "'=HYPERLINK()" in csv_text  # no formula injection into a spreadsheet
 
@@ -142,35 +143,35 @@ def test_workers_booting_at_once_all_open_a_new_store(tmp_path):
 
 
 def test_the_target_connections_of_a_deletion_are_kept_until_each_is_gone(store):
-    assert store.remember_targets("base-1", "prod", ["t1", "t2"]) == ["t1", "t2"]
-    assert store.remember_targets("base-1", "prod", ["t2", "t3"]) == ["t1", "t2", "t3"]
-    assert store.remembered_targets("base-1", "dev") == []  # another sandbox's connection of that id
-    store.forget_target("base-1", "t2")
-    assert store.remembered_targets("base-1", "prod") == ["t1", "t3"]
-    store.forget_cleanup("base-1")
-    assert store.remembered_targets("base-1", "prod") == []
+    assert store.cleanups.remember_targets("base-1", "prod", ["t1", "t2"]) == ["t1", "t2"]
+    assert store.cleanups.remember_targets("base-1", "prod", ["t2", "t3"]) == ["t1", "t2", "t3"]
+    assert store.cleanups.remembered_targets("base-1", "dev") == []  # another sandbox's connection of that id
+    store.cleanups.forget_target("base-1", "t2")
+    assert store.cleanups.remembered_targets("base-1", "prod") == ["t1", "t3"]
+    store.cleanups.forget_cleanup("base-1")
+    assert store.cleanups.remembered_targets("base-1", "prod") == []
 
 
 def test_a_draft_chain_is_taken_once_its_steps_kept_apart_and_old_drafts_go(store):
     plan = {"table": "public.customers"}
-    store.new_draft("k" * 32, "ada", "prod", "base-1", plan)
-    assert store.start_chain("k" * 32, lease=60) and not store.start_chain("k" * 32, lease=60)  # held
-    assert not store.save_plan("k" * 32, {"table": "other"})  # fixed once creating began
+    store.drafts.new_draft("k" * 32, "ada", "prod", "base-1", plan)
+    assert store.drafts.start_chain("k" * 32, lease=60) and not store.drafts.start_chain("k" * 32, lease=60)  # held
+    assert not store.drafts.save_plan("k" * 32, {"table": "other"})  # fixed once creating began
     for step in ("source_id", "target_id", "mapping_id"):
-        store.made("k" * 32, step, step + "-1")  # each in its own column: made side by side, none lost
-    store.end_chain("k" * 32, "stopped", "the flow was refused")
-    draft = store.draft("k" * 32)
+        store.drafts.made("k" * 32, step, step + "-1")  # each in its own column: made side by side, none lost
+    store.drafts.end_chain("k" * 32, "stopped", "the flow was refused")
+    draft = store.drafts.draft("k" * 32)
     assert (draft["state"], draft["problem"], draft["target_id"], draft["flow_id"]) == (
         "stopped", "the flow was refused", "target_id-1", None)
-    assert store.start_chain("k" * 32, lease=-1)  # after a stop anyone may go on; a lease already run out...
-    assert store.start_chain("k" * 32, lease=60)  # ...may be taken over
+    assert store.drafts.start_chain("k" * 32, lease=-1)  # after a stop anyone may go on; a lease already run out...
+    assert store.drafts.start_chain("k" * 32, lease=60)  # ...may be taken over
     # Drafts untouched for 30 days go when a new one opens, unless their chain stopped halfway or is being made.
     for key, state in (("old-draft", "draft"), ("old-done", "done"), ("old-stopped", "stopped")):
-        store.new_draft(key.ljust(32, "x"), "ada", "prod", "base-1", plan)
-        store.end_chain(key.ljust(32, "x"), state)
+        store.drafts.new_draft(key.ljust(32, "x"), "ada", "prod", "base-1", plan)
+        store.drafts.end_chain(key.ljust(32, "x"), state)
     with store.engine.begin() as db:
         db.execute(text("UPDATE dataflow_drafts SET updated_at = :old WHERE key LIKE 'old-%'"),
                    {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)})
-    store.new_draft("n" * 32, "ada", "prod", "base-1", plan)
-    assert store.draft("old-draft".ljust(32, "x")) is None and store.draft("old-done".ljust(32, "x")) is None
-    assert store.draft("old-stopped".ljust(32, "x"))["state"] == "stopped" and store.draft("k" * 32)
+    store.drafts.new_draft("n" * 32, "ada", "prod", "base-1", plan)
+    assert store.drafts.draft("old-draft".ljust(32, "x")) is None and store.drafts.draft("old-done".ljust(32, "x")) is None
+    assert store.drafts.draft("old-stopped".ljust(32, "x"))["state"] == "stopped" and store.drafts.draft("k" * 32)

@@ -124,7 +124,7 @@ class Chain:
                     self._dataflows.delete(draft.sandbox, kind, getattr(draft, column))
                 except AdobeError as error:
                     raise Stopped(error.message, error.request_id) from None
-                self._store.made(draft.key, column, None)
+                self._store.drafts.made(draft.key, column, None)
                 done.append(f"{kind[:-1]} {getattr(draft, column)}")
         return done
 
@@ -133,7 +133,7 @@ class Chain:
         if look_first:
             found = self._look_up(draft, step, narrowed)
             if found is not None:
-                self._store.made(key, step.column, found)
+                self._store.drafts.made(key, step.column, found)
                 return found
         try:
             if step.column == "mapping_id":
@@ -147,9 +147,9 @@ class Chain:
             if found is None:
                 raise Stopped(f"The {step.what} is unconfirmed: {error.message} The wizard looked for it and found "
                               "none, so it was not made; continue to try again.", error.request_id) from None
-            self._store.made(key, step.column, found)
+            self._store.drafts.made(key, step.column, found)
             return found
-        self._store.made(key, step.column, made.id)
+        self._store.drafts.made(key, step.column, made.id)
         return made.id
 
     def _look_up(self, draft: Draft, step: Step, narrowed) -> str | None:

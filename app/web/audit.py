@@ -14,7 +14,7 @@ ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry",
 
 def record(action: str, outcome: str, **details) -> None:
     """Put one action on record, with the signed-in user and the request id; never a secret."""
-    services.store().record(**entry(action, outcome, **details))
+    services.store().audit.record(**entry(action, outcome, **details))
 
 
 def entry(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
@@ -51,7 +51,7 @@ def index():
     """The latest actions, newest first, with filters."""
     permissions.require("audit")
     filters = _filters()
-    entries = services.store().audit_entries(**filters, sandboxes=_visible())
+    entries = services.store().audit.audit_entries(**filters, sandboxes=_visible())
     return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS)
 
 
@@ -60,6 +60,6 @@ def export():
     """The same entries as CSV, for a spreadsheet or a ticket."""
     permissions.require("audit")
     store = services.store()
-    body = store.as_csv(store.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
+    body = store.audit.as_csv(store.audit.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'})

@@ -104,7 +104,7 @@ def sign_in():
     address = request.remote_addr or "unknown"
     name_key, address_key = f"name:{name.lower()}|address:{address}", f"address:{address}"
     store = services.store()
-    wait = store.sign_in_attempt({name_key: FREE_FAILURES, address_key: FREE_FAILURES_PER_ADDRESS},
+    wait = store.sessions.sign_in_attempt({name_key: FREE_FAILURES, address_key: FREE_FAILURES_PER_ADDRESS},
                                  time.time(), FAILURE_WINDOW, MAX_WAIT)
     if wait:
         log.warning("sign-in refused: too many failures", extra={"attempted_user": name})
@@ -118,14 +118,14 @@ def sign_in():
         log.warning("sign-in failed", extra={"attempted_user": name})
         form.password.errors = ["That user name and password do not match. Check both and try again."]
         return render_template("sign_in.html", form=form), 401
-    store.sign_in_succeeded(forget=name_key, take_back=address_key)
+    store.sessions.sign_in_succeeded(forget=name_key, take_back=address_key)
     target = safe_next(form.next.data)
     # A fresh session, kept in the store: nothing from before sign-in (a planted token, say) carries over, and
     # signing out ends it everywhere, whatever copies of the cookie exist.
     session.clear()
     session.permanent = True
     session_id = secrets.token_urlsafe(32)
-    store.start_session(session_id, name, users.fingerprint(name), _settings().session_hours * 3600)
+    store.sessions.start_session(session_id, name, users.fingerprint(name), _settings().session_hours * 3600)
     session["sid"] = session_id
     log.info("signed in", extra={"signed_in_user": name})
     return redirect(target, code=303)
@@ -140,9 +140,9 @@ def sign_out():
     """
     log.info("signed out")
     store = services.store()
-    live = store.session(session["sid"]) if isinstance(session.get("sid"), str) and session["sid"] else None
+    live = store.sessions.session(session["sid"]) if isinstance(session.get("sid"), str) and session["sid"] else None
     if live:
-        store.end_session(session["sid"])
+        store.sessions.end_session(session["sid"])
     session.clear()
     if _settings().auth == "accounts":
         return redirect(url_for("auth.sign_in"), code=303)
@@ -220,7 +220,7 @@ def oidc_callback():
     session.clear()
     session.permanent = True
     session_id = secrets.token_urlsafe(32)
-    services.store().start_session(session_id, user, None, _settings().session_hours * 3600,
+    services.store().sessions.start_session(session_id, user, None, _settings().session_hours * 3600,
                                                   subject=claims["sub"], email=email, groups=groups,
                                                   id_token=token.get("id_token"))
     session["sid"] = session_id
@@ -234,11 +234,11 @@ def _signed_in_user():
     if not isinstance(session_id, str) or not session_id:
         return None, False
     store = services.store()
-    live = store.session(session_id)
+    live = store.sessions.session(session_id)
     users = services.users()
     if live is None or (users is not None and users.fingerprint(live["user"]) != live["key"]):
         if live is not None:
-            store.end_session(session_id)
+            store.sessions.end_session(session_id)
         session.clear()
         return None, True
     return live, False

@@ -110,7 +110,7 @@ def index():
     try:
         if mine:
             # What this person created here, by id (a documented filter), the other filters applied here.
-            items = _client().connections_by_id(sandbox, store.created_by(g.user))
+            items = _client().connections_by_id(sandbox, store.audit.created_by(g.user))
             items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()
                      and (not source or (c.get("connectionSpec") or {}).get("id") == source)
                      and (not state or c.get("state") == state)]
@@ -138,7 +138,7 @@ def index():
              "next": url_for("connections.index", **kept, page=next_page,
                              back=",".join([*back, page][-MAX_BACK:]) if page else None) if next_page else None}
     return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page, mine=mine,
-                           creators=store.creators(item.get("id") for item in items), pages=pages, count=count,
+                           creators=store.audit.creators(item.get("id") for item in items), pages=pages, count=count,
                            first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
                            search=search, sandboxes=permissions.sandboxes_for("view"), offered=offered,
                            source=source, state=state, states=STATES, sort=sort, sorts=SORTS)
@@ -164,7 +164,7 @@ def _created_here(connection_id: str) -> str | None:
     key = request.args.get("created") or ""
     if not SUBMISSION_KEY.match(key):
         return None
-    finished = services.store().finished(key)
+    finished = services.store().submissions.finished(key)
     if not finished or f"/connections/{connection_id}?" not in (finished["result_url"] or ""):
         return None
     return finished["curl"] or ""
@@ -180,7 +180,7 @@ def _detail(connection, source, sandbox, status=200, **extra):
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
         params=_shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
         curl=curl, just_created=curl is not None,
-        creator=services.store().creators([connection["id"]]).get(connection["id"]), **extra,
+        creator=services.store().audit.creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
 
 
@@ -330,7 +330,7 @@ def delete(connection, source, sandbox):
     store = services.store()
     dependents, dependents_error = _dependents(connection["id"], sandbox)
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
-                dependents_error=dependents_error, leftover=store.remembered_targets(connection["id"], sandbox))
+                dependents_error=dependents_error, leftover=store.cleanups.remembered_targets(connection["id"], sandbox))
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     if dependents or page["leftover"]:
@@ -338,7 +338,7 @@ def delete(connection, source, sandbox):
         if failed:
             # Stopped midway: what is left is read again, and sending the form again goes on from there.
             page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)
-            page["leftover"] = store.remembered_targets(connection["id"], sandbox)
+            page["leftover"] = store.cleanups.remembered_targets(connection["id"], sandbox)
             return render_template("delete.html", **page, adobe_error=failed), failed.status
     try:
         deleted = _client().delete_connection(sandbox, connection["id"])
@@ -352,7 +352,7 @@ def delete(connection, source, sandbox):
                      detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", **page, adobe_error=error), error.status
-    store.forget_cleanup(connection["id"])
+    store.cleanups.forget_cleanup(connection["id"])
     audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
                  connection_id=connection["id"], source=source.title if source else None,
                  adobe_request_id=deleted.request_id)

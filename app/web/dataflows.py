@@ -86,7 +86,7 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
     return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
                            problems=problems, adobe_error=adobe_error, status_of=status_of,
                            writable=writable(flow, source, target), read_only=READ_ONLY,
-                           retried=services.store().retries_of(flow["id"])), status
+                           retried=services.store().drafts.retries_of(flow["id"])), status
 
 
 @bp.post("/dataflows/<flow_id>/state")
@@ -121,7 +121,7 @@ def retry(flow_id, run_id):
         return _page(flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.",
                                                     status=409))
     store = services.store()
-    if not store.take_retry(run_id, flow["id"]):
+    if not store.drafts.take_retry(run_id, flow["id"]):
         return _page(flow, sandbox, 409, AdobeError(
             "This run was retried already (or is being retried right now); its retry is among the runs below.",
             status=409))
@@ -132,9 +132,9 @@ def retry(flow_id, run_id):
         except RunUnconfirmed:
             raise  # it may have started: the run stays taken until the taking's lease runs out
         except AdobeError:
-            store.retry_done(run_id, None)
+            store.drafts.retry_done(run_id, None)
             raise
-        store.retry_done(run_id, retried.run_id)
+        store.drafts.retry_done(run_id, retried.run_id)
         return retried
 
     return _carry_out("retry", sandbox, flow, send,

@@ -112,7 +112,7 @@ def load_draft(key: str) -> Draft:
     permissions.require("dataflow")  # in some sandbox: a viewer learns nothing of which drafts exist
     if not DRAFT_KEY.match(key):
         abort(404)
-    draft = Draft.of(services.store().draft(key))
+    draft = Draft.of(services.store().drafts.draft(key))
     if draft is None or draft.owner != g.get("user"):
         abort(404)
     permissions.require("dataflow", draft.sandbox)

@@ -60,7 +60,7 @@ def start(connection, source, sandbox):
                                message=f"Flow Service lists no columns for {table}, so there is nothing to map."), 409
     key = secrets.token_urlsafe(24)
     store = services.store()
-    if not store.new_draft(key, g.get("user"), sandbox, connection["id"], {
+    if not store.drafts.new_draft(key, g.get("user"), sandbox, connection["id"], {
             "table": table, "columns": kept, "spec_id": (connection.get("connectionSpec") or {}).get("id"),
             "connection_name": connection.get("name") or connection["id"], "dataset": None, "schema": None,
             "mapping": None, "schedule": None}):
@@ -80,7 +80,7 @@ def drafts():
 
 
 def _drafts_page(status: int = 200, full: bool = False):
-    return render_template("dataflow_drafts.html", drafts=services.store().open_drafts(g.get("user")),
+    return render_template("dataflow_drafts.html", drafts=services.store().drafts.open_drafts(g.get("user")),
                            form=ChainForm(), most=MOST_OPEN_DRAFTS, full=full), status
 
 
@@ -90,7 +90,7 @@ def discard(key):
     draft = load_draft(key)
     if not ChainForm().validate():
         abort(400)
-    if not services.store().discard_draft(key, draft.owner):
+    if not services.store().drafts.discard_draft(key, draft.owner):
         return _review(draft, 409, stop=Stopped("This draft can no longer be discarded: its dataflow is being made, "
                                                 "or was. Finish it, or remove what was made, here."))
     audit.record("discard-dataflow", "ok", sandbox=draft.sandbox, connection_id=draft.connection_id,
@@ -124,9 +124,9 @@ def editable_step(step: str):
 def _saved(draft: Draft, plan: dict):
     """Save a step's choice: None when saved, else the review page saying why not (409): its dataflow began to be
     made meanwhile (in another tab, say), and what is being made can no longer change."""
-    if services.store().save_plan(draft.key, plan):
+    if services.store().drafts.save_plan(draft.key, plan):
         return None
-    return _review(Draft.of(services.store().draft(draft.key)), 409, stop=Stopped(NOT_SAVED))
+    return _review(Draft.of(services.store().drafts.draft(draft.key)), 409, stop=Stopped(NOT_SAVED))
 
 
 def _page(template: str, draft: Draft, step: str, status: int = 200, **context):
@@ -321,18 +321,18 @@ def create(key):
     store = services.store()
     # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
     resumed = not draft.open
-    if not store.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
-        current = Draft.of(store.draft(key))
+    if not store.drafts.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
+        current = Draft.of(store.drafts.draft(key))
         if current.open:  # a step was saved between the read above and the taking
             return _review(current, 409, stop=changed)
         return _after_other(key)
-    draft = Draft.of(store.draft(key))
+    draft = Draft.of(store.drafts.draft(key))
     try:
         flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
     except Stopped as stop:
         log.warning("dataflow chain of draft %s stopped", key[:8])
         return _ended(draft, "stopped", "create-dataflow", stop)
-    draft = Draft.of(store.draft(key))
+    draft = Draft.of(store.drafts.draft(key))
     _ended(draft, "done", "create-dataflow", detail=(
         f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
         f"source connection {draft.source_id}, target connection {draft.target_id}, "
@@ -345,20 +345,20 @@ def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, d
     """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
     saying what stopped it."""
     store, name = services.store(), (draft.plan.get("schedule") or {}).get("name")
-    store.end_chain(draft.key, state, stop.message if stop else None, entry=audit.entry(
+    store.drafts.end_chain(draft.key, state, stop.message if stop else None, entry=audit.entry(
         action, "failed" if stop else "ok", sandbox=draft.sandbox, connection_name=name,
         connection_id=draft.connection_id, detail=(stop.message if stop else detail or "")[:1000],
         adobe_request_id=stop.request_id if stop else None))
-    return _review(Draft.of(store.draft(draft.key)), 502, stop=stop) if stop else None
+    return _review(Draft.of(store.drafts.draft(draft.key)), 502, stop=stop) if stop else None
 
 
 def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
     """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
     deadline = time.monotonic() + wait
-    draft = Draft.of(services.store().draft(key))
+    draft = Draft.of(services.store().drafts.draft(key))
     while draft.state == "creating" and time.monotonic() < deadline:
         time.sleep(poll)
-        draft = Draft.of(services.store().draft(key))
+        draft = Draft.of(services.store().drafts.draft(key))
     if draft.created:
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
     if draft.state == "creating":
@@ -378,9 +378,9 @@ def remove(key):
     if draft.state != "stopped":
         return redirect(url_for(".review", key=key))
     store = services.store()
-    if not store.start_chain(key, LEASE_SECONDS):
+    if not store.drafts.start_chain(key, LEASE_SECONDS):
         return _after_other(key)
-    draft = Draft.of(store.draft(key))
+    draft = Draft.of(store.drafts.draft(key))
     try:
         removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
     except Stopped as stop:
@@ -388,4 +388,4 @@ def remove(key):
                                                                    stop.request_id))
     _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
         f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""))
-    return _review(Draft.of(store.draft(key)))
+    return _review(Draft.of(store.drafts.draft(key)))

@@ -196,7 +196,7 @@ def submission(key):
     permissions.require("create")
     if not SUBMISSION_ID.match(key):
         abort(404)
-    finished = services.store().finished(key)
+    finished = services.store().submissions.finished(key)
     return jsonify(result=finished["result_url"] if finished else None)
 
 
@@ -251,7 +251,7 @@ def _handle(source):
 
     ledger = services.store()
     # A second send of the same form (a double click) gets the first one's result, before anything else.
-    earlier = ledger.claim(submission_id)
+    earlier = ledger.submissions.claim(submission_id)
     if earlier:
         return redirect(earlier, code=303)
     finished = False
@@ -262,7 +262,7 @@ def _handle(source):
         # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
         # release it, so the same form may be sent again at once. A finished claim keeps its result.
         if not finished:
-            ledger.release(submission_id)
+            ledger.submissions.release(submission_id)
 
 
 def _create(source, form, submission_id):
@@ -285,7 +285,7 @@ def _create(source, form, submission_id):
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
     curl = services.connections().curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
-    services.store().finish(submission_id, result, curl, entry=audit.entry(
+    services.store().submissions.finish(submission_id, result, curl, entry=audit.entry(
         "create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id, source=source.title,
         detail="found after a lost answer" if created.recovered else None, adobe_request_id=created.request_id))
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,

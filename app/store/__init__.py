@@ -1,0 +1,46 @@
+"""What the portal keeps, in SQLite or a shared PostgreSQL: one engine, and one part per concern over it.
+
+SQLite under WIZARD_DATA_DIR needs nothing installed and serves one machine (every gunicorn worker shares the file).
+Several replicas share PostgreSQL through WIZARD_DATABASE_URL. The parts: `submissions` (one connection per form),
+`audit` (who did what), `sessions` (sign-in throttle and sessions), `drafts` (dataflows being made, and run retries),
+`cleanups` (target connections left to delete). The tables are in `schema`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .audit import Audit, iso_utc
+from .cleanups import Cleanups
+from .drafts import Drafts, plan_revision
+from .schema import MOST_OPEN_DRAFTS, connect, migrate
+from .sessions import Sessions
+from .submissions import Submissions
+
+__all__ = ["MOST_OPEN_DRAFTS", "Store", "database_url", "iso_utc", "plan_revision"]
+
+
+def database_url(data_dir: str, url: str | None) -> str:
+    if url:
+        # postgresql:// means psycopg 3 here; SQLAlchemy's default would be psycopg2.
+        return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith(("postgres://", "postgresql://")) \
+            else url
+    os.makedirs(data_dir, exist_ok=True)
+    return "sqlite:///" + os.path.join(os.path.abspath(data_dir), "wizard.sqlite3")
+
+
+class Store:
+    """The store's engine, and its parts over it."""
+
+    def __init__(self, url: str):
+        self.engine, serial_engine, for_update = connect(url)
+        self.migrate()
+        self.submissions = Submissions(self.engine)
+        self.audit = Audit(self.engine)
+        self.sessions = Sessions(self.engine, serial_engine, for_update)
+        self.drafts = Drafts(self.engine)
+        self.cleanups = Cleanups(self.engine, serial_engine, for_update)
+
+    def migrate(self) -> None:
+        """Create the tables, or bring an older schema up to date."""
+        migrate(self.engine)

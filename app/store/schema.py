@@ -1,0 +1,215 @@
+"""What the store keeps, table by table; how it connects to SQLite or PostgreSQL, and how an older schema is brought
+up to date. Never a secret: the columns below are all there is."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine,
+                        event, insert, select, text, update)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+SCHEMA_VERSION = 4
+metadata = MetaData()
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+submissions = Table(
+    "submissions", metadata,
+    # The one-time key each rendered form carries; the primary key makes a second claim fail in the database.
+    Column("key", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # pending, done
+    Column("result_url", Text),
+    # The request that was sent, as curl with every secret a placeholder: the result page shows it on any worker.
+    Column("curl", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user", String(256)),
+    # The person as sign-in gave them (the identity provider's subject, their email) and the role they acted in.
+    Column("subject", String(256)),
+    Column("email", String(256)),
+    Column("role", String(16)),
+    Column("action", String(32), nullable=False),  # create, rename, rotate, delete
+    Column("source", String(128)),
+    Column("sandbox", String(128)),
+    Column("connection_name", String(256)),
+    Column("connection_id", String(64)),
+    Column("outcome", String(16), nullable=False),  # ok, failed
+    Column("detail", Text),
+    Column("adobe_request_id", String(128)),
+    Column("request_id", String(128)),
+)
+
+# Failed sign-ins per throttle key (a name at an address, or an address), shared by every worker and replica.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("key", String(320), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),  # seconds since the epoch
+)
+
+# Signed-in sessions: the cookie holds a random id, the store its SHA-256. Signing out, expiry and a new
+# password end a session everywhere, whatever copies of the cookie exist.
+sessions = Table(
+    "sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user", String(256), nullable=False, index=True),
+    # A digest of the user's password hash when signing in: a new password ends the session.
+    Column("key", String(64)),
+    # With single sign-on, the identity provider's subject, email and groups, as the ID token gave them.
+    Column("subject", String(256)),
+    Column("email", String(256)),
+    Column("groups", Text),
+    # With single sign-on, the ID token, kept only to send as id_token_hint when the person signs out (OpenID
+    # Connect RP-Initiated Logout): it opens no API, and is deleted with the session. Never put in the cookie.
+    Column("id_token", Text),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+# Deleting a connection with everything made from it: the target connections still to delete once their flows are
+# gone (nothing in Flow Service leads from a base connection to them then), so that a stopped deletion resumes.
+cleanups = Table(
+    "cleanups", metadata,
+    Column("connection_id", String(64), primary_key=True),
+    Column("sandbox", String(128), nullable=False),
+    Column("target_ids", Text, nullable=False),  # a JSON list
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Creating a dataflow: what the person chose, step by step (the plan, JSON), and each object of the chain as it is
+# made, under one key. Any worker or replica continues a chain from here; its columns are written one at a time, so
+# steps made side by side never overwrite each other.
+dataflow_drafts = Table(
+    "dataflow_drafts", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("owner", String(256)),
+    Column("sandbox", String(128), nullable=False),
+    Column("connection_id", String(64), nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # draft, creating, stopped, done, removed
+    # While `creating`, the time (seconds since the epoch) after which another request may take the chain over.
+    Column("lease_until", Float),
+    Column("source_id", String(64)),
+    Column("target_id", String(64)),
+    Column("mapping_id", String(64)),
+    Column("flow_id", String(64)),
+    Column("problem", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+DRAFT_STEPS = ("source_id", "target_id", "mapping_id", "flow_id")
+# The open drafts one person may have at once (our choice: more is a script gone wrong, not a person).
+MOST_OPEN_DRAFTS = 50
+OPEN_DRAFT_STATES = ("draft", "creating", "stopped")
+
+# Failed runs retried from the portal, each once: the row is taken before the retry is sent (so a double click or a
+# second worker sends nothing), and names the run the retry made once Adobe answers.
+run_retries = Table(
+    "run_retries", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("flow_id", String(64), nullable=False, index=True),
+    Column("new_run_id", String(64)),
+    # Seconds since the epoch; a taking never completed (its request died) may be taken again after RETRY_LEASE.
+    Column("taken_at", Float, nullable=False),
+)
+RETRY_LEASE = 120.0
+# How long a draft nobody touches is kept.
+DRAFT_DAYS = 30
+
+AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
+                 "detail", "adobe_request_id", "request_id"]
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _fit(column, value) -> str:
+    """`value` as text that `column` takes: no NUL byte, no longer than the column."""
+    text_value = str(value).replace("\x00", "\ufffd")
+    length = getattr(column.type, "length", None) or 2000
+    return text_value[:length]
+
+
+def connect(url: str):
+    """(the engine; an engine whose transactions take SQLite's write lock at once, for writes that read first;
+    whether rows are locked FOR UPDATE, as PostgreSQL can)."""
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, pool_pre_ping=not sqlite,
+                                connect_args={"timeout": 30, "check_same_thread": False} if sqlite else {})
+    if sqlite:
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):
+            cursor = connection.cursor()
+            # Several worker processes write: WAL lets readers go on, busy_timeout makes writers queue.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+    # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
+    # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
+    serial_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                        isolation_level=None) if sqlite else engine
+    if sqlite:
+        @event.listens_for(serial_engine, "connect")
+        def _serial_pragmas(connection, _record):
+            connection.isolation_level = None
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(serial_engine, "begin")
+        def _immediate(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    for_update = not sqlite
+    return engine, serial_engine, for_update
+
+
+def migrate(engine) -> None:
+    """Create the tables, or bring an older schema up to SCHEMA_VERSION.
+
+    Every gunicorn worker runs this as it boots, several at once: when another worker creates a
+    table between our check and our CREATE, try again (the table is then there).
+    """
+    for attempt in range(5):
+        try:
+            metadata.create_all(engine)
+            break
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    with engine.begin() as db:
+        version = db.execute(select(schema_version.c.version)).scalar()
+        if version is None:
+            try:
+                db.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+            except IntegrityError:  # another worker got there first
+                pass
+            return
+    added = []
+    if version < 2:  # version 2 keeps each creation's curl with its submission
+        added.append("ALTER TABLE submissions ADD COLUMN curl TEXT")
+    if version < 3:  # version 3 records who acted, as sign-in named them, and in which role
+        added += [f"ALTER TABLE audit ADD COLUMN {name} VARCHAR({length})"
+                  for name, length in (("subject", 256), ("email", 256), ("role", 16))]
+    if version < 4:  # version 4 keeps a single sign-on session's ID token, for signing out at the provider
+        added.append("ALTER TABLE sessions ADD COLUMN id_token TEXT")
+    for statement in added:
+        try:
+            with engine.begin() as db:
+                db.execute(text(statement))
+        except (OperationalError, ProgrammingError):  # another worker added it first
+            pass
+    if added:
+        with engine.begin() as db:
+            db.execute(update(schema_version).values(version=SCHEMA_VERSION))

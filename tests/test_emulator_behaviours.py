@@ -790,7 +790,7 @@ def test_the_emulator_does_what_its_row_says(fresh_emulator, row):
 def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
     import json
 
-    from app.emulator.specs import FLOW_SPECS
+    from app.emulator.flow_specs import FLOW_SPECS
 
     answer = json.loads((TABLE.parents[1] / "tests" / "fixtures" / "adobe" / "crm-to-aep-flow-spec.json").read_text())
     [printed] = answer["items"]  # the table-source tutorial prints GET /flowSpecs's answer whole

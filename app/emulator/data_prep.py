@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl
 
 from flask import Blueprint, g, request
 
-from .datasets import SCHEMAS, schema_id
 from .errors import json_response, platform_error
-from .flow_service import gateway
+from .gateway import gateway
+from .seeds import SCHEMAS, schema_id
 
 DATA_PREP = "/data/foundation/conversion"
 SOURCE_TYPES = {"ATTRIBUTE", "STATIC", "EXPRESSION"}
@@ -138,70 +138,19 @@ def data_prep_blueprint(state) -> Blueprint:
     bp = Blueprint("emulator_data_prep", __name__, url_prefix=DATA_PREP)
     bp.before_request(gateway(state))
 
-    def read_set():
-        """(schema key, [(sourceType, source, destination)], None), or (None, None, the 400 to answer)."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return None, None, platform_error(400, "BadRequestError", "The body must be a mapping set, a JSON object.")
-        output = body.get("outputSchema")
-        schema_ref = output.get("schemaRef") if isinstance(output, dict) else None
-        ref = body.get("xdmSchema") or (schema_ref.get("id") if isinstance(schema_ref, dict) else None)
-        key = next((k for k in SCHEMAS if schema_id(k) == ref), None)
-        if key is None:
-            return None, None, platform_error(400, "BadRequestError",
-                                              f"outputSchema.schemaRef.id {ref!r} is not a schema of this sandbox.")
-        mappings = body.get("mappings")
-        if not isinstance(mappings, list) or not mappings or not all(isinstance(m, dict) for m in mappings):
-            return None, None, platform_error(400, "BadRequestError", "mappings must be a non-empty list of objects.")
-        rows = []
-        for m in mappings:
-            if "destinationXdmPath" in m:  # the tutorial's shape
-                rows.append(("ATTRIBUTE", m.get("sourceAttribute"), m.get("destinationXdmPath")))
-            else:
-                rows.append((m.get("sourceType"), m.get("source"), m.get("destination")))
-        return key, rows, None
-
-    def verdicts(key: str, rows) -> list[dict]:
-        fields = leaf_fields(SCHEMAS[key]["properties"])
-        seen, answers = set(), []
-        for source_type, source, destination in rows:
-            problem = None
-            if source_type not in SOURCE_TYPES:
-                problem = f"sourceType must be one of {', '.join(sorted(SOURCE_TYPES))}"
-            elif not isinstance(source, str) or not source:
-                problem = "source is required"
-            elif not isinstance(destination, str) or destination not in fields:
-                problem = f"destination {destination!r} is not a field of the schema"
-            elif destination in seen:
-                problem = f"destination {destination} is mapped more than once"
-            elif source_type == "ATTRIBUTE" and field_path(source) is None:
-                problem = (f"source {source!r} is not a field name: wrap a name that is not a legal identifier, or "
-                           "is a reserved word, as ${…}, its dots escaped as \\.")
-            elif source_type == "EXPRESSION":
-                problem = "expressions are not emulated"  # our choice: refuse rather than pass unchecked
-            elif source_type == "STATIC":
-                problem = _constant_problem(source, fields[destination])
-            if isinstance(destination, str):
-                seen.add(destination)
-            answers.append({"status": "FAILED", "errors": [{
-                "source": source if isinstance(source, str) else None, "destination": destination
-                if isinstance(destination, str) else None, "sourceType": source_type if source_type in SOURCE_TYPES
-                else None, "exception": problem}]} if problem else {"status": "SUCCESS", "errors": []})
-        return answers
-
     @bp.post("/mappingSets/validate")
     def validate():
-        key, rows, refusal = read_set()
+        key, rows, refusal = _read_set()
         if refusal:
             return refusal
-        return json_response({"validationResponse": verdicts(key, rows)})
+        return json_response({"validationResponse": _verdicts(key, rows)})
 
     @bp.post("/mappingSets")
     def create():
-        key, rows, refusal = read_set()
+        key, rows, refusal = _read_set()
         if refusal:
             return refusal
-        failed = [v["errors"][0]["exception"] for v in verdicts(key, rows) if v["status"] == "FAILED"]
+        failed = [v["errors"][0]["exception"] for v in _verdicts(key, rows) if v["status"] == "FAILED"]
         if failed:  # our choice: Data Prep documents "400 An invalid mapping set was requested"
             return platform_error(400, "BadRequestError", "Invalid mapping set: " + "; ".join(failed) + ".")
         now = int(time.time() * 1000)
@@ -243,6 +192,60 @@ def data_prep_blueprint(state) -> Blueprint:
                               "_page": {"count": len(page), "totalCount": len(items)}})
 
     return bp
+
+
+def _read_set():
+    """(schema key, [(sourceType, source, destination)], None), or (None, None, the 400 to answer)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, None, platform_error(400, "BadRequestError", "The body must be a mapping set, a JSON object.")
+    output = body.get("outputSchema")
+    schema_ref = output.get("schemaRef") if isinstance(output, dict) else None
+    ref = body.get("xdmSchema") or (schema_ref.get("id") if isinstance(schema_ref, dict) else None)
+    key = next((k for k in SCHEMAS if schema_id(k) == ref), None)
+    if key is None:
+        return None, None, platform_error(400, "BadRequestError",
+                                          f"outputSchema.schemaRef.id {ref!r} is not a schema of this sandbox.")
+    mappings = body.get("mappings")
+    if not isinstance(mappings, list) or not mappings or not all(isinstance(m, dict) for m in mappings):
+        return None, None, platform_error(400, "BadRequestError", "mappings must be a non-empty list of objects.")
+    rows = []
+    for m in mappings:
+        if "destinationXdmPath" in m:  # the tutorial's shape
+            rows.append(("ATTRIBUTE", m.get("sourceAttribute"), m.get("destinationXdmPath")))
+        else:
+            rows.append((m.get("sourceType"), m.get("source"), m.get("destination")))
+    return key, rows, None
+
+
+def _verdicts(key: str, rows) -> list[dict]:
+    """One verdict per mapping, as `POST /mappingSets/validate` answers: SUCCESS, or FAILED with the reason."""
+    fields = leaf_fields(SCHEMAS[key]["properties"])
+    seen, answers = set(), []
+    for source_type, source, destination in rows:
+        problem = None
+        if source_type not in SOURCE_TYPES:
+            problem = f"sourceType must be one of {', '.join(sorted(SOURCE_TYPES))}"
+        elif not isinstance(source, str) or not source:
+            problem = "source is required"
+        elif not isinstance(destination, str) or destination not in fields:
+            problem = f"destination {destination!r} is not a field of the schema"
+        elif destination in seen:
+            problem = f"destination {destination} is mapped more than once"
+        elif source_type == "ATTRIBUTE" and field_path(source) is None:
+            problem = (f"source {source!r} is not a field name: wrap a name that is not a legal identifier, or "
+                       "is a reserved word, as ${…}, its dots escaped as \\.")
+        elif source_type == "EXPRESSION":
+            problem = "expressions are not emulated"  # our choice: refuse rather than pass unchecked
+        elif source_type == "STATIC":
+            problem = _constant_problem(source, fields[destination])
+        if isinstance(destination, str):
+            seen.add(destination)
+        answers.append({"status": "FAILED", "errors": [{
+            "source": source if isinstance(source, str) else None, "destination": destination
+            if isinstance(destination, str) else None, "sourceType": source_type if source_type in SOURCE_TYPES
+            else None, "exception": problem}]} if problem else {"status": "SUCCESS", "errors": []})
+    return answers
 
 
 def _constant_problem(value: str, field: dict) -> str | None:

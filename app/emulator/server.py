@@ -1,4 +1,4 @@
-"""The emulator as a real HTTP server on loopback: IMS and Flow Service assembled, started and stopped.
+"""The emulator as a real HTTP server on loopback: IMS and every emulated Platform API assembled, started, stopped.
 
 The wizard's client talks to it exactly as it talks to Adobe. Tests reach into
 `Emulator` (its state) to inject faults and to read what was received; nothing
@@ -14,11 +14,15 @@ from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import faults
+from .catalog import catalog_blueprint
+from .connections import connections_blueprint
 from .data_prep import data_prep_blueprint
-from .datasets import catalog_blueprint, schema_registry_blueprint
 from .errors import flow_error
-from .flow_service import flow_service_blueprint
+from .flows import flows_blueprint
 from .ims import ims_blueprint
+from .runs import runs_blueprint
+from .schema_registry import schema_registry_blueprint
+from .source_target import source_target_blueprint
 from .state import EmulatorState
 
 
@@ -33,7 +37,11 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app = Flask("aep-emulator")
     faults.install(app, state)
     app.register_blueprint(ims_blueprint(state))
-    app.register_blueprint(flow_service_blueprint(state))
+    # Flow Service, in the parts app/adobe/ calls separately: base connections, then what a dataflow is made of.
+    app.register_blueprint(connections_blueprint(state))
+    app.register_blueprint(source_target_blueprint(state))
+    app.register_blueprint(flows_blueprint(state))
+    app.register_blueprint(runs_blueprint(state))
     app.register_blueprint(catalog_blueprint(state))
     app.register_blueprint(schema_registry_blueprint(state))
     app.register_blueprint(data_prep_blueprint(state))

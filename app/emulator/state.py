@@ -1,4 +1,9 @@
-"""Everything the emulator remembers, in one place: tokens, connections, their secrets, what it received, faults."""
+"""Everything the emulator remembers, in one place: tokens, connections, their secrets, dataflows and runs, datasets,
+mapping sets, what it received, faults, emulator time.
+
+It imports only the data it starts with (specs, seeds) and `Fault`, none of which imports it back: the route
+modules are handed the state, and read and change it under `state._lock`.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +16,14 @@ import threading
 import time
 
 from .faults import Fault
+from .seeds import seed_datasets
 from .specs import connection_specs
 
+# Flow Service's path: its route modules serve under it, and `creations()` reads what was sent to it.
 FLOW = "/data/foundation/flowservice"
 # How many recent requests the emulator keeps (our choice): enough for any test or benchmark to read back what it
 # sent, bounded so that a long-running emulator (the gunicorn master's) does not grow without end.
 RECEIVED_KEPT = 5000
-
-
-def _seeded(sandboxes, org_id: str) -> dict[str, dict]:
-    from .datasets import seed_datasets  # here, not above: datasets.py imports the gateway, which imports this module
-
-    return seed_datasets(sandboxes, org_id)
 
 
 @dataclasses.dataclass
@@ -47,7 +48,7 @@ class RecentRequests(collections.deque):
 
 
 class EmulatorState:
-    """What IMS and Flow Service know; tests read and set it directly (a connection in use, a failing test)."""
+    """What IMS and the Platform APIs know; tests read and set it directly (a connection in use, a failing test)."""
 
     def __init__(self, *, client_id="aep-source-wizard-emulator", client_secret=None,
                  org_id="EMULATOR0000000000000000@AdobeOrg", cloud="azure", token_lifetime=86399,
@@ -68,15 +69,15 @@ class EmulatorState:
         self.secrets: dict[str, dict] = {}
         # Connections a (pretend) dataflow uses: DELETE answers 1418-400, as for one a source connection uses.
         self.used_by_dataflows: set[str] = set()
-        # The dataflow objects (app/emulator/dataflows.py), by id.
+        # The dataflow objects (source_target.py, flows.py), by id.
         self.source_connections: dict[str, dict] = {}
         self.target_connections: dict[str, dict] = {}
         self.flows: dict[str, dict] = {}
         # Catalog's datasets, by id, with the XDM schema each follows: a few in each sandbox.
-        self.datasets: dict[str, dict] = _seeded(self.sandboxes, org_id)
+        self.datasets: dict[str, dict] = seed_datasets(self.sandboxes, org_id)
         # Data Prep's mapping sets, by id: a flow's Mapping transformation names one of them.
         self.mapping_sets: dict[str, dict] = {}
-        # Flow runs, by id, made as flows fall due (app/emulator/dataflows.py); the outcomes queued for each
+        # Flow runs, by id, made as flows fall due (runs.py); the outcomes queued for each
         # flow's next runs ("success", "partial", "failed"; success when none is queued).
         self.runs: dict[str, dict] = {}
         self.run_outcomes: dict[str, list[str]] = {}
@@ -128,7 +129,7 @@ class EmulatorState:
                          self.runs, self.run_outcomes, self.runs_made):
                 kept.clear()
             self.datasets.clear()
-            self.datasets.update(_seeded(self.sandboxes, self.org_id))
+            self.datasets.update(seed_datasets(self.sandboxes, self.org_id))
             self.clock_offset = 0.0
             self.latency = 0.0
             self.failing_tests.clear()

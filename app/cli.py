@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import logging
 import os
+import socket
 import sys
 
 from . import create_app, logs
-from .config import ConfigError, Settings
 from . import accounts
+from .config import ConfigError, Settings
+from .store.migrate import SchemaAhead
 
 log = logging.getLogger("app.cli")
 
@@ -64,6 +67,10 @@ def serve() -> int:
     except ConfigError as error:
         print(f"aep-source-wizard: {error}", file=sys.stderr)
         return 2
+    busy = _port_in_use(settings.host, settings.port)
+    if busy:
+        print(f"aep-source-wizard: {busy}", file=sys.stderr)
+        return 2
     if settings.emulator:
         settings, emulator = with_emulator(settings)
         log.info("no Adobe credentials set: using the built-in emulator at %s (nothing is sent to Adobe)",
@@ -72,10 +79,57 @@ def serve() -> int:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
     log.info("sign-in: %s", sign_in_summary(settings))
     _warn_without_roles(settings)
+    # Migrated here, once, before any worker starts: the workers then find the schema up to date.
+    try:
+        revision = migrate_store(settings)
+    except SchemaAhead as error:
+        print(f"aep-source-wizard: {error}", file=sys.stderr)
+        return 2
+    log.info("the store is at schema revision %s", revision)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     # The emulator's thread runs in this (the master) process; each worker builds its own app.
     _server(lambda: create_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
+
+
+def migrate_store(settings: Settings) -> str:
+    """Bring the store's schema up to date (once, under a lock); its revision (SchemaAhead for a database a newer
+    release migrated)."""
+    from .store import database_url
+    from .store.migrate import upgrade
+    from .store.schema import connect
+
+    engine, _serial, _locks = connect(database_url(settings.data_dir, settings.database_url))
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()  # no pooled connection crosses into the forked workers
+
+
+def migrate() -> int:
+    """`aep-source-wizard migrate`: the store's schema brought up to date, for a deployment step; then exit."""
+    try:
+        settings = Settings.from_env()
+        revision = migrate_store(settings)
+    except (ConfigError, SchemaAhead) as error:
+        print(f"aep-source-wizard migrate: {error}", file=sys.stderr)
+        return 2
+    print(f"the store is at schema revision {revision}")
+    return 0
+
+
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why the server could not listen there (the port taken), before gunicorn says it less plainly; else None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is in use by another program: stop it, or set WIZARD_PORT to a "
+                        "free port (for example WIZARD_PORT=8001).")
+            return f"cannot listen on {host}:{port} ({error.strerror}): check WIZARD_HOST and WIZARD_PORT."
+    return None
 
 
 def sign_in_summary(settings: Settings) -> str:
@@ -120,6 +174,7 @@ def main(argv=None) -> int:
                                      description="Serve the wizard (the default), or manage its accounts.")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the wizard with gunicorn (what no command does)")
+    commands.add_parser("migrate", help="bring the store's schema up to date, then exit (a deployment step)")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
@@ -128,6 +183,8 @@ def main(argv=None) -> int:
     logs.configure()
     if args.command == "add-user":
         return add_user(args.name, args.file, args.groups)
+    if args.command == "migrate":
+        return migrate()
     return serve()
 
 

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from app.store import Store, database_url
-from app.store.schema import SCHEMA_VERSION
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -65,28 +64,6 @@ def test_a_released_key_may_be_claimed_again(store):
     store.submissions.finish(key, "/connections/x")
     store.submissions.release(key)  # a finished key is never released
     assert store.submissions.claim(key) == "/connections/x"
-
-
-def test_migration_is_repeatable(store):
-    store.migrate()
-    store.migrate()
-    with store.engine.connect() as db:
-        assert db.execute(text("SELECT version FROM schema_version")).scalar() == SCHEMA_VERSION
-
-
-def test_a_version_1_store_is_brought_up_to_date_and_keeps_what_it_held(store):
-    store.submissions.claim("k" * 20)
-    with store.engine.begin() as db:
-        db.execute(text("ALTER TABLE submissions DROP COLUMN curl"))
-        for column in ("subject", "email", "role"):
-            db.execute(text(f"ALTER TABLE audit DROP COLUMN {column}"))
-        db.execute(text("UPDATE schema_version SET version = 1"))
-    again = Store(store.engine.url.render_as_string(hide_password=False))
-    again.submissions.finish("k" * 20, "/connections/c1?sandbox=prod", "curl -X POST …")
-    assert again.submissions.finished("k" * 20) == {"result_url": "/connections/c1?sandbox=prod", "curl": "curl -X POST …"}
-    again.audit.record(action="create", outcome="ok", sandbox="prod", user="ada", subject="ada", role="creator")
-    assert again.audit.audit_entries()[0]["role"] == "creator"
-    again.engine.dispose()
 
 
 def test_the_audit_takes_odd_values_without_losing_the_row(store):

@@ -13,7 +13,8 @@ import os
 from .audit import Audit, iso_utc
 from .cleanups import Cleanups
 from .drafts import Drafts, plan_revision
-from .schema import MOST_OPEN_DRAFTS, connect, migrate
+from .migrate import upgrade
+from .schema import MOST_OPEN_DRAFTS, connect
 from .sessions import Sessions
 from .submissions import Submissions
 
@@ -41,6 +42,6 @@ class Store:
         self.drafts = Drafts(self.engine)
         self.cleanups = Cleanups(self.engine, serial_engine, for_update)
 
-    def migrate(self) -> None:
-        """Create the tables, or bring an older schema up to date."""
-        migrate(self.engine)
+    def migrate(self) -> str:
+        """Bring the schema to this release's revision (app/store/migrate.py); the revision."""
+        return upgrade(self.engine)

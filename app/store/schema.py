@@ -4,15 +4,14 @@ up to date. Never a secret: the columns below are all there is."""
 from __future__ import annotations
 
 import datetime
-import time
 
 from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine,
-                        event, insert, select, text, update)
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+                        event)
 
-SCHEMA_VERSION = 4
 metadata = MetaData()
 
+# The version table of the releases before Alembic (app/store/migrations): kept, since during a rolling update those
+# releases still read it at start.
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
 
 submissions = Table(
@@ -172,44 +171,3 @@ def connect(url: str):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     for_update = not sqlite
     return engine, serial_engine, for_update
-
-
-def migrate(engine) -> None:
-    """Create the tables, or bring an older schema up to SCHEMA_VERSION.
-
-    Every gunicorn worker runs this as it boots, several at once: when another worker creates a
-    table between our check and our CREATE, try again (the table is then there).
-    """
-    for attempt in range(5):
-        try:
-            metadata.create_all(engine)
-            break
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 4:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-    with engine.begin() as db:
-        version = db.execute(select(schema_version.c.version)).scalar()
-        if version is None:
-            try:
-                db.execute(insert(schema_version).values(version=SCHEMA_VERSION))
-            except IntegrityError:  # another worker got there first
-                pass
-            return
-    added = []
-    if version < 2:  # version 2 keeps each creation's curl with its submission
-        added.append("ALTER TABLE submissions ADD COLUMN curl TEXT")
-    if version < 3:  # version 3 records who acted, as sign-in named them, and in which role
-        added += [f"ALTER TABLE audit ADD COLUMN {name} VARCHAR({length})"
-                  for name, length in (("subject", 256), ("email", 256), ("role", 16))]
-    if version < 4:  # version 4 keeps a single sign-on session's ID token, for signing out at the provider
-        added.append("ALTER TABLE sessions ADD COLUMN id_token TEXT")
-    for statement in added:
-        try:
-            with engine.begin() as db:
-                db.execute(text(statement))
-        except (OperationalError, ProgrammingError):  # another worker added it first
-            pass
-    if added:
-        with engine.begin() as db:
-            db.execute(update(schema_version).values(version=SCHEMA_VERSION))

@@ -27,7 +27,7 @@ class UsersFile:
     def __init__(self, path: str):
         self.path = path
         self._lock = threading.Lock()
-        self._stamp = None
+        self._stamp: tuple[int, int] | None = None
         self._users: dict[str, tuple[str, tuple[str, ...]]] = {}
         # Checked for unknown names too, so timing does not tell which names exist.
         self._dummy = generate_password_hash(os.urandom(16).hex())

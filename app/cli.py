@@ -9,16 +9,20 @@ import logging
 import os
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 from . import create_app, logs
 from . import accounts
 from .config import ConfigError, Settings
 from .store.migrate import SchemaAhead
 
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
 log = logging.getLogger("app.cli")
 
 
-def with_emulator(settings: Settings) -> tuple[Settings, object]:
+def with_emulator(settings: Settings) -> tuple[Settings, Emulator]:
     """Start the built-in emulator and point the settings at it."""
     from .emulator import Emulator
 

@@ -38,7 +38,7 @@ logger_class = "app.logs.GunicornLogger"
 # Behind a proxy, X-Forwarded-* are read by the app's ProxyFix (WIZARD_PROXY_COUNT) alone: gunicorn
 # believes no one's X-Forwarded-Proto, not even loopback's (its default), and maps no header to https.
 forwarded_allow_ips = ""
-secure_scheme_headers = {}
+secure_scheme_headers: dict[str, str] = {}
 # No one steers a running wizard through gunicorn's control socket, and the
 # container user has no home directory to put it in.
 control_socket_disable = True

@@ -108,7 +108,7 @@ def flow_service_error(response: Answer, doing: str, quotes_secret=never, servic
             code = str(body["code"])
         elif body.get("title") and " " not in str(body["title"]):
             code = str(body["title"])
-        report = body.get("report") if isinstance(body.get("report"), dict) else {}
+        report = body["report"] if isinstance(body.get("report"), dict) else {}
         parts = [body.get("title"), report.get("detailed-message"), body.get("errorMessage"), body.get("detail")]
         seen = []
         for part in parts:

@@ -14,7 +14,7 @@ import dataclasses
 from ..adobe import AdobeError
 from ..adobe.data_prep import mapping_set
 from ..adobe.dataflows import flow_body, source_connection_body, target_connection_body
-from ..adobe.gateway import DATA_PREP, FLOW_SERVICE
+from ..adobe.gateway import DATA_PREP, FLOW_SERVICE, Service
 from ..together import side_by_side
 from .draft import Draft
 from .mapping import mapping_rows
@@ -34,7 +34,7 @@ class Step:
     column: str
     what: str
     method: str
-    service: object
+    service: Service
     path: str
     body: dict
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 from ..adobe.schema_registry import Field, Schema
 
@@ -49,7 +50,8 @@ class Draft:
     def of(cls, row: dict | None) -> Draft | None:
         if row is None:
             return None
-        return cls(**{field.name: row.get(field.name) for field in dataclasses.fields(cls)})
+        values: dict[str, Any] = {field.name: row.get(field.name) for field in dataclasses.fields(cls)}
+        return cls(**values)
 
     @property
     def open(self) -> bool:
@@ -88,7 +90,7 @@ class Draft:
 
 def explored_column(column: dict) -> dict:
     """A column as Flow Service explores it, with the type a person reads (date-time for a timestamp)."""
-    xdm = column.get("xdm") if isinstance(column.get("xdm"), dict) else {}
+    xdm = column["xdm"] if isinstance(column.get("xdm"), dict) else {}
     kind = column.get("meta:xdmType") or xdm.get("format") or column.get("type") or xdm.get("type") or "string"
     kept = {k: column[k] for k in ("name", "type", "meta:xdmType", "xdm") if k in column}
     return {**kept, "type": str(column.get("type") or "string"), "kind": str(kind)}

@@ -72,7 +72,8 @@ def checks(form, draft: Draft) -> bool:
     """What the portal can tell before Data Prep: one column per field, types that fit, constants whole. Each
     refusal is put beside its field."""
     plan = draft.plan
-    schema, claimed, fine = draft.schema, {}, True
+    schema, fine = draft.schema, True
+    claimed: dict[str, str] = {}
     for i, column in enumerate(plan["columns"]):
         field = form[f"column_{i}"]
         target = schema.field(field.data) if field.data else None
@@ -120,7 +121,13 @@ def chosen(form, plan: dict) -> dict:
 def mapping_rows(plan: dict) -> list[tuple[str, str, str]]:
     """(sourceType, source, destination) for each mapped column and each constant of the plan; a column is named as
     Data Prep reads a source field (`source_field`: `order.id` is `${order\\.id}`)."""
-    rows = [("ATTRIBUTE", source_field(row["column"]), row["path"]) for row in plan["mapping"]["columns"]
-            if row.get("path")]
+    rows = [("ATTRIBUTE", _named(row["column"]), row["path"]) for row in plan["mapping"]["columns"] if row.get("path")]
     rows += [("STATIC", row["value"], row["path"]) for row in plan["mapping"].get("constants", [])]
     return rows
+
+
+def _named(column: str) -> str:
+    written = source_field(column)
+    if written is None:  # `checks` refuses to map such a column before any row is made
+        raise ValueError(f"no documented way to name the column {column!r}")
+    return written

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, request
 
 from .errors import json_response, platform_error
 from .gateway import gateway
+from .listing import dig
 
 CATALOG = "/data/foundation/catalog"
 DEFAULT_LIMIT = 20
@@ -103,13 +104,7 @@ def _simple(items: list[dict], key: str, value: str) -> list[dict]:
     dotted name (`schemaRef.id`) reads into the object."""
     negate = value.startswith("!")
     values = set((value[1:] if negate else value).split(","))
-    return [d for d in items if (_text(_dig(d, key)) in values) != negate]
-
-
-def _dig(item: dict, dotted: str):
-    for part in dotted.split("."):
-        item = item.get(part) if isinstance(item, dict) else None
-    return item
+    return [d for d in items if (_text(dig(d, key)) in values) != negate]
 
 
 def _text(value) -> str:

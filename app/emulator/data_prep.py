@@ -117,7 +117,8 @@ def field_path(source: str) -> list[str] | None:
 
 def _split_on_dots(raw: list[str]) -> list[str]:
     """The names inside `${…}`: split on unescaped dots, each escape read as the character it escapes."""
-    names, current = [], []
+    names: list[str] = []
+    current: list[str] = []
     for piece in raw:
         if piece == ".":
             names.append("".join(current))

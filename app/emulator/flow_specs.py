@@ -4,6 +4,8 @@ scheduleSpec and optionSpec (`flows.py`), ad hoc runs against its runSpec (`runs
 
 from __future__ import annotations
 
+from typing import Any
+
 from .specs import DATA_LAKE_SPEC_ID
 
 # The flow spec that takes a table-based source (databases, CRMs, marketing automation) into the data lake, as
@@ -13,7 +15,7 @@ from .specs import DATA_LAKE_SPEC_ID
 # (102706fb-…) and now holds Azure Databricks; it names `transformationSpecs` where the older database tutorial
 # said `transformationSpec`. tests/fixtures/adobe/crm-to-aep-flow-spec.json is the tutorial's block, which a test
 # compares.
-FLOW_SPECS = {
+FLOW_SPECS: dict[str, dict[str, Any]] = {
     "14518937-270c-4525-bdec-c2ba7cce3860": {
         "id": "14518937-270c-4525-bdec-c2ba7cce3860",
         "name": "CRMToAEP",

@@ -45,7 +45,7 @@ def flows_blueprint(state) -> Blueprint:
             return refusal
         problems = named(body)
         spec_ref = body.get("flowSpec")
-        spec = FLOW_SPECS.get(spec_ref.get("id")) if isinstance(spec_ref, dict) else None
+        spec = FLOW_SPECS.get(str(spec_ref.get("id"))) if isinstance(spec_ref, dict) else None
         if spec is None:
             return flow_error("1413-400", "The spec ID provided is invalid. Please provide a valid spec ID and "
                                           "try again.")

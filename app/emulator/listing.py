@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Response, request
@@ -58,14 +59,17 @@ def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
 def _sort(items: list[dict], order: str) -> Response | None:
     """Sort `items` in place by `orderby` (`+name`, `-createdAt`…), or answer why the order cannot be read."""
     ordering = ORDER.match(order)
-    if ordering["field"] not in SORTABLE:
+    if ordering is None or ordering["field"] not in SORTABLE:
+        if ordering is None:  # the pattern matches any text; a None would be a bug in it, answered as a bad sign
+            return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
+                                          "and - for descending order in the fieldName.")
         if ordering["field"][:1] in "*!<>=~ ":
             return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
                                           "and - for descending order in the fieldName.")
         return flow_error("1433-400", f"Incorrect field= {ordering['field']} passed in orderBy, example are "
                                       "+name, -name, name.")
     field = ordering["field"]
-    items.sort(key=lambda c: (str(_dig(c, field) or "").lower() if field == "name" else (_dig(c, field) or 0)),
+    items.sort(key=lambda c: (str(dig(c, field) or "").lower() if field == "name" else (dig(c, field) or 0)),
                reverse=ordering["sign"] == "-")
     return None
 
@@ -86,7 +90,7 @@ def _page(items: list[dict], query: list[tuple[str, str]], path: str) -> Respons
                                       "this service issued.")
     # `_links` as the spec's list responses carry it (PageLinksResponse), `{}` on the last page as the monitoring
     # tutorial's GET /runs answer shows it.
-    body = {"items": items[start:start + limit], "_links": {}}
+    body: dict[str, Any] = {"items": items[start:start + limit], "_links": {}}
     if start + limit < len(items):
         rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
         rest += [("limit", str(limit)), ("continuationToken", _token(start + limit))]
@@ -116,8 +120,8 @@ def _filter(items: list[dict], clause: str, unquote: bool = False):
             bound = float(wanted)
         except ValueError:
             return flow_error("1453-400", f"Invalid query value {clause} provided in query param.")
-        return [c for c in items if isinstance(_dig(c, path), (int, float))
-                and COMPARISONS[op](_dig(c, path), bound)]
+        return [c for c in items if isinstance(dig(c, path), (int, float))
+                and COMPARISONS[op](dig(c, path), bound)]
     return flow_error("1450-400", f"Invalid operator {op} in filter params.")
 
 
@@ -125,7 +129,8 @@ def _text(value) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
-def _dig(item: dict, dotted: str):
+def dig(item: Any, dotted: str) -> Any:
+    """The value at a dotted path of an object, or None where it stops."""
     for part in dotted.split("."):
         if not isinstance(item, dict):
             return None

@@ -114,13 +114,13 @@ def _due_times(flow: dict, now: float) -> list[float]:
     """The times, in seconds, at which an enabled flow's schedule has made it due, oldest first."""
     schedule = flow.get("scheduleParams") or {}
     try:
-        start = float(schedule.get("startTime"))
-    except (TypeError, ValueError):
+        start = float(schedule["startTime"])
+    except (KeyError, TypeError, ValueError):
         return []
     start = max(start, flow["createdAt"] / 1000)  # our choice: nothing is due before the flow existed
     if schedule.get("frequency") == "once":
         return [start] if start <= now else []
-    step = SECONDS.get(schedule.get("frequency"), 0) * int(schedule.get("interval") or 0)
+    step = SECONDS.get(str(schedule.get("frequency")), 0) * int(schedule.get("interval") or 0)
     if step <= 0 or start > now:
         return []
     count = int((now - start) // step) + 1

@@ -67,21 +67,22 @@ def schema_registry_blueprint(state) -> Blueprint:
             return platform_error(406, "NotAcceptableError",
                                   "Descriptors need an Accept header such as 'application/vnd.adobe.xdm+json'.")
         identities = _identity_descriptors()
+        shown: list = identities
         if accept.endswith("-id+json"):
-            identities = [d["@id"] for d in identities]
+            shown = [d["@id"] for d in identities]
         elif accept.endswith("-link+json"):
-            identities = [f"/tenant/descriptors/{d['@id']}" for d in identities]
+            shown = [f"/tenant/descriptors/{d['@id']}" for d in identities]
         if "-v2" in accept:
-            return json_response({"results": identities, "_page": {"count": len(identities), "next": None},
+            return json_response({"results": shown, "_page": {"count": len(shown), "next": None},
                                   "_links": {"next": None}})
-        return json_response({"xdm:descriptorIdentity": identities})
+        return json_response({"xdm:descriptorIdentity": shown})
 
     return bp
 
 
 def _identity_descriptors() -> list[dict]:
     """One xdm:descriptorIdentity per identity field of each seeded schema, as objects."""
-    return [{"@id": hashlib.sha1(f"{key}{path}".encode()).hexdigest(), "@type": "xdm:descriptorIdentity",
+    return [{"@id": hashlib.sha1(f"{key}{path}".encode(), usedforsecurity=False).hexdigest(), "@type": "xdm:descriptorIdentity",
              "xdm:sourceSchema": schema_id(key), "xdm:sourceVersion": 1, "xdm:sourceProperty": path,
              "xdm:namespace": namespace, "xdm:property": "xdm:code", "xdm:isPrimary": primary}
             for key, schema in SCHEMAS.items() for path, namespace, primary in schema["identities"]]

@@ -6,6 +6,8 @@ Read by `state.py` (which seeds Catalog with the datasets), by `catalog.py`, `sc
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 
 TENANT = "emulatortenant"
@@ -16,7 +18,7 @@ def _field(kind: str, title: str, **extra) -> dict:
 
 
 # The emulator's two XDM schemas (full format), and the identity descriptors on their fields.
-SCHEMAS = {
+SCHEMAS: dict[str, dict[str, Any]] = {
     "loyaltymembers": {
         "title": "Loyalty members", "version": "1.2", "meta:class": "https://ns.adobe.com/xdm/context/profile",
         "behavior": "record",
@@ -63,7 +65,7 @@ def seed_datasets(sandboxes, org_id: str) -> dict[str, dict]:
     datasets = {}
     for sandbox in sorted(sandboxes):
         for number, (name, key) in enumerate((("Loyalty members", "loyaltymembers"), ("Web orders", "weborders"))):
-            dataset_id = hashlib.sha1(f"{sandbox}/{name}".encode()).hexdigest()[:24]
+            dataset_id = hashlib.sha1(f"{sandbox}/{name}".encode(), usedforsecurity=False).hexdigest()[:24]
             datasets[dataset_id] = {
                 "id": dataset_id, "name": name, "description": f"{name}, loaded by the emulator's seed",
                 "sandboxName": sandbox, "imsOrg": org_id, "version": "1.0.0",

@@ -69,7 +69,7 @@ class Emulator(EmulatorState):
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def start(self) -> Emulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator", daemon=True)

@@ -45,7 +45,7 @@ def source_target_blueprint(state) -> Blueprint:
             problems.append("params.tableName is required")
         elif "columns" in params and not _columns_ok(params["columns"]):
             problems.append("params.columns must be a list of {name, type}")
-        if problems:
+        if problems or base is None:
             return refused(problems)
         return created(state, state.source_connections, "/sourceConnections", {
             "name": body["name"], **described(body),

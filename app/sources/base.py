@@ -115,7 +115,7 @@ def check_pasted_string(field, required_keys, shape: str | None = None) -> dict[
         )
         return None
     for field_name, names in required_keys:
-        value = lookup(pairs, *names)
+        value = lookup(pairs, *names) or ""  # every required key has a value: checked above
         problem = (host_name_error(value) if field_name in ("server", "host")
                    else port_error(value) if field_name == "port" else None)
         if problem:
@@ -174,7 +174,7 @@ class PastedStringForm(ConnectionForm):
         except ConnectionStringError as exc:
             add_error(self.connectionString, str(exc))
             return None
-        used = set()
+        used: set[str] = set()
         for name, keys in self.string_keys + self.optional_string_keys:
             value = lookup(pairs, *keys)
             used.update(k.lower() for k in keys)

@@ -71,10 +71,10 @@ def host_name_error(value: str) -> str | None:
         parts = urlsplit("//" + authority)
         host = parts.hostname or "the host name"
         try:
-            port = parts.port
+            given = parts.port
         except ValueError:
-            port = None
-        hint = f" and {port} as the port" if port else ""
+            given = None
+        hint = f" and {given} as the port" if given else ""
         return f"Enter only the host name, not a URL: type {host} here{hint}."
     if value.startswith("[") and value.endswith("]"):
         return f"Enter the IPv6 address without brackets: {value[1:-1]}."

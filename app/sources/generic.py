@@ -140,7 +140,7 @@ class SchemaForm(ConnectionForm):
     def params(self) -> dict:
         """The auth params as the schema types them: booleans always, optional values only when given."""
         properties = self.auth_spec["spec"].get("properties") or {}
-        params = {}
+        params: dict[str, object] = {}
         for name in self.param_names:
             value = self[name].data
             if properties[name].get("type") == "boolean":

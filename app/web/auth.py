@@ -15,7 +15,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from .. import services
-from ..accounts import split_groups
+from ..accounts import UsersFile, split_groups
 from ..wording import plural
 from . import sso
 
@@ -113,7 +113,7 @@ def sign_in():
         response = current_app.make_response((render_template("sign_in.html", form=form), 429))
         response.headers["Retry-After"] = str(wait)
         return response
-    users = services.users()
+    users = _accounts()
     if not users.check(name, form.password.data):
         log.warning("sign-in failed", extra={"attempted_user": name})
         form.password.errors = ["That user name and password do not match. Check both and try again."]
@@ -228,6 +228,14 @@ def oidc_callback():
     return redirect(next_path, code=303)
 
 
+def _accounts() -> UsersFile:
+    """The users file; only asked for with built-in accounts, where the services always hold one."""
+    users = services.users()
+    if users is None:
+        raise RuntimeError("built-in accounts are not configured (WIZARD_USERS_FILE)")
+    return users
+
+
 def _signed_in_user():
     """The session's row, and whether a session existed but has ended (signed out, expired, new password)."""
     session_id = session.get("sid")
@@ -270,7 +278,7 @@ def init_app(app) -> None:
             if live:
                 g.user = live["user"]
                 if settings.auth == "accounts":
-                    g.groups = services.users().groups(g.user)
+                    g.groups = _accounts().groups(g.user)
                 else:
                     g.groups, g.subject, g.email = live["groups"], live["subject"], live["email"]
         if g.user and not g.subject:

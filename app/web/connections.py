@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -96,7 +97,8 @@ def index():
     back = [t for t in (args.get("back") or "").split(",") if t][-MAX_BACK:]
     if any(not TOKEN.match(t) for t in [*back, *([page] if page else [])]) or (back and not page):
         abort(404)
-    sort = args.get("sort") if args.get("sort") in SORTS else "newest"
+    sort = args.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
     state = args.get("state") if args.get("state") in STATES else ""
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = services.spec_catalog().database_specs()
@@ -130,7 +132,7 @@ def index():
                                adobe_request_id=error.request_id), error.status
     rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
             for item in items]
-    kept = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
+    kept: dict[str, Any] = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
             "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
     pages = {"first": url_for("connections.index", **kept) if back else None,
              "previous": (url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)

@@ -41,11 +41,11 @@ def status_of(run: dict) -> str:
 def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None) -> tuple[str | None, str | None]:
     """The connection specs a dataflow reads from and writes to: from its inheritedAttributes (as the "Update
     dataflows" tutorial shows them), else from its source and target connections when read."""
-    inherited = flow.get("inheritedAttributes") if isinstance(flow.get("inheritedAttributes"), dict) else {}
+    inherited = flow["inheritedAttributes"] if isinstance(flow.get("inheritedAttributes"), dict) else {}
 
     def first_spec(items, read):
         item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else read or {}
-        spec = item.get("connectionSpec") if isinstance(item.get("connectionSpec"), dict) else {}
+        spec = item["connectionSpec"] if isinstance(item.get("connectionSpec"), dict) else {}
         return spec.get("id") if isinstance(spec.get("id"), str) else None
 
     return first_spec(inherited.get("sourceConnections"), source), first_spec(inherited.get("targetConnections"), target)
@@ -155,8 +155,8 @@ def run_now(flow_id):
             "once.", status=409))
     now = int(time.time())
     try:
-        start = int(schedule.get("startTime"))
-    except (TypeError, ValueError):
+        start = int(schedule["startTime"])
+    except (KeyError, TypeError, ValueError):
         start = now - 86400
     return _carry_out("run", sandbox, flow,
                       lambda: services.dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),

@@ -121,12 +121,20 @@ def editable_step(step: str):
     return decorate
 
 
+def _reread(key: str) -> Draft:
+    """The draft as the store has it now (it was read once already: only an operator's hand could have removed it)."""
+    draft = Draft.of(services.store().drafts.draft(key))
+    if draft is None:
+        abort(404)
+    return draft
+
+
 def _saved(draft: Draft, plan: dict):
     """Save a step's choice: None when saved, else the review page saying why not (409): its dataflow began to be
     made meanwhile (in another tab, say), and what is being made can no longer change."""
     if services.store().drafts.save_plan(draft.key, plan):
         return None
-    return _review(Draft.of(services.store().drafts.draft(draft.key)), 409, stop=Stopped(NOT_SAVED))
+    return _review(_reread(draft.key), 409, stop=Stopped(NOT_SAVED))
 
 
 def _page(template: str, draft: Draft, step: str, status: int = 200, **context):
@@ -166,7 +174,7 @@ def dataset(draft):
                           else "The Schema Registry has no schema for that dataset; choose another.")
             else:
                 adobe_error = error
-        if schema is not None:
+        if schema is not None and chosen is not None:
             plan = dict(draft.plan)
             if (plan.get("dataset") or {}).get("id") != chosen["id"]:
                 plan["mapping"] = None  # another schema: the mapping starts again
@@ -322,17 +330,17 @@ def create(key):
     # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
     resumed = not draft.open
     if not store.drafts.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
-        current = Draft.of(store.drafts.draft(key))
+        current = _reread(key)
         if current.open:  # a step was saved between the read above and the taking
             return _review(current, 409, stop=changed)
         return _after_other(key)
-    draft = Draft.of(store.drafts.draft(key))
+    draft = _reread(key)
     try:
         flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
     except Stopped as stop:
         log.warning("dataflow chain of draft %s stopped", key[:8])
         return _ended(draft, "stopped", "create-dataflow", stop)
-    draft = Draft.of(store.drafts.draft(key))
+    draft = _reread(key)
     _ended(draft, "done", "create-dataflow", detail=(
         f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
         f"source connection {draft.source_id}, target connection {draft.target_id}, "
@@ -349,16 +357,16 @@ def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, d
         action, "failed" if stop else "ok", sandbox=draft.sandbox, connection_name=name,
         connection_id=draft.connection_id, detail=(stop.message if stop else detail or "")[:1000],
         adobe_request_id=stop.request_id if stop else None))
-    return _review(Draft.of(store.drafts.draft(draft.key)), 502, stop=stop) if stop else None
+    return _review(_reread(draft.key), 502, stop=stop) if stop else None
 
 
 def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
     """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
     deadline = time.monotonic() + wait
-    draft = Draft.of(services.store().drafts.draft(key))
+    draft = _reread(key)
     while draft.state == "creating" and time.monotonic() < deadline:
         time.sleep(poll)
-        draft = Draft.of(services.store().drafts.draft(key))
+        draft = _reread(key)
     if draft.created:
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
     if draft.state == "creating":
@@ -380,7 +388,7 @@ def remove(key):
     store = services.store()
     if not store.drafts.start_chain(key, LEASE_SECONDS):
         return _after_other(key)
-    draft = Draft.of(store.drafts.draft(key))
+    draft = _reread(key)
     try:
         removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
     except Stopped as stop:
@@ -388,4 +396,4 @@ def remove(key):
                                                                    stop.request_id))
     _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
         f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""))
-    return _review(Draft.of(store.drafts.draft(key)))
+    return _review(_reread(key))

@@ -94,10 +94,11 @@ def init_app(app: Flask) -> None:
         present = {name.lower() for name, _ in response.headers}
         for name, value in HEADERS:
             if name.lower() not in present:
-                if name == "Content-Security-Policy" and services.current().form_action_origins:
+                origins_of = services.current().form_action_origins
+                if name == "Content-Security-Policy" and origins_of:
                     # Signing out with single sign-on is a form whose answer redirects to the identity
                     # provider, and browsers hold every redirect of a form to form-action: that origin is let in.
-                    origins = services.current().form_action_origins()
+                    origins = origins_of()
                     if origins not in policies:
                         policies[origins] = value.replace("form-action 'self'",
                                                           " ".join(("form-action 'self'", *origins)))

@@ -71,6 +71,7 @@ def _action(source) -> str:
     """Where a source's form lives: /sources/<key>, or /sources/spec/<id>?auth=<authSpec> for the others.
 
     Built once per app and mount point: the picker asks for every source's, each form page for its own."""
+    key: tuple[str | None, ...]
     if source.key == "spec":
         key = (source.connection_spec_id, source.auth_name, request.script_root)
     else:

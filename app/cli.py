@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import create_app, logs
 from . import accounts
 from .config import ConfigError, Settings
+from .store.health import StoreUnavailable
 from .store.migrate import SchemaAhead
 
 if TYPE_CHECKING:
@@ -89,23 +90,38 @@ def serve() -> int:
     except SchemaAhead as error:
         print(f"aep-source-wizard: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(f"aep-source-wizard: the portal's database cannot be reached ({error.reason}); check "
+              "WIZARD_DATABASE_URL and that the database is up, then start again.", file=sys.stderr)
+        return 2
     log.info("the store is at schema revision %s", revision)
     log.info("serving on http://%s:%s", settings.host, settings.port)
     # The emulator's thread runs in this (the master) process; each worker builds its own app.
-    _server(lambda: create_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
+    _server(lambda: worker_app(settings), {**options, "bind": f"{settings.host}:{settings.port}"}).run()
     return 0
+
+
+def worker_app(settings: Settings):
+    """The app one gunicorn worker serves, with the reconciler running beside it (once across every worker and
+    replica: it takes a lease in the store)."""
+    from . import reconciler, services
+
+    app = create_app(settings)
+    reconciler.start(services.of(app))
+    return app
 
 
 def migrate_store(settings: Settings) -> str:
     """Bring the store's schema up to date (once, under a lock); its revision (SchemaAhead for a database a newer
     release migrated)."""
     from .store import database_url
+    from .store.health import guarded
     from .store.migrate import upgrade
     from .store.schema import connect
 
     engine, _serial, _locks = connect(database_url(settings.data_dir, settings.database_url))
     try:
-        return upgrade(engine)
+        return guarded(retry=False)(upgrade)(engine)
     finally:
         engine.dispose()  # no pooled connection crosses into the forked workers
 
@@ -117,6 +133,9 @@ def migrate() -> int:
         revision = migrate_store(settings)
     except (ConfigError, SchemaAhead) as error:
         print(f"aep-source-wizard migrate: {error}", file=sys.stderr)
+        return 2
+    except StoreUnavailable as error:
+        print(f"aep-source-wizard migrate: the portal's database cannot be reached ({error.reason}).", file=sys.stderr)
         return 2
     print(f"the store is at schema revision {revision}")
     return 0

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .adobe.schema_registry import SchemaRegistry
     from .adobe.spec_catalog import SpecCatalog
     from .config import Settings
+    from .late_records import LateRecords
     from .logs import SecretRegistry
     from .readiness import Readiness
     from .store import Store
@@ -51,6 +52,8 @@ class Services:
     spec_catalog: SpecCatalog
     store: Store
     readiness: Readiness
+    # Creations Adobe made while the store could not record them, recorded once it answers (app/late_records.py).
+    late: LateRecords
     assets: dict[str, Asset]
     # Sign-in: the users file (built-in accounts) or Authlib's client of the identity provider (single sign-on).
     users: UsersFile | None = None
@@ -76,10 +79,11 @@ def build(settings: Settings, static_folder: str) -> Services:
     from .adobe.ims import TokenProvider
     from .adobe.schema_registry import SchemaRegistry
     from .adobe.spec_catalog import SpecCatalog
+    from .late_records import LateRecords
     from .readiness import Readiness
     from .sources import SOURCES
     from .sources.generic import usable
-    from .store import Store, database_url
+    from .store import database_url
     from .static_files import load_assets
 
     secrets = logs.SecretRegistry()
@@ -93,17 +97,30 @@ def build(settings: Settings, static_folder: str) -> Services:
     gateway = Gateway(settings.platform_url, tokens, settings.client_id, settings.org_id,
                       make_session(base_url=settings.platform_url), timeout, quotes_secret=secrets.quotes_secret)
     connections = Connections(gateway)
+    store = _store(database_url(settings.data_dir, settings.database_url))
     return Services(
         settings=settings, secrets=secrets, tokens=tokens, gateway=gateway, connections=connections,
         dataflows=Dataflows(gateway), catalog=Catalog(gateway), schema_registry=SchemaRegistry(gateway),
         data_prep=DataPrep(gateway),
         spec_catalog=SpecCatalog(connections, settings.default_sandbox, settings.spec_cache_seconds,
                                  skip={source.connection_spec_id for source in SOURCES.values()}, usable=usable),
-        store=Store(database_url(settings.data_dir, settings.database_url)),
-        readiness=Readiness(connections, settings.default_sandbox),
+        store=store,
+        readiness=Readiness(connections, settings.default_sandbox, store),
+        late=LateRecords(store),
         assets=load_assets(static_folder),
         users=UsersFile(settings.users_file) if settings.auth == "accounts" else None,
     )
+
+
+def _store(url: str) -> Store:
+    """The store, its schema brought up to date; when its database cannot be reached, the store all the same (its pages
+    answer 503 until the database is back, and the schema is brought up to date by the next start)."""
+    from .store import Store, StoreUnavailable
+
+    try:
+        return Store(url)
+    except StoreUnavailable:
+        return Store(url, migrate=False)
 
 
 def init_app(app: Flask, services: Services) -> None:
@@ -158,6 +175,10 @@ def spec_catalog() -> SpecCatalog:
 
 def store() -> Store:
     return current().store
+
+
+def late() -> LateRecords:
+    return current().late
 
 
 def readiness() -> Readiness:

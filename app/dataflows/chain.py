@@ -113,6 +113,22 @@ class Chain:
         flow = steps(draft, flow_spec, ids)[3]
         return self._make(draft, flow, narrowed=[f"sourceConnectionIds[]=={ids['source_id']}"], look_first=resumed)
 
+    def recover(self, draft: Draft, flow_spec: dict) -> dict[str, str | None]:
+        """Look up, and record, each object of the chain that Adobe may have made while no one recorded it (the
+        request making it died), without sending any create; the ids known after. Raises Stopped when a look-up
+        fails."""
+        ids = draft.made
+        for step in steps(draft, flow_spec, ids):
+            if ids[step.column]:
+                continue
+            narrowed = [f"sourceConnectionIds[]=={ids['source_id']}"] if step.column == "flow_id" and ids["source_id"] \
+                else []
+            found = self._look_up(draft, step, narrowed)
+            if found is not None:
+                self._store.drafts.made(draft.key, step.column, found)
+                ids[step.column] = found
+        return ids
+
     def remove(self, draft: Draft) -> list[str]:
         """Delete what the chain made, the flow first (Flow Service's order); what was deleted, in words.
         Data Prep documents no way to delete a mapping set, so one made stays (it does nothing on its own)."""

@@ -3,22 +3,26 @@
 SQLite under WIZARD_DATA_DIR needs nothing installed and serves one machine (every gunicorn worker shares the file).
 Several replicas share PostgreSQL through WIZARD_DATABASE_URL. The parts: `submissions` (one connection per form),
 `audit` (who did what), `sessions` (sign-in throttle and sessions), `drafts` (dataflows being made, and run retries),
-`cleanups` (target connections left to delete). The tables are in `schema`.
+`cleanups` (target connections left to delete), `leases` (work run once across processes). The tables are in `schema`.
 """
 
 from __future__ import annotations
 
 import os
 
+from sqlalchemy import text
+
 from .audit import Audit, iso_utc
 from .cleanups import Cleanups
 from .drafts import Drafts, plan_revision
+from .health import StoreUnavailable, guarded
+from .leases import Leases
 from .migrate import upgrade
 from .schema import MOST_OPEN_DRAFTS, connect
 from .sessions import Sessions
 from .submissions import Submissions
 
-__all__ = ["MOST_OPEN_DRAFTS", "Store", "database_url", "iso_utc", "plan_revision"]
+__all__ = ["MOST_OPEN_DRAFTS", "Store", "StoreUnavailable", "database_url", "iso_utc", "plan_revision"]
 
 
 def database_url(data_dir: str, url: str | None) -> str:
@@ -33,15 +37,24 @@ def database_url(data_dir: str, url: str | None) -> str:
 class Store:
     """The store's engine, and its parts over it."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, migrate: bool = True):
         self.engine, serial_engine, for_update = connect(url)
-        self.migrate()
+        if migrate:
+            self.migrate()
         self.submissions = Submissions(self.engine)
         self.audit = Audit(self.engine)
         self.sessions = Sessions(self.engine, serial_engine, for_update)
         self.drafts = Drafts(self.engine)
         self.cleanups = Cleanups(self.engine, serial_engine, for_update)
+        self.leases = Leases(self.engine)
 
+    @guarded(retry=True)
+    def ping(self) -> None:
+        """Ask the database for nothing: StoreUnavailable when it cannot answer."""
+        with self.engine.connect() as db:
+            db.execute(text("SELECT 1"))
+
+    @guarded(retry=False)
     def migrate(self) -> str:
         """Bring the schema to this release's revision (app/store/migrate.py); the revision."""
         return upgrade(self.engine)

@@ -8,6 +8,7 @@ import io
 
 from sqlalchemy import insert, select
 
+from .health import guarded
 from .schema import AUDIT_COLUMNS, _fit, _now, audit
 
 _RECORD = insert(audit)
@@ -29,11 +30,13 @@ class Audit:
     def __init__(self, engine):
         self.engine = engine
 
+    @guarded(retry=False)
     def record(self, **entry) -> None:
         """Put an entry on record."""
         with self.engine.begin() as db:
             record_in(db, entry)
 
+    @guarded(retry=True)
     def audit_entries(self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200,
                       sandboxes=None):
         """The newest entries matching the filters; with `sandboxes`, only entries of those sandboxes."""
@@ -60,6 +63,7 @@ class Audit:
             writer.writerow(["'" + c if isinstance(c, str) and c and c[0] in "=+-@\t\r" else c for c in row])
         return out.getvalue()
 
+    @guarded(retry=True)
     def creators(self, connection_ids) -> dict[str, str]:
         """{connection id: who created it in this portal ("" when nobody was signed in)}, from successful creates."""
         ids = [i for i in connection_ids if i][:500]
@@ -70,6 +74,7 @@ class Audit:
         with self.engine.connect() as db:
             return {row.connection_id: row.user or "" for row in db.execute(query)}
 
+    @guarded(retry=True)
     def created_by(self, user: str, limit: int = 500) -> list[str]:
         """The ids of the connections `user` created in this portal, newest first."""
         query = (select(audit.c.connection_id).where(audit.c.action == "create", audit.c.outcome == "ok",

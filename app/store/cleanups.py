@@ -8,6 +8,7 @@ import json
 
 from sqlalchemy import delete, insert, select, update
 
+from .health import guarded
 from .schema import _now, cleanups
 
 
@@ -17,6 +18,7 @@ class Cleanups:
     def __init__(self, engine, serial_engine, for_update: bool):
         self.engine, self._serial_engine, self._for_update = engine, serial_engine, for_update
 
+    @guarded(retry=True)
     def remember_targets(self, connection_id: str, sandbox: str, target_ids) -> list[str]:
         """Add `target_ids` to those kept for the deletion of `connection_id`; all of them, in order."""
         with self._serial_engine.begin() as db:
@@ -32,12 +34,14 @@ class Cleanups:
                 db.execute(insert(cleanups).values(connection_id=connection_id, sandbox=sandbox, **values))
         return kept
 
+    @guarded(retry=True)
     def remembered_targets(self, connection_id: str, sandbox: str) -> list[str]:
         with self.engine.connect() as db:
             row = db.execute(select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id,
                                                                  cleanups.c.sandbox == sandbox)).first()
         return json.loads(row.target_ids) if row else []
 
+    @guarded(retry=True)
     def forget_target(self, connection_id: str, target_id: str) -> None:
         with self._serial_engine.begin() as db:
             query = select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id)
@@ -47,6 +51,7 @@ class Cleanups:
                 db.execute(update(cleanups).where(cleanups.c.connection_id == connection_id)
                            .values(target_ids=json.dumps(kept), updated_at=_now()))
 
+    @guarded(retry=True)
     def forget_cleanup(self, connection_id: str) -> None:
         with self.engine.begin() as db:
             db.execute(delete(cleanups).where(cleanups.c.connection_id == connection_id))

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .audit import record_in
+from .health import guarded
 from .schema import (DRAFT_DAYS, DRAFT_STEPS, MOST_OPEN_DRAFTS, OPEN_DRAFT_STATES, RETRY_LEASE, _now,
                      dataflow_drafts, run_retries)
 
@@ -32,6 +33,7 @@ class Drafts:
     def __init__(self, engine):
         self.engine = engine
 
+    @guarded(retry=False)
     def new_draft(self, key: str, owner: str | None, sandbox: str, connection_id: str, plan: dict,
                   most: int = MOST_OPEN_DRAFTS) -> bool:
         """Open a draft, unless the person has `most` open already (False). Drafts untouched for DRAFT_DAYS go first,
@@ -53,6 +55,7 @@ class Drafts:
                 return False
         return True
 
+    @guarded(retry=True)
     def draft(self, key: str) -> dict | None:
         """The draft with its plan read back, and the plan's revision (what a review page showed), or None."""
         with self.engine.connect() as db:
@@ -64,6 +67,7 @@ class Drafts:
         found["plan"] = json.loads(found["plan"])
         return found
 
+    @guarded(retry=True)
     def save_plan(self, key: str, plan: dict) -> bool:
         """Change what a draft will create; False once creating has begun (its plan is then fixed)."""
         with self.engine.begin() as db:
@@ -72,6 +76,7 @@ class Drafts:
                                  .values(plan=json.dumps(plan), updated_at=_now())).rowcount
         return changed == 1
 
+    @guarded(retry=False)
     def start_chain(self, key: str, lease: float, revision: str | None = None) -> bool:
         """Take the chain for `lease` seconds: True when this request is now the one creating it (from a draft, a
         stop, or a lease that ran out), False when another request holds it or it has ended. With `revision`, a draft
@@ -92,6 +97,7 @@ class Drafts:
                                        updated_at=_now())).rowcount
         return taken == 1
 
+    @guarded(retry=True)
     def made(self, key: str, step: str, object_id: str | None) -> None:
         """Record one object of the chain the moment Adobe names it (None: it was deleted)."""
         if step not in DRAFT_STEPS:
@@ -100,6 +106,7 @@ class Drafts:
             db.execute(update(dataflow_drafts).where(dataflow_drafts.c.key == key)
                        .values({step: object_id, "updated_at": _now()}))
 
+    @guarded(retry=False)
     def end_chain(self, key: str, state: str, problem: str | None = None, entry: dict | None = None) -> None:
         """The chain is done, stopped (with the problem to show) or removed; `entry` goes on record with it."""
         with self.engine.begin() as db:
@@ -108,6 +115,15 @@ class Drafts:
             if entry:
                 record_in(db, entry)
 
+    @guarded(retry=True)
+    def abandoned(self, grace: float, now: float | None = None) -> list[str]:
+        """The keys of drafts left `creating` by a request whose lease ran out more than `grace` seconds ago."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as db:
+            return list(db.execute(select(dataflow_drafts.c.key).where(
+                dataflow_drafts.c.state == "creating", dataflow_drafts.c.lease_until < now - grace)).scalars())
+
+    @guarded(retry=True)
     def open_drafts(self, owner: str | None) -> list[dict]:
         """The person's drafts not yet done or removed, newest first (the plan's table and dataflow name only)."""
         query = (select(dataflow_drafts.c.key, dataflow_drafts.c.sandbox, dataflow_drafts.c.connection_id,
@@ -121,6 +137,7 @@ class Drafts:
             row["table"], row["name"] = plan.get("table"), (plan.get("schedule") or {}).get("name")
         return rows
 
+    @guarded(retry=False)
     def discard_draft(self, key: str, owner: str | None) -> bool:
         """Delete the person's draft while nothing of its chain exists; False otherwise."""
         with self.engine.begin() as db:
@@ -128,6 +145,7 @@ class Drafts:
                 dataflow_drafts.c.key == key, dataflow_drafts.c.state == "draft", _owned_by(owner))).rowcount
         return gone == 1
 
+    @guarded(retry=False)
     def take_retry(self, run_id: str, flow_id: str, now: float | None = None) -> bool:
         """Take a failed run's retry: True for the one request that may send it; False when it was retried already
         or another request is retrying it now."""
@@ -144,6 +162,7 @@ class Drafts:
                 run_retries.c.run_id == run_id, run_retries.c.new_run_id.is_(None),
                 run_retries.c.taken_at < now - RETRY_LEASE).values(taken_at=now)).rowcount == 1
 
+    @guarded(retry=True)
     def retry_done(self, run_id: str, new_run_id: str | None) -> None:
         """The retry was sent: record the run it made; with None (Adobe refused it), give the run back."""
         with self.engine.begin() as db:
@@ -152,6 +171,7 @@ class Drafts:
             else:
                 db.execute(update(run_retries).where(run_retries.c.run_id == run_id).values(new_run_id=new_run_id))
 
+    @guarded(retry=True)
     def retries_of(self, flow_id: str) -> dict[str, str | None]:
         """{run id: the run its retry made (None while it is being sent)} for a dataflow's runs retried here."""
         with self.engine.connect() as db:

@@ -18,10 +18,15 @@ submissions = Table(
     "submissions", metadata,
     # The one-time key each rendered form carries; the primary key makes a second claim fail in the database.
     Column("key", String(64), primary_key=True),
-    Column("state", String(16), nullable=False),  # pending, done
+    Column("state", String(16), nullable=False),  # pending, done, failed (nothing was made)
     Column("result_url", Text),
     # The request that was sent, as curl with every secret a placeholder: the result page shows it on any worker.
     Column("curl", Text),
+    # The claim that made the row (a random token): a claim retried after a lost commit finds its own row.
+    Column("claimed_by", String(32)),
+    # What the submission is creating, as JSON (sandbox, name, connection spec, when, and its audit entry but the
+    # outcome): how a submission left pending is completed from Adobe, and put on record as its person's.
+    Column("intent", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -123,6 +128,14 @@ RETRY_LEASE = 120.0
 # How long a draft nobody touches is kept.
 DRAFT_DAYS = 30
 
+# Work that runs once across workers and replicas: whoever holds its lease (until `until`, seconds since the epoch).
+leases = Table(
+    "leases", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("until", Float, nullable=False),
+)
+
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
                  "detail", "adobe_request_id", "request_id"]
 
@@ -138,32 +151,42 @@ def _fit(column, value) -> str:
     return text_value[:length]
 
 
+# How long a statement waits for SQLite's write lock before the store counts as unavailable (our choice: writes take
+# milliseconds; a lock held longer is a stuck process or a backup, and the person is told rather than kept waiting).
+SQLITE_WAIT = 10
+# How long a new connection to PostgreSQL may take before the store counts as unavailable (our choice).
+CONNECT_TIMEOUT = 3
+
+
 def connect(url: str):
     """(the engine; an engine whose transactions take SQLite's write lock at once, for writes that read first;
-    whether rows are locked FOR UPDATE, as PostgreSQL can)."""
+    whether rows are locked FOR UPDATE, as PostgreSQL can). A pooled connection is checked before each use (it may
+    have died with a database restart)."""
     sqlite = url.startswith("sqlite")
-    engine = create_engine(url, pool_pre_ping=not sqlite,
-                                connect_args={"timeout": 30, "check_same_thread": False} if sqlite else {})
+    engine = create_engine(url, pool_pre_ping=True,
+                           connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False} if sqlite
+                           else {"connect_timeout": CONNECT_TIMEOUT})
     if sqlite:
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):
             cursor = connection.cursor()
             # Several worker processes write: WAL lets readers go on, busy_timeout makes writers queue.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_WAIT * 1000}")
             # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
     # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
     # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
-    serial_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+    serial_engine = create_engine(url, pool_pre_ping=True,
+                                  connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
                                         isolation_level=None) if sqlite else engine
     if sqlite:
         @event.listens_for(serial_engine, "connect")
         def _serial_pragmas(connection, _record):
             connection.isolation_level = None
             cursor = connection.cursor()
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_WAIT * 1000}")
             cursor.close()
 
         @event.listens_for(serial_engine, "begin")

@@ -9,6 +9,7 @@ import time
 
 from sqlalchemy import delete, insert, select, update
 
+from .health import guarded
 from .schema import _fit, sessions, sign_in_failures
 
 
@@ -18,6 +19,7 @@ class Sessions:
     def __init__(self, engine, serial_engine, for_update: bool):
         self.engine, self._serial_engine, self._for_update = engine, serial_engine, for_update
 
+    @guarded(retry=False)
     def sign_in_attempt(self, limits: dict[str, int], now: float, window: float, max_wait: float) -> int:
         """Count one attempt against each key of `limits` ({key: failures allowed before waiting}).
 
@@ -45,6 +47,7 @@ class Sessions:
                                .values(count=count, last_at=now))
             return 0
 
+    @guarded(retry=True)
     def sign_in_succeeded(self, forget: str, take_back: str) -> None:
         """A right password: forget `forget`'s failures, and take back the attempt counted against `take_back`."""
         with self._serial_engine.begin() as db:
@@ -57,6 +60,7 @@ class Sessions:
     def _hash(session_id: str) -> str:
         return hashlib.sha256(session_id.encode()).hexdigest()
 
+    @guarded(retry=False)
     def start_session(self, session_id: str, user: str, key: str | None, lifetime: float, *, subject=None,
                       email=None, groups=(), id_token=None) -> None:
         now = time.time()
@@ -68,6 +72,7 @@ class Sessions:
                 email=_fit(sessions.c.email, email) if email else None, groups=",".join(groups),
                 id_token=id_token or None, created_at=now, expires_at=now + lifetime))
 
+    @guarded(retry=True)
     def session(self, session_id: str) -> dict | None:
         """The live session of this id (user, key, subject, email, groups…), or None when it ended or never was."""
         with self.engine.connect() as db:
@@ -79,6 +84,7 @@ class Sessions:
         live["groups"] = tuple(g for g in (live["groups"] or "").split(",") if g)
         return live
 
+    @guarded(retry=True)
     def end_session(self, session_id: str) -> None:
         with self.engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.id_hash == self._hash(session_id)))

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
+from ..store.health import StoreUnavailable
 from .loaders import AdobeFailed, ReadOnlyHere
 from .permissions import NotPermitted
 
@@ -36,6 +37,15 @@ def read_only(refused: ReadOnlyHere):
     return page(refused.title, refused.message, 403)
 
 
+def store_unavailable(error: StoreUnavailable):
+    """The portal's own database cannot be reached: nothing was sent to Adobe, and the person is told when to try."""
+    response = render_template("error.html", title="The portal's database cannot be reached",
+                               message="The portal cannot reach its own database just now, so nothing was done and "
+                                       "nothing was sent to Adobe. Try again in a minute; whoever runs the portal has "
+                                       "been told in its log.")
+    return response, 503, {"Retry-After": str(error.retry_after)}
+
+
 def bad_request(_error):
     return page("Bad request", "The wizard could not read what was sent. Start again from the list of sources.", 400)
 
@@ -60,6 +70,6 @@ def server_error(_error):
 
 def init_app(app: Flask) -> None:
     for kind, handler in ((CSRFError, csrf_failed), (NotPermitted, not_permitted), (AdobeFailed, adobe_failed),
-                          (ReadOnlyHere, read_only), (400, bad_request),
+                          (ReadOnlyHere, read_only), (StoreUnavailable, store_unavailable), (400, bad_request),
                           (404, not_found), (405, not_allowed), (413, too_large), (500, server_error)):
         app.register_error_handler(kind, handler)

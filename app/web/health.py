@@ -18,7 +18,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Say whether an IMS token can be had and Flow Service answers; 503 with the reason when not."""
+    """Say whether the portal's database answers, an IMS token can be had and Flow Service answers; 503 with the reason
+    when not."""
     settings = services.settings()
     mode = "emulator" if settings.emulator else "adobe"
     problem = services.readiness().problem()

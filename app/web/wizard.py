@@ -6,12 +6,14 @@ import json
 import logging
 import re
 import secrets
+import time
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..adobe import AdobeError
+from ..store.health import StoreUnavailable
 from ..sources import SOURCES
 from .. import services
 from ..sources.described import label_of
@@ -86,9 +88,10 @@ def _action(source) -> str:
     return url
 
 
-def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None):
+def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None,
+            store_down=False):
     page = dict(source=source, form=form, submission_id=submission_id, action=_action(source),
-                adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes,
+                adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes, store_down=store_down,
                 duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes))
     return render_template("source_form.html", **page), status
 
@@ -233,6 +236,9 @@ def source_form(key):
 
 def _handle(source):
     if request.method == "GET":
+        if services.readiness().store_problem():
+            # Said before anyone types: a submission needs the store, before and after Adobe is asked.
+            return _render(source, _form_for(source), secrets.token_urlsafe(16), store_down=True)
         return _pristine_page(source)
     form = _form_for(source)
     if request.method == "POST":
@@ -251,13 +257,20 @@ def _handle(source):
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 
     ledger = services.store()
+    body = source.request_body(form)
+    # What this submission creates, kept with its claim: should this request die after Adobe answers, the reconciler
+    # finds the connection by these and records it as this person's (app/reconciler.py).
+    intent = {"sandbox": form.sandbox.data, "name": body["name"], "spec_id": source.connection_spec_id,
+              "source": source.title, "started_ms": int(time.time() * 1000),
+              "entry": audit.entry("create", "ok", sandbox=form.sandbox.data, connection_name=body["name"],
+                                   source=source.title)}
     # A second send of the same form (a double click) gets the first one's result, before anything else.
-    earlier = ledger.submissions.claim(submission_id)
+    earlier = ledger.submissions.claim(submission_id, intent)
     if earlier:
         return redirect(earlier, code=303)
     finished = False
     try:
-        response, finished = _create(source, form, submission_id)
+        response, finished = _create(source, form, submission_id, body)
         return response
     finally:
         # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
@@ -266,14 +279,13 @@ def _handle(source):
             ledger.submissions.release(submission_id)
 
 
-def _create(source, form, submission_id):
+def _create(source, form, submission_id, body):
     """Warn of a namesake, or create the connection: (the response, whether the claim was finished)."""
     skip = request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)
     namesakes = [] if skip else _namesakes(form.sandbox.data, form.name.data.strip())
     if namesakes:
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
         return _render(source, form, submission_id, 409, namesakes=namesakes), False
-    body = source.request_body(form)
     sandbox = form.sandbox.data
     try:
         created = services.connections().create_connection(sandbox, body)
@@ -286,9 +298,18 @@ def _create(source, form, submission_id):
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
     curl = services.connections().curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
-    services.store().submissions.finish(submission_id, result, curl, entry=audit.entry(
-        "create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id, source=source.title,
-        detail="found after a lost answer" if created.recovered else None, adobe_request_id=created.request_id))
+    entry = audit.entry("create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id,
+                        source=source.title, detail="found after a lost answer" if created.recovered else None,
+                        adobe_request_id=created.request_id)
+    try:
+        services.store().submissions.finish(submission_id, result, curl, entry=entry)
+    except StoreUnavailable:
+        # Adobe made it; the store will have it as soon as it answers. The person sees what was made, and is told
+        # not to send again (the claim stays pending, so a resend waits for this one's outcome).
+        services.late().keep(submission_id, result, curl, entry)
+        page = render_template("recorded_late.html", name=body["name"], connection_id=created.id, sandbox=sandbox,
+                               result=result)
+        return (page, 202), True
     log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
              created.id, sandbox)
     return redirect(result, code=303), True

@@ -25,6 +25,8 @@ class LateRecord:
     result_url: str
     curl: str | None
     entry: dict
+    # Not a result but a claim to release: the token of the claim.
+    release: str | None = None
     since: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -41,12 +43,20 @@ class LateRecords:
         """Owe the store this submission's result and its audit entry, and start trying to record them."""
         detail = entry.get("detail")
         late = {**entry, "detail": f"{detail}; {LATE}" if detail else LATE}
+        self._keep(LateRecord(key, result_url, curl, late))
+        log.warning("submission %s created in Adobe, to be recorded once the database answers", key[:8])
+
+    def _keep(self, record: LateRecord) -> None:
         with self._lock:
-            self._records.append(LateRecord(key, result_url, curl, late))
+            self._records.append(record)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._record_all, name="late-records", daemon=True)
                 self._thread.start()
-        log.warning("submission %s created in Adobe, to be recorded once the database answers", key[:8])
+
+    def release_later(self, key: str, token: str) -> None:
+        """Owe the store the release of a claim whose request sent nothing to Adobe: until it is released, a second
+        send of the same form waits for this one's outcome."""
+        self._keep(LateRecord(key, "", None, {}, release=token))
 
     def owed(self) -> int:
         with self._lock:
@@ -58,7 +68,10 @@ class LateRecords:
             records = list(self._records)
         for record in records:
             try:
-                self._store.submissions.finish(record.key, record.result_url, record.curl, entry=record.entry)
+                if record.release:
+                    self._store.submissions.release(record.key, record.release)
+                else:
+                    self._store.submissions.finish(record.key, record.result_url, record.curl, entry=record.entry)
             except StoreUnavailable:
                 if time.monotonic() - record.since < KEEP_TRYING:
                     continue

@@ -40,12 +40,13 @@ class Submissions:
         self.engine = engine
 
     @guarded(retry=False)  # retried below, with the same token, so that the claim knows its own row
-    def claim(self, key: str, intent: dict | None = None, timeout: float = 120.0, poll: float = 0.05) -> str | None:
+    def claim(self, key: str, intent: dict | None = None, timeout: float = 120.0, poll: float = 0.05,
+              token: str | None = None) -> str | None:
         """Claim `key` for creating what `intent` describes: None when the caller should go on and create, else the
         first outcome's URL. While another request (thread, worker or replica) holds the claim, wait for its outcome.
-        Tried again after a dropped connection, a claim finds the row it made itself and goes on."""
+        Tried again after a dropped connection, a claim finds the row it made itself (by `token`) and goes on."""
         deadline = time.monotonic() + timeout
-        token, described = os.urandom(12).hex(), json.dumps(intent) if intent else None
+        token, described = token or os.urandom(12).hex(), json.dumps(intent) if intent else None
         dropped = False
         while True:
             now = _now()
@@ -92,10 +93,14 @@ class Submissions:
         return dict(row._mapping) if row else None
 
     @guarded(retry=True)
-    def release(self, key: str) -> None:
-        """Nothing was created: the same key may be sent again."""
+    def release(self, key: str, token: str | None = None) -> None:
+        """Nothing was created: the same key may be sent again. With `token`, only the claim it made is released
+        (never another request's)."""
         with self.engine.begin() as db:
-            db.execute(_RELEASE, {"k": key})
+            if token is None:
+                db.execute(_RELEASE, {"k": key})
+            else:
+                db.execute(_RELEASE.where(submissions.c.claimed_by == token), {"k": key})
 
     @guarded(retry=True)
     def pending(self, older_than: float, limit: int = 50) -> list[dict]:

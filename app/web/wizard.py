@@ -265,7 +265,12 @@ def _handle(source):
               "entry": audit.entry("create", "ok", sandbox=form.sandbox.data, connection_name=body["name"],
                                    source=source.title)}
     # A second send of the same form (a double click) gets the first one's result, before anything else.
-    earlier = ledger.submissions.claim(submission_id, intent)
+    token = secrets.token_hex(12)
+    try:
+        earlier = ledger.submissions.claim(submission_id, intent, token=token)
+    except StoreUnavailable:
+        services.late().release_later(submission_id, token)  # the claim may have been made before the store went
+        raise
     if earlier:
         return redirect(earlier, code=303)
     finished = False
@@ -276,7 +281,15 @@ def _handle(source):
         # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
         # release it, so the same form may be sent again at once. A finished claim keeps its result.
         if not finished:
-            ledger.submissions.release(submission_id)
+            _release(submission_id, token)
+
+
+def _release(submission_id: str, token: str) -> None:
+    """Give the claim back; when the store is away, as soon as it answers (a second send waits for it meanwhile)."""
+    try:
+        services.store().submissions.release(submission_id, token)
+    except StoreUnavailable:
+        services.late().release_later(submission_id, token)
 
 
 def _create(source, form, submission_id, body):

@@ -9,6 +9,8 @@ Laid out part for part like `app/adobe/`:
   target connections), `flows.py` (flow specs, flows), `runs.py` (runs, and the schedule that makes them).
 - `catalog.py`, `schema_registry.py`, `data_prep.py`: Catalog's datasets, the Schema Registry's schemas and
   descriptors, Data Prep's mapping sets.
+- Adobe I/O Events: `events.py` (webhook registrations and their challenge, signed deliveries of each run's
+  notification with I/O Events' retries, the public keys) and `notifications.py` (the Flow run notification payloads).
 - `specs.py` and `flow_specs.py` the specs served, `seeds.py` the schemas and datasets the organisation starts with,
   `state.py` what the emulator remembers, `errors.py` Adobe's error shapes and catalogue, `faults.py` what tests
   make go wrong (and the `/_emulator` control endpoints), `server.py` all of it assembled into one HTTP server.

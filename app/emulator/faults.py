@@ -134,17 +134,6 @@ def _control_blueprint(state) -> Blueprint:
             state.run_outcomes.setdefault(spec["flowId"], []).extend(outcomes)
         return json_response({"queued": spec}, 201)
 
-    @bp.post("/clock")
-    def advance_clock():
-        """Move emulator time on: {"advance": seconds}. Flows fall due as if that time had passed."""
-        spec = request.get_json(silent=True)
-        seconds = spec.get("advance") if isinstance(spec, dict) else None
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
-            return json_response({"error": 'send {"advance": seconds}, from 0 to ten years'}, 400)
-        with state._lock:
-            state.clock_offset += seconds
-        return json_response({"now": state.now()})
-
     @bp.post("/latency")
     def set_latency():
         """Answer every Platform API call after this many seconds: {"seconds": 0.3} stands in for Adobe's latency."""

@@ -18,9 +18,10 @@ from .catalog import catalog_blueprint
 from .connections import connections_blueprint
 from .data_prep import data_prep_blueprint
 from .errors import flow_error
+from .events import events_blueprint
 from .flows import flows_blueprint
 from .ims import ims_blueprint
-from .runs import runs_blueprint
+from .runs import clock_blueprint, runs_blueprint
 from .schema_registry import schema_registry_blueprint
 from .source_target import source_target_blueprint
 from .state import EmulatorState
@@ -42,6 +43,9 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     app.register_blueprint(source_target_blueprint(state))
     app.register_blueprint(flows_blueprint(state))
     app.register_blueprint(runs_blueprint(state))
+    app.register_blueprint(clock_blueprint(state))
+    # Adobe I/O Events: webhook registrations, the notifications of runs, the public keys that sign them.
+    app.register_blueprint(events_blueprint(state))
     app.register_blueprint(catalog_blueprint(state))
     app.register_blueprint(schema_registry_blueprint(state))
     app.register_blueprint(data_prep_blueprint(state))

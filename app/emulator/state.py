@@ -1,5 +1,5 @@
 """Everything the emulator remembers, in one place: tokens, connections, their secrets, dataflows and runs, datasets,
-mapping sets, what it received, faults, emulator time.
+mapping sets, what it received, faults, emulator time, I/O Events' webhook registrations and deliveries.
 
 It imports only the data it starts with (specs, seeds) and `Fault`, none of which imports it back: the route
 modules are handed the state, and read and change it under `state._lock`.
@@ -52,7 +52,7 @@ class EmulatorState:
 
     def __init__(self, *, client_id="aep-source-wizard-emulator", client_secret=None,
                  org_id="EMULATOR0000000000000000@AdobeOrg", cloud="azure", token_lifetime=86399,
-                 sandboxes=("prod", "dev")):
+                 sandboxes=("prod", "dev"), events_retry_seconds=60.0, events_timeout_seconds=10.0):
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.org_id = org_id
@@ -91,6 +91,15 @@ class EmulatorState:
         self.faults: list[Fault] = []
         # Seconds every Platform API call waits before it is handled (POST /_emulator/latency), for benchmarks.
         self.latency = 0.0
+        # Adobe I/O Events (events.py): the webhooks registered, every delivery made to them (url, event id, attempts,
+        # status, last status), the signing keys (made when first needed), and what stops pending retries. A retry
+        # unit stands for I/O Events' minute (60 s; tests make it small); a webhook has this long to answer.
+        self._events_settings = (events_retry_seconds, events_timeout_seconds)
+        self.events_retry_seconds, self.events_timeout_seconds = self._events_settings
+        self.event_webhooks: list[dict] = []
+        self.event_deliveries: list[dict] = []
+        self.event_keys = None
+        self.events_stop = threading.Event()
 
     def now(self) -> float:
         """Emulator time, in seconds since the epoch."""
@@ -132,6 +141,11 @@ class EmulatorState:
             self.datasets.update(seed_datasets(self.sandboxes, self.org_id))
             self.clock_offset = 0.0
             self.latency = 0.0
+            self.event_webhooks.clear()
+            self.event_deliveries.clear()
+            self.events_stop.set()  # pending retries end at their next wait
+            self.events_stop = threading.Event()
+            self.events_retry_seconds, self.events_timeout_seconds = self._events_settings
             self.failing_tests.clear()
             self.received.clear()
             self.faults.clear()

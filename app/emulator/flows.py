@@ -198,18 +198,26 @@ def _whole(value) -> int | None:
 
 
 def _transformations_problems(spec: dict, transformations) -> list[str]:
-    """Each transformation must be one the flow spec has, with params its JSON Schema accepts. The flow spec types
-    a Mapping's mappingVersion a string while the dataflow tutorial sends the number 0 and "Update dataflows" the
-    number 2: a whole number is read as its digits (our reading)."""
+    """Each transformation must be one the flow spec has, at most once, with params its JSON Schema accepts. The flow
+    spec types a Mapping's mappingVersion a string while the dataflow tutorial sends the number 0 and "Update
+    dataflows" the number 2: a whole number is read as its digits (our reading)."""
     if not isinstance(transformations, list):
         return ["transformations must be a list"]
     known = {t["name"]: t["spec"] for t in spec.get("transformationSpecs", [])}
     problems = []
+    seen = set()
     for item in transformations:
         name = item.get("name") if isinstance(item, dict) else None
         if name not in known:
             problems.append(f"transformation {name!r} is not one of {', '.join(known)}")
             continue
+        if name in seen:
+            # Our choice: the flow spec lists each transformation once, and a flow has each at most once. The update
+            # tutorial's `replace /transformations/0` with a Mapping, sent to a flow whose first transformation is its
+            # Copy, would otherwise leave two Mappings and no Copy.
+            problems.append(f"transformation {name} appears more than once")
+            continue
+        seen.add(name)
         params = item.get("params")
         if isinstance(params, dict) and _whole(params.get("mappingVersion")) is not None:
             params = {**params, "mappingVersion": str(params["mappingVersion"])}

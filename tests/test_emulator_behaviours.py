@@ -784,7 +784,8 @@ def test_the_emulator_does_what_its_row_says(fresh_emulator, row):
     cites = row["follows"]
     assert "our choice" in cites or any(doc in cites for doc in (
         "catalogue", "filter guide", "troubleshooting", "spec", "tutorial", "RFC 6749", "RFC 6902", "DESIGN.md",
-        "partial-ingestion guide", "sandbox note", "Data Prep functions guide")), cites
+        "partial-ingestion guide", "sandbox note", "Data Prep functions guide", "I/O Events guide",
+        "notifications guide")), cites
 
 
 def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
@@ -796,3 +797,20 @@ def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
     [printed] = answer["items"]  # the table-source tutorial prints GET /flowSpecs's answer whole
     printed.pop("permissionsInfo")  # who may see the spec: nothing the emulator checks
     assert FLOW_SPECS[printed["id"]] == printed
+
+
+# The rows of I/O Events, of lists across a sandbox, of 429 and of the update tutorial's mapping PATCH: their
+# triggers are tests/test_emulator_events.py's ROW_TRIGGERS, imported when a row runs (that module imports this one).
+def _row_of_events(row_id):
+    def trigger(api):
+        from tests.test_emulator_events import ROW_TRIGGERS
+
+        return ROW_TRIGGERS[row_id](api)
+
+    return trigger
+
+
+TRIGGERS.update({row_id: _row_of_events(row_id) for row_id in (
+    "events-register", "events-challenge-refused", "events-keys", "events-success", "events-failure", "events-retry",
+    "events-sign-wrong", "events-clock", "runs-all-flows", "flows-all-pages", "fault-429",
+    "flow-patch-tutorial-mapping", "flow-patch-two-mappings")})

@@ -242,6 +242,36 @@ def test_a_partial_run_is_a_success_that_carries_its_errors(fresh_emulator, webh
     assert run["metrics"]["statusSummary"]["status"] == "success"
 
 
+def _over_threshold(api):
+    """A partial run (3 of 100 records failed) of a flow whose partial ingestion threshold is 2%: a failure."""
+    hook = Webhook()
+    try:
+        register(api.emulator, hook.url)
+        flow = api.call("POST", "/flows", json=_flow_body(api, options={"partialIngestionPercent": 2}, scheduleParams={
+            "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
+        requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": ["partial"]},
+                      timeout=5)
+        answer = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"})
+        [run] = answer.json()["items"]
+        assert run["metrics"]["statusSummary"]["status"] == "failed"
+        assert run["metrics"]["recordSummary"]["failedRecordCount"] == 3
+        assert hook.wait_posts(1)[0]["headers"]["x-adobe-event-code"] == "sources_flow_run_failure"
+        return answer
+    finally:
+        hook.close()
+
+
+def test_a_partial_run_over_its_flows_threshold_is_a_failure(fresh_emulator):
+    _over_threshold(Api(fresh_emulator))
+    # Under the threshold (5%), the same run succeeds.
+    api = Api(fresh_emulator)
+    flow = api.call("POST", "/flows", json=_flow_body(api, options={"partialIngestionPercent": 5}, scheduleParams={
+        "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
+    requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": ["partial"]}, timeout=5)
+    [run] = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+
+
 def test_a_failed_run_is_delivered_in_the_guides_failure_shape_or_the_event_envelope(fresh_emulator, webhook):
     printed, enveloped = webhook(), webhook()
     register(fresh_emulator, printed.url)
@@ -545,6 +575,7 @@ ROW_TRIGGERS = {
     "events-keys": _events_keys,
     "events-success": lambda api: _with_webhook(api, _check_success),
     "events-failure": lambda api: _with_webhook(api, _check_failure, "failed"),
+    "events-partial-threshold": _over_threshold,
     "events-retry": _retried,
     "events-sign-wrong": lambda api: _with_webhook(api, _check_wrong, sign="wrong"),
     "events-clock": _clock_sends,

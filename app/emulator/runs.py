@@ -170,6 +170,11 @@ def new_run(state, flow: dict, due: float) -> dict:
         queued = state.run_outcomes.get(flow["id"]) or []
         outcome = queued.pop(0) if queued else "success"
     status, read, written, errors = OUTCOMES[outcome]
+    threshold = (flow.get("options") or {}).get("partialIngestionPercent")
+    if outcome == "partial" and isinstance(threshold, (int, float)) and (read - written) * 100 > threshold * read:
+        # The notifications guide: a run with failed records is a success "only if the number of errors is below the
+        # error threshold percentage set during the flow creation process".
+        status = "failed"
     started = int(due * 1000)
     etag = new_etag()
     run = {

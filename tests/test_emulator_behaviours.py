@@ -813,5 +813,5 @@ def _row_of_events(row_id):
 TRIGGERS.update({row_id: _row_of_events(row_id) for row_id in (
     "events-register", "events-challenge-refused", "events-keys", "events-success", "events-failure",
     "events-partial-threshold", "events-retry",
-    "events-sign-wrong", "events-clock", "runs-all-flows", "flows-all-pages", "fault-429",
+    "events-sign-wrong", "events-clock", "runs-all-flows", "flows-all-pages", "fault-429", "dp-update",
     "flow-patch-tutorial-mapping", "flow-patch-two-mappings")})

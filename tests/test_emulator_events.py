@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from tests.test_emulator_behaviours import Api, _flow, _flow_body, _mapping_set, _source
+from tests.test_emulator_behaviours import DATA_PREP, Api, _flow, _flow_body, _mapping_body, _mapping_set, _source
 
 FAST = 0.05  # seconds standing for I/O Events' minute in these tests
 
@@ -475,18 +475,41 @@ def _mapping_first_flow(api, order=("Mapping", "Copy")):
     return made.json()
 
 
+ROWS = (("ATTRIBUTE", "email", "personalEmail.address"), ("STATIC", "x", "_id"))
+
+
+def _new_version(api, set_id, *rows):
+    """PUT a mapping set anew (Data Prep's "Update a mapping set"): its next version."""
+    return api.at("PUT", f"{DATA_PREP}/mappingSets/{set_id}", json=_mapping_body(*(rows or ROWS)))
+
+
+def _mapping_updated(api):
+    set_id = _mapping_set(api)
+    answer = _new_version(api, set_id)
+    assert answer.json()["version"] == 1 and len(answer.json()["mappings"]) == 2
+    older = api.at("GET", f"{DATA_PREP}/mappingSets/{set_id}", params={"version": 0}).json()
+    assert older["version"] == 0 and len(older["mappings"]) == 1 and "versions" not in older
+    assert api.at("GET", f"{DATA_PREP}/mappingSets/{set_id}", params={"version": 7}).status_code == 404
+    assert _new_version(api, set_id, ("STATIC", "many", "_emulatortenant.points")).status_code == 400
+    assert _new_version(api, "f" * 32).status_code == 404
+    return answer
+
+
 def _tutorial_mapping_patch(api, order=("Mapping", "Copy")):
-    """The update tutorial's mapping change: `replace /transformations/0` with a whole Mapping transformation."""
+    """The update tutorial's mapping change: `replace /transformations/0` with a whole Mapping transformation, to
+    version 2 of a mapping set (updated twice), `"mappingVersion": 2` a number as the tutorial sends it."""
     flow = _mapping_first_flow(api, order)
-    other = _mapping_set(api, ("ATTRIBUTE", "email", "personalEmail.address"), ("STATIC", "x", "_id"))
+    other = _mapping_set(api)
+    for _ in range(2):
+        assert _new_version(api, other).status_code == 200
     answer = api.call("PATCH", f"/flows/{flow['id']}", headers={"If-Match": flow["etag"],
                                                                 "Content-Type": "application/json"}, json=[
         {"op": "replace", "path": "/transformations/0",
-         "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 0}}}])
+         "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 2}}}])
     if answer.status_code == 200:
         patched = api.call("GET", f"/flows/{flow['id']}").json()["items"][0]
         assert [t["name"] for t in patched["transformations"]] == list(order)
-        assert patched["transformations"][0]["params"]["mappingId"] == other
+        assert patched["transformations"][0]["params"] == {"mappingId": other, "mappingVersion": 2}
     return answer
 
 
@@ -582,6 +605,7 @@ ROW_TRIGGERS = {
     "runs-all-flows": _runs_across_flows,
     "flows-all-pages": _flows_paged,
     "fault-429": _too_many_requests,
+    "dp-update": _mapping_updated,
     "flow-patch-tutorial-mapping": _tutorial_mapping_patch,
     "flow-patch-two-mappings": lambda api: _tutorial_mapping_patch(api, ("Copy", "Mapping")),
 }

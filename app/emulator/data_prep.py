@@ -1,11 +1,12 @@
-"""Data Prep's mapping sets: validate, create, read and list, as strict as Adobe's documents.
+"""Data Prep's mapping sets: validate, create, update (a new version), read and list, as strict as Adobe's documents.
 
 A mapping set is accepted in the Data Prep API's shape (`outputSchema.schemaRef.id`, `mappings[].sourceType`,
 `source`, `destination`) and in the dataflow tutorial's (`xdmSchema`, `mappings[].sourceAttribute`,
 `destinationXdmPath`). Each mapping gets a verdict: its destination must be a field of the output schema, once;
 a constant must read as the field's type; an attribute must be a field name as the "Mapping functions" guide
-writes them (`field_path`). Creation refuses a set with any failed mapping. Each behaviour is a row of
-docs/emulator.md.
+writes them (`field_path`). Creation refuses a set with any failed mapping. `PUT /mappingSets/{id}` (the spec's
+"Update a mapping set") makes the set's next version; every version stays readable (`?version=N`) and usable by a
+flow, as the update tutorial patches a flow to `"mappingVersion": 2`. Each behaviour is a row of docs/emulator.md.
 """
 
 from __future__ import annotations
@@ -158,14 +159,34 @@ def data_prep_blueprint(state) -> Blueprint:
         body = request.get_json()
         item = {"id": uuid.uuid4().hex, "version": 0, "createdDate": now, "modifiedDate": now,
                 "createdBy": state.client_id, "modifiedBy": state.client_id, "name": body.get("name") or "",
-                "outputSchema": {"schemaRef": {"id": schema_id(key),
-                                               "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-                "mappings": [{"sourceType": t, "source": s, "destination": d} for t, s, d in rows],
-                "sandboxName": g.sandbox}
+                "outputSchema": {"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}},
+                "mappings": _mappings(rows), "sandboxName": g.sandbox}
         with state._lock:
             state.mapping_sets[item["id"]] = item
         return json_response({k: item[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy",
                                                    "modifiedBy")})
+
+    @bp.put("/mappingSets/<set_id>")
+    def update(set_id):
+        """The set's next version (the spec's "Update a mapping set"): checked as a new set is; the versions before
+        it are kept (`versions`, never shown)."""
+        with state._lock:
+            item = state.mapping_sets.get(set_id)
+        if item is None or item.get("sandboxName", g.sandbox) != g.sandbox:
+            return platform_error(404, "NotFoundError", f"No mapping set {set_id}.")
+        key, rows, refusal = _read_set()
+        if refusal:
+            return refusal
+        failed = [v["errors"][0]["exception"] for v in _verdicts(key, rows) if v["status"] == "FAILED"]
+        if failed:
+            return platform_error(400, "BadRequestError", "Invalid mapping set: " + "; ".join(failed) + ".")
+        with state._lock:
+            earlier = {k: v for k, v in item.items() if k != "versions"}
+            item["versions"] = {**item.get("versions", {}), earlier["version"]: earlier}
+            item.update(version=earlier["version"] + 1, modifiedDate=int(time.time() * 1000),
+                        modifiedBy=state.client_id, mappings=_mappings(rows),
+                        outputSchema={"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}})
+        return json_response(_shown(item))
 
     @bp.get("/mappingSets/<set_id>")
     def get_one(set_id):
@@ -173,7 +194,12 @@ def data_prep_blueprint(state) -> Blueprint:
             item = state.mapping_sets.get(set_id)
         if item is None or item.get("sandboxName", g.sandbox) != g.sandbox:
             return platform_error(404, "NotFoundError", f"No mapping set {set_id}.")
-        return json_response({k: v for k, v in item.items() if k != "sandboxName"})
+        version = request.args.get("version")
+        if version is not None:
+            item = mapping_version(item, int(version)) if version.isdigit() else None
+            if item is None:
+                return platform_error(404, "NotFoundError", f"No version {version} of mapping set {set_id}.")
+        return json_response(_shown(item))
 
     @bp.get("/mappingSets")
     def list_sets():
@@ -189,10 +215,28 @@ def data_prep_blueprint(state) -> Blueprint:
                      and ("name" not in args or i.get("name") == args["name"])]
         items.sort(key=lambda i: i.get("modifiedDate") or 0, reverse=True)
         page = items[start:start + limit]
-        return json_response({"data": [{k: v for k, v in i.items() if k != "sandboxName"} for i in page],
+        return json_response({"data": [_shown(i) for i in page],
                               "_page": {"count": len(page), "totalCount": len(items)}})
 
     return bp
+
+
+CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"
+
+
+def mapping_version(item: dict, version: int) -> dict | None:
+    """Version `version` of a kept mapping set (its current one, or one kept before an update), or None."""
+    if version == item.get("version", 0):
+        return item
+    return (item.get("versions") or {}).get(version)
+
+
+def _shown(item: dict) -> dict:
+    return {k: v for k, v in item.items() if k not in ("sandboxName", "versions")}
+
+
+def _mappings(rows) -> list[dict]:
+    return [{"sourceType": t, "source": s, "destination": d} for t, s, d in rows]
 
 
 def _read_set():

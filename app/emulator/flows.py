@@ -15,7 +15,7 @@ import re
 import jsonschema
 from flask import Blueprint, Response, g, request
 
-from .data_prep import field_path
+from .data_prep import field_path, mapping_version
 from .errors import flow_error, json_response
 from .flow_objects import add_readable, created, described, named, stored
 from .flow_specs import FLOW_SPECS
@@ -240,10 +240,12 @@ def _mapping_refusal(state, transformations: list, source: dict | None, target: 
         mapping = state.mapping_sets.get(mapping_id) if isinstance(mapping_id, str) else None
         if mapping is None or mapping.get("sandboxName", g.sandbox) != g.sandbox:
             return _mapping_invalid(mapping_id, version, "no mapping set has that id in this sandbox")
-        if _whole(version) != mapping.get("version", 0):
+        wanted = _whole(version)
+        current = mapping.get("version", 0)
+        mapping = mapping_version(mapping, wanted) if wanted is not None else None
+        if mapping is None:
             return flow_error("1412-400", "Invalid Mapping Version in request. Please provide correct mapping "
-                                          f"version (mapping set {mapping_id} is at version "
-                                          f"{mapping.get('version', 0)}).")
+                                          f"version (mapping set {mapping_id} is at version {current}).")
         dataset = state.datasets.get(((target or {}).get("params") or {}).get("dataSetId"))
         mapped = (((mapping.get("outputSchema") or {}).get("schemaRef")) or {}).get("id")
         # A set without an output schema is one a test put in state directly; Data Prep makes none.

@@ -377,6 +377,33 @@ def _due_flow(api, outcomes=()):
     return flow
 
 
+def _date_is_emulator_time(api):
+    import email.utils
+    import time
+
+    assert requests.post(f"{api.emulator.url}/_emulator/clock", json={"advance": 7200}, timeout=5).ok
+    response = api.call("GET", "/connections")
+    dated = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+    assert abs(dated - (time.time() + 7200)) < 5, response.headers["Date"]
+    return response
+
+
+def _stalled(api):
+    flow = _due_flow(api)
+    assert len(api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]) == 1
+    control = f"{api.emulator.url}/_emulator/runs"
+    assert requests.post(control, json={"flowId": flow["id"], "stalled": True}, timeout=5).status_code == 201
+    assert requests.post(f"{api.emulator.url}/_emulator/clock", json={"advance": 3 * 15 * 60}, timeout=5).ok
+    runs = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]
+    assert len(runs) == 1, runs  # the run made before it stalled; three due times passed with none
+    assert requests.post(control, json={"flowId": flow["id"], "stalled": False}, timeout=5).status_code == 201
+    assert requests.post(f"{api.emulator.url}/_emulator/clock", json={"advance": 15 * 60}, timeout=5).ok
+    response = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"})
+    assert len(response.json()["items"]) == 2, response.text  # the next due time's run, none made up
+    assert requests.post(control, json={"flowId": flow["id"]}, timeout=5).status_code == 400
+    return response
+
+
 def _runs_of_flow(api):
     flow = _due_flow(api, ["failed", "partial"])
     _due_flow(api)  # another flow's runs are not listed
@@ -586,6 +613,8 @@ def _flow_with_options(api, options):
     return api.call("POST", "/flows", json=_flow_body(api, options=options))
 
 TRIGGERS = {
+    "date-header": _date_is_emulator_time,
+    "runs-stalled": _stalled,
     "ims-token": lambda api: api.token_request(),
     "ims-grant": lambda api: api.token_request(grant_type="password"),
     "ims-client": lambda api: api.token_request(client_id="someone-else"),

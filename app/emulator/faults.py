@@ -123,15 +123,21 @@ def _control_blueprint(state) -> Blueprint:
 
     @bp.post("/runs")
     def queue_run_outcomes():
-        """Decide how a flow's next runs end: {"flowId": …, "outcomes": ["failed", "partial", "success", …]}."""
+        """Decide how a flow's next runs end: {"flowId": …, "outcomes": ["failed", "partial", "success", …]}; or stop
+        its runs coming ({"flowId": …, "stalled": true}: times it falls due pass with no run, so it is late) and let
+        them come again ("stalled": false)."""
         spec = request.get_json(silent=True)
-        outcomes = spec.get("outcomes") if isinstance(spec, dict) else None
+        outcomes = spec.get("outcomes", []) if isinstance(spec, dict) else None
+        stalled = spec.get("stalled") if isinstance(spec, dict) else None
         if not isinstance(spec, dict) or not isinstance(spec.get("flowId"), str) or not isinstance(outcomes, list) \
-                or not all(o in ("success", "partial", "failed") for o in outcomes):
-            return json_response({"error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]}'},
-                                 400)
+                or not all(o in ("success", "partial", "failed") for o in outcomes) \
+                or stalled not in (None, True, False) or not (outcomes or stalled is not None):
+            return json_response({"error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]} '
+                                           'or {"flowId": "…", "stalled": true | false}'}, 400)
         with state._lock:
             state.run_outcomes.setdefault(spec["flowId"], []).extend(outcomes)
+            if stalled is not None:
+                (state.stalled.add if stalled else state.stalled.discard)(spec["flowId"])
         return json_response({"queued": spec}, 201)
 
     @bp.post("/latency")

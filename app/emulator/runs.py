@@ -160,6 +160,8 @@ def tick(state) -> None:
                 if (flow["id"], due) in state.runs_made:
                     continue
                 state.runs_made.add((flow["id"], due))
+                if flow["id"] in state.stalled:
+                    continue  # the time passes with no run: the flow is late
             new_run(state, flow, due)
 
 

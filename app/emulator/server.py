@@ -7,6 +7,7 @@ in the wizard knows it exists.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import threading
 
@@ -66,8 +67,15 @@ def create_emulator_app(state: EmulatorState) -> Flask:
 class Emulator(EmulatorState):
     def __init__(self, *, host="127.0.0.1", port=0, **state):
         super().__init__(**state)
-        self._server = make_server(host, port, create_emulator_app(self), threaded=True,
-                                   request_handler=_QuietHandler)
+        clock = self.now
+
+        class Handler(_QuietHandler):
+            def date_time_string(self, timestamp=None):
+                """Every answer dated by emulator time (RFC 9110's Date), so a client comparing Adobe's times with
+                Adobe's clock (is a dataflow late?) sees emulator time as it would see Adobe's."""
+                return email.utils.formatdate(clock() if timestamp is None else timestamp, usegmt=True)
+
+        self._server = make_server(host, port, create_emulator_app(self), threaded=True, request_handler=Handler)
         self._thread: threading.Thread | None = None
 
     @property

@@ -83,6 +83,8 @@ class EmulatorState:
         self.run_outcomes: dict[str, list[str]] = {}
         # (flow id, due time) of every scheduled run made, so that each is made once.
         self.runs_made: set[tuple[str, float]] = set()
+        # Flows whose due times pass with no run (POST /_emulator/runs {"stalled": true}): late, as a stuck flow is.
+        self.stalled: set[str] = set()
         # Emulator time: the wall clock moved on by this many seconds (POST /_emulator/clock).
         self.clock_offset = 0.0
         # Connections whose test fails, as when the database refuses the credentials.
@@ -135,7 +137,7 @@ class EmulatorState:
             self.secrets.clear()
             self.used_by_dataflows.clear()
             for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets,
-                         self.runs, self.run_outcomes, self.runs_made):
+                         self.runs, self.run_outcomes, self.runs_made, self.stalled):
                 kept.clear()
             self.datasets.clear()
             self.datasets.update(seed_datasets(self.sandboxes, self.org_id))

@@ -47,6 +47,8 @@ class Settings:
     # Connect and read timeouts (seconds) for every call to Adobe.
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # The backoff factor (seconds) between retries of a call to Adobe that may be repeated (app/adobe/http.py).
+    retry_backoff: float = 0.5
     # Who may use the portal: "none" (anyone who reaches it), "proxy" (a trusted
     # header set by an authenticating proxy) or "accounts" (WIZARD_USERS_FILE).
     auth: str = "none"

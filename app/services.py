@@ -90,12 +90,13 @@ def build(settings: Settings, static_folder: str) -> Services:
     secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret)
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
-        make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url),
+        make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url, backoff=settings.retry_backoff),
         settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
         on_token=secrets.add, quotes_secret=secrets.quotes_secret,
     )
     gateway = Gateway(settings.platform_url, tokens, settings.client_id, settings.org_id,
-                      make_session(base_url=settings.platform_url), timeout, quotes_secret=secrets.quotes_secret)
+                      make_session(base_url=settings.platform_url, backoff=settings.retry_backoff), timeout,
+                      quotes_secret=secrets.quotes_secret)
     connections = Connections(gateway)
     store = _store(database_url(settings.data_dir, settings.database_url))
     return Services(

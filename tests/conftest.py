@@ -1,93 +1,85 @@
-"""Fixtures: the emulator as a real loopback server, the app wired to it, a live wizard, Chromium."""
+"""Fixtures only: the emulator as a real loopback server, the app wired to it, a live wizard, Chromium.
+
+What tests share besides fixtures is in tests/helpers/.
+"""
 
 from __future__ import annotations
 
-import html
 import os
-import re
-import shutil
-import tempfile
-import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from flask import Flask
+from flask.testing import FlaskClient
+from playwright.sync_api import Browser, Page
 
 from app import create_app
 from app.config import Settings
 from app.emulator import Emulator
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+from .helpers import live
+from .helpers.browser import CHROMIUM, CHROMIUM_ARGS
+from .helpers.live import LiveServer, settings_for
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where settings_for and the command's tests make their folders: under pytest's temporary folder, removed after
+    a run that passed (tmp_path_retention_policy in pyproject.toml)."""
+    root = tmp_path_factory.mktemp("scratch")
+    live.use_scratch(root)
+    return root
 
 
 @pytest.fixture(scope="session")
-def emulator():
+def emulator() -> Iterator[Emulator]:
     emulator = Emulator().start()
     yield emulator
     emulator.stop()
 
 
 @pytest.fixture
-def fresh_emulator(emulator):
+def fresh_emulator(emulator: Emulator) -> Emulator:
     emulator.reset()
     emulator.token_lifetime = 86399
     return emulator
 
 
-def settings_for(emulator, **changes) -> Settings:
-    return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(**{
-        "platform_url": emulator.url, "ims_url": emulator.url, "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret, "org_id": emulator.org_id, "emulator": True,
-        "read_timeout": 1.5, "data_dir": tempfile.mkdtemp(prefix="wizard-test-"), **changes,
-    })
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, fresh_emulator: Emulator) -> Settings:
+    """The settings of a wizard on the emulator; `@pytest.mark.read_timeout(s)` on a test sets its read timeout."""
+    marker = request.node.get_closest_marker("read_timeout")
+    return settings_for(fresh_emulator, **({"read_timeout": float(marker.args[0])} if marker else {}))
 
 
 @pytest.fixture
-def settings(fresh_emulator):
-    return settings_for(fresh_emulator)
-
-
-@pytest.fixture
-def app(settings):
+def app(settings: Settings) -> Flask:
     app = create_app(settings)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
 
 
 @pytest.fixture
-def client(app):
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
-def live_app(settings):
+def live_app(settings: Settings) -> Flask:
     """The wizard on a real loopback port, CSRF on, as a browser meets it."""
     return create_app(settings)
 
 
 @pytest.fixture
-def live_server(live_app):
+def live_server(live_app: Flask) -> Iterator[LiveServer]:
     server = LiveServer(live_app)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         message = f"Chromium not found at {CHROMIUM}; install Debian's chromium package"
         if os.environ.get("CI"):
@@ -102,22 +94,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context()
     page = context.new_page()
     yield page
     context.close()
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def submission_id(html: str) -> str:
-    return re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
-
-
-def field_error(page: str, field_id: str) -> str:
-    match = re.search(rf'<p class="error" id="{field_id}-error">(.*?)</p>', page, re.S)
-    assert match, f"no error shown for {field_id}"
-    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1)))

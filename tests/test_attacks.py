@@ -11,7 +11,7 @@ from app import create_app
 from app.web.auth import safe_next
 from app import services
 
-from .forms import form_data
+from .helpers.forms import form_data
 
 S3 = "ecadc60c-7455-4d87-84dc-2a0e293d997b"
 MYSQL = "26d738e0-8963-47ea-aadf-c60de735468a"

@@ -6,9 +6,10 @@ from app.emulator import Fault
 from app.sources.connection_string import (ConnectionStringError, build_connection_string, parse_connection_string,
                                            read_pasted)
 
-from .browser import assert_axe_clean
-from .forms import VARIANTS, form_data
-from .pasted import AWKWARD, PASTED
+from .helpers.browser import assert_axe_clean
+from .helpers.forms import VARIANTS, form_data
+from .helpers.live import IN_TIME
+from .helpers.pasted import AWKWARD, PASTED
 
 pytestmark = pytest.mark.browser
 
@@ -231,6 +232,7 @@ def test_the_password_toggle_shows_and_hides(page, live_server):
     assert password.get_attribute("type") == "password"
 
 
+@pytest.mark.read_timeout(IN_TIME)  # Flow Service slow, in time: the page is looked at while it waits
 def test_submit_is_disabled_while_creating_and_a_second_submit_does_nothing(page, live_server, fresh_emulator):
     fresh_emulator.inject(Fault("POST", "/connections", delay=1.0, after_handling=True))
     key, data = form_data("redshift")

@@ -11,7 +11,7 @@ from app.config import ConfigError, Settings
 from app.gunicorn_conf import timeout as worker_timeout
 from app.accounts import read_users
 
-from .servers import REPO, clean_env
+from .helpers.servers import REPO, clean_env
 
 ADOBE = {"AEP_CLIENT_ID": "id", "AEP_CLIENT_SECRET": "secret-value-7", "AEP_ORG_ID": "org@AdobeOrg",
          "WIZARD_SECRET_KEY": "k"}

@@ -8,8 +8,8 @@ from app.sources.connection_string import (
     read_pasted,
 )
 
-from .forms import form_data
-from .pasted import AWKWARD, PASTED
+from .helpers.forms import form_data
+from .helpers.pasted import AWKWARD, PASTED
 
 
 

@@ -12,9 +12,9 @@ import requests
 from app.emulator import Fault
 from app import services
 
-from .browser import assert_axe_clean
-from .dataflows import Maker
-from .forms import connection_body as body
+from .helpers.dataflows import Maker
+from .helpers.forms import connection_body as body
+from .helpers.pages import DataflowWalkPage
 
 
 @pytest.fixture
@@ -241,25 +241,16 @@ def test_a_lost_answer_midway_through_a_deletion_is_resumed_without_a_second_of_
 def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_server, fresh_emulator, flow):
     created = flow.create_connection("prod", body("Browser chain"))
     flow_id = Maker(fresh_emulator).due_flow(created.id, ["failed"], "Customers into loyalty")
-    page.goto(f"{live_server.url}/connections/{created.id}?sandbox=prod")
-    page.get_by_role("link", name="Customers into loyalty").click()
-    page.wait_for_url(f"**/dataflows/{flow_id}?sandbox=prod")
-    assert page.locator("#runs").get_by_text("Failed", exact=True).is_visible()
-    assert_axe_clean(page, "the dataflow page with a failed run")
-    page.get_by_role("button", name="Retry run").click()
-    page.wait_for_selector("text=Retried: the new run is")
-    assert page.locator("#runs").get_by_text("Succeeded", exact=True).is_visible()
-    page.get_by_role("button", name="Disable dataflow").focus()  # by keyboard: Enter on the focused button
-    page.keyboard.press("Enter")
-    page.wait_for_selector("text=Disabled: Customers into loyalty.")
-    assert page.locator("#flow-state").inner_text() == "disabled"
-    page.get_by_role("link", name="its connection").click()
-    page.get_by_role("link", name="Delete").click()
+    walk = DataflowWalkPage(page, live_server.url)  # axe on the dataflow's page and on the delete page
+    walk.open_dataflow_from_connection(created.id, "Customers into loyalty", flow_id)
+    assert walk.run_shown("Failed")
+    walk.retry_run()
+    assert walk.run_shown("Succeeded")
+    walk.disable("Customers into loyalty", by_keyboard=True)
+    assert walk.state() == "disabled"
+    walk.to_delete_page()
     assert page.locator("#dataflows").get_by_text("Customers into loyalty").is_visible()
-    assert_axe_clean(page, "the delete page listing what is made from the connection")
-    page.get_by_label("Type the connection's name to confirm").fill("Browser chain")
-    page.get_by_role("button", name="Delete connection and all made from it").click()
-    page.wait_for_selector("text=Deleted: Browser chain.")
+    walk.delete_connection("Browser chain")
     assert not fresh_emulator.flows and not fresh_emulator.source_connections
     assert not fresh_emulator.target_connections and created.id not in fresh_emulator.connections
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .servers import REPO
+from .helpers.servers import REPO
 
 DEPLOY = REPO / "deploy"
 SCHEMA = Path(__file__).resolve().parent / "fixtures" / "compose" / "compose_spec.json"

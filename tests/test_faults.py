@@ -10,7 +10,8 @@ from app.adobe import AdobeError
 from app.emulator import Fault
 from app import services
 
-from .forms import form_data
+from .helpers.forms import form_data
+from .helpers.live import IN_TIME, SLOW
 
 POST = ("POST", "/connections")
 FLOW_400 = {
@@ -49,7 +50,7 @@ def posts(emulator):
          ["answered 503", "No connection was created, so submitting again is safe"]),
         (Fault(*POST, status=502, body="<html>Bad gateway</html>"), 502,
          ["answered 502", "No connection was created"]),
-        (Fault(*POST, status=504, delay=2.0), 502,
+        (Fault(*POST, status=504, delay=SLOW), 502,
          ["did not answer in time", "It was not created; submit again"]),
     ],
 )
@@ -67,7 +68,7 @@ def test_flow_service_faults_give_an_actionable_message_and_keep_the_form(client
     "fault",
     [
         Fault(*POST, status=500, body={"title": "Internal Error"}, after_handling=True),
-        Fault(*POST, delay=2.0, after_handling=True),
+        Fault(*POST, delay=SLOW, after_handling=True),
         Fault(*POST, status=201, body="<html>not json</html>", after_handling=True),
         Fault(*POST, status=201, body={"etag": "no id"}, after_handling=True),
     ],
@@ -89,6 +90,7 @@ def test_after_a_failure_the_same_form_can_be_submitted_again(client, fresh_emul
     assert len(fresh_emulator.connections) == 1
 
 
+@pytest.mark.read_timeout(IN_TIME)  # the delay widens the window; the answer still comes in time
 def test_a_double_click_creates_one_connection(client, app, fresh_emulator):
     fresh_emulator.inject(Fault(*POST, delay=0.5, after_handling=True))
     answers = []
@@ -181,7 +183,7 @@ def test_a_request_that_failed_before_creating_says_so(client, fresh_emulator, f
 def test_connection_refused_is_explained(fresh_emulator):
     from app import create_app
 
-    from .conftest import settings_for
+    from .helpers.live import settings_for
 
     app = create_app(settings_for(fresh_emulator, platform_url="http://127.0.0.1:9"))
     app.config.update(WTF_CSRF_ENABLED=False)

@@ -17,10 +17,11 @@ from app.emulator import Fault
 from app.sources import SOURCES
 from app import services
 
-from .conftest import csrf_token
-from .dataflows import Maker
-from .forms import form_data
-from .openapi_check import Checked, load_openapi
+from .helpers.dataflows import Maker
+from .helpers.forms import form_data
+from .helpers.live import SLOW
+from .helpers.markup import csrf_token
+from .helpers.openapi_check import Checked, load_openapi
 
 REDSHIFT = SOURCES["redshift"].connection_spec_id
 POSTGRESQL = SOURCES["postgresql"].connection_spec_id
@@ -202,7 +203,7 @@ GATEWAY_CALLS = {
     "send": lambda g: g.send("GET", "/connections", "prod", "Listing connections"),
 }
 SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 200},
-          "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": 1.6}}
+          "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": SLOW}}
 
 
 def test_every_public_method_is_driven_here(app, flow):

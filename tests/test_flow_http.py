@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 import requests
 
-from .conftest import csrf_token, submission_id
-from .forms import VARIANTS, form_data
+from .helpers.forms import VARIANTS, form_data
+from .helpers.markup import csrf_token, submission_id
 from app import services
 
 
@@ -87,7 +87,7 @@ def test_a_netrc_entry_for_adobes_host_cannot_replace_the_bearer_token(fresh_emu
     # requests, trusting the environment, would send ~/.netrc's login as Basic auth instead of our token.
     from app import create_app
 
-    from .conftest import settings_for
+    from .helpers.live import settings_for
 
     (tmp_path / ".netrc").write_text("machine 127.0.0.1 login mallory password stolen\n")
     (tmp_path / ".netrc").chmod(0o600)
@@ -133,7 +133,7 @@ def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(
     from app import create_app
     from app.adobe.http import network_settings
 
-    from .conftest import settings_for
+    from .helpers.live import settings_for
 
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()

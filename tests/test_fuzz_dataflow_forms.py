@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from app import create_app
 from app import services
 
-from .conftest import settings_for
-from .forms import connection_body as body
+from .helpers.forms import connection_body as body
+from .helpers.live import settings_for
 
 EXAMPLES = 1000 if os.environ.get("CI") else 150
 FIELDS = ["_id", "person.name.firstName", "person.name.lastName", "person.birthDate", "personalEmail.address",

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from app import create_app
 
-from .conftest import settings_for
-from .forms import VARIANTS
+from .helpers.forms import VARIANTS
+from .helpers.live import settings_for
 
 MYSQL = "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic+Authentication"
 FORMS = {

@@ -5,9 +5,9 @@ import pytest
 from app import create_app
 from app import services
 
-from .conftest import settings_for
-from .dataflows import Maker
-from .forms import connection_body as body
+from .helpers.dataflows import Maker
+from .helpers.forms import connection_body as body
+from .helpers.live import settings_for
 
 ODD = ["", "%00", "'\"<>", "a" * 5000, "%ff%fe", "../../etc", "{", "\u202e", "1e999", "-1", "\u00e9\u4e2d"]
 

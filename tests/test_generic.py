@@ -15,10 +15,9 @@ from app.adobe.spec_catalog import is_database
 
 from app.sources.generic import form_class_for
 
-from .browser import assert_axe_clean
-from .conftest import csrf_token, submission_id
-from .forms import form_data
-from .conftest import field_error
+from .helpers.browser import assert_axe_clean
+from .helpers.forms import form_data
+from .helpers.markup import csrf_token, field_error, submission_id
 
 SPECS = connection_specs("azure")
 CURATED_IDS = {source.connection_spec_id for source in SOURCES.values()}
@@ -292,7 +291,7 @@ def test_a_generic_connection_is_listed_shown_masked_and_rotated(live_server, fr
 def test_the_spec_cache_lasts_as_configured(fresh_emulator):
     from app import create_app
 
-    from .conftest import settings_for
+    from .helpers.live import settings_for
 
     for seconds, fetches in ((0, 2), (3600, 1)):
         fresh_emulator.reset()

@@ -8,13 +8,15 @@ import io
 import sys
 import threading
 
+import pytest
 import requests
 
 from app.emulator import Fault
 
-from .conftest import csrf_token, submission_id
-from .forms import form_data
-from .servers import REPO, serve, wait_until_up
+from .helpers.forms import form_data
+from .helpers.live import IN_TIME
+from .helpers.markup import csrf_token, submission_id
+from .helpers.servers import REPO, serve, wait_until_up
 
 
 def two_at_once(url: str, key: str, data: dict, sessions) -> list[requests.Response]:
@@ -47,6 +49,7 @@ def clone(session: requests.Session) -> requests.Session:
     return other
 
 
+@pytest.mark.read_timeout(IN_TIME)  # a slow Flow Service, in time
 def test_two_identical_posts_at_once_make_one_connection(live_server, fresh_emulator):
     fresh_emulator.inject(Fault("POST", "/connections", delay=0.5))  # a slow Flow Service widens the window
     key, data = form_data("redshift")

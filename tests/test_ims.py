@@ -9,7 +9,8 @@ from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
 from app.emulator import Fault
 
-from .forms import form_data
+from .helpers.forms import form_data
+from .helpers.live import READ_TIMEOUT, SLOW
 
 
 class Clock:
@@ -82,7 +83,7 @@ def test_a_refused_token_is_renewed_once_and_the_creation_goes_through(client, f
     [
         (None, "invalid_client: invalid client_secret parameter"),
         (Fault("POST", "/ims/token/v3", status=503, body={"error": "server_error"}, times=5), "IMS had a problem on its side"),
-        (Fault("POST", "/ims/token/v3", delay=2.0), "did not answer in time"),
+        (Fault("POST", "/ims/token/v3", delay=SLOW), "did not answer in time"),
         (Fault("POST", "/ims/token/v3", status=200, body={"token_type": "bearer"}), "without an access token"),
     ],
 )
@@ -93,7 +94,7 @@ def test_ims_failures_become_a_clear_message_on_the_page(fresh_emulator, setting
         fresh_emulator.inject(fault)
     else:
         settings = settings.replace(client_secret="wrong-secret-value")
-    app = create_app(settings.replace(read_timeout=0.5))
+    app = create_app(settings.replace(read_timeout=READ_TIMEOUT))
     app.config.update(WTF_CSRF_ENABLED=False)
     key, data = form_data("redshift")
     response = app.test_client().post(f"/sources/{key}", data=data)

@@ -23,7 +23,7 @@ from app import cli, gunicorn_conf
 from app.config import CREDENTIAL_VARIABLES, SECRET_VARIABLES, Settings
 from app.store import database_url
 
-from .servers import REPO
+from .helpers.servers import REPO
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
 OVERLAYS = sorted(path.parent for path in (KUBERNETES / "overlays").glob("*/kustomization.yaml"))

@@ -9,10 +9,11 @@ from app.emulator import Fault
 from app.accounts import add_user
 from app import services
 
-from .browser import assert_axe_clean
-from .conftest import LiveServer, settings_for
-from .dataflows import Maker
-from .forms import connection_body
+from .helpers.browser import assert_axe_clean
+from .helpers.dataflows import Maker
+from .helpers.forms import connection_body
+from .helpers.live import LiveServer, settings_for
+from .helpers.pages import DataflowWalkPage
 
 pytestmark = pytest.mark.browser
 
@@ -103,45 +104,22 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         page.goto(url + path)
         check(page, where)
     # Creating a dataflow from the table: each step, with a schema shown and with errors, then a stopped chain.
-    page.goto(url + f"/connections/{created}/explore?sandbox=prod&table=public.customers")
-    page.get_by_role("button", name="Create a dataflow from this table").click()
-    page.wait_for_url("**/dataset")
-    check(page, "choosing the dataset")
-    page.get_by_role("link", name="Show its fields of Loyalty members").click()
-    check(page, "choosing the dataset, a schema's fields shown")
-    page.get_by_label("Loyalty members").check()
-    page.get_by_role("button", name="Use this dataset").click()
-    page.wait_for_url("**/mapping")
-    check(page, "mapping")
-    page.get_by_label("Constant 1: field").fill("_emulatortenant.points")
-    page.get_by_label("Constant 1: value").fill("not a number")
-    page.get_by_role("button", name="Check with Data Prep and continue").click()
-    page.wait_for_selector("#error-summary")
-    check(page, "mapping refused by Data Prep")
-    page.get_by_label("Constant 1: field").fill("")
-    page.get_by_label("Constant 1: value").fill("")
-    page.get_by_role("button", name="Check with Data Prep and continue").click()
-    page.wait_for_url("**/schedule")
-    check(page, "schedule")
-    page.get_by_label("Every N minutes").check()
-    page.get_by_label("Every N", exact=True).fill("5")
-    page.get_by_role("button", name="Review").click()
-    page.wait_for_selector("#error-summary")
-    check(page, "schedule in error")
-    page.get_by_label("Every N", exact=True).fill("15")
-    page.get_by_role("button", name="Review").click()
-    page.wait_for_url("**/review")
-    check(page, "review with every request")
+    walk = DataflowWalkPage(page, url, check=check)  # no overflow and axe clean on every page of the way
+    walk.open_table(created, "public.customers")
+    walk.start_dataflow()
+    walk.show_fields("Loyalty members")
+    walk.choose_dataset("Loyalty members")
+    walk.map_constant("_emulatortenant.points", "not a number", refused=True)
+    walk.map_constant("", "")
+    walk.schedule(every_minutes="5", refused=True)
+    walk.schedule(every_minutes="15")
     fresh_emulator.inject(Fault("POST", "/flows", status=400, body={
         "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
         "report": {"detailed-message": "Refused for the layout test.", "request-id": "r"}, "errorMessage": "No."}))
-    page.get_by_role("button", name="Create dataflow").click()
-    page.wait_for_selector("#chain-stopped")
-    check(page, "a stopped chain, with what was made")
+    walk.create(stopped=True)
     # The person's drafts: this stopped one, and a second still being chosen.
-    page.goto(url + f"/connections/{created}/explore?sandbox=prod&table=public.orders")
-    page.get_by_role("button", name="Create a dataflow from this table").click()
-    page.wait_for_url("**/dataset")
+    walk.open_table(created, "public.orders")
+    walk.start_dataflow(check=False)
     page.goto(url + "/dataflows/drafts")
     check(page, "dataflows being made")
     # A form in error (with its summary) and the header with the signed-in user are checked as well.

@@ -12,10 +12,9 @@ from app.sources.secrecy import MASK
 from app.web.connections import PAGE_SIZE
 from app import services
 
-from .browser import assert_axe_clean
-from .conftest import csrf_token, submission_id
-from .forms import connection_body as body
-from .forms import form_data
+from .helpers.browser import assert_axe_clean
+from .helpers.forms import connection_body as body, form_data
+from .helpers.markup import csrf_token, submission_id
 
 NEW_PASSWORD = "rotated-Pw;7{c}"
 
@@ -261,7 +260,7 @@ def test_creating_a_namesake_warns_with_a_link_and_may_go_ahead(live_server, fre
     assert created.status_code == 303 and len(fresh_emulator.creations()) == 2
 
 
-@pytest.mark.parametrize("variant", list(__import__("tests.forms", fromlist=["VARIANTS"]).VARIANTS))
+@pytest.mark.parametrize("variant", list(__import__("tests.helpers.forms", fromlist=["VARIANTS"]).VARIANTS))
 def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, session, variant):
     key, data = form_data(variant)
     page = session.get(f"{live_server.url}/sources/{key}", timeout=10).text

@@ -20,9 +20,9 @@ from app.roles import parse_roles
 from app.web.sso import SignInRefused, token_auth_method
 from app import services
 
-from .conftest import LiveServer, settings_for
-from .forms import form_data
-from .oidc_provider import Provider
+from .helpers.forms import form_data
+from .helpers.live import LiveServer, settings_for
+from .helpers.oidc_provider import Provider
 
 ROLES = "g-viewer=viewer@*;g-creator=creator@dev;g-editor=editor@*;g-admin=admin@*"
 

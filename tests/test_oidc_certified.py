@@ -21,9 +21,9 @@ from app.roles import parse_roles
 from app.store.schema import sessions
 from app import services
 
-from .certified_provider import CertifiedProvider, form_of, log_in
-from .conftest import LiveServer, settings_for
-from .servers import free_port
+from .helpers.certified_provider import CertifiedProvider, form_of, log_in
+from .helpers.live import LiveServer, settings_for
+from .helpers.servers import free_port
 
 USERS = {"ada": {"email": "ada@example.com", "email_verified": True, "groups": ["g-admin"]},
          "vera": {"email": "vera@example.com", "email_verified": True, "groups": ["g-viewer"]}}

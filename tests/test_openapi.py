@@ -11,8 +11,8 @@ from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
 from app.sources import SOURCES
 
-from .forms import VARIANTS, form_data
-from .openapi_check import FLOW_ERROR, Checked, load_openapi
+from .helpers.forms import VARIANTS, form_data
+from .helpers.openapi_check import Checked, FLOW_ERROR, load_openapi
 
 @pytest.fixture(scope="module")
 def openapi():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from .servers import REPO, clean_env, serve, wait_until_up
+from .helpers.servers import REPO, clean_env, serve, wait_until_up
 
 def test_a_non_editable_install_serves_templates_and_static_files(tmp_path):
     venv = tmp_path / "venv"

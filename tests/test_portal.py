@@ -16,10 +16,11 @@ from app.accounts import add_user
 from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, safe_next
 from app import services
 
-from .browser import assert_axe_clean
-from .conftest import LiveServer, csrf_token, settings_for
-from .dataflows import Maker, Walk
-from .forms import form_data
+from .helpers.browser import assert_axe_clean
+from .helpers.dataflows import Maker, Walk
+from .helpers.forms import form_data
+from .helpers.live import LiveServer, settings_for
+from .helpers.markup import csrf_token
 
 PASSWORD = "correct horse battery staple"
 PROXY_HEADER = "X-Forwarded-Email"

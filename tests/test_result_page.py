@@ -13,7 +13,7 @@ from app import create_app
 from app.sources.connection_string import quote_value
 from app import services
 
-from .forms import form_data
+from .helpers.forms import form_data
 
 AWKWARD_PASSWORDS = ["p", "p;a}ss{=", 'q"uo\\te', " edge ", "ünï ✓", "{PASSWORD}", "}}"]
 

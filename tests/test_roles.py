@@ -13,10 +13,10 @@ from app.roles import Grant, parse_roles, role_in
 from app.accounts import add_user
 from app import services
 
-from .conftest import LiveServer, settings_for
-from .dataflows import Maker
-from .forms import connection_body, form_data
-from .oidc_provider import Provider
+from .helpers.dataflows import Maker
+from .helpers.forms import connection_body, form_data
+from .helpers.live import LiveServer, settings_for
+from .helpers.oidc_provider import Provider
 
 ROLES = "g-viewer=viewer@*;g-creator=creator@*;g-editor=editor@*;g-admin=admin@*;g-dev=creator@dev"
 PEOPLE = {"viewer": "g-viewer", "creator": "g-creator", "editor": "g-editor", "admin": "g-admin",
@@ -282,7 +282,7 @@ def test_without_roles_everyone_is_admin_and_the_start_warns(fresh_emulator, tmp
     import subprocess
     import sys
 
-    from .servers import REPO, clean_env
+    from .helpers.servers import REPO, clean_env
 
     users = tmp_path / "users"
     add_user(str(users), "ada", PASSWORD)

@@ -13,7 +13,7 @@ import requests
 from app.emulator import Fault
 from app import services
 
-from .forms import form_data
+from .helpers.forms import form_data
 
 PASSWORD = "Pw-9f83-unique;{}"
 ROTATED = "Rotated-4b7e-unique"
@@ -143,8 +143,8 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     from app.emulator import Fault
     from app.accounts import add_user
 
-    from .conftest import csrf_token, submission_id
-    from .servers import REPO, serve, wait_until_up
+    from .helpers.markup import csrf_token, submission_id
+    from .helpers.servers import REPO, serve, wait_until_up
 
     portal_password = "portal-Pass-5e1f0c"
     users = tmp_path / "users"

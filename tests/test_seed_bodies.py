@@ -5,9 +5,9 @@ import pytest
 from app.sources.connection_string import parse_connection_string
 from app.emulator import Emulator
 
-from .conftest import settings_for
-from .forms import form_data
-from .seeds import SEEDS, seed_examples
+from .helpers.forms import form_data
+from .helpers.live import settings_for
+from .helpers.seeds import SEEDS, seed_examples
 
 # Values the tutorials write unquoted ({PORT}, {SSL}) and the JSON type their text gives them.
 UNQUOTED_TYPES = {"port": int, "enableSsl": bool}

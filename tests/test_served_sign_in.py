@@ -16,9 +16,9 @@ import requests
 
 from app.config import AUTH_MODES
 
-from .conftest import csrf_token
-from .oidc_provider import Provider
-from .servers import REPO, serve, wait_until_up
+from .helpers.markup import csrf_token
+from .helpers.oidc_provider import Provider
+from .helpers.servers import REPO, serve, wait_until_up
 
 COMMAND = str(Path(sys.executable).parent / "aep-source-wizard")
 PASSWORD = "served-password-7c2e"

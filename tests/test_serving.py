@@ -14,8 +14,8 @@ import requests
 from app.accounts import add_user
 from app.web.auth import FREE_FAILURES
 
-from .conftest import csrf_token
-from .servers import REPO, serve, wait_until_up
+from .helpers.markup import csrf_token
+from .helpers.servers import REPO, serve, wait_until_up
 
 SLOW_CLIENTS = 64
 

@@ -14,7 +14,7 @@ import pytest
 from app import create_app
 from app.accounts import add_user
 
-from .conftest import settings_for
+from .helpers.live import settings_for
 
 PASSWORD = "correct-horse-battery"
 

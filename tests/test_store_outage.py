@@ -22,9 +22,10 @@ from app.emulator import Fault
 from app.reconciler import Reconciler
 from app.store import database_url
 
-from .conftest import LiveServer, csrf_token, settings_for, submission_id
-from .forms import connection_body, form_data
-from .tcp_proxy import TcpProxy
+from .helpers.forms import connection_body, form_data
+from .helpers.live import IN_TIME, LiveServer, settings_for
+from .helpers.markup import csrf_token, submission_id
+from .helpers.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
@@ -59,7 +60,8 @@ def proxied(postgres_url):
 @pytest.fixture
 def portal(proxied, fresh_emulator):
     url, proxy = proxied
-    server = LiveServer(create_app(settings_for(fresh_emulator, database_url=url)))
+    # Flow Service may be slow on purpose here, but answers in time.
+    server = LiveServer(create_app(settings_for(fresh_emulator, database_url=url, read_timeout=IN_TIME)))
     yield server, proxy
     server.stop()
     services.of(server.app).store.engine.dispose()
@@ -192,7 +194,7 @@ def test_a_chain_left_creating_by_a_dead_request_is_stopped_with_what_was_made_r
     from app.dataflows.chain import steps
     from app.dataflows.draft import Draft
 
-    from .dataflows import Walk
+    from .helpers.dataflows import Walk
 
     base = services.of(live_app).connections.create_connection("prod", connection_body("Chain")).id
     walk = Walk(live_server.url, base)

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from .conftest import field_error
-from .forms import form_data
+from .helpers.forms import form_data
+from .helpers.markup import field_error
 
 
 CASES = [

@@ -181,10 +181,11 @@ def _default_ca_bundle() -> str | None:
 
 
 def make_session(retry_methods: frozenset[str] = frozenset({"GET", "DELETE"}), base_url: str = "",
-                 environ=None) -> Session:
+                 environ=None, backoff: float = 0.5) -> Session:
     """A session that retries `retry_methods` on connection failures, 429 and 502/503/504.
 
-    Backoff is exponential (0.5 s, 1 s, 2 s... capped at 4 s) with jitter, and a
+    Backoff is exponential (urllib3's `backoff` factor: 1 s, then 2 s at 0.5, capped at 4 s) with
+    jitter of up to half the factor (Settings.retry_backoff), and a
     429's Retry-After is honoured (up to MAX_RETRY_AFTER). POST /connections is not
     idempotent, so it is never retried here: a retry after a lost answer could
     create a second connection. PATCH carries an etag and is not retried either.
@@ -198,9 +199,9 @@ def make_session(retry_methods: frozenset[str] = frozenset({"GET", "DELETE"}), b
         status=3,
         other=0,  # urllib3 would retry any other failure (TLS mid-answer, say) whatever the method
         redirect=0,
-        backoff_factor=0.5,
+        backoff_factor=backoff,
         backoff_max=4.0,
-        backoff_jitter=0.25,
+        backoff_jitter=backoff / 2,
         status_forcelist=(429, 502, 503, 504),
         allowed_methods=retry_methods,
         respect_retry_after_header=True,

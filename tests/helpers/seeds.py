@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-SEEDS = Path(__file__).resolve().parent / "fixtures" / "adobe" / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "adobe" / "seeds"
 
 _EXAMPLE = re.compile(
     r'"specName"\s*:\s*"(?P<spec>[^"]+)"\s*,\s*"params"\s*:\s*\{(?P<params>.*?)\}\s*\}\s*,\s*'
@@ -20,16 +21,17 @@ _EXAMPLE = re.compile(
 _PARAM = re.compile(r'"(?P<key>\w+)"\s*:\s*(?P<value>"[^"\n]*"?|\{\w+\}|\w+)')
 
 
-def seed_examples(name_fragment: str) -> list[dict]:
+def seed_examples(name_fragment: str) -> list[dict[str, Any]]:
     """Every create-connection example in the seed whose title contains `name_fragment`."""
-    examples = []
+    examples: list[dict[str, Any]] = []
     for path in sorted(SEEDS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        title = re.search(r"^title:\s*(.+)$", text, re.M).group(1)
-        if name_fragment.lower() not in title.lower():
+        title = re.search(r"^title:\s*(.+)$", text, re.M)
+        assert title, f"{path.name} has no title line"
+        if name_fragment.lower() not in title.group(1).lower():
             continue
         for match in _EXAMPLE.finditer(text):
-            params = {}
+            params: dict[str, str | None] = {}
             for param in _PARAM.finditer(match["params"]):
                 params[param["key"]] = param["value"].strip('"') if param["value"].startswith('"') else None
             examples.append({"file": path.name, "specName": match["spec"], "params": params,

@@ -7,9 +7,13 @@ Shared by the tests that drive the client or the portal: add `Checked` to the ob
 session (app.adobe.http.Session), or to a requests session's response hooks, and every call it makes is checked.
 """
 
+from __future__ import annotations
+
+import functools
 import json
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
@@ -19,10 +23,11 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_core.validation.request.exceptions import InvalidRequestBody
 
+from app.adobe.http import Answer
 from app.emulator.errors import CATALOGUE
 
 # Adobe's spec, Apache-2.0, copied with its source noted in tests/fixtures/adobe/README.md.
-SPEC = Path(__file__).resolve().parent / "fixtures" / "adobe" / "flow-service.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "adobe" / "flow-service.yaml"
 FLOW_ERROR = {
     "type": "object",
     "required": ["type", "title", "status", "report", "errorMessage"],
@@ -45,17 +50,19 @@ TABLE_COLUMNS = {"type": "object", "required": ["format", "schema"], "properties
         "type": "object", "required": ["name", "type"]}}}}}}
 
 
-def load_openapi():
-    """Adobe's Flow Service spec as a dict and as openapi-core's validator."""
+@functools.cache
+def load_openapi() -> tuple[dict[str, Any], OpenAPI]:
+    """Adobe's Flow Service spec as a dict and as openapi-core's validator: read once, shared, never changed."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     # The spec's server is scheme-relative (//{environment}.adobe.io/...) and matches no URL.
     spec["servers"] = [{"url": "/data/foundation/flowservice"}]
     return spec, OpenAPI.from_dict(spec)
 
 
-def load_platform_specs() -> dict:
-    """Catalog's and Data Prep's specs as openapi-core validators, by base path (servers made to match)."""
-    found = {}
+@functools.cache
+def load_platform_specs() -> dict[str, tuple[dict[str, Any], OpenAPI]]:
+    """Catalog's and Data Prep's specs as openapi-core validators, by base path (servers made to match): read once."""
+    found: dict[str, tuple[dict[str, Any], OpenAPI]] = {}
     for name, base, used in (("catalog.yaml", "/data/foundation/catalog", ("/dataSets", "/dataSets/{DATASET_ID}")),
                              ("data-prep.yaml", "/data/foundation/conversion",
                               ("/mappingSets", "/mappingSets/validate", "/mappingSets/{MAPPING_SET_ID}"))):
@@ -122,7 +129,7 @@ def documented_query(url: str) -> None:
             assert re.fullmatch(r"[+-]?(createdAt|updatedAt|name)", value), value
 
 
-def documented_code(response) -> None:
+def documented_code(response: requests.Response) -> None:
     """Fail on a Flow Service error code that Adobe's error catalogue does not list."""
     try:
         body = response.json()
@@ -133,7 +140,7 @@ def documented_code(response) -> None:
         assert code in CATALOGUE, f"FLOW-{code} is not in Adobe's error catalogue"
 
 
-def as_requests_response(answer) -> requests.Response:
+def as_requests_response(answer: Answer) -> requests.Response:
     """The wizard's Answer (app.adobe.http) as the requests objects openapi-core's adapters read."""
     sent = answer.request
     prepared = requests.Request(sent.method, sent.url, headers=sent.headers, data=sent.body).prepare()
@@ -147,12 +154,12 @@ def as_requests_response(answer) -> requests.Response:
 class Checked:
     """A requests session hook validating every Flow Service exchange against the spec."""
 
-    def __init__(self, openapi):
+    def __init__(self, openapi: tuple[dict[str, Any], OpenAPI]) -> None:
         self.spec, self.openapi = openapi
         self.platform = load_platform_specs()
-        self.checked = []
+        self.checked: list[tuple[str, int]] = []
 
-    def __call__(self, response, *args, **kwargs):
+    def __call__(self, response: requests.Response | Answer, *args: Any, **kwargs: Any) -> requests.Response:
         if not isinstance(response, requests.Response):
             response = as_requests_response(response)
         if "/data/foundation/schemaregistry" in response.url:
@@ -224,7 +231,7 @@ class Checked:
         self.checked.append((response.request.method, response.status_code))
         return response
 
-    def _platform(self, response, spec, openapi):
+    def _platform(self, response: requests.Response, spec: dict[str, Any], openapi: OpenAPI) -> requests.Response:
         """Catalog or Data Prep: the request against its spec, a success's body too; a refusal in Adobe's shape."""
         sent = response.request
         parts = urlsplit(sent.url)
@@ -250,7 +257,7 @@ class Checked:
         self.checked.append((sent.method, response.status_code))
         return response
 
-    def _schema_registry(self, response):
+    def _schema_registry(self, response: requests.Response) -> requests.Response:
         sent = response.request
         path = urlsplit(sent.url).path
         for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
@@ -270,7 +277,7 @@ class Checked:
         self.checked.append((sent.method, response.status_code))
         return response
 
-    def _documented_statuses(self, method, url):
+    def _documented_statuses(self, method: str, url: str) -> set[int]:
         path = url.split("/data/foundation/flowservice", 1)[1].split("?")[0]
         for template, item in self.spec["paths"].items():
             pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template.rstrip("/")) + "/?$"

@@ -1,5 +1,9 @@
 """Valid form data for every source and variant, shared by the tests."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from app.sources import SOURCES
 
 # duplicate_ok: these tests create "Orders warehouse" again and again; test_manage checks the namesake warning.
@@ -25,12 +29,13 @@ VARIANTS = {
 }
 
 
-def form_data(variant: str, **changes) -> tuple[str, dict]:
+def form_data(variant: str, **changes: str) -> tuple[str, dict[str, str]]:
+    """The source key and a valid form for `variant` (a key of VARIANTS), each change applied over it."""
     key, data = VARIANTS[variant]
     return key, {**COMMON, **data, **changes}
 
 
-def connection_body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict:
+def connection_body(name: str, spec: str = "postgresql", password: str = "first-pw-1") -> dict[str, Any]:
     """A POST /connections body for PostgreSQL (basic) or GreenPlum, to create connections directly."""
     params = {"server": "pg.example.com", "port": "5432", "database": "orders", "username": "etl",
               "password": password, "sslMode": "Verify Full"}

@@ -8,6 +8,8 @@ Node.js the tests that need it are skipped, except under CI, where they fail.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import html
 import json
@@ -17,29 +19,42 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 import requests
 
 from .servers import free_port
 
-FOLDER = Path(__file__).resolve().parent / "oidc_node"
+FOLDER = Path(__file__).resolve().parents[1] / "oidc_node"
 # What the node_modules folder was installed from: a new lock file installs again.
 STAMP = FOLDER / "node_modules" / ".installed-from"
 _install_lock = threading.Lock()
 
 
-def unavailable(message: str):
+def unavailable(message: str) -> NoReturn:
     """Skip on a developer's machine without Node.js; fail under CI, where every test must run."""
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
 
 
+@contextlib.contextmanager
+def _folder_locked() -> Iterator[None]:
+    """The folder locked against other processes too (pytest-xdist's workers): one `npm ci` in it at a time."""
+    folder = os.open(FOLDER, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # and with it the lock
+
+
 def install() -> float:
     """`npm ci` when node_modules is missing or from another lock file; the seconds it took (0 when cached)."""
-    with _install_lock:
+    with _install_lock, _folder_locked():
         lock = hashlib.sha256((FOLDER / "package-lock.json").read_bytes()).hexdigest()
         if STAMP.exists() and STAMP.read_text() == lock:
             return 0.0
@@ -58,9 +73,9 @@ def install() -> float:
 class CertifiedProvider:
     """oidc-provider as a process on a free loopback port, with a client registered for the portal at `portal_url`."""
 
-    def __init__(self, portal_url: str, users: dict[str, dict], port: int | None = None,
-                 token_auth_method="client_secret_post", client_id="aep-wizard",
-                 client_secret="certified-client-secret-1"):
+    def __init__(self, portal_url: str, users: dict[str, dict[str, Any]], port: int | None = None,
+                 token_auth_method: str = "client_secret_post", client_id: str = "aep-wizard",
+                 client_secret: str = "certified-client-secret-1") -> None:
         node = shutil.which("node")
         if not node:
             unavailable("Node.js is needed for the certified provider (apt-get install nodejs npm)")
@@ -77,8 +92,9 @@ class CertifiedProvider:
         self.output: list[str] = []
         listening = threading.Event()
 
-        def read():
+        def read() -> None:
             # Every line is kept (for a failure's message) and read, so the pipe never fills.
+            assert self.process.stdout is not None
             for line in self.process.stdout:
                 self.output.append(line)
                 if line.startswith("listening "):
@@ -89,7 +105,7 @@ class CertifiedProvider:
             self.stop()
             raise AssertionError("the certified provider did not start:\n" + "".join(self.output)[-3000:])
 
-    def discovery(self) -> dict:
+    def discovery(self) -> dict[str, Any]:
         return requests.get(self.issuer + "/.well-known/openid-configuration", timeout=10).json()
 
     def stop(self) -> None:
@@ -100,10 +116,12 @@ class CertifiedProvider:
             self.process.kill()
 
 
-def form_of(page: requests.Response) -> tuple[str, dict]:
+def form_of(page: requests.Response) -> tuple[str, dict[str, str]]:
     """The first form of a provider's page: its action (absolute) and its fields, as a browser would send them."""
     text = page.text
-    action = html.unescape(re.search(r'<form[^>]*action="([^"]*)"', text).group(1))
+    found = re.search(r'<form[^>]*action="([^"]*)"', text)
+    assert found, text[:500]
+    action = html.unescape(found.group(1))
     fields = {html.unescape(name): html.unescape(value) for name, value in
               re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', text)}
     return requests.compat.urljoin(page.url, action), fields

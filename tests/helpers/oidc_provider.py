@@ -25,9 +25,12 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.serving import make_server
@@ -36,31 +39,34 @@ BOTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class Provider:
-    def __init__(self, client_id="aep-wizard", client_secret="oidc-client-secret-1", *, strict=False,
-                 claims_in_userinfo=None, auth_methods=None, iss_parameter=None, end_session=None):
+    def __init__(self, client_id: str = "aep-wizard", client_secret: str = "oidc-client-secret-1", *,
+                 strict: bool = False, claims_in_userinfo: bool | None = None,
+                 auth_methods: Iterable[str] | None = None, iss_parameter: bool | None = None,
+                 end_session: bool | None = None) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.claims_in_userinfo = strict if claims_in_userinfo is None else claims_in_userinfo
         self.auth_methods = tuple(auth_methods or (("client_secret_post",) if strict else BOTH_METHODS))
         self.iss_parameter = strict if iss_parameter is None else iss_parameter
         self.end_session = strict if end_session is None else end_session
         self.key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig", "alg": "RS256"})
-        self.users: dict[str, dict] = {}
+        self.users: dict[str, dict[str, Any]] = {}
         self.login_as: str | None = None
         self.spoil: str | None = None
-        self.codes: dict[str, dict] = {}
-        self.access_tokens: dict[str, dict] = {}
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.access_tokens: dict[str, dict[str, Any]] = {}
         self.id_tokens: list[str] = []  # every ID token issued, for tests that look for them where none may be
         self.sessions: dict[str, str] = {}  # the provider's own browser sessions: cookie value → user name
         self.token_requests = 0
         self.token_auth_used: list[str] = []
         self.userinfo_requests = 0
         self.logins = 0
-        self.logouts: list[dict] = []
+        self.logouts: list[dict[str, Any]] = []
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: stop() returns at once rather than after serve_forever's default half second.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def add_user(self, name: str, groups=(), email: str | None = None, verified: bool = True) -> None:
+    def add_user(self, name: str, groups: Iterable[str] = (), email: str | None = None, verified: bool = True) -> None:
         self.users[name] = {"sub": f"sub-{name}", "email": email or f"{name}@example.com", "groups": list(groups),
                             "email_verified": verified}
 
@@ -68,7 +74,7 @@ class Provider:
         self._server.shutdown()
         self._server.server_close()
 
-    def _id_token(self, code: dict) -> str:
+    def _id_token(self, code: dict[str, Any]) -> str:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": code["user"]["sub"], "aud": self.client_id, "iat": now,
                   "exp": now + 300, "nonce": code["nonce"]}
@@ -95,7 +101,7 @@ class Provider:
         app = Flask("oidc-provider")
 
         @app.get("/.well-known/openid-configuration")
-        def discovery():
+        def discovery() -> ResponseReturnValue:
             document = {
                 "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
@@ -111,11 +117,11 @@ class Provider:
             return jsonify(document)
 
         @app.get("/jwks")
-        def jwks():
+        def jwks() -> ResponseReturnValue:
             return jsonify({"keys": [self.key.as_dict(private=False)]})
 
         @app.get("/authorize")
-        def authorize():
+        def authorize() -> ResponseReturnValue:
             args = request.args
             if args.get("client_id") != self.client_id or args.get("response_type") != "code":
                 return jsonify({"error": "unauthorized_client"}), 400
@@ -143,7 +149,7 @@ class Provider:
             return response
 
         @app.post("/token")
-        def token():
+        def token() -> ResponseReturnValue:
             self.token_requests += 1
             form = request.form
             auth = request.authorization
@@ -168,7 +174,7 @@ class Provider:
                             "id_token": id_token, "scope": "openid email profile"})
 
         @app.get("/userinfo")
-        def userinfo():
+        def userinfo() -> ResponseReturnValue:
             self.userinfo_requests += 1
             header = request.headers.get("Authorization", "")
             user = self.access_tokens.get(header.removeprefix("Bearer ")) if header.startswith("Bearer ") else None
@@ -180,7 +186,7 @@ class Provider:
             return jsonify(answer)
 
         @app.get("/end-session")
-        def end_session():
+        def end_session() -> ResponseReturnValue:
             args = request.args
             try:
                 # An expired ID token is still a good hint (RP-Initiated Logout 2); its signature must be ours.

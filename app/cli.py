@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING
 from . import create_app, logs
 from . import accounts
 from .config import ConfigError, Settings
-from .store.health import StoreUnavailable
-from .store.migrate import SchemaAhead
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -85,6 +83,9 @@ def serve() -> int:
     log.info("sign-in: %s", sign_in_summary(settings))
     _warn_without_roles(settings)
     # Migrated here, once, before any worker starts: the workers then find the schema up to date.
+    from .store.health import StoreUnavailable  # here, not above: gevent patches each worker before SQLAlchemy loads
+    from .store.migrate import SchemaAhead
+
     try:
         revision = migrate_store(settings)
     except SchemaAhead as error:
@@ -128,6 +129,9 @@ def migrate_store(settings: Settings) -> str:
 
 def migrate() -> int:
     """`aep-source-wizard migrate`: the store's schema brought up to date, for a deployment step; then exit."""
+    from .store.health import StoreUnavailable
+    from .store.migrate import SchemaAhead
+
     try:
         settings = Settings.from_env()
         revision = migrate_store(settings)

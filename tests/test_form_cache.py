@@ -34,14 +34,14 @@ def form_urls(emulator) -> list[str]:
 
 @pytest.mark.parametrize("cloud", ["azure", "aws"])
 def test_a_cached_form_is_a_fresh_render_for_every_source(fresh_emulator, cloud):
-    from app import create_app
-    from tests.conftest import LiveServer, settings_for
+    from app import create_app, services
+    from tests.helpers.live import LiveServer, settings_for
 
     server = LiveServer(create_app(settings_for(fresh_emulator, cloud=cloud)))
     try:
         session = requests.Session()
         for url in form_urls(fresh_emulator):
-            kept = server.app.extensions.setdefault("pristine_forms", {})
+            kept = services.of(server.app).rendered.setdefault("pristine_forms", {})
             kept.clear()
             fresh = session.get(server.url + url, timeout=10)
             assert len(kept) == 2, url  # the form and its page: the next GET comes from the cache
@@ -72,7 +72,7 @@ def test_error_states_are_rendered_fresh_and_keep_their_tokens(live_server, fres
 def test_the_cached_page_names_whoever_is_signed_in_and_never_another(fresh_emulator, tmp_path):
     from app import create_app
     from app.accounts import add_user
-    from tests.conftest import LiveServer, settings_for
+    from tests.helpers.live import LiveServer, settings_for
 
     users = tmp_path / "users"
     for name in ("ada", "grace"):

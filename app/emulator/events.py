@@ -42,7 +42,6 @@ import threading
 import time
 import uuid
 
-import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from flask import Blueprint, Response, request
@@ -106,6 +105,8 @@ def signature_headers(state, body: bytes, mode: str) -> dict:
 
 def challenge_problem(state, url: str) -> str | None:
     """Send I/O Events' challenge to `url`; None when the webhook answered it, else what went wrong."""
+    import requests  # here, not above: the built-in emulator runs in gunicorn's master, which gevent never patches
+
     value = str(uuid.uuid4())
     try:
         answer = requests.get(url, params={"challenge": value}, headers={"user-agent": USER_AGENT},
@@ -231,6 +232,8 @@ def notify_run(state, run: dict, flow: dict) -> None:
 
 def _deliver(state, stop: threading.Event, record: dict, body: bytes, headers: dict) -> None:
     """POST one event to one webhook until a 2xx, an answer I/O Events does not retry, or 24 hours of retries."""
+    import requests  # here, not above: see challenge_problem
+
     unit = state.events_retry_seconds
     waited = 0.0
     while not stop.is_set():

@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each gevent
     # worker patches the standard library before urllib3 takes hold of ssl.
     from . import services
-    from .web import assets, audit, auth, connections, dataflows, errors, filters, health, new_dataflow, security, wizard
+    from .web import (adobe_events, alerts, assets, audit, auth, connections, dataflow_edit, dataflow_list, dataflows,
+                      errors, filters, health, new_dataflow, security, wizard)
 
     built = services.build(settings, _asset_folder("static"))
     services.init_app(app, built)
@@ -36,7 +37,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)
-    for blueprint in (assets.bp, wizard.bp, connections.bp, dataflows.bp, new_dataflow.bp, health.bp, audit.bp):
+    for blueprint in (assets.bp, wizard.bp, connections.bp, dataflow_list.bp, dataflows.bp, dataflow_edit.bp,
+                      new_dataflow.bp, health.bp, audit.bp, alerts.bp, adobe_events.bp):
         app.register_blueprint(blueprint)
     return app
 

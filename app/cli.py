@@ -32,6 +32,7 @@ def with_emulator(settings: Settings) -> tuple[Settings, Emulator]:
         client_id=emulator.client_id,
         client_secret=emulator.client_secret,
         org_id=emulator.org_id,
+        io_events_keys=emulator.url,
     ), emulator
 
 
@@ -103,12 +104,17 @@ def serve() -> int:
 
 
 def worker_app(settings: Settings):
-    """The app one gunicorn worker serves, with the reconciler running beside it (once across every worker and
-    replica: it takes a lease in the store)."""
+    """The app one gunicorn worker serves, with the reconciler and the dataflow watcher running beside it (each once
+    across every worker and replica: it takes a lease in the store), and alerts sent from every worker."""
     from . import reconciler, services
+    from .watch import deliverer, watcher
 
     app = create_app(settings)
-    reconciler.start(services.of(app))
+    built = services.of(app)
+    reconciler.start(built)
+    if settings.watch_seconds:
+        watcher.start(built, settings.watch_seconds)
+    deliverer.start(built, min(deliverer.EVERY_SECONDS, settings.watch_seconds or deliverer.EVERY_SECONDS))
     return app
 
 

@@ -17,7 +17,10 @@ AUTH_MODES = ("none", "proxy", "accounts", "oidc")
 # How the portal proves itself at the identity provider's token endpoint (OpenID Connect Core 9).
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 # Secrets may come from files (Docker and Kubernetes secrets): NAME_FILE holds NAME's value.
-SECRET_VARIABLES = ("AEP_CLIENT_SECRET", "WIZARD_SECRET_KEY", "WIZARD_OIDC_CLIENT_SECRET")
+SECRET_VARIABLES = ("AEP_CLIENT_SECRET", "WIZARD_SECRET_KEY", "WIZARD_OIDC_CLIENT_SECRET", "WIZARD_SMTP_URL")
+# Where Adobe I/O Events serves the public keys that sign its deliveries (its guide: fetch them from this domain only,
+# never from a host the request names).
+IO_EVENTS_KEYS = "https://static.adobeioevents.com"
 # A forwarded header name as WSGI exposes it: letters, digits and dashes.
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
@@ -75,6 +78,19 @@ class Settings:
     oidc_scopes: str = "openid email profile"
     # client_secret_basic or client_secret_post, as the client is registered; "" picks from the discovery document.
     oidc_token_auth_method: str = ""
+    # Watching dataflows (app/watch): seconds between rounds (0: no watching); mail for alerts, when set
+    # (smtp[s]://[user:password@]host[:port]); the portal's own address in what alerts link to.
+    watch_seconds: float = 60.0
+    smtp_url: str = dataclasses.field(default="", repr=False)
+    smtp_from: str = "aep-source-wizard@localhost"
+    public_url: str = ""
+    # Whether alerts may go to this machine (a webhook on loopback): off, so that nobody can aim the portal at a
+    # service listening only locally.
+    alerts_to_loopback: bool = False
+    # Not from the environment: I/O Events' key domain (the emulator's URL in emulator mode), and the first wait
+    # before a failed alert is sent again (I/O Events' own schedule: 1, 2, 4, 8, then 15 minutes, for a day).
+    io_events_keys: str = IO_EVENTS_KEYS
+    alert_retry_seconds: float = 60.0
 
     @property
     def default_sandbox(self) -> str:
@@ -165,6 +181,7 @@ class Settings:
                 problems.append(str(error))
             if auth == "none":
                 problems.append("WIZARD_ROLES grants roles to groups, so people must sign in: " + SIGN_IN_OPTIONS + ".")
+        watch = _watch_settings(env, problems)
         if problems:
             raise ConfigError(" ".join(problems))
         return cls(
@@ -197,6 +214,7 @@ class Settings:
             # "openid" always; Dex, for one, sends groups only when the "groups" scope is asked for.
             oidc_scopes=" ".join(dict.fromkeys(["openid", *env.get("WIZARD_OIDC_SCOPES", "email profile").split()])),
             oidc_token_auth_method=token_auth_method,
+            **watch,
         )
 
     def replace(self, **changes) -> Settings:
@@ -208,6 +226,32 @@ SIGN_IN_OPTIONS = (
     "WIZARD_TRUSTED_USER_HEADER (and WIZARD_PROXY_COUNT) behind an authenticating proxy, "
     "or WIZARD_USERS_FILE for built-in accounts (aep-source-wizard add-user NAME writes one)"
 )
+
+
+def _watch_settings(env: Mapping[str, str], problems: list[str]) -> dict:
+    """WIZARD_WATCH_SECONDS, WIZARD_SMTP_URL, WIZARD_SMTP_FROM and WIZARD_PUBLIC_URL, checked."""
+    text = env.get("WIZARD_WATCH_SECONDS", "60").strip() or "60"
+    if not text.isdigit() or not (int(text) == 0 or 1 <= int(text) <= 3600):
+        problems.append(f"WIZARD_WATCH_SECONDS must be a whole number of seconds from 1 to 3600 (0 stops watching "
+                        f"dataflows), not {text!r}.")
+        text = "60"
+    smtp_url = env.get("WIZARD_SMTP_URL", "").strip()
+    if smtp_url and not re.match(r"^smtps?://[^/?#\s]+$", smtp_url):
+        # Never quoted back: it may hold the mail server's password.
+        problems.append("WIZARD_SMTP_URL must be smtp://host:port or smtps://host:port (with user:password@ before "
+                        "the host when the server asks for one).")
+    smtp_from = env.get("WIZARD_SMTP_FROM", "").strip() or "aep-source-wizard@localhost"
+    if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", smtp_from):
+        problems.append(f"WIZARD_SMTP_FROM must be an email address, not {smtp_from!r}.")
+    public_url = env.get("WIZARD_PUBLIC_URL", "").strip().rstrip("/")
+    if public_url and not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", public_url):
+        problems.append(f"WIZARD_PUBLIC_URL must be the portal's address as people open it (https://host/path), "
+                        f"not {public_url!r}.")
+    loopback = env.get("WIZARD_ALERTS_TO_LOOPBACK", "").strip().lower()
+    if loopback not in ("", "0", "1", "true", "false"):
+        problems.append(f"WIZARD_ALERTS_TO_LOOPBACK must be 1 or 0, not {loopback!r}.")
+    return {"watch_seconds": float(text), "smtp_url": smtp_url, "smtp_from": smtp_from, "public_url": public_url,
+            "alerts_to_loopback": loopback in ("1", "true")}
 
 
 def _read_secret_files(env: Mapping[str, str], problems: list[str]) -> Mapping[str, str]:

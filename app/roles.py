@@ -20,7 +20,9 @@ NEEDS = {"view": "viewer", "test": "viewer", "explore": "viewer", "audit": "view
          # A dataflow: enable or disable it, retry a failed run, run one scheduled once.
          "enable": "editor", "retry": "editor", "run": "editor",
          # Create a dataflow from a connection's table (and remove what a stopped creation made).
-         "dataflow": "creator"}
+         "dataflow": "creator",
+         # Change a dataflow's name, schedule or mapping; manage alert rules in a sandbox.
+         "edit": "editor", "alerts": "editor"}
 GROUP = re.compile(r"^[^=;@\s][^=;@]{0,127}$")
 PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9*?-]{0,63}$")
 

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .readiness import Readiness
     from .store import Store
     from .static_files import Asset
+    from .watch.adobe_events import Keys
+    from .watch.sealing import Sealer
 
 # The one key under app.extensions, written here and read here only.
 _KEY = "aep_source_wizard"
@@ -55,6 +57,9 @@ class Services:
     # Creations Adobe made while the store could not record them, recorded once it answers (app/late_records.py).
     late: LateRecords
     assets: dict[str, Asset]
+    # Alerts: destinations sealed and signing secrets derived under the secret key; I/O Events' public keys.
+    sealer: Sealer
+    io_event_keys: Keys
     # Sign-in: the users file (built-in accounts) or Authlib's client of the identity provider (single sign-on).
     users: UsersFile | None = None
     oidc: Any = None
@@ -85,9 +90,13 @@ def build(settings: Settings, static_folder: str) -> Services:
     from .sources.generic import usable
     from .store import database_url
     from .static_files import load_assets
+    from .watch.adobe_events import Keys
+    from .watch.channels import smtp_password
+    from .watch.sealing import Sealer
 
     secrets = logs.SecretRegistry()
-    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret)
+    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret,
+                          settings.smtp_url, smtp_password(settings.smtp_url))
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
         make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url, backoff=settings.retry_backoff),
@@ -109,6 +118,8 @@ def build(settings: Settings, static_folder: str) -> Services:
         readiness=Readiness(connections, settings.default_sandbox, store),
         late=LateRecords(store),
         assets=load_assets(static_folder),
+        sealer=Sealer(settings.secret_key),
+        io_event_keys=Keys(settings.io_events_keys),
         users=UsersFile(settings.users_file) if settings.auth == "accounts" else None,
     )
 
@@ -196,3 +207,11 @@ def users() -> UsersFile | None:
 
 def oidc() -> Any:
     return current().oidc
+
+
+def sealer() -> Sealer:
+    return current().sealer
+
+
+def io_event_keys() -> Keys:
+    return current().io_event_keys

@@ -117,7 +117,7 @@ def test_axe_finds_nothing_serious_on_any_page(page, live_server, fresh_emulator
 
 def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulator):
     page.goto(live_server.url + "/")
-    for _ in range(10):
+    for _ in range(14):  # the skip link, the header's links, then the picker's sources
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Amazon Redshift":
             break
@@ -126,7 +126,7 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
     order = []
     typed = {"name": "Keyboard warehouse", "server": "rs.example.com", "database": "dev",
              "username": "etl", "password": "kb-secret"}
-    for _ in range(24):
+    for _ in range(26):
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
         order.append(focused)
@@ -135,15 +135,15 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         if focused == "Create connection":
             break
     # The page chrome comes first: the skip link, the product name, the navigation, the way back to all sources.
-    assert order[:6] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "Audit",
-                         "All sources"]
-    assert order[6:] == [
+    assert order[:8] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "Dataflows",
+                         "Alerts", "Audit", "All sources"]
+    assert order[8:] == [
         "name", "description", "sandbox", "server", "port", "database", "username", "password", "Show",
         "Create connection"]
     page.keyboard.press("Enter")
     page.wait_for_url("**/connections/*")
     assert fresh_emulator.creations()[0]["auth"]["params"]["password"] == "kb-secret"
-    for _ in range(8):
+    for _ in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Copy id":
             break

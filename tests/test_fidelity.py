@@ -230,6 +230,9 @@ DATAFLOW_CALLS = {
     "flow_spec": lambda d: d.flow_spec("prod", "NotCached"),
     "create": lambda d: d.create("prod", "sourceConnections", {"name": "x"}),
     "find": lambda d: d.find("prod", "flows", "x", "y"),
+    "sandbox_flows": lambda d: d.sandbox_flows("prod"),
+    "sandbox_runs": lambda d: d.sandbox_runs("prod", 0),
+    "update_flow": lambda d: d.update_flow("prod", "0" * 36, '"1"', [{"op": "replace", "path": "/name", "value": "x"}]),
 }
 # Catalog, the Schema Registry and Data Prep, through the same session and token.
 PLATFORM_CALLS = {
@@ -239,6 +242,8 @@ PLATFORM_CALLS = {
     "data_prep.validate": lambda a: services.of(a).data_prep.validate("prod", {"mappings": [{}]}),
     "data_prep.create": lambda a: services.of(a).data_prep.create("prod", {"mappings": [{}]}),
     "data_prep.find": lambda a: services.of(a).data_prep.find("prod", "x"),
+    "data_prep.mapping_set_of": lambda a: services.of(a).data_prep.mapping_set_of("prod", "a" * 32),
+    "data_prep.update": lambda a: services.of(a).data_prep.update("prod", "a" * 32, {"mappings": [{}]}),
 }
 
 
@@ -247,7 +252,7 @@ PLATFORM_CALLS = {
 def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, method, spoil):
     dataflows = services.of(live_app).dataflows
     assert {name for name in dir(dataflows) if not name.startswith("_")} == set(DATAFLOW_CALLS)
-    for verb in ("GET", "POST", "DELETE"):
+    for verb in ("GET", "POST", "DELETE", "PATCH"):
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
         DATAFLOW_CALLS[method](dataflows)
@@ -266,7 +271,7 @@ def test_every_catalog_schema_and_data_prep_call_raises_only_adobe_error(live_ap
         service = getattr(services.of(live_app), name)
         public = {f"{name}.{m}" for m in dir(service) if not m.startswith("_") and callable(getattr(service, m))}
         assert public <= set(PLATFORM_CALLS), public - set(PLATFORM_CALLS)
-    for verb in ("GET", "POST"):
+    for verb in ("GET", "POST", "PUT"):
         fresh_emulator.inject(Fault(verb, "", times=50, **SPOILS[spoil]))
     with pytest.raises(AdobeError) as caught:
         PLATFORM_CALLS[method](live_app)

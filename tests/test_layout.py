@@ -26,7 +26,7 @@ def portal(fresh_emulator, tmp_path):
     """The wizard with built-in accounts (so the header carries a user and a sign-out button) and some history."""
     users = tmp_path / "users"
     add_user(str(users), "ada.lovelace@example.com", PASSWORD)
-    app = create_app(settings_for(fresh_emulator, auth="accounts", users_file=str(users)))
+    app = create_app(settings_for(fresh_emulator, auth="accounts", users_file=str(users), alerts_to_loopback=True))
     flow = services.of(app).connections
     for n in range(11):
         flow.create_connection("prod", connection_body(f"Nightly orders replica number {n} for the finance team"))
@@ -100,9 +100,25 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     maker.source_connection(created, "sales.returns")
     for where, path in (("details with dataflows", f"/connections/{created}?sandbox=prod"),
                         ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod"),
-                        ("dataflow with a failed run", f"/dataflows/{flow_id}?sandbox=prod")):
+                        ("dataflow with a failed run", f"/dataflows/{flow_id}?sandbox=prod"),
+                        ("every dataflow", "/dataflows"), ("failing dataflows", "/dataflows?health=failing&sort=failures"),
+                        ("no dataflow matches", "/dataflows?q=nothing-like-this"),
+                        ("change a dataflow", f"/dataflows/{flow_id}/edit?sandbox=prod"),
+                        ("alerts with no rule", "/alerts"), ("a new alert rule", "/alerts/new")):
         page.goto(url + path)
         check(page, where)
+    # An alert rule in error, then made (its signing secret shown once), then the Alerts page listing it.
+    page.get_by_role("button", name="Add rule").click()
+    page.wait_for_selector("#error-summary")
+    check(page, "an alert rule with errors")
+    page.get_by_label("Rule name").fill("Failures of the finance team's nightly replicas, to the on-call webhook")
+    page.get_by_label("A run failed").check()
+    page.get_by_label("Webhook or Slack address").fill("http://127.0.0.1:9/hooks/aep")
+    page.get_by_role("button", name="Add rule").click()
+    page.wait_for_selector("text=whsec_")
+    check(page, "an alert rule's signing secret")
+    page.goto(url + "/alerts")
+    check(page, "alerts with a rule")
     # Creating a dataflow from the table: each step, with a schema shown and with errors, then a stopped chain.
     walk = DataflowWalkPage(page, url, check=check)  # no overflow and axe clean on every page of the way
     walk.open_table(created, "public.customers")

@@ -1,13 +1,16 @@
 """Data Prep's mapping sets: Adobe's verdict on a mapping before anything is made, then the mapping set itself.
 
 Bodies are in the Data Prep API's shape (`outputSchema.schemaRef`, `mappings[].sourceType`, `source`,
-`destination`): `POST /mappingSets/validate` answers one verdict per mapping, `POST /mappingSets` the new set's id.
+`destination`): `POST /mappingSets/validate` answers one verdict per mapping, `POST /mappingSets` the new set's id,
+`GET /mappingSets/{id}?version=N` one version of a set, and `PUT /mappingSets/{id}` ("Update a mapping set") the
+set's next version, which a dataflow is then patched to use ("Update dataflows").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from urllib.parse import quote
 
 from .errors import UNANSWERED, AdobeError
 from .gateway import DATA_PREP, Gateway, json_body
@@ -59,6 +62,14 @@ class Made:
     request_id: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Version:
+    """The version of a mapping set a PUT made, and Adobe's request id."""
+
+    version: int
+    request_id: str | None
+
+
 def mapping_set(name: str, schema_id: str, mappings: list[tuple[str, str, str]]) -> dict:
     """The body of a mapping set: `mappings` are (sourceType, source, destination) triples."""
     return {"name": name,
@@ -66,6 +77,23 @@ def mapping_set(name: str, schema_id: str, mappings: list[tuple[str, str, str]])
                                            "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
             "mappings": [{"sourceType": kind, "source": source, "destination": destination}
                          for kind, source, destination in mappings]}
+
+
+def rows_of(item: dict) -> list[tuple[str, str, str]] | None:
+    """A mapping set's mappings as (sourceType, source, destination) triples, the way `mapping_set` takes them; None
+    when one is not in that shape (no mappings at all, or a mapping without its three strings)."""
+    mappings = item.get("mappings") if isinstance(item, dict) else None
+    if not isinstance(mappings, list) or not mappings:
+        return None
+    rows = []
+    for mapping in mappings:
+        kind, source, destination = (mapping.get(key) if isinstance(mapping, dict) else None
+                                     for key in ("sourceType", "source", "destination"))
+        if not (isinstance(kind, str) and isinstance(source, str) and isinstance(destination, str)
+                and kind and source and destination):
+            return None
+        rows.append((kind, source, destination))
+    return rows
 
 
 class DataPrep:
@@ -108,3 +136,27 @@ class DataPrep:
             if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("id"), str):
                 return item["id"]
         return None
+
+    def mapping_set_of(self, sandbox: str, set_id: str, version: int | None = None) -> dict:
+        """`GET /mappingSets/{id}`: the set at `version` (the spec's `?version=N`; without it, the spec's default);
+        AdobeError with status 404 when Data Prep has no such set or version."""
+        doing = "Reading the dataflow's mapping set"
+        params = [("version", str(version))] if version is not None else []
+        answer = json_body(self._client.call("GET", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing,
+                                             service=DATA_PREP, params=params), doing)
+        if not isinstance(answer, dict):
+            raise AdobeError(f"{doing} failed: Data Prep answered without the mapping set. Try again.")
+        return answer
+
+    def update(self, sandbox: str, set_id: str, body: dict) -> Version:
+        """`PUT /mappingSets/{id}` (the spec's "Update a mapping set"): the set's next version; the ones before it
+        stay. Never retried (app/adobe/http.py retries GET and DELETE only): an answer lost may have made the
+        version, so a caller reads the versions after its own for one holding what it wants before sending another."""
+        doing = "Making the mapping set's new version"
+        response = self._client.call("PUT", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing,
+                                     service=DATA_PREP, json=body)
+        answer = json_body(response, doing)
+        version = answer.get("version") if isinstance(answer, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise AdobeError(f"{doing}: Data Prep answered without the new version's number.", code=UNANSWERED)
+        return Version(version, response.headers.get("x-request-id"))

@@ -7,18 +7,21 @@ then `GET /flows?property=sourceConnectionIds[]==<a>,<b>` (a comma means "any of
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import threading
 import time
 
 from .data_prep import Made
 from .errors import UNANSWERED, AdobeError
 from .connections import FILTER_SAFE_NAME, Changed
-from .gateway import Gateway, items_of, json_body
+from .gateway import READ_PAGE, Gateway, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
 IDS_PER_CALL = 50
 # The most a listing reads (our choice: a base connection with more is beyond what one page can show).
 MOST = 500
+# The most a sandbox-wide listing reads (our choice: ten pages; beyond that the page says the list was cut).
+SANDBOX_MOST = 1000
 # The runs a dataflow's page shows, newest first.
 RECENT_RUNS = 10
 # The flow spec of database sources, as the dataflow tutorial looks it up.
@@ -39,6 +42,16 @@ DELTA_FORMATS = {"date-time": "yyyy-MM-dd HH:mm:ss", "date": "YYYY-MM-DD"}
 # dataflow tutorial's source connection).
 COLUMN_KEYS = ("name", "type", "xdm", "meta:xdmType")
 WHAT = {"sourceConnections": "source connection", "targetConnections": "target connection", "flows": "dataflow"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Listed:
+    """A sandbox-wide listing: its items, Adobe's clock when it answered (ms, from the Date header; None without one),
+    and whether it was read to the end (False past SANDBOX_MOST)."""
+
+    items: list[dict]
+    clock_ms: int | None
+    complete: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +178,37 @@ class Dataflows:
         params = [("property", f"flowId=={flow_id}"), ("property", f"createdAt>{since_ms - 1}"),
                   ("orderby", "-createdAt"), ("limit", str(RECENT_RUNS))]
         return items_of(self._gateway.call("GET", "/runs", sandbox, doing, params=params), doing)
+
+    def sandbox_flows(self, sandbox: str, most: int = SANDBOX_MOST) -> Listed:
+        """Every dataflow of a sandbox, newest first (`GET /flows`, page after page), and Adobe's clock as its answer's
+        Date header gives it: one listing for the dataflows page and the watcher, never a read per dataflow."""
+        return self._listed("/flows", sandbox, "Reading the sandbox's dataflows", [], most)
+
+    def sandbox_runs(self, sandbox: str, since_ms: int, most: int = SANDBOX_MOST) -> Listed:
+        """The runs of every dataflow of a sandbox that Flow Service dated after `since_ms`, newest first (the filter
+        guide's comparison on a run's time, as the spec's own example filters `lastRunDetails.startedAtUTC`)."""
+        return self._listed("/runs", sandbox, "Reading the sandbox's runs", [("property", f"createdAt>{since_ms}")],
+                            most)
+
+    def _listed(self, path: str, sandbox: str, doing: str, params: list, most: int) -> Listed:
+        found: list[dict] = []
+        clock_ms, token = None, None
+        while True:
+            page, token, answer = self._gateway.listing_page(path, sandbox, params, READ_PAGE, token, doing)
+            clock_ms = clock_ms or _clock_ms(answer)
+            found += page
+            if not token or len(found) >= most:
+                return Listed(found, clock_ms, complete=not token)
+
+    def update_flow(self, sandbox: str, flow_id: str, etag: str, operations: list[dict]) -> Changed:
+        """`PATCH /flows/{id}` with If-Match and JSON Patch operations, as the "Update dataflows" tutorial sends them:
+        the new etag and Adobe's request id. Never retried: a stale etag (412) is the caller's to show."""
+        doing = "Changing the dataflow"
+        response = self._gateway.call("PATCH", f"/flows/{flow_id}", sandbox, doing, ok=(200,), json=operations,
+                                      headers={"If-Match": etag})
+        body = json_body(response, doing)
+        return Changed(str(body.get("etag") or "") or None if isinstance(body, dict) else None,
+                       response.headers.get("x-request-id"))
 
     def set_enabled(self, sandbox: str, flow_id: str, enabled: bool) -> Changed:
         """`POST /flows/{id}/action?op=enable|disable`, as Adobe's documented call sends it: no body, and so no
@@ -296,6 +340,14 @@ def flow_body(name: str, description: str, flow_spec: dict, source_id: str, targ
     if options:
         body["options"] = options
     return body
+
+
+def _clock_ms(answer) -> int | None:
+    """Adobe's clock as an answer's Date header says (RFC 9110), in ms; None without a readable one."""
+    try:
+        return int(email.utils.parsedate_to_datetime(answer.headers.get("Date") or "").timestamp() * 1000)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _new_run(response, doing: str) -> Retried:

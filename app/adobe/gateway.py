@@ -63,11 +63,12 @@ class Gateway:
             headers["Content-Type"] = "application/json"
         return headers
 
-    def curl(self, method: str, path: str, sandbox: str, body: dict | None = None,
-             service: Service = FLOW_SERVICE) -> str:
+    def curl(self, method: str, path: str, sandbox: str, body: dict | list | None = None,
+             service: Service = FLOW_SERVICE, headers: dict[str, str] | None = None) -> str:
         """A call as a curl command, the token a placeholder; `body` must hold no secret."""
         lines = [f"curl -X {method} {shlex.quote(self.platform_url + service.path + path)}"]
-        for name, value in self.headers(sandbox, "{ACCESS_TOKEN}", json_body=body is not None).items():
+        sent = {**self.headers(sandbox, "{ACCESS_TOKEN}", json_body=body is not None), **(headers or {})}
+        for name, value in sent.items():
             lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
         if body is not None:
             lines.append(f"-d {shlex.quote(json.dumps(body, indent=2, ensure_ascii=False))}")

@@ -27,6 +27,17 @@ START_PAST = datetime.timedelta(days=1)
 START_AHEAD = datetime.timedelta(days=366)
 FREQUENCIES = [("once", "Once"), ("minute", "Every N minutes"), ("hour", "Every N hours"), ("day", "Every N days"),
                ("week", "Every N weeks")]
+def check_interval(frequency: str, interval: int | None) -> None:
+    """ValidationError unless `interval` is an N the frequency allows."""
+    if interval is None:
+        raise ValidationError("Give N: how many minutes, hours, days or weeks between runs.")
+    least, most = INTERVALS.get(frequency, (1, 1))
+    if interval < least and frequency == "minute":
+        raise ValidationError("For minutes, Adobe requires an interval of 15 or more.")
+    if not least <= interval <= most:
+        raise ValidationError(f"Give N from {least} to {most} for {frequency}s.")
+
+
 class StartForm(FlaskForm):
     table = HiddenField(validators=[InputRequired(), Length(max=512)])
 
@@ -104,13 +115,7 @@ class ScheduleForm(FlaskForm):
 
     def validate_interval(self, field):
         if self.frequency.data != "once":
-            if field.data is None:
-                raise ValidationError("Give N: how many minutes, hours, days or weeks between runs.")
-            least, most = INTERVALS.get(self.frequency.data, (1, 1))
-            if field.data < least and self.frequency.data == "minute":
-                raise ValidationError("For minutes, Adobe requires an interval of 15 or more.")
-            if not least <= field.data <= most:
-                raise ValidationError(f"Give N from {least} to {most} for {self.frequency.data}s.")
+            check_interval(self.frequency.data, field.data)
 
     def validate_start(self, field):
         if not field.data or self.timezone.data not in _zones():
@@ -179,3 +184,36 @@ def number(value):
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+class ChangeForm(FlaskForm):
+    """Change a dataflow after it is made, as Adobe's "Update dataflows" tutorial does: its name and description, and
+    how often it runs (the first run's time cannot change once it has passed, so it is not offered)."""
+
+    name = StringField("Dataflow name", validators=[InputRequired("Name the dataflow."), Length(max=200),
+                                                    no_control_characters],
+                       description="How the dataflow is listed in Experience Platform.")
+    description = StringField("Description", validators=[Length(max=1024), no_control_characters],
+                              description="Optional: what the dataflow is for.")
+    frequency = RadioField("How often", choices=choices(FREQUENCIES[1:]), validate_choice=True,
+                           description="Every N minutes, hours, days or weeks. A dataflow made to run once keeps that.")
+    interval = IntegerField("Every N", validators=[Optional()],
+                            description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks.")
+    etag = HiddenField()
+
+    def __init__(self, *args, scheduled: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not scheduled:
+            del self.frequency
+            del self.interval
+
+    def validate_interval(self, field):
+        check_interval(self.frequency.data, field.data)
+
+
+def change_form_class(draft: Draft | None):
+    """ChangeForm, with the mapping step's fields for the columns and schema of `draft` (a stand-in draft of a made
+    dataflow, app/dataflows/remap.py) when its mapping can be changed here; ChangeForm alone otherwise."""
+    if draft is None:
+        return ChangeForm
+    return type("MappingChangeForm", (ChangeForm, mapping_form_class(draft)), {})

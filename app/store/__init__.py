@@ -3,7 +3,8 @@
 SQLite under WIZARD_DATA_DIR needs nothing installed and serves one machine (every gunicorn worker shares the file).
 Several replicas share PostgreSQL through WIZARD_DATABASE_URL. The parts: `submissions` (one connection per form),
 `audit` (who did what), `sessions` (sign-in throttle and sessions), `drafts` (dataflows being made, and run retries),
-`cleanups` (target connections left to delete), `leases` (work run once across processes). The tables are in `schema`.
+`cleanups` (target connections left to delete), `leases` (work run once across processes), `watch` (the dataflows
+and runs the watcher has seen), `alerts` (rules, the events they match, and deliveries). The tables are in `schema`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 
 from sqlalchemy import text
 
+from .alerts import Alerts
 from .audit import Audit, iso_utc
 from .cleanups import Cleanups
 from .drafts import Drafts, plan_revision
@@ -21,6 +23,7 @@ from .migrate import upgrade
 from .schema import MOST_OPEN_DRAFTS, connect
 from .sessions import Sessions
 from .submissions import Submissions
+from .watch import Watch
 
 __all__ = ["MOST_OPEN_DRAFTS", "Store", "StoreUnavailable", "database_url", "iso_utc", "plan_revision"]
 
@@ -47,6 +50,8 @@ class Store:
         self.drafts = Drafts(self.engine)
         self.cleanups = Cleanups(self.engine, serial_engine, for_update)
         self.leases = Leases(self.engine)
+        self.watch = Watch(self.engine)
+        self.alerts = Alerts(self.engine)
 
     @guarded(retry=True)
     def ping(self) -> None:

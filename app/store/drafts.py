@@ -177,3 +177,18 @@ class Drafts:
         with self.engine.connect() as db:
             return dict(db.execute(select(run_retries.c.run_id, run_retries.c.new_run_id)
                                    .where(run_retries.c.flow_id == flow_id)).all())
+
+    @guarded(retry=True)
+    def made_flows(self, sandboxes) -> dict[str, dict]:
+        """{flow id: what the portal chose when it made the dataflow (table, dataset, connection id)} for the dataflows
+        made here in these sandboxes: the dataflows page names their table and dataset without a read per dataflow."""
+        with self.engine.connect() as db:
+            rows = db.execute(select(dataflow_drafts.c.flow_id, dataflow_drafts.c.plan, dataflow_drafts.c.connection_id)
+                              .where(dataflow_drafts.c.state == "done", dataflow_drafts.c.flow_id.is_not(None),
+                                     dataflow_drafts.c.sandbox.in_(list(sandboxes))))
+            made = {}
+            for row in rows:
+                plan = json.loads(row.plan)
+                made[row.flow_id] = {"table": plan.get("table"), "dataset": plan.get("dataset") or {},
+                                     "connection_id": row.connection_id}
+            return made

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine,
-                        event)
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text,
+                        create_engine, event)
 
 metadata = MetaData()
 
@@ -134,6 +134,91 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(64), nullable=False),
     Column("until", Float, nullable=False),
+)
+
+# Watching dataflows (app/watch): the runs the watcher has read, newest status kept, and whether their events are out.
+watched_runs = Table(
+    "watched_runs", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("sandbox", String(128), nullable=False),
+    Column("flow_id", String(64), nullable=False, index=True),
+    Column("created_ms", BigInteger, nullable=False, index=True),  # Flow Service's createdAt
+    Column("completed_ms", BigInteger),
+    Column("status", String(16), nullable=False),  # success, partial, failed, or Adobe's word while it runs
+    Column("records_read", Integer),
+    Column("records_written", Integer),
+    Column("records_failed", Integer),
+    Column("errors", Text),  # a JSON list of Adobe's errors: code and message (cut short)
+    # Whether the watcher has turned this run into events (a run seen while in progress is looked at again).
+    Column("noticed", Boolean, nullable=False, default=False),
+)
+
+# Each dataflow as the watcher last saw it: what a transition (disabled, late, recovered) is measured against.
+watched_flows = Table(
+    "watched_flows", metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("sandbox", String(128), nullable=False),
+    Column("name", String(256)),
+    Column("state", String(16)),  # enabled, disabled
+    Column("source_spec", String(64)),  # the source's connection spec id, when the flow says
+    Column("failures_in_row", Integer, nullable=False, default=0),
+    # The lateness already told (the last run it was late after): one "late" event per episode.
+    Column("late_after", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Where the watcher has read each sandbox's runs up to (Flow Service's createdAt, ms), so a restart loses nothing.
+watch_cursors = Table(
+    "watch_cursors", metadata,
+    Column("sandbox", String(128), primary_key=True),
+    Column("since_ms", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Alert rules: which dataflows, which events, sent where. A webhook's or Slack's URL is kept sealed (AES-GCM under a
+# key derived from WIZARD_SECRET_KEY, app/watch/sealing.py); a webhook's signing secret is derived, never kept.
+alert_rules = Table(
+    "alert_rules", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("sandbox", String(128), nullable=False),  # a sandbox, or * for all of them (admins)
+    Column("source", String(64)),  # a source's connection spec id, or empty for any
+    Column("flow_id", String(64)),  # one dataflow, or empty for any
+    Column("events", Text, nullable=False),  # a JSON list of event kinds
+    Column("channel", String(16), nullable=False),  # webhook, slack, email
+    Column("target", Text, nullable=False),  # sealed for webhook and slack; the addresses for email
+    Column("target_hint", String(256), nullable=False),  # what pages show: a host, or the addresses
+    Column("created_by", String(256)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Events, each made once (its id is derived from what happened: a run's id and its kind, a lateness, a disabling).
+alert_events = Table(
+    "alert_events", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # failed, partial, late, recovered, disabled, test
+    Column("sandbox", String(128), nullable=False),
+    Column("flow_id", String(64)),
+    Column("run_id", String(64)),
+    Column("body", Text, nullable=False),  # JSON: what a message says
+    Column("origin", String(16), nullable=False),  # watcher, adobe (I/O Events), test
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# One delivery per event and rule: sent once, retried with back-off for a day, then failed (and sendable again).
+alert_deliveries = Table(
+    "alert_deliveries", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("rule_id", String(32), primary_key=True),
+    Column("state", String(16), nullable=False),  # pending, sending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", Float, nullable=False, index=True),  # seconds since the epoch
+    # While `sending`: when another process may take it over (the sender died).
+    Column("lease_until", Float),
+    Column("last_error", Text),
+    Column("first_at", Float, nullable=False),
+    Column("sent_at", Float),
 )
 
 AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",

@@ -9,7 +9,8 @@ from . import permissions
 
 bp = Blueprint("audit", __name__)
 ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "start-dataflow",
-           "discard-dataflow", "create-dataflow", "remove-dataflow")
+           "discard-dataflow", "create-dataflow", "remove-dataflow", "change-dataflow", "add-alert-rule",
+           "change-alert-rule", "remove-alert-rule", "test-alert-rule", "resend-alert")
 
 
 def record(action: str, outcome: str, **details) -> None:

@@ -22,9 +22,11 @@ from . import sso
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
-# Reachable without signing in: probes, assets and the sign-in page itself.
+# Reachable without signing in: probes, assets, the sign-in page itself, and Adobe's signed notifications.
 OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in", "auth.oidc_callback",
-                  "auth.signed_out"}
+                  "auth.signed_out",
+                  # Adobe I/O Events' deliveries: signed by Adobe, checked by the view (app/web/adobe_events.py).
+                  "adobe_events.challenge", "adobe_events.notification"}
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
 # whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
 # and replica; someone else's failures, from elsewhere, never lock a person out.

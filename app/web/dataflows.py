@@ -19,11 +19,14 @@ from .. import services
 from . import audit
 from ..adobe.dataflows import DATA_LAKE_SPEC_ID
 from ..together import side_by_side
+from ..watch import chart, health
 from .loaders import OBJECT_ID, ReadOnlyHere, load_flow, sandbox_of
 
 bp = Blueprint("dataflows", __name__)
 log = logging.getLogger(__name__)
 
+# The runs a dataflow's page draws and lists, newest first.
+CHART_RUNS = 30
 READ_ONLY = ("This portal acts only on dataflows from the sources it offers into a dataset. This one reads another "
              "kind of source or writes to a destination, so it can be looked at here but not changed; use Experience "
              "Platform for that.")
@@ -31,11 +34,6 @@ READ_ONLY = ("This portal acts only on dataflows from the sources it offers into
 
 class ActionForm(FlaskForm):
     """A button that changes a dataflow: only its CSRF token is sent."""
-
-
-def status_of(run: dict) -> str:
-    """A run's status as one lower-case word (Adobe's examples write `failed` and `Failed` alike)."""
-    return str(((run.get("metrics") or {}).get("statusSummary") or {}).get("status") or "").lower()
 
 
 def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None) -> tuple[str | None, str | None]:
@@ -67,14 +65,35 @@ def show(flow_id):
 
 
 def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError | None = None):
-    """The dataflow's page: what it reads and writes, its runs, and what went wrong just now (if anything)."""
+    """The dataflow's page: what it reads and writes (its connection and dataset by name), its last CHART_RUNS runs as
+    a chart and a table, when the next run is due, and what went wrong just now (if anything).
+
+    Its floor is two waits on Adobe: the flow, then its source and target connections, its runs and its base
+    connection side by side. The dataset's name is what the portal recorded when it made the dataflow; for one made
+    elsewhere it is read from Catalog after the target connection (in the same branch, so the others do not wait)."""
     dataflows, problems = services.dataflows(), []
+    made = services.store().drafts.made_flows([sandbox]).get(flow["id"]) or {}
+    base_id = (((flow.get("inheritedAttributes") or {}).get("sourceConnections") or [{}])[0].get("baseConnection")
+               or {}).get("id")
+
+    def target_and_dataset(target_id):
+        target = dataflows.target_connection(sandbox, target_id)
+        dataset_id = (target.get("params") or {}).get("dataSetId")
+        if dataset_id and not (made.get("dataset") or {}).get("name"):
+            try:
+                dataset = services.catalog().dataset(sandbox, dataset_id)
+                made["dataset"] = {"id": dataset_id, "name": dataset.get("name") or dataset_id}
+            except AdobeError as error:
+                problems.append(error.message)
+        return target
+
     reads = [(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0]),
-             (dataflows.target_connection, (flow.get("targetConnectionIds") or [None])[0]),
-             (dataflows.recent_runs, flow.get("id"))]
+             (lambda _sandbox, i: target_and_dataset(i), (flow.get("targetConnectionIds") or [None])[0]),
+             (lambda s, i: dataflows.recent_runs(s, i, CHART_RUNS), flow.get("id")),
+             (services.connections().get_connection, base_id if isinstance(base_id, str) else None)]
     found = []
-    # The three reads depend only on the flow: sent side by side. A read that fails leaves its part out and
-    # says why among `problems`: the page shows what it can.
+    # The reads depend only on the flow: sent side by side. A read that fails leaves its part out and says why among
+    # `problems`: the page shows what it can.
     for outcome in side_by_side(lambda m=method, i=item_id: m(sandbox, i) if i else None for method, item_id in reads):
         if isinstance(outcome, AdobeError):
             problems.append(outcome.message)
@@ -82,18 +101,20 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
         elif isinstance(outcome, Exception):
             raise outcome
         found.append(outcome)
-    source, target, runs = found[0], found[1], found[2] or []
+    source, target, runs, base = found[0], found[1], found[2] or [], found[3]
+    now = time.time()
     return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
-                           problems=problems, adobe_error=adobe_error, status_of=status_of,
-                           writable=writable(flow, source, target), read_only=READ_ONLY,
-                           retried=services.store().drafts.retries_of(flow["id"])), status
+                           base=base, dataset=made.get("dataset") or {}, problems=problems, adobe_error=adobe_error,
+                           status_of=health.run_status, writable=writable(flow, source, target), read_only=READ_ONLY,
+                           retried=services.store().drafts.retries_of(flow["id"]),
+                           next_due=health.next_due(flow, now), chart=chart.bars(runs)), status
 
 
 @bp.post("/dataflows/<flow_id>/state")
 def set_state(flow_id):
     """Enable or disable the dataflow (`enabled=1` or `enabled=0`)."""
     wanted = request.form.get("enabled")
-    sandbox, flow, page = _acting_on(flow_id, "enable", wanted in ("0", "1"))
+    sandbox, flow, page = acting_on(flow_id, "enable", wanted in ("0", "1"))
     if page:
         return page
     action = "enable" if wanted == "1" else "disable"
@@ -105,7 +126,7 @@ def set_state(flow_id):
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
 def retry(flow_id, run_id):
     """Retry one failed run of the dataflow ("Retry failed dataflow runs"), once, however often this is sent."""
-    sandbox, flow, page = _acting_on(flow_id, "retry", bool(OBJECT_ID.match(run_id)))
+    sandbox, flow, page = acting_on(flow_id, "retry", bool(OBJECT_ID.match(run_id)))
     if page:
         return page
     try:
@@ -117,7 +138,7 @@ def retry(flow_id, run_id):
     if run.get("flowId") != flow["id"]:
         # Another dataflow's run: nothing is sent, and nothing is put on record as this dataflow's.
         abort(404)
-    if status_of(run) != "failed":
+    if health.run_status(run) != "failed":
         return _page(flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.",
                                                     status=409))
     store = services.store()
@@ -145,7 +166,7 @@ def retry(flow_id, run_id):
 @bp.post("/dataflows/<flow_id>/run")
 def run_now(flow_id):
     """Run a dataflow scheduled once, now: the rows from its start time until now ("Create an ad hoc flow run")."""
-    sandbox, flow, page = _acting_on(flow_id, "run")
+    sandbox, flow, page = acting_on(flow_id, "run")
     if page:
         return page
     schedule = flow.get("scheduleParams") or {}
@@ -163,12 +184,19 @@ def run_now(flow_id):
                       lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."))
 
 
-def _acting_on(flow_id: str, action: str, valid: bool = True):
+def acting_on(flow_id: str, action: str, valid: bool = True):
     """(sandbox, the dataflow, None) for a POST the person may send about a dataflow the portal acts on, or
     (…, None, the error page); 400 when the form is not one the page sends (no CSRF token, or `valid` false)."""
     sandbox = sandbox_of(action)
     if not ActionForm().validate() or not valid:
         abort(400)
+    flow, page = acting_flow(flow_id, sandbox, action)
+    return sandbox, flow, page
+
+
+def acting_flow(flow_id: str, sandbox: str, action: str):
+    """(the dataflow, None) when the portal acts on it, or (None, the error page) when reading what it is made of
+    failed; ReadOnlyHere for a dataflow of another kind."""
     flow = load_flow(flow_id, sandbox)
     source = target = None
     ids = [(flow.get(key) or [None])[0] for key in ("sourceConnectionIds", "targetConnectionIds")]
@@ -179,14 +207,14 @@ def _acting_on(flow_id: str, action: str, valid: bool = True):
                               lambda: dataflows.target_connection(sandbox, ids[1])])
         failed = next((read for read in reads if isinstance(read, Exception)), None)
         if isinstance(failed, AdobeError):
-            return sandbox, None, _page(flow, sandbox, failed.status, failed)
+            return None, _page(flow, sandbox, failed.status, failed)
         if failed:
             raise failed
         source, target = reads
     if not writable(flow, source, target):
         log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
         raise ReadOnlyHere("This dataflow is read-only here", READ_ONLY)
-    return sandbox, flow, None
+    return flow, None
 
 
 def _carry_out(action: str, sandbox: str, flow: dict, send, said):

@@ -346,6 +346,7 @@ def create(key):
         f"source connection {draft.source_id}, target connection {draft.target_id}, "
         f"mapping set {draft.mapping_id}"))
     log.info("dataflow %s created from draft %s", flow_id, key[:8])
+    flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
     return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft.sandbox))
 
 

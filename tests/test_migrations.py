@@ -7,7 +7,6 @@ import datetime
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table
 from app.store import Store, database_url
 from app.store.migrate import SchemaAhead, current, head, upgrade
 from app.store.schema import metadata
+
+from .helpers.postgres import own_schema, test_database_url
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.timezone.utc)
@@ -83,21 +84,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield database_url(str(tmp_path), None)
         return
-    url = os.environ.get("WIZARD_TEST_DATABASE_URL")
-    if not url:
-        message = "WIZARD_TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL and sets it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = "m_" + uuid.uuid4().hex[:12]
-    admin = create_engine(database_url("", url))
-    with admin.begin() as db:
-        db.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield database_url("", url) + f"{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as db:
-        db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with own_schema(test_database_url(), "m_") as (url, _admin, _schema):
+        yield url
 
 
 def made_by_release(url: str, version: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import os
 import re
 import threading
 import uuid
@@ -15,19 +14,15 @@ from sqlalchemy import text
 
 from app.store import Store, database_url
 
+from .helpers.postgres import test_database_url
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         yield Store(database_url(str(tmp_path), None))
         return
-    url = os.environ.get("WIZARD_TEST_DATABASE_URL")
-    if not url:
-        message = "WIZARD_TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL and sets it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    store = Store(database_url("", url))
+    store = Store(database_url("", test_database_url()))
     yield store
     with store.engine.begin() as db:
         db.execute(text("DELETE FROM submissions")), db.execute(text("DELETE FROM audit"))

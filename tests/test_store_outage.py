@@ -5,7 +5,6 @@ database restart or failover drops them)."""
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import re
 import sqlite3
 import threading
@@ -22,6 +21,7 @@ from app.emulator import Fault
 from app.reconciler import Reconciler
 from app.store import database_url
 
+from .helpers.postgres import test_database_url
 from .helpers.forms import connection_body, form_data
 from .helpers.live import IN_TIME, LiveServer, settings_for
 from .helpers.markup import csrf_token, submission_id
@@ -30,13 +30,7 @@ from .helpers.tcp_proxy import TcpProxy
 
 @pytest.fixture
 def postgres_url():
-    url = os.environ.get("WIZARD_TEST_DATABASE_URL")
-    if not url:
-        message = "WIZARD_TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL and sets it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
+    return test_database_url()
 
 
 @pytest.fixture

@@ -10,15 +10,14 @@ import re
 import signal
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from app.store import database_url
 
+from .helpers.postgres import own_schema, test_database_url
 from .helpers.dataflows import Maker
 from .helpers.receivers import Webhook
 from .helpers.servers import serve, wait_until_up
@@ -31,22 +30,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def shared_store():
-    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
-    url = os.environ.get("WIZARD_TEST_DATABASE_URL")
-    if not url:
-        message = "WIZARD_TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL and sets it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    schema = "w_" + uuid.uuid4().hex[:12]
-    admin = create_engine(database_url("", url))
-    with admin.begin() as db:
-        db.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    yield url + f"{separator}options=-csearch_path%3D{schema}", admin, schema
-    with admin.begin() as db:
-        db.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    """(a PostgreSQL URL whose tables live in a schema of their own, an engine, the schema)."""
+    with own_schema(test_database_url(), "w_") as made:
+        yield made
 
 
 def lease_holder_pid(admin, schema: str) -> int | None:

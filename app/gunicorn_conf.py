@@ -9,7 +9,6 @@ import os
 from app.config import Settings
 
 
-
 def _count(name: str, default: int) -> int:
     text = os.environ.get(name, "").strip() or str(default)
     if not text.isdigit() or not 1 <= int(text) <= 64:

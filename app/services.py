@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from .late_records import LateRecords
     from .logs import SecretRegistry
     from .readiness import Readiness
-    from .store import Store
     from .static_files import Asset
+    from .store import Store
     from .watch.adobe_events import Keys
     from .watch.sealing import Sealer
 
@@ -88,8 +88,8 @@ def build(settings: Settings, static_folder: str) -> Services:
     from .readiness import Readiness
     from .sources import SOURCES
     from .sources.generic import usable
-    from .store import database_url
     from .static_files import load_assets
+    from .store import database_url
     from .watch.adobe_events import Keys
     from .watch.channels import smtp_password
     from .watch.sealing import Sealer

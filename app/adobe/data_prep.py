@@ -15,7 +15,6 @@ from urllib.parse import quote
 from .errors import UNANSWERED, AdobeError
 from .gateway import DATA_PREP, Gateway, json_body
 
-
 # Data Prep's reserved keywords, and its mapping functions, which "Data Prep mapping functions" (Experience League,
 # data-prep/functions, "Fields") counts among them: a source field so named must be wrapped as ${...}.
 RESERVED = frozenset("""

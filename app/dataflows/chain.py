@@ -101,7 +101,7 @@ class Chain:
         first = [s for s in steps(draft, flow_spec, ids)[:3] if not ids[s.column]]
         outcomes = side_by_side(lambda s=s: self._make(draft, s, look_first=resumed) for s in first)
         stops = []
-        for step, outcome in zip(first, outcomes):
+        for step, outcome in zip(first, outcomes, strict=True):
             if isinstance(outcome, Stopped):
                 stops.append(outcome)
             elif isinstance(outcome, BaseException):

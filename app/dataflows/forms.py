@@ -10,8 +10,16 @@ import re
 import zoneinfo
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField, \
-    SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from ..sources.fields import choices, no_control_characters
@@ -121,7 +129,7 @@ class ScheduleForm(FlaskForm):
         if not field.data or self.timezone.data not in _zones():
             return
         moment = field.data.replace(tzinfo=zoneinfo.ZoneInfo(self.timezone.data))
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         if moment < now - START_PAST:
             raise ValidationError("The first run is more than a day in the past; give a time from now on.")
         if moment > now + START_AHEAD:
@@ -173,7 +181,7 @@ def schedule_defaults(draft: Draft) -> dict:
     if saved:
         return {**saved, "start": datetime.datetime.strptime(saved["start_local"], "%Y-%m-%dT%H:%M"),
                 "interval": saved.get("interval") or 1}
-    soon = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0, tzinfo=None) \
+    soon = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0, tzinfo=None) \
         + datetime.timedelta(minutes=15)
     return {"name": f"{plan['table']} to {plan['dataset']['name']}"[:200], "frequency": "hour", "interval": 1,
             "start": soon, "timezone": "UTC", "backfill": True, "delta_column": timestamps[0] if timestamps else None}

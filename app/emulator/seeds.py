@@ -6,9 +6,8 @@ Read by `state.py` (which seeds Catalog with the datasets), by `catalog.py`, `sc
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
+from typing import Any
 
 TENANT = "emulatortenant"
 

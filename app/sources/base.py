@@ -7,8 +7,8 @@ import json
 
 from wtforms import RadioField
 
-from . import secrecy
 from ..wording import with_article
+from . import secrecy
 from .connection_string import ConnectionStringError, lookup, read_pasted
 from .fields import ConnectionForm, add_error, choices, host_name_error, port_error
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import TextInput
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 

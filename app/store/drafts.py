@@ -14,8 +14,17 @@ from sqlalchemy.exc import IntegrityError
 
 from .audit import record_in
 from .health import guarded
-from .schema import (DRAFT_DAYS, DRAFT_STEPS, MOST_OPEN_DRAFTS, OPEN_DRAFT_STATES, RETRY_LEASE, _now,
-                     dataflow_drafts, run_retries)
+from .schema import (
+    DRAFT_DAYS,
+    DRAFT_STEPS,
+    MOST_OPEN_DRAFTS,
+    OPEN_DRAFT_STATES,
+    RETRY_LEASE,
+    _now,
+    dataflow_drafts,
+    run_retries,
+)
+
 
 def plan_revision(plan_text: str) -> str:
     """A short digest of a draft's plan as stored: what the review page showed, checked again at create."""

@@ -77,7 +77,7 @@ def data_prep_verdicts(form, shown: Shown, rows: list[remap.Row], sandbox: str) 
     assert current is not None
     answers = services.data_prep().validate(sandbox, mapping_set("validation", current.schema_id, rows))
     verdicts = {}
-    for field, answer in zip(rules.row_fields(form, current.draft.plan), answers):
+    for field, answer in zip(rules.row_fields(form, current.draft.plan), answers, strict=False):
         verdicts[field.id] = answer
         if not answer.ok:
             add_error(field, f"Data Prep refused this: {answer.message or 'no reason given'}.")

@@ -17,7 +17,7 @@ from .assets import asset_url
 
 def when(epoch_ms) -> str:
     try:
-        moment = datetime.datetime.fromtimestamp(int(epoch_ms) / 1000, tz=datetime.timezone.utc)
+        moment = datetime.datetime.fromtimestamp(int(epoch_ms) / 1000, tz=datetime.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return "unknown"
     return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -6,10 +6,10 @@ import logging
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.serializer import Serializer
-from flask_wtf.csrf import CSRFProtect
 
 from .. import services
 

@@ -145,7 +145,7 @@ class Connections:
         if FILTER_SAFE_NAME.match(name):
             params.append(("property", f"name=={name}"))
         matches, read = [], 0
-        for page, _token in self._gateway.pages("/connections", sandbox, params, "Looking up connections by name"):
+        for page, token in self._gateway.pages("/connections", sandbox, params, "Looking up connections by name"):
             read += len(page)
             for item in page:
                 created = item.get("createdAt")
@@ -232,8 +232,7 @@ class Connections:
         wanted = name_contains.casefold()
         params = _list_filters(connection_spec_ids, state)
         found, scanned, token = [], 0, continuation
-        pages = self._gateway.pages("/connections", sandbox, params, "Searching connections", continuation, orderby)
-        for page, token in pages:  # noqa: B007 - the last page's token is read after the loop
+        for page, token in self._gateway.pages("/connections", sandbox, params, "Searching connections", continuation, orderby):
             scanned += len(page)
             found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
             if len(found) >= want or scanned >= cap:
@@ -253,9 +252,8 @@ class Connections:
         doing = "Exploring the connection"
         # Lower case, as Adobe's tutorials ("Explore a database") and Adobe's own client aepp send it.
         params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
-        body = json_body(
-            self._gateway.call("GET", f"/connections/{connection_id}/explore", sandbox, doing, params=params), doing
-        )
+        body = json_body(self._gateway.call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
+                                     params=params), doing)
         if table_path is None:
             if not isinstance(body, list):
                 raise AdobeError(f"{doing} failed: Flow Service did not answer with a list of tables. Try again.")
@@ -270,9 +268,8 @@ class Connections:
         if not etag:
             raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
         doing = "Updating the connection"
-        response = self._gateway.call(
-            "PATCH", f"/connections/{connection_id}", sandbox, doing, json=operations, headers={"If-Match": etag}
-        )
+        response = self._gateway.call("PATCH", f"/connections/{connection_id}", sandbox, doing,
+                              json=operations, headers={"If-Match": etag})
         body = json_body(response, doing)
         if not isinstance(body, dict) or not body.get("etag"):
             raise AdobeError(f"{doing}: Flow Service answered without the new etag. Reload the connection.")
@@ -280,9 +277,8 @@ class Connections:
 
     def delete_connection(self, sandbox: str, connection_id: str) -> Changed:
         """DELETE /connections/{id} → Adobe's request id."""
-        response = self._gateway.call(
-            "DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection", ok=(204, 200)
-        )
+        response = self._gateway.call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
+                              ok=(204, 200))
         return Changed(None, response.headers.get("x-request-id"))
 
 

@@ -11,9 +11,9 @@ import email.utils
 import threading
 import time
 
-from .connections import FILTER_SAFE_NAME, Changed
 from .data_prep import Made
 from .errors import UNANSWERED, AdobeError
+from .connections import FILTER_SAFE_NAME, Changed
 from .gateway import READ_PAGE, Gateway, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
@@ -236,24 +236,11 @@ class Dataflows:
         delta = next((t.get("params", {}).get("deltaColumn") for t in flow.get("transformations") or []
                       if isinstance(t, dict) and t.get("name") == "Copy"), None)
         if not isinstance(delta, dict) or not delta.get("name"):
-            raise AdobeError(
-                f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409
-            )
-        body = {
-            "flowId": flow["id"],
-            "params": {
-                "startTime": now,
-                "windowStartTime": window_start,
-                "windowEndTime": window_end,
-                "deltaColumn": {"name": delta["name"]},
-            },
-        }
-        return self._start_run(
-            sandbox,
-            flow["id"],
-            doing,
-            lambda: self._gateway.call("POST", "/runs", sandbox, doing, ok=(201, 200), json=body),
-        )
+            raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409)
+        body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
+                                                   "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
+        return self._start_run(sandbox, flow["id"], doing, lambda: self._gateway.call(
+            "POST", "/runs", sandbox, doing, ok=(201, 200), json=body))
 
     def _start_run(self, sandbox: str, flow_id: str, doing: str, send) -> Retried:
         """Send a request that starts a run; when its answer is lost (or Adobe failed on its side), look for the run
@@ -271,25 +258,18 @@ class Dataflows:
             if found:
                 return Retried(str(found[0]["id"]), error.request_id, recovered=True)
             if found is None:
-                raise RunUnconfirmed(
-                    error.message + " Whether a run started is unknown: the wizard could not look. "
-                    "Reload the dataflow and look at its runs before you try again.",
-                    status=error.status,
-                    code=error.code,
-                    request_id=error.request_id,
-                    upstream_status=error.upstream_status,
-                ) from None
+                raise RunUnconfirmed(error.message + " Whether a run started is unknown: the wizard could not look. "
+                                     "Reload the dataflow and look at its runs before you try again.",
+                                     status=error.status, code=error.code, request_id=error.request_id,
+                                     upstream_status=error.upstream_status) from None
             error.message += " The wizard looked, and no run started, so trying again is safe."
             raise
 
     def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
         """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or
         "targetConnections"). One that is already gone (404) counts as deleted: a stopped deletion resumes."""
-        doing = {
-            "flows": "Deleting the dataflow",
-            "sourceConnections": "Deleting the source connection",
-            "targetConnections": "Deleting the target connection",
-        }[kind]
+        doing = {"flows": "Deleting the dataflow", "sourceConnections": "Deleting the source connection",
+                 "targetConnections": "Deleting the target connection"}[kind]
         try:
             response = self._gateway.call("DELETE", f"/{kind}/{item_id}", sandbox, doing, ok=(204, 200))
         except AdobeError as error:
@@ -316,79 +296,42 @@ class Dataflows:
 
 # The request bodies of a dataflow's chain, as the dataflow tutorial for database sources sends them.
 
-
-def source_connection_body(
-    name: str, description: str, base_connection_id: str, spec_id: str, table: str, columns: list[dict]
-) -> dict:
+def source_connection_body(name: str, description: str, base_connection_id: str, spec_id: str, table: str,
+                           columns: list[dict]) -> dict:
     """`POST /sourceConnections`: a table of a base connection, its columns described by Adobe's keys only."""
-    return {
-        "name": name,
-        "description": description,
-        "baseConnectionId": base_connection_id,
-        "data": {"format": "tabular"},
-        "params": {
-            "tableName": table,
-            "columns": [{key: column[key] for key in COLUMN_KEYS if key in column} for column in columns],
-        },
-        "connectionSpec": {"id": spec_id, "version": "1.0"},
-    }
+    return {"name": name, "description": description, "baseConnectionId": base_connection_id,
+            "data": {"format": "tabular"},
+            "params": {"tableName": table,
+                       "columns": [{key: column[key] for key in COLUMN_KEYS if key in column} for column in columns]},
+            "connectionSpec": {"id": spec_id, "version": "1.0"}}
 
 
 def target_connection_body(name: str, description: str, schema_id: str, dataset_id: str) -> dict:
     """`POST /targetConnections`: a dataset in the data lake, with its XDM schema."""
-    return {
-        "name": name,
-        "description": description,
-        "data": {"schema": {"id": schema_id, "version": FULL_SCHEMA_VERSION}},
-        "params": {"dataSetId": dataset_id},
-        "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"},
-    }
+    return {"name": name, "description": description,
+            "data": {"schema": {"id": schema_id, "version": FULL_SCHEMA_VERSION}},
+            "params": {"dataSetId": dataset_id},
+            "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}}
 
 
-def flow_body(
-    name: str,
-    description: str,
-    flow_spec: dict,
-    source_id: str,
-    target_id: str,
-    mapping_id: str,
-    *,
-    start: int,
-    frequency: str,
-    interval: int | None,
-    backfill: bool,
-    delta_column: str,
-    delta_kind: str,
-    error_diagnostics: bool = False,
-    partial_percent: float | int | None = None,
-) -> dict:
+def flow_body(name: str, description: str, flow_spec: dict, source_id: str, target_id: str, mapping_id: str, *,
+              start: int, frequency: str, interval: int | None, backfill: bool, delta_column: str, delta_kind: str,
+              error_diagnostics: bool = False, partial_percent: float | int | None = None) -> dict:
     """`POST /flows`: the flow spec, one source and one target connection, the Copy (delta column) and Mapping
     transformations, the schedule and the flow spec's options that are on."""
     params: dict = {"startTime": start, "frequency": frequency}
     if frequency != "once":
         # As the dataflow tutorial sends them, and as the spec's ScheduleSpecDTO types interval: a string.
         params.update(interval=str(interval), backfill=bool(backfill))
-    body = {
-        "name": name,
-        "description": description,
-        "flowSpec": {"id": flow_spec["id"], "version": str(flow_spec.get("version") or "1.0")},
-        "sourceConnectionIds": [source_id],
-        "targetConnectionIds": [target_id],
-        "transformations": [
-            {
-                "name": "Copy",
-                "params": {
-                    "deltaColumn": {
-                        "name": delta_column,
-                        "dateFormat": DELTA_FORMATS.get(delta_kind, DELTA_FORMATS["date-time"]),
-                        "timezone": "UTC",
-                    }
-                },
-            },
-            {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": "0"}},
-        ],
-        "scheduleParams": params,
-    }
+    body = {"name": name, "description": description,
+            "flowSpec": {"id": flow_spec["id"], "version": str(flow_spec.get("version") or "1.0")},
+            "sourceConnectionIds": [source_id], "targetConnectionIds": [target_id],
+            "transformations": [
+                {"name": "Copy", "params": {"deltaColumn": {
+                    "name": delta_column, "dateFormat": DELTA_FORMATS.get(delta_kind, DELTA_FORMATS["date-time"]),
+                    "timezone": "UTC"}}},
+                {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": "0"}}],
+            "scheduleParams": params}
     options: dict = {}
     if error_diagnostics:
         options["errorDiagnosticsEnabled"] = True
@@ -411,15 +354,10 @@ def _new_run(response, doing: str) -> Retried:
     """The run an answer names: `{id, etag}`, as the API spec gives it, or `{"items": [{id, etag}]}`, as the on-demand
     ingestion tutorial shows it."""
     body = json_body(response, doing)
-    if (
-        isinstance(body, dict)
-        and isinstance(body.get("items"), list)
-        and body["items"]
-        and isinstance(body["items"][0], dict)
-    ):
+    if isinstance(body, dict) and isinstance(body.get("items"), list) and body["items"] \
+            and isinstance(body["items"][0], dict):
         body = body["items"][0]
     if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-        raise AdobeError(
-            f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.", code=UNANSWERED
-        )
+        raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.",
+                         code=UNANSWERED)
     return Retried(body["id"], response.headers.get("x-request-id"))

@@ -62,6 +62,9 @@ class EmulatorState:
         self.sandboxes = frozenset(s.lower() for s in sandboxes)
         self.specs = connection_specs(cloud)
         self._lock = threading.Lock()
+        # One tick at a time (app/emulator/runs.py): a read never lists runs while another request is still making
+        # the runs it marked as made.
+        self.tick_lock = threading.Lock()
         self.tokens: dict[str, tuple[str, float]] = {}
         self.token_fetches = 0
         self.connections: dict[str, dict] = {}

@@ -113,9 +113,7 @@ LIBPQ_KEYWORDS = frozenset({
 URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 # libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
-LIBPQ_START = re.compile(
-    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)\s+[A-Za-z_][A-Za-z0-9_]*\s*="
-)
+LIBPQ_START = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 def read_pasted(text: str) -> tuple[str, dict[str, str]]:
@@ -140,13 +138,8 @@ def _read_uri(text: str) -> dict[str, str]:
     if "," in host or "," in port:
         raise ConnectionStringError("The URI names several hosts; paste one host, or fill the fields.")
     pairs = {}
-    for key, value in (
-        ("host", unquote(host)),
-        ("port", port),
-        ("dbname", unquote(parts.path.lstrip("/"))),
-        ("user", unquote(parts.username or "")),
-        ("password", unquote(parts.password or "")),
-    ):
+    for key, value in (("host", unquote(host)), ("port", port), ("dbname", unquote(parts.path.lstrip("/"))),
+                       ("user", unquote(parts.username or "")), ("password", unquote(parts.password or ""))):
         if value:
             pairs[key] = value
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -169,10 +162,8 @@ def _read_libpq(text: str) -> dict[str, str]:
         match = _LIBPQ_PAIR.match(text, i)
         if not match:
             after = f" (after {list(pairs)[-1]})" if pairs else ""
-            raise ConnectionStringError(
-                f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
-                "pairs with spaces, and quote a value that holds spaces: password='…'."
-            )
+            raise ConnectionStringError(f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
+                                        "pairs with spaces, and quote a value that holds spaces: password='…'.")
         key, i = match.group(1), match.end()
         chars = []
         if i < n and text[i] == "'":

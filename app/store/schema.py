@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-)
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text,
+                        create_engine, event)
 
 metadata = MetaData()
 
@@ -233,26 +221,12 @@ alert_deliveries = Table(
     Column("sent_at", Float),
 )
 
-AUDIT_COLUMNS = [
-    "at",
-    "user",
-    "subject",
-    "email",
-    "role",
-    "action",
-    "source",
-    "sandbox",
-    "connection_name",
-    "connection_id",
-    "outcome",
-    "detail",
-    "adobe_request_id",
-    "request_id",
-]
+AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
+                 "detail", "adobe_request_id", "request_id"]
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _fit(column, value) -> str:
@@ -274,15 +248,10 @@ def connect(url: str):
     whether rows are locked FOR UPDATE, as PostgreSQL can). A pooled connection is checked before each use (it may
     have died with a database restart)."""
     sqlite = url.startswith("sqlite")
-    engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False}
-        if sqlite
-        else {"connect_timeout": CONNECT_TIMEOUT},
-    )
+    engine = create_engine(url, pool_pre_ping=True,
+                           connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False} if sqlite
+                           else {"connect_timeout": CONNECT_TIMEOUT})
     if sqlite:
-
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):
             cursor = connection.cursor()
@@ -292,21 +261,12 @@ def connect(url: str):
             # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
-
     # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
     # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
-    serial_engine = (
-        create_engine(
-            url,
-            pool_pre_ping=True,
-            connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
-            isolation_level=None,
-        )
-        if sqlite
-        else engine
-    )
+    serial_engine = create_engine(url, pool_pre_ping=True,
+                                  connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
+                                        isolation_level=None) if sqlite else engine
     if sqlite:
-
         @event.listens_for(serial_engine, "connect")
         def _serial_pragmas(connection, _record):
             connection.isolation_level = None
@@ -317,6 +277,5 @@ def connect(url: str):
         @event.listens_for(serial_engine, "begin")
         def _immediate(connection):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-
     for_update = not sqlite
     return engine, serial_engine, for_update

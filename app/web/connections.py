@@ -11,16 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from .. import services
 from ..adobe import AdobeError
 from ..adobe.errors import STALE
-from ..dataflows.deletion import DeleteMadeFrom
 from ..sources import SOURCES
-from ..sources.described import label_of
-from ..sources.fields import no_control_characters
 from ..sources.secrecy import SECRET_PARAMS, masked_params
+from ..sources.fields import no_control_characters
+from .. import services
+from ..dataflows.deletion import DeleteMadeFrom
 from . import audit, permissions
 from .loaders import load_connection, sandbox_of, source_of, with_connection
+from ..sources.described import label_of
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -102,9 +102,7 @@ def index():
     state = args.get("state") if args.get("state") in STATES else ""
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = services.spec_catalog().database_specs()
-    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [
-        (spec["id"], label_of(spec)) for spec in specs
-    ]
+    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [(spec["id"], label_of(spec)) for spec in specs]
     source = args.get("source") if args.get("source") in dict(offered) else ""
     spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
     mine = args.get("mine") == "1" and bool(g.get("user"))
@@ -115,75 +113,37 @@ def index():
         if mine:
             # What this person created here, by id (a documented filter), the other filters applied here.
             items = _client().connections_by_id(sandbox, store.audit.created_by(g.user))
-            items = [
-                c
-                for c in items
-                if name.casefold() in str(c.get("name") or "").casefold()
-                and (not source or (c.get("connectionSpec") or {}).get("id") == source)
-                and (not state or c.get("state") == state)
-            ]
+            items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()
+                     and (not source or (c.get("connectionSpec") or {}).get("id") == source)
+                     and (not state or c.get("state") == state)]
             items = _sorted(items, sort)
             next_page, count = None, len(items)
         elif name:
-            search = _client().search_connections(
-                sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
-            )
+            search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page,
+                                                  state=state or None, orderby=orderby)
             items, next_page = search.items, search.next_token
         else:
-            items, next_page = _client().list_connections(
-                sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
-            )
+            items, next_page = _client().list_connections(sandbox, spec_ids, limit=PAGE_SIZE, continuation=page,
+                                                          state=state or None, orderby=orderby)
             # Flow Service counts a listing (count=true) but not a name search, which the portal does itself.
             count = _client().count_connections(sandbox, spec_ids, state=state or None)
     except AdobeError as error:
-        return render_template(
-            "error.html", title="Could not list connections", message=error.message, adobe_request_id=error.request_id
-        ), error.status
-    rows = [
-        (item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
-        for item in items
-    ]
-    kept: dict[str, Any] = {
-        "sandbox": sandbox,
-        "name": name or None,
-        "source": source or None,
-        "state": state or None,
-        "sort": sort if sort != "newest" else None,
-        "mine": 1 if mine else None,
-    }
-    pages = {
-        "first": url_for("connections.index", **kept) if back else None,
-        "previous": (
-            url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)
-            if back
-            else (url_for("connections.index", **kept) if page else None)
-        ),
-        "next": url_for(
-            "connections.index", **kept, page=next_page, back=",".join([*back, page][-MAX_BACK:]) if page else None
-        )
-        if next_page
-        else None,
-    }
-    return render_template(
-        "connections.html",
-        rows=rows,
-        sandbox=sandbox,
-        name=name,
-        page=page,
-        mine=mine,
-        creators=store.audit.creators(item.get("id") for item in items),
-        pages=pages,
-        count=count,
-        first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
-        search=search,
-        sandboxes=permissions.sandboxes_for("view"),
-        offered=offered,
-        source=source,
-        state=state,
-        states=STATES,
-        sort=sort,
-        sorts=SORTS,
-    )
+        return render_template("error.html", title="Could not list connections", message=error.message,
+                               adobe_request_id=error.request_id), error.status
+    rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
+            for item in items]
+    kept: dict[str, Any] = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
+            "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
+    pages = {"first": url_for("connections.index", **kept) if back else None,
+             "previous": (url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)
+                          if back else (url_for("connections.index", **kept) if page else None)),
+             "next": url_for("connections.index", **kept, page=next_page,
+                             back=",".join([*back, page][-MAX_BACK:]) if page else None) if next_page else None}
+    return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page, mine=mine,
+                           creators=store.audit.creators(item.get("id") for item in items), pages=pages, count=count,
+                           first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
+                           search=search, sandboxes=permissions.sandboxes_for("view"), offered=offered,
+                           source=source, state=state, states=STATES, sort=sort, sorts=SORTS)
 
 
 def _sorted(items: list[dict], sort: str) -> list[dict]:
@@ -191,9 +151,7 @@ def _sorted(items: list[dict], sort: str) -> list[dict]:
     if sort.startswith("name"):
         return sorted(items, key=lambda c: str(c.get("name") or "").casefold(), reverse=sort == "name-desc")
     created = [c for c in items if isinstance(c.get("createdAt"), (int, float))]
-    return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + [
-        c for c in items if c not in created
-    ]
+    return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + [c for c in items if c not in created]
 
 
 @bp.get("/connections/<connection_id>")
@@ -221,18 +179,10 @@ def _detail(connection, source, sandbox, status=200, **extra):
     # A connection just created has no dataflows yet: its page waits on no more calls than before.
     dependents, dependents_error = (None, None) if curl is not None else _dependents(connection["id"], sandbox)
     return render_template(
-        "connection.html",
-        connection=connection,
-        sandbox=sandbox,
-        source=source,
-        spec_id=spec_id,
-        params=_shown_params(connection, source),
-        dependents=dependents,
-        dependents_error=dependents_error,
-        curl=curl,
-        just_created=curl is not None,
-        creator=services.store().audit.creators([connection["id"]]).get(connection["id"]),
-        **extra,
+        "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
+        params=_shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
+        curl=curl, just_created=curl is not None,
+        creator=services.store().audit.creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
 
 
@@ -242,15 +192,9 @@ def test(connection, source, sandbox):
     """Ask Flow Service to connect to the database with the stored credentials, and say how it went."""
     try:
         ok = _client().test_connection(sandbox, connection["id"])
-        outcome = (
-            ("ok", "Flow Service connected to the database with the stored credentials.")
-            if ok
-            else (
-                "failed",
-                "Flow Service could not connect with the stored credentials. Check the database's address "
-                "and firewall, or rotate the credentials.",
-            )
-        )
+        outcome = ("ok", "Flow Service connected to the database with the stored credentials.") if ok else (
+            "failed", "Flow Service could not connect with the stored credentials. Check the database's address "
+                      "and firewall, or rotate the credentials.")
     except AdobeError as error:
         outcome = ("failed", f"The test failed: {error.message}")
     log.info("tested connection %s: %s", connection["id"], outcome[0])
@@ -266,18 +210,10 @@ def explore(connection, source, sandbox):
         tables = None if table else _client().explore(sandbox, connection["id"])
         columns = _client().explore(sandbox, connection["id"], table) if table else None
     except AdobeError as error:
-        return render_template(
-            "explore.html", connection=connection, sandbox=sandbox, source=source, table=table, error=error
-        ), error.status
-    return render_template(
-        "explore.html",
-        connection=connection,
-        sandbox=sandbox,
-        source=source,
-        table=table,
-        tables=tables,
-        columns=columns,
-    )
+        return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
+                               error=error), error.status
+    return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
+                           tables=tables, columns=columns)
 
 
 @bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
@@ -289,15 +225,12 @@ def rename(connection, source, sandbox):
         form.name.data, form.description.data = connection.get("name"), connection.get("description")
         form.etag.data = connection.get("etag")
     if request.method == "GET" or not form.validate():
-        return render_template(
-            "rename.html", form=form, connection=connection, sandbox=sandbox, source=source
-        ), 200 if request.method == "GET" else 400
+        return render_template("rename.html", form=form, connection=connection, sandbox=sandbox,
+                               source=source), 200 if request.method == "GET" else 400
     # As Adobe's "Update a connection" tutorial sends them: `replace` the name, which every connection has, and `add`
     # the description, which one made elsewhere may lack (JSON Patch refuses `replace` of a missing member).
-    operations = [
-        {"op": "replace", "path": "/name", "value": form.name.data.strip()},
-        {"op": "add", "path": "/description", "value": (form.description.data or "").strip()},
-    ]
+    operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
+                  {"op": "add", "path": "/description", "value": (form.description.data or "").strip()}]
     yours = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip())]
     return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 
@@ -321,54 +254,31 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
     """PATCH with the etag the person saw. When it is stale, nothing is sent: the page shows the connection as
     it is now next to what the person typed (`yours`), and saving over it again takes an explicit choice."""
     action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
-    on_record = dict(
-        sandbox=sandbox,
-        connection_name=connection.get("name"),
-        connection_id=connection["id"],
-        source=source.title if source else None,
-    )
+    on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
+                     source=source.title if source else None)
     try:
         if not ETAG.match(etag or ""):
             # A form without a readable etag cannot show that the person saw the current state.
             raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
         changed = _client().update_connection(sandbox, connection["id"], etag, operations)
     except AdobeError as error:
-        audit.record(
-            action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id, **on_record
-        )
+        audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
+                     **on_record)
         page = dict(form=form, sandbox=sandbox, source=source)
         if error.stale:
             fresh, _source = load_connection(connection["id"], sandbox)
             log.info("update of %s refused: stale etag", connection["id"])
             # The form keeps the etag it was opened with; the colleague's etag travels apart, used only by the
             # "Save mine over theirs" button.
-            return render_template(
-                template,
-                connection=fresh,
-                etag=request.form.get("etag") or "",
-                stale=STALE_MESSAGE,
-                seen_etag=fresh.get("etag"),
-                theirs=_theirs(fresh, source, action),
-                yours=list(yours),
-                params=_shown_params(fresh, source),
-                **page,
-            ), 409
+            return render_template(template, connection=fresh, etag=request.form.get("etag") or "", stale=STALE_MESSAGE,
+                                   seen_etag=fresh.get("etag"), theirs=_theirs(fresh, source, action),
+                                   yours=list(yours), params=_shown_params(fresh, source), **page), 409
         log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
-        return render_template(
-            template,
-            connection=connection,
-            etag=etag,
-            adobe_error=error,
-            params=_shown_params(connection, source),
-            **page,
-        ), error.status
-    audit.record(
-        action,
-        "ok",
-        detail=f"now named {operations[0]['value']}" if action == "rename" else None,
-        adobe_request_id=changed.request_id,
-        **on_record,
-    )
+        return render_template(template, connection=connection, etag=etag, adobe_error=error,
+                               params=_shown_params(connection, source),
+                               **page), error.status
+    audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
+                 adobe_request_id=changed.request_id, **on_record)
     log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
     return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
@@ -381,11 +291,8 @@ def rotate(connection, source, sandbox):
     auth = connection.get("auth") or {}
     settings = services.settings()
     # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
-    kept = {
-        "name": connection.get("name") or "",
-        "description": connection.get("description") or "",
-        "sandbox": sandbox,
-    }
+    kept = {"name": connection.get("name") or "", "description": connection.get("description") or "",
+            "sandbox": sandbox}
     if request.method == "POST":
         services.secrets().add_for_request(*source.typed_secrets(request.form))
         formdata = request.form.copy()
@@ -395,26 +302,15 @@ def rotate(connection, source, sandbox):
     else:
         prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in source.secret_params}
         method = source.form_class.method_for_spec.get(auth.get("specName"))
-        form = source.make_form(
-            sandboxes=settings.sandboxes,
-            cloud=settings.cloud,
-            data={**prefill, **kept, **({"method": method} if method else {})},
-        )
+        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
+                                data={**prefill, **kept, **({"method": method} if method else {})})
     form.keep_methods_for(auth.get("specName"))
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = _etag_to_send() if request.method == "POST" else connection.get("etag")
-    page = dict(
-        form=form,
-        connection=connection,
-        sandbox=sandbox,
-        source=source,
-        etag=etag,
-        params=_shown_params(connection, source),
-    )
-    kind_kept = (
-        f"This connection uses {auth.get('specName')}; pick the option that sends it "
-        "(the kind of authentication cannot change once a connection exists)."
-    )
+    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
+                params=_shown_params(connection, source))
+    kind_kept = (f"This connection uses {auth.get('specName')}; pick the option that sends it "
+                 "(the kind of authentication cannot change once a connection exists).")
     if request.method == "GET" or not form.validate():
         if "method" in form and form.method.errors and form.method.data not in [c.value for c in form.method.choices]:
             form.method.errors = [kind_kept]
@@ -435,21 +331,12 @@ def delete(connection, source, sandbox):
     form = DeleteForm(expected_name=connection.get("name", ""))
     store = services.store()
     dependents, dependents_error = _dependents(connection["id"], sandbox)
-    page = dict(
-        form=form,
-        connection=connection,
-        sandbox=sandbox,
-        source=source,
-        dependents=dependents,
-        dependents_error=dependents_error,
-        leftover=store.cleanups.remembered_targets(connection["id"], sandbox),
-    )
+    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
+                dependents_error=dependents_error, leftover=store.cleanups.remembered_targets(connection["id"], sandbox))
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     if dependents or page["leftover"]:
-        failed = DeleteMadeFrom(services.dataflows(), services.store(), audit.record).run(
-            connection, dependents, sandbox
-        )
+        failed = DeleteMadeFrom(services.dataflows(), services.store(), audit.record).run(connection, dependents, sandbox)
         if failed:
             # Stopped midway: what is left is read again, and sending the form again goes on from there.
             page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)
@@ -459,33 +346,18 @@ def delete(connection, source, sandbox):
         deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
         if error.in_use:
-            error.message = (
-                "A dataflow still uses this connection, so Flow Service kept it. Delete the "
-                "connection's dataflows and their source connections first, then delete the "
-                "connection."
-            )
-        audit.record(
-            "delete",
-            "failed",
-            sandbox=sandbox,
-            connection_name=connection.get("name"),
-            connection_id=connection["id"],
-            source=source.title if source else None,
-            detail=error.code or error.message[:200],
-            adobe_request_id=error.request_id,
-        )
+            error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
+                             "connection's dataflows and their source connections first, then delete the "
+                             "connection.")
+        audit.record("delete", "failed", sandbox=sandbox, connection_name=connection.get("name"),
+                     connection_id=connection["id"], source=source.title if source else None,
+                     detail=error.code or error.message[:200], adobe_request_id=error.request_id)
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", **page, adobe_error=error), error.status
     store.cleanups.forget_cleanup(connection["id"])
-    audit.record(
-        "delete",
-        "ok",
-        sandbox=sandbox,
-        connection_name=connection.get("name"),
-        connection_id=connection["id"],
-        source=source.title if source else None,
-        adobe_request_id=deleted.request_id,
-    )
+    audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
+                 connection_id=connection["id"], source=source.title if source else None,
+                 adobe_request_id=deleted.request_id)
     log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

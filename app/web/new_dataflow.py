@@ -23,16 +23,8 @@ from ..adobe.data_prep import mapping_set
 from ..dataflows import mapping as rules
 from ..dataflows.chain import LEASE_SECONDS, Chain, Stopped, steps
 from ..dataflows.draft import MOST_COLUMNS, STEPS, Draft, explored_column
-from ..dataflows.forms import (
-    ChainForm,
-    DatasetForm,
-    ScheduleForm,
-    StartForm,
-    mapping_form_class,
-    number,
-    schedule_defaults,
-    timezones,
-)
+from ..dataflows.forms import ChainForm, DatasetForm, ScheduleForm, StartForm, mapping_form_class, number, \
+    schedule_defaults, timezones
 from ..sources.fields import add_error, choices
 from ..store import MOST_OPEN_DRAFTS
 from . import audit, permissions
@@ -235,7 +227,7 @@ def mapping(draft):
             adobe_error = error
         else:
             fields = rules.row_fields(form, plan)
-            for field, answer in zip(fields, answers, strict=False):
+            for field, answer in zip(fields, answers):
                 verdicts[field.id] = answer
                 if not answer.ok:
                     add_error(field, f"Data Prep refused this: {answer.message or 'no reason given'}.")

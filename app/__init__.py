@@ -27,8 +27,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each gevent
     # worker patches the standard library before urllib3 takes hold of ssl.
     from . import services
-    from .web import (adobe_events, alerts, assets, audit, auth, connections, dataflow_edit, dataflow_list, dataflows,
-                      errors, filters, health, new_dataflow, security, wizard)
+    from .web import (
+        adobe_events,
+        alerts,
+        assets,
+        audit,
+        auth,
+        connections,
+        dataflow_edit,
+        dataflow_list,
+        dataflows,
+        errors,
+        filters,
+        health,
+        new_dataflow,
+        security,
+        wizard,
+    )
 
     built = services.build(settings, _asset_folder("static"))
     services.init_app(app, built)

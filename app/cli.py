@@ -1,4 +1,5 @@
-"""The `aep-source-wizard` command: serve the wizard with gunicorn, on the emulator when no Adobe credentials are set."""
+"""The `aep-source-wizard` command: serve the wizard with gunicorn, on the emulator when no Adobe credentials are
+set."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import socket
 import sys
 from typing import TYPE_CHECKING
 
-from . import create_app, logs
-from . import accounts
+from . import accounts, create_app, logs
 from .config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -211,7 +211,8 @@ def main(argv=None) -> int:
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
-    adding.add_argument("--groups", default="", help="comma-separated groups, for WIZARD_ROLES (e.g. data-eng,platform)")
+    adding.add_argument("--groups", default="",
+                        help="comma-separated groups, for WIZARD_ROLES (e.g. data-eng,platform)")
     args = parser.parse_args(argv)
     logs.configure()
     if args.command == "add-user":

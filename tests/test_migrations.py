@@ -18,7 +18,7 @@ from app.store import Store, database_url
 from app.store.migrate import SchemaAhead, current, head, upgrade
 from app.store.schema import metadata
 
-from .helpers.postgres import own_schema, test_database_url
+from .helpers.postgres import own_schema, postgres_test_url
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.timezone.utc)
@@ -84,7 +84,7 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield database_url(str(tmp_path), None)
         return
-    with own_schema(test_database_url(), "m_") as (url, _admin, _schema):
+    with own_schema(postgres_test_url(), "m_") as (url, _admin, _schema):
         yield url
 
 

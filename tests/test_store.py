@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.store import Store, database_url
 
-from .helpers.postgres import test_database_url
+from .helpers.postgres import postgres_test_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,7 +22,7 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         yield Store(database_url(str(tmp_path), None))
         return
-    store = Store(database_url("", test_database_url()))
+    store = Store(database_url("", postgres_test_url()))
     yield store
     with store.engine.begin() as db:
         db.execute(text("DELETE FROM submissions")), db.execute(text("DELETE FROM audit"))

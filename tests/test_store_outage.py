@@ -21,7 +21,7 @@ from app.emulator import Fault
 from app.reconciler import Reconciler
 from app.store import database_url
 
-from .helpers.postgres import test_database_url
+from .helpers.postgres import postgres_test_url
 from .helpers.forms import connection_body, form_data
 from .helpers.live import IN_TIME, LiveServer, settings_for
 from .helpers.markup import csrf_token, submission_id
@@ -30,7 +30,7 @@ from .helpers.tcp_proxy import TcpProxy
 
 @pytest.fixture
 def postgres_url():
-    return test_database_url()
+    return postgres_test_url()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import text
 
 
-from .helpers.postgres import own_schema, test_database_url
+from .helpers.postgres import own_schema, postgres_test_url
 from .helpers.dataflows import Maker
 from .helpers.receivers import Webhook
 from .helpers.servers import serve, wait_until_up
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def shared_store():
     """(a PostgreSQL URL whose tables live in a schema of their own, an engine, the schema)."""
-    with own_schema(test_database_url(), "w_") as made:
+    with own_schema(postgres_test_url(), "w_") as made:
         yield made
 
 

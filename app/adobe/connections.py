@@ -145,7 +145,7 @@ class Connections:
         if FILTER_SAFE_NAME.match(name):
             params.append(("property", f"name=={name}"))
         matches, read = [], 0
-        for page, token in self._gateway.pages("/connections", sandbox, params, "Looking up connections by name"):
+        for page, _token in self._gateway.pages("/connections", sandbox, params, "Looking up connections by name"):
             read += len(page)
             for item in page:
                 created = item.get("createdAt")
@@ -232,7 +232,8 @@ class Connections:
         wanted = name_contains.casefold()
         params = _list_filters(connection_spec_ids, state)
         found, scanned, token = [], 0, continuation
-        for page, token in self._gateway.pages("/connections", sandbox, params, "Searching connections", continuation, orderby):
+        pages = self._gateway.pages("/connections", sandbox, params, "Searching connections", continuation, orderby)
+        for page, token in pages:  # noqa: B007 - the last page's token is read after the loop
             scanned += len(page)
             found += [item for item in page if wanted in str(item.get("name") or "").casefold()]
             if len(found) >= want or scanned >= cap:

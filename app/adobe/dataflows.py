@@ -11,9 +11,9 @@ import email.utils
 import threading
 import time
 
+from .connections import FILTER_SAFE_NAME, Changed
 from .data_prep import Made
 from .errors import UNANSWERED, AdobeError
-from .connections import FILTER_SAFE_NAME, Changed
 from .gateway import READ_PAGE, Gateway, items_of, json_body
 
 # Ids sent in one `any of` filter (our choice: the length of a URL stays well under any gateway's limit).
@@ -236,7 +236,8 @@ class Dataflows:
         delta = next((t.get("params", {}).get("deltaColumn") for t in flow.get("transformations") or []
                       if isinstance(t, dict) and t.get("name") == "Copy"), None)
         if not isinstance(delta, dict) or not delta.get("name"):
-            raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409)
+            raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.",
+                             status=409)
         body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
                                                    "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
         return self._start_run(sandbox, flow["id"], doing, lambda: self._gateway.call(

@@ -25,8 +25,8 @@ class DeleteMadeFrom:
         The first refusal stops it and is returned; None when everything went."""
         store, dataflows, record = self._store, self._dataflows, self._record
         flows = dependents.flows if dependents else []
-        store.cleanups.remember_targets(connection["id"], sandbox,
-                               [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)])
+        targets = [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)]
+        store.cleanups.remember_targets(connection["id"], sandbox, targets)
         steps = [("flows", flow.get("id"), flow.get("name"), "dataflow") for flow in flows]
         steps += [("sourceConnections", item.get("id"), item.get("name"), "source connection")
                   for item in (dependents.source_connections if dependents else [])]
@@ -38,8 +38,9 @@ class DeleteMadeFrom:
             except AdobeError as error:
                 record("delete", "failed", sandbox=sandbox, connection_name=name, connection_id=item_id,
                              source=what, detail=error.code or error.message[:200], adobe_request_id=error.request_id)
-                error.message = (f"Deleting the {what} {item_id} failed, so the deletion stopped there: {error.message} "
-                                 "What is listed below is still in Flow Service; send the form again to go on.")
+                error.message = (f"Deleting the {what} {item_id} failed, so the deletion stopped there: "
+                                 f"{error.message} What is listed below is still in Flow Service; "
+                                 "send the form again to go on.")
                 return error
             if kind == "targetConnections":
                 store.cleanups.forget_target(connection["id"], item_id)

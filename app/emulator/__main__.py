@@ -1,4 +1,5 @@
-"""Run the emulator on its own: python -m app.emulator --port 8400 [--client-secret S] [--cloud aws] [--sandboxes prod,dev].
+"""Run the emulator on its own:
+python -m app.emulator --port 8400 [--client-secret S] [--cloud aws] [--sandboxes prod,dev].
 
 For benchmarks and manual tests that want Flow Service in a process of its own.
 """

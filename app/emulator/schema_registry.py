@@ -82,7 +82,8 @@ def schema_registry_blueprint(state) -> Blueprint:
 
 def _identity_descriptors() -> list[dict]:
     """One xdm:descriptorIdentity per identity field of each seeded schema, as objects."""
-    return [{"@id": hashlib.sha1(f"{key}{path}".encode(), usedforsecurity=False).hexdigest(), "@type": "xdm:descriptorIdentity",
+    return [{"@id": hashlib.sha1(f"{key}{path}".encode(), usedforsecurity=False).hexdigest(),
+             "@type": "xdm:descriptorIdentity",
              "xdm:sourceSchema": schema_id(key), "xdm:sourceVersion": 1, "xdm:sourceProperty": path,
              "xdm:namespace": namespace, "xdm:property": "xdm:code", "xdm:isPrimary": primary}
             for key, schema in SCHEMAS.items() for path, namespace, primary in schema["identities"]]

@@ -113,7 +113,8 @@ LIBPQ_KEYWORDS = frozenset({
 URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 # libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
-LIBPQ_START = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+LIBPQ_START = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)"
+                         r"\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 def read_pasted(text: str) -> tuple[str, dict[str, str]]:

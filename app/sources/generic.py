@@ -6,8 +6,8 @@ covers every other source a connection spec describes, the day Adobe adds it.
 
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -93,7 +93,8 @@ def _field(name: str, schema: dict, required: bool):
     description = schema.get("description") or ""
     kind = schema.get("type")
     if not required and kind != "boolean" and not description.lower().startswith("optional"):
-        description = "Optional: " + (description[:1].lower() + description[1:] if description else "leave empty if unused.")
+        description = "Optional: " + (description[:1].lower() + description[1:] if description
+                                      else "leave empty if unused.")
     needed = [InputRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
     default = schema.get("default")
     if "enum" in schema:
@@ -209,7 +210,8 @@ def string_keys_of(schema: dict) -> tuple[list[tuple[str, tuple[str, ...]]], str
     if not pairs:
         return [], None
     shape = ";".join(f"{key.strip()}=…" for key, _placeholder in pairs)
-    return [(_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs], shape
+    checks = [(_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs]
+    return checks, shape
 
 
 def _field_of(error) -> str:

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text,
-                        create_engine, event)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
 
 metadata = MetaData()
 
@@ -221,12 +233,12 @@ alert_deliveries = Table(
     Column("sent_at", Float),
 )
 
-AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name", "connection_id", "outcome",
-                 "detail", "adobe_request_id", "request_id"]
+AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name",
+                 "connection_id", "outcome", "detail", "adobe_request_id", "request_id"]
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _fit(column, value) -> str:

@@ -16,7 +16,8 @@ def link(public_url: str, said: dict) -> str | None:
     flow_id = (said.get("dataflow") or {}).get("id")
     if not flow_id:
         return None
-    return f"{public_url.rstrip('/')}/dataflows/{quote(str(flow_id), safe='')}?{urlencode({'sandbox': said['sandbox']})}"
+    query = urlencode({"sandbox": said["sandbox"]})
+    return f"{public_url.rstrip('/')}/dataflows/{quote(str(flow_id), safe='')}?{query}"
 
 
 def summary(said: dict) -> str:

@@ -11,16 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from .. import services
 from ..adobe import AdobeError
 from ..adobe.errors import STALE
-from ..sources import SOURCES
-from ..sources.secrecy import SECRET_PARAMS, masked_params
-from ..sources.fields import no_control_characters
-from .. import services
 from ..dataflows.deletion import DeleteMadeFrom
+from ..sources import SOURCES
+from ..sources.described import label_of
+from ..sources.fields import no_control_characters
+from ..sources.secrecy import SECRET_PARAMS, masked_params
 from . import audit, permissions
 from .loaders import load_connection, sandbox_of, source_of, with_connection
-from ..sources.described import label_of
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
@@ -102,7 +102,8 @@ def index():
     state = args.get("state") if args.get("state") in STATES else ""
     # The curated four and every other database source the wizard can make forms for.
     specs, _problem = services.spec_catalog().database_specs()
-    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [(spec["id"], label_of(spec)) for spec in specs]
+    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()]
+    offered += [(spec["id"], label_of(spec)) for spec in specs]
     source = args.get("source") if args.get("source") in dict(offered) else ""
     spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
     mine = args.get("mine") == "1" and bool(g.get("user"))
@@ -130,8 +131,8 @@ def index():
     except AdobeError as error:
         return render_template("error.html", title="Could not list connections", message=error.message,
                                adobe_request_id=error.request_id), error.status
-    rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
-            for item in items]
+    rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""),
+                             (item.get("auth") or {}).get("specName"))) for item in items]
     kept: dict[str, Any] = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
             "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
     pages = {"first": url_for("connections.index", **kept) if back else None,
@@ -151,7 +152,8 @@ def _sorted(items: list[dict], sort: str) -> list[dict]:
     if sort.startswith("name"):
         return sorted(items, key=lambda c: str(c.get("name") or "").casefold(), reverse=sort == "name-desc")
     created = [c for c in items if isinstance(c.get("createdAt"), (int, float))]
-    return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + [c for c in items if c not in created]
+    undated = [c for c in items if c not in created]
+    return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + undated
 
 
 @bp.get("/connections/<connection_id>")
@@ -332,11 +334,13 @@ def delete(connection, source, sandbox):
     store = services.store()
     dependents, dependents_error = _dependents(connection["id"], sandbox)
     page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
-                dependents_error=dependents_error, leftover=store.cleanups.remembered_targets(connection["id"], sandbox))
+                dependents_error=dependents_error,
+                leftover=store.cleanups.remembered_targets(connection["id"], sandbox))
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     if dependents or page["leftover"]:
-        failed = DeleteMadeFrom(services.dataflows(), services.store(), audit.record).run(connection, dependents, sandbox)
+        deletion = DeleteMadeFrom(services.dataflows(), services.store(), audit.record)
+        failed = deletion.run(connection, dependents, sandbox)
         if failed:
             # Stopped midway: what is left is read again, and sending the form again goes on from there.
             page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)

@@ -13,13 +13,12 @@ import time
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from ..adobe import AdobeError
-from ..adobe.dataflows import RunUnconfirmed
 from .. import services
-from . import audit
-from ..adobe.dataflows import DATA_LAKE_SPEC_ID
+from ..adobe import AdobeError
+from ..adobe.dataflows import DATA_LAKE_SPEC_ID, RunUnconfirmed
 from ..together import side_by_side
 from ..watch import chart, health
+from . import audit
 from .loaders import OBJECT_ID, ReadOnlyHere, load_flow, sandbox_of
 
 bp = Blueprint("dataflows", __name__)
@@ -46,7 +45,8 @@ def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None
         spec = item["connectionSpec"] if isinstance(item.get("connectionSpec"), dict) else {}
         return spec.get("id") if isinstance(spec.get("id"), str) else None
 
-    return first_spec(inherited.get("sourceConnections"), source), first_spec(inherited.get("targetConnections"), target)
+    return (first_spec(inherited.get("sourceConnections"), source),
+            first_spec(inherited.get("targetConnections"), target))
 
 
 def writable(flow: dict, source: dict | None = None, target: dict | None = None) -> bool:

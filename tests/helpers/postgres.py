@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from app.store import database_url
 
 
-def test_database_url() -> str:
+def postgres_test_url() -> str:
     """The test PostgreSQL's URL; without one the test is skipped, and fails under CI."""
     url = os.environ.get("WIZARD_TEST_DATABASE_URL")
     if not url:

@@ -20,6 +20,7 @@ from app.emulator import Emulator
 
 from .helpers import live
 from .helpers.browser import CHROMIUM, CHROMIUM_ARGS
+from .helpers.ci import unavailable
 from .helpers.live import LiveServer, settings_for
 
 
@@ -81,10 +82,7 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM}; install Debian's chromium package"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

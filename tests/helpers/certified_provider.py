@@ -21,11 +21,11 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
 import requests
 
+from .ci import unavailable
 from .servers import free_port
 
 FOLDER = Path(__file__).resolve().parents[1] / "oidc_node"
@@ -33,12 +33,6 @@ FOLDER = Path(__file__).resolve().parents[1] / "oidc_node"
 STAMP = FOLDER / "node_modules" / ".installed-from"
 _install_lock = threading.Lock()
 
-
-def unavailable(message: str) -> NoReturn:
-    """Skip on a developer's machine without Node.js; fail under CI, where every test must run."""
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @contextlib.contextmanager

@@ -100,7 +100,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables; raise ConfigError naming every problem."""
         env = os.environ if env is None else env
-        problems = []
+        problems: list[str] = []
         env = _read_secret_files(env, problems)
         present = [name for name in CREDENTIAL_VARIABLES if env.get(name, "").strip()]
         emulator = not present

@@ -119,9 +119,10 @@ class Session:
         scheme = urlsplit(base_url).scheme or "https"
         self.proxy_url = proxies.get(scheme)
         self.ca_bundle = verify if isinstance(verify, str) else _default_ca_bundle()
-        options = dict(num_pools=10, maxsize=10, retries=retry, cert_reqs="CERT_REQUIRED", ca_certs=self.ca_bundle)
-        self._pool = (urllib3.ProxyManager(self.proxy_url, **options) if self.proxy_url
-                      else urllib3.PoolManager(**options))
+        self._pool = (urllib3.ProxyManager(self.proxy_url, num_pools=10, maxsize=10, retries=retry,
+                                           cert_reqs="CERT_REQUIRED", ca_certs=self.ca_bundle) if self.proxy_url
+                      else urllib3.PoolManager(num_pools=10, maxsize=10, retries=retry, cert_reqs="CERT_REQUIRED",
+                                               ca_certs=self.ca_bundle))
         self.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
         # Called with each Answer (the tests' OpenAPI checker); nothing in the wizard adds one.
         self.observers: list = []

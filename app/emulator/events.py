@@ -139,6 +139,7 @@ def events_blueprint(state) -> Blueprint:
         problem = _registration_problem(spec)
         if problem:
             return json_response({"error": "bad_request", "message": problem}, 400)
+        assert isinstance(spec, dict)  # _registration_problem refuses anything else
         refused = challenge_problem(state, spec["url"])
         if refused:
             return json_response({"error": "challenge_failed", "message": refused}, 400)

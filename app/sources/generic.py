@@ -210,7 +210,8 @@ def string_keys_of(schema: dict) -> tuple[list[tuple[str, tuple[str, ...]]], str
     if not pairs:
         return [], None
     shape = ";".join(f"{key.strip()}=…" for key, _placeholder in pairs)
-    checks = [(_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs]
+    checks: list[tuple[str, tuple[str, ...]]] = [
+        (_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs]
     return checks, shape
 
 

@@ -49,7 +49,7 @@ def check_destination(url: str, loopback: bool) -> str | None:
     except (socket.gaierror, UnicodeError, ValueError):
         return f"The host {parts.hostname} cannot be found from the portal."
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
             return f"The host {parts.hostname} is a link-local or reserved address, which alerts are never sent to."
         if ip.is_loopback and not loopback:

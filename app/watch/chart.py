@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .health import run_status
+from .health import part, run_status
 
 HEIGHT, SLOT, BAR, GAP = 80, 18, 5, 1
 
@@ -40,9 +40,9 @@ def bars(runs: list[dict]) -> Chart | None:
         return None
     counted = []
     for run in reversed(runs):
-        metrics = run.get("metrics") if isinstance(run.get("metrics"), dict) else {}
-        records = metrics.get("recordSummary") if isinstance(metrics.get("recordSummary"), dict) else {}
-        duration = metrics.get("durationSummary") if isinstance(metrics.get("durationSummary"), dict) else {}
+        metrics = part(run, "metrics")
+        records = part(metrics, "recordSummary")
+        duration = part(metrics, "durationSummary")
         started = duration.get("startedAtUTC")
         counted.append((_count(records, "inputRecordCount"), _count(records, "outputRecordCount"),
                         _count(records, "failedRecordCount"), run_status(run),

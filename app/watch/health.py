@@ -21,10 +21,10 @@ HEALTH_WORDS = {"failing": "Failing", "partial": "Partly ingested", "late": "Lat
 
 def run_status(run: dict) -> str:
     """`success`, `partial`, `failed`, or Flow Service's own word (lower case) for a run that has not ended."""
-    metrics = run.get("metrics") if isinstance(run.get("metrics"), dict) else {}
-    summary = metrics.get("statusSummary") if isinstance(metrics.get("statusSummary"), dict) else {}
+    metrics = part(run, "metrics")
+    summary = part(metrics, "statusSummary")
     status = str(summary.get("status") or "").lower() or "unknown"
-    records = metrics.get("recordSummary") if isinstance(metrics.get("recordSummary"), dict) else {}
+    records = part(metrics, "recordSummary")
     if status == "success" and _number(records.get("failedRecordCount")) > 0:
         return "partial"
     return status
@@ -34,11 +34,11 @@ def run_row(run: dict, sandbox: str) -> dict | None:
     """What the store keeps of a run (app/store/watch.py), or None for an item that is not a run."""
     if not isinstance(run.get("id"), str) or not isinstance(run.get("flowId"), str):
         return None
-    metrics = run.get("metrics") if isinstance(run.get("metrics"), dict) else {}
-    records = metrics.get("recordSummary") if isinstance(metrics.get("recordSummary"), dict) else {}
-    duration = metrics.get("durationSummary") if isinstance(metrics.get("durationSummary"), dict) else {}
-    summary = metrics.get("statusSummary") if isinstance(metrics.get("statusSummary"), dict) else {}
-    errors = summary.get("errors") if isinstance(summary.get("errors"), list) else []
+    metrics = part(run, "metrics")
+    records = part(metrics, "recordSummary")
+    duration = part(metrics, "durationSummary")
+    summary = part(metrics, "statusSummary")
+    errors = items(summary, "errors")
     return {"run_id": run["id"][:64], "sandbox": sandbox, "flow_id": run["flowId"][:64],
             "created_ms": int(_number(run.get("createdAt"))),
             "completed_ms": int(_number(duration.get("completedAtUTC"))) or None,
@@ -50,13 +50,25 @@ def run_row(run: dict, sandbox: str) -> dict | None:
                                   for e in errors if isinstance(e, dict)][:10])}
 
 
+def part(value: dict, key: str) -> dict:
+    """value[key] when it is an object, else an empty one: Adobe's objects read without trusting their shape."""
+    found = value.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def items(value: dict, key: str) -> list:
+    """value[key] when it is a list, else an empty one."""
+    found = value.get(key)
+    return found if isinstance(found, list) else []
+
+
 def _number(value) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else 0.0
 
 
 def step_seconds(flow: dict) -> int | None:
     """The seconds between a scheduled dataflow's runs, or None (scheduled once, or unreadable)."""
-    schedule = flow.get("scheduleParams") if isinstance(flow.get("scheduleParams"), dict) else {}
+    schedule = part(flow, "scheduleParams")
     try:
         step = SECONDS[str(schedule.get("frequency"))] * int(str(schedule.get("interval")))
     except (KeyError, ValueError):
@@ -65,7 +77,7 @@ def step_seconds(flow: dict) -> int | None:
 
 
 def start_seconds(flow: dict) -> float | None:
-    schedule = flow.get("scheduleParams") if isinstance(flow.get("scheduleParams"), dict) else {}
+    schedule = part(flow, "scheduleParams")
     try:
         return float(str(schedule.get("startTime")))
     except ValueError:
@@ -92,7 +104,7 @@ def grace(step: int) -> float:
 
 def last_run_ms(flow: dict, newest_kept_ms: int | None = None) -> int | None:
     """When the dataflow last ran: its lastRunDetails (as `GET /flows` gives it) or the newest run kept."""
-    details = flow.get("lastRunDetails") if isinstance(flow.get("lastRunDetails"), dict) else {}
+    details = part(flow, "lastRunDetails")
     found = [int(_number(details.get("startedAtUTC")))] if _number(details.get("startedAtUTC")) else []
     if newest_kept_ms:
         found.append(newest_kept_ms)
@@ -133,7 +145,7 @@ def health_of(flow: dict, now: float, last_status: str | None, newest_kept_ms: i
     """The dataflow's health word: failing (its last run failed), partial (ingested part), late, disabled, healthy."""
     last_ms = last_run_ms(flow, newest_kept_ms)
     if last_status is None:
-        details = flow.get("lastRunDetails") if isinstance(flow.get("lastRunDetails"), dict) else {}
+        details = part(flow, "lastRunDetails")
         last_status = str(details.get("state") or "").lower() or None
     late = late_since(flow, now, last_ms)
     if flow.get("state") != "enabled":

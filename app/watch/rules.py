@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 
+from .health import items, part
+
 # The events a rule may ask for, in the words the Alerts page uses.
 KINDS = {"failed": "A run failed", "partial": "A run ingested only part of its records",
          "late": "No run came when one was due (late)", "recovered": "Runs succeed again after a failure or lateness",
@@ -22,8 +24,8 @@ def event_id(kind: str, *what: str) -> str:
 
 def source_spec(flow: dict) -> str | None:
     """The connection spec of the source a dataflow reads, as its inheritedAttributes say."""
-    inherited = flow.get("inheritedAttributes") if isinstance(flow.get("inheritedAttributes"), dict) else {}
-    sources = inherited.get("sourceConnections") if isinstance(inherited.get("sourceConnections"), list) else []
+    inherited = part(flow, "inheritedAttributes")
+    sources = items(inherited, "sourceConnections")
     spec = sources[0].get("connectionSpec") if sources and isinstance(sources[0], dict) else None
     return spec.get("id") if isinstance(spec, dict) and isinstance(spec.get("id"), str) else None
 

@@ -86,7 +86,7 @@ def edit(flow_id):
         schedule = flow.get("scheduleParams") or {}
         data = {"name": flow.get("name"), "description": flow.get("description") or "",
                 "frequency": schedule.get("frequency"), "interval": _whole(schedule.get("interval")),
-                "etag": flow.get("etag"), **(shown.current.data if shown.editable and shown.current else {})}
+                "etag": flow.get("etag"), **((shown.current.data or {}) if shown.editable and shown.current else {})}
         form = shown.form_class()(data=data, scheduled=schedule.get("frequency") != "once")
         return _page(form, flow, sandbox, shown)
     sandbox, flow, page = acting_on(flow_id, "edit")
@@ -102,7 +102,7 @@ def edit(flow_id):
     asked = shown.asked(form)
     changed = shown.changed(asked)
     # The mapping rules are those of a new dataflow's mapping step; a mapping left as it is is not checked again.
-    if changed and (not rules.checks(form, shown.current.draft) or asked is None):
+    if changed and (shown.current is None or not rules.checks(form, shown.current.draft) or asked is None):
         return _page(form, flow, sandbox, shown, 400)
     rows = asked if changed else None
     ops = operations(flow, form)

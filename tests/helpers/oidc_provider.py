@@ -102,7 +102,7 @@ class Provider:
 
         @app.get("/.well-known/openid-configuration")
         def discovery() -> ResponseReturnValue:
-            document = {
+            document: dict[str, Any] = {
                 "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
                 "userinfo_endpoint": f"{self.issuer}/userinfo", "response_types_supported": ["code"],
@@ -133,6 +133,7 @@ class Provider:
             if cookie in self.sessions:
                 who = self.sessions[cookie]  # signed in here already: nobody is asked
             else:
+                assert self.login_as, "the test sets login_as before anyone signs in"
                 who, cookie = self.login_as, secrets.token_urlsafe(16)
                 self.sessions[cookie] = who
                 self.logins += 1

@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
@@ -143,9 +143,9 @@ def documented_code(response: requests.Response) -> None:
 def as_requests_response(answer: Answer) -> requests.Response:
     """The wizard's Answer (app.adobe.http) as the requests objects openapi-core's adapters read."""
     sent = answer.request
-    prepared = requests.Request(sent.method, sent.url, headers=sent.headers, data=sent.body).prepare()
+    prepared = requests.Request(sent.method, str(sent.url), headers=sent.headers, data=sent.body).prepare()
     response = requests.Response()
-    response.status_code, response._content, response.url = answer.status_code, answer.content, sent.url
+    response.status_code, response._content, response.url = answer.status_code, answer.content, str(sent.url)
     response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
     response.request = prepared
     return response
@@ -170,19 +170,19 @@ class Checked:
         if "/data/foundation/flowservice" not in response.url:
             return response
         sent = response.request
-        documented_query(sent.url)
+        documented_query(str(sent.url))
         documented_code(response)
         if sent.method in ("PATCH", "DELETE"):
             # The spec files PATCH and DELETE under /connections/{id}/ with a trailing slash; Adobe's
             # tutorials, and we, call /connections/{id}. Validate the same request at the spec's path.
             sent = sent.copy()
-            head, _, query = sent.url.partition("?")
+            head, _, query = str(sent.url).partition("?")
             sent.url = head.rstrip("/") + "/" + ("?" + query if query else "")
-        action = re.search(r"(/flows/|/runs/)[^/]+/action\?(.*)$", sent.url)
+        action = re.search(r"(/flows/|/runs/)[^/]+/action\?(.*)$", str(sent.url))
         if action:
             # Checked against the tutorials, then the answer against the spec's 200 (`{id, etag}`).
             assert parse_qsl(action.group(2)) == [("op", parse_qsl(action.group(2))[0][1])]
-            assert parse_qsl(action.group(2))[0][1] in TUTORIAL_ACTIONS[action.group(1)], sent.url
+            assert parse_qsl(action.group(2))[0][1] in TUTORIAL_ACTIONS[action.group(1)], str(sent.url)
             for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
                 assert sent.headers.get(header), f"{header} missing from {sent.url}"
             if response.status_code == 200:
@@ -190,15 +190,17 @@ class Checked:
                 assert isinstance(body.get("id"), str) and isinstance(body.get("etag"), str), body
             else:
                 jsonschema.validate(response.json(), FLOW_ERROR)
-            self.checked.append((sent.method, response.status_code))
+            self.checked.append((str(sent.method), response.status_code))
             return response
-        if "/explore?" in sent.url:
+        if "/explore?" in str(sent.url):
             # Adobe's tutorials ("Explore a database") and aepp send objectType in lower case, and so do we;
             # the spec's enum is upper case. Check ours is the tutorials' spelling, then the rest against the spec.
-            object_type = re.search(r"objectType=([^&]*)", sent.url).group(1)
+            found = re.search(r"objectType=([^&]*)", str(sent.url))
+            assert found, sent.url
+            object_type = found.group(1)
             assert object_type in ("root", "table"), object_type
             sent = sent.copy()
-            sent.url = sent.url.replace(f"objectType={object_type}", f"objectType={object_type.upper()}")
+            sent.url = str(sent.url).replace(f"objectType={object_type}", f"objectType={object_type.upper()}")
         request = RequestsOpenAPIRequest(sent)
         if sent.method == "PATCH":
             # The spec's body is one PatchInstruction with an upper-case op and an object value; Adobe's
@@ -207,10 +209,10 @@ class Checked:
             try:
                 self.openapi.validate_request(request)
             except InvalidRequestBody:
-                jsonschema.validate(json.loads(sent.body), JSON_PATCH)
+                jsonschema.validate(json.loads(cast(bytes, sent.body)), JSON_PATCH)
         else:
             self.openapi.validate_request(request)
-        documented = self._documented_statuses(response.request.method, response.url)
+        documented = self._documented_statuses(str(response.request.method), response.url)
         if "/explore" in response.url and "objectType=table" in response.url and response.status_code == 200:
             # The spec types every explore answer as a list of objects; for one table Adobe's tutorial
             # ("Explore a database") answers {"format", "schema": {"columns": [...]}}, as the emulator does.
@@ -228,13 +230,13 @@ class Checked:
         else:
             body = response.json()
             jsonschema.validate(body, GATEWAY_ERROR if "error_code" in body else FLOW_ERROR)
-        self.checked.append((response.request.method, response.status_code))
+        self.checked.append((str(response.request.method), response.status_code))
         return response
 
     def _platform(self, response: requests.Response, spec: dict[str, Any], openapi: OpenAPI) -> requests.Response:
         """Catalog or Data Prep: the request against its spec, a success's body too; a refusal in Adobe's shape."""
         sent = response.request
-        parts = urlsplit(sent.url)
+        parts = urlsplit(str(sent.url))
         query = parse_qsl(parts.query, keep_blank_values=True)
         if parts.path.endswith("/catalog/dataSets"):
             # The filter guide's parameters; `orderBy` as direction:property; `limit` 1 to 100.
@@ -254,27 +256,27 @@ class Checked:
             body = response.json()
             assert isinstance(body, dict) and ({"error_code", "message"} <= body.keys()
                                                or {"type", "title", "status"} <= body.keys()), body
-        self.checked.append((sent.method, response.status_code))
+        self.checked.append((str(sent.method), response.status_code))
         return response
 
     def _schema_registry(self, response: requests.Response) -> requests.Response:
         sent = response.request
-        path = urlsplit(sent.url).path
+        path = urlsplit(str(sent.url)).path
         for header in ("Authorization", "x-api-key", "x-gw-ims-org-id", "x-sandbox-name"):
             assert sent.headers.get(header), f"{header} missing from {sent.url}"
         assert sent.method == "GET", sent.method
         if path.endswith("/tenant/descriptors"):
-            assert DESCRIPTOR_ACCEPT.match(sent.headers.get("Accept", "")), sent.headers.get("Accept")
+            assert DESCRIPTOR_ACCEPT.match(str(sent.headers.get("Accept", ""))), sent.headers.get("Accept")
         else:
             assert SCHEMA_LOOKUP.match(path), path
-            assert LOOKUP_ACCEPT.match(sent.headers.get("Accept", "")), sent.headers.get("Accept")
+            assert LOOKUP_ACCEPT.match(str(sent.headers.get("Accept", ""))), sent.headers.get("Accept")
         if response.status_code == 200:
             body = response.json()
             if path.endswith("/tenant/descriptors"):
                 assert isinstance(body, dict), body
             else:  # the spec's lookupSchemaResponse: $id, meta:altId, title, type, properties
                 assert {"$id", "meta:altId", "title"} <= body.keys(), body.keys()
-        self.checked.append((sent.method, response.status_code))
+        self.checked.append((str(sent.method), response.status_code))
         return response
 
     def _documented_statuses(self, method: str, url: str) -> set[int]:

@@ -13,7 +13,7 @@ import requests
 
 from app import services
 from app.adobe.data_prep import mapping_set
-from app.adobe.dataflows import (
+from app.adobe.bodies import (
     flow_body,
     source_connection_body,
     target_connection_body,

@@ -72,8 +72,8 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "connections.show": f"/connections/{connection_id}?sandbox=prod",
         "connections.test": f"/connections/{connection_id}/test?sandbox=prod",
         "connections.explore": f"/connections/{connection_id}/explore?sandbox=prod",
-        "connections.rename": f"/connections/{connection_id}/edit?sandbox=prod",
-        "connections.rotate": f"/connections/{connection_id}/credentials?sandbox=prod",
+        "connection_edit.rename": f"/connections/{connection_id}/edit?sandbox=prod",
+        "connection_edit.rotate": f"/connections/{connection_id}/credentials?sandbox=prod",
         "connections.delete": f"/connections/{connection_id}/delete?sandbox=prod",
         "dataflows.show": f"/dataflows/{flow_id}?sandbox=prod",
         "dataflows.set_state": f"/dataflows/{flow_id}/state?sandbox=prod",
@@ -83,9 +83,9 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "new_dataflow.dataset": f"/dataflows/new/{draft}/dataset",
         "new_dataflow.mapping": f"/dataflows/new/{draft}/mapping",
         "new_dataflow.schedule": f"/dataflows/new/{draft}/schedule",
-        "new_dataflow.review": f"/dataflows/new/{draft}/review",
-        "new_dataflow.create": f"/dataflows/new/{draft}/create",
-        "new_dataflow.remove": f"/dataflows/new/{draft}/remove",
+        "dataflow_review.review": f"/dataflows/new/{draft}/review",
+        "dataflow_review.create": f"/dataflows/new/{draft}/create",
+        "dataflow_review.remove": f"/dataflows/new/{draft}/remove",
         "new_dataflow.discard": f"/dataflows/new/{draft}/discard",
         "new_dataflow.drafts": "/dataflows/drafts",
         "dataflow_list.index": "/dataflows?sandbox=prod&health=failing",
@@ -124,7 +124,7 @@ MISSING = {"alerts.edit"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
 SSO_ONLY = {"auth.oidc_callback", "auth.signed_out"}
 POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now", "new_dataflow.start",
-             "new_dataflow.create", "new_dataflow.remove", "new_dataflow.discard", "alerts.delete",
+             "dataflow_review.create", "dataflow_review.remove", "new_dataflow.discard", "alerts.delete",
              "alerts.new_secret", "alerts.test", "alerts.send_again"}
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 
 from ..adobe import AdobeError
+from ..adobe.bodies import flow_body, source_connection_body, target_connection_body
 from ..adobe.data_prep import mapping_set
-from ..adobe.dataflows import flow_body, source_connection_body, target_connection_body
 from ..adobe.gateway import DATA_PREP, FLOW_SERVICE, Service
 from ..together import side_by_side
 from .draft import Draft

@@ -1,4 +1,5 @@
-"""Connections after the first day: list, inspect, test, explore, rename, rotate credentials, delete."""
+"""Connections after the first day: list, inspect, test, explore, delete. Renaming and rotating credentials are in
+connection_edit.py."""
 
 from __future__ import annotations
 
@@ -8,39 +9,23 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import StringField
+from wtforms.validators import InputRequired, ValidationError
 
 from .. import services
 from ..adobe import AdobeError
-from ..adobe.errors import STALE
 from ..dataflows.deletion import DeleteMadeFrom
 from ..sources import SOURCES
 from ..sources.described import label_of
-from ..sources.fields import no_control_characters
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from . import audit, permissions
-from .loaders import load_connection, sandbox_of, source_of, with_connection
+from .loaders import sandbox_of, source_of, with_connection
 
 bp = Blueprint("connections", __name__)
 log = logging.getLogger(__name__)
 
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-# What an etag looks like on the wire: visible ASCII, quotes included.
-ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
 PAGE_SIZE = 25
-STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
-                 "Compare, then choose: save yours over theirs, or start again from theirs.")
-
-
-class RenameForm(FlaskForm):
-    name = StringField("Connection name", validators=[InputRequired(), Length(max=256), no_control_characters],
-                       description="How this base connection is listed in Experience Platform.")
-    description = TextAreaField("Description", validators=[Length(max=1024), no_control_characters],
-                                description="Optional: what the connection is for.")
-    etag = HiddenField()
-
-
 class DeleteForm(FlaskForm):
     confirm_name = StringField("Type the connection's name to confirm",
                                validators=[InputRequired("Type the connection's name to confirm.")],
@@ -69,13 +54,13 @@ def _dependents(connection_id: str, sandbox: str):
         return None, error
 
 
-def _secrets_of(source):
+def secrets_of(source):
     return source.secret_params if source else SECRET_PARAMS
 
 
-def _shown_params(connection, source) -> list[tuple[str, str]]:
+def shown_params(connection, source) -> list[tuple[str, str]]:
     """The connection's auth params fit to show, in its source's order."""
-    return masked_params((connection.get("auth") or {}).get("params") or {}, _secrets_of(source),
+    return masked_params((connection.get("auth") or {}).get("params") or {}, secrets_of(source),
                          source.param_order() if source else ())
 
 
@@ -182,7 +167,7 @@ def _detail(connection, source, sandbox, status=200, **extra):
     dependents, dependents_error = (None, None) if curl is not None else _dependents(connection["id"], sandbox)
     return render_template(
         "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
-        params=_shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
+        params=shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
         curl=curl, just_created=curl is not None,
         creator=services.store().audit.creators([connection["id"]]).get(connection["id"]), **extra,
     ), status
@@ -216,114 +201,6 @@ def explore(connection, source, sandbox):
                                error=error), error.status
     return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
                            tables=tables, columns=columns)
-
-
-@bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
-@with_connection(action="rename")
-def rename(connection, source, sandbox):
-    """Change a connection's name and description (and nothing else), guarded by its etag."""
-    form = RenameForm()
-    if request.method == "GET":
-        form.name.data, form.description.data = connection.get("name"), connection.get("description")
-        form.etag.data = connection.get("etag")
-    if request.method == "GET" or not form.validate():
-        return render_template("rename.html", form=form, connection=connection, sandbox=sandbox,
-                               source=source), 200 if request.method == "GET" else 400
-    # As Adobe's "Update a connection" tutorial sends them: `replace` the name, which every connection has, and `add`
-    # the description, which one made elsewhere may lack (JSON Patch refuses `replace` of a missing member).
-    operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
-                  {"op": "add", "path": "/description", "value": (form.description.data or "").strip()}]
-    yours = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip())]
-    return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
-
-
-def _etag_to_send() -> str:
-    """The etag the person's change answers to: the one their form was opened with, or, when after a
-    conflict they chose "Save mine over theirs", the one of the colleague's change they were then shown."""
-    if request.form.get("overwrite") == "1":
-        return request.form.get("seen_etag") or ""
-    return request.form.get("etag") or ""
-
-
-def _theirs(connection, source, action: str) -> list[tuple[str, str]]:
-    """What a connection holds now, in the rows a conflict page compares with the person's own."""
-    if action == "rename":
-        return [("Name", connection.get("name") or ""), ("Description", connection.get("description") or "")]
-    return _shown_params(connection, source)
-
-
-def _update(connection, source, sandbox, form, etag, operations, template, done, yours=()):
-    """PATCH with the etag the person saw. When it is stale, nothing is sent: the page shows the connection as
-    it is now next to what the person typed (`yours`), and saving over it again takes an explicit choice."""
-    action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
-    on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
-                     source=source.title if source else None)
-    try:
-        if not ETAG.match(etag or ""):
-            # A form without a readable etag cannot show that the person saw the current state.
-            raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
-        changed = _client().update_connection(sandbox, connection["id"], etag, operations)
-    except AdobeError as error:
-        audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
-                     **on_record)
-        page = dict(form=form, sandbox=sandbox, source=source)
-        if error.stale:
-            fresh, _source = load_connection(connection["id"], sandbox)
-            log.info("update of %s refused: stale etag", connection["id"])
-            # The form keeps the etag it was opened with; the colleague's etag travels apart, used only by the
-            # "Save mine over theirs" button.
-            return render_template(template, connection=fresh, etag=request.form.get("etag") or "", stale=STALE_MESSAGE,
-                                   seen_etag=fresh.get("etag"), theirs=_theirs(fresh, source, action),
-                                   yours=list(yours), params=_shown_params(fresh, source), **page), 409
-        log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
-        return render_template(template, connection=connection, etag=etag, adobe_error=error,
-                               params=_shown_params(connection, source),
-                               **page), error.status
-    audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
-                 adobe_request_id=changed.request_id, **on_record)
-    log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
-    flash(f"{done}: {connection.get('name')}.")
-    return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
-
-
-@bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])
-@with_connection(action="rotate")
-def rotate(connection, source, sandbox):
-    """Send new credentials: the source's own form, non-secrets prefilled, secrets typed anew."""
-    auth = connection.get("auth") or {}
-    settings = services.settings()
-    # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
-    kept = {"name": connection.get("name") or "", "description": connection.get("description") or "",
-            "sandbox": sandbox}
-    if request.method == "POST":
-        services.secrets().add_for_request(*source.typed_secrets(request.form))
-        formdata = request.form.copy()
-        for name, value in kept.items():
-            formdata[name] = value
-        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud, formdata=formdata)
-    else:
-        prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in source.secret_params}
-        method = source.form_class.method_for_spec.get(auth.get("specName"))
-        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
-                                data={**prefill, **kept, **({"method": method} if method else {})})
-    form.keep_methods_for(auth.get("specName"))
-    # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
-    etag = _etag_to_send() if request.method == "POST" else connection.get("etag")
-    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
-                params=_shown_params(connection, source))
-    kind_kept = (f"This connection uses {auth.get('specName')}; pick the option that sends it "
-                 "(the kind of authentication cannot change once a connection exists).")
-    if request.method == "GET" or not form.validate():
-        if "method" in form and form.method.errors and form.method.data not in [c.value for c in form.method.choices]:
-            form.method.errors = [kind_kept]
-        return render_template("rotate.html", **page), 200 if request.method == "GET" else 400
-    new_auth = form.auth()
-    if new_auth.spec_name != auth.get("specName"):
-        form.method.errors = [kind_kept]
-        return render_template("rotate.html", **page), 400
-    operations = [{"op": "replace", "path": "/auth/params", "value": new_auth.params}]
-    yours = masked_params(new_auth.params, _secrets_of(source), source.param_order())
-    return _update(connection, source, sandbox, form, etag, operations, "rotate.html", "New credentials sent", yours)
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])

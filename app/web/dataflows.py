@@ -15,7 +15,8 @@ from flask_wtf import FlaskForm
 
 from .. import services
 from ..adobe import AdobeError
-from ..adobe.dataflows import DATA_LAKE_SPEC_ID, RunUnconfirmed
+from ..adobe.bodies import DATA_LAKE_SPEC_ID
+from ..adobe.dataflows import RunUnconfirmed
 from ..together import side_by_side
 from ..watch import chart, health
 from . import audit

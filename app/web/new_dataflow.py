@@ -1,17 +1,16 @@
-"""Creating a dataflow from a connection's table, page by page: choose a dataset, map the columns, set the schedule,
-review, create; the person's drafts, to go on with or discard.
+"""Creating a dataflow from a connection's table, page by page: choose a dataset, map the columns, set the schedule;
+the person's drafts, to go on with or discard. The review and the chain that creates are in dataflow_review.py.
 
 What the person chose is kept in the store under the draft's key, never in a worker, so any worker or replica shows
 the next step; only the person who started a draft can see it. The forms, the mapping rules and the chain made exactly
 once under that key are in app/dataflows/; these are the views.
 """
 
-from __future__ import annotations  # noqa: I001 - the wrapped import below kept short: this module is at 400 lines
+from __future__ import annotations
 
 import functools
 import logging
 import secrets
-import time
 import zoneinfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -21,13 +20,22 @@ from ..adobe import AdobeError
 from ..adobe.catalog import PAGE, name_pattern
 from ..adobe.data_prep import mapping_set
 from ..dataflows import mapping as rules
-from ..dataflows.chain import LEASE_SECONDS, Chain, Stopped, steps
-from ..dataflows.draft import MOST_COLUMNS, STEPS, Draft, explored_column
-from ..dataflows.forms import ChainForm, DatasetForm, ScheduleForm, StartForm, mapping_form_class, number, \
-    schedule_defaults, timezones
+from ..dataflows.chain import Stopped
+from ..dataflows.draft import MOST_COLUMNS, Draft, explored_column
+from ..dataflows.forms import (
+    ChainForm,
+    DatasetForm,
+    ScheduleForm,
+    StartForm,
+    mapping_form_class,
+    number,
+    schedule_defaults,
+    timezones,
+)
 from ..sources.fields import add_error, choices
 from ..store import MOST_OPEN_DRAFTS
 from . import audit, permissions
+from .dataflow_review import reread, review_page, step_page
 from .loaders import AdobeFailed, load_draft, with_connection
 
 bp = Blueprint("new_dataflow", __name__)
@@ -91,8 +99,8 @@ def discard(key):
     if not ChainForm().validate():
         abort(400)
     if not services.store().drafts.discard_draft(key, draft.owner):
-        return _review(draft, 409, stop=Stopped("This draft can no longer be discarded: its dataflow is being made, "
-                                                "or was. Finish it, or remove what was made, here."))
+        return review_page(draft, 409, stop=Stopped("This draft can no longer be discarded: its dataflow is being "
+                                                    "made, or was. Finish it, or remove what was made, here."))
     audit.record("discard-dataflow", "ok", sandbox=draft.sandbox, connection_id=draft.connection_id,
                  connection_name=draft.plan.get("connection_name"), source="dataflow draft",
                  detail=f"draft {key[:8]} of table {draft.plan.get('table')}")
@@ -109,11 +117,11 @@ def editable_step(step: str):
         def wrapper(key):
             draft = load_draft(key)
             if not draft.open and request.method == "POST":
-                return _review(draft, 409, stop=Stopped(NOT_SAVED))
+                return review_page(draft, 409, stop=Stopped(NOT_SAVED))
             if draft.created:
                 return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
             if not draft.open:
-                return redirect(url_for(".review", key=key))
+                return redirect(url_for("dataflow_review.review", key=key))
             if not draft.reached(step):
                 return redirect(url_for(f".{draft.missing}", key=key))
             return view(draft)
@@ -121,24 +129,12 @@ def editable_step(step: str):
     return decorate
 
 
-def _reread(key: str) -> Draft:
-    """The draft as the store has it now (it was read once already: only an operator's hand could have removed it)."""
-    draft = Draft.of(services.store().drafts.draft(key))
-    if draft is None:
-        abort(404)
-    return draft
-
-
 def _saved(draft: Draft, plan: dict):
     """Save a step's choice: None when saved, else the review page saying why not (409): its dataflow began to be
     made meanwhile (in another tab, say), and what is being made can no longer change."""
     if services.store().drafts.save_plan(draft.key, plan):
         return None
-    return _review(_reread(draft.key), 409, stop=Stopped(NOT_SAVED))
-
-
-def _page(template: str, draft: Draft, step: str, status: int = 200, **context):
-    return render_template(template, draft=draft, plan=draft.plan, step=step, steps=STEPS, **context), status
+    return review_page(reread(draft.key), 409, stop=Stopped(NOT_SAVED))
 
 
 # Step 1: the dataset.
@@ -201,7 +197,7 @@ def dataset(draft):
             except AdobeError as error:
                 problem = error.message
     status = 400 if form.errors else (adobe_error.status if adobe_error else 200)
-    return _page("dataflow_dataset.html", draft, "dataset", status, form=form, page=page, search=search,
+    return step_page("dataflow_dataset.html", draft, "dataset", status, form=form, page=page, search=search,
                  problem=problem, preview=preview, adobe_error=adobe_error, schema_guide=SCHEMA_GUIDE,
                  dataset_guide=DATASET_GUIDE, page_size=PAGE)
 
@@ -235,7 +231,7 @@ def mapping(draft):
                 return _saved(draft, {**plan, "mapping": chosen}) or redirect(url_for(".schedule", key=key))
     status = 400 if form.errors or any(f.errors for f in form) else (adobe_error.status if adobe_error else 200)
     schema = draft.schema
-    return _page("dataflow_mapping.html", draft, "mapping", status, form=form, schema=schema, verdicts=verdicts,
+    return step_page("dataflow_mapping.html", draft, "mapping", status, form=form, schema=schema, verdicts=verdicts,
                  adobe_error=adobe_error, constants=rules.CONSTANTS,
                  primary=next((f for f in schema.fields if f.primary), None))
 
@@ -264,137 +260,7 @@ def schedule(draft):
             "start": start, "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
             "timezone": form.timezone.data, "backfill": bool(form.backfill.data),
             "delta_column": form.delta_column.data, "error_diagnostics": bool(form.error_diagnostics.data),
-            "partial_percent": number(form.partial_percent.data)}}) or redirect(url_for(".review", key=key))
-    return _page("dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form,
+            "partial_percent": number(form.partial_percent.data)}}) \
+        or redirect(url_for("dataflow_review.review", key=key))
+    return step_page("dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form,
                  timestamps=timestamps)
-
-
-# Step 4: review, then the chain.
-
-@bp.get("/dataflows/new/<key>/review")
-def review(key):
-    """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it."""
-    draft = load_draft(key)
-    if draft.created:
-        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
-    # Only a draft still open sends the person to a step (the steps send anything else here: never a loop).
-    if draft.open and draft.missing:
-        return redirect(url_for(f".{draft.missing}", key=key))
-    return _review(draft)
-
-
-def _review(draft: Draft, status: int = 200, adobe_error=None, stop: Stopped | None = None):
-    flow_spec, problem = None, None
-    try:
-        flow_spec = services.dataflows().flow_spec(draft.sandbox)
-    except AdobeError as error:
-        problem = error.message
-    if flow_spec and draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
-        problem = (f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
-                   f"({draft.plan['spec_id']}), so the portal cannot make a dataflow from it.")
-        flow_spec = None
-    complete = draft.missing is None
-    client, ids = services.gateway(), draft.made
-    curls = [(s, client.curl(s.method, s.path, draft.sandbox, s.body, s.service))
-             for s in steps(draft, flow_spec, ids)] if flow_spec and complete else []
-    form = ChainForm()
-    form.revision.data = draft.revision
-    lease_over = draft.state == "creating" and (draft.lease_until or 0) < time.time()
-    return _page("dataflow_review.html", draft, "review", status, form=form, curls=curls, ids=ids,
-                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()), complete=complete,
-                 lease_over=lease_over)
-
-
-@bp.post("/dataflows/new/<key>/create")
-def create(key):
-    """Make the chain: once, however often this is sent; after a stop, go on with the same objects."""
-    draft = load_draft(key)
-    form = ChainForm()
-    if not form.validate():
-        return _review(draft, 400, stop=Stopped("The form expired: press the button again."))
-    if draft.created:
-        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
-    if draft.state == "removed" or draft.missing:
-        return redirect(url_for(".review", key=key))
-    try:
-        flow_spec = services.dataflows().flow_spec(draft.sandbox)
-    except AdobeError as error:
-        return _review(draft, error.status, adobe_error=error)
-    if draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
-        return _review(draft, 409)
-    changed = Stopped("This draft changed since that page was shown (in another tab or window?), so nothing was "
-                      "sent. Review it again below, then create.")
-    if draft.open and form.revision.data != draft.revision:
-        return _review(draft, 409, stop=changed)
-    store = services.store()
-    # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
-    resumed = not draft.open
-    if not store.drafts.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
-        current = _reread(key)
-        if current.open:  # a step was saved between the read above and the taking
-            return _review(current, 409, stop=changed)
-        return _after_other(key)
-    draft = _reread(key)
-    try:
-        flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
-    except Stopped as stop:
-        log.warning("dataflow chain of draft %s stopped", key[:8])
-        return _ended(draft, "stopped", "create-dataflow", stop)
-    draft = _reread(key)
-    _ended(draft, "done", "create-dataflow", detail=(
-        f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
-        f"source connection {draft.source_id}, target connection {draft.target_id}, "
-        f"mapping set {draft.mapping_id}"))
-    log.info("dataflow %s created from draft %s", flow_id, key[:8])
-    flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
-    return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft.sandbox))
-
-
-def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, detail: str | None = None):
-    """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
-    saying what stopped it."""
-    store, name = services.store(), (draft.plan.get("schedule") or {}).get("name")
-    store.drafts.end_chain(draft.key, state, stop.message if stop else None, entry=audit.entry(
-        action, "failed" if stop else "ok", sandbox=draft.sandbox, connection_name=name,
-        connection_id=draft.connection_id, detail=(stop.message if stop else detail or "")[:1000],
-        adobe_request_id=stop.request_id if stop else None))
-    return _review(_reread(draft.key), 502, stop=stop) if stop else None
-
-
-def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
-    """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
-    deadline = time.monotonic() + wait
-    draft = _reread(key)
-    while draft.state == "creating" and time.monotonic() < deadline:
-        time.sleep(poll)
-        draft = _reread(key)
-    if draft.created:
-        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
-    if draft.state == "creating":
-        return _review(draft, 409, stop=Stopped("Another request is still creating this dataflow. Reload this page "
-                                                "in a moment to see how it ended."))
-    return _review(draft, 502 if draft.state == "stopped" else 200,
-                   stop=Stopped(draft.problem) if draft.problem else None)
-
-
-@bp.post("/dataflows/new/<key>/remove")
-def remove(key):
-    """Delete what a stopped chain made, the dataflow first, so that nothing is left half-made."""
-    draft = load_draft(key)
-    form = ChainForm()
-    if not form.validate():
-        return _review(draft, 400, stop=Stopped("The form expired: press the button again."))
-    if draft.state != "stopped":
-        return redirect(url_for(".review", key=key))
-    store = services.store()
-    if not store.drafts.start_chain(key, LEASE_SECONDS):
-        return _after_other(key)
-    draft = _reread(key)
-    try:
-        removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
-    except Stopped as stop:
-        return _ended(draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}",
-                                                                   stop.request_id))
-    _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
-        f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""))
-    return _review(_reread(key))

@@ -1,0 +1,167 @@
+"""A new dataflow's last step: the review of every request about to be sent (as curl), the chain that creates them
+once however often it is sent, and the removal of what a stopped chain made.
+
+Why it waits on Adobe as it does: the review reads the flow spec (kept for an hour by app/adobe/dataflows.py), and
+the chain's calls depend on each other, one after another.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from .. import services
+from ..adobe import AdobeError
+from ..dataflows.chain import LEASE_SECONDS, Chain, Stopped, steps
+from ..dataflows.draft import STEPS, Draft
+from ..dataflows.forms import ChainForm
+from . import audit
+from .loaders import load_draft
+
+bp = Blueprint("dataflow_review", __name__)
+log = logging.getLogger(__name__)
+
+
+def step_page(template: str, draft: Draft, step: str, status: int = 200, **context):
+    return render_template(template, draft=draft, plan=draft.plan, step=step, steps=STEPS, **context), status
+
+
+def reread(key: str) -> Draft:
+    """The draft as the store has it now (it was read once already: only an operator's hand could have removed it)."""
+    draft = Draft.of(services.store().drafts.draft(key))
+    if draft is None:
+        abort(404)
+    return draft
+
+
+# Step 4: review, then the chain.
+
+@bp.get("/dataflows/new/<key>/review")
+def review(key):
+    """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it."""
+    draft = load_draft(key)
+    if draft.created:
+        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
+    # Only a draft still open sends the person to a step (the steps send anything else here: never a loop).
+    if draft.open and draft.missing:
+        return redirect(url_for(f"new_dataflow.{draft.missing}", key=key))
+    return review_page(draft)
+
+
+def review_page(draft: Draft, status: int = 200, adobe_error=None, stop: Stopped | None = None):
+    flow_spec, problem = None, None
+    try:
+        flow_spec = services.dataflows().flow_spec(draft.sandbox)
+    except AdobeError as error:
+        problem = error.message
+    if flow_spec and draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
+        problem = (f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
+                   f"({draft.plan['spec_id']}), so the portal cannot make a dataflow from it.")
+        flow_spec = None
+    complete = draft.missing is None
+    client, ids = services.gateway(), draft.made
+    curls = [(s, client.curl(s.method, s.path, draft.sandbox, s.body, s.service))
+             for s in steps(draft, flow_spec, ids)] if flow_spec and complete else []
+    form = ChainForm()
+    form.revision.data = draft.revision
+    lease_over = draft.state == "creating" and (draft.lease_until or 0) < time.time()
+    return step_page("dataflow_review.html", draft, "review", status, form=form, curls=curls, ids=ids,
+                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()), complete=complete,
+                 lease_over=lease_over)
+
+
+@bp.post("/dataflows/new/<key>/create")
+def create(key):
+    """Make the chain: once, however often this is sent; after a stop, go on with the same objects."""
+    draft = load_draft(key)
+    form = ChainForm()
+    if not form.validate():
+        return review_page(draft, 400, stop=Stopped("The form expired: press the button again."))
+    if draft.created:
+        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
+    if draft.state == "removed" or draft.missing:
+        return redirect(url_for(".review", key=key))
+    try:
+        flow_spec = services.dataflows().flow_spec(draft.sandbox)
+    except AdobeError as error:
+        return review_page(draft, error.status, adobe_error=error)
+    if draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
+        return review_page(draft, 409)
+    changed = Stopped("This draft changed since that page was shown (in another tab or window?), so nothing was "
+                      "sent. Review it again below, then create.")
+    if draft.open and form.revision.data != draft.revision:
+        return review_page(draft, 409, stop=changed)
+    store = services.store()
+    # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
+    resumed = not draft.open
+    if not store.drafts.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
+        current = reread(key)
+        if current.open:  # a step was saved between the read above and the taking
+            return review_page(current, 409, stop=changed)
+        return _after_other(key)
+    draft = reread(key)
+    try:
+        flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
+    except Stopped as stop:
+        log.warning("dataflow chain of draft %s stopped", key[:8])
+        return _ended(draft, "stopped", "create-dataflow", stop)
+    draft = reread(key)
+    _ended(draft, "done", "create-dataflow", detail=(
+        f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
+        f"source connection {draft.source_id}, target connection {draft.target_id}, "
+        f"mapping set {draft.mapping_id}"))
+    log.info("dataflow %s created from draft %s", flow_id, key[:8])
+    flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
+    return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft.sandbox))
+
+
+def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, detail: str | None = None):
+    """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
+    saying what stopped it."""
+    store, name = services.store(), (draft.plan.get("schedule") or {}).get("name")
+    store.drafts.end_chain(draft.key, state, stop.message if stop else None, entry=audit.entry(
+        action, "failed" if stop else "ok", sandbox=draft.sandbox, connection_name=name,
+        connection_id=draft.connection_id, detail=(stop.message if stop else detail or "")[:1000],
+        adobe_request_id=stop.request_id if stop else None))
+    return review_page(reread(draft.key), 502, stop=stop) if stop else None
+
+
+def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
+    """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
+    deadline = time.monotonic() + wait
+    draft = reread(key)
+    while draft.state == "creating" and time.monotonic() < deadline:
+        time.sleep(poll)
+        draft = reread(key)
+    if draft.created:
+        return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
+    if draft.state == "creating":
+        return review_page(draft, 409, stop=Stopped("Another request is still creating this dataflow. Reload this "
+                                                    "page in a moment to see how it ended."))
+    return review_page(draft, 502 if draft.state == "stopped" else 200,
+                       stop=Stopped(draft.problem) if draft.problem else None)
+
+
+@bp.post("/dataflows/new/<key>/remove")
+def remove(key):
+    """Delete what a stopped chain made, the dataflow first, so that nothing is left half-made."""
+    draft = load_draft(key)
+    form = ChainForm()
+    if not form.validate():
+        return review_page(draft, 400, stop=Stopped("The form expired: press the button again."))
+    if draft.state != "stopped":
+        return redirect(url_for(".review", key=key))
+    store = services.store()
+    if not store.drafts.start_chain(key, LEASE_SECONDS):
+        return _after_other(key)
+    draft = reread(key)
+    try:
+        removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
+    except Stopped as stop:
+        return _ended(draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}",
+                                                                   stop.request_id))
+    _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
+        f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""))
+    return review_page(reread(key))

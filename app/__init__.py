@@ -54,9 +54,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)
-    for blueprint in (assets.bp, wizard.bp, connections.bp, connection_edit.bp, dataflow_list.bp, dataflows.bp,
-                      dataflow_edit.bp, new_dataflow.bp, dataflow_review.bp, health.bp, audit.bp, alerts.bp,
-                      adobe_events.bp):
+    for blueprint in (
+        assets.bp,
+        wizard.bp,
+        connections.bp,
+        connection_edit.bp,
+        dataflow_list.bp,
+        dataflows.bp,
+        dataflow_edit.bp,
+        new_dataflow.bp,
+        dataflow_review.bp,
+        health.bp,
+        audit.bp,
+        alerts.bp,
+        adobe_events.bp,
+    ):
         app.register_blueprint(blueprint)
     return app
 

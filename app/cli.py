@@ -40,9 +40,11 @@ def gunicorn_options() -> dict:
     """The settings in app/gunicorn_conf.py, as gunicorn would read them from that file."""
     from . import gunicorn_conf
 
-    return {name: value for name, value in vars(gunicorn_conf).items()
-            if not name.startswith("_") and not callable(value) and not isinstance(value, type(os))
-            and name != "Settings"}
+    return {
+        name: value
+        for name, value in vars(gunicorn_conf).items()
+        if not name.startswith("_") and not callable(value) and not isinstance(value, type(os)) and name != "Settings"
+    }
 
 
 def _server(make_app, options):
@@ -77,8 +79,7 @@ def serve() -> int:
         return 2
     if settings.emulator:
         settings, emulator = with_emulator(settings)
-        log.info("no Adobe credentials set: using the built-in emulator at %s (nothing is sent to Adobe)",
-                 emulator.url)
+        log.info("no Adobe credentials set: using the built-in emulator at %s (nothing is sent to Adobe)", emulator.url)
     else:
         log.info("talking to Flow Service at %s and IMS at %s", settings.platform_url, settings.ims_url)
     log.info("sign-in: %s", sign_in_summary(settings))
@@ -93,8 +94,11 @@ def serve() -> int:
         print(f"aep-source-wizard: {error}", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
-        print(f"aep-source-wizard: the portal's database cannot be reached ({error.reason}); check "
-              "WIZARD_DATABASE_URL and that the database is up, then start again.", file=sys.stderr)
+        print(
+            f"aep-source-wizard: the portal's database cannot be reached ({error.reason}); check "
+            "WIZARD_DATABASE_URL and that the database is up, then start again.",
+            file=sys.stderr,
+        )
         return 2
     log.info("the store is at schema revision %s", revision)
     log.info("serving on http://%s:%s", settings.host, settings.port)
@@ -159,24 +163,31 @@ def _port_in_use(host: str, port: int) -> str | None:
             probe.bind((host, port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                return (f"port {port} on {host} is in use by another program: stop it, or set WIZARD_PORT to a "
-                        "free port (for example WIZARD_PORT=8001).")
+                return (
+                    f"port {port} on {host} is in use by another program: stop it, or set WIZARD_PORT to a "
+                    "free port (for example WIZARD_PORT=8001)."
+                )
             return f"cannot listen on {host}:{port} ({error.strerror}): check WIZARD_HOST and WIZARD_PORT."
     return None
 
 
 def sign_in_summary(settings: Settings) -> str:
     """How people sign in, for the start-up log: every mode in config.AUTH_MODES has its line."""
-    return {"none": "nobody is asked to sign in", "proxy": "trusted proxy header",
-            "accounts": "built-in accounts",
-            "oidc": f"single sign-on with OpenID Connect at {settings.oidc_issuer}"}[settings.auth]
+    return {
+        "none": "nobody is asked to sign in",
+        "proxy": "trusted proxy header",
+        "accounts": "built-in accounts",
+        "oidc": f"single sign-on with OpenID Connect at {settings.oidc_issuer}",
+    }[settings.auth]
 
 
 def _warn_without_roles(settings: Settings) -> None:
     """Once, at start-up: in real mode without WIZARD_ROLES, everyone who signs in may do everything."""
     if settings.roles is None and not settings.emulator:
-        log.warning("WIZARD_ROLES is not set: everyone who signs in is admin in every sandbox (%s)",
-                    ", ".join(settings.sandboxes))
+        log.warning(
+            "WIZARD_ROLES is not set: everyone who signs in is admin in every sandbox (%s)",
+            ", ".join(settings.sandboxes),
+        )
 
 
 def add_user(name: str, users_file: str | None, groups: str = "") -> int:
@@ -203,16 +214,18 @@ def add_user(name: str, users_file: str | None, groups: str = "") -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="aep-source-wizard",
-                                     description="Serve the wizard (the default), or manage its accounts.")
+    parser = argparse.ArgumentParser(
+        prog="aep-source-wizard", description="Serve the wizard (the default), or manage its accounts."
+    )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the wizard with gunicorn (what no command does)")
     commands.add_parser("migrate", help="bring the store's schema up to date, then exit (a deployment step)")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
-    adding.add_argument("--groups", default="",
-                        help="comma-separated groups, for WIZARD_ROLES (e.g. data-eng,platform)")
+    adding.add_argument(
+        "--groups", default="", help="comma-separated groups, for WIZARD_ROLES (e.g. data-eng,platform)"
+    )
     args = parser.parse_args(argv)
     logs.configure()
     if args.command == "add-user":

@@ -152,27 +152,35 @@ class Settings:
             if not 0 < session_hours <= 24 * 30:
                 raise ValueError
         except ValueError:
-            problems.append(f"WIZARD_SESSION_HOURS must be a number of hours above 0 and at most 720, "
-                            f"not {hours_text!r}.")
+            problems.append(
+                f"WIZARD_SESSION_HOURS must be a number of hours above 0 and at most 720, not {hours_text!r}."
+            )
         cache_text = env.get("WIZARD_SPEC_CACHE_SECONDS", "3600").strip() or "3600"
         if not cache_text.isdigit() or int(cache_text) > 7 * 24 * 3600:
-            problems.append(f"WIZARD_SPEC_CACHE_SECONDS must be a whole number of seconds up to 604800, "
-                            f"not {cache_text!r}.")
+            problems.append(
+                f"WIZARD_SPEC_CACHE_SECONDS must be a whole number of seconds up to 604800, not {cache_text!r}."
+            )
         database_url = env.get("WIZARD_DATABASE_URL", "").strip()
-        if database_url and not database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://",
-                                                          "sqlite:///")):
-            problems.append("WIZARD_DATABASE_URL must be a postgresql:// URL (or unset, for SQLite under "
-                            "WIZARD_DATA_DIR).")
+        if database_url and not database_url.startswith(
+            ("postgresql://", "postgres://", "postgresql+psycopg://", "sqlite:///")
+        ):
+            problems.append(
+                "WIZARD_DATABASE_URL must be a postgresql:// URL (or unset, for SQLite under WIZARD_DATA_DIR)."
+            )
         auth, header, users_file = _auth_mode(env, emulator, proxy_count, problems)
         groups_header = env.get("WIZARD_TRUSTED_GROUPS_HEADER", "").strip()
         if groups_header and (auth != "proxy" or not HEADER_NAME.match(groups_header)):
-            problems.append("WIZARD_TRUSTED_GROUPS_HEADER goes with WIZARD_TRUSTED_USER_HEADER and must be a header "
-                            f"name such as X-Forwarded-Groups, not {groups_header!r}.")
+            problems.append(
+                "WIZARD_TRUSTED_GROUPS_HEADER goes with WIZARD_TRUSTED_USER_HEADER and must be a header "
+                f"name such as X-Forwarded-Groups, not {groups_header!r}."
+            )
         token_auth_method = env.get("WIZARD_OIDC_TOKEN_AUTH_METHOD", "").strip().lower()
         if token_auth_method and (auth != "oidc" or token_auth_method not in TOKEN_AUTH_METHODS):
-            problems.append("WIZARD_OIDC_TOKEN_AUTH_METHOD goes with WIZARD_OIDC_ISSUER and must be "
-                            f"{' or '.join(TOKEN_AUTH_METHODS)} (as the client is registered at the identity "
-                            f"provider), not {token_auth_method!r}; unset, the provider's discovery document decides.")
+            problems.append(
+                "WIZARD_OIDC_TOKEN_AUTH_METHOD goes with WIZARD_OIDC_ISSUER and must be "
+                f"{' or '.join(TOKEN_AUTH_METHODS)} (as the client is registered at the identity "
+                f"provider), not {token_auth_method!r}; unset, the provider's discovery document decides."
+            )
         roles = None
         if env.get("WIZARD_ROLES", "").strip():
             try:
@@ -232,26 +240,36 @@ def _watch_settings(env: Mapping[str, str], problems: list[str]) -> dict:
     """WIZARD_WATCH_SECONDS, WIZARD_SMTP_URL, WIZARD_SMTP_FROM and WIZARD_PUBLIC_URL, checked."""
     text = env.get("WIZARD_WATCH_SECONDS", "60").strip() or "60"
     if not text.isdigit() or not (int(text) == 0 or 1 <= int(text) <= 3600):
-        problems.append(f"WIZARD_WATCH_SECONDS must be a whole number of seconds from 1 to 3600 (0 stops watching "
-                        f"dataflows), not {text!r}.")
+        problems.append(
+            f"WIZARD_WATCH_SECONDS must be a whole number of seconds from 1 to 3600 (0 stops watching "
+            f"dataflows), not {text!r}."
+        )
         text = "60"
     smtp_url = env.get("WIZARD_SMTP_URL", "").strip()
     if smtp_url and not re.match(r"^smtps?://[^/?#\s]+$", smtp_url):
         # Never quoted back: it may hold the mail server's password.
-        problems.append("WIZARD_SMTP_URL must be smtp://host:port or smtps://host:port (with user:password@ before "
-                        "the host when the server asks for one).")
+        problems.append(
+            "WIZARD_SMTP_URL must be smtp://host:port or smtps://host:port (with user:password@ before "
+            "the host when the server asks for one)."
+        )
     smtp_from = env.get("WIZARD_SMTP_FROM", "").strip() or "aep-source-wizard@localhost"
     if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", smtp_from):
         problems.append(f"WIZARD_SMTP_FROM must be an email address, not {smtp_from!r}.")
     public_url = env.get("WIZARD_PUBLIC_URL", "").strip().rstrip("/")
     if public_url and not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", public_url):
-        problems.append(f"WIZARD_PUBLIC_URL must be the portal's address as people open it (https://host/path), "
-                        f"not {public_url!r}.")
+        problems.append(
+            f"WIZARD_PUBLIC_URL must be the portal's address as people open it (https://host/path), not {public_url!r}."
+        )
     loopback = env.get("WIZARD_ALERTS_TO_LOOPBACK", "").strip().lower()
     if loopback not in ("", "0", "1", "true", "false"):
         problems.append(f"WIZARD_ALERTS_TO_LOOPBACK must be 1 or 0, not {loopback!r}.")
-    return {"watch_seconds": float(text), "smtp_url": smtp_url, "smtp_from": smtp_from, "public_url": public_url,
-            "alerts_to_loopback": loopback in ("1", "true")}
+    return {
+        "watch_seconds": float(text),
+        "smtp_url": smtp_url,
+        "smtp_from": smtp_from,
+        "public_url": public_url,
+        "alerts_to_loopback": loopback in ("1", "true"),
+    }
 
 
 def _read_secret_files(env: Mapping[str, str], problems: list[str]) -> Mapping[str, str]:
@@ -282,8 +300,9 @@ def _auth_mode(env: Mapping[str, str], emulator: bool, proxy_count: int, problem
         problems.append(f"WIZARD_AUTH must be one of {', '.join(AUTH_MODES)}, not {explicit!r}.")
         return "none", "", ""
     if sum(map(bool, (header, users_file, issuer))) > 1:
-        problems.append("Choose one sign-in, not both: WIZARD_OIDC_ISSUER, WIZARD_TRUSTED_USER_HEADER or "
-                        "WIZARD_USERS_FILE.")
+        problems.append(
+            "Choose one sign-in, not both: WIZARD_OIDC_ISSUER, WIZARD_TRUSTED_USER_HEADER or WIZARD_USERS_FILE."
+        )
         return "none", "", ""
     if issuer:
         missing = [n for n in ("WIZARD_OIDC_CLIENT_ID", "WIZARD_OIDC_CLIENT_SECRET") if not env.get(n, "").strip()]
@@ -294,23 +313,29 @@ def _auth_mode(env: Mapping[str, str], emulator: bool, proxy_count: int, problem
         mode = "oidc"
     elif header:
         if not HEADER_NAME.match(header):
-            problems.append(f"WIZARD_TRUSTED_USER_HEADER must be a header name such as X-Forwarded-Email, "
-                            f"not {header!r}.")
+            problems.append(
+                f"WIZARD_TRUSTED_USER_HEADER must be a header name such as X-Forwarded-Email, not {header!r}."
+            )
         if proxy_count < 1:
             # Without a proxy in front, anyone could send the header and be whoever they like.
-            problems.append("WIZARD_TRUSTED_USER_HEADER is trusted only behind a proxy: set WIZARD_PROXY_COUNT "
-                            "to the number of proxies in front of the wizard (1 for oauth2-proxy alone).")
+            problems.append(
+                "WIZARD_TRUSTED_USER_HEADER is trusted only behind a proxy: set WIZARD_PROXY_COUNT "
+                "to the number of proxies in front of the wizard (1 for oauth2-proxy alone)."
+            )
         mode = "proxy"
     elif users_file:
         if not os.path.isfile(users_file):
-            problems.append(f"WIZARD_USERS_FILE {users_file!r} does not exist: create it with "
-                            f"aep-source-wizard add-user NAME.")
+            problems.append(
+                f"WIZARD_USERS_FILE {users_file!r} does not exist: create it with aep-source-wizard add-user NAME."
+            )
         mode = "accounts"
     else:
         mode = "none"
     if explicit and explicit != mode:
         problems.append(f"WIZARD_AUTH={explicit} does not match the sign-in that is configured ({mode}).")
     if mode == "none" and not emulator and explicit != "none":
-        problems.append(f"Nobody would have to sign in to create connections with the Adobe credentials: "
-                        f"{SIGN_IN_OPTIONS}; or set WIZARD_AUTH=none if something else already guards the portal.")
+        problems.append(
+            f"Nobody would have to sign in to create connections with the Adobe credentials: "
+            f"{SIGN_IN_OPTIONS}; or set WIZARD_AUTH=none if something else already guards the portal."
+        )
     return mode, header, users_file

@@ -75,8 +75,9 @@ class LateRecords:
             except StoreUnavailable:
                 if time.monotonic() - record.since < KEEP_TRYING:
                     continue
-                log.error("submission %s still not recorded after an hour; the reconciler will complete it",
-                          record.key[:8])
+                log.error(
+                    "submission %s still not recorded after an hour; the reconciler will complete it", record.key[:8]
+                )
             else:
                 log.info("submission %s recorded late", record.key[:8])
             with self._lock:

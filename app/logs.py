@@ -172,12 +172,15 @@ class GunicornLogger(glogging.Logger):
             return
         headers = dict((name.lower(), value) for name, value in (resp.headers or ()))
         # The path only: a query string is the person's business, and the Referer too.
-        self.access_log.info("request", extra={
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
-            "status": int(str(resp.status).split()[0]) if resp.status else None,
-            "bytes": getattr(resp, "sent", None),
-            "duration_ms": round(request_time.total_seconds() * 1000, 1),
-            "remote": environ.get("REMOTE_ADDR"),
-            "request_id": headers.get("x-request-id"),
-        })
+        self.access_log.info(
+            "request",
+            extra={
+                "method": environ.get("REQUEST_METHOD"),
+                "path": environ.get("PATH_INFO"),
+                "status": int(str(resp.status).split()[0]) if resp.status else None,
+                "bytes": getattr(resp, "sent", None),
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "remote": environ.get("REMOTE_ADDR"),
+                "request_id": headers.get("x-request-id"),
+            },
+        )

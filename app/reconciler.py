@@ -32,8 +32,10 @@ EVERY_SECONDS, LEASE_FOR = 30.0, 120.0
 PENDING_AFTER = 300.0
 # A draft whose lease ended this long ago was left by a request that died (our choice: longer than its own lease).
 ABANDONED_AFTER = 60.0
-STOPPED = ("The request creating this dataflow stopped before it finished (its worker ended). What it made is listed "
-           "below; continue with the same objects, or remove them.")
+STOPPED = (
+    "The request creating this dataflow stopped before it finished (its worker ended). What it made is listed "
+    "below; continue with the same objects, or remove them."
+)
 
 
 class Reconciler:
@@ -67,25 +69,44 @@ class Reconciler:
             return None  # claimed by a release that kept no intent: nothing to look for
         store, connections = self._services.store, self._services.connections
         try:
-            found = connections.find_connections(intent["sandbox"], intent["name"], intent["spec_id"],
-                                                 created_since_ms=intent["started_ms"])
+            found = connections.find_connections(
+                intent["sandbox"], intent["name"], intent["spec_id"], created_since_ms=intent["started_ms"]
+            )
         except AdobeError as error:
             log.warning("reconciling submission %s: looking it up failed (%s); next round", key[:8], error.code)
             return None
-        entry = dict(intent.get("entry") or {}, action="create", sandbox=intent["sandbox"],
-                     connection_name=intent["name"], source=intent.get("source"))
+        entry = dict(
+            intent.get("entry") or {},
+            action="create",
+            sandbox=intent["sandbox"],
+            connection_name=intent["name"],
+            source=intent.get("source"),
+        )
         if found:
             newest = max(found, key=lambda item: item.get("createdAt") or 0)
             query = urlencode({"sandbox": intent["sandbox"], "created": key})
-            recorded = store.submissions.finish(key, f"/connections/{newest['id']}?{query}", None, entry={
-                **entry, "outcome": "ok", "connection_id": newest["id"],
-                "detail": "recorded by the reconciler: the request creating it ended before recording it"})
+            recorded = store.submissions.finish(
+                key,
+                f"/connections/{newest['id']}?{query}",
+                None,
+                entry={
+                    **entry,
+                    "outcome": "ok",
+                    "connection_id": newest["id"],
+                    "detail": "recorded by the reconciler: the request creating it ended before recording it",
+                },
+            )
             log.info("reconciled submission %s: connection %s recorded", key[:8], newest["id"])
             return "recorded" if recorded else None
-        failed = store.submissions.fail(key, entry={
-            **entry, "outcome": "failed",
-            "detail": "the request creating it ended before recording it; Flow Service has no such connection, so "
-                      "nothing was made"})
+        failed = store.submissions.fail(
+            key,
+            entry={
+                **entry,
+                "outcome": "failed",
+                "detail": "the request creating it ended before recording it; Flow Service has no such connection, so "
+                "nothing was made",
+            },
+        )
         log.info("reconciled submission %s: nothing was made", key[:8])
         return "failed" if failed else None
 
@@ -101,12 +122,20 @@ class Reconciler:
             flow_spec = self._services.dataflows.flow_spec(draft.sandbox)
             Chain(self._services.dataflows, self._services.data_prep, store).recover(draft, flow_spec)
         except (AdobeError, Stopped) as error:
-            log.warning("reconciling draft %s: looking up its objects failed (%s); next round", key[:8],
-                        getattr(error, "code", None) or "stopped")
-        entry = {"action": "create-dataflow", "outcome": "failed", "sandbox": draft.sandbox, "user": draft.owner,
-                 "connection_id": draft.connection_id,
-                 "connection_name": (draft.plan.get("schedule") or {}).get("name"),
-                 "detail": "stopped by the reconciler: the request creating it ended midway"}
+            log.warning(
+                "reconciling draft %s: looking up its objects failed (%s); next round",
+                key[:8],
+                getattr(error, "code", None) or "stopped",
+            )
+        entry = {
+            "action": "create-dataflow",
+            "outcome": "failed",
+            "sandbox": draft.sandbox,
+            "user": draft.owner,
+            "connection_id": draft.connection_id,
+            "connection_name": (draft.plan.get("schedule") or {}).get("name"),
+            "detail": "stopped by the reconciler: the request creating it ended midway",
+        }
         store.drafts.end_chain(key, "stopped", STOPPED, entry=entry)
         log.info("reconciled draft %s: stopped with what was made recorded", key[:8])
         return 1

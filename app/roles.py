@@ -15,14 +15,25 @@ import re
 # Each role may do what the one before may, and more.
 ROLES = ("viewer", "creator", "editor", "admin")
 # The least role each action needs.
-NEEDS = {"view": "viewer", "test": "viewer", "explore": "viewer", "audit": "viewer",
-         "create": "creator", "rename": "editor", "rotate": "editor", "delete": "admin",
-         # A dataflow: enable or disable it, retry a failed run, run one scheduled once.
-         "enable": "editor", "retry": "editor", "run": "editor",
-         # Create a dataflow from a connection's table (and remove what a stopped creation made).
-         "dataflow": "creator",
-         # Change a dataflow's name, schedule or mapping; manage alert rules in a sandbox.
-         "edit": "editor", "alerts": "editor"}
+NEEDS = {
+    "view": "viewer",
+    "test": "viewer",
+    "explore": "viewer",
+    "audit": "viewer",
+    "create": "creator",
+    "rename": "editor",
+    "rotate": "editor",
+    "delete": "admin",
+    # A dataflow: enable or disable it, retry a failed run, run one scheduled once.
+    "enable": "editor",
+    "retry": "editor",
+    "run": "editor",
+    # Create a dataflow from a connection's table (and remove what a stopped creation made).
+    "dataflow": "creator",
+    # Change a dataflow's name, schedule or mapping; manage alert rules in a sandbox.
+    "edit": "editor",
+    "alerts": "editor",
+}
 GROUP = re.compile(r"^[^=;@\s][^=;@]{0,127}$")
 PATTERN = re.compile(r"^[a-z0-9*?][a-z0-9*?-]{0,63}$")
 
@@ -53,8 +64,9 @@ def parse_roles(text: str) -> tuple[Grant, ...]:
         elif role not in ROLES:
             problems.append(f"entry {number} gives role {role!r}; the roles are {', '.join(ROLES)}")
         elif not PATTERN.match(pattern):
-            problems.append(f"entry {number} gives sandboxes {pattern!r}; write a sandbox name or a pattern "
-                            "such as dev-* or *")
+            problems.append(
+                f"entry {number} gives sandboxes {pattern!r}; write a sandbox name or a pattern such as dev-* or *"
+            )
         else:
             grants.append(Grant(group, role, pattern))
     if problems:

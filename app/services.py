@@ -95,25 +95,52 @@ def build(settings: Settings, static_folder: str) -> Services:
     from .watch.sealing import Sealer
 
     secrets = logs.SecretRegistry()
-    secrets.add_permanent(settings.client_secret, settings.secret_key, settings.oidc_client_secret,
-                          settings.smtp_url, smtp_password(settings.smtp_url))
+    secrets.add_permanent(
+        settings.client_secret,
+        settings.secret_key,
+        settings.oidc_client_secret,
+        settings.smtp_url,
+        smtp_password(settings.smtp_url),
+    )
     timeout = (settings.connect_timeout, settings.read_timeout)
     tokens = TokenProvider(
         make_session(retry_methods=frozenset({"POST"}), base_url=settings.ims_url, backoff=settings.retry_backoff),
-        settings.ims_url, settings.client_id, settings.client_secret, settings.scopes, timeout,
-        on_token=secrets.add, quotes_secret=secrets.quotes_secret,
+        settings.ims_url,
+        settings.client_id,
+        settings.client_secret,
+        settings.scopes,
+        timeout,
+        on_token=secrets.add,
+        quotes_secret=secrets.quotes_secret,
     )
-    gateway = Gateway(settings.platform_url, tokens, settings.client_id, settings.org_id,
-                      make_session(base_url=settings.platform_url, backoff=settings.retry_backoff), timeout,
-                      quotes_secret=secrets.quotes_secret)
+    gateway = Gateway(
+        settings.platform_url,
+        tokens,
+        settings.client_id,
+        settings.org_id,
+        make_session(base_url=settings.platform_url, backoff=settings.retry_backoff),
+        timeout,
+        quotes_secret=secrets.quotes_secret,
+    )
     connections = Connections(gateway)
     store = _store(database_url(settings.data_dir, settings.database_url))
     return Services(
-        settings=settings, secrets=secrets, tokens=tokens, gateway=gateway, connections=connections,
-        dataflows=Dataflows(gateway), catalog=Catalog(gateway), schema_registry=SchemaRegistry(gateway),
+        settings=settings,
+        secrets=secrets,
+        tokens=tokens,
+        gateway=gateway,
+        connections=connections,
+        dataflows=Dataflows(gateway),
+        catalog=Catalog(gateway),
+        schema_registry=SchemaRegistry(gateway),
         data_prep=DataPrep(gateway),
-        spec_catalog=SpecCatalog(connections, settings.default_sandbox, settings.spec_cache_seconds,
-                                 skip={source.connection_spec_id for source in SOURCES.values()}, usable=usable),
+        spec_catalog=SpecCatalog(
+            connections,
+            settings.default_sandbox,
+            settings.spec_cache_seconds,
+            skip={source.connection_spec_id for source in SOURCES.values()},
+            usable=usable,
+        ),
         store=store,
         readiness=Readiness(connections, settings.default_sandbox, store),
         late=LateRecords(store),

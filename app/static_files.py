@@ -36,7 +36,9 @@ def load_assets(folder: str) -> dict[str, Asset]:
             if path.suffix == ".js":
                 raw = compact_js(raw)
             assets[path.name] = Asset(
-                raw, gzip.compress(raw, mtime=0), hashlib.sha256(raw).hexdigest()[:12],
+                raw,
+                gzip.compress(raw, mtime=0),
+                hashlib.sha256(raw).hexdigest()[:12],
                 mimetypes.guess_type(path.name)[0] or "application/octet-stream",
             )
     return assets

@@ -9,12 +9,12 @@ _VOWEL_SOUND_LETTERS = set("AEFHILMNORSX")
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    """"1 second", "2 seconds"; `many` when the plural is not `word` + s."""
+    """ "1 second", "2 seconds"; `many` when the plural is not `word` + s."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def article(noun: str) -> str:
-    """"a" or "an" before `noun`, by how it sounds: an Amazon Redshift, a PostgreSQL, an HP Vertica."""
+    """ "a" or "an" before `noun`, by how it sounds: an Amazon Redshift, a PostgreSQL, an HP Vertica."""
     first = noun.strip().split(" ", 1)[0]
     if not first:
         return "a"

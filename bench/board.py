@@ -40,10 +40,19 @@ PG_SPEC = "74a1c565-4e59-48d7-9d67-7c03b8a13137"
 
 
 def base_connection(maker: Maker) -> str:
-    answer = requests.post(f"{maker.emulator.url}{FLOW}/connections", headers=maker.headers, timeout=5, json={
-        "name": "crm", "auth": {"specName": "Connection String Based Authentication", "params": {
-            "connectionString": "Server=db;Database=crm;Port=5432;UID=app;Password=pw"}},
-        "connectionSpec": {"id": PG_SPEC, "version": "1.0"}})
+    answer = requests.post(
+        f"{maker.emulator.url}{FLOW}/connections",
+        headers=maker.headers,
+        timeout=5,
+        json={
+            "name": "crm",
+            "auth": {
+                "specName": "Connection String Based Authentication",
+                "params": {"connectionString": "Server=db;Database=crm;Port=5432;UID=app;Password=pw"},
+            },
+            "connectionSpec": {"id": PG_SPEC, "version": "1.0"},
+        },
+    )
     answer.raise_for_status()
     return answer.json()["id"]
 
@@ -67,15 +76,22 @@ def loads(url: str, emulator, rounds: int) -> tuple[list[float], Counter]:
         answer = session.get(url + "/dataflows", timeout=120)
         times.append(time.perf_counter() - started)
         assert answer.status_code == 200, answer.status_code
-        calls = Counter(f"GET {r.path.rsplit('/', 1)[-1]} ({r.headers.get('X-Sandbox-Name', '-')})"
-                        for r in emulator.received[before:] if not r.path.startswith(("/_emulator", "/ims")))
+        calls = Counter(
+            f"GET {r.path.rsplit('/', 1)[-1]} ({r.headers.get('X-Sandbox-Name', '-')})"
+            for r in emulator.received[before:]
+            if not r.path.startswith(("/_emulator", "/ims"))
+        )
     return times, calls
 
 
 def report(case: str, times: list[float], calls: Counter, latency: float) -> None:
     median = statistics.median(times)
-    print(f"{case}: {sum(calls.values())} calls per load, median {median * 1000:.0f} ms "
-          f"({median / latency:.1f} × the latency)" if latency else f"{case}: median {median * 1000:.0f} ms")
+    print(
+        f"{case}: {sum(calls.values())} calls per load, median {median * 1000:.0f} ms "
+        f"({median / latency:.1f} × the latency)"
+        if latency
+        else f"{case}: median {median * 1000:.0f} ms"
+    )
     for call, n in sorted(calls.items()):
         print(f"    {n:>3}  {call}")
 
@@ -89,8 +105,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     sandboxes = [s.strip() for s in args.sandboxes.split(",") if s.strip()]
-    settings, emulator = with_emulator(Settings.from_env({"AEP_SANDBOXES": ",".join(sandboxes),
-                                                          "WIZARD_DATA_DIR": tempfile.mkdtemp(prefix="board-")}))
+    settings, emulator = with_emulator(
+        Settings.from_env({"AEP_SANDBOXES": ",".join(sandboxes), "WIZARD_DATA_DIR": tempfile.mkdtemp(prefix="board-")})
+    )
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -98,10 +115,11 @@ def main(argv=None) -> int:
     try:
         started = time.perf_counter()
         make_flows(emulator, sandboxes, args.flows)
-        print(f"{args.flows} dataflows in {len(sandboxes)} sandboxes made in {time.perf_counter() - started:.1f} s; "
-              f"every Platform call answered after {args.latency * 1000:.0f} ms")
-        requests.post(f"{emulator.url}/_emulator/latency", json={"seconds": args.latency},
-                      timeout=5).raise_for_status()
+        print(
+            f"{args.flows} dataflows in {len(sandboxes)} sandboxes made in {time.perf_counter() - started:.1f} s; "
+            f"every Platform call answered after {args.latency * 1000:.0f} ms"
+        )
+        requests.post(f"{emulator.url}/_emulator/latency", json={"seconds": args.latency}, timeout=5).raise_for_status()
         times, calls = loads(url, emulator, args.rounds)
         report("before the watcher's first round (the page reads the last day's runs)", times, calls, args.latency)
         Watcher(services.of(app), 60).run_once()

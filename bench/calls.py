@@ -33,8 +33,11 @@ def creation(browser, url, emulator, javascript: bool, n: int) -> list[str]:
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
     context.close()
-    return [f"{r.method} {r.path.split('flowservice', 1)[-1]}" for r in emulator.received[before:]
-            if "flowservice" in r.path and not r.path.endswith("/connectionSpecs")]
+    return [
+        f"{r.method} {r.path.split('flowservice', 1)[-1]}"
+        for r in emulator.received[before:]
+        if "flowservice" in r.path and not r.path.endswith("/connectionSpecs")
+    ]
 
 
 def main() -> None:

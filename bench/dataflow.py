@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from harness import running_wizard_and_emulator  # noqa: E402
 
+
 def token(html: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
@@ -33,17 +34,29 @@ def ready_draft(url: str, emulator, n: int) -> tuple[requests.Session, str]:
     """A draft at its review page: (the session, the draft's URL)."""
     session = requests.Session()
     form = session.get(f"{url}/sources/redshift", timeout=10).text
-    fields = {"csrf_token": token(form), "submission_id": re.search(r'name="submission_id" value="([^"]+)"',
-                                                                      form).group(1),
-              "name": f"Bench {n}", "sandbox": "prod", "server": "rs.example.com", "port": "5439",
-              "database": "dev", "username": "u", "password": "p", "duplicate_ok": "1"}
+    fields = {
+        "csrf_token": token(form),
+        "submission_id": re.search(r'name="submission_id" value="([^"]+)"', form).group(1),
+        "name": f"Bench {n}",
+        "sandbox": "prod",
+        "server": "rs.example.com",
+        "port": "5439",
+        "database": "dev",
+        "username": "u",
+        "password": "p",
+        "duplicate_ok": "1",
+    }
     created = session.post(f"{url}/sources/redshift", data=fields, allow_redirects=False, timeout=10)
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created.headers["Location"]).group(1)
-    explore = session.get(f"{url}/connections/{connection_id}/explore?sandbox=prod&table=public.customers",
-                          timeout=10).text
-    started = session.post(f"{url}/connections/{connection_id}/dataflows/new?sandbox=prod",
-                           data={"csrf_token": token(explore), "table": "public.customers"}, allow_redirects=False,
-                           timeout=10)
+    explore = session.get(
+        f"{url}/connections/{connection_id}/explore?sandbox=prod&table=public.customers", timeout=10
+    ).text
+    started = session.post(
+        f"{url}/connections/{connection_id}/dataflows/new?sandbox=prod",
+        data={"csrf_token": token(explore), "table": "public.customers"},
+        allow_redirects=False,
+        timeout=10,
+    )
     draft = url + started.headers["Location"].rsplit("/", 1)[0]
     dataset = next(d["id"] for d in emulator.datasets.values() if d["sandboxName"] == "prod")
     page = session.get(f"{draft}/dataset", timeout=10).text
@@ -52,9 +65,20 @@ def ready_draft(url: str, emulator, n: int) -> tuple[requests.Session, str]:
     chosen = {name: value for name, value in re.findall(r'<input [^>]*name="(column_\d+)"[^>]*value="([^"]*)"', page)}
     session.post(f"{draft}/mapping", data={"csrf_token": token(page), **chosen}, timeout=10)
     page = session.get(f"{draft}/schedule", timeout=10).text
-    session.post(f"{draft}/schedule", data={
-        "csrf_token": token(page), "name": f"Bench {n}", "frequency": "hour", "interval": "1",
-        "start": "2030-01-01T09:30", "timezone": "UTC", "backfill": "y", "delta_column": "created_at"}, timeout=10)
+    session.post(
+        f"{draft}/schedule",
+        data={
+            "csrf_token": token(page),
+            "name": f"Bench {n}",
+            "frequency": "hour",
+            "interval": "1",
+            "start": "2030-01-01T09:30",
+            "timezone": "UTC",
+            "backfill": "y",
+            "delta_column": "created_at",
+        },
+        timeout=10,
+    )
     assert session.get(f"{draft}/review", timeout=10).status_code == 200  # reads (and keeps) the flow spec
     return session, draft
 
@@ -79,15 +103,20 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             emulator.latency = 0.0
             assert answer.status_code == 200 and "/dataflows/" in answer.url, answer.status_code
-            calls = [f"{r.method} {r.path.rsplit('/foundation/', 1)[-1]}" for r in emulator.received[before:]
-                     if "/foundation/" in r.path]
+            calls = [
+                f"{r.method} {r.path.rsplit('/foundation/', 1)[-1]}"
+                for r in emulator.received[before:]
+                if "/foundation/" in r.path
+            ]
             times.append(elapsed)
             waits.append(round(elapsed / args.latency))
             shown = ", ".join(re.sub(r"/[0-9a-f-]{32,36}", "/{id}", c) for c in calls)
             print(f"{n + 1:>5} {elapsed:>8.2f} {len(calls):>6} {waits[-1]:>6}  {shown}")
-        print(f"median {statistics.median(times):.2f} s from create to the dataflow's page; "
-              f"{statistics.median(waits):.0f} sequential waits of {args.latency * 1000:.0f} ms "
-              f"(the dependency chain needs 4)")
+        print(
+            f"median {statistics.median(times):.2f} s from create to the dataflow's page; "
+            f"{statistics.median(waits):.0f} sequential waits of {args.latency * 1000:.0f} ms "
+            f"(the dependency chain needs 4)"
+        )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,15 @@ def ready():
 @app.post("/submit")
 def submit():
     form = request.form
-    body = {"name": form["name"], "description": form.get("description", ""),
-            "auth": {"specName": "Basic Authentication", "params": {
-                key: form[key] for key in ("server", "port", "database", "username", "password")}},
-            "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}
+    body = {
+        "name": form["name"],
+        "description": form.get("description", ""),
+        "auth": {
+            "specName": "Basic Authentication",
+            "params": {key: form[key] for key in ("server", "port", "database", "username", "password")},
+        },
+        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"},
+    }
     if CLIENT == "urllib3":
         answer = pool.request("POST", URL, body=json.dumps(body).encode(), headers=HEADERS, timeout=30.0)
         status, read = answer.status, (lambda: json.loads(answer.data))

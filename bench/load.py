@@ -42,8 +42,17 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.tcp_proxy import TcpProxy  # noqa: E402 - the repository's root is on the path only from here
-FORM = {"description": "load", "sandbox": "prod", "duplicate_ok": "1", "server": "rs.example.com", "port": "5439",
-        "database": "dev", "username": "etl", "password": "load-test-pw"}
+
+FORM = {
+    "description": "load",
+    "sandbox": "prod",
+    "duplicate_ok": "1",
+    "server": "rs.example.com",
+    "port": "5439",
+    "database": "dev",
+    "username": "etl",
+    "password": "load-test-pw",
+}
 
 
 def free_port() -> int:
@@ -76,8 +85,12 @@ class Phases:
     """Which phase of a fault run a moment falls in, and the answers counted in each."""
 
     def __init__(self, started: float, restart_at: float | None, outage_at: float | None, outage_seconds: float):
-        self.started, self.restart_at, self.outage_at, self.outage_seconds = started, restart_at, outage_at, \
-            outage_seconds
+        self.started, self.restart_at, self.outage_at, self.outage_seconds = (
+            started,
+            restart_at,
+            outage_at,
+            outage_seconds,
+        )
         self.counts: dict[str, dict[str, int]] = {}
 
     def of(self, moment: float) -> str:
@@ -101,17 +114,21 @@ FINE = {303, 202, 503}
 LOG = open(os.environ["BENCH_LOG"], "w") if os.environ.get("BENCH_LOG") else subprocess.DEVNULL  # noqa: SIM115
 
 
-def person(base: str, number: int, until: float, latencies: list, errors: list, lock: threading.Lock,
-           phases: Phases) -> None:
+def person(
+    base: str, number: int, until: float, latencies: list, errors: list, lock: threading.Lock, phases: Phases
+) -> None:
     session = requests.Session()
     iteration = 0
     while time.monotonic() < until:
         iteration += 1
         try:
             page = session.get(f"{base}/sources/redshift", timeout=30).text
-            data = {**FORM, "name": f"Load {number}-{iteration}",
-                    "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
-                    "submission_id": re.search(r'name="submission_id" value="([^"]+)"', page).group(1)}
+            data = {
+                **FORM,
+                "name": f"Load {number}-{iteration}",
+                "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1),
+                "submission_id": re.search(r'name="submission_id" value="([^"]+)"', page).group(1),
+            }
             started = time.perf_counter()
             moment = time.monotonic()
             sends = 2 if random.random() < 0.2 else 1
@@ -119,8 +136,9 @@ def person(base: str, number: int, until: float, latencies: list, errors: list, 
 
             def send():
                 try:
-                    answers.append(session.post(f"{base}/sources/redshift", data=data, allow_redirects=False,
-                                                timeout=60))
+                    answers.append(
+                        session.post(f"{base}/sources/redshift", data=data, allow_redirects=False, timeout=60)
+                    )
                 except requests.RequestException as error:
                     with lock:
                         phases.count(moment, type(error).__name__)
@@ -145,16 +163,23 @@ def person(base: str, number: int, until: float, latencies: list, errors: list, 
 
 
 def connections_in(emulator_url: str, client_id: str, org_id: str, secret: str) -> list[dict]:
-    token = requests.post(f"{emulator_url}/ims/token/v3", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-        "scope": "openid"}).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}", "x-api-key": client_id, "x-gw-ims-org-id": org_id,
-               "x-sandbox-name": "prod"}
+    token = requests.post(
+        f"{emulator_url}/ims/token/v3",
+        timeout=10,
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": "openid"},
+    ).json()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "x-api-key": client_id,
+        "x-gw-ims-org-id": org_id,
+        "x-sandbox-name": "prod",
+    }
     items, token_param = [], None
     while True:
         params = {"limit": "100", **({"continuationToken": token_param} if token_param else {})}
-        body = requests.get(f"{emulator_url}/data/foundation/flowservice/connections", headers=headers,
-                            params=params, timeout=30).json()
+        body = requests.get(
+            f"{emulator_url}/data/foundation/flowservice/connections", headers=headers, params=params, timeout=30
+        ).json()
         items += body["items"]
         href = body.get("_links", {}).get("next", {}).get("href")
         if not href:
@@ -162,11 +187,20 @@ def connections_in(emulator_url: str, client_id: str, org_id: str, secret: str) 
         token_param = re.search(r"continuationToken=([^&]+)", href).group(1)
 
 
-def run(users: int, seconds: float, workers: int, replicas: int = 1, database_url: str | None = None,
-        restart_at: float | None = None, outage_at: float | None = None, outage_seconds: float = 15.0) -> dict:
+def run(
+    users: int,
+    seconds: float,
+    workers: int,
+    replicas: int = 1,
+    database_url: str | None = None,
+    restart_at: float | None = None,
+    outage_at: float | None = None,
+    outage_seconds: float = 15.0,
+) -> dict:
     secret = "load-bench-secret"
-    emulator = subprocess.Popen([sys.executable, "-m", "app.emulator", "--client-secret", secret], cwd=REPO,
-                                stdout=subprocess.PIPE, text=True)
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "app.emulator", "--client-secret", secret], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     emulator_url, client_id, org_id = emulator.stdout.readline().split()
     data_dir = tempfile.mkdtemp(prefix="wizard-load-")
     proxy, store_url = None, f"sqlite:///{data_dir}/wizard.sqlite3"
@@ -177,15 +211,30 @@ def run(users: int, seconds: float, workers: int, replicas: int = 1, database_ur
         store_url = database_url.replace(host_port, f"127.0.0.1:{proxy.port}", 1)
         _empty(store_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "WIZARD_"))}
-    env.update(AEP_CLIENT_ID=client_id, AEP_CLIENT_SECRET=secret, AEP_ORG_ID=org_id, AEP_PLATFORM_URL=emulator_url,
-               AEP_IMS_URL=emulator_url, WIZARD_AUTH="none", WIZARD_SECRET_KEY="load-bench",
-               WIZARD_DATA_DIR=data_dir, WEB_CONCURRENCY=str(workers),
-               **({"WIZARD_DATABASE_URL": store_url} if database_url else {}))
+    env.update(
+        AEP_CLIENT_ID=client_id,
+        AEP_CLIENT_SECRET=secret,
+        AEP_ORG_ID=org_id,
+        AEP_PLATFORM_URL=emulator_url,
+        AEP_IMS_URL=emulator_url,
+        WIZARD_AUTH="none",
+        WIZARD_SECRET_KEY="load-bench",
+        WIZARD_DATA_DIR=data_dir,
+        WEB_CONCURRENCY=str(workers),
+        **({"WIZARD_DATABASE_URL": store_url} if database_url else {}),
+    )
     portals, bases = [], []
     for _ in range(replicas):
         port = free_port()
-        portals.append(subprocess.Popen([sys.executable, "-m", "app.cli"], cwd=REPO, env={**env, "WIZARD_PORT": str(port)},
-                                        stdout=LOG, stderr=subprocess.STDOUT))
+        portals.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "app.cli"],
+                cwd=REPO,
+                env={**env, "WIZARD_PORT": str(port)},
+                stdout=LOG,
+                stderr=subprocess.STDOUT,
+            )
+        )
         bases.append(f"http://127.0.0.1:{port}")
     try:
         for base in bases:
@@ -200,8 +249,12 @@ def run(users: int, seconds: float, workers: int, replicas: int = 1, database_ur
             faults += [threading.Timer(outage_at, proxy.down), threading.Timer(outage_at + outage_seconds, proxy.up)]
         for fault in faults:
             fault.start()
-        in_parallel([lambda n=n: person(bases[n % len(bases)], n, started + seconds, latencies, errors, lock, phases)
-                     for n in range(users)])
+        in_parallel(
+            [
+                lambda n=n: person(bases[n % len(bases)], n, started + seconds, latencies, errors, lock, phases)
+                for n in range(users)
+            ]
+        )
         elapsed = time.monotonic() - started
         for fault in faults:
             fault.join()
@@ -219,16 +272,22 @@ def run(users: int, seconds: float, workers: int, replicas: int = 1, database_ur
             proxy.down()
     ordered = sorted(latencies)
     return {
-        "users": users, "seconds": round(elapsed, 1), "workers": workers, "replicas": replicas,
+        "users": users,
+        "seconds": round(elapsed, 1),
+        "workers": workers,
+        "replicas": replicas,
         "store": "postgresql" if database_url else "sqlite",
         "submissions": len(latencies),
         "throughput_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
         "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1) if ordered else None,
         "answers_by_phase": phases.counts,
-        "errors": len(errors), "first_errors": errors[:5],
+        "errors": len(errors),
+        "first_errors": errors[:5],
         "duplicates": len(names) - len(set(names)),
-        "created": len(created), "recorded": recorded, "audited": audited,
+        "created": len(created),
+        "recorded": recorded,
+        "audited": audited,
     }
 
 
@@ -236,8 +295,18 @@ def _empty(url: str) -> None:
     """A PostgreSQL schema with none of the portal's tables (each run starts clean)."""
     engine = create_engine(url)
     with engine.begin() as db:
-        for table in ("audit", "submissions", "sessions", "sign_in_failures", "cleanups", "dataflow_drafts",
-                      "run_retries", "leases", "alembic_version", "schema_version"):
+        for table in (
+            "audit",
+            "submissions",
+            "sessions",
+            "sign_in_failures",
+            "cleanups",
+            "dataflow_drafts",
+            "run_retries",
+            "leases",
+            "alembic_version",
+            "schema_version",
+        ):
             db.execute(text(f"DROP TABLE IF EXISTS {table}"))
     engine.dispose()
 
@@ -268,8 +337,16 @@ def main(argv=None) -> int:
     parser.add_argument("--outage-at", type=float, help="second at which the database becomes unreachable")
     parser.add_argument("--outage-seconds", type=float, default=15.0)
     args = parser.parse_args(argv)
-    result = run(args.users, args.seconds, args.workers, args.replicas, args.database_url, args.restart_at,
-                 args.outage_at, args.outage_seconds)
+    result = run(
+        args.users,
+        args.seconds,
+        args.workers,
+        args.replicas,
+        args.database_url,
+        args.restart_at,
+        args.outage_at,
+        args.outage_seconds,
+    )
     print(json.dumps(result, indent=2))
     ok = not result["errors"] and not result["duplicates"] and result["created"] == result["recorded"]
     return 0 if ok else 1

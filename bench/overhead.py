@@ -48,6 +48,7 @@ KEY = re.compile(r'name="submission_id" value="([^"]+)"')
 
 # What a server costs, from /proc.
 
+
 def family(master: int) -> list[int]:
     """The gunicorn master and its workers."""
     pids = [master]
@@ -96,6 +97,7 @@ def rss_mib(pid: int) -> float:
 
 # Starting things.
 
+
 def gunicorn_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "WIZARD_"))}
     env.update(WEB_CONCURRENCY="1", **extra)
@@ -115,17 +117,44 @@ def until_ok(url: str, seconds: float = 60) -> None:
 
 
 def start_gunicorn(app: str, port: int, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind",
-                             f"127.0.0.1:{port}", "--chdir", str(REPO / "bench"), app], cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=gunicorn_env(**env))
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:app.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(REPO / "bench"),
+            app,
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=gunicorn_env(**env),
+    )
 
 
 def start_wizard(port: int, emulator: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app.cli"], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=gunicorn_env(
-        AEP_CLIENT_ID=emulator["client_id"], AEP_CLIENT_SECRET=emulator["secret"], AEP_ORG_ID=emulator["org_id"],
-        AEP_PLATFORM_URL=emulator["url"], AEP_IMS_URL=emulator["url"], WIZARD_AUTH="none",
-        WIZARD_SECRET_KEY="overhead", WIZARD_PORT=str(port), WIZARD_DATA_DIR=tempfile.mkdtemp(prefix="overhead-")))
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=gunicorn_env(
+            AEP_CLIENT_ID=emulator["client_id"],
+            AEP_CLIENT_SECRET=emulator["secret"],
+            AEP_ORG_ID=emulator["org_id"],
+            AEP_PLATFORM_URL=emulator["url"],
+            AEP_IMS_URL=emulator["url"],
+            WIZARD_AUTH="none",
+            WIZARD_SECRET_KEY="overhead",
+            WIZARD_PORT=str(port),
+            WIZARD_DATA_DIR=tempfile.mkdtemp(prefix="overhead-"),
+        ),
+    )
 
 
 def stop(*processes) -> None:
@@ -136,6 +165,7 @@ def stop(*processes) -> None:
 
 
 # Statistics.
+
 
 def percentile(values, share: float) -> float:
     ordered = sorted(values)
@@ -149,6 +179,7 @@ def summary(values_s) -> dict:
 
 # The measurements.
 
+
 def submissions(n: int, urls: dict, emulator: dict, servers: dict) -> dict:
     direct_url = emulator["url"] + "/data/foundation/flowservice/connections"
     clients = {name: requests.Session() for name in ("direct", "forwarder", "wizard")}
@@ -161,22 +192,36 @@ def submissions(n: int, urls: dict, emulator: dict, servers: dict) -> dict:
             name = f"{variant} {i}"
             if variant == "wizard":
                 page = session.get(urls["wizard"] + "/sources/redshift", timeout=30).text
-                data = {**FORM, "name": name, "csrf_token": CSRF.search(page).group(1),
-                        "submission_id": KEY.search(page).group(1)}
+                data = {
+                    **FORM,
+                    "name": name,
+                    "csrf_token": CSRF.search(page).group(1),
+                    "submission_id": KEY.search(page).group(1),
+                }
             before = cpu_ns(servers[variant]) if variant in cpu else 0
             started = time.perf_counter()
             if variant == "direct":
-                answer = session.post(direct_url, headers=emulator["headers"], timeout=30, json={
-                    "name": name, "description": "", "auth": {"specName": "Basic Authentication", "params": PARAMS},
-                    "connectionSpec": {"id": SPEC, "version": "1.0"}})
+                answer = session.post(
+                    direct_url,
+                    headers=emulator["headers"],
+                    timeout=30,
+                    json={
+                        "name": name,
+                        "description": "",
+                        "auth": {"specName": "Basic Authentication", "params": PARAMS},
+                        "connectionSpec": {"id": SPEC, "version": "1.0"},
+                    },
+                )
                 ok = answer.status_code == 201
             elif variant == "forwarder":
-                answer = session.post(urls["forwarder"] + "/submit", data={**FORM, "name": name},
-                                      allow_redirects=False, timeout=30)
+                answer = session.post(
+                    urls["forwarder"] + "/submit", data={**FORM, "name": name}, allow_redirects=False, timeout=30
+                )
                 ok = answer.status_code == 303
             else:
-                answer = session.post(urls["wizard"] + "/sources/redshift", data=data, allow_redirects=False,
-                                      timeout=30)
+                answer = session.post(
+                    urls["wizard"] + "/sources/redshift", data=data, allow_redirects=False, timeout=30
+                )
                 ok = answer.status_code == 303
             wall[variant].append(time.perf_counter() - started)
             if variant in cpu:
@@ -194,8 +239,9 @@ def submissions(n: int, urls: dict, emulator: dict, servers: dict) -> dict:
         "paired_difference_ms": {name: summary(values) for name, values in pairs.items()},
         "cpu_ms_per_submission": {name: cpu[name] / n / 1e6 for name in cpu},
         # The wizard's includes the GET of each form, which the schedstat figure leaves out.
-        "utime_stime_ms_per_submission": {name: (ticks(servers[name]) - ticks_before[name]) * 1000 / TICK / n
-                                          for name in cpu},
+        "utime_stime_ms_per_submission": {
+            name: (ticks(servers[name]) - ticks_before[name]) * 1000 / TICK / n for name in cpu
+        },
     }
 
 
@@ -204,16 +250,23 @@ def ensure_wrk() -> str:
     if found:
         return found
     print("installing wrk (Debian package) ...", file=sys.stderr)
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "wrk"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     return shutil.which("wrk") or sys.exit("wrk could not be installed")
 
 
 def wrk(binary: str, url: str, seconds: float) -> tuple[float, int]:
-    out = subprocess.run([binary, "-t1", "-c8", f"-d{int(seconds)}s", url], capture_output=True, text=True,
-                         check=True).stdout
-    return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            int(re.search(r"(\d+) requests in", out).group(1)))
+    out = subprocess.run(
+        [binary, "-t1", "-c8", f"-d{int(seconds)}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    return (
+        float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        int(re.search(r"(\d+) requests in", out).group(1)),
+    )
 
 
 def pages(binary: str, urls: dict, servers: dict, seconds: float, rounds: int) -> dict:
@@ -225,9 +278,11 @@ def pages(binary: str, urls: dict, servers: dict, seconds: float, rounds: int) -
             rate, count = wrk(binary, urls[name + "_page"], seconds)
             cpu[name].append((cpu_ns(servers[name]) - before) / count / 1e6)
             rates[name].append(rate)
-    return {"pages_per_s": {name: statistics.median(v) for name, v in rates.items()},
-            "pages_per_s_rounds": rates,
-            "cpu_ms_per_page": {name: statistics.median(v) for name, v in cpu.items()}}
+    return {
+        "pages_per_s": {name: statistics.median(v) for name, v in rates.items()},
+        "pages_per_s_rounds": rates,
+        "cpu_ms_per_page": {name: statistics.median(v) for name, v in cpu.items()},
+    }
 
 
 def cold_starts(emulator: dict, rounds: int) -> dict:
@@ -249,13 +304,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk round, whole seconds")
     parser.add_argument("--rounds", type=int, default=3, help="wrk rounds and cold starts per app")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    parser.add_argument("--forwarder-client", choices=("requests", "urllib3"), default="requests",
-                        help="what the forwarder sends with: requests (the default), or urllib3 as the wizard does")
+    parser.add_argument(
+        "--forwarder-client",
+        choices=("requests", "urllib3"),
+        default="requests",
+        help="what the forwarder sends with: requests (the default), or urllib3 as the wizard does",
+    )
     args = parser.parse_args(argv)
     binary = ensure_wrk()
     secret = "overhead-secret"
-    emulator_process = subprocess.Popen([sys.executable, "-m", "app.emulator", "--client-secret", secret], cwd=REPO,
-                                        stdout=subprocess.PIPE, text=True)
+    emulator_process = subprocess.Popen(
+        [sys.executable, "-m", "app.emulator", "--client-secret", secret], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     try:
         return measure(args, binary, secret, emulator_process)
     finally:
@@ -264,18 +324,29 @@ def main(argv=None) -> int:
 
 def measure(args, binary: str, secret: str, emulator_process) -> int:
     url, client_id, org_id = emulator_process.stdout.readline().split()
-    token = requests.post(url + "/ims/token/v3", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-        "scope": "openid"}).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}", "x-api-key": client_id, "x-gw-ims-org-id": org_id,
-               "x-sandbox-name": "prod", "Content-Type": "application/json"}
+    token = requests.post(
+        url + "/ims/token/v3",
+        timeout=10,
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": "openid"},
+    ).json()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "x-api-key": client_id,
+        "x-gw-ims-org-id": org_id,
+        "x-sandbox-name": "prod",
+        "Content-Type": "application/json",
+    }
     emulator = {"url": url, "client_id": client_id, "org_id": org_id, "secret": secret, "headers": headers}
     ports = {name: free_port() for name in ("wizard", "forwarder", "minimal")}
     processes = {
         "wizard": start_wizard(ports["wizard"], emulator),
-        "forwarder": start_gunicorn("forwarder_app:app", ports["forwarder"],
-                                    FORWARD_URL=url + "/data/foundation/flowservice/connections",
-                                    FORWARD_HEADERS=json.dumps(headers), FORWARD_CLIENT=args.forwarder_client),
+        "forwarder": start_gunicorn(
+            "forwarder_app:app",
+            ports["forwarder"],
+            FORWARD_URL=url + "/data/foundation/flowservice/connections",
+            FORWARD_HEADERS=json.dumps(headers),
+            FORWARD_CLIENT=args.forwarder_client,
+        ),
         "minimal": start_gunicorn("minimal_app:app", ports["minimal"]),
     }
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -303,15 +374,31 @@ def measure(args, binary: str, secret: str, emulator_process) -> int:
         ("submission: wizard - forwarder, p99 (ms)", pair["p99"], "(reported)", None),
         ("submission: worker CPU, wizard (ms)", cpu["wizard"], "<= 2.5", cpu["wizard"] <= 2.5),
         ("submission: worker CPU, forwarder (ms)", cpu["forwarder"], "(reported)", None),
-        ("submission: CPU wizard / forwarder", cpu["wizard"] / cpu["forwarder"], "<= 2.5",
-         cpu["wizard"] / cpu["forwarder"] <= 2.5),
+        (
+            "submission: CPU wizard / forwarder",
+            cpu["wizard"] / cpu["forwarder"],
+            "<= 2.5",
+            cpu["wizard"] / cpu["forwarder"] <= 2.5,
+        ),
         ("form page: worker CPU, wizard (ms)", page_cpu["wizard"], "<= 0.8", page_cpu["wizard"] <= 0.8),
-        ("form page: CPU wizard / minimal", page_cpu["wizard"] / page_cpu["minimal"], "<= 2",
-         page_cpu["wizard"] / page_cpu["minimal"] <= 2),
-        ("form page: pages/s wizard / minimal (wrk)", rates["wizard"] / rates["minimal"], ">= 0.6",
-         rates["wizard"] / rates["minimal"] >= 0.6),
-        ("cold start: wizard / minimal", cold["wizard"] / cold["minimal"], "<= 1.3",
-         cold["wizard"] / cold["minimal"] <= 1.3),
+        (
+            "form page: CPU wizard / minimal",
+            page_cpu["wizard"] / page_cpu["minimal"],
+            "<= 2",
+            page_cpu["wizard"] / page_cpu["minimal"] <= 2,
+        ),
+        (
+            "form page: pages/s wizard / minimal (wrk)",
+            rates["wizard"] / rates["minimal"],
+            ">= 0.6",
+            rates["wizard"] / rates["minimal"] >= 0.6,
+        ),
+        (
+            "cold start: wizard / minimal",
+            cold["wizard"] / cold["minimal"],
+            "<= 1.3",
+            cold["wizard"] / cold["minimal"] <= 1.3,
+        ),
         ("memory: resident per worker after load (MiB)", memory, "<= 64", memory <= 64),
         ("IMS token fetches (one worker)", fetches, "1", fetches == 1),
     ]
@@ -319,19 +406,37 @@ def measure(args, binary: str, secret: str, emulator_process) -> int:
     for label, value, goal, met in rows:
         print(f"{label:48} {value:9.2f}  {goal:>10}  {'' if met is None else 'yes' if met else 'NO'}")
     print()
-    print("wall time per submission (ms):  " + "  ".join(
-        f"{name} {s['median']:.2f}/{s['p95']:.2f}/{s['p99']:.2f}" for name, s in submitted["wall_ms"].items())
-        + "   (median/p95/p99)")
+    print(
+        "wall time per submission (ms):  "
+        + "  ".join(
+            f"{name} {s['median']:.2f}/{s['p95']:.2f}/{s['p99']:.2f}" for name, s in submitted["wall_ms"].items()
+        )
+        + "   (median/p95/p99)"
+    )
     for name, s in submitted["paired_difference_ms"].items():
         print(f"paired {name:20} median {s['median']:.2f}  p95 {s['p95']:.2f}  p99 {s['p99']:.2f} ms")
-    print(f"utime+stime per submission (ms, wizard incl. its form GET): "
-          + "  ".join(f"{k} {v:.2f}" for k, v in submitted["utime_stime_ms_per_submission"].items()))
-    print(f"pages/s (median of {args.rounds} wrk rounds): minimal {rates['minimal']:.0f}, wizard {rates['wizard']:.0f}; "
-          f"CPU per page: minimal {page_cpu['minimal']:.3f} ms, wizard {page_cpu['wizard']:.3f} ms")
+    print(
+        f"utime+stime per submission (ms, wizard incl. its form GET): "
+        + "  ".join(f"{k} {v:.2f}" for k, v in submitted["utime_stime_ms_per_submission"].items())
+    )
+    print(
+        f"pages/s (median of {args.rounds} wrk rounds): minimal {rates['minimal']:.0f}, wizard {rates['wizard']:.0f}; "
+        f"CPU per page: minimal {page_cpu['minimal']:.3f} ms, wizard {page_cpu['wizard']:.3f} ms"
+    )
     print(f"cold start: minimal {cold['minimal']:.2f} s, wizard {cold['wizard']:.2f} s")
     if args.json:
-        print(json.dumps({"submissions": submitted, "pages": served, "cold_start_s": cold, "rss_mib": memory,
-                          "ims_fetches": fetches}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "submissions": submitted,
+                    "pages": served,
+                    "cold_start_s": cold,
+                    "rss_mib": memory,
+                    "ims_fetches": fetches,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -31,6 +31,7 @@ def main() -> int:
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
         urls, received, cached = {}, {}, set()
+
         def sent(e):
             if "redirectResponse" in e:  # a redirect reuses the id: book the 303 under its own key
                 key = e["requestId"] + ":redirect"
@@ -40,10 +41,18 @@ def main() -> int:
 
         cdp.on("Network.requestWillBeSent", sent)
         cdp.on("Network.requestServedFromCache", lambda e: cached.add(e["requestId"]))
-        cdp.on("Network.loadingFinished",
-               lambda e: received.__setitem__(e["requestId"], 0 if e["requestId"] in cached else e["encodedDataLength"]))
-        page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in ("127.0.0.1", None)
-                and not r.url.startswith("data:") else None)
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: received.__setitem__(e["requestId"], 0 if e["requestId"] in cached else e["encodedDataLength"]),
+        )
+        page.on(
+            "request",
+            lambda r: (
+                outside.append(r.url)
+                if urlsplit(r.url).hostname not in ("127.0.0.1", None) and not r.url.startswith("data:")
+                else None
+            ),
+        )
 
         def step(name, action):
             urls.clear(), received.clear(), cached.clear()
@@ -51,8 +60,14 @@ def main() -> int:
             page.wait_for_load_state("load")
             page.wait_for_timeout(200)  # let the last loadingFinished events arrive
             fetched = [rid for rid in received if received[rid] > 0]
-            rows.append((name, len(fetched), sum(received.values()),
-                         [urlsplit(urls[rid]).path for rid in fetched if rid in urls]))
+            rows.append(
+                (
+                    name,
+                    len(fetched),
+                    sum(received.values()),
+                    [urlsplit(urls[rid]).path for rid in fetched if rid in urls],
+                )
+            )
 
         step("picker", lambda: page.goto(base + "/"))
         step("form (PostgreSQL)", lambda: page.get_by_role("link", name="PostgreSQL").click())

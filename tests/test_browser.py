@@ -24,6 +24,12 @@ def test_pick_postgresql_fill_by_labels_and_read_the_id(page, live_server, fresh
     shown = page.locator("#connection-id").inner_text()
     assert list(fresh_emulator.connections) == [shown]
     params = fresh_emulator.creations()[0]["auth"]["params"]
-    assert params == {"server": "pg.example.com", "port": "5433", "database": "orders", "username": "etl",
-                      "password": "p;a}ss{=", "sslMode": "Verify Full"}
+    assert params == {
+        "server": "pg.example.com",
+        "port": "5433",
+        "database": "orders",
+        "username": "etl",
+        "password": "p;a}ss{=",
+        "sslMode": "Verify Full",
+    }
     assert page.get_by_text("dev", exact=True).is_visible()

@@ -13,16 +13,48 @@ from app import services
 
 pytestmark = pytest.mark.browser
 
-HOSTS = ["db.example.com", "db.example.com.", "10.0.0.5", "2001:db8::5", "[2001:db8::5]", "https://db.example.com",
-         "https://DB.example.com:5439/dev", "jdbc:redshift://rs.example.com:5439/dev", "http://:80", "postgres://u@h:99999",
-         "db.example.com:5439", "etl@db.example.com", "db.example.com/dev", "-bad-.example.com", "a" * 64 + ".com",
-         "under_score.example.com", "999.1.1.1", "01.2.3.4", "x:y:z", "db..example.com", "é.example.com", "ex ample.com"]
+HOSTS = [
+    "db.example.com",
+    "db.example.com.",
+    "10.0.0.5",
+    "2001:db8::5",
+    "[2001:db8::5]",
+    "https://db.example.com",
+    "https://DB.example.com:5439/dev",
+    "jdbc:redshift://rs.example.com:5439/dev",
+    "http://:80",
+    "postgres://u@h:99999",
+    "db.example.com:5439",
+    "etl@db.example.com",
+    "db.example.com/dev",
+    "-bad-.example.com",
+    "a" * 64 + ".com",
+    "under_score.example.com",
+    "999.1.1.1",
+    "01.2.3.4",
+    "x:y:z",
+    "db..example.com",
+    "é.example.com",
+    "ex ample.com",
+]
 PORTS = ["5432", "1", "65535", "0", "65536", "http", "54 32", "-1", "5432.0", "", "00080", "٥٤٣٢"]
-STRINGS = ["HOST=gp.example.com;PORT=5432;DB=d;UID=u;PWD=p", "Server=gp.example.com;Port=6543;Database=d;User=u;Password=p",
-           "this is not a connection string", "HOST=h;PORT=5432", "HOST=https://h.example.com;PORT=1;DB=d;UID=u;PWD=p",
-           "HOST=h;PORT=99999;DB=d;UID=u;PWD=p", "HOST=h;PWD={abc", "HOST=h;host=g", "=x", "HOST={h}x;PORT=1",
-           "postgresql://u:p@h:5432/d", "host=h port=5432 dbname=d user=u password=p", "", "   ",
-           "HOST=h;PORT=;DB=d;UID=u;PWD=p"]
+STRINGS = [
+    "HOST=gp.example.com;PORT=5432;DB=d;UID=u;PWD=p",
+    "Server=gp.example.com;Port=6543;Database=d;User=u;Password=p",
+    "this is not a connection string",
+    "HOST=h;PORT=5432",
+    "HOST=https://h.example.com;PORT=1;DB=d;UID=u;PWD=p",
+    "HOST=h;PORT=99999;DB=d;UID=u;PWD=p",
+    "HOST=h;PWD={abc",
+    "HOST=h;host=g",
+    "=x",
+    "HOST={h}x;PORT=1",
+    "postgresql://u:p@h:5432/d",
+    "host=h port=5432 dbname=d user=u password=p",
+    "",
+    "   ",
+    "HOST=h;PORT=;DB=d;UID=u;PWD=p",
+]
 
 
 def server_string_error(value: str, keys, shape=None):
@@ -40,8 +72,9 @@ def test_the_browser_and_the_server_agree_on_every_value(page, live_server):
     keys = [[name, list(accepted)] for name, accepted in REQUIRED_KEYS]
     for text in STRINGS:
         for shape in (None, "Server=…;Port=…"):
-            assert page.evaluate("([v, k, s]) => window.wizardChecks.connectionStringError(v, k, s)",
-                                 [text, keys, shape]) == server_string_error(text, REQUIRED_KEYS, shape), text
+            assert page.evaluate(
+                "([v, k, s]) => window.wizardChecks.connectionStringError(v, k, s)", [text, keys, shape]
+            ) == server_string_error(text, REQUIRED_KEYS, shape), text
 
 
 def posts(emulator) -> int:
@@ -73,13 +106,17 @@ def test_mistakes_are_caught_in_the_browser_and_the_password_stays(page, live_se
     assert page.locator("#port-error").count() == 0 and "Port:" not in summary.inner_text()
 
 
-@pytest.mark.parametrize("typed, host, port, button", [
-    ("db.example.com:5440", "db.example.com", "5440", "Use db.example.com and port 5440"),
-    ("https://rs.example.com:5441/dev", "rs.example.com", "5441", "Use rs.example.com and port 5441"),
-    ("https://rs.example.com", "rs.example.com", "5439", "Use rs.example.com"),
-])
-def test_a_host_with_a_scheme_or_port_is_fixed_in_one_click(page, live_server, fresh_emulator, typed, host, port,
-                                                            button):
+@pytest.mark.parametrize(
+    "typed, host, port, button",
+    [
+        ("db.example.com:5440", "db.example.com", "5440", "Use db.example.com and port 5440"),
+        ("https://rs.example.com:5441/dev", "rs.example.com", "5441", "Use rs.example.com and port 5441"),
+        ("https://rs.example.com", "rs.example.com", "5439", "Use rs.example.com"),
+    ],
+)
+def test_a_host_with_a_scheme_or_port_is_fixed_in_one_click(
+    page, live_server, fresh_emulator, typed, host, port, button
+):
     page.goto(live_server.url + "/sources/redshift")
     page.get_by_label("Connection name").fill("Fixed in one click")
     page.get_by_label("Database", exact=True).fill("dev")
@@ -111,7 +148,8 @@ def test_a_generic_connection_string_is_checked_in_the_browser(page, live_server
     assert "no value for Port, Database" in page.locator("#connectionString-error").inner_text()
     assert posts(fresh_emulator) == 0
     page.get_by_label("Connection string", exact=True).fill(
-        "Server=db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw")
+        "Server=db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw"
+    )
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
     assert posts(fresh_emulator) == 1
@@ -132,16 +170,34 @@ def test_without_javascript_the_server_still_says_everything_at_once(browser, li
 
 def adobe_calls(emulator, since: int) -> list[str]:
     """The Flow Service calls since the `since`-th, as "GET /connections/<id>" (connection specs left out)."""
-    return [f"{r.method} {r.path.split('flowservice', 1)[-1]}" for r in emulator.received[since:]
-            if "/connections" in r.path and not r.path.endswith("/connectionSpecs")]
+    return [
+        f"{r.method} {r.path.split('flowservice', 1)[-1]}"
+        for r in emulator.received[since:]
+        if "/connections" in r.path and not r.path.endswith("/connectionSpecs")
+    ]
 
 
-def test_the_namesake_check_happens_when_the_name_is_left_and_the_submit_makes_two_calls(page, live_server,
-                                                                                       fresh_emulator):
+def test_the_namesake_check_happens_when_the_name_is_left_and_the_submit_makes_two_calls(
+    page, live_server, fresh_emulator
+):
     flow = services.of(live_server.app).connections
-    earlier = flow.create_connection("prod", {"name": "Orders", "auth": {"specName": "Basic Authentication", "params": {
-        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id
+    earlier = flow.create_connection(
+        "prod",
+        {
+            "name": "Orders",
+            "auth": {
+                "specName": "Basic Authentication",
+                "params": {
+                    "server": "rs.example.com",
+                    "port": "5439",
+                    "database": "dev",
+                    "username": "u",
+                    "password": "p",
+                },
+            },
+            "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"},
+        },
+    ).id
     page.goto(live_server.url + "/sources/redshift")
     page.get_by_label("Connection name").fill("Orders")
     page.get_by_label("Description").focus()
@@ -150,8 +206,7 @@ def test_the_namesake_check_happens_when_the_name_is_left_and_the_submit_makes_t
     assert "A connection in prod already has this name" in note.inner_text()
     assert note.get_by_role("link").get_attribute("href") == f"/connections/{earlier}?sandbox=prod"
     assert "name-namesakes" in page.get_by_label("Connection name").get_attribute("aria-describedby")
-    for label, value in (("Server", "rs.example.com"), ("Database", "dev"), ("Username", "etl"),
-                         ("Password", "pw")):
+    for label, value in (("Server", "rs.example.com"), ("Database", "dev"), ("Username", "etl"), ("Password", "pw")):
         page.get_by_label(label, exact=True).fill(value)
     before = len(fresh_emulator.received)
     page.get_by_role("button", name="Create connection").click()
@@ -172,7 +227,11 @@ def test_without_javascript_the_namesake_check_stays_at_submit(browser, live_ser
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
     calls = adobe_calls(fresh_emulator, before)
-    assert calls == ["GET /connections", "POST /connections", f"GET /connections/{list(fresh_emulator.connections)[-1]}"], calls
+    assert calls == [
+        "GET /connections",
+        "POST /connections",
+        f"GET /connections/{list(fresh_emulator.connections)[-1]}",
+    ], calls
     context.close()
 
 
@@ -213,9 +272,23 @@ def test_a_submission_key_tells_only_where_it_led(client):
 
 def test_a_colleagues_change_is_shown_beside_yours_and_overwriting_it_is_a_choice(page, live_server, fresh_emulator):
     flow = services.of(live_server.app).connections
-    created = flow.create_connection("prod", {"name": "Shared", "auth": {"specName": "Basic Authentication", "params": {
-        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}})
+    created = flow.create_connection(
+        "prod",
+        {
+            "name": "Shared",
+            "auth": {
+                "specName": "Basic Authentication",
+                "params": {
+                    "server": "rs.example.com",
+                    "port": "5439",
+                    "database": "dev",
+                    "username": "u",
+                    "password": "p",
+                },
+            },
+            "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"},
+        },
+    )
     page.goto(f"{live_server.url}/connections/{created.id}/edit?sandbox=prod")
     page.get_by_label("Connection name").fill("Mine")
     flow.update_connection("prod", created.id, created.etag, [{"op": "replace", "path": "/name", "value": "Theirs"}])
@@ -233,7 +306,9 @@ def test_a_colleagues_change_is_shown_beside_yours_and_overwriting_it_is_a_choic
 def test_the_picker_filters_as_you_type_and_says_when_nothing_matches(page, live_server):
     page.goto(live_server.url + "/")
     page.get_by_label("Find a source").fill("sql")
-    assert page.get_by_role("link", name="MySQL").is_visible() and page.get_by_role("link", name="PostgreSQL").is_visible()
+    assert (
+        page.get_by_role("link", name="MySQL").is_visible() and page.get_by_role("link", name="PostgreSQL").is_visible()
+    )
     assert not page.get_by_role("link", name="Snowflake").is_visible()
     assert "sources match “sql”" in page.locator("#q-status").inner_text()
     page.get_by_label("Find a source").fill("no such database")
@@ -244,16 +319,33 @@ def test_the_picker_filters_as_you_type_and_says_when_nothing_matches(page, live
     # Without JavaScript the Search button does the same on the server, and Show all sits beside it.
     page.goto(live_server.url + "/?q=no+such+database")
     assert "No source matches “no such database”." in page.locator("#no-match").inner_text()
-    search, show_all = (page.get_by_role("button", name="Search").bounding_box(),
-                        page.get_by_role("link", name="Show all", exact=True).bounding_box())
+    search, show_all = (
+        page.get_by_role("button", name="Search").bounding_box(),
+        page.get_by_role("link", name="Show all", exact=True).bounding_box(),
+    )
     assert abs((search["y"] + search["height"]) - (show_all["y"] + show_all["height"])) < 2
 
 
 def test_rotate_offers_only_what_rotation_accepts_in_the_browser(page, live_server, fresh_emulator):
     flow = services.of(live_server.app).connections
-    basic = flow.create_connection("prod", {"name": "Basic PG", "auth": {"specName": "Basic Authentication", "params": {
-        "server": "pg.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
-        "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}})
+    basic = flow.create_connection(
+        "prod",
+        {
+            "name": "Basic PG",
+            "auth": {
+                "specName": "Basic Authentication",
+                "params": {
+                    "server": "pg.example.com",
+                    "port": "5432",
+                    "database": "d",
+                    "username": "u",
+                    "password": "p",
+                    "sslMode": "Verify Full",
+                },
+            },
+            "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"},
+        },
+    )
     page.goto(f"{live_server.url}/connections/{basic.id}/credentials?sandbox=prod")
     assert page.locator("input[name=method]").count() == 1
     assert page.get_by_label("Basic authentication (server, port, database, user, password, SSL mode)").is_checked()

@@ -3,8 +3,12 @@
 import pytest
 
 from app.emulator import Fault
-from app.sources.connection_string import (ConnectionStringError, build_connection_string, parse_connection_string,
-                                           read_pasted)
+from app.sources.connection_string import (
+    ConnectionStringError,
+    build_connection_string,
+    parse_connection_string,
+    read_pasted,
+)
 
 from .helpers.browser import assert_axe_clean
 from .helpers.forms import VARIANTS, form_data
@@ -14,10 +18,20 @@ from .helpers.pasted import AWKWARD, PASTED
 pytestmark = pytest.mark.browser
 
 LABELS = {
-    "name": "Connection name", "description": "Description", "sandbox": "Sandbox", "server": "Server",
-    "host": "Host", "port": "Port", "database": "Database", "username": "Username", "password": "Password",
-    "connectionString": "Connection string", "httpPath": "HTTP path", "encryptionMethod": "Encryption method",
-    "validateServerCertificate": "Validate server certificate", "schema": "Schema",
+    "name": "Connection name",
+    "description": "Description",
+    "sandbox": "Sandbox",
+    "server": "Server",
+    "host": "Host",
+    "port": "Port",
+    "database": "Database",
+    "username": "Username",
+    "password": "Password",
+    "connectionString": "Connection string",
+    "httpPath": "HTTP path",
+    "encryptionMethod": "Encryption method",
+    "validateServerCertificate": "Validate server certificate",
+    "schema": "Schema",
 }
 METHOD_LABELS = {
     ("greenplum", "fields"): "Fill in the fields",
@@ -71,7 +85,7 @@ def test_every_variant_happy_path_by_labels(page, live_server, fresh_emulator, v
 def test_every_variant_bad_port_then_fixed_without_retyping(page, live_server, fresh_emulator, variant):
     key, data = form_data(variant)
     pasted = data.get("method") == "connectionString"
-    bad = ({"connectionString": data["connectionString"].replace("5432", "99999")} if pasted else {"port": "99999"})
+    bad = {"connectionString": data["connectionString"].replace("5432", "99999")} if pasted else {"port": "99999"}
     page.goto(f"{live_server.url}/sources/{key}")
     fill(page, key, {**data, **bad})
     submit(page)
@@ -124,8 +138,13 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
     page.keyboard.press("Enter")
     page.wait_for_url("**/sources/redshift")
     order = []
-    typed = {"name": "Keyboard warehouse", "server": "rs.example.com", "database": "dev",
-             "username": "etl", "password": "kb-secret"}
+    typed = {
+        "name": "Keyboard warehouse",
+        "server": "rs.example.com",
+        "database": "dev",
+        "username": "etl",
+        "password": "kb-secret",
+    }
     for _ in range(26):
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
@@ -135,11 +154,28 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         if focused == "Create connection":
             break
     # The page chrome comes first: the skip link, the product name, the navigation, the way back to all sources.
-    assert order[:8] == ["Skip to content", "AEP Source Wizard", "New connection", "Connections", "Dataflows",
-                         "Alerts", "Audit", "All sources"]
+    assert order[:8] == [
+        "Skip to content",
+        "AEP Source Wizard",
+        "New connection",
+        "Connections",
+        "Dataflows",
+        "Alerts",
+        "Audit",
+        "All sources",
+    ]
     assert order[8:] == [
-        "name", "description", "sandbox", "server", "port", "database", "username", "password", "Show",
-        "Create connection"]
+        "name",
+        "description",
+        "sandbox",
+        "server",
+        "port",
+        "database",
+        "username",
+        "password",
+        "Show",
+        "Create connection",
+    ]
     page.keyboard.press("Enter")
     page.wait_for_url("**/connections/*")
     assert fresh_emulator.creations()[0]["auth"]["params"]["password"] == "kb-secret"
@@ -157,7 +193,9 @@ def test_without_javascript_split_and_create_work(browser, live_server, fresh_em
     page.get_by_role("link", name="GreenPlum").click()
     page.get_by_label("Connection name").fill("No JS")
     page.get_by_label("Paste a connection string").check()
-    page.get_by_label("Connection string", exact=True).fill("HOST=gp.example.com;PORT=6543;DB=sales;UID=etl;PWD=nojs;SSL=1")
+    page.get_by_label("Connection string", exact=True).fill(
+        "HOST=gp.example.com;PORT=6543;DB=sales;UID=etl;PWD=nojs;SSL=1"
+    )
     page.get_by_role("button", name="Split into separate fields").click()
     assert "left out: SSL" in page.locator("#split-notice").inner_text()
     assert page.get_by_label("Server", exact=True).input_value() == "gp.example.com"
@@ -168,8 +206,10 @@ def test_without_javascript_split_and_create_work(browser, live_server, fresh_em
     submit(page)
     page.wait_for_url("**/connections/*")
     assert page.locator("#connection-id").inner_text() == list(fresh_emulator.connections)[0]
-    assert fresh_emulator.creations()[0]["auth"]["params"]["connectionString"] == \
-        "HOST=gp.example.com;PORT=6543;DB=sales;UID=etl;PWD=nojs"
+    assert (
+        fresh_emulator.creations()[0]["auth"]["params"]["connectionString"]
+        == "HOST=gp.example.com;PORT=6543;DB=sales;UID=etl;PWD=nojs"
+    )
     context.close()
 
 
@@ -180,7 +220,8 @@ def test_pasting_offers_to_split_and_keeps_the_password_in_the_browser(page, liv
     split = page.get_by_role("button", name="Split into separate fields")
     assert not split.is_visible()
     page.get_by_label("Connection string", exact=True).fill(
-        "Server=pg.example.com;Database=orders;Port=5433;UID=etl;Password={p;a}}ss{=};EncryptionMethod=1")
+        "Server=pg.example.com;Database=orders;Port=5433;UID=etl;Password={p;a}}ss{=};EncryptionMethod=1"
+    )
     assert split.is_visible()
     split.click()
     assert page.get_by_label("Connection string, from the fields below").is_checked()
@@ -191,8 +232,14 @@ def test_pasting_offers_to_split_and_keeps_the_password_in_the_browser(page, liv
     submit(page)
     page.wait_for_url("**/connections/*")
     sent = parse_connection_string(fresh_emulator.creations()[0]["auth"]["params"]["connectionString"])
-    assert sent == {"Server": "pg.example.com", "Database": "orders", "Port": "5433", "UID": "etl",
-                    "Password": "p;a}ss{=", "EncryptionMethod": "1"}
+    assert sent == {
+        "Server": "pg.example.com",
+        "Database": "orders",
+        "Port": "5433",
+        "UID": "etl",
+        "Password": "p;a}ss{=",
+        "EncryptionMethod": "1",
+    }
 
 
 def test_the_browser_reads_connection_strings_as_the_server_does(page, live_server):
@@ -201,7 +248,12 @@ def test_the_browser_reads_connection_strings_as_the_server_does(page, live_serv
         text = build_connection_string([("HOST", "h"), ("PWD", value)])
         assert page.evaluate("t => window.parseConnectionString(t)", text) == parse_connection_string(text)
     for broken in ("HOST=h;PWD={abc", "HOST=a;host=b", "justtext"):
-        assert page.evaluate("t => { try { window.parseConnectionString(t); return 'ok'; } catch (e) { return 'error'; } }", broken) == "error"
+        assert (
+            page.evaluate(
+                "t => { try { window.parseConnectionString(t); return 'ok'; } catch (e) { return 'error'; } }", broken
+            )
+            == "error"
+        )
     read = "t => { try { return window.readPasted(t); } catch (e) { return 'error'; } }"
     for text in PASTED:
         try:
@@ -214,8 +266,9 @@ def test_the_browser_reads_connection_strings_as_the_server_does(page, live_serv
 def test_a_pasted_libpq_string_fills_the_fields_in_the_browser(page, live_server, fresh_emulator):
     page.goto(live_server.url + "/sources/postgresql")
     page.get_by_label("Connection string, pasted").check()
-    page.get_by_label("Connection string", exact=True).fill("host=pg.example.com port=5433 dbname=orders "
-                                                            "user=etl password='p w;x'")
+    page.get_by_label("Connection string", exact=True).fill(
+        "host=pg.example.com port=5433 dbname=orders user=etl password='p w;x'"
+    )
     page.get_by_role("button", name="Split into separate fields").click()
     assert page.get_by_label("Server", exact=True).input_value() == "pg.example.com"
     assert page.get_by_label("Database", exact=True).input_value() == "orders"

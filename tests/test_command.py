@@ -18,7 +18,13 @@ def test_a_busy_port_is_named_with_the_setting_that_moves_it(tmp_path):
         port = taken.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AEP_", "WIZARD_"))}
         env.update(WIZARD_DATA_DIR=str(tmp_path), WIZARD_PORT=str(port))
-        answer = subprocess.run([str(Path(sys.executable).with_name("aep-source-wizard"))], cwd=REPO, env=env,
-                                capture_output=True, text=True, timeout=60)
+        answer = subprocess.run(
+            [str(Path(sys.executable).with_name("aep-source-wizard"))],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert answer.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use" in answer.stderr and "WIZARD_PORT" in answer.stderr

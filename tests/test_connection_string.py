@@ -12,7 +12,6 @@ from .helpers.forms import form_data
 from .helpers.pasted import AWKWARD, PASTED
 
 
-
 @pytest.mark.parametrize("value", AWKWARD)
 def test_build_then_parse_gives_back_every_value(value):
     text = build_connection_string([("HOST", "db.example.com"), ("PWD", value), ("UID", "u")])
@@ -21,8 +20,14 @@ def test_build_then_parse_gives_back_every_value(value):
 
 @pytest.mark.parametrize(
     ("value", "quoted"),
-    [("plain", "plain"), ("p;a}ss{=", "{p;a}}ss{=}"), (" x", "{ x}"), ("x ", "{x }"), ("a=b", "{a=b}"),
-     ('q"uote', 'q"uote')],
+    [
+        ("plain", "plain"),
+        ("p;a}ss{=", "{p;a}}ss{=}"),
+        (" x", "{ x}"),
+        ("x ", "{x }"),
+        ("a=b", "{a=b}"),
+        ('q"uote', 'q"uote'),
+    ],
 )
 def test_only_values_that_need_it_are_braced_with_braces_doubled(value, quoted):
     assert quote_value(value) == quoted
@@ -64,10 +69,13 @@ def test_no_message_about_a_pasted_string_quotes_a_value(text):
         assert pairs
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("host=pg.example.com port=5433 dbname=orders user=etl password='p w;x' sslmode=require", "libpq"),
-    ("postgresql://etl:p%20w%3Bx@pg.example.com:5433/orders?sslmode=require", "URI"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("host=pg.example.com port=5433 dbname=orders user=etl password='p w;x' sslmode=require", "libpq"),
+        ("postgresql://etl:p%20w%3Bx@pg.example.com:5433/orders?sslmode=require", "URI"),
+    ],
+)
 def test_split_reads_libpq_and_uri_strings_into_the_fields(client, fresh_emulator, text, kind):
     key, data = form_data("postgresql-string", connectionString=text, action="split")
     page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
@@ -77,9 +85,14 @@ def test_split_reads_libpq_and_uri_strings_into_the_fields(client, fresh_emulato
     assert "p w;x" not in page and "p%20w" not in page and text not in page
 
 
-@pytest.mark.parametrize("text", ["host=pg.example.com password=hunter2-secret dbname=orders",
-                                  "postgresql://etl:hunter2-secret@pg.example.com:5432/orders",
-                                  "Server=pg.example.com;Password=hunter2-secret"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "host=pg.example.com password=hunter2-secret dbname=orders",
+        "postgresql://etl:hunter2-secret@pg.example.com:5432/orders",
+        "Server=pg.example.com;Password=hunter2-secret",
+    ],
+)
 def test_a_connection_string_in_the_server_box_is_refused_and_not_echoed(client, fresh_emulator, text):
     key, data = form_data("postgresql-basic", server=text)
     response = client.post(f"/sources/{key}", data=data)

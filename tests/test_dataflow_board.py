@@ -44,7 +44,12 @@ def test_every_dataflow_of_every_sandbox_with_its_health_in_one_wait(board_app, 
     calls = [r for r in fresh_emulator.received[since:] if r.path.startswith(FLOW)]
     # One listing of flows and one of runs per sandbox, nothing per dataflow.
     assert sorted((r.path.rsplit("/", 1)[1], r.headers.get("X-Sandbox-Name")) for r in calls) == [
-        ("connectionSpecs", "prod"), ("flows", "dev"), ("flows", "prod"), ("runs", "dev"), ("runs", "prod")]
+        ("connectionSpecs", "prod"),
+        ("flows", "dev"),
+        ("flows", "prod"),
+        ("runs", "dev"),
+        ("runs", "prod"),
+    ]
     assert set(flows_of(page.text)) == {failing, healthy, elsewhere}
     assert ">✕</span> Failed" in page.text and ">◐</span> Partly ingested" in page.text
     summary = re.search(r'<section aria-labelledby="health-title".*?</section>', page.text, re.DOTALL).group(0)
@@ -66,7 +71,7 @@ def test_records_in_the_last_day_and_failures_in_a_row_come_from_what_the_watche
     for _ in range(2):
         requests.post(f"{fresh_emulator.url}/_emulator/clock", json={"advance": 15 * 60}, timeout=5)
         watcher.run_once()
-    row = re.search(rf'{flow_id}.*?</tr>', board_app.test_client().get("/dataflows").text, re.DOTALL).group(0)
+    row = re.search(rf"{flow_id}.*?</tr>", board_app.test_client().get("/dataflows").text, re.DOTALL).group(0)
     assert '<td data-label="Records, last 24 h">100</td>' in row  # the success wrote 100
     assert '<td data-label="Failed in a row">0</td>' in row
 
@@ -114,8 +119,13 @@ def test_changing_a_dataflow_shows_the_request_then_patches_it_with_its_etag(boa
     form = client.get(f"/dataflows/{flow_id}/edit?sandbox=prod")
     assert form.status_code == 200
     etag = fresh_emulator.flows[flow_id]["etag"]
-    data = {"name": "Customers hourly", "description": "for the CRM", "frequency": "hour", "interval": "2",
-            "etag": etag}
+    data = {
+        "name": "Customers hourly",
+        "description": "for the CRM",
+        "frequency": "hour",
+        "interval": "2",
+        "etag": etag,
+    }
     review = client.post(f"/dataflows/{flow_id}/edit?sandbox=prod", data=data)
     assert review.status_code == 200 and "If-Match: " in review.text and "/scheduleParams/interval" in review.text
     assert fresh_emulator.flows[flow_id]["name"] == "Customers every 15 minutes"  # nothing sent yet
@@ -133,8 +143,9 @@ def test_changing_a_dataflow_shows_the_request_then_patches_it_with_its_etag(boa
     entries = services.of(board_app).store.audit.audit_entries(action="change-dataflow")
     assert [e["outcome"] for e in entries] == ["failed", "ok"]
     # A bad interval is a message next to its field, with what was typed kept.
-    wrong = client.post(f"/dataflows/{flow_id}/edit?sandbox=prod", data={**data, "frequency": "minute",
-                                                                           "interval": "5"})
+    wrong = client.post(
+        f"/dataflows/{flow_id}/edit?sandbox=prod", data={**data, "frequency": "minute", "interval": "5"}
+    )
     assert wrong.status_code == 400 and "15 or more" in wrong.text and 'value="Customers hourly"' in wrong.text
 
 
@@ -144,25 +155,33 @@ def test_a_dataflow_the_portal_does_not_write_cannot_be_changed(board_app, fresh
     fresh_emulator.flows[flow_id]["inheritedAttributes"]["targetConnections"][0]["connectionSpec"]["id"] = "other"
     client = board_app.test_client()
     assert client.get(f"/dataflows/{flow_id}/edit?sandbox=prod").status_code == 403
-    assert client.post(f"/dataflows/{flow_id}/edit?sandbox=prod", data={
-        "name": "x", "frequency": "hour", "interval": "1", "send": "1"}).status_code == 403
+    assert (
+        client.post(
+            f"/dataflows/{flow_id}/edit?sandbox=prod",
+            data={"name": "x", "frequency": "hour", "interval": "1", "send": "1"},
+        ).status_code
+        == 403
+    )
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
 
 
 # The health rules on their own.
 
+
 def flow(**changes):
-    return {"id": "f", "state": "enabled", "createdAt": 0,
-            "scheduleParams": {"startTime": "1000", **HOUR}, **changes}
+    return {"id": "f", "state": "enabled", "createdAt": 0, "scheduleParams": {"startTime": "1000", **HOUR}, **changes}
 
 
-@pytest.mark.parametrize(("now", "last_ms", "late"), [
-    (1000 + 3600 + 14 * 60, 1000_000, None),  # the second due time is within its 15-minute grace
-    (1000 + 3600 + 16 * 60, 1000_000, 1000 + 3600),  # past it, and no run since
-    (1000 + 3600 + 16 * 60, (1000 + 3600) * 1000, None),  # the run came
-    (1000 + 10 * 60, None, None),  # the first due time is still in its grace
-    (1000 + 20 * 60, None, 1000),  # nothing ever ran
-])
+@pytest.mark.parametrize(
+    ("now", "last_ms", "late"),
+    [
+        (1000 + 3600 + 14 * 60, 1000_000, None),  # the second due time is within its 15-minute grace
+        (1000 + 3600 + 16 * 60, 1000_000, 1000 + 3600),  # past it, and no run since
+        (1000 + 3600 + 16 * 60, (1000 + 3600) * 1000, None),  # the run came
+        (1000 + 10 * 60, None, None),  # the first due time is still in its grace
+        (1000 + 20 * 60, None, 1000),  # nothing ever ran
+    ],
+)
 def test_late_is_no_run_since_a_due_time_more_than_its_grace_ago(now, last_ms, late):
     assert health.late_since(flow(), now, last_ms) == late
 
@@ -182,11 +201,19 @@ def test_a_run_status_in_the_portals_words():
     def run(status, failed=0):
         return {"metrics": {"statusSummary": {"status": status}, "recordSummary": {"failedRecordCount": failed}}}
 
-    assert [health.run_status(r) for r in (run("Failed"), run("success", 3), run("success"), run("inProgress"),
-                                           {})] == ["failed", "partial", "success", "inprogress", "unknown"]
+    assert [
+        health.run_status(r) for r in (run("Failed"), run("success", 3), run("success"), run("inProgress"), {})
+    ] == ["failed", "partial", "success", "inprogress", "unknown"]
     assert health.run_row({"id": "r"}, "prod") is None
-    row = health.run_row({"id": "r", "flowId": "f", "createdAt": "x", "metrics": {"recordSummary": {
-        "inputRecordCount": True, "outputRecordCount": -5}}}, "prod")
+    row = health.run_row(
+        {
+            "id": "r",
+            "flowId": "f",
+            "createdAt": "x",
+            "metrics": {"recordSummary": {"inputRecordCount": True, "outputRecordCount": -5}},
+        },
+        "prod",
+    )
     assert row["created_ms"] == 0 and row["records_read"] == 0 and row["records_written"] == 0
 
 

@@ -34,27 +34,55 @@ def mapped_flow(maker: Maker, listed: bool = True) -> tuple[str, str]:
     its mapping set's id; `listed`: its source connection lists the table's columns, as the portal's does."""
     emulator, headers = maker.emulator, maker.headers
     base = base_connection(maker)
-    dataset = next(d for d in emulator.datasets.values() if d["sandboxName"] == maker.sandbox
-                   and d["name"] == "Loyalty members")
+    dataset = next(
+        d for d in emulator.datasets.values() if d["sandboxName"] == maker.sandbox and d["name"] == "Loyalty members"
+    )
     schema_id = dataset["schemaRef"]["id"]
-    made = requests.post(f"{emulator.url}{DATA_PREP}/mappingSets", headers=headers, timeout=5,
-                         json=mapping_set("wizard-test-mapping", schema_id, ROWS))
+    made = requests.post(
+        f"{emulator.url}{DATA_PREP}/mappingSets",
+        headers=headers,
+        timeout=5,
+        json=mapping_set("wizard-test-mapping", schema_id, ROWS),
+    )
     assert made.status_code == 200, made.text
     set_id = made.json()["id"]
-    columns = requests.get(f"{emulator.url}{FLOW}/connections/{base}/explore", headers=headers, timeout=5,
-                           params={"objectType": "table", "object": "public.customers"}).json()["schema"]["columns"]
-    source = source_connection_body("customers source", "made by a test", base,
-                                    emulator.connections[base]["connectionSpec"]["id"], "public.customers",
-                                    columns if listed else [])
+    columns = requests.get(
+        f"{emulator.url}{FLOW}/connections/{base}/explore",
+        headers=headers,
+        timeout=5,
+        params={"objectType": "table", "object": "public.customers"},
+    ).json()["schema"]["columns"]
+    source = source_connection_body(
+        "customers source",
+        "made by a test",
+        base,
+        emulator.connections[base]["connectionSpec"]["id"],
+        "public.customers",
+        columns if listed else [],
+    )
     if not listed:
         del source["params"]["columns"]
     source_id = maker._post("/sourceConnections", source)
-    target_id = maker._post("/targetConnections", target_connection_body("customers target", "made by a test",
-                                                                         schema_id, dataset["id"]))
-    flow_id = maker._post("/flows", flow_body(
-        "Customers hourly", "made by a test", {"id": CRM_TO_AEP, "version": "1.0"}, source_id, target_id, set_id,
-        start=int(time.time()) + 3600, frequency="hour", interval=1, backfill=True, delta_column="created_at",
-        delta_kind="date-time"))
+    target_id = maker._post(
+        "/targetConnections", target_connection_body("customers target", "made by a test", schema_id, dataset["id"])
+    )
+    flow_id = maker._post(
+        "/flows",
+        flow_body(
+            "Customers hourly",
+            "made by a test",
+            {"id": CRM_TO_AEP, "version": "1.0"},
+            source_id,
+            target_id,
+            set_id,
+            start=int(time.time()) + 3600,
+            frequency="hour",
+            interval=1,
+            backfill=True,
+            delta_column="created_at",
+            delta_kind="date-time",
+        ),
+    )
     return flow_id, set_id
 
 
@@ -67,8 +95,15 @@ def form_of(client, flow_id: str, **changes: str) -> dict[str, str]:
     page = client.get(edit_url(flow_id))
     assert page.status_code == 200, page.text
     assert 'name="mapping_shown" value="1"' in page.text
-    return {"name": "Customers hourly", "description": "made by a test", "frequency": "hour", "interval": "1",
-            "mapping_shown": "1", **suggested(page.text), **changes}
+    return {
+        "name": "Customers hourly",
+        "description": "made by a test",
+        "frequency": "hour",
+        "interval": "1",
+        "mapping_shown": "1",
+        **suggested(page.text),
+        **changes,
+    }
 
 
 def calls(emulator, method: str, path_part: str, since: int = 0) -> list:
@@ -82,8 +117,12 @@ def mapping_of_flow(maker: Maker, flow_id: str) -> dict:
 
 
 def mapping_set_of(maker: Maker, set_id: str, version: int | None = None) -> dict:
-    answer = requests.get(f"{maker.emulator.url}{DATA_PREP}/mappingSets/{set_id}", headers=maker.headers, timeout=5,
-                          params={"version": version} if version is not None else {})
+    answer = requests.get(
+        f"{maker.emulator.url}{DATA_PREP}/mappingSets/{set_id}",
+        headers=maker.headers,
+        timeout=5,
+        params={"version": version} if version is not None else {},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -122,9 +161,18 @@ def test_each_send_makes_the_sets_next_version_and_points_the_dataflow_at_it(boa
     maker = Maker(fresh_emulator)
     flow_id, set_id = mapped_flow(maker)
     client = board_app.test_client()
-    for version, changes in ((1, {"column_2": "person.name.firstName"}),
-                             (2, {"column_2": "", "constant_path_0": "_emulatortenant.points",
-                                  "constant_value_0": "10", "name": "Customers, points"})):
+    for version, changes in (
+        (1, {"column_2": "person.name.firstName"}),
+        (
+            2,
+            {
+                "column_2": "",
+                "constant_path_0": "_emulatortenant.points",
+                "constant_value_0": "10",
+                "name": "Customers, points",
+            },
+        ),
+    ):
         data = with_etag(fresh_emulator, flow_id, form_of(client, flow_id, **changes))
         sent = client.post(edit_url(flow_id), data={**data, "send": "1"})
         assert sent.status_code == 303, sent.text
@@ -133,18 +181,23 @@ def test_each_send_makes_the_sets_next_version_and_points_the_dataflow_at_it(boa
     newest = mapping_set_of(maker, set_id)
     assert newest["version"] == 2
     assert {(m["sourceType"], m["source"], m["destination"]) for m in newest["mappings"]} == {
-        *ROWS, ("STATIC", "10", "_emulatortenant.points")}
+        *ROWS,
+        ("STATIC", "10", "_emulatortenant.points"),
+    }
     first = mapping_set_of(maker, set_id, 1)
     assert ("ATTRIBUTE", "first_name", "person.name.firstName") in {
-        (m["sourceType"], m["source"], m["destination"]) for m in first["mappings"]}
+        (m["sourceType"], m["source"], m["destination"]) for m in first["mappings"]
+    }
     assert fresh_emulator.flows[flow_id]["name"] == "Customers, points"
     assert [t["name"] for t in fresh_emulator.flows[flow_id]["transformations"]] == ["Copy", "Mapping"]
     puts, patches = calls(fresh_emulator, "PUT", "/mappingSets"), calls(fresh_emulator, "PATCH", "/flows")
     assert len(puts) == 2 and len(patches) == 2
     last = json.loads(patches[-1].body)
-    assert {"op": "replace", "path": "/transformations/1", "value": {"name": "Mapping", "params": {
-        "mappingId": set_id, "mappingVersion": 2}}} in last and {"op": "replace", "path": "/name",
-                                                                "value": "Customers, points"} in last
+    assert {
+        "op": "replace",
+        "path": "/transformations/1",
+        "value": {"name": "Mapping", "params": {"mappingId": set_id, "mappingVersion": 2}},
+    } in last and {"op": "replace", "path": "/name", "value": "Customers, points"} in last
     entries = services.of(board_app).store.audit.audit_entries(action="change-dataflow")
     assert [e["outcome"] for e in entries] == ["ok", "ok"]
     assert f"mapping set {set_id} version 1 to 2" in entries[0]["detail"]
@@ -177,8 +230,12 @@ def test_a_stale_etag_shows_theirs_beside_mine_and_sends_no_version_and_no_patch
     client = board_app.test_client()
     data = with_etag(fresh_emulator, flow_id, form_of(client, flow_id, column_2="person.name.firstName"))
     # A colleague renames the dataflow after the page was read.
-    colleague = requests.patch(f"{fresh_emulator.url}{FLOW}/flows/{flow_id}", timeout=5, json=[
-        {"op": "replace", "path": "/name", "value": "Theirs"}], headers={**maker.headers, "If-Match": data["etag"]})
+    colleague = requests.patch(
+        f"{fresh_emulator.url}{FLOW}/flows/{flow_id}",
+        timeout=5,
+        json=[{"op": "replace", "path": "/name", "value": "Theirs"}],
+        headers={**maker.headers, "If-Match": data["etag"]},
+    )
     assert colleague.status_code == 200, colleague.text
     since = len(fresh_emulator.received)
     stale = client.post(edit_url(flow_id), data={**data, "send": "1"})
@@ -197,14 +254,21 @@ def test_a_stale_etag_shows_theirs_beside_mine_and_sends_no_version_and_no_patch
     assert mapping_of_flow(maker, flow_id)["mappingVersion"] == 1
 
 
-@pytest.mark.parametrize(("changes", "field", "said"), [
-    ({"column_1": "_emulatortenant.points"}, "column_1", "A string column cannot fill _emulatortenant.points"),
-    ({"column_1": "no.such.field"}, "column_1", "Choose a field of the schema"),
-    ({"constant_path_0": "_emulatortenant.points", "constant_value_0": "many"}, "constant_path_0",
-     "Data Prep refused this"),
-])
-def test_a_bad_mapping_row_is_refused_beside_its_field_keeping_what_was_typed(board_app, fresh_emulator, changes,
-                                                                             field, said):
+@pytest.mark.parametrize(
+    ("changes", "field", "said"),
+    [
+        ({"column_1": "_emulatortenant.points"}, "column_1", "A string column cannot fill _emulatortenant.points"),
+        ({"column_1": "no.such.field"}, "column_1", "Choose a field of the schema"),
+        (
+            {"constant_path_0": "_emulatortenant.points", "constant_value_0": "many"},
+            "constant_path_0",
+            "Data Prep refused this",
+        ),
+    ],
+)
+def test_a_bad_mapping_row_is_refused_beside_its_field_keeping_what_was_typed(
+    board_app, fresh_emulator, changes, field, said
+):
     maker = Maker(fresh_emulator)
     flow_id, set_id = mapped_flow(maker)
     client = board_app.test_client()

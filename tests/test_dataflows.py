@@ -30,8 +30,9 @@ def test_a_connections_page_lists_its_dataflows(live_server, fresh_emulator, flo
     created = flow.create_connection("prod", body("Warehouse"))
     maker = Maker(fresh_emulator)
     flow_id = maker.flow(created.id, "Customers every 15 minutes", "public.customers")
-    maker.flow(created.id, "Orders daily", "public.orders",
-               {"startTime": 1764028800, "frequency": "day", "interval": "1"})
+    maker.flow(
+        created.id, "Orders daily", "public.orders", {"startTime": 1764028800, "frequency": "day", "interval": "1"}
+    )
     leftover = maker.source_connection(created.id, "sales.returns")
     other = flow.create_connection("prod", body("Another"))
     maker.flow(other.id, "Not this connection's")
@@ -44,8 +45,7 @@ def test_a_connections_page_lists_its_dataflows(live_server, fresh_emulator, flo
     assert re.search(r"1 source connection of this connection no dataflow uses: <code>" + leftover, page.text)
 
 
-def test_a_connection_without_dataflows_says_so_and_the_creation_page_does_not_look(live_server, fresh_emulator,
-                                                                                    flow):
+def test_a_connection_without_dataflows_says_so_and_the_creation_page_does_not_look(live_server, fresh_emulator, flow):
     created = flow.create_connection("prod", body("Fresh"))
     page = requests.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10)
     assert "No dataflow reads from this connection." in page.text
@@ -83,14 +83,18 @@ def test_deleting_a_connection_deletes_its_dataflows_first_in_adobes_order(live_
     assert _delete_form(session, url, "busy").status_code == 400 and not _deletions(fresh_emulator)
     done = _delete_form(session, url, "Busy")
     assert done.status_code == 303
-    assert _deletions(fresh_emulator) == ["flows", "sourceConnections", "sourceConnections", "targetConnections",
-                                          "connections"]
+    assert _deletions(fresh_emulator) == [
+        "flows",
+        "sourceConnections",
+        "sourceConnections",
+        "targetConnections",
+        "connections",
+    ]
     assert not (fresh_emulator.flows or fresh_emulator.source_connections or fresh_emulator.target_connections)
     assert created.id not in fresh_emulator.connections
     audit = _audit_rows(live_server)
     for what in ("dataflow", "source connection", "target connection"):
         assert f",delete,{what}," in audit
-
 
 
 def _audit_rows(live_server) -> str:
@@ -109,18 +113,26 @@ def test_a_dataflow_page_shows_its_runs_and_retries_a_failed_one(live_server, fr
     assert "<code>public.customers</code>" in page.text and "every 15 minutes from" in page.text
     runs = page.text.split('id="runs"', 1)[1].split("</table>", 1)[0]
     assert "<strong>Failed</strong>" in runs and "<code>CONNECTOR-2001-500</code>" in runs
-    failed_run = re.search(r'/runs/([0-9a-f-]{36})/retry', runs).group(1)
+    failed_run = re.search(r"/runs/([0-9a-f-]{36})/retry", runs).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    retried = session.post(f"{live_server.url}/dataflows/{flow_id}/runs/{failed_run}/retry?sandbox=prod",
-                           data={"csrf_token": token}, allow_redirects=False, timeout=10)
+    retried = session.post(
+        f"{live_server.url}/dataflows/{flow_id}/runs/{failed_run}/retry?sandbox=prod",
+        data={"csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert retried.status_code == 303
     after = session.get(live_server.url + retried.headers["Location"], timeout=10).text
     new_run = re.search(r"Retried: the new run is ([0-9a-f-]{36})\.", after).group(1)
     assert f"<code>{new_run}</code>" in after and "Succeeded" in after
-    assert [r for r in fresh_emulator.received if r.path.endswith(f"/runs/{failed_run}/action")
-            and r.query == "op=re-trigger"]
+    assert [
+        r
+        for r in fresh_emulator.received
+        if r.path.endswith(f"/runs/{failed_run}/action") and r.query == "op=re-trigger"
+    ]
     assert f"retry,dataflow,prod,Customers every 15 minutes,{flow_id},ok" in _audit_rows(live_server).replace(
-        '"', "").replace(",,", ",")
+        '"', ""
+    ).replace(",,", ",")
 
 
 def test_a_dataflow_is_disabled_and_enabled_again_and_each_is_audited(live_server, fresh_emulator, flow):
@@ -151,10 +163,20 @@ def test_adobe_refusing_an_action_is_shown_on_the_dataflow_page_and_audited(live
     session = requests.Session()
     page = session.get(f"{live_server.url}/dataflows/{flow_id}?sandbox=prod", timeout=10).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    fresh_emulator.inject(Fault("POST", f"/flows/{flow_id}/action", status=503, body={
-        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400"}, times=5))
-    refused = session.post(f"{live_server.url}/dataflows/{flow_id}/state?sandbox=prod",
-                           data={"csrf_token": token, "enabled": "0"}, timeout=10)
+    fresh_emulator.inject(
+        Fault(
+            "POST",
+            f"/flows/{flow_id}/action",
+            status=503,
+            body={"type": "https://ns.adobe.com/aep/errors/FLOW-1100-400"},
+            times=5,
+        )
+    )
+    refused = session.post(
+        f"{live_server.url}/dataflows/{flow_id}/state?sandbox=prod",
+        data={"csrf_token": token, "enabled": "0"},
+        timeout=10,
+    )
     assert refused.status_code == 502 and "Adobe did not make the change" in refused.text
     assert fresh_emulator.flows[flow_id]["state"] == "enabled"
     assert ",disable," in _audit_rows(live_server) and ",failed," in _audit_rows(live_server)
@@ -190,8 +212,7 @@ def test_a_deletion_stopped_midway_says_what_is_left_and_goes_on_when_sent_again
     assert ",delete,source connection," in _audit_rows(live_server) and ",failed," in _audit_rows(live_server)
 
 
-def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_not(live_server, fresh_emulator,
-                                                                                    flow):
+def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_not(live_server, fresh_emulator, flow):
     created = flow.create_connection("prod", body("On demand"))
     maker = Maker(fresh_emulator)
     later = int(time.time()) + 3600
@@ -200,8 +221,12 @@ def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_
     page = session.get(f"{live_server.url}/dataflows/{once}?sandbox=prod", timeout=10).text
     assert "Run now" in page and "No run yet." in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    ran = session.post(f"{live_server.url}/dataflows/{once}/run?sandbox=prod", data={"csrf_token": token},
-                       allow_redirects=False, timeout=10)
+    ran = session.post(
+        f"{live_server.url}/dataflows/{once}/run?sandbox=prod",
+        data={"csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert ran.status_code == 303
     after = session.get(live_server.url + ran.headers["Location"], timeout=10).text
     run_id = re.search(r"Started a run: ([0-9a-f-]{36})\.", after).group(1)
@@ -210,18 +235,19 @@ def test_a_dataflow_scheduled_once_runs_now_on_request_and_a_recurring_one_does_
     assert sent[0]["flowId"] == once and sent[0]["params"]["deltaColumn"] == {"name": "created_at"}
     assert all(isinstance(sent[0]["params"][k], int) for k in ("startTime", "windowStartTime", "windowEndTime"))
     assert ",run,dataflow," in _audit_rows(live_server)
-    recurring = maker.flow(created.id, "Recurring", schedule={"startTime": later, "frequency": "hour",
-                                                              "interval": "1"})
+    recurring = maker.flow(created.id, "Recurring", schedule={"startTime": later, "frequency": "hour", "interval": "1"})
     page = session.get(f"{live_server.url}/dataflows/{recurring}?sandbox=prod", timeout=10).text
     assert "Run now" not in page
-    refused = session.post(f"{live_server.url}/dataflows/{recurring}/run?sandbox=prod", data={"csrf_token": token},
-                           timeout=10)
+    refused = session.post(
+        f"{live_server.url}/dataflows/{recurring}/run?sandbox=prod", data={"csrf_token": token}, timeout=10
+    )
     assert refused.status_code == 409 and "starts a run on request only for a dataflow scheduled once" in refused.text
     assert len([r for r in fresh_emulator.received if r.method == "POST" and r.path.endswith("/runs")]) == 1
 
 
-def test_a_lost_answer_midway_through_a_deletion_is_resumed_without_a_second_of_anything(live_server,
-                                                                                       fresh_emulator, flow):
+def test_a_lost_answer_midway_through_a_deletion_is_resumed_without_a_second_of_anything(
+    live_server, fresh_emulator, flow
+):
     created = flow.create_connection("prod", body("Lossy"))
     flow_id = Maker(fresh_emulator).flow(created.id, "Lossy flow")
     session = requests.Session()
@@ -236,6 +262,7 @@ def test_a_lost_answer_midway_through_a_deletion_is_resumed_without_a_second_of_
     assert deletions.count("flows") == 1 and deletions.count("sourceConnections") == 1
     assert deletions.count("targetConnections") == 1 and deletions[-1] == "connections"
     assert not (fresh_emulator.source_connections or fresh_emulator.target_connections)
+
 
 @pytest.mark.browser
 def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_server, fresh_emulator, flow):
@@ -255,8 +282,9 @@ def test_watch_retry_disable_and_delete_the_chain_in_the_browser(page, live_serv
     assert not fresh_emulator.target_connections and created.id not in fresh_emulator.connections
 
 
-def test_a_dataflow_page_shows_what_it_can_when_a_read_fails_and_quotes_adobes_request_id(live_server,
-                                                                                        fresh_emulator, flow):
+def test_a_dataflow_page_shows_what_it_can_when_a_read_fails_and_quotes_adobes_request_id(
+    live_server, fresh_emulator, flow
+):
     created = flow.create_connection("prod", body("Partly read"))
     flow_id = Maker(fresh_emulator).flow(created.id, "Partly read flow")
     fresh_emulator.inject(Fault("GET", "/runs", status=500, times=4))

@@ -49,8 +49,11 @@ def test_secrets_stay_in_files():
         for key, value in (service.get("environment") or {}).items():
             if re.search(r"SECRET|PASSWORD|TOKEN", key):
                 assert key.endswith("_FILE"), key
-            assert "://" not in str(value) or "@" not in str(value).split("://", 1)[1].split("/")[0] \
-                or ":" not in str(value).split("://", 1)[1].split("@")[0], f"{key} holds a password"
+            assert (
+                "://" not in str(value)
+                or "@" not in str(value).split("://", 1)[1].split("/")[0]
+                or ":" not in str(value).split("://", 1)[1].split("@")[0]
+            ), f"{key} holds a password"
     for secret in spec["secrets"].values():
         example = DEPLOY / "secrets.example" / Path(secret["file"]).name
         assert example.is_file(), example

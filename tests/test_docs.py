@@ -10,9 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
-START = (
-    "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/aep-source-wizard"
-)
+START = "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/aep-source-wizard"
 TEST = 'python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest'
 
 FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -63,18 +61,14 @@ def test_every_relative_link_resolves(page):
         path, _, anchor = target.partition("#")
         file = (page.parent / path).resolve() if path else page
         if not file.exists():
-            broken.append(
-                f"{target}: no {file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}"
-            )
+            broken.append(f"{target}: no {file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}")
         elif anchor and file.suffix == ".md" and anchor not in anchors(file):
             broken.append(f"{target}: no heading #{anchor} in {file.relative_to(ROOT)}")
     assert broken == []
 
 
 def test_every_page_in_docs_is_linked_from_the_readme():
-    linked = {
-        (README.parent / target.partition("#")[0]).resolve() for target in links(README)
-    }
+    linked = {(README.parent / target.partition("#")[0]).resolve() for target in links(README)}
     assert [page.name for page in PAGES[1:] if page.resolve() not in linked] == []
 
 

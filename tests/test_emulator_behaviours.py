@@ -12,7 +12,9 @@ from app.emulator.errors import CATALOGUE
 from app.sources import SOURCES
 
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "emulator.md"
-ROW = re.compile(r"^\| `(?P<id>[a-z0-9-]+)` \| (?P<request>.+?) \| (?P<status>\d{3}) \| (?P<code>[^|]+?) \| (?P<follows>.+) \|$")
+ROW = re.compile(
+    r"^\| `(?P<id>[a-z0-9-]+)` \| (?P<request>.+?) \| (?P<status>\d{3}) \| (?P<code>[^|]+?) \| (?P<follows>.+) \|$"
+)
 FLOW = "/data/foundation/flowservice"
 REDSHIFT = SOURCES["redshift"].connection_spec_id
 DATA_LAKE = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
@@ -21,8 +23,7 @@ PARAMS = {"server": "rs.example.com", "port": "5439", "database": "dev", "userna
 
 
 def rows():
-    return [match.groupdict() for line in TABLE.read_text(encoding="utf-8").splitlines()
-            if (match := ROW.match(line))]
+    return [match.groupdict() for line in TABLE.read_text(encoding="utf-8").splitlines() if (match := ROW.match(line))]
 
 
 class Api:
@@ -30,13 +31,24 @@ class Api:
 
     def __init__(self, emulator):
         self.emulator = emulator
-        self.token = requests.post(f"{emulator.url}/ims/token/v3", timeout=5, data={
-            "grant_type": "client_credentials", "client_id": emulator.client_id,
-            "client_secret": emulator.client_secret, "scope": "openid"}).json()["access_token"]
+        self.token = requests.post(
+            f"{emulator.url}/ims/token/v3",
+            timeout=5,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": emulator.client_id,
+                "client_secret": emulator.client_secret,
+                "scope": "openid",
+            },
+        ).json()["access_token"]
 
     def headers(self, **changes):
-        headers = {"Authorization": f"Bearer {self.token}", "x-api-key": self.emulator.client_id,
-                   "x-gw-ims-org-id": self.emulator.org_id, "x-sandbox-name": "prod"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "x-api-key": self.emulator.client_id,
+            "x-gw-ims-org-id": self.emulator.org_id,
+            "x-sandbox-name": "prod",
+        }
         headers.update(changes)
         return {k: v for k, v in headers.items() if v is not None}
 
@@ -45,29 +57,44 @@ class Api:
 
     def at(self, method, full_path, headers=None, **kwargs):
         """A call to any emulated Platform API: Catalog, the Schema Registry, Data Prep."""
-        return requests.request(method, f"{self.emulator.url}{full_path}", timeout=5,
-                                headers=self.headers(**(headers or {})), **kwargs)
+        return requests.request(
+            method, f"{self.emulator.url}{full_path}", timeout=5, headers=self.headers(**(headers or {})), **kwargs
+        )
 
     def create(self, name="Row", **changes):
-        body = {"name": name, "auth": {"specName": "Basic Authentication", "params": dict(PARAMS)},
-                "connectionSpec": {"id": REDSHIFT, "version": "1.0"}, **changes}
+        body = {
+            "name": name,
+            "auth": {"specName": "Basic Authentication", "params": dict(PARAMS)},
+            "connectionSpec": {"id": REDSHIFT, "version": "1.0"},
+            **changes,
+        }
         return self.call("POST", "/connections", json=body)
 
     def connection(self, name="Row"):
         return self.call("GET", f"/connections/{self.create(name).json()['id']}").json()["items"][0]
 
     def token_request(self, **changes):
-        data = {"grant_type": "client_credentials", "client_id": self.emulator.client_id,
-                "client_secret": self.emulator.client_secret, "scope": "openid", **changes}
-        return requests.post(f"{self.emulator.url}/ims/token/v3", timeout=5,
-                             data={k: v for k, v in data.items() if v is not None})
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self.emulator.client_id,
+            "client_secret": self.emulator.client_secret,
+            "scope": "openid",
+            **changes,
+        }
+        return requests.post(
+            f"{self.emulator.url}/ims/token/v3", timeout=5, data={k: v for k, v in data.items() if v is not None}
+        )
 
 
 def _patch(api, operations, **headers):
     connection = api.connection()
     body = {"json": operations} if operations is not None else {"data": b""}
-    return api.call("PATCH", f"/connections/{connection['id']}",
-                    headers={"If-Match": connection["etag"], "Content-Type": "application/json", **headers}, **body)
+    return api.call(
+        "PATCH",
+        f"/connections/{connection['id']}",
+        headers={"If-Match": connection["etag"], "Content-Type": "application/json", **headers},
+        **body,
+    )
 
 
 def _names(response):
@@ -84,11 +111,14 @@ def _list_eq(api):
 
 def _list_and(api):
     api.create("a")
-    response = api.call("GET", "/connections", params=[("property", "name==a,b"),
-                                                        ("property", f"connectionSpec.id=={REDSHIFT}")])
+    response = api.call(
+        "GET", "/connections", params=[("property", "name==a,b"), ("property", f"connectionSpec.id=={REDSHIFT}")]
+    )
     assert _names(response) == ["a"]
     assert api.call("GET", "/connections", params=[("property", "name==a"), ("property", "name==b")]).json() == {
-        "items": [], "_links": {}}
+        "items": [],
+        "_links": {},
+    }
     return response
 
 
@@ -116,8 +146,15 @@ def _list_paging(api):
     href = first.json()["_links"]["next"]["href"]
     assert "continuationToken=" in href and "connectionSpec.id" in href and len(first.json()["items"]) == 2
     token = re.search(r"continuationToken=([^&]+)", href).group(1)
-    second = api.call("GET", "/connections", params={"property": f"connectionSpec.id=={REDSHIFT}", "limit": "2",
-                                                     "continuationToken": requests.utils.unquote(token)})
+    second = api.call(
+        "GET",
+        "/connections",
+        params={
+            "property": f"connectionSpec.id=={REDSHIFT}",
+            "limit": "2",
+            "continuationToken": requests.utils.unquote(token),
+        },
+    )
     assert len(second.json()["items"]) == 1 and second.json()["_links"] == {}
     return first
 
@@ -182,8 +219,9 @@ def _patch_add(api):
 
 
 def _too_large(api):
-    return api.call("POST", "/connections", data=b"{" + b" " * (1024 * 1024) + b"}",
-                    headers={"Content-Type": "application/json"})
+    return api.call(
+        "POST", "/connections", data=b"{" + b" " * (1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
 
 
 def _received_bounded(api):
@@ -206,11 +244,17 @@ def _data_lake_spec(api):
 
 # The dataflow objects, as Adobe's dataflow tutorial for database sources creates them.
 
+
 def _source_body(api, **changes):
     base = api.connection("Base")
-    return {"name": "Customers", "baseConnectionId": base["id"], "data": {"format": "tabular"},
-            "params": {"tableName": "public.customers", "columns": [{"name": "email", "type": "string"}]},
-            "connectionSpec": {"id": REDSHIFT, "version": "1.0"}, **changes}
+    return {
+        "name": "Customers",
+        "baseConnectionId": base["id"],
+        "data": {"format": "tabular"},
+        "params": {"tableName": "public.customers", "columns": [{"name": "email", "type": "string"}]},
+        "connectionSpec": {"id": REDSHIFT, "version": "1.0"},
+        **changes,
+    }
 
 
 def _source(api):
@@ -225,10 +269,15 @@ def _dataset(api):
 
 def _target_body(api, **changes):
     dataset = _dataset(api)
-    return {"name": "Loyalty", "data": {"schema": {"id": dataset["schemaRef"]["id"],
-                                                   "version": "application/vnd.adobe.xed-full+json;version=1"}},
-            "params": {"dataSetId": dataset["id"]},
-            "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, **changes}
+    return {
+        "name": "Loyalty",
+        "data": {
+            "schema": {"id": dataset["schemaRef"]["id"], "version": "application/vnd.adobe.xed-full+json;version=1"}
+        },
+        "params": {"dataSetId": dataset["id"]},
+        "connectionSpec": {"id": DATA_LAKE, "version": "1.0"},
+        **changes,
+    }
 
 
 def _mapping_set(api, *mappings, schema=None):
@@ -245,11 +294,18 @@ def _flow_body(api, source=None, mapping_id=None, **changes):
     source = source or _source(api)
     target = api.call("POST", "/targetConnections", json=_target_body(api)).json()
     mapping_id = mapping_id or _mapping_set(api)
-    return {"name": "Customers daily", "flowSpec": {"id": CRM_TO_AEP, "version": "1.0"},
-            "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
-            "transformations": [{"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
-                                {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": "0"}}],
-            "scheduleParams": {"startTime": 1764000000, "frequency": "minute", "interval": "15"}, **changes}
+    return {
+        "name": "Customers daily",
+        "flowSpec": {"id": CRM_TO_AEP, "version": "1.0"},
+        "sourceConnectionIds": [source["id"]],
+        "targetConnectionIds": [target["id"]],
+        "transformations": [
+            {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
+            {"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": "0"}},
+        ],
+        "scheduleParams": {"startTime": 1764000000, "frequency": "minute", "interval": "15"},
+        **changes,
+    }
 
 
 def _flow(api, **changes):
@@ -261,8 +317,9 @@ def _flow(api, **changes):
 
 def _tutorial_flow(api):
     """The dataflow tutorial's body, its types as the tutorial sends them."""
-    body = _flow_body(api, scheduleParams={"startTime": "1612310466", "frequency": "minute", "interval": "15",
-                                           "backfill": "true"})
+    body = _flow_body(
+        api, scheduleParams={"startTime": "1612310466", "frequency": "minute", "interval": "15", "backfill": "true"}
+    )
     body["transformations"][1]["params"]["mappingVersion"] = 0
     response = api.call("POST", "/flows", json=body)
     runs = api.call("GET", "/runs", params={"property": f"flowId=={response.json()['id']}"}).json()["items"]
@@ -271,22 +328,38 @@ def _tutorial_flow(api):
 
 
 def _target_without_schema(api):
-    response = api.call("POST", "/targetConnections", json={
-        "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, "data": {"format": "parquet_xdm"},
-        "params": {"dataSetId": _dataset(api)["id"]}})
+    response = api.call(
+        "POST",
+        "/targetConnections",
+        json={
+            "connectionSpec": {"id": DATA_LAKE, "version": "1.0"},
+            "data": {"format": "parquet_xdm"},
+            "params": {"dataSetId": _dataset(api)["id"]},
+        },
+    )
     made = api.call("GET", f"/targetConnections/{response.json()['id']}").json()["items"][0]
     assert made["data"] == {"format": "parquet_xdm"} and "description" not in made
     return response
 
 
 COLUMNS = ["order.id", "first name", "a-b", "ümlaut", "size"]
-DESTINATIONS = ["_id", "person.name.firstName", "person.name.lastName", "personalEmail.address",
-                "_emulatortenant.loyaltyId"]
+DESTINATIONS = [
+    "_id",
+    "person.name.firstName",
+    "person.name.lastName",
+    "personalEmail.address",
+    "_emulatortenant.loyaltyId",
+]
 
 
 def _flow_of_columns(api, *sources):
-    source = api.call("POST", "/sourceConnections", json=_source_body(api, params={
-        "tableName": "public.odd", "columns": [{"name": n, "type": "string"} for n in COLUMNS]})).json()
+    source = api.call(
+        "POST",
+        "/sourceConnections",
+        json=_source_body(
+            api, params={"tableName": "public.odd", "columns": [{"name": n, "type": "string"} for n in COLUMNS]}
+        ),
+    ).json()
     mapping_id = _mapping_set(api, *(("ATTRIBUTE", s, d) for s, d in zip(sources, DESTINATIONS)))
     return api.call("POST", "/flows", json=_flow_body(api, source, mapping_id))
 
@@ -294,54 +367,80 @@ def _flow_of_columns(api, *sources):
 def _flow_patched(api, operations, flow=None, **headers):
     flow = flow or _flow(api)[1]
     body = {"json": operations} if operations is not None else {"data": b""}
-    return api.call("PATCH", f"/flows/{flow['id']}", headers={"If-Match": flow["etag"],
-                                                              "Content-Type": "application/json", **headers}, **body)
+    return api.call(
+        "PATCH",
+        f"/flows/{flow['id']}",
+        headers={"If-Match": flow["etag"], "Content-Type": "application/json", **headers},
+        **body,
+    )
 
 
 def _flow_patch(api):
     _source_connection, flow = _flow(api)
     other = _mapping_set(api, ("ATTRIBUTE", "email", "personalEmail.address"), ("STATIC", "x", "_id"))
-    response = _flow_patched(api, [
-        {"op": "replace", "path": "/name", "value": "Customers weekly"},
-        {"op": "add", "path": "/description", "value": "Patched as the tutorial does"},
-        {"op": "replace", "path": "/scheduleParams/frequency", "value": "day"},
-        {"op": "replace", "path": "/transformations/1",
-         "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 0}}}], flow)
+    response = _flow_patched(
+        api,
+        [
+            {"op": "replace", "path": "/name", "value": "Customers weekly"},
+            {"op": "add", "path": "/description", "value": "Patched as the tutorial does"},
+            {"op": "replace", "path": "/scheduleParams/frequency", "value": "day"},
+            {
+                "op": "replace",
+                "path": "/transformations/1",
+                "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 0}},
+            },
+        ],
+        flow,
+    )
     patched = api.call("GET", f"/flows/{flow['id']}").json()["items"][0]
     assert response.json() == {"id": flow["id"], "etag": patched["etag"]} and patched["etag"] != flow["etag"]
     assert (patched["name"], patched["description"], patched["scheduleParams"]["frequency"]) == (
-        "Customers weekly", "Patched as the tutorial does", "day")
+        "Customers weekly",
+        "Patched as the tutorial does",
+        "day",
+    )
     assert patched["transformations"][1]["params"]["mappingId"] == other
     return response
 
 
 def _flow_patch_options(api):
     _source_connection, flow = _flow(api)
-    response = _flow_patched(api, [
-        {"op": "add", "path": "/options", "value": {"partialIngestionPercent": "10"}},
-        {"op": "add", "path": "/options/errorDiagnosticsEnabled", "value": True}], flow)
+    response = _flow_patched(
+        api,
+        [
+            {"op": "add", "path": "/options", "value": {"partialIngestionPercent": "10"}},
+            {"op": "add", "path": "/options/errorDiagnosticsEnabled", "value": True},
+        ],
+        flow,
+    )
     patched = api.call("GET", f"/flows/{flow['id']}").json()["items"][0]
     assert patched["options"] == {"partialIngestionPercent": 10, "errorDiagnosticsEnabled": True}
     return response
 
 
 def _flow_patch_path(api):
-    for refused in ([{"op": "replace", "path": "/description", "value": "x"}],
-                    [{"op": "replace", "path": "/scheduleParams/interval", "value": 5}]):
+    for refused in (
+        [{"op": "replace", "path": "/description", "value": "x"}],
+        [{"op": "replace", "path": "/scheduleParams/interval", "value": 5}],
+    ):
         assert _flow_patched(api, refused).json()["type"].endswith("FLOW-1455-400")
     return _flow_patched(api, [{"op": "replace", "path": "/flowSpec/id", "value": "0" * 36}])
 
 
 def _flow_patch_start_time(api):
-    _source_connection, flow = _flow(api, scheduleParams={"startTime": int(time.time()) - 60, "frequency": "minute",
-                                                          "interval": "15"})
-    return _flow_patched(api, [{"op": "replace", "path": "/scheduleParams/startTime",
-                                "value": int(time.time()) + 3600}], flow)
+    _source_connection, flow = _flow(
+        api, scheduleParams={"startTime": int(time.time()) - 60, "frequency": "minute", "interval": "15"}
+    )
+    return _flow_patched(
+        api, [{"op": "replace", "path": "/scheduleParams/startTime", "value": int(time.time()) + 3600}], flow
+    )
 
 
 def _sources_of_base(api):
     source = _source(api)
-    response = api.call("GET", "/sourceConnections", params={"property": f"baseConnectionId=={source['baseConnectionId']}"})
+    response = api.call(
+        "GET", "/sourceConnections", params={"property": f"baseConnectionId=={source['baseConnectionId']}"}
+    )
     assert [item["id"] for item in response.json()["items"]] == [source["id"]]
     return response
 
@@ -368,11 +467,17 @@ def _due_flow(api, outcomes=()):
     import time
 
     source = _source(api)
-    flow = api.call("POST", "/flows", json=_flow_body(api, source, scheduleParams={
-        "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
+    flow = api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(
+            api, source, scheduleParams={"startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"}
+        ),
+    ).json()
     if outcomes:
-        queued = requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": list(outcomes)},
-                               timeout=5)
+        queued = requests.post(
+            f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": list(outcomes)}, timeout=5
+        )
         assert queued.status_code == 201
     return flow
 
@@ -423,8 +528,12 @@ def _run_of(api, outcome):
 
 def _action(api, path, op, content_type=True):
     """An action as its tutorial sends it: no body; a Content-Type for a retry, none for a flow's state."""
-    return api.call("POST", f"{path}/action", params={"op": op},
-                    headers={"Content-Type": "application/json"} if content_type else None)
+    return api.call(
+        "POST",
+        f"{path}/action",
+        params={"op": op},
+        headers={"Content-Type": "application/json"} if content_type else None,
+    )
 
 
 def _flow_disabled(api):
@@ -444,16 +553,17 @@ def _retried(api, content_type=True):
 
 def _once_flow(api):
     source = _source(api)
-    return api.call("POST", "/flows", json=_flow_body(api, source, scheduleParams={
-        "startTime": 1764000000, "frequency": "once"})).json()
+    return api.call(
+        "POST", "/flows", json=_flow_body(api, source, scheduleParams={"startTime": 1764000000, "frequency": "once"})
+    ).json()
 
 
 def _adhoc(api, flow=None, **params):
     flow = flow or _once_flow(api)
-    body = {"windowStartTime": 1764000000, "windowEndTime": 1764086400, "deltaColumn": {"name": "created_at"},
-            **params}
-    return api.call("POST", "/runs", json={"flowId": flow["id"], "params": {k: v for k, v in body.items()
-                                                                            if v is not None}})
+    body = {"windowStartTime": 1764000000, "windowEndTime": 1764086400, "deltaColumn": {"name": "created_at"}, **params}
+    return api.call(
+        "POST", "/runs", json={"flowId": flow["id"], "params": {k: v for k, v in body.items() if v is not None}}
+    )
 
 
 def _adhoc_made_a_run(api):
@@ -494,7 +604,6 @@ def _explore_table(api):
     return response
 
 
-
 # Catalog, the Schema Registry and Data Prep.
 
 CATALOG = "/data/foundation/catalog"
@@ -505,8 +614,12 @@ LOYALTY = "https://ns.adobe.com/emulatortenant/schemas/loyaltymembers"
 
 def _many_datasets(api, count=25):
     for n in range(count):
-        api.emulator.datasets[f"extra{n:02d}"] = {**next(iter(api.emulator.datasets.values())), "id": f"extra{n:02d}",
-                                                  "name": f"Extra {n:02d}", "sandboxName": "prod"}
+        api.emulator.datasets[f"extra{n:02d}"] = {
+            **next(iter(api.emulator.datasets.values())),
+            "id": f"extra{n:02d}",
+            "name": f"Extra {n:02d}",
+            "sandboxName": "prod",
+        }
 
 
 def _datasets_listed(api):
@@ -544,8 +657,11 @@ def _dataset_classified(api):
 
 
 def _schema_read(api):
-    response = api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}",
-                      {"Accept": "application/vnd.adobe.xed-full+json; version=1"})
+    response = api.at(
+        "GET",
+        f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}",
+        {"Accept": "application/vnd.adobe.xed-full+json; version=1"},
+    )
     body = response.json()
     assert body["$id"] == LOYALTY and body["properties"]["person"]["properties"]["name"]["type"] == "object"
     return response
@@ -555,7 +671,8 @@ def _descriptors(api):
     response = api.at("GET", f"{SCHEMAS}/tenant/descriptors", {"Accept": "application/vnd.adobe.xdm+json"})
     identities = response.json()["xdm:descriptorIdentity"]
     assert {(i["xdm:sourceSchema"], i["xdm:sourceProperty"], i["xdm:isPrimary"]) for i in identities} >= {
-        (LOYALTY, "/_emulatortenant/loyaltyId", True)}
+        (LOYALTY, "/_emulatortenant/loyaltyId", True)
+    }
     return response
 
 
@@ -568,16 +685,28 @@ def _descriptors_v2(api):
 
 
 def _field_names(api):
-    fields = ["_id", "person.name.firstName", "person.name.lastName", "person.birthDate", "personalEmail.address",
-              "_emulatortenant.loyaltyId", "_emulatortenant.points", "_emulatortenant.joinedAt"]
+    fields = [
+        "_id",
+        "person.name.firstName",
+        "person.name.lastName",
+        "person.birthDate",
+        "personalEmail.address",
+        "_emulatortenant.loyaltyId",
+        "_emulatortenant.points",
+        "_emulatortenant.joinedAt",
+    ]
 
     def verdicts(*sources):
-        answer = api.at("POST", f"{DATA_PREP}/mappingSets/validate", json=_mapping_body(
-            *(("ATTRIBUTE", source, field) for source, field in zip(sources, fields))))
+        answer = api.at(
+            "POST",
+            f"{DATA_PREP}/mappingSets/validate",
+            json=_mapping_body(*(("ATTRIBUTE", source, field) for source, field in zip(sources, fields))),
+        )
         return answer, [v["status"] for v in answer.json()["validationResponse"]]
 
-    response, first = verdicts("a-b", "first name", "size", "${}", "${a-b}", "${first name}", "${size}",
-                               "${order\\.id}")
+    response, first = verdicts(
+        "a-b", "first name", "size", "${}", "${a-b}", "${first name}", "${size}", "${order\\.id}"
+    )
     assert first == ["FAILED"] * 4 + ["SUCCESS"] * 4, response.text
     assert verdicts("order.id", "ümlaut", "$price", "customer_id")[1] == ["SUCCESS"] * 4
     return response
@@ -585,24 +714,44 @@ def _field_names(api):
 
 def _mapping_body(*mappings, tutorial=False):
     if tutorial:
-        return {"version": 0, "xdmSchema": LOYALTY, "xdmVersion": "1.0", "id": None, "mappings": [
-            {"destinationXdmPath": d, "sourceAttribute": s, "identity": False, "version": 0} for _t, s, d in mappings]}
-    return {"outputSchema": {"schemaRef": {"id": LOYALTY, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-            "mappings": [{"sourceType": t, "source": s, "destination": d} for t, s, d in mappings]}
+        return {
+            "version": 0,
+            "xdmSchema": LOYALTY,
+            "xdmVersion": "1.0",
+            "id": None,
+            "mappings": [
+                {"destinationXdmPath": d, "sourceAttribute": s, "identity": False, "version": 0}
+                for _t, s, d in mappings
+            ],
+        }
+    return {
+        "outputSchema": {"schemaRef": {"id": LOYALTY, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        "mappings": [{"sourceType": t, "source": s, "destination": d} for t, s, d in mappings],
+    }
 
 
 def _validated(api):
-    response = api.at("POST", f"{DATA_PREP}/mappingSets/validate", json=_mapping_body(
-        ("ATTRIBUTE", "email", "personalEmail.address"), ("ATTRIBUTE", "x", "person.nowhere"),
-        ("STATIC", "many", "_emulatortenant.points"), ("ATTRIBUTE", "y", "personalEmail.address")))
+    response = api.at(
+        "POST",
+        f"{DATA_PREP}/mappingSets/validate",
+        json=_mapping_body(
+            ("ATTRIBUTE", "email", "personalEmail.address"),
+            ("ATTRIBUTE", "x", "person.nowhere"),
+            ("STATIC", "many", "_emulatortenant.points"),
+            ("ATTRIBUTE", "y", "personalEmail.address"),
+        ),
+    )
     verdicts = [v["status"] for v in response.json()["validationResponse"]]
     assert verdicts == ["SUCCESS", "FAILED", "FAILED", "FAILED"], response.text
     return response
 
 
 def _mapping_created(api):
-    response = api.at("POST", f"{DATA_PREP}/mappingSets", json=_mapping_body(
-        ("ATTRIBUTE", "email", "personalEmail.address"), tutorial=True))
+    response = api.at(
+        "POST",
+        f"{DATA_PREP}/mappingSets",
+        json=_mapping_body(("ATTRIBUTE", "email", "personalEmail.address"), tutorial=True),
+    )
     made = response.json()
     assert set(made) == {"id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy"}
     assert api.at("GET", f"{DATA_PREP}/mappingSets/{made['id']}").json()["mappings"][0]["source"] == "email"
@@ -611,6 +760,7 @@ def _mapping_created(api):
 
 def _flow_with_options(api, options):
     return api.call("POST", "/flows", json=_flow_body(api, options=options))
+
 
 TRIGGERS = {
     "date-header": _date_is_emulator_time,
@@ -634,13 +784,15 @@ TRIGGERS = {
     "no-sandbox-catalog": lambda api: api.at("GET", f"{CATALOG}/dataSets", {"x-sandbox-name": None}),
     "unknown-sandbox": lambda api: api.call("GET", "/connections", headers={"x-sandbox-name": "someone-elses"}),
     "create": lambda api: api.create(),
-    "create-empty": lambda api: api.call("POST", "/connections", data=b"",
-                                         headers={"Content-Type": "application/json"}),
+    "create-empty": lambda api: api.call(
+        "POST", "/connections", data=b"", headers={"Content-Type": "application/json"}
+    ),
     "create-shape": lambda api: api.create(name=""),
     "create-unknown-spec": lambda api: api.create(connectionSpec={"id": "0" * 36, "version": "1.0"}),
     "create-unknown-auth": lambda api: api.create(auth={"specName": "Key Based", "params": PARAMS}),
-    "create-bad-params": lambda api: api.create(auth={"specName": "Basic Authentication",
-                                                      "params": {**PARAMS, "port": 5439}}),
+    "create-bad-params": lambda api: api.create(
+        auth={"specName": "Basic Authentication", "params": {**PARAMS, "port": 5439}}
+    ),
     "read": _read,
     "read-missing": lambda api: api.call("GET", f"/connections/{'0' * 36}"),
     "list-eq": _list_eq,
@@ -663,7 +815,9 @@ TRIGGERS = {
     "patch": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "Renamed"}]),
     "patch-add": _patch_add,
     "patch-replace-missing": lambda api: _patch(api, [{"op": "replace", "path": "/description", "value": "x"}]),
-    "patch-no-if-match": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": None}),
+    "patch-no-if-match": lambda api: _patch(
+        api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": None}
+    ),
     "patch-stale": lambda api: _patch(api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": '"old"'}),
     "patch-empty": lambda api: _patch(api, None),
     "patch-op": lambda api: _patch(api, [{"op": "move", "from": "/name", "path": "/description"}]),
@@ -683,39 +837,71 @@ TRIGGERS = {
     "spec-missing": lambda api: api.call("GET", f"/connectionSpecs/{'0' * 36}"),
     "sc-create": lambda api: api.call("POST", "/sourceConnections", json=_source_body(api)),
     "sc-base": lambda api: api.call("POST", "/sourceConnections", json=_source_body(api, baseConnectionId="0" * 36)),
-    "sc-spec": lambda api: api.call("POST", "/sourceConnections", json=_source_body(
-        api, connectionSpec={"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"})),
-    "sc-shape": lambda api: api.call("POST", "/sourceConnections", json=_source_body(
-        api, data={"format": "delimited"}, params={})),
+    "sc-spec": lambda api: api.call(
+        "POST",
+        "/sourceConnections",
+        json=_source_body(api, connectionSpec={"id": SOURCES["postgresql"].connection_spec_id, "version": "1.0"}),
+    ),
+    "sc-shape": lambda api: api.call(
+        "POST", "/sourceConnections", json=_source_body(api, data={"format": "delimited"}, params={})
+    ),
     "sc-list-base": _sources_of_base,
     "sc-delete-in-use": _source_in_use,
     "tc-create": lambda api: api.call("POST", "/targetConnections", json=_target_body(api)),
     "tc-no-schema": _target_without_schema,
-    "tc-dataset": lambda api: api.call("POST", "/targetConnections", json=_target_body(
-        api, params={"dataSetId": "0" * 24})),
-    "tc-spec": lambda api: api.call("POST", "/targetConnections", json=_target_body(
-        api, connectionSpec={"id": REDSHIFT, "version": "1.0"})),
+    "tc-dataset": lambda api: api.call(
+        "POST", "/targetConnections", json=_target_body(api, params={"dataSetId": "0" * 24})
+    ),
+    "tc-spec": lambda api: api.call(
+        "POST", "/targetConnections", json=_target_body(api, connectionSpec={"id": REDSHIFT, "version": "1.0"})
+    ),
     "flowspec-name": _flow_spec_by_name,
     "flow-create": lambda api: api.call("POST", "/flows", json=_flow_body(api)),
     "flow-tutorial-body": _tutorial_flow,
-    "flow-unknown-spec": lambda api: api.call("POST", "/flows", json=_flow_body(
-        api, flowSpec={"id": "0" * 36, "version": "1.0"})),
-    "flow-schedule": lambda api: api.call("POST", "/flows", json=_flow_body(
-        api, scheduleParams={"startTime": 1764000000, "frequency": "minute", "interval": 5})),
-    "flow-transformation": lambda api: api.call("POST", "/flows", json=_flow_body(
-        api, transformations=[{"name": "Copy", "params": {}}, {"name": "Sort", "params": {}}])),
+    "flow-unknown-spec": lambda api: api.call(
+        "POST", "/flows", json=_flow_body(api, flowSpec={"id": "0" * 36, "version": "1.0"})
+    ),
+    "flow-schedule": lambda api: api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(api, scheduleParams={"startTime": 1764000000, "frequency": "minute", "interval": 5}),
+    ),
+    "flow-transformation": lambda api: api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(api, transformations=[{"name": "Copy", "params": {}}, {"name": "Sort", "params": {}}]),
+    ),
     "flow-mapping-missing": lambda api: api.call("POST", "/flows", json=_flow_body(api, mapping_id="nope")),
-    "flow-mapping-version": lambda api: api.call("POST", "/flows", json=_flow_body(api, transformations=[
-        {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
-        {"name": "Mapping", "params": {"mappingId": _mapping_set(api), "mappingVersion": 3}}])),
-    "flow-mapping-schema": lambda api: api.call("POST", "/flows", json=_flow_body(api, mapping_id=_mapping_set(
-        api, ("ATTRIBUTE", "email", "commerce.order.purchaseOrderNumber"),
-        schema="https://ns.adobe.com/emulatortenant/schemas/weborders"))),
+    "flow-mapping-version": lambda api: api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(
+            api,
+            transformations=[
+                {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}},
+                {"name": "Mapping", "params": {"mappingId": _mapping_set(api), "mappingVersion": 3}},
+            ],
+        ),
+    ),
+    "flow-mapping-schema": lambda api: api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(
+            api,
+            mapping_id=_mapping_set(
+                api,
+                ("ATTRIBUTE", "email", "commerce.order.purchaseOrderNumber"),
+                schema="https://ns.adobe.com/emulatortenant/schemas/weborders",
+            ),
+        ),
+    ),
     "flow-columns": lambda api: _flow_of_columns(api, "order.id"),
-    "flow-columns-wrapped": lambda api: _flow_of_columns(api, "${order\\.id}", "${first name}", "${a-b}", "ümlaut",
-                                                         "${size}"),
-    "flow-connections": lambda api: api.call("POST", "/flows", json=_flow_body(
-        api, targetConnectionIds=[_source(api)["id"]])),
+    "flow-columns-wrapped": lambda api: _flow_of_columns(
+        api, "${order\\.id}", "${first name}", "${a-b}", "ümlaut", "${size}"
+    ),
+    "flow-connections": lambda api: api.call(
+        "POST", "/flows", json=_flow_body(api, targetConnectionIds=[_source(api)["id"]])
+    ),
     "flows-of-source": _flows_of_source,
     "flow-delete": _flow_deleted,
     "flow-action": _flow_disabled,
@@ -737,35 +923,47 @@ TRIGGERS = {
     "cat-unknown-dataset": lambda api: api.at("GET", f"{CATALOG}/dataSets/{'f' * 24}"),
     "cat-gateway": lambda api: api.at("GET", f"{CATALOG}/dataSets", {"Authorization": None}),
     "sr-schema": _schema_read,
-    "sr-accept": lambda api: api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}",
-                                    {"Accept": "application/json"}),
-    "sr-unknown": lambda api: api.at("GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY + 'x', safe='')}",
-                                     {"Accept": "application/vnd.adobe.xed-full+json; version=1"}),
+    "sr-accept": lambda api: api.at(
+        "GET", f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY, safe='')}", {"Accept": "application/json"}
+    ),
+    "sr-unknown": lambda api: api.at(
+        "GET",
+        f"{SCHEMAS}/tenant/schemas/{quote(LOYALTY + 'x', safe='')}",
+        {"Accept": "application/vnd.adobe.xed-full+json; version=1"},
+    ),
     "sr-descriptors": _descriptors,
     "sr-descriptors-v2": _descriptors_v2,
     "dp-validate": _validated,
     "dp-field-names": _field_names,
     "dp-create": _mapping_created,
-    "dp-create-invalid": lambda api: api.at("POST", f"{DATA_PREP}/mappingSets", json=_mapping_body(
-        ("STATIC", "many", "_emulatortenant.points"))),
-    "dp-unknown-schema": lambda api: api.at("POST", f"{DATA_PREP}/mappingSets/validate", json={
-        **_mapping_body(("ATTRIBUTE", "a", "_id")), "outputSchema": {"schemaRef": {"id": LOYALTY + "x"}}}),
+    "dp-create-invalid": lambda api: api.at(
+        "POST", f"{DATA_PREP}/mappingSets", json=_mapping_body(("STATIC", "many", "_emulatortenant.points"))
+    ),
+    "dp-unknown-schema": lambda api: api.at(
+        "POST",
+        f"{DATA_PREP}/mappingSets/validate",
+        json={**_mapping_body(("ATTRIBUTE", "a", "_id")), "outputSchema": {"schemaRef": {"id": LOYALTY + "x"}}},
+    ),
     "dp-list-paging": lambda api: api.at("GET", f"{DATA_PREP}/mappingSets"),
-    "flow-options": lambda api: _flow_with_options(api, {"errorDiagnosticsEnabled": True,
-                                                         "partialIngestionPercent": 5}),
+    "flow-options": lambda api: _flow_with_options(
+        api, {"errorDiagnosticsEnabled": True, "partialIngestionPercent": 5}
+    ),
     "flow-options-refused": lambda api: _flow_with_options(api, {"partialIngestionPercent": 0}),
     "flow-patch": _flow_patch,
     "flow-patch-options": _flow_patch_options,
-    "flow-patch-no-if-match": lambda api: _flow_patched(api, [{"op": "replace", "path": "/name", "value": "x"}],
-                                                        **{"If-Match": None}),
-    "flow-patch-stale": lambda api: _flow_patched(api, [{"op": "replace", "path": "/name", "value": "x"}],
-                                                  **{"If-Match": '"old"'}),
+    "flow-patch-no-if-match": lambda api: _flow_patched(
+        api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": None}
+    ),
+    "flow-patch-stale": lambda api: _flow_patched(
+        api, [{"op": "replace", "path": "/name", "value": "x"}], **{"If-Match": '"old"'}
+    ),
     "flow-patch-empty": lambda api: _flow_patched(api, None),
     "flow-patch-op": lambda api: _flow_patched(api, [{"op": "copy", "from": "/name", "path": "/description"}]),
     "flow-patch-path": _flow_patch_path,
     "flow-patch-start-time": _flow_patch_start_time,
-    "flow-patch-mapping": lambda api: _flow_patched(api, [
-        {"op": "replace", "path": "/transformations/1/params/mappingId", "value": "nope"}]),
+    "flow-patch-mapping": lambda api: _flow_patched(
+        api, [{"op": "replace", "path": "/transformations/1/params/mappingId", "value": "nope"}]
+    ),
     "unknown-path": lambda api: api.call("GET", "/sourceConnectionz"),
     "wrong-method": lambda api: api.call("PUT", "/connectionSpecs", json={}),
 }
@@ -811,10 +1009,24 @@ def test_the_emulator_does_what_its_row_says(fresh_emulator, row):
         # Every Flow Service code is one Adobe's catalogue lists, with the catalogue's title.
         assert code in CATALOGUE and response.json()["title"] == CATALOGUE[code]
     cites = row["follows"]
-    assert "our choice" in cites or any(doc in cites for doc in (
-        "catalogue", "filter guide", "troubleshooting", "spec", "tutorial", "RFC 6749", "RFC 6902", "DESIGN.md",
-        "partial-ingestion guide", "sandbox note", "Data Prep functions guide", "I/O Events guide",
-        "notifications guide")), cites
+    assert "our choice" in cites or any(
+        doc in cites
+        for doc in (
+            "catalogue",
+            "filter guide",
+            "troubleshooting",
+            "spec",
+            "tutorial",
+            "RFC 6749",
+            "RFC 6902",
+            "DESIGN.md",
+            "partial-ingestion guide",
+            "sandbox note",
+            "Data Prep functions guide",
+            "I/O Events guide",
+            "notifications guide",
+        )
+    ), cites
 
 
 def test_the_flow_spec_is_the_one_adobes_tutorial_prints():
@@ -839,8 +1051,25 @@ def _row_of_events(row_id):
     return trigger
 
 
-TRIGGERS.update({row_id: _row_of_events(row_id) for row_id in (
-    "events-register", "events-challenge-refused", "events-keys", "events-success", "events-failure",
-    "events-partial-threshold", "events-retry",
-    "events-sign-wrong", "events-clock", "runs-all-flows", "flows-all-pages", "fault-429", "dp-update",
-    "flow-patch-tutorial-mapping", "flow-patch-two-mappings")})
+TRIGGERS.update(
+    {
+        row_id: _row_of_events(row_id)
+        for row_id in (
+            "events-register",
+            "events-challenge-refused",
+            "events-keys",
+            "events-success",
+            "events-failure",
+            "events-partial-threshold",
+            "events-retry",
+            "events-sign-wrong",
+            "events-clock",
+            "runs-all-flows",
+            "flows-all-pages",
+            "fault-429",
+            "dp-update",
+            "flow-patch-tutorial-mapping",
+            "flow-patch-two-mappings",
+        )
+    }
+)

@@ -49,9 +49,11 @@ class Webhook:
                 hook._record(self, b"")
                 kind = hook.challenge
                 status, ctype, body = {
-                    "plain": (200, "text/plain", value), "quoted": (200, "text/plain", f'"{value}"'),
+                    "plain": (200, "text/plain", value),
+                    "quoted": (200, "text/plain", f'"{value}"'),
                     "json": (200, "application/json", json.dumps({"challenge": value})),
-                    "wrong": (200, "text/plain", "not-the-value"), "html": (200, "text/html", value),
+                    "wrong": (200, "text/plain", "not-the-value"),
+                    "html": (200, "text/html", value),
                 }.get(kind, (kind if isinstance(kind, int) else 200, "text/plain", value))
                 self._answer(status, ctype, body.encode())
 
@@ -83,8 +85,15 @@ class Webhook:
 
     def _record(self, handler, body: bytes) -> None:
         with self._seen:
-            self.requests.append({"method": handler.command, "path": handler.path, "at": time.monotonic(),
-                                  "headers": {k.lower(): v for k, v in handler.headers.items()}, "body": body})
+            self.requests.append(
+                {
+                    "method": handler.command,
+                    "path": handler.path,
+                    "at": time.monotonic(),
+                    "headers": {k.lower(): v for k, v in handler.headers.items()},
+                    "body": body,
+                }
+            )
             self._seen.notify_all()
 
     @property
@@ -131,8 +140,9 @@ def verified(emulator, headers: dict, body: bytes) -> list[bool]:
         pem = requests.get(f"{emulator.url}{headers[f'x-adobe-public-key{n}-path']}", timeout=5)
         key = serialization.load_pem_public_key(pem.content)
         try:
-            key.verify(base64.b64decode(headers[f"x-adobe-digital-signature-{n}"]), body, padding.PKCS1v15(),
-                       hashes.SHA256())
+            key.verify(
+                base64.b64decode(headers[f"x-adobe-digital-signature-{n}"]), body, padding.PKCS1v15(), hashes.SHA256()
+            )
             results.append(True)
         except InvalidSignature:
             results.append(False)
@@ -142,8 +152,15 @@ def verified(emulator, headers: dict, body: bytes) -> list[bool]:
 def due_run(api, outcome="success", start_offset=-5):
     """A flow due `start_offset` seconds from now, its first run ending as `outcome`; the run, once made."""
     source = _source(api)
-    flow = api.call("POST", "/flows", json=_flow_body(api, source, scheduleParams={
-        "startTime": int(time.time()) + start_offset, "frequency": "minute", "interval": "15"})).json()
+    flow = api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(
+            api,
+            source,
+            scheduleParams={"startTime": int(time.time()) + start_offset, "frequency": "minute", "interval": "15"},
+        ),
+    ).json()
     requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": [outcome]}, timeout=5)
     runs = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]
     return api.call("GET", f"/flows/{flow['id']}").json()["items"][0], runs
@@ -161,6 +178,7 @@ def delivery(emulator, run_id, settled=True, timeout=10.0) -> dict:
 
 
 # The challenge.
+
 
 @pytest.mark.parametrize("answer", ["plain", "quoted", "json"])
 def test_a_webhook_that_answers_the_challenge_is_registered(fresh_emulator, webhook, answer):
@@ -195,13 +213,19 @@ def test_a_webhook_that_does_not_answer_in_time_is_refused(fresh_emulator, webho
 
 def test_registrations_are_refused_when_malformed(fresh_emulator, webhook):
     url = webhook().url
-    for spec in ({"url": "ftp://x"}, {"url": url, "sign": "maybe"}, {"url": url, "sandboxes": "prod"},
-                 {"url": url, "failure_shape": "other"}, {"url": url, "retries": 3}):
+    for spec in (
+        {"url": "ftp://x"},
+        {"url": url, "sign": "maybe"},
+        {"url": url, "sandboxes": "prod"},
+        {"url": url, "failure_shape": "other"},
+        {"url": url, "retries": 3},
+    ):
         answer = requests.post(f"{fresh_emulator.url}/_emulator/events/webhooks", json=spec, timeout=5)
         assert answer.status_code == 400 and answer.json()["error"] == "bad_request", spec
 
 
 # Deliveries.
+
 
 def test_a_successful_run_is_delivered_signed_as_io_events_signs(fresh_emulator, webhook):
     api = Api(fresh_emulator)
@@ -219,15 +243,22 @@ def test_a_successful_run_is_delivered_signed_as_io_events_signs(fresh_emulator,
     assert event["event_id"] == event["eventid"] == headers["x-adobe-event-id"]
     assert event["recipient_client_id"] == event["recipientclientid"] == fresh_emulator.client_id
     inner = event["event"]
-    assert inner["header"]["_adobeio"] == {"imsOrgId": fresh_emulator.org_id, "providerMetadata":
-                                           "platform_notifications", "eventCode": "sources_flow_run_success"}
+    assert inner["header"]["_adobeio"] == {
+        "imsOrgId": fresh_emulator.org_id,
+        "providerMetadata": "platform_notifications",
+        "eventCode": "sources_flow_run_success",
+    }
     assert (inner["id"], inner["flowId"], inner["sandboxName"]) == (run["id"], flow["id"], "prod")
     assert inner["metrics"]["statusSummary"] == {"status": "success"}
     assert [a["id"] for a in inner["activities"]] == ["copyActivity", "promotionActivity"]
     assert inner["activities"][0]["sourceInfo"][0]["id"] == flow["sourceConnectionIds"][0]
     record = delivery(fresh_emulator, run["id"])
     assert (record["status"], record["attempts"], record["last_status"], record["event_id"]) == (
-        "delivered", 1, 200, event["event_id"])
+        "delivered",
+        1,
+        200,
+        event["event_id"],
+    )
 
 
 def test_a_partial_run_is_a_success_that_carries_its_errors(fresh_emulator, webhook):
@@ -247,10 +278,18 @@ def _over_threshold(api):
     hook = Webhook()
     try:
         register(api.emulator, hook.url)
-        flow = api.call("POST", "/flows", json=_flow_body(api, options={"partialIngestionPercent": 2}, scheduleParams={
-            "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
-        requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": ["partial"]},
-                      timeout=5)
+        flow = api.call(
+            "POST",
+            "/flows",
+            json=_flow_body(
+                api,
+                options={"partialIngestionPercent": 2},
+                scheduleParams={"startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"},
+            ),
+        ).json()
+        requests.post(
+            f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": ["partial"]}, timeout=5
+        )
         answer = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"})
         [run] = answer.json()["items"]
         assert run["metrics"]["statusSummary"]["status"] == "failed"
@@ -265,8 +304,15 @@ def test_a_partial_run_over_its_flows_threshold_is_a_failure(fresh_emulator):
     _over_threshold(Api(fresh_emulator))
     # Under the threshold (5%), the same run succeeds.
     api = Api(fresh_emulator)
-    flow = api.call("POST", "/flows", json=_flow_body(api, options={"partialIngestionPercent": 5}, scheduleParams={
-        "startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"})).json()
+    flow = api.call(
+        "POST",
+        "/flows",
+        json=_flow_body(
+            api,
+            options={"partialIngestionPercent": 5},
+            scheduleParams={"startTime": int(time.time()) - 5, "frequency": "minute", "interval": "15"},
+        ),
+    ).json()
     requests.post(f"{api.emulator.url}/_emulator/runs", json={"flowId": flow["id"], "outcomes": ["partial"]}, timeout=5)
     [run] = api.call("GET", "/runs", params={"property": f"flowId=={flow['id']}"}).json()["items"]
     assert run["metrics"]["statusSummary"]["status"] == "success"
@@ -280,8 +326,10 @@ def test_a_failed_run_is_delivered_in_the_guides_failure_shape_or_the_event_enve
     [post] = printed.wait_posts(1)
     [message] = json.loads(post["body"])[0]["messages"]
     assert post["headers"]["x-adobe-event-code"] == "sources_flow_run_failure"
-    assert message["_eventNotificationMeta"] == {"category": "Platform Notifications",
-                                                 "type": "sources_flow_run_failed"}
+    assert message["_eventNotificationMeta"] == {
+        "category": "Platform Notifications",
+        "type": "sources_flow_run_failed",
+    }
     assert message["schema"] == {"name": "run-notification", "version": "1.0"} and message["provider"] == "FlowService"
     assert message["value"]["id"] == run["id"]
     assert message["value"]["metrics"]["statusSummary"]["errors"][0]["code"] == "CONNECTOR-2001-500"
@@ -367,8 +415,9 @@ def test_an_unsigned_delivery(fresh_emulator, webhook):
     register(fresh_emulator, hook.url, sign="none")
     due_run(Api(fresh_emulator))
     headers = hook.wait_posts(1)[0]["headers"]
-    assert not any(h.startswith(("x-adobe-digital-signature", "x-adobe-public-key", "x-adobe-signature"))
-                   for h in headers)
+    assert not any(
+        h.startswith(("x-adobe-digital-signature", "x-adobe-public-key", "x-adobe-signature")) for h in headers
+    )
     assert headers["x-adobe-event-code"] == "sources_flow_run_success"
 
 
@@ -417,6 +466,7 @@ def test_deleting_the_registrations_drops_their_pending_retries(fresh_emulator, 
 
 # Lists across a sandbox, 429, the update tutorial's mapping PATCH.
 
+
 def _runs_across_flows(api):
     """Runs of three flows, read without a flowId the way a feed does: made since a moment, newest first, paged."""
     since = int(time.time() * 1000) - 60_000
@@ -430,8 +480,9 @@ def _runs_across_flows(api):
         seen += body["items"]
         if "next" not in body["_links"]:
             break
-        page = requests.get(f"{api.emulator.url}{FLOW_PATH}{body['_links']['next']['href']}",
-                            headers=api.headers(), timeout=5)
+        page = requests.get(
+            f"{api.emulator.url}{FLOW_PATH}{body['_links']['next']['href']}", headers=api.headers(), timeout=5
+        )
     assert len(seen) == 6 and len({r["id"] for r in seen}) == 6
     assert {r["flowId"] for r in seen} == set(flows)
     assert [r["createdAt"] for r in seen] == sorted((r["createdAt"] for r in seen), reverse=True)
@@ -457,8 +508,11 @@ def _flows_paged(api):
 
 
 def _too_many_requests(api):
-    queued = requests.post(f"{api.emulator.url}/_emulator/faults", timeout=5, json={
-        "method": "GET", "path": "/runs", "status": 429, "headers": {"Retry-After": "10"}})
+    queued = requests.post(
+        f"{api.emulator.url}/_emulator/faults",
+        timeout=5,
+        json={"method": "GET", "path": "/runs", "status": 429, "headers": {"Retry-After": "10"}},
+    )
     assert queued.status_code == 201
     answer = api.call("GET", "/runs")
     assert answer.headers["Retry-After"] == "10"
@@ -467,8 +521,10 @@ def _too_many_requests(api):
 
 
 def _mapping_first_flow(api, order=("Mapping", "Copy")):
-    params = {"Copy": {"deltaColumn": {"name": "created_at"}},
-              "Mapping": {"mappingId": _mapping_set(api), "mappingVersion": 0}}
+    params = {
+        "Copy": {"deltaColumn": {"name": "created_at"}},
+        "Mapping": {"mappingId": _mapping_set(api), "mappingVersion": 0},
+    }
     body = _flow_body(api, transformations=[{"name": name, "params": params[name]} for name in order])
     made = api.call("POST", "/flows", json=body)
     assert made.status_code == 201, made.text
@@ -502,10 +558,18 @@ def _tutorial_mapping_patch(api, order=("Mapping", "Copy")):
     other = _mapping_set(api)
     for _ in range(2):
         assert _new_version(api, other).status_code == 200
-    answer = api.call("PATCH", f"/flows/{flow['id']}", headers={"If-Match": flow["etag"],
-                                                                "Content-Type": "application/json"}, json=[
-        {"op": "replace", "path": "/transformations/0",
-         "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 2}}}])
+    answer = api.call(
+        "PATCH",
+        f"/flows/{flow['id']}",
+        headers={"If-Match": flow["etag"], "Content-Type": "application/json"},
+        json=[
+            {
+                "op": "replace",
+                "path": "/transformations/0",
+                "value": {"name": "Mapping", "params": {"mappingId": other, "mappingVersion": 2}},
+            }
+        ],
+    )
     if answer.status_code == 200:
         patched = api.call("GET", f"/flows/{flow['id']}").json()["items"][0]
         assert [t["name"] for t in patched["transformations"]] == list(order)
@@ -528,8 +592,11 @@ def _events_keys(api):
 def _with_webhook(api, check, outcome="success", **behaviour):
     hook = Webhook(**{k: v for k, v in behaviour.items() if k in ("challenge", "statuses", "delay")})
     try:
-        made = register(api.emulator, hook.url, **{k: v for k, v in behaviour.items()
-                                                   if k in ("sign", "failure_shape", "sandboxes")})
+        made = register(
+            api.emulator,
+            hook.url,
+            **{k: v for k, v in behaviour.items() if k in ("sign", "failure_shape", "sandboxes")},
+        )
         assert made.status_code == 201, made.text
         flow, _runs = due_run(api, outcome)
         check(api, hook, flow)

@@ -38,20 +38,38 @@ def posts(emulator):
 @pytest.mark.parametrize(
     ("fault", "status", "words"),
     [
-        (Fault(*POST, status=403, body={"error_code": "403003", "message": "Api Key is invalid"}), 502,
-         ["403 (403003): Api Key is invalid", "AEP_CLIENT_ID"]),
-        (Fault(*POST, status=401, body={"error_code": "401013", "message": "Oauth token is not valid"}, times=2), 502,
-         ["401 (401013): Oauth token is not valid", "refused the wizard's credentials"]),
-        (Fault(*POST, status=429, headers={"Retry-After": "30"}, body={"error_code": "429050", "message": "Too many requests"}), 429,
-         ["Wait about 30 seconds and submit again"]),
-        (Fault(*POST, status=400, body=FLOW_400), 400,
-         ["FLOW-1100-400", "Invalid request", "port is required", "req-123", "Correct the fields"]),
-        (Fault(*POST, status=503, body={"error_code": "503", "message": "Service Unavailable"}), 502,
-         ["answered 503", "No connection was created, so submitting again is safe"]),
-        (Fault(*POST, status=502, body="<html>Bad gateway</html>"), 502,
-         ["answered 502", "No connection was created"]),
-        (Fault(*POST, status=504, delay=SLOW), 502,
-         ["did not answer in time", "It was not created; submit again"]),
+        (
+            Fault(*POST, status=403, body={"error_code": "403003", "message": "Api Key is invalid"}),
+            502,
+            ["403 (403003): Api Key is invalid", "AEP_CLIENT_ID"],
+        ),
+        (
+            Fault(*POST, status=401, body={"error_code": "401013", "message": "Oauth token is not valid"}, times=2),
+            502,
+            ["401 (401013): Oauth token is not valid", "refused the wizard's credentials"],
+        ),
+        (
+            Fault(
+                *POST,
+                status=429,
+                headers={"Retry-After": "30"},
+                body={"error_code": "429050", "message": "Too many requests"},
+            ),
+            429,
+            ["Wait about 30 seconds and submit again"],
+        ),
+        (
+            Fault(*POST, status=400, body=FLOW_400),
+            400,
+            ["FLOW-1100-400", "Invalid request", "port is required", "req-123", "Correct the fields"],
+        ),
+        (
+            Fault(*POST, status=503, body={"error_code": "503", "message": "Service Unavailable"}),
+            502,
+            ["answered 503", "No connection was created, so submitting again is safe"],
+        ),
+        (Fault(*POST, status=502, body="<html>Bad gateway</html>"), 502, ["answered 502", "No connection was created"]),
+        (Fault(*POST, status=504, delay=SLOW), 502, ["did not answer in time", "It was not created; submit again"]),
     ],
 )
 def test_flow_service_faults_give_an_actionable_message_and_keep_the_form(client, fresh_emulator, fault, status, words):
@@ -117,8 +135,11 @@ def test_resending_a_form_that_succeeded_shows_the_same_connection(client, fresh
 
 def test_an_unknown_spec_name_is_adobes_flow_1415_400(app, fresh_emulator):
     client = services.of(app).connections
-    body = {"name": "x", "auth": {"specName": "Key Based", "params": {}},
-            "connectionSpec": {"id": "37b6bf40-d318-4655-90be-5cd6f65d334b", "version": "1.0"}}
+    body = {
+        "name": "x",
+        "auth": {"specName": "Key Based", "params": {}},
+        "connectionSpec": {"id": "37b6bf40-d318-4655-90be-5cd6f65d334b", "version": "1.0"},
+    }
     with pytest.raises(AdobeError) as caught:
         client.create_connection("prod", body)
     assert caught.value.code == "FLOW-1415-400" and caught.value.status == 400
@@ -128,8 +149,11 @@ def test_an_unknown_spec_name_is_adobes_flow_1415_400(app, fresh_emulator):
 
 def test_a_param_of_the_wrong_type_is_refused_by_the_emulator(app, fresh_emulator):
     params = {"host": "h", "port": "8765", "httpPath": "/", "enableSsl": "true", "username": "u", "password": "p"}
-    body = {"name": "x", "auth": {"specName": "Basic Authentication", "params": params},
-            "connectionSpec": {"id": "102706fb-a5cd-42ee-afe0-bc42f017ff43", "version": "1.0"}}
+    body = {
+        "name": "x",
+        "auth": {"specName": "Basic Authentication", "params": params},
+        "connectionSpec": {"id": "102706fb-a5cd-42ee-afe0-bc42f017ff43", "version": "1.0"},
+    }
     with pytest.raises(AdobeError) as caught:
         services.of(app).connections.create_connection("prod", body)
     assert "auth.params.enableSsl: 'true' is not of type 'boolean'" in caught.value.message
@@ -157,11 +181,14 @@ def test_a_get_is_retried_through_brief_outages(client, fresh_emulator):
     assert len(gets) == 3
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(*POST, status=201, malformed=True, after_handling=True),
-    Fault(*POST, drop=True, after_handling=True),
-    Fault(*POST, status=500, body={"error": "oops"}, after_handling=True),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(*POST, status=201, malformed=True, after_handling=True),
+        Fault(*POST, drop=True, after_handling=True),
+        Fault(*POST, status=500, body={"error": "oops"}, after_handling=True),
+    ],
+)
 def test_a_lost_answer_after_creating_finds_the_one_connection(client, fresh_emulator, fault):
     fresh_emulator.inject(fault)
     response, _page = submit(client)
@@ -169,10 +196,13 @@ def test_a_lost_answer_after_creating_finds_the_one_connection(client, fresh_emu
     assert len(fresh_emulator.connections) == 1 and posts(fresh_emulator) == 1
 
 
-@pytest.mark.parametrize("fault, words", [
-    (Fault(*POST, drop=True), "Submit again"),
-    (Fault(*POST, status=400, malformed=True), "Flow Service rejected what was sent"),
-])
+@pytest.mark.parametrize(
+    "fault, words",
+    [
+        (Fault(*POST, drop=True), "Submit again"),
+        (Fault(*POST, status=400, malformed=True), "Flow Service rejected what was sent"),
+    ],
+)
 def test_a_request_that_failed_before_creating_says_so(client, fresh_emulator, fault, words):
     fresh_emulator.inject(fault)
     response, page = submit(client)
@@ -196,8 +226,12 @@ def test_the_emulator_takes_faults_over_http(fresh_emulator):
     import requests
 
     url = fresh_emulator.url + "/_emulator/faults"
-    assert requests.post(url, json={"method": "POST", "path": "/ims/token/v3", "status": 500, "times": 2},
-                         timeout=5).status_code == 201
+    assert (
+        requests.post(
+            url, json={"method": "POST", "path": "/ims/token/v3", "status": 500, "times": 2}, timeout=5
+        ).status_code
+        == 201
+    )
     assert requests.post(url, json={"method": "POST"}, timeout=5).status_code == 400
     assert requests.post(fresh_emulator.url + "/ims/token/v3", timeout=5).status_code == 500
     assert requests.delete(url, timeout=5).status_code == 204
@@ -213,14 +247,28 @@ def test_an_old_namesake_is_not_taken_for_the_lost_connection(client, fresh_emul
     assert response.status_code == 502 and "No connection was created" in page
 
 
-@pytest.mark.parametrize("fault, status, words", [
-    (Fault(*POST, status=404, body={"error_code": "404", "message": "Not Found"}), 404, "no such resource"),
-    (Fault(*POST, status=412, body={"type": "https://ns.adobe.com/aep/errors/FLOW-1404-412",
-                                    "title": "Precondition failed", "status": 412,
-                                    "report": {"detailed-message": "stale", "request-id": "r"},
-                                    "errorMessage": "stale"}), 400, "Precondition failed"),
-    (Fault(*POST, status=500, body={"error": "internal"}), 502, "answered 500"),
-])
+@pytest.mark.parametrize(
+    "fault, status, words",
+    [
+        (Fault(*POST, status=404, body={"error_code": "404", "message": "Not Found"}), 404, "no such resource"),
+        (
+            Fault(
+                *POST,
+                status=412,
+                body={
+                    "type": "https://ns.adobe.com/aep/errors/FLOW-1404-412",
+                    "title": "Precondition failed",
+                    "status": 412,
+                    "report": {"detailed-message": "stale", "request-id": "r"},
+                    "errorMessage": "stale",
+                },
+            ),
+            400,
+            "Precondition failed",
+        ),
+        (Fault(*POST, status=500, body={"error": "internal"}), 502, "answered 500"),
+    ],
+)
 def test_more_flow_service_faults_are_explained_and_create_nothing(client, fresh_emulator, fault, status, words):
     fresh_emulator.inject(fault)
     response, page = submit(client)

@@ -26,14 +26,28 @@ from .helpers.openapi_check import Checked, load_openapi
 REDSHIFT = SOURCES["redshift"].connection_spec_id
 POSTGRESQL = SOURCES["postgresql"].connection_spec_id
 # Names whose characters Flow Service's filter syntax could misread, or a URL could.
-TRICKY_NAMES = ["finance-dwh,mallory", 'finance-dwh"', "finance-dwh'", "finance-dwh==x", "finance-dwh&x",
-                "finance-dwh#x", "finance-dwh ", "Финансы-dwh", "finance-dwh,"]
+TRICKY_NAMES = [
+    "finance-dwh,mallory",
+    'finance-dwh"',
+    "finance-dwh'",
+    "finance-dwh==x",
+    "finance-dwh&x",
+    "finance-dwh#x",
+    "finance-dwh ",
+    "Финансы-dwh",
+    "finance-dwh,",
+]
 
 
 def redshift_body(name: str) -> dict:
-    return {"name": name, "auth": {"specName": "Basic Authentication", "params": {
-        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": REDSHIFT, "version": "1.0"}}
+    return {
+        "name": name,
+        "auth": {
+            "specName": "Basic Authentication",
+            "params": {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"},
+        },
+        "connectionSpec": {"id": REDSHIFT, "version": "1.0"},
+    }
 
 
 def seed(emulator, count: int, name=lambda n: f"bulk {n:04d}", age_ms: int = 0) -> None:
@@ -43,11 +57,21 @@ def seed(emulator, count: int, name=lambda n: f"bulk {n:04d}", age_ms: int = 0) 
         for n in range(count):
             connection_id = str(uuid.uuid4())
             emulator.connections[connection_id] = {
-                "id": connection_id, "createdAt": now - (count - n) * 1000, "updatedAt": now, "name": name(n),
-                "description": "", "sandboxName": "prod", "imsOrgId": emulator.org_id, "state": "enabled",
-                "connectionSpec": {"id": REDSHIFT, "version": "1.0"}, "etag": '"1"', "version": '"1"',
-                "createdBy": emulator.client_id, "createdClient": emulator.client_id,
-                "auth": {"specName": "Basic Authentication", "params": {"password": "****"}}}
+                "id": connection_id,
+                "createdAt": now - (count - n) * 1000,
+                "updatedAt": now,
+                "name": name(n),
+                "description": "",
+                "sandboxName": "prod",
+                "imsOrgId": emulator.org_id,
+                "state": "enabled",
+                "connectionSpec": {"id": REDSHIFT, "version": "1.0"},
+                "etag": '"1"',
+                "version": '"1"',
+                "createdBy": emulator.client_id,
+                "createdClient": emulator.client_id,
+                "auth": {"specName": "Basic Authentication", "params": {"password": "****"}},
+            }
 
 
 def list_queries(emulator) -> list[str]:
@@ -64,6 +88,7 @@ def flow(app):
 
 
 # Search.
+
 
 def test_search_finds_parts_of_names_in_any_case_with_only_exact_filters(client, flow, fresh_emulator):
     for name in ("Orders EU", "orders US", "Returns"):
@@ -95,14 +120,19 @@ def test_search_says_when_the_cap_stopped_it_and_can_go_on(client, fresh_emulato
 
 def test_the_emulator_refuses_the_contains_operator(fresh_emulator, app):
     gateway = services.of(app).gateway
-    answer = requests.get(f"{gateway.base_url}/connections", params={"property": "name~orders"}, timeout=5,
-                          headers=gateway.headers("prod", gateway.tokens.token()))
+    answer = requests.get(
+        f"{gateway.base_url}/connections",
+        params={"property": "name~orders"},
+        timeout=5,
+        headers=gateway.headers("prod", gateway.tokens.token()),
+    )
     assert answer.status_code == 400
     assert answer.json()["type"].endswith("FLOW-1440-400") and answer.json()["title"] == "Invalid request"
     assert answer.json()["report"]["detailed-message"] == "Operator '~' not implemented."
 
 
 # Names that filters could confuse.
+
 
 @pytest.mark.parametrize("name", TRICKY_NAMES)
 def test_a_namesake_is_only_a_connection_of_exactly_that_name(client, flow, fresh_emulator, name):
@@ -157,8 +187,14 @@ def test_a_lost_answer_ignores_a_namesake_made_before_the_submission(client, fre
 def test_a_lost_answer_ignores_a_namesake_of_another_source(client, flow, fresh_emulator):
     body = redshift_body("Orders warehouse")
     body["connectionSpec"]["id"] = POSTGRESQL
-    body["auth"]["params"] = {"server": "pg", "port": "5432", "database": "d", "username": "u", "password": "p",
-                              "sslMode": "Prefer"}
+    body["auth"]["params"] = {
+        "server": "pg",
+        "port": "5432",
+        "database": "d",
+        "username": "u",
+        "password": "p",
+        "sslMode": "Prefer",
+    }
     flow.create_connection("prod", body)
     fresh_emulator.inject(Fault("POST", "/connections", drop=True))
     key, data = form_data("redshift")
@@ -170,6 +206,7 @@ def app_audit(client) -> str:
 
 
 # Explore in lower case.
+
 
 def test_explore_sends_object_types_in_lower_case(client, flow, fresh_emulator):
     created = flow.create_connection("prod", redshift_body("Explored"))
@@ -193,8 +230,9 @@ CALLS = {
     "check_ready": lambda c: c.check_ready("prod", REDSHIFT),
     "test_connection": lambda c: c.test_connection("prod", "0" * 36),
     "explore": lambda c: c.explore("prod", "0" * 36),
-    "update_connection": lambda c: c.update_connection("prod", "0" * 36, '"1"', [{"op": "replace", "path": "/name",
-                                                                                 "value": "x"}]),
+    "update_connection": lambda c: c.update_connection(
+        "prod", "0" * 36, '"1"', [{"op": "replace", "path": "/name", "value": "x"}]
+    ),
     "delete_connection": lambda c: c.delete_connection("prod", "0" * 36),
 }
 # The gateway's own, which every client's calls go through.
@@ -202,8 +240,12 @@ GATEWAY_CALLS = {
     "call": lambda g: g.call("GET", "/connections", "prod", "Listing connections"),
     "send": lambda g: g.send("GET", "/connections", "prod", "Listing connections"),
 }
-SPOILS = {"dropped": {"drop": True}, "malformed": {"malformed": True, "status": 200},
-          "html": {"status": 502, "body": "<html>Bad gateway</html>"}, "slow": {"delay": SLOW}}
+SPOILS = {
+    "dropped": {"drop": True},
+    "malformed": {"malformed": True, "status": 200},
+    "html": {"status": 502, "body": "<html>Bad gateway</html>"},
+    "slow": {"delay": SLOW},
+}
 
 
 def test_every_public_method_is_driven_here(app, flow):
@@ -225,8 +267,13 @@ DATAFLOW_CALLS = {
     "run": lambda d: d.run("prod", "0" * 36),
     "runs_since": lambda d: d.runs_since("prod", "0" * 36, 0),
     "delete": lambda d: d.delete("prod", "flows", "0" * 36),
-    "run_now": lambda d: d.run_now("prod", {"id": "0" * 36, "transformations": [
-        {"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}}]}, 1, 2, 3),
+    "run_now": lambda d: d.run_now(
+        "prod",
+        {"id": "0" * 36, "transformations": [{"name": "Copy", "params": {"deltaColumn": {"name": "created_at"}}}]},
+        1,
+        2,
+        3,
+    ),
     "flow_spec": lambda d: d.flow_spec("prod", "NotCached"),
     "create": lambda d: d.create("prod", "sourceConnections", {"name": "x"}),
     "find": lambda d: d.find("prod", "flows", "x", "y"),
@@ -238,7 +285,9 @@ DATAFLOW_CALLS = {
 PLATFORM_CALLS = {
     "catalog.page": lambda a: services.of(a).catalog.page("prod", "web"),
     "catalog.dataset": lambda a: services.of(a).catalog.dataset("prod", "a" * 24),
-    "schema_registry.schema": lambda a: services.of(a).schema_registry.schema("prod", "https://ns.adobe.com/x/schemas/y"),
+    "schema_registry.schema": lambda a: services.of(a).schema_registry.schema(
+        "prod", "https://ns.adobe.com/x/schemas/y"
+    ),
     "data_prep.validate": lambda a: services.of(a).data_prep.validate("prod", {"mappings": [{}]}),
     "data_prep.create": lambda a: services.of(a).data_prep.create("prod", {"mappings": [{}]}),
     "data_prep.find": lambda a: services.of(a).data_prep.find("prod", "x"),
@@ -261,8 +310,12 @@ def test_every_dataflow_call_raises_only_adobe_error(live_app, fresh_emulator, m
 
 # Every method under the spoils its own parsing meets (a dropped answer, a body that is not JSON); the error page and
 # the slow answer, which only the shared call() reads, under one read and one create (each costs seconds of retries).
-PLATFORM_SPOILS = [(method, spoil) for method in PLATFORM_CALLS for spoil in SPOILS
-                   if spoil in ("dropped", "malformed") or method in ("catalog.page", "data_prep.create")]
+PLATFORM_SPOILS = [
+    (method, spoil)
+    for method in PLATFORM_CALLS
+    for spoil in SPOILS
+    if spoil in ("dropped", "malformed") or method in ("catalog.page", "data_prep.create")
+]
 
 
 @pytest.mark.parametrize(("method", "spoil"), PLATFORM_SPOILS)
@@ -318,15 +371,34 @@ def test_an_exception_after_the_claim_releases_it(app, client, fresh_emulator, m
 
 # The error parser reads every documented shape.
 
-@pytest.mark.parametrize(("body", "code", "words"), [
-    ({"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError",
-      "detail": "A valid content-type must be specified"}, "BadRequestError", "A valid content-type must be specified"),
-    ({"error_code": "403025", "message": "Profile is not valid"}, "403025", "Profile is not valid"),
-    ({"type": "https://ns.adobe.com/aep/errors/FLOW-1413-400", "title": "Invalid request", "status": 400,
-      "report": {"detailed-message": "The spec ID provided is invalid.", "request-id": "r-1"}},
-     "FLOW-1413-400", "The spec ID provided is invalid."),
-    ({"errorMessage": "Something Flow Service said"}, None, "Something Flow Service said"),
-])
+
+@pytest.mark.parametrize(
+    ("body", "code", "words"),
+    [
+        (
+            {
+                "type": "/placeholder/type/uri",
+                "status": 400,
+                "title": "BadRequestError",
+                "detail": "A valid content-type must be specified",
+            },
+            "BadRequestError",
+            "A valid content-type must be specified",
+        ),
+        ({"error_code": "403025", "message": "Profile is not valid"}, "403025", "Profile is not valid"),
+        (
+            {
+                "type": "https://ns.adobe.com/aep/errors/FLOW-1413-400",
+                "title": "Invalid request",
+                "status": 400,
+                "report": {"detailed-message": "The spec ID provided is invalid.", "request-id": "r-1"},
+            },
+            "FLOW-1413-400",
+            "The spec ID provided is invalid.",
+        ),
+        ({"errorMessage": "Something Flow Service said"}, None, "Something Flow Service said"),
+    ],
+)
 def test_the_error_parser_reads_every_documented_shape(flow, fresh_emulator, body, code, words):
     fresh_emulator.inject(Fault("GET", f"/connections/{'0' * 36}", status=400, body=body))
     with pytest.raises(AdobeError) as caught:
@@ -335,6 +407,7 @@ def test_the_error_parser_reads_every_documented_shape(flow, fresh_emulator, bod
 
 
 # Every call the portal makes, through its pages, against the spec and the documents.
+
 
 def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_emulator):
     checker = Checked(load_openapi())
@@ -360,27 +433,40 @@ def test_every_call_the_portal_makes_is_documented(live_server, live_app, fresh_
     created = post(f"/sources/{key}", data, 303).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
     post(f"/sources/{key}", data, 409)  # the namesake check
-    for path in ["/", "/connections", "/connections?name=MALLORY", created, f"/connections/{connection_id}/test",
-                 f"/connections/{connection_id}/explore",
-                 f"/connections/{connection_id}/explore?table=public.orders", "/readyz",
-                 f"/sources/spec/{next(iter(fresh_emulator.specs))}"]:
+    for path in [
+        "/",
+        "/connections",
+        "/connections?name=MALLORY",
+        created,
+        f"/connections/{connection_id}/test",
+        f"/connections/{connection_id}/explore",
+        f"/connections/{connection_id}/explore?table=public.orders",
+        "/readyz",
+        f"/sources/spec/{next(iter(fresh_emulator.specs))}",
+    ]:
         assert session.get(url + path, timeout=10).status_code in (200, 302), path
     # A dataflow on it: its page (the flow, its connections, its runs), a retry and a disable, then deleted.
     flow_id = Maker(fresh_emulator).due_flow(connection_id, ["failed"])
     dataflow_page = session.get(f"{url}/dataflows/{flow_id}?sandbox=prod", timeout=10).text
     failed_run = re.search(r"/runs/([0-9a-f-]{36})/retry", dataflow_page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', dataflow_page).group(1)
-    for path, data in ((f"/dataflows/{flow_id}/runs/{failed_run}/retry", {}), (f"/dataflows/{flow_id}/state",
-                                                                              {"enabled": "0"})):
-        done = session.post(f"{url}{path}?sandbox=prod", data={"csrf_token": token, **data}, allow_redirects=False,
-                            timeout=10)
+    for path, data in (
+        (f"/dataflows/{flow_id}/runs/{failed_run}/retry", {}),
+        (f"/dataflows/{flow_id}/state", {"enabled": "0"}),
+    ):
+        done = session.post(
+            f"{url}{path}?sandbox=prod", data={"csrf_token": token, **data}, allow_redirects=False, timeout=10
+        )
         assert done.status_code == 303, path
     assert session.get(f"{url}/connections/{connection_id}?sandbox=prod", timeout=10).status_code == 200
     fresh_emulator.flows.clear()
     fresh_emulator.source_connections.clear()
     post(f"/connections/{connection_id}/edit?sandbox=prod", {"name": "renamed", "description": ""}, 303)
-    post(f"/connections/{connection_id}/credentials?sandbox=prod",
-         {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "etl", "password": "n3w"}, 303)
+    post(
+        f"/connections/{connection_id}/credentials?sandbox=prod",
+        {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "etl", "password": "n3w"},
+        303,
+    )
     post(f"/connections/{connection_id}/delete?sandbox=prod", {"confirm_name": "renamed"}, 303)
     methods = {(method, status) for method, status in checker.checked}
     assert {("POST", 201), ("GET", 200), ("PATCH", 200), ("DELETE", 204), ("POST", 200)} <= methods

@@ -48,14 +48,18 @@ def test_the_chosen_sandbox_is_used_lowercase_and_shown(live_server, fresh_emula
     assert ">dev<" in session.get(live_server.url + response.headers["Location"], timeout=10).text
 
 
-@pytest.mark.parametrize("fetch_site, kept", [
-    ("same-origin", True),  # from the wizard's own page, say after the wizard restarted: what was typed stays
-    ("cross-site", False),  # from a page elsewhere: no form prefilled with someone else's values
-])
+@pytest.mark.parametrize(
+    "fetch_site, kept",
+    [
+        ("same-origin", True),  # from the wizard's own page, say after the wizard restarted: what was typed stays
+        ("cross-site", False),  # from a page elsewhere: no form prefilled with someone else's values
+    ],
+)
 def test_a_post_without_the_csrf_token_is_refused(live_server, fresh_emulator, fetch_site, kept):
     key, data = form_data("redshift")
-    response = requests.post(f"{live_server.url}/sources/{key}", data=data, timeout=10,
-                             headers={"Sec-Fetch-Site": fetch_site})
+    response = requests.post(
+        f"{live_server.url}/sources/{key}", data=data, timeout=10, headers={"Sec-Fetch-Site": fetch_site}
+    )
     assert response.status_code == 400
     assert ("the form expired; submit it again" in response.text) is kept
     assert ('value="rs.example.com"' in response.text) is kept
@@ -145,8 +149,10 @@ def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(
         monkeypatch.delenv("HTTP_PROXY")  # read once, at start-up: later changes do not matter
         services.of(app).connections.list_connection_specs("prod")
         assert any(line.startswith(f"POST {fresh_emulator.url}/ims/token/v3") for line in _Proxy.seen)
-        assert any(line.startswith(f"GET {fresh_emulator.url}/data/foundation/flowservice/connectionSpecs")
-                   for line in _Proxy.seen)
+        assert any(
+            line.startswith(f"GET {fresh_emulator.url}/data/foundation/flowservice/connectionSpecs")
+            for line in _Proxy.seen
+        )
         calls = [r for r in fresh_emulator.received if r.path.endswith("/connectionSpecs")]
         assert calls and calls[-1].headers["Authorization"].startswith("Bearer ")
         _Proxy.seen.clear()
@@ -158,8 +164,10 @@ def test_proxies_come_from_the_environment_at_start_up_and_no_proxy_is_honoured(
         proxy.shutdown()
         proxy.server_close()
     env = {"HTTPS_PROXY": "http://proxy.internal:3128", "REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}
-    assert network_settings("https://platform.adobe.io", env) == ({"https": "http://proxy.internal:3128"},
-                                                                  "/etc/ssl/corp.pem")
+    assert network_settings("https://platform.adobe.io", env) == (
+        {"https": "http://proxy.internal:3128"},
+        "/etc/ssl/corp.pem",
+    )
     for covering in (".adobe.io", "adobe.io", "*.adobe.io", "platform.adobe.io", "*", "x.org, adobe.io:443"):
         assert network_settings("https://platform.adobe.io", {**env, "NO_PROXY": covering})[0] == {}, covering
     for other in ("example.com", "notadobe.io", "io.adobe"):

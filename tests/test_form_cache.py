@@ -10,10 +10,12 @@ import requests
 from app.sources import SOURCES
 from app.web import wizard
 
-TOKENS = [(re.compile(r'(name="csrf_token" type="hidden" value=")[^"]+'), r"\1CSRF"),
-          (re.compile(r'(name="submission_id" value=")[^"]+'), r"\1KEY"),
-          (re.compile(r'(<meta name="request-id" content=")[^"]+'), r"\1RID"),
-          (re.compile(r"Request id, to quote to whoever runs the portal: <code>[0-9a-f]+"), "RID")]
+TOKENS = [
+    (re.compile(r'(name="csrf_token" type="hidden" value=")[^"]+'), r"\1CSRF"),
+    (re.compile(r'(name="submission_id" value=")[^"]+'), r"\1KEY"),
+    (re.compile(r'(<meta name="request-id" content=")[^"]+'), r"\1RID"),
+    (re.compile(r"Request id, to quote to whoever runs the portal: <code>[0-9a-f]+"), "RID"),
+]
 
 
 def tokens_aside(page: str) -> str:
@@ -61,8 +63,12 @@ def test_error_states_are_rendered_fresh_and_keep_their_tokens(live_server, fres
         page = session.get(live_server.url + url, timeout=10).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         key = re.search(r'name="submission_id" value="([^"]+)"', page).group(1)
-        answers = [session.post(live_server.url + url, data={"csrf_token": token, "submission_id": key, "name": ""},
-                                timeout=10) for _ in range(2)]
+        answers = [
+            session.post(
+                live_server.url + url, data={"csrf_token": token, "submission_id": key, "name": ""}, timeout=10
+            )
+            for _ in range(2)
+        ]
         assert answers[0].status_code == answers[1].status_code == 400, url
         assert tokens_aside(answers[0].text) == tokens_aside(answers[1].text), url
         assert f'name="submission_id" value="{key}"' in answers[1].text  # the person's own key, not a cached one
@@ -84,8 +90,11 @@ def test_the_cached_page_names_whoever_is_signed_in_and_never_another(fresh_emul
             session = requests.Session()
             sign_in = session.get(server.url + "/sign-in", timeout=10).text
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in).group(1)
-            session.post(server.url + "/sign-in", data={"csrf_token": token, "username": name,
-                                                        "password": "a long portal password", "next": "/"}, timeout=10)
+            session.post(
+                server.url + "/sign-in",
+                data={"csrf_token": token, "username": name, "password": "a long portal password", "next": "/"},
+                timeout=10,
+            )
             page = session.get(server.url + "/sources/redshift", timeout=10).text
             pages.setdefault(name, []).append(page)
             # The sign-out form in the header carries this session's own token, as the form does.

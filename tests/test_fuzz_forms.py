@@ -17,8 +17,18 @@ from .helpers.live import settings_for
 MYSQL = "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic+Authentication"
 FORMS = {
     "/sources/greenplum": ["method", "server", "port", "database", "username", "password", "connectionString"],
-    "/sources/postgresql": ["method", "server", "port", "database", "username", "password", "connectionString",
-                            "encryptionMethod", "validateServerCertificate", "sslMode"],
+    "/sources/postgresql": [
+        "method",
+        "server",
+        "port",
+        "database",
+        "username",
+        "password",
+        "connectionString",
+        "encryptionMethod",
+        "validateServerCertificate",
+        "sslMode",
+    ],
     "/sources/redshift": ["server", "port", "database", "username", "password"],
     "/sources/phoenix": ["host", "port", "httpPath", "enableSsl", "username", "password"],
     MYSQL: ["server", "port", "database", "username", "password", "sslMode"],
@@ -30,8 +40,30 @@ VALID = {name: value for _key, data in VARIANTS.values() for name, value in data
 values = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
-    st.sampled_from(["", " ", "0", "65536", "-1", "5432", "db.example.com", "https://x", "a;b=c}", "\x00", "\t",
-                     "fields", "connectionString", "basic", "Verify Full", "y", "1", "=cmd", "{", "}}"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "65536",
+            "-1",
+            "5432",
+            "db.example.com",
+            "https://x",
+            "a;b=c}",
+            "\x00",
+            "\t",
+            "fields",
+            "connectionString",
+            "basic",
+            "Verify Full",
+            "y",
+            "1",
+            "=cmd",
+            "{",
+            "}}",
+        ]
+    ),
     st.sampled_from(sorted(set(VALID.values()))),
 )
 
@@ -45,10 +77,15 @@ def fuzz_client(emulator):
 
 @pytest.mark.parametrize("path", list(FORMS))
 def test_no_input_gets_a_500_and_every_refusal_names_a_field(fuzz_client, path):
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(st.fixed_dictionaries({}, optional={name: values for name in ["name", "description", "sandbox",
-                                                                         *FORMS[path]]}))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        st.fixed_dictionaries({}, optional={name: values for name in ["name", "description", "sandbox", *FORMS[path]]})
+    )
     def check(data):
         response = fuzz_client.post(path, data={**data, "duplicate_ok": "1"})
         assert response.status_code != 500

@@ -21,8 +21,12 @@ from .helpers.markup import csrf_token, field_error, submission_id
 
 SPECS = connection_specs("azure")
 CURATED_IDS = {source.connection_spec_id for source in SOURCES.values()}
-GENERIC = [(spec, auth) for spec in SPECS.values() if spec["id"] not in CURATED_IDS and is_database(spec)
-           for auth in spec["authSpec"]]
+GENERIC = [
+    (spec, auth)
+    for spec in SPECS.values()
+    if spec["id"] not in CURATED_IDS and is_database(spec)
+    for auth in spec["authSpec"]
+]
 MYSQL = "26d738e0-8963-47ea-aadf-c60de735468a"
 
 
@@ -67,8 +71,12 @@ def form_url(server, spec, auth) -> str:
 def submit(session, url, data):
     page = session.get(url, timeout=10)
     assert page.status_code == 200, page.text[:300]
-    return session.post(url, allow_redirects=False, timeout=10, data={
-        **data, "csrf_token": csrf_token(page.text), "submission_id": submission_id(page.text)})
+    return session.post(
+        url,
+        allow_redirects=False,
+        timeout=10,
+        data={**data, "csrf_token": csrf_token(page.text), "submission_id": submission_id(page.text)},
+    )
 
 
 @pytest.mark.parametrize("spec, auth", GENERIC, ids=[f"{s['name']}-{a['name']}" for s, a in GENERIC])
@@ -90,9 +98,15 @@ def test_a_generated_form_creates_a_connection_that_passes_the_schema(live_serve
             assert "S3cret" not in result  # the curl command shows a placeholder instead
 
 
-@pytest.mark.parametrize("spec, auth, field", [
-    (spec, auth, name) for spec, auth in GENERIC for name in auth["spec"]["required"]
-    if auth["spec"]["properties"][name].get("type") != "boolean"])
+@pytest.mark.parametrize(
+    "spec, auth, field",
+    [
+        (spec, auth, name)
+        for spec, auth in GENERIC
+        for name in auth["spec"]["required"]
+        if auth["spec"]["properties"][name].get("type") != "boolean"
+    ],
+)
 def test_each_required_field_left_empty_gets_its_message(live_server, fresh_emulator, spec, auth, field):
     response = submit(requests.Session(), form_url(live_server, spec, auth), filled(auth, **{field: ""}))
     assert response.status_code == 400
@@ -100,16 +114,23 @@ def test_each_required_field_left_empty_gets_its_message(live_server, fresh_emul
     assert not fresh_emulator.creations()
 
 
-@pytest.mark.parametrize("spec_id, auth_name, field, value, message", [
-    ("b2e08744-4f1a-40ce-af30-7abac3e23cf3", "KeyPair Authentication", "account", "", "Enter the account"),
-    ("e9d7ec6b-0873-4e57-ad21-b3a7c65e310b", "Access Token Authentication", "domain", "adb-1.azuredatabricks.net",
-     "does not have the form"),
-    (MYSQL, "Basic Authentication", "sslMode", "SOMETIMES", "Choose one of the listed values"),
-    (MYSQL, "Basic Authentication", "port", "http", "Enter the port as a whole number"),
-    (MYSQL, "Basic Authentication", "server", "https://db.example.com", "not a URL"),
-    ("09182899-b429-40c9-a15a-bf3ddbc8ced7", "Basic Authentication", "server", "db.example.com:99999",
-     "port"),
-])
+@pytest.mark.parametrize(
+    "spec_id, auth_name, field, value, message",
+    [
+        ("b2e08744-4f1a-40ce-af30-7abac3e23cf3", "KeyPair Authentication", "account", "", "Enter the account"),
+        (
+            "e9d7ec6b-0873-4e57-ad21-b3a7c65e310b",
+            "Access Token Authentication",
+            "domain",
+            "adb-1.azuredatabricks.net",
+            "does not have the form",
+        ),
+        (MYSQL, "Basic Authentication", "sslMode", "SOMETIMES", "Choose one of the listed values"),
+        (MYSQL, "Basic Authentication", "port", "http", "Enter the port as a whole number"),
+        (MYSQL, "Basic Authentication", "server", "https://db.example.com", "not a URL"),
+        ("09182899-b429-40c9-a15a-bf3ddbc8ced7", "Basic Authentication", "server", "db.example.com:99999", "port"),
+    ],
+)
 def test_a_wrong_value_gets_its_message(live_server, fresh_emulator, spec_id, auth_name, field, value, message):
     auth = next(a for a in SPECS[spec_id]["authSpec"] if a["name"] == auth_name)
     response = submit(requests.Session(), form_url(live_server, SPECS[spec_id], auth), filled(auth, **{field: value}))
@@ -120,8 +141,11 @@ def test_a_wrong_value_gets_its_message(live_server, fresh_emulator, spec_id, au
 
 def test_every_mistake_is_reported_in_one_round(live_server, fresh_emulator):
     auth = next(a for a in SPECS[MYSQL]["authSpec"] if a["name"] == "Basic Authentication")
-    response = submit(requests.Session(), form_url(live_server, SPECS[MYSQL], auth),
-                      filled(auth, server="https://db.example.com", port="http", database="", username=""))
+    response = submit(
+        requests.Session(),
+        form_url(live_server, SPECS[MYSQL], auth),
+        filled(auth, server="https://db.example.com", port="http", database="", username=""),
+    )
     assert response.status_code == 400
     assert "not a URL" in field_error(response.text, "server")
     assert "whole number" in field_error(response.text, "port")
@@ -130,18 +154,27 @@ def test_every_mistake_is_reported_in_one_round(live_server, fresh_emulator):
     assert "4 things need fixing" in response.text
 
 
-@pytest.mark.parametrize("value, message", [
-    ("this is not a connection string", "Part 1 is not a key=value pair"),
-    ("Server=db.example.com;UID=etl;PWD=pw", "no value for Port, Database; add Port=…; Database=…"),
-    ("Server=https://db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw", "Server: Enter only the host name"),
-    ("Server=db.example.com;Port=99999;Database=shop;UID=etl;PWD=pw", "Port: Enter the port"),
-    ("mysql://etl:pw@db.example.com:3306/shop", "This is a URI connection string; Flow Service reads only "
-                                                "key=value; strings. Write it as Server=…;Port=…;Database=…;UID=…;PWD=…."),
-])
-def test_a_generic_connection_string_is_checked_against_its_documented_keys(live_server, fresh_emulator, value,
-                                                                            message):
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("this is not a connection string", "Part 1 is not a key=value pair"),
+        ("Server=db.example.com;UID=etl;PWD=pw", "no value for Port, Database; add Port=…; Database=…"),
+        ("Server=https://db.example.com;Port=3306;Database=shop;UID=etl;PWD=pw", "Server: Enter only the host name"),
+        ("Server=db.example.com;Port=99999;Database=shop;UID=etl;PWD=pw", "Port: Enter the port"),
+        (
+            "mysql://etl:pw@db.example.com:3306/shop",
+            "This is a URI connection string; Flow Service reads only "
+            "key=value; strings. Write it as Server=…;Port=…;Database=…;UID=…;PWD=….",
+        ),
+    ],
+)
+def test_a_generic_connection_string_is_checked_against_its_documented_keys(
+    live_server, fresh_emulator, value, message
+):
     auth = next(a for a in SPECS[MYSQL]["authSpec"] if a["name"] == "Connection String Based Authentication")
-    response = submit(requests.Session(), form_url(live_server, SPECS[MYSQL], auth), filled(auth, connectionString=value))
+    response = submit(
+        requests.Session(), form_url(live_server, SPECS[MYSQL], auth), filled(auth, connectionString=value)
+    )
     assert response.status_code == 400
     assert message in field_error(response.text, "connectionString")
     assert value not in response.text  # a secret field: what was pasted is never sent back
@@ -166,7 +199,11 @@ def live_server_app_context(server, **kwargs):
 
 
 def test_the_builder_renders_every_kind_of_field(app):
-    auth = {"name": "Every Keyword", "spec": {"type": "object", "required": ["host", "secretKey", "retries"],
+    auth = {
+        "name": "Every Keyword",
+        "spec": {
+            "type": "object",
+            "required": ["host", "secretKey", "retries"],
             "properties": {
                 "host": {"type": "string", "description": "Where it runs."},
                 "secretKey": {"type": "string", "format": "password", "description": "The key."},
@@ -175,7 +212,9 @@ def test_the_builder_renders_every_kind_of_field(app):
                 "useTls": {"type": "boolean", "default": True, "description": "Encrypt."},
                 "region": {"type": "string", "enum": ["eu", "us"], "default": "us"},
                 "notes": {"type": "string", "maxLength": 10},
-            }}}
+            },
+        },
+    }
     with app.test_request_context():
         form = form_class_for(auth)(sandboxes=("prod",))
         html = {name: str(form[name]()) for name in auth["spec"]["properties"]}
@@ -191,8 +230,17 @@ def test_the_builder_renders_every_kind_of_field(app):
         assert form.host.flags.required and not form.ratio.flags.required
         assert [g[0] for g in form.groups] == ["Connection", "Every Keyword"]
         assert form.retries.label.text == "Retries" and form.secretKey.label.text == "Secret key"
-    with app.test_request_context(method="POST", data={"name": "n", "sandbox": "prod", "host": "h.example.com",
-                                                       "secretKey": "k", "retries": "9", "ratio": "0.5"}):
+    with app.test_request_context(
+        method="POST",
+        data={
+            "name": "n",
+            "sandbox": "prod",
+            "host": "h.example.com",
+            "secretKey": "k",
+            "retries": "9",
+            "ratio": "0.5",
+        },
+    ):
         form = form_class_for(auth)(sandboxes=("prod",))
         assert not form.validate()
         assert form.retries.errors == ["Enter a number from 1 to 5."]
@@ -214,8 +262,9 @@ def test_the_picker_lists_database_sources_only_and_searches(live_server, fresh_
 
 
 def test_a_curated_spec_never_shows_the_generic_form(live_server):
-    response = requests.get(f"{live_server.url}/sources/spec/{SOURCES['redshift'].connection_spec_id}",
-                            allow_redirects=False, timeout=10)
+    response = requests.get(
+        f"{live_server.url}/sources/spec/{SOURCES['redshift'].connection_spec_id}", allow_redirects=False, timeout=10
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/sources/redshift"
 
 
@@ -238,8 +287,12 @@ def test_when_specs_cannot_be_fetched_the_curated_four_still_work(live_server, f
     session = requests.Session()
     key, data = form_data("redshift")
     form = session.get(f"{live_server.url}/sources/{key}", timeout=10).text
-    created = session.post(f"{live_server.url}/sources/{key}", allow_redirects=False, timeout=10, data={
-        **data, "csrf_token": csrf_token(form), "submission_id": submission_id(form)})
+    created = session.post(
+        f"{live_server.url}/sources/{key}",
+        allow_redirects=False,
+        timeout=10,
+        data={**data, "csrf_token": csrf_token(form), "submission_id": submission_id(form)},
+    )
     assert created.status_code == 303
 
 
@@ -262,9 +315,17 @@ def test_create_a_mysql_connection_through_the_generic_form(page, live_server, f
     page.wait_for_url("**/connections/*")
     assert "MySQL connection created" in page.locator("h1").inner_text()
     sent = fresh_emulator.creations()[0]["auth"]
-    assert sent == {"specName": "Basic Authentication", "params": {
-        "server": "mysql.example.com", "port": "3306", "database": "shop", "username": "etl",
-        "password": "my-Secret-1", "sslMode": "REQUIRED"}}
+    assert sent == {
+        "specName": "Basic Authentication",
+        "params": {
+            "server": "mysql.example.com",
+            "port": "3306",
+            "database": "shop",
+            "username": "etl",
+            "password": "my-Secret-1",
+            "sslMode": "REQUIRED",
+        },
+    }
     assert "my-Secret-1" not in page.content()
 
 
@@ -281,8 +342,12 @@ def test_a_generic_connection_is_listed_shown_masked_and_rotated(live_server, fr
     form = session.get(connection_url + "/credentials", timeout=10).text
     assert 'value="clusterId-value"' in form and "S3cret" not in form
     etag = re.search(r'name="etag" value="([^"]*)"', form).group(1).replace("&#34;", '"')
-    rotated = session.post(connection_url + "/credentials", allow_redirects=False, timeout=10, data={
-        **filled(auth, accessToken="dapi-new-token-1"), "csrf_token": csrf_token(form), "etag": etag})
+    rotated = session.post(
+        connection_url + "/credentials",
+        allow_redirects=False,
+        timeout=10,
+        data={**filled(auth, accessToken="dapi-new-token-1"), "csrf_token": csrf_token(form), "etag": etag},
+    )
     assert rotated.status_code == 303
     connection_id = connection_url.rsplit("/", 1)[1]
     assert fresh_emulator.secrets[connection_id]["accessToken"] == "dapi-new-token-1"

@@ -49,7 +49,7 @@ def _imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             continue
         base = node.module or ""
         if node.level:
-            parts = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+            parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
             base = ".".join(parts + ([node.module] if node.module else []))
         for alias in node.names:
             found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
@@ -71,8 +71,11 @@ def import_circles() -> list[list[str]]:
     modules = _modules()
     graph = {name: _imported(name, path, modules) for name, path in modules.items()}
     reach = {name: _reachable(graph, name) for name in graph}
-    circles = {frozenset({name} | {other for other in reach[name] if name in reach[other]})
-               for name in graph if name in reach[name]}
+    circles = {
+        frozenset({name} | {other for other in reach[name] if name in reach[other]})
+        for name in graph
+        if name in reach[name]
+    }
     return sorted(sorted(circle) for circle in circles)
 
 
@@ -82,13 +85,20 @@ def test_no_import_circle_in_app():
 
 
 def test_no_module_in_app_is_over_400_lines():
-    long = {str(path.relative_to(APP.parent)): lines for path in APP.rglob("*.py")
-            if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400}
+    long = {
+        str(path.relative_to(APP.parent)): lines
+        for path in APP.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
     assert long == {}, "split these into modules that each do one job a newcomer would guess from its name"
 
 
 def test_services_are_looked_up_by_key_only_in_the_services_module():
-    found = [f"{path.relative_to(APP.parent)}:{number}" for path in APP.rglob("*.py") if path.name != "services.py"
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-             if "extensions[" in line or "extensions.get(" in line or "extensions.setdefault(" in line]
+    found = [
+        f"{path.relative_to(APP.parent)}:{number}"
+        for path in APP.rglob("*.py")
+        if path.name != "services.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "extensions[" in line or "extensions.get(" in line or "extensions.setdefault(" in line
+    ]
     assert found == [], "reach each service through its accessor in app/services.py"

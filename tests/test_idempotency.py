@@ -63,11 +63,19 @@ def test_two_identical_posts_at_once_make_one_connection(live_server, fresh_emul
 
 
 def test_two_workers_share_the_submission_keys(fresh_emulator, tmp_path):
-    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WEB_CONCURRENCY="2", WIZARD_AUTH="none",
-                         WIZARD_DATA_DIR=str(tmp_path), AEP_CLIENT_ID=fresh_emulator.client_id,
-                         AEP_CLIENT_SECRET=fresh_emulator.client_secret, AEP_ORG_ID=fresh_emulator.org_id,
-                         AEP_PLATFORM_URL=fresh_emulator.url, AEP_IMS_URL=fresh_emulator.url,
-                         WIZARD_SECRET_KEY="shared-by-both-workers")
+    url, process = serve(
+        [sys.executable, "-m", "app.cli"],
+        cwd=REPO,
+        WEB_CONCURRENCY="2",
+        WIZARD_AUTH="none",
+        WIZARD_DATA_DIR=str(tmp_path),
+        AEP_CLIENT_ID=fresh_emulator.client_id,
+        AEP_CLIENT_SECRET=fresh_emulator.client_secret,
+        AEP_ORG_ID=fresh_emulator.org_id,
+        AEP_PLATFORM_URL=fresh_emulator.url,
+        AEP_IMS_URL=fresh_emulator.url,
+        WIZARD_SECRET_KEY="shared-by-both-workers",
+    )
     try:
         wait_until_up(url, process)
         fresh_emulator.inject(Fault("POST", "/connections", delay=0.5, times=20))
@@ -92,11 +100,13 @@ def test_the_audit_trail_records_every_action_and_exports_csv(live_server, fresh
     connection = live_server.url + created.headers["Location"].split("?")[0]
     page = session.get(connection + "/delete", timeout=10).text
     fresh_emulator.used_by_dataflows.add(connection.rsplit("/", 1)[1])
-    session.post(connection + "/delete", data={"csrf_token": csrf_token(page), "confirm_name": "Orders warehouse"},
-                 timeout=10)
+    session.post(
+        connection + "/delete", data={"csrf_token": csrf_token(page), "confirm_name": "Orders warehouse"}, timeout=10
+    )
     fresh_emulator.used_by_dataflows.clear()
-    session.post(connection + "/delete", data={"csrf_token": csrf_token(page), "confirm_name": "Orders warehouse"},
-                 timeout=10)
+    session.post(
+        connection + "/delete", data={"csrf_token": csrf_token(page), "confirm_name": "Orders warehouse"}, timeout=10
+    )
     csv_text = session.get(f"{live_server.url}/audit.csv", timeout=10).text
     header, *rows = list(csv.reader(io.StringIO(csv_text)))
     action, outcome = header.index("action"), header.index("outcome")

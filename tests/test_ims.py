@@ -22,9 +22,15 @@ class Clock:
 
 
 def provider(emulator, clock=None, secret=None, timeout=(2, 2)):
-    return TokenProvider(make_session(frozenset({"POST"})), emulator.url, emulator.client_id,
-                         secret or emulator.client_secret, ["openid", "AdobeID"], timeout,
-                         **({"clock": clock} if clock else {}))
+    return TokenProvider(
+        make_session(frozenset({"POST"})),
+        emulator.url,
+        emulator.client_id,
+        secret or emulator.client_secret,
+        ["openid", "AdobeID"],
+        timeout,
+        **({"clock": clock} if clock else {}),
+    )
 
 
 def test_many_creations_use_one_token(client, fresh_emulator):
@@ -82,7 +88,10 @@ def test_a_refused_token_is_renewed_once_and_the_creation_goes_through(client, f
     ("fault", "words"),
     [
         (None, "invalid_client: invalid client_secret parameter"),
-        (Fault("POST", "/ims/token/v3", status=503, body={"error": "server_error"}, times=5), "IMS had a problem on its side"),
+        (
+            Fault("POST", "/ims/token/v3", status=503, body={"error": "server_error"}, times=5),
+            "IMS had a problem on its side",
+        ),
         (Fault("POST", "/ims/token/v3", delay=SLOW), "did not answer in time"),
         (Fault("POST", "/ims/token/v3", status=200, body={"token_type": "bearer"}), "without an access token"),
     ],

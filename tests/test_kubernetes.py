@@ -53,8 +53,9 @@ def rendered(tmp_path_factory) -> dict[str, list[dict]]:
     builds = {}
     for folder in [KUBERNETES / "base", *OVERLAYS]:
         where = copy / folder.relative_to(KUBERNETES)
-        result = subprocess.run([binary, "kustomize", str(where)], capture_output=True, text=True, timeout=60,
-                                check=False)
+        result = subprocess.run(
+            [binary, "kustomize", str(where)], capture_output=True, text=True, timeout=60, check=False
+        )
         assert result.returncode == 0, result.stderr
         builds[str(folder.relative_to(KUBERNETES))] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     return builds
@@ -77,8 +78,14 @@ def pod(objects: list[dict], kind: str) -> dict:
 
 def generated(objects: list[dict], kind: str, name: str) -> dict:
     """A ConfigMap or Secret by the name the manifests use, wherever Kustomize added a hash to it."""
-    return one([o for o in objects if o["kind"] == kind and re.fullmatch(re.escape(name) + r"(-[a-z0-9]{10})?",
-                                                                        o["metadata"]["name"])], kind)
+    return one(
+        [
+            o
+            for o in objects
+            if o["kind"] == kind and re.fullmatch(re.escape(name) + r"(-[a-z0-9]{10})?", o["metadata"]["name"])
+        ],
+        kind,
+    )
 
 
 def secret_value(objects: list[dict], name: str, key: str) -> str:
@@ -96,17 +103,30 @@ def variables_the_portal_reads() -> set[str]:
     for module in ("config.py", "gunicorn_conf.py"):
         for node in ast.walk(ast.parse((REPO / "app" / module).read_text(encoding="utf-8"))):
             argument = None
-            if isinstance(node, ast.Call) and node.args and (
-                    isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                    or isinstance(node.func, ast.Name) and node.func.id == "_count"):
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and (
+                    isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "get"
+                    or isinstance(node.func, ast.Name)
+                    and node.func.id == "_count"
+                )
+            ):
                 argument = node.args[0]
             elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "env":
                 argument = node.slice
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and re.fullmatch(r"(AEP|WIZARD)_[A-Z0-9_]+", node.value):
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"(AEP|WIZARD)_[A-Z0-9_]+", node.value)
+            ):
                 argument = node  # a name read in a loop over names (AEP_PLATFORM_URL, AEP_IMS_URL)
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
-                    and re.fullmatch(r"[A-Z][A-Z0-9_]+", argument.value):
+            if (
+                isinstance(argument, ast.Constant)
+                and isinstance(argument.value, str)
+                and re.fullmatch(r"[A-Z][A-Z0-9_]+", argument.value)
+            ):
                 names.add(argument.value)
     assert len(names) > 20, names  # the scan found the settings, not nothing
     return names
@@ -130,8 +150,9 @@ def environment(objects: list[dict], container: dict) -> dict[str, dict]:
 def file_in_secret(objects: list[dict], spec: dict, container: dict, path: str) -> tuple[str, str]:
     """(Secret, key) whose value the container sees at `path`, through a Secret volume it mounts."""
     for mount in container["volumeMounts"]:
-        relative = PurePosixPath(path).relative_to(mount["mountPath"]) if path.startswith(mount["mountPath"] + "/") \
-            else None
+        relative = (
+            PurePosixPath(path).relative_to(mount["mountPath"]) if path.startswith(mount["mountPath"] + "/") else None
+        )
         volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
         if relative is not None and "secret" in volume:
             assert mount.get("readOnly") is True, mount
@@ -177,12 +198,16 @@ def test_every_object_fits_the_kubernetes_api(rendered):
                 try:
                     kubernetes_validate.validate(obj, version, strict=True)
                 except kubernetes_validate.ValidationError as error:
-                    pytest.fail(f"{name}: {obj['kind']}/{obj['metadata']['name']} at {list(error.path)} for "
-                                f"Kubernetes {version}: {error.message}")
+                    pytest.fail(
+                        f"{name}: {obj['kind']}/{obj['metadata']['name']} at {list(error.path)} for "
+                        f"Kubernetes {version}: {error.message}"
+                    )
     # The checker itself refuses what the API would: a field that does not exist, a wrong type.
     deployment = one(rendered["base"], "Deployment")
-    for broken in ({**deployment, "spec": {**deployment["spec"], "replicas": "two"}},
-                   {**deployment, "spec": {**deployment["spec"], "replica": 2}}):
+    for broken in (
+        {**deployment, "spec": {**deployment["spec"], "replicas": "two"}},
+        {**deployment, "spec": {**deployment["spec"], "replica": 2}},
+    ):
         with pytest.raises(kubernetes_validate.ValidationError):
             kubernetes_validate.validate(broken, VERSIONS[0], strict=True)
 
@@ -222,8 +247,9 @@ def test_secrets_are_files_or_secret_references(rendered):
                 if "value" in source:
                     assert not re.search(r"SECRET|PASSWORD|TOKEN", variable) or variable.endswith("_FILE"), variable
                     assert not re.search(r"://[^/@:]+:[^/@]+@", source["value"]), f"{variable} holds a password"
-    completed = subprocess.run(["git", "check-ignore", "-q", str(OVERLAYS[0] / "secrets" / "database_url")], cwd=REPO,
-                               check=False)
+    completed = subprocess.run(
+        ["git", "check-ignore", "-q", str(OVERLAYS[0] / "secrets" / "database_url")], cwd=REPO, check=False
+    )
     assert completed.returncode == 0, "an overlay's secrets/ must be ignored by git"
 
 
@@ -234,8 +260,11 @@ def test_the_probes_ask_the_portals_own_routes(rendered, app):
     for name, objects in rendered.items():
         (container,) = pod(objects, "Deployment")["containers"]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        for probe, endpoint in (("startupProbe", "health.healthz"), ("livenessProbe", "health.healthz"),
-                                ("readinessProbe", "health.readyz")):
+        for probe, endpoint in (
+            ("startupProbe", "health.healthz"),
+            ("livenessProbe", "health.healthz"),
+            ("readinessProbe", "health.readyz"),
+        ):
             check = container[probe]["httpGet"]
             assert check["path"] == routes[endpoint], (name, probe)
             assert check["port"] in ports or check["port"] in ports.values(), (name, probe)
@@ -253,13 +282,17 @@ def test_the_pods_run_locked_down(rendered, tmp_path):
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True and context["allowPrivilegeEscalation"] is False
             assert context["capabilities"]["drop"] == ["ALL"] and context["seccompProfile"]["type"] == "RuntimeDefault"
-            assert {"cpu", "memory"} <= set(container["resources"]["requests"]) \
-                and {"cpu", "memory"} <= set(container["resources"]["limits"]), (name, kind)
+            assert {"cpu", "memory"} <= set(container["resources"]["requests"]) and {"cpu", "memory"} <= set(
+                container["resources"]["limits"]
+            ), (name, kind)
             # The only writable place is an emptyDir at /tmp (gunicorn's heartbeat files, tempfile).
             volumes = {v["name"]: v for v in spec["volumes"]}
             writable = {m["mountPath"] for m in container["volumeMounts"] if not m.get("readOnly")}
-            assert writable == {"/tmp"} and "emptyDir" in volumes[next(
-                m["name"] for m in container["volumeMounts"] if m["mountPath"] == "/tmp")]
+            assert (
+                writable == {"/tmp"}
+                and "emptyDir"
+                in volumes[next(m["name"] for m in container["volumeMounts"] if m["mountPath"] == "/tmp")]
+            )
     # With WIZARD_DATABASE_URL set, the store never makes WIZARD_DATA_DIR: nothing needs the image's volume.
     data_dir = tmp_path / "never-made"
     database_url(str(data_dir), "postgresql://wizard@db:5432/wizard")
@@ -346,18 +379,26 @@ def test_only_the_ingress_controller_gets_in_and_only_dns_https_and_the_database
         spec = deployment["spec"]["template"]["spec"]
         (container,) = spec["containers"]
         settings = settings_from(objects, spec, container, tmp_path)
-        https = {urlsplit(url).port or {"https": 443, "http": 80}[urlsplit(url).scheme]
-                 for url in (settings.platform_url, settings.ims_url, settings.oidc_issuer) if url}
+        https = {
+            urlsplit(url).port or {"https": 443, "http": 80}[urlsplit(url).scheme]
+            for url in (settings.platform_url, settings.ims_url, settings.oidc_issuer)
+            if url
+        }
         database = urlsplit(settings.database_url).port or 5432
         dns = {(53, "UDP"), (53, "TCP")}
         portal = [p for p in objects if p["kind"] == "NetworkPolicy" and selects(p, deployment["spec"]["template"])]
         migration = [p for p in objects if p["kind"] == "NetworkPolicy" and selects(p, job["spec"]["template"])]
         assert len(portal) == 1 and len(migration) == 1, name
-        for policy, outbound in ((portal[0], dns | {(p, "TCP") for p in https} | {(database, "TCP")}),
-                                 (migration[0], dns | {(database, "TCP")})):
+        for policy, outbound in (
+            (portal[0], dns | {(p, "TCP") for p in https} | {(database, "TCP")}),
+            (migration[0], dns | {(database, "TCP")}),
+        ):
             assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-            allowed = {(port["port"], port.get("protocol", "TCP"))
-                       for rule in policy["spec"]["egress"] for port in rule["ports"]}
+            allowed = {
+                (port["port"], port.get("protocol", "TCP"))
+                for rule in policy["spec"]["egress"]
+                for port in rule["ports"]
+            }
             assert allowed == outbound, (policy["metadata"]["name"], allowed)
         (rule,) = portal[0]["spec"]["ingress"]
         (source,) = rule["from"]

@@ -65,8 +65,12 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     # One connection made through the portal, so the audit has a row and the result page its curl.
     page.goto(url + "/sources/redshift")
     page.get_by_label("Connection name").fill("Warehouse made in the portal by the layout test")
-    for label, value in (("Server", "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"),
-                         ("Database", "dev"), ("Username", "etl"), ("Password", "layout-pw")):
+    for label, value in (
+        ("Server", "examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com"),
+        ("Database", "dev"),
+        ("Username", "etl"),
+        ("Password", "layout-pw"),
+    ):
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Create connection").click()
     page.wait_for_url("**/connections/*")
@@ -74,9 +78,12 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     created = page.locator("#connection-id").inner_text()
     mysql = next(i for i, s in fresh_emulator.specs.items() if s["name"] == "mysql")
     pages = {
-        "picker": "/", "picker search with no match": "/?q=nothing-like-this",
-        "greenplum form": "/sources/greenplum", "postgresql form": "/sources/postgresql",
-        "redshift form": "/sources/redshift", "phoenix form": "/sources/phoenix",
+        "picker": "/",
+        "picker search with no match": "/?q=nothing-like-this",
+        "greenplum form": "/sources/greenplum",
+        "postgresql form": "/sources/postgresql",
+        "redshift form": "/sources/redshift",
+        "phoenix form": "/sources/phoenix",
         "mysql choice": f"/sources/spec/{mysql}",
         "mysql form": f"/sources/spec/{mysql}?auth=Basic Authentication",
         "connections list": "/connections?sandbox=prod",
@@ -98,13 +105,17 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     maker = Maker(fresh_emulator)
     flow_id = maker.due_flow(created, ["failed"], "Customers into the loyalty dataset, every 15 minutes")
     maker.source_connection(created, "sales.returns")
-    for where, path in (("details with dataflows", f"/connections/{created}?sandbox=prod"),
-                        ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod"),
-                        ("dataflow with a failed run", f"/dataflows/{flow_id}?sandbox=prod"),
-                        ("every dataflow", "/dataflows"), ("failing dataflows", "/dataflows?health=failing&sort=failures"),
-                        ("no dataflow matches", "/dataflows?q=nothing-like-this"),
-                        ("change a dataflow", f"/dataflows/{flow_id}/edit?sandbox=prod"),
-                        ("alerts with no rule", "/alerts"), ("a new alert rule", "/alerts/new")):
+    for where, path in (
+        ("details with dataflows", f"/connections/{created}?sandbox=prod"),
+        ("delete with dataflows", f"/connections/{created}/delete?sandbox=prod"),
+        ("dataflow with a failed run", f"/dataflows/{flow_id}?sandbox=prod"),
+        ("every dataflow", "/dataflows"),
+        ("failing dataflows", "/dataflows?health=failing&sort=failures"),
+        ("no dataflow matches", "/dataflows?q=nothing-like-this"),
+        ("change a dataflow", f"/dataflows/{flow_id}/edit?sandbox=prod"),
+        ("alerts with no rule", "/alerts"),
+        ("a new alert rule", "/alerts/new"),
+    ):
         page.goto(url + path)
         check(page, where)
     # An alert rule in error, then made (its signing secret shown once), then the Alerts page listing it.
@@ -129,9 +140,20 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
     walk.map_constant("", "")
     walk.schedule(every_minutes="5", refused=True)
     walk.schedule(every_minutes="15")
-    fresh_emulator.inject(Fault("POST", "/flows", status=400, body={
-        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
-        "report": {"detailed-message": "Refused for the layout test.", "request-id": "r"}, "errorMessage": "No."}))
+    fresh_emulator.inject(
+        Fault(
+            "POST",
+            "/flows",
+            status=400,
+            body={
+                "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+                "title": "Invalid request",
+                "status": 400,
+                "report": {"detailed-message": "Refused for the layout test.", "request-id": "r"},
+                "errorMessage": "No.",
+            },
+        )
+    )
     walk.create(stopped=True)
     # The person's drafts: this stopped one, and a second still being chosen.
     walk.open_table(created, "public.orders")

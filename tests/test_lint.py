@@ -10,6 +10,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_ruff_finds_nothing_in_app():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "app"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "app"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -92,8 +92,10 @@ def test_the_name_filter_finds_parts_of_names_in_any_case(live_server, flow, ses
         flow.create_connection("prod", body(name))
     page = session.get(f"{live_server.url}/connections", params={"name": "ORDERS"}, timeout=10).text
     assert "Orders EU" in page and "orders US" in page and "Returns" not in page
-    assert "has a name containing" in session.get(f"{live_server.url}/connections", params={"name": "zzz"},
-                                                  timeout=10).text
+    assert (
+        "has a name containing"
+        in session.get(f"{live_server.url}/connections", params={"name": "zzz"}, timeout=10).text
+    )
 
 
 def test_a_sandbox_outside_the_list_is_not_found(live_server, session):
@@ -143,8 +145,11 @@ def test_explore_lists_tables_and_a_tables_columns(live_server, flow, session):
 def test_rename_changes_name_and_description_only(live_server, fresh_emulator, flow, session):
     created = flow.create_connection("prod", body("Old name"))
     secrets_before = dict(fresh_emulator.secrets[created.id])
-    response = post_form(session, f"{live_server.url}/connections/{created.id}/edit",
-                         {"name": "New name", "description": "Moved to the EU cluster"})
+    response = post_form(
+        session,
+        f"{live_server.url}/connections/{created.id}/edit",
+        {"name": "New name", "description": "Moved to the EU cluster"},
+    )
     assert response.status_code == 303
     stored = fresh_emulator.connections[created.id]
     assert stored["name"] == "New name" and stored["description"] == "Moved to the EU cluster"
@@ -163,14 +168,34 @@ def test_rotate_sends_new_credentials_and_never_shows_them(live_server, fresh_em
     form = session.get(url, timeout=10).text
     assert 'value="pg.example.com"' in form and 'value="orders"' in form and 'value="etl"' in form
     assert "first-pw-1" not in form
-    bad = post_form(session, url, {"method": "basic", "server": "pg.example.com", "port": "99999",
-                                   "database": "orders", "username": "etl", "password": NEW_PASSWORD,
-                                   "sslMode": "Verify Full"})
+    bad = post_form(
+        session,
+        url,
+        {
+            "method": "basic",
+            "server": "pg.example.com",
+            "port": "99999",
+            "database": "orders",
+            "username": "etl",
+            "password": NEW_PASSWORD,
+            "sslMode": "Verify Full",
+        },
+    )
     assert bad.status_code == 400 and NEW_PASSWORD not in bad.text and 'value="pg.example.com"' in bad.text
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
-    good = post_form(session, url, {"method": "basic", "server": "pg2.example.com", "port": "5433",
-                                    "database": "orders", "username": "etl_v2", "password": NEW_PASSWORD,
-                                    "sslMode": "Verify Full"})
+    good = post_form(
+        session,
+        url,
+        {
+            "method": "basic",
+            "server": "pg2.example.com",
+            "port": "5433",
+            "database": "orders",
+            "username": "etl_v2",
+            "password": NEW_PASSWORD,
+            "sslMode": "Verify Full",
+        },
+    )
     assert good.status_code == 303
     assert fresh_emulator.secrets[created.id]["password"] == NEW_PASSWORD
     params = fresh_emulator.connections[created.id]["auth"]["params"]
@@ -185,13 +210,23 @@ def test_rotate_keeps_the_kind_of_authentication(live_server, fresh_emulator, fl
     offered = session.get(f"{live_server.url}/connections/{created.id}/credentials", timeout=10).text
     assert re.findall(r'name="method" type="radio" value="([^"]+)"', offered) == ["basic"]
     assert 'id="connectionString"' not in offered  # only what rotation accepts is offered
-    pasted = flow.create_connection("prod", {**body("Pasted"), "auth": {
-        "specName": "Connection String Based Authentication",
-        "params": {"connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"}}})
+    pasted = flow.create_connection(
+        "prod",
+        {
+            **body("Pasted"),
+            "auth": {
+                "specName": "Connection String Based Authentication",
+                "params": {"connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"},
+            },
+        },
+    )
     offered = session.get(f"{live_server.url}/connections/{pasted.id}/credentials", timeout=10).text
     assert re.findall(r'name="method" type="radio" value="([^"]+)"', offered) == ["fields", "connectionString"]
-    response = post_form(session, f"{live_server.url}/connections/{created.id}/credentials", {
-        "method": "connectionString", "connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"})
+    response = post_form(
+        session,
+        f"{live_server.url}/connections/{created.id}/credentials",
+        {"method": "connectionString", "connectionString": "Server=a.example.com;Database=d;Port=1;UID=u;Password=p"},
+    )
     assert response.status_code == 400 and "cannot change once a connection exists" in response.text
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
 
@@ -201,10 +236,20 @@ def test_a_stale_etag_shows_the_new_state_and_the_resubmit_goes_through(live_ser
     url = f"{live_server.url}/connections/{created.id}/credentials"
     page = session.get(url, timeout=10).text
     seen_etag = re.search(r'name="etag" value="([^"]*)"', page).group(1).replace("&#34;", '"')
-    new_etag = flow.update_connection("prod", created.id, created.etag,
-                                      [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}]).etag
-    data = {"csrf_token": csrf_token(page), "etag": seen_etag, "method": "basic", "server": "pg.example.com",
-            "port": "5432", "database": "orders", "username": "etl", "password": NEW_PASSWORD, "sslMode": "Verify Full"}
+    new_etag = flow.update_connection(
+        "prod", created.id, created.etag, [{"op": "replace", "path": "/name", "value": "Contended (renamed)"}]
+    ).etag
+    data = {
+        "csrf_token": csrf_token(page),
+        "etag": seen_etag,
+        "method": "basic",
+        "server": "pg.example.com",
+        "port": "5432",
+        "database": "orders",
+        "username": "etl",
+        "password": NEW_PASSWORD,
+        "sslMode": "Verify Full",
+    }
     stale = session.post(url, data=data, timeout=10)
     assert stale.status_code == 409
     assert "changed this connection after you opened this page" in stale.text
@@ -264,8 +309,12 @@ def test_creating_a_namesake_warns_with_a_link_and_may_go_ahead(live_server, fre
 def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, session, variant):
     key, data = form_data(variant)
     page = session.get(f"{live_server.url}/sources/{key}", timeout=10).text
-    created = session.post(f"{live_server.url}/sources/{key}", allow_redirects=False, timeout=10, data={
-        **data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)})
+    created = session.post(
+        f"{live_server.url}/sources/{key}",
+        allow_redirects=False,
+        timeout=10,
+        data={**data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)},
+    )
     connection_id = created.headers["Location"].split("/connections/")[1].split("?")[0]
     url = f"{live_server.url}/connections/{connection_id}/credentials"
     form = session.get(url, timeout=10)
@@ -285,8 +334,11 @@ def test_every_variant_can_rotate_what_it_created(live_server, fresh_emulator, s
     response = post_form(session, url, rotated)
     assert response.status_code == 303, re.findall(r'class="error"[^>]*>(.*?)</p>', response.text)
     stored = fresh_emulator.secrets[connection_id]
-    assert NEW_PASSWORD in stored.get("password", "") or "{rotated;pw}" in stored.get("connectionString", "") \
+    assert (
+        NEW_PASSWORD in stored.get("password", "")
+        or "{rotated;pw}" in stored.get("connectionString", "")
         or NEW_PASSWORD in stored.get("connectionString", "").replace("}}", "}")
+    )
 
 
 @pytest.mark.browser
@@ -337,8 +389,9 @@ def test_a_missing_or_forged_etag_is_treated_as_stale(live_server, fresh_emulato
     assert not [r for r in fresh_emulator.received if r.method == "PATCH"]
 
 
-def test_details_list_params_in_the_sources_order_and_explore_shows_useful_columns(live_server, fresh_emulator,
-                                                                                  flow, session):
+def test_details_list_params_in_the_sources_order_and_explore_shows_useful_columns(
+    live_server, fresh_emulator, flow, session
+):
     created = flow.create_connection("prod", body("Ordered"))
     page = session.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10).text
     params = re.findall(r'<th scope="row"><code>([A-Za-z]+)</code></th>', page)
@@ -346,9 +399,10 @@ def test_details_list_params_in_the_sources_order_and_explore_shows_useful_colum
     assert "3416976c" not in page and SOURCES["postgresql"].connection_spec_id in page  # the spec id is here
     tables = session.get(f"{live_server.url}/connections/{created.id}/explore?sandbox=prod", timeout=10).text
     assert re.findall(r'<th scope="col">([^<]+)</th>', tables) == ["Table", "Database schema", "Flow Service can"]
-    assert ">customers</a>" in tables and "<td data-label=\"Database schema\">public</td>" in tables
-    columns = session.get(f"{live_server.url}/connections/{created.id}/explore?sandbox=prod&table=public.customers",
-                          timeout=10).text
+    assert ">customers</a>" in tables and '<td data-label="Database schema">public</td>' in tables
+    columns = session.get(
+        f"{live_server.url}/connections/{created.id}/explore?sandbox=prod&table=public.customers", timeout=10
+    ).text
     assert re.findall(r'<th scope="col">([^<]+)</th>', columns) == ["Column", "Type"]
     assert "in XDM" not in columns  # the same type twice is said once
     # A timestamp, as "Explore data tables" prints one (a string with meta:xdmType date-time), reads as one.

@@ -28,52 +28,115 @@ def old_schema(version: str) -> MetaData:
     """The tables a release made, as its own store module declared them (from the project's history)."""
     old = MetaData()
     Table("schema_version", old, Column("version", Integer, primary_key=True))
-    submissions = [Column("key", String(64), primary_key=True), Column("state", String(16), nullable=False),
-                   Column("result_url", Text)]
+    submissions = [
+        Column("key", String(64), primary_key=True),
+        Column("state", String(16), nullable=False),
+        Column("result_url", Text),
+    ]
     if version != "1":
         submissions.append(Column("curl", Text))
-    Table("submissions", old, *submissions, Column("created_at", DateTime(timezone=True), nullable=False),
-          Column("updated_at", DateTime(timezone=True), nullable=False))
-    who = [Column("subject", String(256)), Column("email", String(256)), Column("role", String(16))] \
-        if version.startswith("3") else []
-    Table("audit", old, Column("id", Integer, primary_key=True, autoincrement=True),
-          Column("at", DateTime(timezone=True), nullable=False, index=True), Column("user", String(256)), *who,
-          Column("action", String(32), nullable=False), Column("source", String(128)), Column("sandbox", String(128)),
-          Column("connection_name", String(256)), Column("connection_id", String(64)),
-          Column("outcome", String(16), nullable=False), Column("detail", Text),
-          Column("adobe_request_id", String(128)), Column("request_id", String(128)))
+    Table(
+        "submissions",
+        old,
+        *submissions,
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    who = (
+        [Column("subject", String(256)), Column("email", String(256)), Column("role", String(16))]
+        if version.startswith("3")
+        else []
+    )
+    Table(
+        "audit",
+        old,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("user", String(256)),
+        *who,
+        Column("action", String(32), nullable=False),
+        Column("source", String(128)),
+        Column("sandbox", String(128)),
+        Column("connection_name", String(256)),
+        Column("connection_id", String(64)),
+        Column("outcome", String(16), nullable=False),
+        Column("detail", Text),
+        Column("adobe_request_id", String(128)),
+        Column("request_id", String(128)),
+    )
     if version == "1":
         return old
-    Table("sign_in_failures", old, Column("key", String(320), primary_key=True),
-          Column("count", Integer, nullable=False), Column("last_at", Float, nullable=False))
-    sso = [Column("subject", String(256)), Column("email", String(256)), Column("groups", Text)] \
-        if version == "3-late" else []
-    Table("sessions", old, Column("id_hash", String(64), primary_key=True),
-          Column("user", String(256), nullable=False, index=True), Column("key", String(64)), *sso,
-          Column("created_at", Float, nullable=False), Column("expires_at", Float, nullable=False))
+    Table(
+        "sign_in_failures",
+        old,
+        Column("key", String(320), primary_key=True),
+        Column("count", Integer, nullable=False),
+        Column("last_at", Float, nullable=False),
+    )
+    sso = (
+        [Column("subject", String(256)), Column("email", String(256)), Column("groups", Text)]
+        if version == "3-late"
+        else []
+    )
+    Table(
+        "sessions",
+        old,
+        Column("id_hash", String(64), primary_key=True),
+        Column("user", String(256), nullable=False, index=True),
+        Column("key", String(64)),
+        *sso,
+        Column("created_at", Float, nullable=False),
+        Column("expires_at", Float, nullable=False),
+    )
     if version == "3-late":
-        Table("cleanups", old, Column("connection_id", String(64), primary_key=True),
-              Column("sandbox", String(128), nullable=False), Column("target_ids", Text, nullable=False),
-              Column("updated_at", DateTime(timezone=True), nullable=False))
-        Table("dataflow_drafts", old, Column("key", String(64), primary_key=True), Column("owner", String(256)),
-              Column("sandbox", String(128), nullable=False), Column("connection_id", String(64), nullable=False),
-              Column("plan", Text, nullable=False), Column("state", String(16), nullable=False),
-              Column("lease_until", Float), *[Column(c, String(64)) for c in ("source_id", "target_id", "mapping_id",
-                                                                                "flow_id")],
-              Column("problem", Text), Column("created_at", DateTime(timezone=True), nullable=False),
-              Column("updated_at", DateTime(timezone=True), nullable=False))
+        Table(
+            "cleanups",
+            old,
+            Column("connection_id", String(64), primary_key=True),
+            Column("sandbox", String(128), nullable=False),
+            Column("target_ids", Text, nullable=False),
+            Column("updated_at", DateTime(timezone=True), nullable=False),
+        )
+        Table(
+            "dataflow_drafts",
+            old,
+            Column("key", String(64), primary_key=True),
+            Column("owner", String(256)),
+            Column("sandbox", String(128), nullable=False),
+            Column("connection_id", String(64), nullable=False),
+            Column("plan", Text, nullable=False),
+            Column("state", String(16), nullable=False),
+            Column("lease_until", Float),
+            *[Column(c, String(64)) for c in ("source_id", "target_id", "mapping_id", "flow_id")],
+            Column("problem", Text),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("updated_at", DateTime(timezone=True), nullable=False),
+        )
     return old
 
 
 ROWS = {
-    "submissions": {"key": "k" * 20, "state": "done", "result_url": "/connections/c1?sandbox=prod",
-                    "created_at": NOW, "updated_at": NOW},
+    "submissions": {
+        "key": "k" * 20,
+        "state": "done",
+        "result_url": "/connections/c1?sandbox=prod",
+        "created_at": NOW,
+        "updated_at": NOW,
+    },
     "audit": {"at": NOW, "user": "ada", "action": "create", "outcome": "ok", "connection_id": "c1"},
     "sign_in_failures": {"key": "address:10.0.0.1", "count": 2, "last_at": 1.0},
     "sessions": {"id_hash": "h" * 64, "user": "ada", "key": "f" * 16, "created_at": 1.0, "expires_at": 9e9},
-    "cleanups": {"connection_id": "c1", "sandbox": "prod", "target_ids": "[\"t1\"]", "updated_at": NOW},
-    "dataflow_drafts": {"key": "d" * 32, "owner": "ada", "sandbox": "prod", "connection_id": "c1", "plan": "{}",
-                        "state": "draft", "created_at": NOW, "updated_at": NOW},
+    "cleanups": {"connection_id": "c1", "sandbox": "prod", "target_ids": '["t1"]', "updated_at": NOW},
+    "dataflow_drafts": {
+        "key": "d" * 32,
+        "owner": "ada",
+        "sandbox": "prod",
+        "connection_id": "c1",
+        "plan": "{}",
+        "state": "draft",
+        "created_at": NOW,
+        "updated_at": NOW,
+    },
 }
 VERSIONS = {"1": 1, "2": 2, "3-early": 3, "3-late": 3}
 
@@ -108,7 +171,7 @@ def test_a_store_made_by_each_earlier_release_is_brought_forward_and_keeps_every
     assert current(store.engine) == head()
     with store.engine.connect() as db:
         for name in tables - {"schema_version"}:
-            assert db.execute(text(f'SELECT COUNT(*) FROM {name}')).scalar() == 1, name
+            assert db.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar() == 1, name
         # The version table stays for the releases before Alembic, which read it during a rolling update.
         assert db.execute(text("SELECT version FROM schema_version")).scalar() == VERSIONS[version]
         assert compare_metadata(MigrationContext.configure(db), metadata) == []
@@ -151,8 +214,16 @@ print("started")
 def test_four_processes_starting_together_migrate_once(empty_url, old):
     if old:
         made_by_release(empty_url, "2")[0].dispose()
-    starters = [subprocess.Popen([sys.executable, "-c", STARTER, empty_url], cwd=REPO, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, empty_url],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outputs = [starter.communicate(timeout=60)[0] for starter in starters]
     assert all(starter.returncode == 0 for starter in starters), outputs
     assert sum(output.count("migrating the store's schema") for output in outputs) == 1, outputs

@@ -20,8 +20,12 @@ from .helpers.live import IN_TIME, LiveServer, settings_for
 from .helpers.openapi_check import Checked, load_openapi
 from .helpers.pages import DataflowWalkPage
 
-PATHS = {"source_id": "/sourceConnections", "target_id": "/targetConnections", "mapping_id": "/mappingSets",
-         "flow_id": "/flows"}
+PATHS = {
+    "source_id": "/sourceConnections",
+    "target_id": "/targetConnections",
+    "mapping_id": "/mappingSets",
+    "flow_id": "/flows",
+}
 
 
 @pytest.fixture
@@ -30,8 +34,12 @@ def base(live_app):
 
 
 def _objects(emulator) -> dict[str, int]:
-    return {"source": len(emulator.source_connections), "target": len(emulator.target_connections),
-            "mapping": len(emulator.mapping_sets), "flow": len(emulator.flows)}
+    return {
+        "source": len(emulator.source_connections),
+        "target": len(emulator.target_connections),
+        "mapping": len(emulator.mapping_sets),
+        "flow": len(emulator.flows),
+    }
 
 
 def _posts(emulator, path: str) -> int:
@@ -106,8 +114,10 @@ def test_a_double_submit_makes_one_chain(live_server, fresh_emulator, base):
     walk = _ready(live_server, fresh_emulator, base)
     fresh_emulator.inject(Fault("POST", "/sourceConnections", delay=0.8))
     review = walk.get("review").text
-    sent = {"csrf_token": form_token(review), "revision": re.search(r'name="revision" type="hidden" value="([^"]+)"',
-                                                                      review).group(1)}
+    sent = {
+        "csrf_token": form_token(review),
+        "revision": re.search(r'name="revision" type="hidden" value="([^"]+)"', review).group(1),
+    }
 
     def press():
         return walk.session.post(f"{walk.url}/create", data=sent, allow_redirects=False, timeout=30)
@@ -121,8 +131,9 @@ def test_a_double_submit_makes_one_chain(live_server, fresh_emulator, base):
 
 
 @pytest.mark.parametrize("step", list(PATHS))
-def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_server, live_app, fresh_emulator, base,
-                                                                      step):
+def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(
+    live_server, live_app, fresh_emulator, base, step
+):
     walk = _ready(live_server, fresh_emulator, base)
     checker = Checked(load_openapi())  # the look-ups too are calls Adobe documents
     services.of(live_app).gateway.session.observers.append(checker)
@@ -136,8 +147,9 @@ def test_a_lost_answer_at_any_step_is_looked_up_and_the_chain_goes_on(live_serve
 
 
 @pytest.mark.parametrize("step", list(PATHS))
-def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(live_server, live_app, fresh_emulator, base,
-                                                                         step):
+def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(
+    live_server, live_app, fresh_emulator, base, step
+):
     walk = _ready(live_server, fresh_emulator, base)
     fresh_emulator.inject(Fault("POST", PATHS[step], status=503, body={"title": "Service Unavailable"}, times=4))
     stopped = walk.send("create", {})
@@ -160,9 +172,20 @@ def test_a_failure_at_any_step_stops_then_continue_uses_the_same_objects(live_se
 
 def test_remove_what_was_made_deletes_in_reverse_order(live_server, live_app, fresh_emulator, base):
     walk = _ready(live_server, fresh_emulator, base)
-    fresh_emulator.inject(Fault("POST", "/flows", status=400, body={
-        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
-        "report": {"detailed-message": "No.", "request-id": "r"}, "errorMessage": "No."}))
+    fresh_emulator.inject(
+        Fault(
+            "POST",
+            "/flows",
+            status=400,
+            body={
+                "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+                "title": "Invalid request",
+                "status": 400,
+                "report": {"detailed-message": "No.", "request-id": "r"},
+                "errorMessage": "No.",
+            },
+        )
+    )
     stopped = walk.send("create", {})
     assert stopped.status_code == 502 and "The dataflow was not created" in _text(stopped.text)
     assert _objects(fresh_emulator) == {"source": 1, "target": 1, "mapping": 1, "flow": 0}
@@ -206,9 +229,14 @@ def test_schedule_refusals_name_their_field(live_server, fresh_emulator, base):
     walk = Walk(live_server.url, base)
     walk.dataset(fresh_emulator)
     walk.mapping()
-    cases = {"interval": dict(frequency="minute", interval="10"), "start": dict(start="1999-12-31T23:00"),
-             "timezone": dict(timezone="Mars/Olympus"), "partial_percent": dict(partial_percent="0"),
-             "delta_column": dict(delta_column="email"), "name": dict(name="")}
+    cases = {
+        "interval": dict(frequency="minute", interval="10"),
+        "start": dict(start="1999-12-31T23:00"),
+        "timezone": dict(timezone="Mars/Olympus"),
+        "partial_percent": dict(partial_percent="0"),
+        "delta_column": dict(delta_column="email"),
+        "name": dict(name=""),
+    }
     for field, change in cases.items():
         answer = walk.schedule(**change)
         assert answer.status_code == 400, field
@@ -227,11 +255,16 @@ def test_a_table_without_a_timestamp_says_it_cannot_feed_a_dataflow(live_server,
 
 
 def test_datasets_are_paged_and_searched(live_server, fresh_emulator, base):
-    template = next(d for d in fresh_emulator.datasets.values()
-                    if d["sandboxName"] == "prod" and d["name"] == "Loyalty members")
+    template = next(
+        d for d in fresh_emulator.datasets.values() if d["sandboxName"] == "prod" and d["name"] == "Loyalty members"
+    )
     for n in range(23):
-        fresh_emulator.datasets[f"bulk{n:02d}"] = {**template, "id": f"bulk{n:02d}", "name": f"Bulk {n:02d}",
-                                                   "sandboxName": "prod"}
+        fresh_emulator.datasets[f"bulk{n:02d}"] = {
+            **template,
+            "id": f"bulk{n:02d}",
+            "name": f"Bulk {n:02d}",
+            "sandboxName": "prod",
+        }
     walk = Walk(live_server.url, base)
     first = walk.get("dataset").text
     assert first.count('type="radio" name="dataset"') == 10 and "Next 10" in first
@@ -247,8 +280,9 @@ def test_datasets_are_paged_and_searched(live_server, fresh_emulator, base):
 
 
 def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
-    server = LiveServer(create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email",
-                                                proxy_count=1)))
+    server = LiveServer(
+        create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email", proxy_count=1))
+    )
     base = services.of(server.app).connections.create_connection("prod", body("Shared")).id
     ada = requests.Session()
     ada.headers["X-Forwarded-Email"] = "ada@example.com"
@@ -261,8 +295,9 @@ def test_another_persons_draft_does_not_exist_for_them(fresh_emulator):
         assert eve.get(f"{walk.url}/{step}", timeout=10).status_code == 404, step
     assert "Shared" not in eve.get(f"{walk.url}/mapping", timeout=10).text
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', eve.get(server.url + "/").text)
-    assert eve.post(f"{walk.url}/create", data={"csrf_token": token.group(1) if token else ""},
-                    timeout=10).status_code in (400, 404)
+    assert eve.post(
+        f"{walk.url}/create", data={"csrf_token": token.group(1) if token else ""}, timeout=10
+    ).status_code in (400, 404)
     server.stop()
 
 
@@ -279,8 +314,12 @@ def test_in_chromium_from_a_table_to_a_watched_dataflow_and_back_to_nothing(page
     assert "Data Prep refused this" in page.locator("#constant_path_0-error").inner_text()
     walk.map_constant("_emulatortenant.points", "250")
     moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    walk.schedule(name="Customers into loyalty, by the browser", every_minutes="15",
-                  first_run=moment.strftime("%Y-%m-%dT%H:%M"), time_zone="UTC")
+    walk.schedule(
+        name="Customers into loyalty, by the browser",
+        every_minutes="15",
+        first_run=moment.strftime("%Y-%m-%dT%H:%M"),
+        time_zone="UTC",
+    )
     assert page.locator("pre").count() == 4
     flow_id = walk.create(by_keyboard=True)
     assert flow_id and walk.state() == "enabled"
@@ -318,8 +357,9 @@ def test_the_schedule_starts_in_the_browsers_time_zone_and_says_so(browser, live
     assert "data-guess-zone" not in again and '<option selected value="Asia/Tokyo">' in again
 
 
-def test_an_unconfirmed_step_whose_look_up_failed_too_is_looked_up_before_it_is_sent_again(live_server,
-                                                                                            fresh_emulator, base):
+def test_an_unconfirmed_step_whose_look_up_failed_too_is_looked_up_before_it_is_sent_again(
+    live_server, fresh_emulator, base
+):
     walk = _ready(live_server, fresh_emulator, base)
     # The target connection is made but its answer is lost, and Flow Service cannot list target connections.
     fresh_emulator.inject(Fault("POST", "/targetConnections", drop=True, after_handling=True))
@@ -337,24 +377,34 @@ def test_an_unconfirmed_step_whose_look_up_failed_too_is_looked_up_before_it_is_
 def test_forged_values_in_the_steps_are_refused_beside_their_field(live_server, fresh_emulator, base):
     walk = Walk(live_server.url, base)
     other_sandbox = next(d["id"] for d in fresh_emulator.datasets.values() if d["sandboxName"] == "dev")
-    for forged, words in ((other_sandbox, "not in this sandbox any more"), ("../x", "Choose one of the datasets"),
-                          ("", "Choose the dataset the dataflow writes to")):
+    for forged, words in (
+        (other_sandbox, "not in this sandbox any more"),
+        ("../x", "Choose one of the datasets"),
+        ("", "Choose the dataset the dataflow writes to"),
+    ):
         answer = walk.send("dataset", {"dataset": forged})
         assert answer.status_code == 400 and words in answer.text, forged
-    schemaless = {**next(d for d in fresh_emulator.datasets.values() if d["sandboxName"] == "prod"),
-                  "id": "noschema0000", "name": "Raw files"}
+    schemaless = {
+        **next(d for d in fresh_emulator.datasets.values() if d["sandboxName"] == "prod"),
+        "id": "noschema0000",
+        "name": "Raw files",
+    }
     del schemaless["schemaRef"]
     fresh_emulator.datasets["noschema0000"] = schemaless
     answer = walk.send("dataset", {"dataset": "noschema0000"})
     assert answer.status_code == 400 and "follows no XDM schema" in answer.text
     assert "none: a dataflow cannot write to it" in walk.get("dataset", q="raw").text
     # A table Flow Service does not have, or a name too long to be one, opens no draft.
-    explore = walk.session.get(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.customers",
-                               timeout=10)
+    explore = walk.session.get(
+        f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.customers", timeout=10
+    )
     for table in ("public.nothing", "t" * 600):
-        answer = walk.session.post(f"{live_server.url}/connections/{base}/dataflows/new?sandbox=prod",
-                                   data={"csrf_token": form_token(explore.text), "table": table},
-                                   allow_redirects=False, timeout=10)
+        answer = walk.session.post(
+            f"{live_server.url}/connections/{base}/dataflows/new?sandbox=prod",
+            data={"csrf_token": form_token(explore.text), "table": table},
+            allow_redirects=False,
+            timeout=10,
+        )
         assert answer.status_code in (400, 404), table
     # A key that is not a draft's, however shaped.
     for key in ("x", "a" * 32, "../../etc/passwd" + "a" * 20):

@@ -30,8 +30,13 @@ ROLES = "g-viewer=viewer@*;g-creator=creator@dev;g-editor=editor@*;g-admin=admin
 @pytest.fixture
 def provider():
     provider = Provider()
-    for name, groups in {"vera": ["g-viewer"], "cora": ["g-creator", "g-viewer"], "eddie": ["g-editor"],
-                         "ada": ["g-admin"], "nobody": []}.items():
+    for name, groups in {
+        "vera": ["g-viewer"],
+        "cora": ["g-creator", "g-viewer"],
+        "eddie": ["g-editor"],
+        "ada": ["g-admin"],
+        "nobody": [],
+    }.items():
         provider.add_user(name, groups)
     yield provider
     provider.stop()
@@ -39,9 +44,17 @@ def provider():
 
 @pytest.fixture
 def sso(provider, fresh_emulator):
-    app = create_app(settings_for(fresh_emulator, auth="oidc", oidc_issuer=provider.issuer,
-                                  oidc_client_id=provider.client_id, oidc_client_secret=provider.client_secret,
-                                  roles=parse_roles(ROLES), sandboxes=("prod", "dev")))
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="oidc",
+            oidc_issuer=provider.issuer,
+            oidc_client_id=provider.client_id,
+            oidc_client_secret=provider.client_secret,
+            roles=parse_roles(ROLES),
+            sandboxes=("prod", "dev"),
+        )
+    )
     server = LiveServer(app)
     yield server
     server.stop()
@@ -56,10 +69,20 @@ def strict_portal(fresh_emulator):
         provider = Provider(**options)
         for name, groups in {"vera": ["g-viewer"], "ada": ["g-admin"]}.items():
             provider.add_user(name, groups)
-        server = LiveServer(create_app(settings_for(
-            fresh_emulator, auth="oidc", oidc_issuer=provider.issuer, oidc_client_id=provider.client_id,
-            oidc_client_secret=provider.client_secret, roles=parse_roles(ROLES), sandboxes=("prod", "dev"),
-            **(settings or {}))))
+        server = LiveServer(
+            create_app(
+                settings_for(
+                    fresh_emulator,
+                    auth="oidc",
+                    oidc_issuer=provider.issuer,
+                    oidc_client_id=provider.client_id,
+                    oidc_client_secret=provider.client_secret,
+                    roles=parse_roles(ROLES),
+                    sandboxes=("prod", "dev"),
+                    **(settings or {}),
+                )
+            )
+        )
         started.append((provider, server))
         return provider, server
 
@@ -77,14 +100,26 @@ def sign_in(server, provider, who: str, session=None):
 
 
 def test_single_sign_on_is_configured_from_the_environment(provider):
-    settings = Settings.from_env({"WIZARD_OIDC_ISSUER": provider.issuer, "WIZARD_OIDC_CLIENT_ID": "c",
-                                  "WIZARD_OIDC_CLIENT_SECRET": "s", "WIZARD_OIDC_GROUPS_CLAIM": "roles"})
+    settings = Settings.from_env(
+        {
+            "WIZARD_OIDC_ISSUER": provider.issuer,
+            "WIZARD_OIDC_CLIENT_ID": "c",
+            "WIZARD_OIDC_CLIENT_SECRET": "s",
+            "WIZARD_OIDC_GROUPS_CLAIM": "roles",
+        }
+    )
     assert settings.auth == "oidc" and settings.oidc_groups_claim == "roles"
     with pytest.raises(ConfigError, match="WIZARD_OIDC_CLIENT_SECRET"):
         Settings.from_env({"WIZARD_OIDC_ISSUER": provider.issuer, "WIZARD_OIDC_CLIENT_ID": "c"})
     with pytest.raises(ConfigError, match="Choose one sign-in"):
-        Settings.from_env({"WIZARD_OIDC_ISSUER": provider.issuer, "WIZARD_OIDC_CLIENT_ID": "c",
-                           "WIZARD_OIDC_CLIENT_SECRET": "s", "WIZARD_USERS_FILE": "/etc/passwd"})
+        Settings.from_env(
+            {
+                "WIZARD_OIDC_ISSUER": provider.issuer,
+                "WIZARD_OIDC_CLIENT_ID": "c",
+                "WIZARD_OIDC_CLIENT_SECRET": "s",
+                "WIZARD_USERS_FILE": "/etc/passwd",
+            }
+        )
 
 
 def test_the_authorization_request_uses_pkce_state_and_nonce(sso, provider):
@@ -152,26 +187,54 @@ def test_the_audit_names_the_person_from_the_provider(sso, provider, fresh_emula
     page = session.get(sso.url + "/sources/redshift", timeout=10).text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     submission = re.search(r'name="submission_id" value="([^"]+)"', page).group(1)
-    created = session.post(sso.url + "/sources/redshift", allow_redirects=False, timeout=10, data={
-        **form_data("redshift", name="By SSO")[1], "csrf_token": csrf, "submission_id": submission})
+    created = session.post(
+        sso.url + "/sources/redshift",
+        allow_redirects=False,
+        timeout=10,
+        data={**form_data("redshift", name="By SSO")[1], "csrf_token": csrf, "submission_id": submission},
+    )
     assert created.status_code == 303
     entry = services.of(sso.app).store.audit.audit_entries()[0]
     assert (entry["user"], entry["subject"], entry["email"], entry["role"]) == (
-        "ada@example.com", "sub-ada", "ada@example.com", "admin")
+        "ada@example.com",
+        "sub-ada",
+        "ada@example.com",
+        "admin",
+    )
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("who", "sees", "refused"), [
-    ("vera", ["Connections in prod"], "/sources/redshift"),
-    ("cora", ["Connections in prod"], "/connections/{id}/edit?sandbox=prod"),
-    ("eddie", ["Change the name or description"], "/connections/{id}/delete?sandbox=prod"),
-    ("ada", ["Delete"], None),
-])
+@pytest.mark.parametrize(
+    ("who", "sees", "refused"),
+    [
+        ("vera", ["Connections in prod"], "/sources/redshift"),
+        ("cora", ["Connections in prod"], "/connections/{id}/edit?sandbox=prod"),
+        ("eddie", ["Change the name or description"], "/connections/{id}/delete?sandbox=prod"),
+        ("ada", ["Delete"], None),
+    ],
+)
 def test_signing_in_with_each_role_in_chromium(page, sso, provider, fresh_emulator, who, sees, refused):
-    connection_id = services.of(sso.app).connections.create_connection("prod", {
-        "name": "Seen", "auth": {"specName": "Basic Authentication", "params": {
-            "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"}}).id
+    connection_id = (
+        services.of(sso.app)
+        .connections.create_connection(
+            "prod",
+            {
+                "name": "Seen",
+                "auth": {
+                    "specName": "Basic Authentication",
+                    "params": {
+                        "server": "rs.example.com",
+                        "port": "5439",
+                        "database": "dev",
+                        "username": "u",
+                        "password": "p",
+                    },
+                },
+                "connectionSpec": {"id": "3416976c-a9ca-4bba-901a-1f08f66978ff", "version": "1.0"},
+            },
+        )
+        .id
+    )
     provider.login_as = who
     page.goto(f"{sso.url}/connections/{connection_id}?sandbox=prod")
     page.wait_for_url(f"**/connections/{connection_id}?sandbox=prod")
@@ -191,11 +254,14 @@ def test_signing_in_with_each_role_in_chromium(page, sso, provider, fresh_emulat
 
 # Strict providers: each case fails on a portal that does not do what it says.
 
+
 def test_the_token_endpoint_method_is_a_setting_checked_at_start_up(provider):
     base = {"WIZARD_OIDC_ISSUER": provider.issuer, "WIZARD_OIDC_CLIENT_ID": "c", "WIZARD_OIDC_CLIENT_SECRET": "s"}
     assert Settings.from_env(base).oidc_token_auth_method == ""
-    assert Settings.from_env({**base, "WIZARD_OIDC_TOKEN_AUTH_METHOD": "client_secret_post"}
-                             ).oidc_token_auth_method == "client_secret_post"
+    assert (
+        Settings.from_env({**base, "WIZARD_OIDC_TOKEN_AUTH_METHOD": "client_secret_post"}).oidc_token_auth_method
+        == "client_secret_post"
+    )
     with pytest.raises(ConfigError, match="WIZARD_OIDC_TOKEN_AUTH_METHOD .* client_secret_basic or client_secret_post"):
         Settings.from_env({**base, "WIZARD_OIDC_TOKEN_AUTH_METHOD": "private_key_jwt"})
     with pytest.raises(ConfigError, match="goes with WIZARD_OIDC_ISSUER"):
@@ -204,23 +270,31 @@ def test_the_token_endpoint_method_is_a_setting_checked_at_start_up(provider):
 
 def test_the_method_comes_from_the_discovery_document_preferring_basic():
     assert token_auth_method("", {}) == "client_secret_basic"  # absent: OpenID Connect's default
-    assert token_auth_method("", {"token_endpoint_auth_methods_supported": ["client_secret_post",
-                                                                             "client_secret_basic"]}) == "client_secret_basic"
-    assert token_auth_method("", {"token_endpoint_auth_methods_supported": ["private_key_jwt",
-                                                                             "client_secret_post"]}) == "client_secret_post"
+    assert (
+        token_auth_method("", {"token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"]})
+        == "client_secret_basic"
+    )
+    assert (
+        token_auth_method("", {"token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_post"]})
+        == "client_secret_post"
+    )
     assert token_auth_method("client_secret_post", {}) == "client_secret_post"
     with pytest.raises(SignInRefused, match="private_key_jwt"):
         token_auth_method("", {"token_endpoint_auth_methods_supported": ["private_key_jwt"]})
 
 
-@pytest.mark.parametrize(("offered", "setting", "used"), [
-    (("client_secret_post",), "", "client_secret_post"),
-    (("client_secret_basic", "client_secret_post"), "", "client_secret_basic"),
-    (("client_secret_basic", "client_secret_post"), "client_secret_post", "client_secret_post"),
-])
+@pytest.mark.parametrize(
+    ("offered", "setting", "used"),
+    [
+        (("client_secret_post",), "", "client_secret_post"),
+        (("client_secret_basic", "client_secret_post"), "", "client_secret_basic"),
+        (("client_secret_basic", "client_secret_post"), "client_secret_post", "client_secret_post"),
+    ],
+)
 def test_the_token_endpoint_is_called_as_the_client_is_registered(strict_portal, offered, setting, used):
-    provider, server = strict_portal(auth_methods=offered,
-                                     settings={"oidc_token_auth_method": setting} if setting else None)
+    provider, server = strict_portal(
+        auth_methods=offered, settings={"oidc_token_auth_method": setting} if setting else None
+    )
     _session, page = sign_in(server, provider, "ada")
     assert page.status_code == 200 and "Signed in as <strong>ada@example.com</strong>" in page.text
     assert provider.token_auth_used == [used]
@@ -297,7 +371,9 @@ def test_a_version_3_store_gains_the_id_token_column(tmp_path):
     old.engine.dispose()
     store = Store(url)
     assert store.sessions.session("before")["user"] == "ada"  # kept through the migration
-    store.sessions.start_session("after", "ada@example.com", None, 3600, subject="sub-ada", id_token="header.claims.sig")
+    store.sessions.start_session(
+        "after", "ada@example.com", None, 3600, subject="sub-ada", id_token="header.claims.sig"
+    )
     assert store.sessions.session("after")["id_token"] == "header.claims.sig"
     store.sessions.end_session("after")
     assert store.sessions.session("after") is None
@@ -357,11 +433,18 @@ def test_no_token_reaches_a_page_a_cookie_or_a_log(strict_portal, caplog):
         seen += [decoded_cookie(c.value) for c in browser.cookies if c.name == "session"]
         landed = sign_out(server, browser)
         # The provider's own URL carries the hint, as RP-Initiated Logout says; no page of ours does.
-        seen += [landed.text, *(r.headers.get("Location", "") for r in landed.history
-                                if not r.headers.get("Location", "").startswith(provider.issuer))]
+        seen += [
+            landed.text,
+            *(
+                r.headers.get("Location", "")
+                for r in landed.history
+                if not r.headers.get("Location", "").startswith(provider.issuer)
+            ),
+        ]
     # The portal's own log lines and Authlib's (the test's HTTP client and the provider log their URLs).
-    logged = "\n".join(record.getMessage() for record in caplog.records
-                       if record.name.split(".")[0] in ("app", "authlib"))
+    logged = "\n".join(
+        record.getMessage() for record in caplog.records if record.name.split(".")[0] in ("app", "authlib")
+    )
     assert "signed in with single sign-on" in logged
     tokens = [*provider.access_tokens, *provider.id_tokens, provider.client_secret]
     assert len(tokens) == 3

@@ -25,8 +25,10 @@ from .helpers.certified_provider import CertifiedProvider, form_of, log_in
 from .helpers.live import LiveServer, settings_for
 from .helpers.servers import free_port
 
-USERS = {"ada": {"email": "ada@example.com", "email_verified": True, "groups": ["g-admin"]},
-         "vera": {"email": "vera@example.com", "email_verified": True, "groups": ["g-viewer"]}}
+USERS = {
+    "ada": {"email": "ada@example.com", "email_verified": True, "groups": ["g-admin"]},
+    "vera": {"email": "vera@example.com", "email_verified": True, "groups": ["g-viewer"]},
+}
 ROLES = "g-viewer=viewer@*;g-admin=admin@*"
 
 
@@ -38,10 +40,20 @@ def certified(fresh_emulator):
     def start(token_auth_method="client_secret_post"):
         port = free_port()
         # The wizard reads the discovery document on first use, so it may be built before the provider runs.
-        server = LiveServer(create_app(settings_for(
-            fresh_emulator, auth="oidc", oidc_issuer=f"http://127.0.0.1:{port}", oidc_client_id="aep-wizard",
-            oidc_client_secret="certified-client-secret-1", oidc_scopes="openid email profile groups",
-            roles=parse_roles(ROLES), sandboxes=("prod", "dev"))))
+        server = LiveServer(
+            create_app(
+                settings_for(
+                    fresh_emulator,
+                    auth="oidc",
+                    oidc_issuer=f"http://127.0.0.1:{port}",
+                    oidc_client_id="aep-wizard",
+                    oidc_client_secret="certified-client-secret-1",
+                    oidc_scopes="openid email profile groups",
+                    roles=parse_roles(ROLES),
+                    sandboxes=("prod", "dev"),
+                )
+            )
+        )
         started.append(server)
         provider = CertifiedProvider(server.url, USERS, port=port, token_auth_method=token_auth_method)
         started.append(provider)
@@ -64,11 +76,13 @@ def callback_of(server, who: str) -> tuple[requests.Session, str]:
     browser = requests.Session()
     form = browser.get(server.url + "/sign-in", timeout=15)
     action, fields = form_of(form)
-    answer = browser.post(action, data={**fields, "prompt": "login", "login": who, "password": "x"},
-                          allow_redirects=False, timeout=15)
+    answer = browser.post(
+        action, data={**fields, "prompt": "login", "login": who, "password": "x"}, allow_redirects=False, timeout=15
+    )
     while not answer.headers["Location"].startswith(server.url):
-        answer = browser.get(requests.compat.urljoin(answer.url, answer.headers["Location"]),
-                             allow_redirects=False, timeout=15)
+        answer = browser.get(
+            requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=15
+        )
     return browser, answer.headers["Location"]
 
 

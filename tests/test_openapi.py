@@ -14,6 +14,7 @@ from app.sources import SOURCES
 from .helpers.forms import VARIANTS, form_data
 from .helpers.openapi_check import Checked, FLOW_ERROR, load_openapi
 
+
 @pytest.fixture(scope="module")
 def openapi():
     return load_openapi()
@@ -24,8 +25,9 @@ def checked_client(fresh_emulator, openapi):
     checker = Checked(openapi)
     session = make_session()
     session.observers.append(checker)
-    tokens = TokenProvider(make_session(), fresh_emulator.url, fresh_emulator.client_id,
-                           fresh_emulator.client_secret, ["openid"], (2, 2))
+    tokens = TokenProvider(
+        make_session(), fresh_emulator.url, fresh_emulator.client_id, fresh_emulator.client_secret, ["openid"], (2, 2)
+    )
     gateway = Gateway(fresh_emulator.url, tokens, fresh_emulator.client_id, fresh_emulator.org_id, session, (2, 2))
     return Connections(gateway), checker
 
@@ -50,8 +52,9 @@ def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
     gateway = client._gateway
     token = gateway.tokens.token()
     for path in ["/connectionSpecs", f"/connectionSpecs/{SOURCES['phoenix'].connection_spec_id}"]:
-        response = gateway.session.request("GET", gateway.base_url + path, headers=gateway.headers("prod", token),
-                                           timeout=(5, 5))
+        response = gateway.session.request(
+            "GET", gateway.base_url + path, headers=gateway.headers("prod", token), timeout=(5, 5)
+        )
         assert response.status_code == 200
         specs = response.json()["items"]
         for spec in specs:
@@ -60,12 +63,21 @@ def test_connection_specs_and_errors_conform(checked_client, fresh_emulator):
                 jsonschema.Draft7Validator.check_schema(auth_spec["spec"])
                 secrets = {k for k, v in auth_spec["spec"]["properties"].items() if v.get("format") == "password"}
                 # Every spec asks for at least one secret, and marks each the way the docs list them.
-                assert secrets and secrets <= {"password", "connectionString", "privateKey", "privateKeyPassphrase",
-                                               "accessToken", "s3SecretKey"}
+                assert secrets and secrets <= {
+                    "password",
+                    "connectionString",
+                    "privateKey",
+                    "privateKeyPassphrase",
+                    "accessToken",
+                    "s3SecretKey",
+                }
     with pytest.raises(AdobeError):
         client.get_connection("prod", "0" * 36)
-    bad = {"name": "x", "auth": {"specName": "Nope", "params": {}},
-           "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"}}
+    bad = {
+        "name": "x",
+        "auth": {"specName": "Nope", "params": {}},
+        "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"},
+    }
     with pytest.raises(AdobeError):
         client.create_connection("prod", bad)
     assert checker.checked == [("GET", 200), ("GET", 200), ("GET", 404), ("POST", 400)]
@@ -76,8 +88,16 @@ def test_gateway_refusals_conform(fresh_emulator, openapi):
     session = requests.Session()
     session.hooks["response"].append(checker)
     url = fresh_emulator.url + "/data/foundation/flowservice/connections"
-    headers = {"Authorization": "Bearer not-a-token", "x-api-key": "k", "x-gw-ims-org-id": "o", "x-sandbox-name": "prod"}
-    assert session.get(url, headers=headers, timeout=5).json() == {"error_code": "401013", "message": "Oauth token is not valid"}
+    headers = {
+        "Authorization": "Bearer not-a-token",
+        "x-api-key": "k",
+        "x-gw-ims-org-id": "o",
+        "x-sandbox-name": "prod",
+    }
+    assert session.get(url, headers=headers, timeout=5).json() == {
+        "error_code": "401013",
+        "message": "Oauth token is not valid",
+    }
     assert checker.checked == [("GET", 401)]
 
 
@@ -91,9 +111,14 @@ def test_the_checker_itself_rejects_a_request_without_required_headers(fresh_emu
 
 def test_managing_a_connection_conforms(checked_client, fresh_emulator):
     client, checker = checked_client
-    body = {"name": "Managed", "auth": {"specName": "Basic Authentication", "params": {
-        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"}}
+    body = {
+        "name": "Managed",
+        "auth": {
+            "specName": "Basic Authentication",
+            "params": {"server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"},
+        },
+        "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"},
+    }
     ids = [client.create_connection("prod", {**body, "name": f"Managed {n}"}).id for n in range(3)]
     spec_ids = [s.connection_spec_id for s in SOURCES.values()]
     first, token = client.list_connections("prod", spec_ids, limit=2)
@@ -105,9 +130,12 @@ def test_managing_a_connection_conforms(checked_client, fresh_emulator):
     tables = client.explore("prod", ids[0])
     assert client.explore("prod", ids[0], tables[0]["path"])
     connection = client.get_connection("prod", ids[0])
-    etag = client.update_connection("prod", ids[0], connection["etag"],
-                                    [{"op": "replace", "path": "/auth/params", "value": {
-                                        **body["auth"]["params"], "password": "new"}}]).etag
+    etag = client.update_connection(
+        "prod",
+        ids[0],
+        connection["etag"],
+        [{"op": "replace", "path": "/auth/params", "value": {**body["auth"]["params"], "password": "new"}}],
+    ).etag
     assert fresh_emulator.secrets[ids[0]]["password"] == "new"
     with pytest.raises(AdobeError) as stale:
         client.update_connection("prod", ids[0], connection["etag"], [{"op": "replace", "path": "/name", "value": "x"}])
@@ -126,14 +154,30 @@ def test_managing_a_connection_conforms(checked_client, fresh_emulator):
 
 def test_a_patch_without_if_match_is_refused_in_adobes_shape(checked_client, fresh_emulator):
     client, checker = checked_client
-    created = client.create_connection("prod", {"name": "No etag", "auth": {"specName": "Basic Authentication", "params": {
-        "server": "rs.example.com", "port": "5439", "database": "dev", "username": "u", "password": "p"}},
-        "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"}})
+    created = client.create_connection(
+        "prod",
+        {
+            "name": "No etag",
+            "auth": {
+                "specName": "Basic Authentication",
+                "params": {
+                    "server": "rs.example.com",
+                    "port": "5439",
+                    "database": "dev",
+                    "username": "u",
+                    "password": "p",
+                },
+            },
+            "connectionSpec": {"id": SOURCES["redshift"].connection_spec_id, "version": "1.0"},
+        },
+    )
     # Sent past the checker: the spec itself calls this request invalid (if-match is required).
-    response = requests.patch(f"{client.base_url}/connections/{created.id}", timeout=5,
-                                     headers=client._gateway.headers("prod", client._gateway.tokens.token(),
-                                                                     json_body=True),
-                                     json=[{"op": "replace", "path": "/name", "value": "x"}])
+    response = requests.patch(
+        f"{client.base_url}/connections/{created.id}",
+        timeout=5,
+        headers=client._gateway.headers("prod", client._gateway.tokens.token(), json_body=True),
+        json=[{"op": "replace", "path": "/name", "value": "x"}],
+    )
     assert response.status_code == 400 and response.json()["type"].endswith("FLOW-1403-400")
     jsonschema.validate(response.json(), FLOW_ERROR)
     with pytest.raises(ValueError):

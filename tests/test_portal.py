@@ -39,8 +39,11 @@ def portal(fresh_emulator, users_file):
     servers = []
 
     def start(mode: str, **changes):
-        auth = {"none": {}, "proxy": {"auth": "proxy", "trusted_user_header": PROXY_HEADER, "proxy_count": 1},
-                "accounts": {"auth": "accounts", "users_file": str(users_file)}}[mode]
+        auth = {
+            "none": {},
+            "proxy": {"auth": "proxy", "trusted_user_header": PROXY_HEADER, "proxy_count": 1},
+            "accounts": {"auth": "accounts", "users_file": str(users_file)},
+        }[mode]
         server = LiveServer(create_app(settings_for(fresh_emulator, **{**auth, **changes})))
         servers.append(server)
         return server
@@ -50,13 +53,22 @@ def portal(fresh_emulator, users_file):
         server.stop()
 
 
-def sign_in(url: str, name="ada", password=PASSWORD, next_path=None, session=None) -> tuple[requests.Session,
-                                                                                          requests.Response]:
+def sign_in(
+    url: str, name="ada", password=PASSWORD, next_path=None, session=None
+) -> tuple[requests.Session, requests.Response]:
     session = session or requests.Session()
     page = session.get(url + "/sign-in", params={"next": next_path} if next_path else None, timeout=10)
-    response = session.post(url + "/sign-in", timeout=10, allow_redirects=False, data={
-        "csrf_token": csrf_token(page.text), "username": name, "password": password,
-        "next": re.search(r'name="next" type="hidden" value="([^"]*)"', page.text).group(1)})
+    response = session.post(
+        url + "/sign-in",
+        timeout=10,
+        allow_redirects=False,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": name,
+            "password": password,
+            "next": re.search(r'name="next" type="hidden" value="([^"]*)"', page.text).group(1),
+        },
+    )
     return session, response
 
 
@@ -113,9 +125,21 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
     return urls
 
 
-EXISTING = {"name": "Existing", "auth": {"specName": "Basic Authentication", "params": {
-    "server": "db.example.com", "port": "5432", "database": "d", "username": "u", "password": "p",
-    "sslMode": "Verify Full"}}, "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"}}
+EXISTING = {
+    "name": "Existing",
+    "auth": {
+        "specName": "Basic Authentication",
+        "params": {
+            "server": "db.example.com",
+            "port": "5432",
+            "database": "d",
+            "username": "u",
+            "password": "p",
+            "sslMode": "Verify Full",
+        },
+    },
+    "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"},
+}
 OPEN = {"health.healthz", "health.readyz", "assets.static", "adobe_events.challenge"}
 # Adobe's push: no sign-in and no CSRF token, but a signature (test_watch.py); unsigned, it is 401 in every mode.
 SIGNED = {"adobe_events.notification"}
@@ -123,9 +147,20 @@ SIGNED = {"adobe_events.notification"}
 MISSING = {"alerts.edit"}
 # Only in single sign-on (test_oidc.py): elsewhere there is no such page.
 SSO_ONLY = {"auth.oidc_callback", "auth.signed_out"}
-POST_ONLY = {"auth.sign_out", "dataflows.set_state", "dataflows.retry", "dataflows.run_now", "new_dataflow.start",
-             "dataflow_review.create", "dataflow_review.remove", "new_dataflow.discard", "alerts.delete",
-             "alerts.new_secret", "alerts.test", "alerts.send_again"}
+POST_ONLY = {
+    "auth.sign_out",
+    "dataflows.set_state",
+    "dataflows.retry",
+    "dataflows.run_now",
+    "new_dataflow.start",
+    "dataflow_review.create",
+    "dataflow_review.remove",
+    "new_dataflow.discard",
+    "alerts.delete",
+    "alerts.new_secret",
+    "alerts.test",
+    "alerts.send_again",
+}
 
 
 def check_headers(response: requests.Response, endpoint: str) -> None:
@@ -141,8 +176,9 @@ def check_headers(response: requests.Response, endpoint: str) -> None:
         assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("mode, signed_in", [("none", False), ("proxy", False), ("proxy", True),
-                                             ("accounts", False), ("accounts", True)])
+@pytest.mark.parametrize(
+    "mode, signed_in", [("none", False), ("proxy", False), ("proxy", True), ("accounts", False), ("accounts", True)]
+)
 def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulator, mode, signed_in):
     server = portal(mode)
     app_ = server.app
@@ -192,8 +228,12 @@ def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulato
         else:
             assert response.status_code == 302, endpoint
             assert response.headers["Location"].startswith("/sign-in?next=")
-        if response.status_code == 200 and "text/html" in response.headers["Content-Type"] and signed_in \
-                and endpoint != "audit.export":
+        if (
+            response.status_code == 200
+            and "text/html" in response.headers["Content-Type"]
+            and signed_in
+            and endpoint != "audit.export"
+        ):
             assert ("ada@example.com" if mode == "proxy" else ">ada<") in response.text
 
 
@@ -246,8 +286,9 @@ def test_the_wait_grows_with_each_failure_and_is_forgotten_after_the_window(tmp_
     store = Store(database_url(str(tmp_path), None))
     limits = {"name:ada|address:1.2.3.4": FREE_FAILURES, "address:1.2.3.4": FREE_FAILURES_PER_ADDRESS}
     now = 1000.0
-    assert [store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) for _ in range(FREE_FAILURES)] == \
-        [0] * FREE_FAILURES
+    assert [store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT) for _ in range(FREE_FAILURES)] == [
+        0
+    ] * FREE_FAILURES
     waits = []
     for _ in range(5):
         wait = store.sessions.sign_in_attempt(limits, now, FAILURE_WINDOW, MAX_WAIT)
@@ -275,8 +316,10 @@ def test_a_strangers_failures_do_not_lock_the_real_user_out(portal):
 
 def test_one_address_guessing_many_names_is_slowed_down(portal):
     server = portal("accounts", proxy_count=1)
-    statuses = [sign_in(server.url, name=f"user{n}", password="guess", session=from_address("203.0.113.9"))[1]
-                .status_code for n in range(FREE_FAILURES_PER_ADDRESS + 1)]
+    statuses = [
+        sign_in(server.url, name=f"user{n}", password="guess", session=from_address("203.0.113.9"))[1].status_code
+        for n in range(FREE_FAILURES_PER_ADDRESS + 1)
+    ]
     assert statuses[:FREE_FAILURES_PER_ADDRESS] == [401] * FREE_FAILURES_PER_ADDRESS and statuses[-1] == 429
 
 
@@ -293,8 +336,12 @@ def test_a_copied_cookie_opens_nothing_after_sign_out(portal):
     copy.cookies.update(session.cookies)
     assert copy.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
     page = session.get(server.url + "/", timeout=10).text
-    assert session.post(server.url + "/sign-out", data={"csrf_token": csrf_token_any(page)}, timeout=10,
-                        allow_redirects=False).status_code == 303
+    assert (
+        session.post(
+            server.url + "/sign-out", data={"csrf_token": csrf_token_any(page)}, timeout=10, allow_redirects=False
+        ).status_code
+        == 303
+    )
     answer = copy.get(server.url + "/connections", allow_redirects=False, timeout=10)
     assert answer.status_code == 302 and "/sign-in" in answer.headers["Location"]
     assert "Your session has ended" in copy.get(server.url + answer.headers["Location"], timeout=10).text
@@ -306,8 +353,9 @@ def test_sign_out_ends_the_session_and_needs_the_token(portal):
     page = session.get(server.url + "/", timeout=10)
     assert session.post(server.url + "/sign-out", timeout=10).status_code == 400  # no CSRF token
     assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 200
-    out = session.post(server.url + "/sign-out", data={"csrf_token": csrf_token_any(page.text)},
-                       allow_redirects=False, timeout=10)
+    out = session.post(
+        server.url + "/sign-out", data={"csrf_token": csrf_token_any(page.text)}, allow_redirects=False, timeout=10
+    )
     assert out.status_code == 303 and out.headers["Location"] == "/sign-in"
     assert session.get(server.url + "/", allow_redirects=False, timeout=10).status_code == 302
 
@@ -377,14 +425,29 @@ def test_without_a_proxy_count_forwarded_proto_is_not_believed(portal):
     assert "Strict-Transport-Security" not in page.headers
 
 
-@pytest.mark.parametrize("path", ["/sources/postgresql", "/sources/greenplum", "/sources/redshift",
-                                  "/sources/phoenix", "/sign-in", "/sign-out", "/connections/{id}/edit",
-                                  "/connections/{id}/credentials", "/connections/{id}/delete"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/sources/postgresql",
+        "/sources/greenplum",
+        "/sources/redshift",
+        "/sources/phoenix",
+        "/sign-in",
+        "/sign-out",
+        "/connections/{id}/edit",
+        "/connections/{id}/credentials",
+        "/connections/{id}/delete",
+    ],
+)
 def test_every_form_refuses_a_post_without_its_csrf_token(portal, fresh_emulator, path):
     server = portal("none")
     created = services.of(server.app).connections.create_connection("prod", EXISTING)
-    response = requests.post(server.url + path.format(id=created.id), allow_redirects=False, timeout=10, data={
-        "username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"})
+    response = requests.post(
+        server.url + path.format(id=created.id),
+        allow_redirects=False,
+        timeout=10,
+        data={"username": "ada", "password": PASSWORD, "name": "x", "confirm_name": "Existing"},
+    )
     assert response.status_code == 400
     assert "Form expired" in response.text
     assert len(fresh_emulator.creations()) == 1
@@ -396,8 +459,12 @@ def test_a_forged_sandbox_is_refused(portal, fresh_emulator):
     session = requests.Session()
     page = session.get(server.url + "/sources/redshift", timeout=10)
     key, data = form_data("redshift", sandbox="finance-prod")
-    response = session.post(server.url + f"/sources/{key}", data={**data, "csrf_token": csrf_token(page.text)},
-                            allow_redirects=False, timeout=10)
+    response = session.post(
+        server.url + f"/sources/{key}",
+        data={**data, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 400
     assert "Choose one of the sandboxes this portal may use" in response.text
     assert not fresh_emulator.creations()
@@ -418,8 +485,11 @@ def test_a_request_id_is_taken_from_a_counted_proxy_only(portal):
     assert direct.headers["X-Request-Id"] != "proxy-id-12345678"
     proxied = requests.get(portal("none", proxy_count=1).url + "/healthz", headers=offered, timeout=10)
     assert proxied.headers["X-Request-Id"] == "proxy-id-12345678"
-    forged = requests.get(portal("none", proxy_count=1).url + "/healthz", timeout=10,
-                          headers={"X-Request-Id": "<script>alert(1)</script>"})
+    forged = requests.get(
+        portal("none", proxy_count=1).url + "/healthz",
+        timeout=10,
+        headers={"X-Request-Id": "<script>alert(1)</script>"},
+    )
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-Id"])
 
 

@@ -56,8 +56,10 @@ def test_the_curl_gives_back_exactly_what_flow_service_received(client, fresh_em
 
 
 def test_every_secret_looking_key_of_a_pasted_string_is_redacted(client, fresh_emulator):
-    pasted = ("Server=pg.example.com;Database=orders;Port=5432;UID=etl;Password=pw-one;"
-              "KeyStorePassword=ks-two;TrustStorePassword=ts-three;AuthToken=tok-four;EncryptionMethod=1")
+    pasted = (
+        "Server=pg.example.com;Database=orders;Port=5432;UID=etl;Password=pw-one;"
+        "KeyStorePassword=ks-two;TrustStorePassword=ts-three;AuthToken=tok-four;EncryptionMethod=1"
+    )
     key, data = form_data("postgresql-string", connectionString=pasted)
     page = client.post(f"/sources/{key}", data=data, follow_redirects=True).get_data(as_text=True)
     curl = curl_of(page)
@@ -65,8 +67,12 @@ def test_every_secret_looking_key_of_a_pasted_string_is_redacted(client, fresh_e
         assert secret not in page
     for placeholder in ("{PASSWORD}", "{KEY_STORE_PASSWORD}", "{TRUST_STORE_PASSWORD}", "{AUTH_TOKEN}"):
         assert placeholder in curl
-    secrets = {"{PASSWORD}": "pw-one", "{KEY_STORE_PASSWORD}": "ks-two", "{TRUST_STORE_PASSWORD}": "ts-three",
-               "{AUTH_TOKEN}": "tok-four"}
+    secrets = {
+        "{PASSWORD}": "pw-one",
+        "{KEY_STORE_PASSWORD}": "ks-two",
+        "{TRUST_STORE_PASSWORD}": "ts-three",
+        "{AUTH_TOKEN}": "tok-four",
+    }
     assert restored(body_of(curl), secrets) == fresh_emulator.creations()[-1]
     assert "EncryptionMethod=1" in curl
 
@@ -89,8 +95,12 @@ def test_only_the_redirect_after_creating_says_created(client, app, fresh_emulat
     plain = client.get(f"/connections/{connection_id}?sandbox=prod").get_data(as_text=True)
     assert "Connection created" not in plain and "curl -X POST" not in plain
     flow = services.of(app).connections
-    flow.update_connection("prod", connection_id, flow.get_connection("prod", connection_id)["etag"],
-                           [{"op": "replace", "path": "/name", "value": "After"}])
+    flow.update_connection(
+        "prod",
+        connection_id,
+        flow.get_connection("prod", connection_id)["etag"],
+        [{"op": "replace", "path": "/name", "value": "After"}],
+    )
     assert "After" in client.get(f"/connections/{connection_id}?sandbox=prod").get_data(as_text=True)
     # Another connection's page cannot borrow this submission's result.
     other = client.post(f"/sources/{key}", data={**data, "name": "Other", "submission_id": "o" * 20})

@@ -19,18 +19,27 @@ from .helpers.live import LiveServer, settings_for
 from .helpers.oidc_provider import Provider
 
 ROLES = "g-viewer=viewer@*;g-creator=creator@*;g-editor=editor@*;g-admin=admin@*;g-dev=creator@dev"
-PEOPLE = {"viewer": "g-viewer", "creator": "g-creator", "editor": "g-editor", "admin": "g-admin",
-          "devonly": "g-dev,other"}
+PEOPLE = {
+    "viewer": "g-viewer",
+    "creator": "g-creator",
+    "editor": "g-editor",
+    "admin": "g-admin",
+    "devonly": "g-dev,other",
+}
 PASSWORD = "the portal password 42"
 S3 = "ecadc60c-7455-4d87-84dc-2a0e293d997b"
 
 
 # WIZARD_ROLES itself.
 
+
 def test_roles_are_read_as_documented():
     grants = parse_roles("data-eng=creator@dev-*; data-eng=viewer@prod;platform=admin@*")
-    assert grants == (Grant("data-eng", "creator", "dev-*"), Grant("data-eng", "viewer", "prod"),
-                      Grant("platform", "admin", "*"))
+    assert grants == (
+        Grant("data-eng", "creator", "dev-*"),
+        Grant("data-eng", "viewer", "prod"),
+        Grant("platform", "admin", "*"),
+    )
     assert role_in(grants, {"data-eng"}, "dev-eu") == "creator"
     assert role_in(grants, {"data-eng"}, "prod") == "viewer"
     assert role_in(grants, {"data-eng"}, "staging") is None
@@ -38,17 +47,21 @@ def test_roles_are_read_as_documented():
     assert role_in(None, set(), "prod") == "admin"  # no WIZARD_ROLES: as before roles existed
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("data-eng=boss@prod", "the roles are viewer, creator, editor, admin"),
-    ("data-eng=viewer", "is not group=role@sandboxes"),
-    ("=viewer@prod", "names no group"),
-    ("data-eng=viewer@PROD EU", "write a sandbox name or a pattern"),
-    (";;", "grants nothing"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("data-eng=boss@prod", "the roles are viewer, creator, editor, admin"),
+        ("data-eng=viewer", "is not group=role@sandboxes"),
+        ("=viewer@prod", "names no group"),
+        ("data-eng=viewer@PROD EU", "write a sandbox name or a pattern"),
+        (";;", "grants nothing"),
+    ],
+)
 def test_a_wrong_roles_setting_stops_the_start_and_says_why(text, words):
     with pytest.raises(ConfigError, match=re.escape(words)):
-        Settings.from_env({"WIZARD_ROLES": text, "WIZARD_TRUSTED_USER_HEADER": "X-Forwarded-Email",
-                           "WIZARD_PROXY_COUNT": "1"})
+        Settings.from_env(
+            {"WIZARD_ROLES": text, "WIZARD_TRUSTED_USER_HEADER": "X-Forwarded-Email", "WIZARD_PROXY_COUNT": "1"}
+        )
 
 
 def test_roles_need_sign_in():
@@ -63,10 +76,16 @@ MATRIX = {
     ("wizard.picker", "GET"): ("/", None, "signed-in"),
     ("wizard.source_form", "GET"): ("/sources/redshift", None, "creator"),
     ("wizard.source_form", "POST"): ("/sources/redshift", "form", "creator"),
-    ("wizard.spec_form", "GET"): ("/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
-                                  None, "creator"),
-    ("wizard.spec_form", "POST"): ("/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
-                                   {"name": ""}, "creator"),
+    ("wizard.spec_form", "GET"): (
+        "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
+        None,
+        "creator",
+    ),
+    ("wizard.spec_form", "POST"): (
+        "/sources/spec/26d738e0-8963-47ea-aadf-c60de735468a?auth=Basic Authentication",
+        {"name": ""},
+        "creator",
+    ),
     ("wizard.namesakes", "GET"): ("/namesakes?sandbox=prod&name=Seen", None, "creator"),
     ("wizard.submission", "GET"): ("/submissions/" + "k" * 22, None, "creator"),
     ("connections.index", "GET"): ("/connections?sandbox=prod", None, "viewer"),
@@ -83,8 +102,11 @@ MATRIX = {
     ("dataflows.set_state", "POST"): ("/dataflows/{flow}/state?sandbox=prod", {"enabled": "0"}, "editor"),
     ("dataflows.retry", "POST"): ("/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", {}, "editor"),
     ("dataflows.run_now", "POST"): ("/dataflows/{flow}/run?sandbox=prod", {}, "editor"),
-    ("new_dataflow.start", "POST"): ("/connections/{id}/dataflows/new?sandbox=prod", {"table": "public.customers"},
-                                     "creator"),
+    ("new_dataflow.start", "POST"): (
+        "/connections/{id}/dataflows/new?sandbox=prod",
+        {"table": "public.customers"},
+        "creator",
+    ),
     ("new_dataflow.dataset", "GET"): ("/dataflows/new/" + "d" * 32 + "/dataset", None, "creator"),
     ("new_dataflow.dataset", "POST"): ("/dataflows/new/" + "d" * 32 + "/dataset", {"dataset": "x"}, "creator"),
     ("new_dataflow.mapping", "GET"): ("/dataflows/new/" + "d" * 32 + "/mapping", None, "creator"),
@@ -125,8 +147,9 @@ ORDER = ["viewer", "creator", "editor", "admin"]
 
 
 def test_every_route_and_method_has_a_row(app):
-    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes == set(MATRIX), "a new route needs a row in MATRIX"
 
 
@@ -143,17 +166,28 @@ def accounts_app(fresh_emulator, tmp_path):
     users = tmp_path / "users"
     for name, groups in PEOPLE.items():
         add_user(str(users), name, PASSWORD, groups.split(","))
-    app = create_app(settings_for(fresh_emulator, auth="accounts", users_file=str(users), roles=parse_roles(ROLES),
-                                  sandboxes=("prod", "dev")))
+    app = create_app(
+        settings_for(
+            fresh_emulator, auth="accounts", users_file=str(users), roles=parse_roles(ROLES), sandboxes=("prod", "dev")
+        )
+    )
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
 
 
 @pytest.fixture
 def proxy_app(fresh_emulator):
-    app = create_app(settings_for(fresh_emulator, auth="proxy", trusted_user_header="X-Forwarded-Email",
-                                  trusted_groups_header="X-Forwarded-Groups", proxy_count=1,
-                                  roles=parse_roles(ROLES), sandboxes=("prod", "dev")))
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="proxy",
+            trusted_user_header="X-Forwarded-Email",
+            trusted_groups_header="X-Forwarded-Groups",
+            proxy_count=1,
+            roles=parse_roles(ROLES),
+            sandboxes=("prod", "dev"),
+        )
+    )
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
 
@@ -163,9 +197,17 @@ def oidc_app(fresh_emulator):
     provider = Provider()
     for name, groups in PEOPLE.items():
         provider.add_user(name, groups.split(","), email=f"{name}@example.com")
-    app = create_app(settings_for(fresh_emulator, auth="oidc", oidc_issuer=provider.issuer,
-                                  oidc_client_id=provider.client_id, oidc_client_secret=provider.client_secret,
-                                  roles=parse_roles(ROLES), sandboxes=("prod", "dev")))
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="oidc",
+            oidc_issuer=provider.issuer,
+            oidc_client_id=provider.client_id,
+            oidc_client_secret=provider.client_secret,
+            roles=parse_roles(ROLES),
+            sandboxes=("prod", "dev"),
+        )
+    )
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     app.config["TEST_PROVIDER"] = provider
     server = LiveServer(app)
@@ -191,8 +233,7 @@ def client_for(app, who: str | None):
     if settings.auth == "accounts":
         assert client.post("/sign-in", data={"username": who, "password": PASSWORD, "next": "/"}).status_code == 303
     else:
-        client.environ_base.update(HTTP_X_FORWARDED_EMAIL=f"{who}@example.com",
-                                   HTTP_X_FORWARDED_GROUPS=PEOPLE[who])
+        client.environ_base.update(HTTP_X_FORWARDED_EMAIL=f"{who}@example.com", HTTP_X_FORWARDED_GROUPS=PEOPLE[who])
     return client
 
 
@@ -215,8 +256,8 @@ def test_the_route_matrix(request, fresh_emulator, mode, who):
             assert response.status_code != 403 and response.status_code < 500, (endpoint, method, who)
         elif expected_pass(least, who):
             assert response.status_code not in (401, 403) and not (
-                response.status_code == 302 and "/sign-in" in response.headers.get("Location", "")), \
-                (endpoint, method, who, response.status_code)
+                response.status_code == 302 and "/sign-in" in response.headers.get("Location", "")
+            ), (endpoint, method, who, response.status_code)
         elif who is None:
             assert response.status_code in (401, 302), (endpoint, method)
         else:
@@ -246,16 +287,30 @@ def test_the_audit_names_the_person_and_role_and_who_created_what(proxy_app, fre
     location = editor.post("/sources/redshift", data=form_data("redshift", name="Audited")[1]).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", location).group(1)
     flow = services.of(proxy_app).connections
-    editor.post(f"/connections/{connection_id}/edit?sandbox=prod", data={
-        "name": "Audited 2", "description": "", "etag": flow.get_connection("prod", connection_id)["etag"]})
-    editor.post(f"/connections/{connection_id}/credentials?sandbox=prod", data={
-        "etag": flow.get_connection("prod", connection_id)["etag"], "server": "rs.example.com", "port": "5439",
-        "database": "dev", "username": "etl", "password": "n3w-password"})
+    editor.post(
+        f"/connections/{connection_id}/edit?sandbox=prod",
+        data={"name": "Audited 2", "description": "", "etag": flow.get_connection("prod", connection_id)["etag"]},
+    )
+    editor.post(
+        f"/connections/{connection_id}/credentials?sandbox=prod",
+        data={
+            "etag": flow.get_connection("prod", connection_id)["etag"],
+            "server": "rs.example.com",
+            "port": "5439",
+            "database": "dev",
+            "username": "etl",
+            "password": "n3w-password",
+        },
+    )
     admin.post(f"/connections/{connection_id}/delete?sandbox=prod", data={"confirm_name": "Audited 2"})
     entries = {e["action"]: e for e in services.of(proxy_app).store.audit.audit_entries()}
     assert set(entries) == {"create", "rename", "rotate", "delete"}
-    for action, who, role in (("create", "editor", "editor"), ("rename", "editor", "editor"),
-                              ("rotate", "editor", "editor"), ("delete", "admin", "admin")):
+    for action, who, role in (
+        ("create", "editor", "editor"),
+        ("rename", "editor", "editor"),
+        ("rotate", "editor", "editor"),
+        ("delete", "admin", "admin"),
+    ):
         entry = entries[action]
         assert entry["outcome"] == "ok" and entry["role"] == role
         assert entry["subject"] == entry["email"] == f"{who}@example.com"
@@ -281,8 +336,9 @@ def test_the_list_and_details_say_who_created_a_connection_here(accounts_app, fr
 
 
 def test_a_viewer_sees_only_the_audit_of_their_sandboxes(accounts_app, fresh_emulator):
-    client_for(accounts_app, "devonly").post("/sources/redshift", data=form_data("redshift", sandbox="dev",
-                                                                                 name="In dev")[1])
+    client_for(accounts_app, "devonly").post(
+        "/sources/redshift", data=form_data("redshift", sandbox="dev", name="In dev")[1]
+    )
     store = services.of(accounts_app).store
     store.audit.record(action="create", outcome="ok", sandbox="prod", connection_name="In prod", user="someone")
     viewer = client_for(accounts_app, "viewer").get("/audit").get_data(as_text=True)
@@ -300,12 +356,25 @@ def test_without_roles_everyone_is_admin_and_the_start_warns(fresh_emulator, tmp
 
     users = tmp_path / "users"
     add_user(str(users), "ada", PASSWORD)
-    script = ("import logging, app.cli as cli; cli.logs.configure(); import sys; sys.argv=['x']; "
-              "cli.gunicorn_options(); from app.config import Settings; s = Settings.from_env(); "
-              "cli._warn_without_roles(s)")
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60,
-                            env=clean_env(AEP_CLIENT_ID="c", AEP_CLIENT_SECRET="s", AEP_ORG_ID="o@AdobeOrg",
-                                          WIZARD_SECRET_KEY="k", WIZARD_USERS_FILE=str(users)))
+    script = (
+        "import logging, app.cli as cli; cli.logs.configure(); import sys; sys.argv=['x']; "
+        "cli.gunicorn_options(); from app.config import Settings; s = Settings.from_env(); "
+        "cli._warn_without_roles(s)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(
+            AEP_CLIENT_ID="c",
+            AEP_CLIENT_SECRET="s",
+            AEP_ORG_ID="o@AdobeOrg",
+            WIZARD_SECRET_KEY="k",
+            WIZARD_USERS_FILE=str(users),
+        ),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("WIZARD_ROLES is not set") == 1
 

@@ -33,8 +33,14 @@ def cookie_text(client) -> str:
     return "\n".join(texts)
 
 
-@pytest.mark.parametrize("fault", [None, Fault("POST", "/connections", status=400, body={"title": "Bad"}),
-                                   Fault("POST", "/connections", status=503, body={})])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        None,
+        Fault("POST", "/connections", status=400, body={"title": "Bad"}),
+        Fault("POST", "/connections", status=503, body={}),
+    ],
+)
 def test_no_secret_in_pages_logs_or_cookies(client, fresh_emulator, caplog, fault):
     caplog.set_level(logging.DEBUG)
     if fault:
@@ -64,8 +70,13 @@ def test_settings_repr_hides_the_client_secret(settings):
 
 def echo_of(text: str) -> dict:
     """A Flow Service refusal whose words repeat `text`."""
-    return {"type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
-            "report": {"detailed-message": text, "request-id": "adobe-r1"}, "errorMessage": text}
+    return {
+        "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+        "title": "Invalid request",
+        "status": 400,
+        "report": {"detailed-message": text, "request-id": "adobe-r1"},
+        "errorMessage": text,
+    }
 
 
 def withheld(page: str) -> bool:
@@ -73,11 +84,14 @@ def withheld(page: str) -> bool:
 
 
 # A one-letter password is inside "permission"; a password equal to the database name is inside the host.
-@pytest.mark.parametrize(("password", "adobe_says"), [
-    ("p", "Login failed: permission denied for user etl"),
-    ("orders", "could not connect to host orders.db.example.com"),
-    (PASSWORD, f"Login failed for password {PASSWORD}"),
-])
+@pytest.mark.parametrize(
+    ("password", "adobe_says"),
+    [
+        ("p", "Login failed: permission denied for user etl"),
+        ("orders", "could not connect to host orders.db.example.com"),
+        (PASSWORD, f"Login failed for password {PASSWORD}"),
+    ],
+)
 def test_adobe_text_quoting_a_typed_secret_is_withheld_on_create(client, fresh_emulator, password, adobe_says):
     fresh_emulator.inject(Fault("POST", "/connections", status=400, body=echo_of(adobe_says)))
     key, data = form_data("postgresql-basic", password=password, database="orders")
@@ -101,11 +115,22 @@ def test_adobe_text_quoting_the_new_password_is_withheld_on_rotate(client, app, 
     created = client.post(f"/sources/{key}", data=data).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
     etag = flow.get_connection("prod", connection_id)["etag"]
-    fresh_emulator.inject(Fault("PATCH", f"/connections/{connection_id}", status=400,
-                                body=echo_of(f"password {ROTATED} is too weak")))
-    page = client.post(f"/connections/{connection_id}/credentials?sandbox=prod", data={
-        "etag": etag, "method": "basic", "server": "pg.example.com", "port": "5432", "database": "orders",
-        "username": "etl", "password": ROTATED, "sslMode": "Verify Full"}).get_data(as_text=True)
+    fresh_emulator.inject(
+        Fault("PATCH", f"/connections/{connection_id}", status=400, body=echo_of(f"password {ROTATED} is too weak"))
+    )
+    page = client.post(
+        f"/connections/{connection_id}/credentials?sandbox=prod",
+        data={
+            "etag": etag,
+            "method": "basic",
+            "server": "pg.example.com",
+            "port": "5432",
+            "database": "orders",
+            "username": "etl",
+            "password": ROTATED,
+            "sslMode": "Verify Full",
+        },
+    ).get_data(as_text=True)
     assert withheld(page) and ROTATED not in page and "too weak" not in page
     for export in (client.get("/audit").get_data(as_text=True), client.get("/audit.csv").get_data(as_text=True)):
         assert ROTATED not in export and "too weak" not in export
@@ -116,15 +141,22 @@ def test_adobe_text_quoting_the_client_secret_is_withheld_on_test_and_explore(cl
     key, data = form_data("redshift")
     created = client.post(f"/sources/{key}", data=data).headers["Location"]
     connection_id = re.search(r"/connections/([0-9a-f-]{36})", created).group(1)
-    fresh_emulator.inject(Fault("GET", f"/connections/{connection_id}/{path}", status=400,
-                                body=echo_of(f"client {fresh_emulator.client_secret} refused")))
+    fresh_emulator.inject(
+        Fault(
+            "GET",
+            f"/connections/{connection_id}/{path}",
+            status=400,
+            body=echo_of(f"client {fresh_emulator.client_secret} refused"),
+        )
+    )
     page = client.get(f"/connections/{connection_id}/{path}?sandbox=prod").get_data(as_text=True)
     assert withheld(page) and fresh_emulator.client_secret not in page and "refused" not in page
 
 
 def test_adobe_text_quoting_a_secret_is_withheld_on_readyz(client, fresh_emulator):
-    fresh_emulator.inject(Fault("GET", "/connectionSpecs/", status=400, times=5,
-                                body=echo_of(f"secret {fresh_emulator.client_secret}")))
+    fresh_emulator.inject(
+        Fault("GET", "/connectionSpecs/", status=400, times=5, body=echo_of(f"secret {fresh_emulator.client_secret}"))
+    )
     fresh_emulator.inject(Fault("GET", "", status=400, times=5, body=echo_of(f"secret {fresh_emulator.client_secret}")))
     answer = client.get("/readyz")
     assert answer.status_code == 503
@@ -149,11 +181,19 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     portal_password = "portal-Pass-5e1f0c"
     users = tmp_path / "users"
     add_user(str(users), "ada", portal_password)
-    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WIZARD_USERS_FILE=str(users),
-                         AEP_CLIENT_ID=fresh_emulator.client_id, AEP_CLIENT_SECRET=fresh_emulator.client_secret,
-                         AEP_ORG_ID=fresh_emulator.org_id, AEP_PLATFORM_URL=fresh_emulator.url,
-                         AEP_IMS_URL=fresh_emulator.url, AEP_SANDBOXES="prod,dev",
-                         WIZARD_SECRET_KEY="test-secret-key-4d1c", WEB_CONCURRENCY="2")
+    url, process = serve(
+        [sys.executable, "-m", "app.cli"],
+        cwd=REPO,
+        WIZARD_USERS_FILE=str(users),
+        AEP_CLIENT_ID=fresh_emulator.client_id,
+        AEP_CLIENT_SECRET=fresh_emulator.client_secret,
+        AEP_ORG_ID=fresh_emulator.org_id,
+        AEP_PLATFORM_URL=fresh_emulator.url,
+        AEP_IMS_URL=fresh_emulator.url,
+        AEP_SANDBOXES="prod,dev",
+        WIZARD_SECRET_KEY="test-secret-key-4d1c",
+        WEB_CONCURRENCY="2",
+    )
     seen: list[str] = []
     session = requests.Session()
 
@@ -171,31 +211,76 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
 
     def submit(key, data, **headers):
         page = form_page(key)
-        return record(session.post(f"{url}/sources/{key}", timeout=30, headers=headers, data={
-            **data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)}))
+        return record(
+            session.post(
+                f"{url}/sources/{key}",
+                timeout=30,
+                headers=headers,
+                data={**data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)},
+            )
+        )
 
     try:
         wait_until_up(url, process)
         sign_in_page = record(session.get(url + "/", timeout=10)).text
-        record(session.post(url + "/sign-in", timeout=10, data={
-            "csrf_token": csrf_token(sign_in_page), "username": "ada", "password": PASSWORD}))
+        record(
+            session.post(
+                url + "/sign-in",
+                timeout=10,
+                data={"csrf_token": csrf_token(sign_in_page), "username": "ada", "password": PASSWORD},
+            )
+        )
         sign_in_page = record(session.get(url + "/sign-in", timeout=10)).text
-        record(session.post(url + "/sign-in", timeout=10, data={
-            "csrf_token": csrf_token(sign_in_page), "username": "ada", "password": portal_password}))
+        record(
+            session.post(
+                url + "/sign-in",
+                timeout=10,
+                data={"csrf_token": csrf_token(sign_in_page), "username": "ada", "password": portal_password},
+            )
+        )
         created = submit(*form_data("postgresql-basic", password=PASSWORD))
         assert created.status_code == 200 and "/connections/" in created.url
         rotate_url = created.url.split("?")[0] + "/credentials?sandbox=prod"
         rotate_page = record(session.get(rotate_url, timeout=10)).text
         etag = re.search(r'name="etag" value="([^"]*)"', rotate_page).group(1).replace("&#34;", '"')
-        rotated = record(session.post(rotate_url, timeout=10, data={
-            "csrf_token": csrf_token(rotate_page), "etag": etag, "method": "basic", "server": "pg.example.com",
-            "port": "5432", "database": "orders", "username": "etl", "password": ROTATED, "sslMode": "Verify Full"}))
+        rotated = record(
+            session.post(
+                rotate_url,
+                timeout=10,
+                data={
+                    "csrf_token": csrf_token(rotate_page),
+                    "etag": etag,
+                    "method": "basic",
+                    "server": "pg.example.com",
+                    "port": "5432",
+                    "database": "orders",
+                    "username": "etl",
+                    "password": ROTATED,
+                    "sslMode": "Verify Full",
+                },
+            )
+        )
         assert "New credentials sent" in rotated.text
         submit(*form_data("greenplum-fields", password=PASSWORD, port="99999"))
-        fresh_emulator.inject(Fault("POST", "/connections", status=400, body={
-            "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400", "title": "Invalid request", "status": 400,
-            "report": {"detailed-message": f"bad password {PASSWORD}"}}))
-        refused = submit(*form_data("greenplum-string", connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}"))
+        fresh_emulator.inject(
+            Fault(
+                "POST",
+                "/connections",
+                status=400,
+                body={
+                    "type": "https://ns.adobe.com/aep/errors/FLOW-1100-400",
+                    "title": "Invalid request",
+                    "status": 400,
+                    "report": {"detailed-message": f"bad password {PASSWORD}"},
+                },
+            )
+        )
+        refused = submit(
+            *form_data(
+                "greenplum-string",
+                connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}",
+            )
+        )
         assert refused.status_code == 400 and "not shown because it repeats a secret" in refused.text
         fresh_emulator.inject(Fault("POST", "/connections", status=503, body={"error": "down"}))
         assert submit(*form_data("redshift", password=PASSWORD)).status_code == 502
@@ -212,8 +297,15 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     assert tokens, "the run fetched at least one token"
     searched = "\n".join(seen) + "\n" + output
     assert "ada" in searched and "repeats a secret" in searched  # the search covers what was said
-    for secret in [PASSWORD, ROTATED, "Pw-9f83-unique", fresh_emulator.client_secret, portal_password,
-                   "test-secret-key-4d1c", *tokens]:
+    for secret in [
+        PASSWORD,
+        ROTATED,
+        "Pw-9f83-unique",
+        fresh_emulator.client_secret,
+        portal_password,
+        "test-secret-key-4d1c",
+        *tokens,
+    ]:
         assert secret not in searched
 
     lines = [line for line in output.splitlines() if line.strip()]
@@ -221,8 +313,9 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
     assert all({"time", "level", "logger", "message"} <= event.keys() for event in events)
     access = [e for e in events if e["logger"] == "gunicorn.access"]
     assert any(e["request_id"] == created.headers["X-Request-Id"] for e in access)
-    assert any(e["message"] == "signed in" and e.get("user") is None and e.get("signed_in_user") == "ada"
-               for e in events)
+    assert any(
+        e["message"] == "signed in" and e.get("user") is None and e.get("signed_in_user") == "ada" for e in events
+    )
     created_events = [e for e in events if e["message"].startswith("created postgresql")]
     assert created_events and created_events[0]["user"] == "ada" and created_events[0]["request_id"]
 
@@ -274,7 +367,8 @@ def test_the_scrubber_never_forgets_the_client_secret_or_the_secret_key(app, fre
         tokens.invalidate(tokens.token())
     assert fresh_emulator.token_fetches >= 100
     caplog.set_level(logging.INFO)
-    logging.getLogger("app.test").warning("leak %s and %s and %s", fresh_emulator.client_secret,
-                                          app.config["SECRET_KEY"], tokens.token())
+    logging.getLogger("app.test").warning(
+        "leak %s and %s and %s", fresh_emulator.client_secret, app.config["SECRET_KEY"], tokens.token()
+    )
     assert fresh_emulator.client_secret not in caplog.text and app.config["SECRET_KEY"] not in caplog.text
     assert tokens.token() not in caplog.text and "[redacted]" in caplog.text

@@ -34,7 +34,10 @@ def assert_matches(body, example):
     pattern = example["params"].get("connectionString")
     if pattern:
         keys_in_pattern = list(parse_connection_string(pattern))
-        assert list(parse_connection_string(body["auth"]["params"]["connectionString"]))[: len(keys_in_pattern)] == keys_in_pattern
+        assert (
+            list(parse_connection_string(body["auth"]["params"]["connectionString"]))[: len(keys_in_pattern)]
+            == keys_in_pattern
+        )
 
 
 def test_the_project_carries_the_seeds():

@@ -26,9 +26,15 @@ PASSWORD = "served-password-7c2e"
 
 def adobe(emulator) -> dict:
     """Real mode against the emulator: with Adobe credentials, sign-in is required unless WIZARD_AUTH=none."""
-    return dict(AEP_CLIENT_ID=emulator.client_id, AEP_CLIENT_SECRET=emulator.client_secret,
-                AEP_ORG_ID=emulator.org_id, AEP_PLATFORM_URL=emulator.url, AEP_IMS_URL=emulator.url,
-                AEP_SANDBOXES="prod,dev", WIZARD_SECRET_KEY="served-secret-key-91ab")
+    return dict(
+        AEP_CLIENT_ID=emulator.client_id,
+        AEP_CLIENT_SECRET=emulator.client_secret,
+        AEP_ORG_ID=emulator.org_id,
+        AEP_PLATFORM_URL=emulator.url,
+        AEP_IMS_URL=emulator.url,
+        AEP_SANDBOXES="prod,dev",
+        WIZARD_SECRET_KEY="served-secret-key-91ab",
+    )
 
 
 def sign_out(url: str, browser: requests.Session) -> requests.Response:
@@ -50,22 +56,37 @@ def start_every_mode(emulator, provider, tmp_path) -> dict:
     """One `aep-source-wizard` per sign-in mode, all started before any is waited for: {mode: (url, process)}."""
     users = tmp_path / "users"
     # The account is made as an operator would: `aep-source-wizard add-user`, the password on standard input.
-    made = subprocess.run([COMMAND, "add-user", "ada", "--file", str(users), "--groups", "g-admin"],
-                          input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [COMMAND, "add-user", "ada", "--file", str(users), "--groups", "g-admin"],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     roles = {"WIZARD_ROLES": "g-admin=admin@*;g-viewer=viewer@*"}
     modes = {
         "none": {"WIZARD_AUTH": "none"},
-        "proxy": {"WIZARD_TRUSTED_USER_HEADER": "X-Forwarded-Email", "WIZARD_TRUSTED_GROUPS_HEADER":
-                  "X-Forwarded-Groups", "WIZARD_PROXY_COUNT": "1", **roles},
+        "proxy": {
+            "WIZARD_TRUSTED_USER_HEADER": "X-Forwarded-Email",
+            "WIZARD_TRUSTED_GROUPS_HEADER": "X-Forwarded-Groups",
+            "WIZARD_PROXY_COUNT": "1",
+            **roles,
+        },
         "accounts": {"WIZARD_USERS_FILE": str(users), **roles},
-        "oidc": {"WIZARD_OIDC_ISSUER": provider.issuer, "WIZARD_OIDC_CLIENT_ID": provider.client_id,
-                 "WIZARD_OIDC_CLIENT_SECRET": provider.client_secret, "WIZARD_OIDC_SCOPES": "email profile groups",
-                 **roles},
+        "oidc": {
+            "WIZARD_OIDC_ISSUER": provider.issuer,
+            "WIZARD_OIDC_CLIENT_ID": provider.client_id,
+            "WIZARD_OIDC_CLIENT_SECRET": provider.client_secret,
+            "WIZARD_OIDC_SCOPES": "email profile groups",
+            **roles,
+        },
     }
     assert set(modes) == set(AUTH_MODES)
-    return {mode: serve([COMMAND], cwd=REPO, WIZARD_DATA_DIR=str(tmp_path / mode), **adobe(emulator), **env)
-            for mode, env in modes.items()}
+    return {
+        mode: serve([COMMAND], cwd=REPO, WIZARD_DATA_DIR=str(tmp_path / mode), **adobe(emulator), **env)
+        for mode, env in modes.items()
+    }
 
 
 def test_the_command_starts_in_every_sign_in_mode_and_people_sign_in(fresh_emulator, provider, tmp_path):
@@ -88,9 +109,16 @@ def test_the_command_starts_in_every_sign_in_mode_and_people_sign_in(fresh_emula
         # accounts: the sign-in form, with the account that add-user wrote.
         browser = requests.Session()
         form = browser.get(urls["accounts"] + "/sign-in", timeout=15)
-        page = browser.post(urls["accounts"] + "/sign-in", timeout=15, data={
-            "csrf_token": csrf_token(form.text), "username": "ada", "password": PASSWORD,
-            "next": "/sources/redshift"})
+        page = browser.post(
+            urls["accounts"] + "/sign-in",
+            timeout=15,
+            data={
+                "csrf_token": csrf_token(form.text),
+                "username": "ada",
+                "password": PASSWORD,
+                "next": "/sources/redshift",
+            },
+        )
         assert page.status_code == 200 and "Signed in as <strong>ada</strong>" in page.text
         assert page.url == urls["accounts"] + "/sources/redshift"
 

@@ -21,9 +21,15 @@ SLOW_CLIENTS = 64
 
 
 def emulator_env(emulator, **extra) -> dict:
-    return dict(AEP_CLIENT_ID=emulator.client_id, AEP_CLIENT_SECRET=emulator.client_secret,
-                AEP_ORG_ID=emulator.org_id, AEP_PLATFORM_URL=emulator.url, AEP_IMS_URL=emulator.url,
-                WIZARD_SECRET_KEY="serving-test-key", **extra)
+    return dict(
+        AEP_CLIENT_ID=emulator.client_id,
+        AEP_CLIENT_SECRET=emulator.client_secret,
+        AEP_ORG_ID=emulator.org_id,
+        AEP_PLATFORM_URL=emulator.url,
+        AEP_IMS_URL=emulator.url,
+        WIZARD_SECRET_KEY="serving-test-key",
+        **extra,
+    )
 
 
 def trickle(url: str, stop: threading.Event, opened: list) -> None:
@@ -42,8 +48,14 @@ def trickle(url: str, stop: threading.Event, opened: list) -> None:
 
 
 def test_slow_clients_cannot_starve_the_portal(fresh_emulator, tmp_path):
-    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WIZARD_AUTH="none", WEB_CONCURRENCY="2",
-                         WIZARD_DATA_DIR=str(tmp_path), **emulator_env(fresh_emulator))
+    url, process = serve(
+        [sys.executable, "-m", "app.cli"],
+        cwd=REPO,
+        WIZARD_AUTH="none",
+        WEB_CONCURRENCY="2",
+        WIZARD_DATA_DIR=str(tmp_path),
+        **emulator_env(fresh_emulator),
+    )
     stop, opened = threading.Event(), []
     try:
         wait_until_up(url, process)
@@ -70,16 +82,26 @@ def test_slow_clients_cannot_starve_the_portal(fresh_emulator, tmp_path):
 def test_rapid_guesses_on_several_workers_are_throttled_together(fresh_emulator, tmp_path):
     users = tmp_path / "users"
     add_user(str(users), "ada", "the right password 1")
-    url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO, WEB_CONCURRENCY="4",
-                         WIZARD_USERS_FILE=str(users), WIZARD_DATA_DIR=str(tmp_path), **emulator_env(fresh_emulator))
+    url, process = serve(
+        [sys.executable, "-m", "app.cli"],
+        cwd=REPO,
+        WEB_CONCURRENCY="4",
+        WIZARD_USERS_FILE=str(users),
+        WIZARD_DATA_DIR=str(tmp_path),
+        **emulator_env(fresh_emulator),
+    )
     try:
         wait_until_up(url, process)
 
         def guess(_n):
             session = requests.Session()
             page = session.get(url + "/sign-in", timeout=30).text
-            return session.post(url + "/sign-in", timeout=30, allow_redirects=False, data={
-                "csrf_token": csrf_token(page), "username": "ada", "password": "a wrong guess", "next": "/"})
+            return session.post(
+                url + "/sign-in",
+                timeout=30,
+                allow_redirects=False,
+                data={"csrf_token": csrf_token(page), "username": "ada", "password": "a wrong guess", "next": "/"},
+            )
 
         with concurrent.futures.ThreadPoolExecutor(40) as pool:
             statuses = [response.status_code for response in pool.map(guess, range(40))]
@@ -96,9 +118,11 @@ def test_the_master_leaves_ssl_clients_to_the_patched_workers():
     """gevent patches each worker; requests or urllib3 imported before that break HTTPS (a RecursionError)."""
     import subprocess
 
-    script = ("import sys; import app.cli as cli; from app.config import Settings; cli.gunicorn_options(); "
-              "settings, emulator = cli.with_emulator(Settings.from_env({})); "
-              "print(sorted(m for m in ('requests', 'urllib3', 'sqlalchemy') if m in sys.modules)); emulator.stop()")
+    script = (
+        "import sys; import app.cli as cli; from app.config import Settings; cli.gunicorn_options(); "
+        "settings, emulator = cli.with_emulator(Settings.from_env({})); "
+        "print(sorted(m for m in ('requests', 'urllib3', 'sqlalchemy') if m in sys.modules)); emulator.stop()"
+    )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -62,8 +62,14 @@ def test_a_released_key_may_be_claimed_again(store):
 
 
 def test_the_audit_takes_odd_values_without_losing_the_row(store):
-    store.audit.record(action="create", outcome="ok", sandbox="prod", connection_name="n" * 5000 + "\x00tail",
-                 connection_id="c\x00" * 40, detail="a\x00b")
+    store.audit.record(
+        action="create",
+        outcome="ok",
+        sandbox="prod",
+        connection_name="n" * 5000 + "\x00tail",
+        connection_id="c\x00" * 40,
+        detail="a\x00b",
+    )
     entry = store.audit.audit_entries()[0]
     assert entry["connection_name"] == "n" * 256 and len(entry["connection_id"]) == 64
     assert "\x00" not in entry["detail"]
@@ -77,16 +83,35 @@ def test_the_csv_keeps_empty_cells_empty_uses_utc_and_neutralises_every_formula(
     header, rows = rows[0], rows[1:]
     names = [row[header.index("connection_name")] for row in rows]
     assert names == ["plain", "'\rcmd", "'\tcmd", "'@SUM(A1)", "'-1", "'+1", "'=1+1"]
-    assert all(row[header.index("detail")] == "" and row[header.index("user")] == "" and row[header.index("role")] == ""
-               for row in rows)
+    assert all(
+        row[header.index("detail")] == "" and row[header.index("user")] == "" and row[header.index("role")] == ""
+        for row in rows
+    )
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row[0]) for row in rows)
 
 
 def test_audit_filters_and_csv(store):
-    store.audit.record(action="create", outcome="ok", user="ada", sandbox="prod", connection_name="Orders",
-                 connection_id="c1", source="MySQL", request_id="r1")
-    store.audit.record(action="delete", outcome="failed", user="grace", sandbox="dev", connection_name="=HYPERLINK()",
-                 connection_id="c2", detail="FLOW-1418-400", adobe_request_id="a2", request_id="r2")
+    store.audit.record(
+        action="create",
+        outcome="ok",
+        user="ada",
+        sandbox="prod",
+        connection_name="Orders",
+        connection_id="c1",
+        source="MySQL",
+        request_id="r1",
+    )
+    store.audit.record(
+        action="delete",
+        outcome="failed",
+        user="grace",
+        sandbox="dev",
+        connection_name="=HYPERLINK()",
+        connection_id="c2",
+        detail="FLOW-1418-400",
+        adobe_request_id="a2",
+        request_id="r2",
+    )
     assert [e["connection_id"] for e in store.audit.audit_entries()] == ["c2", "c1"]
     assert [e["user"] for e in store.audit.audit_entries(action="create")] == ["ada"]
     assert [e["user"] for e in store.audit.audit_entries(outcome="failed", sandbox="dev")] == ["grace"]
@@ -134,7 +159,11 @@ def test_a_draft_chain_is_taken_once_its_steps_kept_apart_and_old_drafts_go(stor
     store.drafts.end_chain("k" * 32, "stopped", "the flow was refused")
     draft = store.drafts.draft("k" * 32)
     assert (draft["state"], draft["problem"], draft["target_id"], draft["flow_id"]) == (
-        "stopped", "the flow was refused", "target_id-1", None)
+        "stopped",
+        "the flow was refused",
+        "target_id-1",
+        None,
+    )
     assert store.drafts.start_chain("k" * 32, lease=-1)  # after a stop anyone may go on; a lease already run out...
     assert store.drafts.start_chain("k" * 32, lease=60)  # ...may be taken over
     # Drafts untouched for 30 days go when a new one opens, unless their chain stopped halfway or is being made.
@@ -142,8 +171,12 @@ def test_a_draft_chain_is_taken_once_its_steps_kept_apart_and_old_drafts_go(stor
         store.drafts.new_draft(key.ljust(32, "x"), "ada", "prod", "base-1", plan)
         store.drafts.end_chain(key.ljust(32, "x"), state)
     with store.engine.begin() as db:
-        db.execute(text("UPDATE dataflow_drafts SET updated_at = :old WHERE key LIKE 'old-%'"),
-                   {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)})
+        db.execute(
+            text("UPDATE dataflow_drafts SET updated_at = :old WHERE key LIKE 'old-%'"),
+            {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)},
+        )
     store.drafts.new_draft("n" * 32, "ada", "prod", "base-1", plan)
-    assert store.drafts.draft("old-draft".ljust(32, "x")) is None and store.drafts.draft("old-done".ljust(32, "x")) is None
+    assert (
+        store.drafts.draft("old-draft".ljust(32, "x")) is None and store.drafts.draft("old-done".ljust(32, "x")) is None
+    )
     assert store.drafts.draft("old-stopped".ljust(32, "x"))["state"] == "stopped" and store.drafts.draft("k" * 32)

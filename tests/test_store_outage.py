@@ -65,8 +65,12 @@ def submit(server, name: str) -> requests.Response:
     session = requests.Session()
     page = session.get(f"{server.url}/sources/redshift", timeout=10).text
     key, data = form_data("redshift", name=name)
-    return session.post(f"{server.url}/sources/{key}", allow_redirects=False, timeout=30, data={
-        **data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)})
+    return session.post(
+        f"{server.url}/sources/{key}",
+        allow_redirects=False,
+        timeout=30,
+        data={**data, "csrf_token": csrf_token(page), "submission_id": submission_id(page)},
+    )
 
 
 def test_an_outage_is_503_with_retry_after_readyz_says_so_and_healthz_stays_up(portal, caplog):
@@ -98,8 +102,9 @@ def test_a_database_restart_under_load_answers_no_500(portal, fresh_emulator):
     server, proxy = portal
     assert submit(server, "Warm the pool").status_code == 303
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda n: (proxy.cut() if n == 3 else None, submit(server, f"Restart {n}"))[1],
-                                range(12)))
+        answers = list(
+            pool.map(lambda n: (proxy.cut() if n == 3 else None, submit(server, f"Restart {n}"))[1], range(12))
+        )
     proxy.cut()
     answers += [submit(server, "Right after")]
     assert all(answer.status_code in (303, 503) for answer in answers), [a.status_code for a in answers]
@@ -136,13 +141,29 @@ def test_a_pending_submission_of_a_dead_worker_is_reconciled_once_by_two_portals
     entry = {"action": "create", "outcome": "ok", "sandbox": "prod", "user": "ada", "role": "admin"}
     # One worker claimed, Adobe made the connection, and the worker died before recording it; another claimed and
     # died before Adobe made anything.
-    store.submissions.claim("made" * 5, {"sandbox": "prod", "name": "Orphan", "started_ms": started,
-                                         "spec_id": connection_body("x")["connectionSpec"]["id"],
-                                         "source": "Amazon Redshift", "entry": entry})
+    store.submissions.claim(
+        "made" * 5,
+        {
+            "sandbox": "prod",
+            "name": "Orphan",
+            "started_ms": started,
+            "spec_id": connection_body("x")["connectionSpec"]["id"],
+            "source": "Amazon Redshift",
+            "entry": entry,
+        },
+    )
     made = services.of(apps[0]).connections.create_connection("prod", connection_body("Orphan"))
-    store.submissions.claim("none" * 5, {"sandbox": "prod", "name": "Never made", "started_ms": started,
-                                         "spec_id": connection_body("x")["connectionSpec"]["id"],
-                                         "source": "Amazon Redshift", "entry": entry})
+    store.submissions.claim(
+        "none" * 5,
+        {
+            "sandbox": "prod",
+            "name": "Never made",
+            "started_ms": started,
+            "spec_id": connection_body("x")["connectionSpec"]["id"],
+            "source": "Amazon Redshift",
+            "entry": entry,
+        },
+    )
     with store.engine.begin() as db:
         db.execute(text("UPDATE submissions SET updated_at = updated_at - interval '1 hour'"))
     barrier = threading.Barrier(2)
@@ -157,7 +178,9 @@ def test_a_pending_submission_of_a_dead_worker_is_reconciled_once_by_two_portals
     assert store.submissions.finished("made" * 5)["result_url"].startswith(f"/connections/{made.id}?")
     entries = store.audit.audit_entries(action="create")
     assert {(e["outcome"], e["connection_name"], e["user"]) for e in entries} == {
-        ("ok", "Orphan", "ada"), ("failed", "Never made", "ada")}
+        ("ok", "Orphan", "ada"),
+        ("failed", "Never made", "ada"),
+    }
     # The failed key may be claimed again; nothing is reconciled twice.
     assert store.submissions.claim("none" * 5, timeout=1) is None
     assert all(Reconciler(services.of(app)).run_once() == {"recorded": 0, "failed": 0, "drafts": 0} for app in apps)
@@ -183,8 +206,9 @@ def test_a_locked_sqlite_file_is_the_same_503(fresh_emulator, tmp_path, monkeypa
     assert submit(LiveServer(server.app), "Unlocked").status_code == 303
 
 
-def test_a_chain_left_creating_by_a_dead_request_is_stopped_with_what_was_made_recorded(live_server, live_app,
-                                                                                         fresh_emulator):
+def test_a_chain_left_creating_by_a_dead_request_is_stopped_with_what_was_made_recorded(
+    live_server, live_app, fresh_emulator
+):
     from app.dataflows.chain import steps
     from app.dataflows.draft import Draft
 

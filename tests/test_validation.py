@@ -49,7 +49,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("variant", "field", "value", "message"), CASES)
-def test_bad_input_gets_its_message_on_its_field_and_nothing_is_sent(client, fresh_emulator, variant, field, value, message):
+def test_bad_input_gets_its_message_on_its_field_and_nothing_is_sent(
+    client, fresh_emulator, variant, field, value, message
+):
     key, data = form_data(variant, **{field: value})
     response = client.post(f"/sources/{key}", data=data)
     page = response.get_data(as_text=True)

@@ -34,25 +34,45 @@ def hook():
 
 @pytest.fixture
 def watch_app(settings: Settings, fresh_emulator: Emulator) -> Flask:
-    app = create_app(settings.replace(io_events_keys=fresh_emulator.url, alerts_to_loopback=True,
-                                      alert_retry_seconds=0.05))
+    app = create_app(
+        settings.replace(io_events_keys=fresh_emulator.url, alerts_to_loopback=True, alert_retry_seconds=0.05)
+    )
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
 
 
 def base_connection(maker: Maker) -> str:
-    answer = requests.post(f"{maker.emulator.url}{FLOW}/connections", headers=maker.headers, timeout=5, json={
-        "name": "crm", "auth": {"specName": "Connection String Based Authentication", "params": {
-            "connectionString": "Server=db;Database=crm;Port=5432;UID=app;Password=pw"}},
-        "connectionSpec": {"id": PG_SPEC, "version": "1.0"}})
+    answer = requests.post(
+        f"{maker.emulator.url}{FLOW}/connections",
+        headers=maker.headers,
+        timeout=5,
+        json={
+            "name": "crm",
+            "auth": {
+                "specName": "Connection String Based Authentication",
+                "params": {"connectionString": "Server=db;Database=crm;Port=5432;UID=app;Password=pw"},
+            },
+            "connectionSpec": {"id": PG_SPEC, "version": "1.0"},
+        },
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
 
 def add_rule(client, url: str, sandbox: str = "prod", events=ALL_EVENTS, channel: str = "webhook", **extra) -> str:
     """Add a rule through the page; the signing secret it shows once (or "" for another channel)."""
-    answer = client.post("/alerts/new", data={"name": f"{channel} {sandbox}", "sandbox": sandbox, "source": "",
-                                              "events": list(events), "channel": channel, "url": url, **extra})
+    answer = client.post(
+        "/alerts/new",
+        data={
+            "name": f"{channel} {sandbox}",
+            "sandbox": sandbox,
+            "source": "",
+            "events": list(events),
+            "channel": channel,
+            "url": url,
+            **extra,
+        },
+    )
     assert answer.status_code in (200, 303), answer.text
     found = re.search(r"whsec_[A-Za-z0-9_-]+", answer.text)
     return found.group(0) if found else ""
@@ -124,8 +144,12 @@ def test_late_then_recovered_in_emulator_time_and_told_once_per_episode(watch_ap
     watcher.run_once()
     flow_id = maker.due_flow(base_connection(maker))
     watcher.run_once()
-    assert requests.post(f"{fresh_emulator.url}/_emulator/runs", json={"flowId": flow_id, "stalled": True},
-                         timeout=5).status_code == 201
+    assert (
+        requests.post(
+            f"{fresh_emulator.url}/_emulator/runs", json={"flowId": flow_id, "stalled": True}, timeout=5
+        ).status_code
+        == 201
+    )
     advance(fresh_emulator, 10 * 60)
     assert watcher.run_once()["prod"] == 0  # one due time passed, within its grace (15 minutes)
     advance(fresh_emulator, 30 * 60)
@@ -134,8 +158,12 @@ def test_late_then_recovered_in_emulator_time_and_told_once_per_episode(watch_ap
     assert watcher.run_once()["prod"] == 0  # still late: the same episode, told once
     page = client.get("/dataflows?health=late")
     assert page.status_code == 200 and flow_id in page.text
-    assert requests.post(f"{fresh_emulator.url}/_emulator/runs", json={"flowId": flow_id, "stalled": False},
-                         timeout=5).status_code == 201
+    assert (
+        requests.post(
+            f"{fresh_emulator.url}/_emulator/runs", json={"flowId": flow_id, "stalled": False}, timeout=5
+        ).status_code
+        == 201
+    )
     advance(fresh_emulator, 15 * 60)
     assert watcher.run_once()["prod"] == 1  # recovered
     Deliverer(services.of(watch_app)).run_once()
@@ -166,8 +194,9 @@ def test_disabled_and_partial_are_events_of_their_own(watch_app, fresh_emulator,
     watcher.run_once()
     flow_id = maker.due_flow(base_connection(maker), ["partial"])
     watcher.run_once()
-    disabled = requests.post(f"{fresh_emulator.url}{FLOW}/flows/{flow_id}/action", params={"op": "disable"},
-                             headers=maker.headers, timeout=5)
+    disabled = requests.post(
+        f"{fresh_emulator.url}{FLOW}/flows/{flow_id}/action", params={"op": "disable"}, headers=maker.headers, timeout=5
+    )
     assert disabled.status_code == 200, disabled.text
     watcher.run_once()
     Deliverer(services.of(watch_app)).run_once()
@@ -210,8 +239,14 @@ def test_a_failing_destination_is_retried_with_backoff_then_failed_and_sent_agai
 def test_slack_and_email_say_what_happened_with_a_link(watch_app, settings, fresh_emulator, hook):
     mailbox = Mailbox()
     try:
-        app = create_app(settings.replace(io_events_keys=fresh_emulator.url, alerts_to_loopback=True,
-                                          smtp_url=mailbox.url, public_url="https://portal.example"))
+        app = create_app(
+            settings.replace(
+                io_events_keys=fresh_emulator.url,
+                alerts_to_loopback=True,
+                smtp_url=mailbox.url,
+                public_url="https://portal.example",
+            )
+        )
         app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
         client = app.test_client()
         add_rule(client, hook.url, channel="slack", events=["failed"])
@@ -225,7 +260,10 @@ def test_slack_and_email_say_what_happened_with_a_link(watch_app, settings, fres
         assert set(slack["json"]) == {"text", "blocks"}
         section = slack["json"]["blocks"][1]["text"]["text"]
         assert "Orders &lt;b&gt;&amp;&lt;/b&gt;" in section and "CONNECTOR-2001-500" in section
-        assert f"https://portal.example/dataflows/{flow_id}?sandbox=prod" in slack["json"]["blocks"][2]["elements"][0]["text"]
+        assert (
+            f"https://portal.example/dataflows/{flow_id}?sandbox=prod"
+            in slack["json"]["blocks"][2]["elements"][0]["text"]
+        )
         [(to, message)] = mailbox.messages
         assert to == ["oncall@example.com", "data@example.com"]
         assert message["Subject"].startswith("[AEP] Dataflow run failed: Orders")
@@ -241,8 +279,11 @@ def test_rules_keep_their_destination_sealed_and_secrets_out_of_pages_logs_and_a
     add_rule(client, slack_url, channel="slack")
     built = services.of(watch_app)
     rules = built.store.alerts.rules()
-    assert all(rule["target"].startswith("v1.") and "SECRETtoken" not in rule["target"] for rule in rules
-               if rule["channel"] != "email")
+    assert all(
+        rule["target"].startswith("v1.") and "SECRETtoken" not in rule["target"]
+        for rule in rules
+        if rule["channel"] != "email"
+    )
     for path in ["/alerts", *(f"/alerts/{rule['id']}/edit" for rule in rules)]:
         page = client.get(path).text
         assert "SECRETtoken" not in page and secret not in page and "/hook" not in page
@@ -267,14 +308,17 @@ def test_rules_keep_their_destination_sealed_and_secrets_out_of_pages_logs_and_a
     assert hook.signed(latest, renewed) and not hook.signed(latest, secret)
 
 
-@pytest.mark.parametrize(("url", "loopback", "refused"), [
-    ("http://169.254.169.254/latest/meta-data", True, "link-local"),
-    ("http://[fe80::1]/x", True, "link-local"),
-    ("http://127.0.0.1:9/x", False, "loopback"),
-    ("ftp://example.com/x", True, "http"),
-    ("https://user:pw@example.com/x", True, "password"),
-    ("http://127.0.0.1:9/x", True, None),
-])
+@pytest.mark.parametrize(
+    ("url", "loopback", "refused"),
+    [
+        ("http://169.254.169.254/latest/meta-data", True, "link-local"),
+        ("http://[fe80::1]/x", True, "link-local"),
+        ("http://127.0.0.1:9/x", False, "loopback"),
+        ("ftp://example.com/x", True, "http"),
+        ("https://user:pw@example.com/x", True, "password"),
+        ("http://127.0.0.1:9/x", True, None),
+    ],
+)
 def test_where_alerts_may_not_go(url, loopback, refused):
     problem = channels.check_destination(url, loopback)
     assert (problem is None) if refused is None else (refused in problem)
@@ -282,21 +326,49 @@ def test_where_alerts_may_not_go(url, loopback, refused):
 
 def test_a_rule_form_keeps_what_was_typed_and_says_what_is_wrong_per_field(watch_app):
     client = watch_app.test_client()
-    answer = client.post("/alerts/new", data={"name": "", "sandbox": "prod", "events": [], "channel": "email",
-                                              "emails": "not-an-address", "flow_id": "bad id!"})
+    answer = client.post(
+        "/alerts/new",
+        data={
+            "name": "",
+            "sandbox": "prod",
+            "events": [],
+            "channel": "email",
+            "emails": "not-an-address",
+            "flow_id": "bad id!",
+        },
+    )
     assert answer.status_code == 400
     page = answer.text
     assert "Give the rule a name." in page and "Choose at least one event." in page
     assert "WIZARD_SMTP_URL" in page and "letters, digits and dashes" in page
     assert 'value="bad id!"' in page
-    refused = client.post("/alerts/new", data={"name": "x", "sandbox": "prod", "events": ["failed"],
-                                               "channel": "webhook", "url": "http://169.254.169.254/"})
+    refused = client.post(
+        "/alerts/new",
+        data={
+            "name": "x",
+            "sandbox": "prod",
+            "events": ["failed"],
+            "channel": "webhook",
+            "url": "http://169.254.169.254/",
+        },
+    )
     # The address is named in the message, never kept in the field: a webhook's address may carry its secret.
     assert refused.status_code == 400 and "link-local" in refused.text
     assert 'value="http://169.254.169.254/"' not in refused.text and "169.254.169.254/" not in refused.text
     # Another sandbox than those offered is refused, not stored.
-    assert client.post("/alerts/new", data={"name": "x", "sandbox": "elsewhere", "events": ["failed"],
-                                            "channel": "webhook", "url": "http://127.0.0.1:9/"}).status_code == 400
+    assert (
+        client.post(
+            "/alerts/new",
+            data={
+                "name": "x",
+                "sandbox": "elsewhere",
+                "events": ["failed"],
+                "channel": "webhook",
+                "url": "http://127.0.0.1:9/",
+            },
+        ).status_code
+        == 400
+    )
     assert services.of(watch_app).store.alerts.rules() == []
 
 
@@ -321,8 +393,9 @@ def test_adobe_io_events_push_makes_the_same_event_once_with_the_watcher_as_fall
     watcher = Watcher(built, 60)
     watcher.run_once()
     # Registered as the Developer Console registers it: the challenge answered first.
-    registered = requests.post(f"{fresh_emulator.url}/_emulator/events/webhooks",
-                               json={"url": portal.url + "/events/adobe"}, timeout=15)
+    registered = requests.post(
+        f"{fresh_emulator.url}/_emulator/events/webhooks", json={"url": portal.url + "/events/adobe"}, timeout=15
+    )
     assert registered.status_code == 201, registered.text
     maker = Maker(fresh_emulator)
     flow_id = maker.due_flow(base_connection(maker), ["failed"])
@@ -343,8 +416,14 @@ def test_an_unsigned_or_badly_signed_notification_is_refused_and_makes_nothing(p
 
     built = services.of(portal.app)
     Watcher(built, 60).run_once()
-    assert requests.post(f"{fresh_emulator.url}/_emulator/events/webhooks", timeout=15,
-                         json={"url": portal.url + "/events/adobe", "sign": sign}).status_code == 201
+    assert (
+        requests.post(
+            f"{fresh_emulator.url}/_emulator/events/webhooks",
+            timeout=15,
+            json={"url": portal.url + "/events/adobe", "sign": sign},
+        ).status_code
+        == 201
+    )
     maker = Maker(fresh_emulator)
     maker.due_flow(base_connection(maker), ["failed"])
     requests.get(f"{fresh_emulator.url}{FLOW}/runs", headers=maker.headers, timeout=5)
@@ -354,14 +433,21 @@ def test_an_unsigned_or_badly_signed_notification_is_refused_and_makes_nothing(p
     assert [d["last_status"] for d in fresh_emulator.event_deliveries] == [401]
     assert built.store.alerts.recent_events() == []
     # A forged body posted by anyone: the same.
-    forged = requests.post(portal.url + "/events/adobe", timeout=5, json={"event_id": "x", "event": {}},
-                           headers={"x-adobe-digital-signature-1": "AAAA",
-                                    "x-adobe-public-key1-path": "/prod/keys/pub-key-x.pem"})
+    forged = requests.post(
+        portal.url + "/events/adobe",
+        timeout=5,
+        json={"event_id": "x", "event": {}},
+        headers={"x-adobe-digital-signature-1": "AAAA", "x-adobe-public-key1-path": "/prod/keys/pub-key-x.pem"},
+    )
     assert forged.status_code == 401
     # A key path that is not I/O Events' shape is never fetched (no request to another host or path).
     before = len(fresh_emulator.received)
-    requests.post(portal.url + "/events/adobe", timeout=5, data=b"{}",
-                  headers={"x-adobe-digital-signature-1": "AAAA", "x-adobe-public-key1-path": "/../../etc/passwd"})
+    requests.post(
+        portal.url + "/events/adobe",
+        timeout=5,
+        data=b"{}",
+        headers={"x-adobe-digital-signature-1": "AAAA", "x-adobe-public-key1-path": "/../../etc/passwd"},
+    )
     assert len(fresh_emulator.received) == before
 
 

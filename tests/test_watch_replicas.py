@@ -37,8 +37,9 @@ def shared_store():
 
 def lease_holder_pid(admin, schema: str) -> int | None:
     with admin.begin() as db:
-        holder = db.execute(text(f"SELECT holder FROM {schema}.leases WHERE name = 'watcher' "
-                                 "AND until > extract(epoch from now())")).scalar()
+        holder = db.execute(
+            text(f"SELECT holder FROM {schema}.leases WHERE name = 'watcher' AND until > extract(epoch from now())")
+        ).scalar()
     return int(holder.split(":")[1]) if holder else None
 
 
@@ -52,16 +53,24 @@ def wait(predicate, seconds: float, what: str):
     raise AssertionError(f"not within {seconds} s: {what}")
 
 
-def test_each_failure_is_told_once_by_two_portals_of_two_workers_with_the_watcher_killed(
-        shared_store, fresh_emulator):
+def test_each_failure_is_told_once_by_two_portals_of_two_workers_with_the_watcher_killed(shared_store, fresh_emulator):
     url, admin, schema = shared_store
     hook = Webhook()
-    env = {"AEP_CLIENT_ID": fresh_emulator.client_id, "AEP_CLIENT_SECRET": fresh_emulator.client_secret,
-           "AEP_ORG_ID": fresh_emulator.org_id, "AEP_PLATFORM_URL": fresh_emulator.url,
-           "AEP_IMS_URL": fresh_emulator.url, "AEP_SANDBOXES": "prod", "WIZARD_AUTH": "none",
-           "WIZARD_SECRET_KEY": "replicas-test-key", "WIZARD_DATABASE_URL": url, "WEB_CONCURRENCY": "2",
-           "WIZARD_WATCH_SECONDS": str(WATCH_SECONDS), "WIZARD_ALERTS_TO_LOOPBACK": "1",
-           "WIZARD_PUBLIC_URL": "https://portal.example"}
+    env = {
+        "AEP_CLIENT_ID": fresh_emulator.client_id,
+        "AEP_CLIENT_SECRET": fresh_emulator.client_secret,
+        "AEP_ORG_ID": fresh_emulator.org_id,
+        "AEP_PLATFORM_URL": fresh_emulator.url,
+        "AEP_IMS_URL": fresh_emulator.url,
+        "AEP_SANDBOXES": "prod",
+        "WIZARD_AUTH": "none",
+        "WIZARD_SECRET_KEY": "replicas-test-key",
+        "WIZARD_DATABASE_URL": url,
+        "WEB_CONCURRENCY": "2",
+        "WIZARD_WATCH_SECONDS": str(WATCH_SECONDS),
+        "WIZARD_ALERTS_TO_LOOPBACK": "1",
+        "WIZARD_PUBLIC_URL": "https://portal.example",
+    }
     portals = [serve([sys.executable, "-m", "app.cli"], REPO, **env) for _ in range(2)]
     try:
         for base, process in portals:
@@ -70,16 +79,29 @@ def test_each_failure_is_told_once_by_two_portals_of_two_workers_with_the_watche
         session = requests.Session()
         form = session.get(first + "/alerts/new", timeout=10)
         token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form.text).group(1)
-        made = session.post(first + "/alerts/new", timeout=10, data={
-            "csrf_token": token, "name": "on call", "sandbox": "prod", "source": "", "events": ["failed"],
-            "channel": "webhook", "url": hook.url})
+        made = session.post(
+            first + "/alerts/new",
+            timeout=10,
+            data={
+                "csrf_token": token,
+                "name": "on call",
+                "sandbox": "prod",
+                "source": "",
+                "events": ["failed"],
+                "channel": "webhook",
+                "url": hook.url,
+            },
+        )
         assert made.status_code == 200, made.text
         secret = re.search(r"whsec_[A-Za-z0-9_-]+", made.text).group(0)
         # The watcher's first round learns the sandbox; what fails after it is told.
         wait(lambda: lease_holder_pid(admin, schema), 30, "a watcher holding the lease")
         with admin.begin() as db:
-            wait(lambda: db.execute(text(f"SELECT count(*) FROM {schema}.watch_cursors")).scalar(), 30,
-                 "the watcher's first round")
+            wait(
+                lambda: db.execute(text(f"SELECT count(*) FROM {schema}.watch_cursors")).scalar(),
+                30,
+                "the watcher's first round",
+            )
 
         maker = Maker(fresh_emulator)
         connection = base_connection(maker)
@@ -102,8 +124,9 @@ def test_each_failure_is_told_once_by_two_portals_of_two_workers_with_the_watche
         assert all(hook.signed(r, secret) for r in hook.received)
         with admin.begin() as db:
             assert db.execute(text(f"SELECT count(*) FROM {schema}.alert_events")).scalar() == 2
-            assert db.execute(text(f"SELECT state, count(*) FROM {schema}.alert_deliveries GROUP BY state")
-                              ).all() == [("sent", 2)]
+            assert db.execute(text(f"SELECT state, count(*) FROM {schema}.alert_deliveries GROUP BY state")).all() == [
+                ("sent", 2)
+            ]
     finally:
         for _base, process in portals:
             process.send_signal(signal.SIGTERM)

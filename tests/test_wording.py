@@ -38,7 +38,11 @@ def visible_text(page: str) -> str:
 def test_the_scanner_catches_what_it_is_for():
     assert slips("create a Amazon Redshift connection") == ["a Amazon"]
     assert slips("an PostgreSQL, the the form, Optional: optional: x, does not exist..") == [
-        "the the", "an PostgreSQL", "Optional: optional", "t.."]
+        "the the",
+        "an PostgreSQL",
+        "Optional: optional",
+        "t..",
+    ]
     assert slips("a user, a URL, an HP Vertica, an hour, a one-time key, 1 1") == []
 
 
@@ -60,6 +64,11 @@ def test_no_page_a_source_makes_has_a_slip(client, fresh_emulator):
 
 def test_the_rules_pages_and_messages_share():
     assert [article(n) for n in ("Amazon Redshift", "Apache Phoenix", "PostgreSQL", "HP Vertica", "MySQL")] == [
-        "an", "an", "a", "an", "a"]
+        "an",
+        "an",
+        "a",
+        "an",
+        "a",
+    ]
     assert plural(1, "second") == "1 second" and plural(4, "second") == "4 seconds"
     assert sentence("does not exist.") == "does not exist." and sentence("Is it?") == "Is it?"

@@ -43,23 +43,39 @@ class Catalog:
     def page(self, sandbox: str, search: str = "", start: int = 0, limit: int = PAGE) -> DatasetPage:
         """Datasets by name, `limit` from `start`, those whose name holds `search` (any case) when given."""
         doing = "Listing datasets"
-        params = [("limit", str(limit + 1)), ("start", str(start)), ("orderBy", "asc:name"),
-                  ("properties", "name,description,schemaRef")]
+        params = [
+            ("limit", str(limit + 1)),
+            ("start", str(start)),
+            ("orderBy", "asc:name"),
+            ("properties", "name,description,schemaRef"),
+        ]
         if search:
             pattern = name_pattern(search)
             if pattern is None:
                 raise AdobeError("Search with letters, digits, spaces, _ and - only.", status=400)
             params.append(("property", f"name~{pattern}"))
-        found = _datasets(json_body(self._client.call("GET", "/dataSets", sandbox, doing, service=CATALOG,
-                                                      params=params), doing), doing)
+        found = _datasets(
+            json_body(self._client.call("GET", "/dataSets", sandbox, doing, service=CATALOG, params=params), doing),
+            doing,
+        )
         return DatasetPage(found[:limit], start, len(found) > limit)
 
     def dataset(self, sandbox: str, dataset_id: str) -> dict:
         doing = "Reading the dataset"
-        found = _datasets(json_body(self._client.call("GET", f"/dataSets/{quote(dataset_id, safe='')}", sandbox,
-                                                      doing, service=CATALOG,
-                                                      params=[("properties", "name,description,schemaRef")]),
-                                    doing), doing)
+        found = _datasets(
+            json_body(
+                self._client.call(
+                    "GET",
+                    f"/dataSets/{quote(dataset_id, safe='')}",
+                    sandbox,
+                    doing,
+                    service=CATALOG,
+                    params=[("properties", "name,description,schemaRef")],
+                ),
+                doing,
+            ),
+            doing,
+        )
         if not found:
             raise AdobeError(f"{doing} failed: Catalog has no dataset {dataset_id} in sandbox {sandbox}.", status=404)
         return found[0]

@@ -84,8 +84,11 @@ class Connections:
                 "created. An administrator should check AEP_PLATFORM_URL and the network."
             ) from None
         except NoAnswer as failure:
-            what = ("Flow Service did not answer in time" if failure.timed_out
-                    else "the connection to Flow Service broke before it answered")
+            what = (
+                "Flow Service did not answer in time"
+                if failure.timed_out
+                else "the connection to Flow Service broke before it answered"
+            )
             return self._recover(sandbox, body, started_ms, what)
         if response.status_code == 201:
             try:
@@ -93,8 +96,9 @@ class Connections:
             except ValueError:
                 answer = None
             if isinstance(answer, dict) and isinstance(answer.get("id"), str) and answer["id"]:
-                return CreatedConnection(answer["id"], str(answer.get("etag") or ""),
-                                         request_id=response.headers.get("x-request-id"))
+                return CreatedConnection(
+                    answer["id"], str(answer.get("etag") or ""), request_id=response.headers.get("x-request-id")
+                )
             return self._recover(sandbox, body, started_ms, "Flow Service answered 201 without a connection id")
         if response.status_code >= 500:
             found = self._find_created(sandbox, body, started_ms)
@@ -121,8 +125,9 @@ class Connections:
             # Only a connection Flow Service dated after the POST started can be this POST's. No allowance for
             # clocks that disagree: missing our own connection is safe (a new submit is warned of the namesake),
             # taking someone else's is not.
-            matches = self.find_connections(sandbox, body["name"], body["connectionSpec"]["id"],
-                                            created_since_ms=started_ms)
+            matches = self.find_connections(
+                sandbox, body["name"], body["connectionSpec"]["id"], created_since_ms=started_ms
+            )
         except AdobeError:
             return None
         if not matches:
@@ -131,8 +136,9 @@ class Connections:
         log.info("found connection %s after an unconfirmed create", newest.get("id"))
         return CreatedConnection(str(newest["id"]), str(newest.get("etag") or ""), recovered=True)
 
-    def find_connections(self, sandbox: str, name: str, connection_spec_id: str | None = None,
-                         created_since_ms: int | None = None) -> list[dict]:
+    def find_connections(
+        self, sandbox: str, name: str, connection_spec_id: str | None = None, created_since_ms: int | None = None
+    ) -> list[dict]:
         """Connections named exactly `name` (compared here, never trusted to a filter), newest first.
 
         A name that Flow Service's filter syntax could misread (a comma means "any of") is not sent at all:
@@ -149,12 +155,13 @@ class Connections:
             read += len(page)
             for item in page:
                 created = item.get("createdAt")
-                if created_since_ms is not None and not (isinstance(created, (int, float))
-                                                         and created >= created_since_ms):
+                if created_since_ms is not None and not (
+                    isinstance(created, (int, float)) and created >= created_since_ms
+                ):
                     continue
                 if item.get("name") == name and (
-                        connection_spec_id is None
-                        or (item.get("connectionSpec") or {}).get("id") == connection_spec_id):
+                    connection_spec_id is None or (item.get("connectionSpec") or {}).get("id") == connection_spec_id
+                ):
                     matches.append(item)
             oldest = page[-1].get("createdAt") if page else None
             if created_since_ms is not None and isinstance(oldest, (int, float)) and oldest < created_since_ms:
@@ -184,20 +191,35 @@ class Connections:
             )
         return items[0]
 
-    def list_connections_page(self, sandbox: str, params: list, limit: int, continuation: str | None,
-                              doing: str = "Listing connections",
-                              orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
+    def list_connections_page(
+        self,
+        sandbox: str,
+        params: list,
+        limit: int,
+        continuation: str | None,
+        doing: str = "Listing connections",
+        orderby: str = "-createdAt",
+    ) -> tuple[list[dict], str | None]:
         """One page of GET /connections with `params` (documented `==` filters only), newest first by default."""
-        items, token, _answer = self._gateway.listing_page("/connections", sandbox, params, limit, continuation, doing,
-                                                           orderby)
+        items, token, _answer = self._gateway.listing_page(
+            "/connections", sandbox, params, limit, continuation, doing, orderby
+        )
         return items, token
 
-    def list_connections(self, sandbox: str, connection_spec_ids, limit: int = 25, continuation: str | None = None,
-                         state: str | None = None, orderby: str = "-createdAt") -> tuple[list[dict], str | None]:
+    def list_connections(
+        self,
+        sandbox: str,
+        connection_spec_ids,
+        limit: int = 25,
+        continuation: str | None = None,
+        state: str | None = None,
+        orderby: str = "-createdAt",
+    ) -> tuple[list[dict], str | None]:
         """One page of the connections of these specs (in `state`, when given), in `orderby` order; the
         continuation token of the next page, or None."""
-        return self.list_connections_page(sandbox, _list_filters(connection_spec_ids, state), limit, continuation,
-                                          orderby=orderby)
+        return self.list_connections_page(
+            sandbox, _list_filters(connection_spec_ids, state), limit, continuation, orderby=orderby
+        )
 
     def count_connections(self, sandbox: str, connection_spec_ids, state: str | None = None) -> int:
         """How many connections of these specs (in `state`, when given) there are: `count=true`, without `limit`."""
@@ -214,15 +236,24 @@ class Connections:
         found = []
         ids = list(connection_ids)
         for start in range(0, len(ids), 50):
-            params = [("property", "id==" + ",".join(ids[start:start + 50]))]
+            params = [("property", "id==" + ",".join(ids[start : start + 50]))]
             for page, _token in self._gateway.pages("/connections", sandbox, params, "Listing your connections"):
                 found += page
-        return sorted(found, key=lambda c: c.get("createdAt") if isinstance(c.get("createdAt"), (int, float))
-                      else 0, reverse=True)
+        return sorted(
+            found, key=lambda c: c.get("createdAt") if isinstance(c.get("createdAt"), (int, float)) else 0, reverse=True
+        )
 
-    def search_connections(self, sandbox: str, connection_spec_ids, name_contains: str, want: int = 25,
-                           continuation: str | None = None, cap: int = SEARCH_CAP, state: str | None = None,
-                           orderby: str = "-createdAt") -> SearchResult:
+    def search_connections(
+        self,
+        sandbox: str,
+        connection_spec_ids,
+        name_contains: str,
+        want: int = 25,
+        continuation: str | None = None,
+        cap: int = SEARCH_CAP,
+        state: str | None = None,
+        orderby: str = "-createdAt",
+    ) -> SearchResult:
         """Connections of these specs whose name contains the text, in any case, newest first.
 
         Flow Service documents only exact filters (its catalogue has "1440-400 Operator '~' not implemented"),
@@ -253,8 +284,9 @@ class Connections:
         doing = "Exploring the connection"
         # Lower case, as Adobe's tutorials ("Explore a database") and Adobe's own client aepp send it.
         params = {"objectType": "table", "object": table_path} if table_path else {"objectType": "root"}
-        body = json_body(self._gateway.call("GET", f"/connections/{connection_id}/explore", sandbox, doing,
-                                     params=params), doing)
+        body = json_body(
+            self._gateway.call("GET", f"/connections/{connection_id}/explore", sandbox, doing, params=params), doing
+        )
         if table_path is None:
             if not isinstance(body, list):
                 raise AdobeError(f"{doing} failed: Flow Service did not answer with a list of tables. Try again.")
@@ -269,8 +301,9 @@ class Connections:
         if not etag:
             raise ValueError("an update needs the etag the person saw")  # 1403-400 must never happen
         doing = "Updating the connection"
-        response = self._gateway.call("PATCH", f"/connections/{connection_id}", sandbox, doing,
-                              json=operations, headers={"If-Match": etag})
+        response = self._gateway.call(
+            "PATCH", f"/connections/{connection_id}", sandbox, doing, json=operations, headers={"If-Match": etag}
+        )
         body = json_body(response, doing)
         if not isinstance(body, dict) or not body.get("etag"):
             raise AdobeError(f"{doing}: Flow Service answered without the new etag. Reload the connection.")
@@ -278,8 +311,9 @@ class Connections:
 
     def delete_connection(self, sandbox: str, connection_id: str) -> Changed:
         """DELETE /connections/{id} → Adobe's request id."""
-        response = self._gateway.call("DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection",
-                              ok=(204, 200))
+        response = self._gateway.call(
+            "DELETE", f"/connections/{connection_id}", sandbox, "Deleting the connection", ok=(204, 200)
+        )
         return Changed(None, response.headers.get("x-request-id"))
 
 

@@ -17,7 +17,8 @@ from .gateway import DATA_PREP, Gateway, json_body
 
 # Data Prep's reserved keywords, and its mapping functions, which "Data Prep mapping functions" (Experience League,
 # data-prep/functions, "Fields") counts among them: a source field so named must be wrapped as ${...}.
-RESERVED = frozenset("""
+RESERVED = frozenset(
+    """
 new mod or break var lt for false while eq gt div not null continue else and ne true le if ge return _errors do
 function empty size
 concat explode instr replacestr substr lower lcase upper ucase split join lpad rpad left right ltrim rtrim trim equals
@@ -27,7 +28,8 @@ make_timestamp zone_date_to_utc zone_date_to_zone size_of is_empty arrays_to_obj
 contains_key is_set nullify get_keys get_values coalesce first last add_to_array join_arrays to_array decode iif min
 max to_bigint to_decimal to_float to_integer json_to_object uuid guid ua_os_name ua_os_version_major ua_os_version
 ua_os_name_version ua_agent_version ua_agent_version_major ua_agent_name ua_device_class
-""".split())
+""".split()
+)
 # "A field name can be any legal identifier - an unlimited-length sequence of Unicode letters and digits, beginning
 # with a letter, the dollar sign ($), or the underscore character (_)."
 LEGAL_NAME = re.compile(r"(?:[^\W\d]|\$)\w*")
@@ -71,11 +73,15 @@ class Version:
 
 def mapping_set(name: str, schema_id: str, mappings: list[tuple[str, str, str]]) -> dict:
     """The body of a mapping set: `mappings` are (sourceType, source, destination) triples."""
-    return {"name": name,
-            "outputSchema": {"schemaRef": {"id": schema_id,
-                                           "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
-            "mappings": [{"sourceType": kind, "source": source, "destination": destination}
-                         for kind, source, destination in mappings]}
+    return {
+        "name": name,
+        "outputSchema": {
+            "schemaRef": {"id": schema_id, "contentType": "application/vnd.adobe.xed-full+json;version=1"}
+        },
+        "mappings": [
+            {"sourceType": kind, "source": source, "destination": destination} for kind, source, destination in mappings
+        ],
+    }
 
 
 def rows_of(item: dict) -> list[tuple[str, str, str]] | None:
@@ -86,10 +92,17 @@ def rows_of(item: dict) -> list[tuple[str, str, str]] | None:
         return None
     rows = []
     for mapping in mappings:
-        kind, source, destination = (mapping.get(key) if isinstance(mapping, dict) else None
-                                     for key in ("sourceType", "source", "destination"))
-        if not (isinstance(kind, str) and isinstance(source, str) and isinstance(destination, str)
-                and kind and source and destination):
+        kind, source, destination = (
+            mapping.get(key) if isinstance(mapping, dict) else None for key in ("sourceType", "source", "destination")
+        )
+        if not (
+            isinstance(kind, str)
+            and isinstance(source, str)
+            and isinstance(destination, str)
+            and kind
+            and source
+            and destination
+        ):
             return None
         rows.append((kind, source, destination))
     return rows
@@ -102,8 +115,9 @@ class DataPrep:
     def validate(self, sandbox: str, body: dict) -> list[Verdict]:
         """One verdict per mapping of `body`, in order."""
         doing = "Checking the mapping with Data Prep"
-        answer = json_body(self._client.call("POST", "/mappingSets/validate", sandbox, doing, service=DATA_PREP,
-                                             json=body), doing)
+        answer = json_body(
+            self._client.call("POST", "/mappingSets/validate", sandbox, doing, service=DATA_PREP, json=body), doing
+        )
         verdicts = answer.get("validationResponse") if isinstance(answer, dict) else None
         if not isinstance(verdicts, list) or len(verdicts) != len(body["mappings"]):
             raise AdobeError(f"{doing} failed: Data Prep answered without a verdict for each mapping. Try again.")
@@ -112,14 +126,14 @@ class DataPrep:
             verdict = verdict if isinstance(verdict, dict) else {}
             errors = [e for e in verdict.get("errors") or [] if isinstance(e, dict)]
             reasons = [str(e.get("exception") or e.get("message") or "") for e in errors]
-            found.append(Verdict(verdict.get("status") == "SUCCESS",
-                                 "; ".join(r for r in reasons if r) or None))
+            found.append(Verdict(verdict.get("status") == "SUCCESS", "; ".join(r for r in reasons if r) or None))
         return found
 
     def create(self, sandbox: str, body: dict) -> Made:
         doing = "Creating the mapping set"
-        response = self._client.call("POST", "/mappingSets", sandbox, doing, ok=(200, 201), service=DATA_PREP,
-                                     json=body)
+        response = self._client.call(
+            "POST", "/mappingSets", sandbox, doing, ok=(200, 201), service=DATA_PREP, json=body
+        )
         answer = json_body(response, doing)
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str) or not answer["id"]:
             raise AdobeError(f"{doing}: Data Prep answered without the mapping set's id.", code=UNANSWERED)
@@ -128,8 +142,17 @@ class DataPrep:
     def find(self, sandbox: str, name: str) -> str | None:
         """The id of the newest mapping set named exactly `name`, or None."""
         doing = "Looking for the mapping set"
-        answer = json_body(self._client.call("GET", "/mappingSets", sandbox, doing, service=DATA_PREP,
-                                             params=[("limit", "10"), ("start", "0"), ("name", name)]), doing)
+        answer = json_body(
+            self._client.call(
+                "GET",
+                "/mappingSets",
+                sandbox,
+                doing,
+                service=DATA_PREP,
+                params=[("limit", "10"), ("start", "0"), ("name", name)],
+            ),
+            doing,
+        )
         items = answer.get("data") if isinstance(answer, dict) else None
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and item.get("name") == name and isinstance(item.get("id"), str):
@@ -141,8 +164,12 @@ class DataPrep:
         AdobeError with status 404 when Data Prep has no such set or version."""
         doing = "Reading the dataflow's mapping set"
         params = [("version", str(version))] if version is not None else []
-        answer = json_body(self._client.call("GET", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing,
-                                             service=DATA_PREP, params=params), doing)
+        answer = json_body(
+            self._client.call(
+                "GET", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing, service=DATA_PREP, params=params
+            ),
+            doing,
+        )
         if not isinstance(answer, dict):
             raise AdobeError(f"{doing} failed: Data Prep answered without the mapping set. Try again.")
         return answer
@@ -152,8 +179,9 @@ class DataPrep:
         stay. Never retried (app/adobe/http.py retries GET and DELETE only): an answer lost may have made the
         version, so a caller reads the versions after its own for one holding what it wants before sending another."""
         doing = "Making the mapping set's new version"
-        response = self._client.call("PUT", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing,
-                                     service=DATA_PREP, json=body)
+        response = self._client.call(
+            "PUT", f"/mappingSets/{quote(set_id, safe='')}", sandbox, doing, service=DATA_PREP, json=body
+        )
         answer = json_body(response, doing)
         version = answer.get("version") if isinstance(answer, dict) else None
         if not isinstance(version, int) or isinstance(version, bool):

@@ -97,8 +97,9 @@ class Dataflows:
         if kept and kept[0] > time.monotonic():
             return kept[1]
         doing = "Reading the dataflow spec"
-        items = items_of(self._gateway.call("GET", "/flowSpecs", sandbox, doing,
-                                                 params=[("property", f'name=="{name}"')]), doing)
+        items = items_of(
+            self._gateway.call("GET", "/flowSpecs", sandbox, doing, params=[("property", f'name=="{name}"')]), doing
+        )
         spec = next((item for item in items if item.get("name") == name and isinstance(item.get("id"), str)), None)
         if spec is None:
             raise AdobeError(f"{doing} failed: Flow Service has no flow spec named {name}.")
@@ -124,21 +125,25 @@ class Dataflows:
         if FILTER_SAFE_NAME.match(name):
             params.append(("property", f"name=={name}"))
         for item in self._all(f"/{kind}", sandbox, doing, params):
-            if item.get("name") == name and item.get("description") == description \
-                    and isinstance(item.get("id"), str):
+            if item.get("name") == name and item.get("description") == description and isinstance(item.get("id"), str):
                 return item["id"]
         return None
 
     def dependents(self, sandbox: str, base_connection_id: str) -> Dependents:
         """The source connections of a base connection, and the dataflows that use them (newest first)."""
         doing = "Reading the connection's dataflows"
-        sources = self._all("/sourceConnections", sandbox, doing,
-                            [("property", f"baseConnectionId=={base_connection_id}")])
+        sources = self._all(
+            "/sourceConnections", sandbox, doing, [("property", f"baseConnectionId=={base_connection_id}")]
+        )
         flows = []
         ids = [source["id"] for source in sources if isinstance(source.get("id"), str)]
         for start in range(0, len(ids), IDS_PER_CALL):
-            flows += self._all("/flows", sandbox, doing,
-                               [("property", "sourceConnectionIds[]==" + ",".join(ids[start:start + IDS_PER_CALL]))])
+            flows += self._all(
+                "/flows",
+                sandbox,
+                doing,
+                [("property", "sourceConnectionIds[]==" + ",".join(ids[start : start + IDS_PER_CALL]))],
+            )
         return Dependents(sources, flows)
 
     def flow(self, sandbox: str, flow_id: str) -> dict:
@@ -165,8 +170,12 @@ class Dataflows:
         """The dataflow's runs Flow Service dated at or after `since_ms`, newest first: what a start whose answer
         was lost may have made (the filter guide's comparison on `createdAt`, as its runs example filters)."""
         doing = "Looking for the run"
-        params = [("property", f"flowId=={flow_id}"), ("property", f"createdAt>{since_ms - 1}"),
-                  ("orderby", "-createdAt"), ("limit", str(RECENT_RUNS))]
+        params = [
+            ("property", f"flowId=={flow_id}"),
+            ("property", f"createdAt>{since_ms - 1}"),
+            ("orderby", "-createdAt"),
+            ("limit", str(RECENT_RUNS)),
+        ]
         return items_of(self._gateway.call("GET", "/runs", sandbox, doing, params=params), doing)
 
     def sandbox_flows(self, sandbox: str, most: int = SANDBOX_MOST) -> Listed:
@@ -177,8 +186,9 @@ class Dataflows:
     def sandbox_runs(self, sandbox: str, since_ms: int, most: int = SANDBOX_MOST) -> Listed:
         """The runs of every dataflow of a sandbox that Flow Service dated after `since_ms`, newest first (the filter
         guide's comparison on a run's time, as the spec's own example filters `lastRunDetails.startedAtUTC`)."""
-        return self._listed("/runs", sandbox, "Reading the sandbox's runs", [("property", f"createdAt>{since_ms}")],
-                            most)
+        return self._listed(
+            "/runs", sandbox, "Reading the sandbox's runs", [("property", f"createdAt>{since_ms}")], most
+        )
 
     def _listed(self, path: str, sandbox: str, doing: str, params: list, most: int) -> Listed:
         found: list[dict] = []
@@ -194,19 +204,26 @@ class Dataflows:
         """`PATCH /flows/{id}` with If-Match and JSON Patch operations, as the "Update dataflows" tutorial sends them:
         the new etag and Adobe's request id. Never retried: a stale etag (412) is the caller's to show."""
         doing = "Changing the dataflow"
-        response = self._gateway.call("PATCH", f"/flows/{flow_id}", sandbox, doing, ok=(200,), json=operations,
-                                      headers={"If-Match": etag})
+        response = self._gateway.call(
+            "PATCH", f"/flows/{flow_id}", sandbox, doing, ok=(200,), json=operations, headers={"If-Match": etag}
+        )
         body = json_body(response, doing)
-        return Changed(str(body.get("etag") or "") or None if isinstance(body, dict) else None,
-                       response.headers.get("x-request-id"))
+        return Changed(
+            str(body.get("etag") or "") or None if isinstance(body, dict) else None,
+            response.headers.get("x-request-id"),
+        )
 
     def set_enabled(self, sandbox: str, flow_id: str, enabled: bool) -> Changed:
         """`POST /flows/{id}/action?op=enable|disable`, as Adobe's documented call sends it: no body, and so no
         Content-Type either."""
         op = "enable" if enabled else "disable"
-        response = self._gateway.call("POST", f"/flows/{flow_id}/action", sandbox,
-                                           f"{'Enabling' if enabled else 'Disabling'} the dataflow",
-                                           params=[("op", op)])
+        response = self._gateway.call(
+            "POST",
+            f"/flows/{flow_id}/action",
+            sandbox,
+            f"{'Enabling' if enabled else 'Disabling'} the dataflow",
+            params=[("op", op)],
+        )
         body = json_body(response, "Changing the dataflow")
         return Changed(str(body.get("etag") or "") or None, response.headers.get("x-request-id"))
 
@@ -214,24 +231,53 @@ class Dataflows:
         """`POST /runs/{id}/action?op=re-trigger` ("Retry failed dataflow runs", which sends a Content-Type and no
         body): the new run's id. A lost answer is followed by a look for the run it may have made."""
         doing = "Retrying the run"
-        return self._start_run(sandbox, flow_id, doing, lambda: self._gateway.call(
-            "POST", f"/runs/{run_id}/action", sandbox, doing, ok=(200, 201), params=[("op", "re-trigger")],
-            headers={"Content-Type": "application/json"}))
+        return self._start_run(
+            sandbox,
+            flow_id,
+            doing,
+            lambda: self._gateway.call(
+                "POST",
+                f"/runs/{run_id}/action",
+                sandbox,
+                doing,
+                ok=(200, 201),
+                params=[("op", "re-trigger")],
+                headers={"Content-Type": "application/json"},
+            ),
+        )
 
     def run_now(self, sandbox: str, flow: dict, window_start: int, window_end: int, now: int) -> Retried:
         """An ad hoc run of a dataflow scheduled once (`POST /runs`, "Create a flow run for on-demand ingestion"): the
         rows whose delta column falls in [window_start, window_end), in epoch seconds. The new run's id; a lost
         answer is followed by a look for the run it may have made, never by a second POST."""
         doing = "Starting a run"
-        delta = next((t.get("params", {}).get("deltaColumn") for t in flow.get("transformations") or []
-                      if isinstance(t, dict) and t.get("name") == "Copy"), None)
+        delta = next(
+            (
+                t.get("params", {}).get("deltaColumn")
+                for t in flow.get("transformations") or []
+                if isinstance(t, dict) and t.get("name") == "Copy"
+            ),
+            None,
+        )
         if not isinstance(delta, dict) or not delta.get("name"):
-            raise AdobeError(f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.",
-                             status=409)
-        body = {"flowId": flow["id"], "params": {"startTime": now, "windowStartTime": window_start,
-                                                   "windowEndTime": window_end, "deltaColumn": {"name": delta["name"]}}}
-        return self._start_run(sandbox, flow["id"], doing, lambda: self._gateway.call(
-            "POST", "/runs", sandbox, doing, ok=(201, 200), json=body))
+            raise AdobeError(
+                f"{doing} failed: the dataflow has no delta column, which an ad hoc run needs.", status=409
+            )
+        body = {
+            "flowId": flow["id"],
+            "params": {
+                "startTime": now,
+                "windowStartTime": window_start,
+                "windowEndTime": window_end,
+                "deltaColumn": {"name": delta["name"]},
+            },
+        }
+        return self._start_run(
+            sandbox,
+            flow["id"],
+            doing,
+            lambda: self._gateway.call("POST", "/runs", sandbox, doing, ok=(201, 200), json=body),
+        )
 
     def _start_run(self, sandbox: str, flow_id: str, doing: str, send) -> Retried:
         """Send a request that starts a run; when its answer is lost (or Adobe failed on its side), look for the run
@@ -249,18 +295,25 @@ class Dataflows:
             if found:
                 return Retried(str(found[0]["id"]), error.request_id, recovered=True)
             if found is None:
-                raise RunUnconfirmed(error.message + " Whether a run started is unknown: the wizard could not look. "
-                                     "Reload the dataflow and look at its runs before you try again.",
-                                     status=error.status, code=error.code, request_id=error.request_id,
-                                     upstream_status=error.upstream_status) from None
+                raise RunUnconfirmed(
+                    error.message + " Whether a run started is unknown: the wizard could not look. "
+                    "Reload the dataflow and look at its runs before you try again.",
+                    status=error.status,
+                    code=error.code,
+                    request_id=error.request_id,
+                    upstream_status=error.upstream_status,
+                ) from None
             error.message += " The wizard looked, and no run started, so trying again is safe."
             raise
 
     def delete(self, sandbox: str, kind: str, item_id: str) -> Changed:
         """DELETE a flow, source or target connection (`kind` is "flows", "sourceConnections" or
         "targetConnections"). One that is already gone (404) counts as deleted: a stopped deletion resumes."""
-        doing = {"flows": "Deleting the dataflow", "sourceConnections": "Deleting the source connection",
-                 "targetConnections": "Deleting the target connection"}[kind]
+        doing = {
+            "flows": "Deleting the dataflow",
+            "sourceConnections": "Deleting the source connection",
+            "targetConnections": "Deleting the target connection",
+        }[kind]
         try:
             response = self._gateway.call("DELETE", f"/{kind}/{item_id}", sandbox, doing, ok=(204, 200))
         except AdobeError as error:
@@ -297,10 +350,15 @@ def _new_run(response, doing: str) -> Retried:
     """The run an answer names: `{id, etag}`, as the API spec gives it, or `{"items": [{id, etag}]}`, as the on-demand
     ingestion tutorial shows it."""
     body = json_body(response, doing)
-    if isinstance(body, dict) and isinstance(body.get("items"), list) and body["items"] \
-            and isinstance(body["items"][0], dict):
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("items"), list)
+        and body["items"]
+        and isinstance(body["items"][0], dict)
+    ):
         body = body["items"][0]
     if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-        raise AdobeError(f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.",
-                         code=UNANSWERED)
+        raise AdobeError(
+            f"{doing}: Flow Service answered without the new run's id. Reload the dataflow.", code=UNANSWERED
+        )
     return Retried(body["id"], response.headers.get("x-request-id"))

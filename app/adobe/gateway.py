@@ -39,8 +39,16 @@ DATA_PREP = Service("Data Prep", "/data/foundation/conversion")
 class Gateway:
     """Calls to the Platform APIs behind Adobe's gateway, with the organisation's credential."""
 
-    def __init__(self, platform_url: str, tokens: TokenProvider, client_id: str, org_id: str,
-                 session: Session, timeout, quotes_secret=never):
+    def __init__(
+        self,
+        platform_url: str,
+        tokens: TokenProvider,
+        client_id: str,
+        org_id: str,
+        session: Session,
+        timeout,
+        quotes_secret=never,
+    ):
         self.platform_url = platform_url.rstrip("/")
         self.base_url = self.platform_url + BASE_PATH
         self.tokens = tokens
@@ -63,8 +71,15 @@ class Gateway:
             headers["Content-Type"] = "application/json"
         return headers
 
-    def curl(self, method: str, path: str, sandbox: str, body: dict | list | None = None,
-             service: Service = FLOW_SERVICE, headers: dict[str, str] | None = None) -> str:
+    def curl(
+        self,
+        method: str,
+        path: str,
+        sandbox: str,
+        body: dict | list | None = None,
+        service: Service = FLOW_SERVICE,
+        headers: dict[str, str] | None = None,
+    ) -> str:
         """A call as a curl command, the token a placeholder; `body` must hold no secret."""
         lines = [f"curl -X {method} {shlex.quote(self.platform_url + service.path + path)}"]
         sent = {**self.headers(sandbox, "{ACCESS_TOKEN}", json_body=body is not None), **(headers or {})}
@@ -85,8 +100,12 @@ class Gateway:
             response = self.session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
             log.info(
                 "%s %s sandbox=%s -> %s in %.0f ms request-id=%s",
-                method, service.path + path.split("?")[0], sandbox, response.status_code,
-                (time.monotonic() - started) * 1000, response.headers.get("x-request-id", "-"),
+                method,
+                service.path + path.split("?")[0],
+                sandbox,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                response.headers.get("x-request-id", "-"),
             )
             # 401 comes from the gateway before Flow Service acts, so a retry cannot duplicate.
             if response.status_code == 401 and attempt == 1:
@@ -95,16 +114,18 @@ class Gateway:
             return response
         raise AssertionError("unreachable: the second attempt always returns")
 
-    def call(self, method: str, path: str, sandbox: str, doing: str, ok=(200,), service: Service = FLOW_SERVICE,
-             **kwargs) -> Answer:
+    def call(
+        self, method: str, path: str, sandbox: str, doing: str, ok=(200,), service: Service = FLOW_SERVICE, **kwargs
+    ) -> Answer:
         """One call whose failure, of any kind, becomes an AdobeError that says what `doing` was."""
         response = self.send(method, path, sandbox, doing, service, **kwargs)
         if response.status_code not in ok:
             raise flow_service_error(response, doing, self.quotes_secret, service.name)
         return response
 
-    def send(self, method: str, path: str, sandbox: str, doing: str, service: Service = FLOW_SERVICE,
-             **kwargs) -> Answer:
+    def send(
+        self, method: str, path: str, sandbox: str, doing: str, service: Service = FLOW_SERVICE, **kwargs
+    ) -> Answer:
         """One call, whatever its status; a failure to connect or to read the answer becomes an AdobeError whose
         `code` says which ("unreached": nothing was sent; "unanswered": it may have been acted on)."""
         try:
@@ -112,16 +133,27 @@ class Gateway:
         except CallFailed as failure:
             code = UNREACHED if isinstance(failure, ConnectFailed) else UNANSWERED
             if failure.timed_out:
-                raise AdobeError(f"{doing} failed: {service.name} did not answer in time. Try again.",
-                                 code=code) from None
+                raise AdobeError(
+                    f"{doing} failed: {service.name} did not answer in time. Try again.", code=code
+                ) from None
             if isinstance(failure, ConnectFailed):
-                raise AdobeError(f"{doing} failed: the wizard could not reach {service.name}. Try again.",
-                                 code=code) from None
-            raise AdobeError(f"{doing} failed: the answer from {service.name} broke off. Try again.",
-                             code=code) from None
+                raise AdobeError(
+                    f"{doing} failed: the wizard could not reach {service.name}. Try again.", code=code
+                ) from None
+            raise AdobeError(
+                f"{doing} failed: the answer from {service.name} broke off. Try again.", code=code
+            ) from None
 
-    def listing_page(self, path: str, sandbox: str, params: list, limit: int, continuation: str | None, doing: str,
-                     orderby: str = "-createdAt") -> tuple[list[dict], str | None, Answer]:
+    def listing_page(
+        self,
+        path: str,
+        sandbox: str,
+        params: list,
+        limit: int,
+        continuation: str | None,
+        doing: str,
+        orderby: str = "-createdAt",
+    ) -> tuple[list[dict], str | None, Answer]:
         """One page of a Flow Service listing (`GET /connections`, `/flows`…) with `params` (documented `==` filters),
         in `orderby` order: its items, the continuation token of the next page (None at the end), and the answer."""
         query = [*params, ("orderby", orderby), ("limit", str(limit))]
@@ -130,8 +162,9 @@ class Gateway:
         response = self.call("GET", path, sandbox, doing, params=query)
         return items_of(response, doing), next_token(response, doing), response
 
-    def pages(self, path: str, sandbox: str, params: list, doing: str, token: str | None = None,
-              orderby: str = "-createdAt"):
+    def pages(
+        self, path: str, sandbox: str, params: list, doing: str, token: str | None = None, orderby: str = "-createdAt"
+    ):
         """Pages of READ_PAGE items, each with the token of the next page; the caller stops reading whenever it has
         enough."""
         while True:
@@ -161,6 +194,8 @@ def items_of(response: Answer, doing: str) -> list[dict]:
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise AdobeError(f"{doing} failed: Flow Service answered {response.status_code} with a body that is not "
-                         "the documented {\"items\": [...]} shape. Try again.")
+        raise AdobeError(
+            f"{doing} failed: Flow Service answered {response.status_code} with a body that is not "
+            'the documented {"items": [...]} shape. Try again.'
+        )
     return [item for item in body["items"] if isinstance(item, dict)]

@@ -119,16 +119,27 @@ class Session:
         scheme = urlsplit(base_url).scheme or "https"
         self.proxy_url = proxies.get(scheme)
         self.ca_bundle = verify if isinstance(verify, str) else _default_ca_bundle()
-        self._pool = (urllib3.ProxyManager(self.proxy_url, num_pools=10, maxsize=10, retries=retry,
-                                           cert_reqs="CERT_REQUIRED", ca_certs=self.ca_bundle) if self.proxy_url
-                      else urllib3.PoolManager(num_pools=10, maxsize=10, retries=retry, cert_reqs="CERT_REQUIRED",
-                                               ca_certs=self.ca_bundle))
+        self._pool = (
+            urllib3.ProxyManager(
+                self.proxy_url,
+                num_pools=10,
+                maxsize=10,
+                retries=retry,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=self.ca_bundle,
+            )
+            if self.proxy_url
+            else urllib3.PoolManager(
+                num_pools=10, maxsize=10, retries=retry, cert_reqs="CERT_REQUIRED", ca_certs=self.ca_bundle
+            )
+        )
         self.headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
         # Called with each Answer (the tests' OpenAPI checker); nothing in the wizard adds one.
         self.observers: list = []
 
-    def request(self, method: str, url: str, *, headers=None, timeout=(10, 30), params=None, json=None,
-                data=None) -> Answer:
+    def request(
+        self, method: str, url: str, *, headers=None, timeout=(10, 30), params=None, json=None, data=None
+    ) -> Answer:
         """Send one request; an Answer whatever its status, or CallFailed when none came."""
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
@@ -142,8 +153,14 @@ class Session:
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         connect, read = timeout
         try:
-            response = self._pool.request(method, url, body=body, headers=sent_headers, redirect=False,
-                                          timeout=urllib3.Timeout(connect=connect, read=read))
+            response = self._pool.request(
+                method,
+                url,
+                body=body,
+                headers=sent_headers,
+                redirect=False,
+                timeout=urllib3.Timeout(connect=connect, read=read),
+            )
         except MaxRetryError as exc:
             reason = exc.reason
             if isinstance(reason, NewConnectionError):  # refused, unresolvable: nothing was sent
@@ -157,8 +174,7 @@ class Session:
         except (HTTPError, OSError) as exc:
             # A connection reset, a truncated or undecodable answer: the request may have been acted on.
             raise NoAnswer(f"{method} {_host(url)}: {type(exc).__name__}") from None
-        answer = Answer(response.status, response.headers, response.data,
-                        Sent(method, url, sent_headers, body))
+        answer = Answer(response.status, response.headers, response.data, Sent(method, url, sent_headers, body))
         for observer in self.observers:
             observer(answer)
         return answer
@@ -182,8 +198,9 @@ def _default_ca_bundle() -> str | None:
     return certifi.where()
 
 
-def make_session(retry_methods: frozenset[str] = frozenset({"GET", "DELETE"}), base_url: str = "",
-                 environ=None, backoff: float = 0.5) -> Session:
+def make_session(
+    retry_methods: frozenset[str] = frozenset({"GET", "DELETE"}), base_url: str = "", environ=None, backoff: float = 0.5
+) -> Session:
     """A session that retries `retry_methods` on connection failures, 429 and 502/503/504.
 
     Backoff is exponential (urllib3's `backoff` factor: 1 s, then 2 s at 0.5, capped at 4 s) with

@@ -22,8 +22,18 @@ class TokenProvider:
     moment one thread fetches and the others wait for that answer.
     """
 
-    def __init__(self, session: Session, ims_url: str, client_id: str, client_secret: str,
-                 scopes, timeout, clock=time.monotonic, on_token=None, quotes_secret=None):
+    def __init__(
+        self,
+        session: Session,
+        ims_url: str,
+        client_id: str,
+        client_secret: str,
+        scopes,
+        timeout,
+        clock=time.monotonic,
+        on_token=None,
+        quotes_secret=None,
+    ):
         self._session = session
         self._url = f"{ims_url.rstrip('/')}/ims/token/v3"
         self._client_id = client_id
@@ -58,7 +68,8 @@ class TokenProvider:
         started = self._clock()
         try:
             response = self._session.request(
-                "POST", self._url,
+                "POST",
+                self._url,
                 data={
                     "grant_type": "client_credentials",
                     "client_id": self._client_id,
@@ -107,8 +118,10 @@ class TokenProvider:
         code = body.get("error") if isinstance(body, dict) else None
         description = body.get("error_description") if isinstance(body, dict) else None
         if code == "invalid_client":
-            advice = ("An administrator should check AEP_CLIENT_ID and AEP_CLIENT_SECRET against "
-                      "the OAuth Server-to-Server credential in the Adobe Developer Console.")
+            advice = (
+                "An administrator should check AEP_CLIENT_ID and AEP_CLIENT_SECRET against "
+                "the OAuth Server-to-Server credential in the Adobe Developer Console."
+            )
         elif code == "invalid_scope":
             advice = "An administrator should check AEP_SCOPES against the credential's scopes."
         elif response.status_code >= 500:

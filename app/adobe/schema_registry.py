@@ -53,26 +53,54 @@ class SchemaRegistry:
     def schema(self, sandbox: str, schema_id: str) -> Schema:
         """The schema's fields that hold values, with the identities the schema's descriptors mark."""
         doing = "Reading the dataset's XDM schema"
-        body = json_body(self._client.call("GET", f"/tenant/schemas/{quote(schema_id, safe='')}", sandbox, doing,
-                                           service=SCHEMA_REGISTRY, headers={"Accept": FULL_SCHEMA}), doing)
+        body = json_body(
+            self._client.call(
+                "GET",
+                f"/tenant/schemas/{quote(schema_id, safe='')}",
+                sandbox,
+                doing,
+                service=SCHEMA_REGISTRY,
+                headers={"Accept": FULL_SCHEMA},
+            ),
+            doing,
+        )
         if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
             raise AdobeError(f"{doing} failed: the Schema Registry answered without the schema's fields. Try again.")
         identities = self._identities(sandbox, schema_id)
-        fields = [dataclasses.replace(f, namespace=identities.get(f.path, (None, False))[0],
-                                      primary=identities.get(f.path, (None, False))[1])
-                  for f in _fields(body["properties"])]
-        return Schema(str(body.get("$id") or schema_id), str(body.get("title") or schema_id),
-                      str(body.get("version") or ""), fields)
+        fields = [
+            dataclasses.replace(
+                f, namespace=identities.get(f.path, (None, False))[0], primary=identities.get(f.path, (None, False))[1]
+            )
+            for f in _fields(body["properties"])
+        ]
+        return Schema(
+            str(body.get("$id") or schema_id),
+            str(body.get("title") or schema_id),
+            str(body.get("version") or ""),
+            fields,
+        )
 
     def _identities(self, sandbox: str, schema_id: str) -> dict[str, tuple[str, bool]]:
         """Dotted path → (namespace, primary) of the schema's identity descriptors."""
         doing = "Reading the schema's identity fields"
-        body = json_body(self._client.call("GET", "/tenant/descriptors", sandbox, doing, service=SCHEMA_REGISTRY,
-                                           headers={"Accept": "application/vnd.adobe.xdm+json"}), doing)
+        body = json_body(
+            self._client.call(
+                "GET",
+                "/tenant/descriptors",
+                sandbox,
+                doing,
+                service=SCHEMA_REGISTRY,
+                headers={"Accept": "application/vnd.adobe.xdm+json"},
+            ),
+            doing,
+        )
         found = {}
         for item in (body.get("xdm:descriptorIdentity") or []) if isinstance(body, dict) else []:
-            if isinstance(item, dict) and item.get("xdm:sourceSchema") == schema_id \
-                    and isinstance(item.get("xdm:sourceProperty"), str):
+            if (
+                isinstance(item, dict)
+                and item.get("xdm:sourceSchema") == schema_id
+                and isinstance(item.get("xdm:sourceProperty"), str)
+            ):
                 path = item["xdm:sourceProperty"].strip("/").replace("/", ".")
                 found[path] = (str(item.get("xdm:namespace") or ""), item.get("xdm:isPrimary") is True)
         return found

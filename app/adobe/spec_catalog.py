@@ -31,8 +31,15 @@ class SpecCatalog:
     sources, which have forms of their own); `usable` says which authSpecs can be used (one that cannot is left out,
     and a spec with none left is left out)."""
 
-    def __init__(self, client, sandbox: str, ttl: float, skip=frozenset(), usable: Callable[[dict], bool] = bool,
-                 clock=time.monotonic):
+    def __init__(
+        self,
+        client,
+        sandbox: str,
+        ttl: float,
+        skip=frozenset(),
+        usable: Callable[[dict], bool] = bool,
+        clock=time.monotonic,
+    ):
         self._client = client
         self._sandbox = sandbox
         self._ttl = ttl

@@ -23,8 +23,11 @@ from .mapping import mapping_rows
 # request's timeouts, retries included).
 LEASE_SECONDS = 120
 # Placeholders for ids that exist only once the chain is made, as the review page shows the requests.
-PLACEHOLDERS = {"source_id": "{SOURCE_CONNECTION_ID}", "target_id": "{TARGET_CONNECTION_ID}",
-                "mapping_id": "{MAPPING_SET_ID}"}
+PLACEHOLDERS = {
+    "source_id": "{SOURCE_CONNECTION_ID}",
+    "target_id": "{TARGET_CONNECTION_ID}",
+    "mapping_id": "{MAPPING_SET_ID}",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +59,12 @@ def marker(key: str) -> str:
 def names(draft: Draft) -> dict[str, str]:
     """The names of the chain's objects: each distinct per draft, so that a look-up finds this draft's only."""
     plan, tag = draft.plan, draft.key[:8]
-    return {"source_id": f"{plan['table']} source (wizard {tag})",
-            "target_id": f"{plan['dataset']['name']} target (wizard {tag})",
-            "mapping_id": f"wizard-{tag}-mapping",
-            "flow_id": plan["schedule"]["name"]}
+    return {
+        "source_id": f"{plan['table']} source (wizard {tag})",
+        "target_id": f"{plan['dataset']['name']} target (wizard {tag})",
+        "mapping_id": f"wizard-{tag}-mapping",
+        "flow_id": plan["schedule"]["name"],
+    }
 
 
 def steps(draft: Draft, flow_spec: dict, ids: dict | None = None) -> list[Step]:
@@ -69,19 +74,33 @@ def steps(draft: Draft, flow_spec: dict, ids: dict | None = None) -> list[Step]:
     called, described = names(draft), marker(draft.key)
     schedule = plan["schedule"]
     delta_kind = next((c["kind"] for c in plan["columns"] if c["name"] == schedule["delta_column"]), "date-time")
-    source = source_connection_body(called["source_id"], described, draft.connection_id, plan["spec_id"],
-                                    plan["table"], plan["columns"])
+    source = source_connection_body(
+        called["source_id"], described, draft.connection_id, plan["spec_id"], plan["table"], plan["columns"]
+    )
     target = target_connection_body(called["target_id"], described, plan["schema"]["id"], plan["dataset"]["id"])
     mapping = mapping_set(called["mapping_id"], plan["schema"]["id"], mapping_rows(plan))
-    flow = flow_body(called["flow_id"], described, flow_spec, ids["source_id"], ids["target_id"], ids["mapping_id"],
-                     start=schedule["start"], frequency=schedule["frequency"], interval=schedule.get("interval"),
-                     backfill=schedule.get("backfill", False), delta_column=schedule["delta_column"],
-                     delta_kind=delta_kind, error_diagnostics=bool(schedule.get("error_diagnostics")),
-                     partial_percent=schedule.get("partial_percent"))
-    return [Step("source_id", "source connection", "POST", FLOW_SERVICE, "/sourceConnections", source),
-            Step("target_id", "target connection", "POST", FLOW_SERVICE, "/targetConnections", target),
-            Step("mapping_id", "mapping set", "POST", DATA_PREP, "/mappingSets", mapping),
-            Step("flow_id", "dataflow", "POST", FLOW_SERVICE, "/flows", flow)]
+    flow = flow_body(
+        called["flow_id"],
+        described,
+        flow_spec,
+        ids["source_id"],
+        ids["target_id"],
+        ids["mapping_id"],
+        start=schedule["start"],
+        frequency=schedule["frequency"],
+        interval=schedule.get("interval"),
+        backfill=schedule.get("backfill", False),
+        delta_column=schedule["delta_column"],
+        delta_kind=delta_kind,
+        error_diagnostics=bool(schedule.get("error_diagnostics")),
+        partial_percent=schedule.get("partial_percent"),
+    )
+    return [
+        Step("source_id", "source connection", "POST", FLOW_SERVICE, "/sourceConnections", source),
+        Step("target_id", "target connection", "POST", FLOW_SERVICE, "/targetConnections", target),
+        Step("mapping_id", "mapping set", "POST", DATA_PREP, "/mappingSets", mapping),
+        Step("flow_id", "dataflow", "POST", FLOW_SERVICE, "/flows", flow),
+    ]
 
 
 class Chain:
@@ -121,8 +140,9 @@ class Chain:
         for step in steps(draft, flow_spec, ids):
             if ids[step.column]:
                 continue
-            narrowed = [f"sourceConnectionIds[]=={ids['source_id']}"] if step.column == "flow_id" and ids["source_id"] \
-                else []
+            narrowed = (
+                [f"sourceConnectionIds[]=={ids['source_id']}"] if step.column == "flow_id" and ids["source_id"] else []
+            )
             found = self._look_up(draft, step, narrowed)
             if found is not None:
                 self._store.drafts.made(draft.key, step.column, found)
@@ -133,8 +153,11 @@ class Chain:
         """Delete what the chain made, the flow first (Flow Service's order); what was deleted, in words.
         Data Prep documents no way to delete a mapping set, so one made stays (it does nothing on its own)."""
         done = []
-        for column, kind in (("flow_id", "flows"), ("target_id", "targetConnections"),
-                             ("source_id", "sourceConnections")):
+        for column, kind in (
+            ("flow_id", "flows"),
+            ("target_id", "targetConnections"),
+            ("source_id", "sourceConnections"),
+        ):
             if getattr(draft, column):
                 try:
                     self._dataflows.delete(draft.sandbox, kind, getattr(draft, column))
@@ -161,8 +184,11 @@ class Chain:
                 raise Stopped(f"The {step.what} was not created: {error.message}", error.request_id) from None
             found = self._look_up(draft, step, narrowed)
             if found is None:
-                raise Stopped(f"The {step.what} is unconfirmed: {error.message} The wizard looked for it and found "
-                              "none, so it was not made; continue to try again.", error.request_id) from None
+                raise Stopped(
+                    f"The {step.what} is unconfirmed: {error.message} The wizard looked for it and found "
+                    "none, so it was not made; continue to try again.",
+                    error.request_id,
+                ) from None
             self._store.drafts.made(key, step.column, found)
             return found
         self._store.drafts.made(key, step.column, made.id)
@@ -172,12 +198,15 @@ class Chain:
         try:
             if step.column == "mapping_id":
                 return self._data_prep.find(draft.sandbox, step.body["name"])
-            return self._dataflows.find(draft.sandbox, step.path.strip("/"), step.body["name"],
-                                        step.body["description"], narrowed)
+            return self._dataflows.find(
+                draft.sandbox, step.path.strip("/"), step.body["name"], step.body["description"], narrowed
+            )
         except AdobeError as error:
-            raise Stopped(f"The {step.what} is unconfirmed, and looking for it failed too: {error.message} "
-                          "Continue once Adobe answers again; it will be looked for before anything is sent.",
-                          error.request_id) from None
+            raise Stopped(
+                f"The {step.what} is unconfirmed, and looking for it failed too: {error.message} "
+                "Continue once Adobe answers again; it will be looked for before anything is sent.",
+                error.request_id,
+            ) from None
 
 
 def _maybe_made(error: AdobeError) -> bool:

@@ -28,23 +28,45 @@ class DeleteMadeFrom:
         targets = [t for flow in flows for t in flow.get("targetConnectionIds") or [] if isinstance(t, str)]
         store.cleanups.remember_targets(connection["id"], sandbox, targets)
         steps = [("flows", flow.get("id"), flow.get("name"), "dataflow") for flow in flows]
-        steps += [("sourceConnections", item.get("id"), item.get("name"), "source connection")
-                  for item in (dependents.source_connections if dependents else [])]
-        steps += [("targetConnections", target_id, None, "target connection")
-                  for target_id in store.cleanups.remembered_targets(connection["id"], sandbox)]
+        steps += [
+            ("sourceConnections", item.get("id"), item.get("name"), "source connection")
+            for item in (dependents.source_connections if dependents else [])
+        ]
+        steps += [
+            ("targetConnections", target_id, None, "target connection")
+            for target_id in store.cleanups.remembered_targets(connection["id"], sandbox)
+        ]
         for kind, item_id, name, what in steps:
             try:
                 deleted = dataflows.delete(sandbox, kind, item_id)
             except AdobeError as error:
-                record("delete", "failed", sandbox=sandbox, connection_name=name, connection_id=item_id,
-                             source=what, detail=error.code or error.message[:200], adobe_request_id=error.request_id)
-                error.message = (f"Deleting the {what} {item_id} failed, so the deletion stopped there: "
-                                 f"{error.message} What is listed below is still in Flow Service; "
-                                 "send the form again to go on.")
+                record(
+                    "delete",
+                    "failed",
+                    sandbox=sandbox,
+                    connection_name=name,
+                    connection_id=item_id,
+                    source=what,
+                    detail=error.code or error.message[:200],
+                    adobe_request_id=error.request_id,
+                )
+                error.message = (
+                    f"Deleting the {what} {item_id} failed, so the deletion stopped there: "
+                    f"{error.message} What is listed below is still in Flow Service; "
+                    "send the form again to go on."
+                )
                 return error
             if kind == "targetConnections":
                 store.cleanups.forget_target(connection["id"], item_id)
-            record("delete", "ok", sandbox=sandbox, connection_name=name, connection_id=item_id, source=what,
-                         detail=f"made from connection {connection['id']}", adobe_request_id=deleted.request_id)
+            record(
+                "delete",
+                "ok",
+                sandbox=sandbox,
+                connection_name=name,
+                connection_id=item_id,
+                source=what,
+                detail=f"made from connection {connection['id']}",
+                adobe_request_id=deleted.request_id,
+            )
             log.info("deleted %s %s of connection %s", what, item_id, connection["id"])
         return None

@@ -33,8 +33,15 @@ INTERVALS = {"minute": (15, 1440), "hour": (1, 744), "day": (1, 365), "week": (1
 # How far the first run may be from now (our choice: a form left open a while still submits; a typo of a year does not).
 START_PAST = datetime.timedelta(days=1)
 START_AHEAD = datetime.timedelta(days=366)
-FREQUENCIES = [("once", "Once"), ("minute", "Every N minutes"), ("hour", "Every N hours"), ("day", "Every N days"),
-               ("week", "Every N weeks")]
+FREQUENCIES = [
+    ("once", "Once"),
+    ("minute", "Every N minutes"),
+    ("hour", "Every N hours"),
+    ("day", "Every N days"),
+    ("week", "Every N weeks"),
+]
+
+
 def check_interval(frequency: str, interval: int | None) -> None:
     """ValidationError unless `interval` is an N the frequency allows."""
     if interval is None:
@@ -57,9 +64,13 @@ class ChainForm(FlaskForm):
 
 
 class DatasetForm(FlaskForm):
-    dataset = RadioField("Dataset", choices=[], validate_choice=False,
-                         validators=[InputRequired("Choose the dataset the dataflow writes to.")],
-                         description="Where the rows go. Its XDM schema decides the fields you map to next.")
+    dataset = RadioField(
+        "Dataset",
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired("Choose the dataset the dataflow writes to.")],
+        description="Where the rows go. Its XDM schema decides the fields you map to next.",
+    )
 
     def validate_dataset(self, field):
         if not DATASET_ID.match(field.data or ""):
@@ -93,33 +104,54 @@ def timezones():
 
 
 class ScheduleForm(FlaskForm):
-    name = StringField("Dataflow name", validators=[InputRequired("Name the dataflow."), Length(max=200),
-                                                    no_control_characters],
-                       description="How the dataflow is listed in Experience Platform and on the connection's page.")
-    frequency = RadioField("How often", choices=choices(FREQUENCIES), default="hour",
-                           description="Once, or every N minutes, hours, days or weeks.")
-    interval = IntegerField("Every N", validators=[Optional()], default=1,
-                            description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks. "
-                                        "Not used for once.")
-    start = DateTimeLocalField("First run", format="%Y-%m-%dT%H:%M",
-                               validators=[InputRequired("Give the time of the first run.")],
-                               description="In the time zone below; Adobe is sent the same moment in UTC.")
-    timezone = SelectField("Time zone", choices=[], default="UTC",
-                           description="The zone the first run's time is in.")
-    backfill = BooleanField("Backfill", default=True,
-                            description="The first run reads every row already there, not only rows newer than "
-                                        "the first run. Not used for once.")
-    delta_column = SelectField("Delta column", choices=[],
-                               description="Each run reads the rows whose value here is newer than the last run's. "
-                                           "Adobe compares it as UTC: a column kept in local time shifts what each "
-                                           "run reads.")
-    error_diagnostics = BooleanField("Error diagnostics",
-                                     description="Adobe keeps detailed samples of rows that failed.")
-    partial_percent = DecimalField("Partial ingestion threshold (%)", places=None,
-                                   validators=[Optional(), _finite, _two_decimals, NumberRange(min=0, max=100)],
-                                   description="Optional: the share of failed rows a run may have and still "
-                                               "succeed. More than 0, at most 100, with at most two decimals. "
-                                               "Empty: any failed row fails the run.")
+    name = StringField(
+        "Dataflow name",
+        validators=[InputRequired("Name the dataflow."), Length(max=200), no_control_characters],
+        description="How the dataflow is listed in Experience Platform and on the connection's page.",
+    )
+    frequency = RadioField(
+        "How often",
+        choices=choices(FREQUENCIES),
+        default="hour",
+        description="Once, or every N minutes, hours, days or weeks.",
+    )
+    interval = IntegerField(
+        "Every N",
+        validators=[Optional()],
+        default=1,
+        description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks. Not used for once.",
+    )
+    start = DateTimeLocalField(
+        "First run",
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired("Give the time of the first run.")],
+        description="In the time zone below; Adobe is sent the same moment in UTC.",
+    )
+    timezone = SelectField("Time zone", choices=[], default="UTC", description="The zone the first run's time is in.")
+    backfill = BooleanField(
+        "Backfill",
+        default=True,
+        description="The first run reads every row already there, not only rows newer than "
+        "the first run. Not used for once.",
+    )
+    delta_column = SelectField(
+        "Delta column",
+        choices=[],
+        description="Each run reads the rows whose value here is newer than the last run's. "
+        "Adobe compares it as UTC: a column kept in local time shifts what each "
+        "run reads.",
+    )
+    error_diagnostics = BooleanField(
+        "Error diagnostics", description="Adobe keeps detailed samples of rows that failed."
+    )
+    partial_percent = DecimalField(
+        "Partial ingestion threshold (%)",
+        places=None,
+        validators=[Optional(), _finite, _two_decimals, NumberRange(min=0, max=100)],
+        description="Optional: the share of failed rows a run may have and still "
+        "succeed. More than 0, at most 100, with at most two decimals. "
+        "Empty: any failed row fails the run.",
+    )
 
     def validate_interval(self, field):
         if self.frequency.data != "once":
@@ -157,17 +189,40 @@ def mapping_form_class(draft: Draft):
 
     kw = {"list": "xdm-fields", "autocomplete": "off", "spellcheck": "false"}
     for i, column in enumerate(plan["columns"]):
-        setattr(MappingForm, f"column_{i}", StringField(
-            f"{column['name']} ({column['kind']})", validators=[Length(max=512), a_field], default="",
-            filters=[_stripped], render_kw=kw,
-            description=f"The XDM field the column {column['name']} fills; empty skips the column."))
+        setattr(
+            MappingForm,
+            f"column_{i}",
+            StringField(
+                f"{column['name']} ({column['kind']})",
+                validators=[Length(max=512), a_field],
+                default="",
+                filters=[_stripped],
+                render_kw=kw,
+                description=f"The XDM field the column {column['name']} fills; empty skips the column.",
+            ),
+        )
     for j in range(CONSTANTS):
-        setattr(MappingForm, f"constant_path_{j}", StringField(
-            f"Constant {j + 1}: field", validators=[Length(max=512), a_field], default="", filters=[_stripped],
-            render_kw=kw, description="A field every record gets the same value in."))
-        setattr(MappingForm, f"constant_value_{j}", StringField(
-            f"Constant {j + 1}: value", validators=[Length(max=256), no_control_characters],
-            description="The value, as text: 42, true, 2026-01-31T00:00:00Z…"))
+        setattr(
+            MappingForm,
+            f"constant_path_{j}",
+            StringField(
+                f"Constant {j + 1}: field",
+                validators=[Length(max=512), a_field],
+                default="",
+                filters=[_stripped],
+                render_kw=kw,
+                description="A field every record gets the same value in.",
+            ),
+        )
+        setattr(
+            MappingForm,
+            f"constant_value_{j}",
+            StringField(
+                f"Constant {j + 1}: value",
+                validators=[Length(max=256), no_control_characters],
+                description="The value, as text: 42, true, 2026-01-31T00:00:00Z…",
+            ),
+        )
     return MappingForm
 
 
@@ -179,12 +234,23 @@ def schedule_defaults(draft: Draft) -> dict:
     """What the schedule's form shows first: the saved schedule, or every hour from a quarter of an hour on."""
     plan, saved, timestamps = draft.plan, draft.plan.get("schedule") or {}, draft.timestamps
     if saved:
-        return {**saved, "start": datetime.datetime.strptime(saved["start_local"], "%Y-%m-%dT%H:%M"),
-                "interval": saved.get("interval") or 1}
-    soon = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0, tzinfo=None) \
-        + datetime.timedelta(minutes=15)
-    return {"name": f"{plan['table']} to {plan['dataset']['name']}"[:200], "frequency": "hour", "interval": 1,
-            "start": soon, "timezone": "UTC", "backfill": True, "delta_column": timestamps[0] if timestamps else None}
+        return {
+            **saved,
+            "start": datetime.datetime.strptime(saved["start_local"], "%Y-%m-%dT%H:%M"),
+            "interval": saved.get("interval") or 1,
+        }
+    soon = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0, tzinfo=None) + datetime.timedelta(
+        minutes=15
+    )
+    return {
+        "name": f"{plan['table']} to {plan['dataset']['name']}"[:200],
+        "frequency": "hour",
+        "interval": 1,
+        "start": soon,
+        "timezone": "UTC",
+        "backfill": True,
+        "delta_column": timestamps[0] if timestamps else None,
+    }
 
 
 def number(value):
@@ -198,15 +264,27 @@ class ChangeForm(FlaskForm):
     """Change a dataflow after it is made, as Adobe's "Update dataflows" tutorial does: its name and description, and
     how often it runs (the first run's time cannot change once it has passed, so it is not offered)."""
 
-    name = StringField("Dataflow name", validators=[InputRequired("Name the dataflow."), Length(max=200),
-                                                    no_control_characters],
-                       description="How the dataflow is listed in Experience Platform.")
-    description = StringField("Description", validators=[Length(max=1024), no_control_characters],
-                              description="Optional: what the dataflow is for.")
-    frequency = RadioField("How often", choices=choices(FREQUENCIES[1:]), validate_choice=True,
-                           description="Every N minutes, hours, days or weeks. A dataflow made to run once keeps that.")
-    interval = IntegerField("Every N", validators=[Optional()],
-                            description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks.")
+    name = StringField(
+        "Dataflow name",
+        validators=[InputRequired("Name the dataflow."), Length(max=200), no_control_characters],
+        description="How the dataflow is listed in Experience Platform.",
+    )
+    description = StringField(
+        "Description",
+        validators=[Length(max=1024), no_control_characters],
+        description="Optional: what the dataflow is for.",
+    )
+    frequency = RadioField(
+        "How often",
+        choices=choices(FREQUENCIES[1:]),
+        validate_choice=True,
+        description="Every N minutes, hours, days or weeks. A dataflow made to run once keeps that.",
+    )
+    interval = IntegerField(
+        "Every N",
+        validators=[Optional()],
+        description="N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days or 1 to 52 weeks.",
+    )
     etag = HiddenField()
 
     def __init__(self, *args, scheduled: bool = True, **kwargs):

@@ -17,9 +17,14 @@ from .draft import Draft
 # Constant values a mapping may set besides the columns.
 CONSTANTS = 3
 # Which XDM field types a column of each type can fill without Data Prep converting text.
-FITS = {"integer": {"integer", "number", "string"}, "number": {"number", "string"}, "boolean": {"boolean", "string"},
-        "date-time": {"date-time", "date", "string"}, "date": {"date", "date-time", "string"},
-        "string": {"string"}}
+FITS = {
+    "integer": {"integer", "number", "string"},
+    "number": {"number", "string"},
+    "boolean": {"boolean", "string"},
+    "date-time": {"date-time", "date", "string"},
+    "date": {"date", "date-time", "string"},
+    "string": {"string"},
+}
 
 
 def defaults(draft: Draft) -> dict:
@@ -52,8 +57,9 @@ def suggest(columns: list[dict], fields: list[Field]) -> list[str]:
                 continue
             leaf, whole = _words(field.path.rsplit(".", 1)[-1]), _words(field.path)
             score = 3 if leaf == name else 2 if name and (name in whole or leaf in name) else 0
-            score = score or sum(1 for part in re.split(r"[^a-z0-9]+", column["name"].lower())
-                                 if len(part) >= 3 and part in whole)
+            score = score or sum(
+                1 for part in re.split(r"[^a-z0-9]+", column["name"].lower()) if len(part) >= 3 and part in whole
+            )
             if score > best_score or (score == best_score and score and len(field.path) < len(best)):
                 best, best_score = field.path, score
         if best:
@@ -80,15 +86,21 @@ def checks(form, draft: Draft) -> bool:
         if target is None:
             continue
         if source_field(column["name"]) is None:
-            add_error(field, "Data Prep documents no way to name a column holding {, } or a backslash, so this one "
-                             "cannot be mapped; leave it empty to skip it.")
+            add_error(
+                field,
+                "Data Prep documents no way to name a column holding {, } or a backslash, so this one "
+                "cannot be mapped; leave it empty to skip it.",
+            )
             fine = False
         elif target.path in claimed:
             add_error(field, f"{target.path} already takes the column {claimed[target.path]}; a field takes one.")
             fine = False
         elif target.kind not in FITS.get(column["kind"], {"string"}):
-            add_error(field, f"A {column['kind']} column cannot fill {target.path}, a {target.kind} field; "
-                             "choose a field of a fitting type, or leave it empty to skip the column.")
+            add_error(
+                field,
+                f"A {column['kind']} column cannot fill {target.path}, a {target.kind} field; "
+                "choose a field of a fitting type, or leave it empty to skip the column.",
+            )
             fine = False
         claimed.setdefault(target.path, column["name"])
     for j in range(CONSTANTS):
@@ -112,10 +124,16 @@ def checks(form, draft: Draft) -> bool:
 
 def chosen(form, plan: dict) -> dict:
     """The mapping as the draft keeps it: each column's field (None to skip) and the constants."""
-    return {"columns": [{"column": c["name"], "path": form[f"column_{i}"].data or None}
-                        for i, c in enumerate(plan["columns"])],
-            "constants": [{"path": form[f"constant_path_{j}"].data, "value": form[f"constant_value_{j}"].data.strip()}
-                          for j in range(CONSTANTS) if form[f"constant_path_{j}"].data]}
+    return {
+        "columns": [
+            {"column": c["name"], "path": form[f"column_{i}"].data or None} for i, c in enumerate(plan["columns"])
+        ],
+        "constants": [
+            {"path": form[f"constant_path_{j}"].data, "value": form[f"constant_value_{j}"].data.strip()}
+            for j in range(CONSTANTS)
+            if form[f"constant_path_{j}"].data
+        ],
+    }
 
 
 def mapping_rows(plan: dict) -> list[tuple[str, str, str]]:

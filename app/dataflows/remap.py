@@ -79,9 +79,22 @@ def whole(value) -> int | None:
 
 def stand_in(sandbox: str, columns: list[dict], schema: Schema) -> Draft:
     """A draft holding only what the mapping rules read: the table's columns and the dataset's schema."""
-    return Draft(key="", owner=None, sandbox=sandbox, connection_id="", state="done", plan={
-        "columns": columns, "schema": {"id": schema.id, "title": schema.title, "version": schema.version,
-                                       "fields": [vars(f) for f in schema.fields]}})
+    return Draft(
+        key="",
+        owner=None,
+        sandbox=sandbox,
+        connection_id="",
+        state="done",
+        plan={
+            "columns": columns,
+            "schema": {
+                "id": schema.id,
+                "title": schema.title,
+                "version": schema.version,
+                "fields": [vars(f) for f in schema.fields],
+            },
+        },
+    )
 
 
 def form_data(rows: list[Row], draft: Draft) -> dict | None:
@@ -101,8 +114,7 @@ def form_data(rows: list[Row], draft: Draft) -> dict | None:
             return None
         if kind == "ATTRIBUTE" and source in by_source and not data[f"column_{by_source[source]}"]:
             data[f"column_{by_source[source]}"] = destination
-        elif kind == "STATIC" and len(constants) < CONSTANTS and source == source.strip() \
-                and len(source) <= MOST_VALUE:
+        elif kind == "STATIC" and len(constants) < CONSTANTS and source == source.strip() and len(source) <= MOST_VALUE:
             constants.append((destination, source))
         else:
             return None
@@ -130,9 +142,14 @@ def operation(current: Current, version: int | str) -> dict:
     `replace` of the whole Mapping transformation, `mappingVersion` a number (the tutorial sends 2). The tutorial
     replaces `/transformations/0`, its flow's Mapping being first; a dataflow the portal makes has its Copy first, so
     the path names the Mapping's own place, which the `If-Match` etag keeps from moving. Its other params stay."""
-    return {"op": "replace", "path": f"/transformations/{current.index}",
-            "value": {"name": MAPPING, "params": {**current.params, "mappingId": current.set_id,
-                                                  "mappingVersion": version}}}
+    return {
+        "op": "replace",
+        "path": f"/transformations/{current.index}",
+        "value": {
+            "name": MAPPING,
+            "params": {**current.params, "mappingId": current.set_id, "mappingVersion": version},
+        },
+    }
 
 
 def body(current: Current, rows: list[Row]) -> dict:
@@ -142,8 +159,10 @@ def body(current: Current, rows: list[Row]) -> dict:
 
 def described(rows: list[Row]) -> str:
     """Rows as one line a person reads: `email → personalEmail.address; "gold" → tier`."""
-    return "; ".join(f"{source if kind == 'ATTRIBUTE' else repr(source)} → {destination}"
-                     for kind, source, destination in sorted(rows, key=lambda row: row[2]))
+    return "; ".join(
+        f"{source if kind == 'ATTRIBUTE' else repr(source)} → {destination}"
+        for kind, source, destination in sorted(rows, key=lambda row: row[2])
+    )
 
 
 class Remapper:
@@ -162,24 +181,34 @@ class Remapper:
         index, params = found
         set_id, version = params.get("mappingId"), whole(params.get("mappingVersion", 0))
         if not isinstance(set_id, str) or not set_id or version is None:
-            raise Unshown("The dataflow's Mapping transformation names no mapping set and version Data Prep reads, so "
-                          "its mapping cannot be changed here; use Experience Platform for that.")
+            raise Unshown(
+                "The dataflow's Mapping transformation names no mapping set and version Data Prep reads, so "
+                "its mapping cannot be changed here; use Experience Platform for that."
+            )
         source_id = (flow.get("sourceConnectionIds") or [None])[0]
-        source, item = side_by_side([lambda: self._dataflows.source_connection(sandbox, source_id),
-                                     lambda: self._data_prep.mapping_set_of(sandbox, set_id, version)])
+        source, item = side_by_side(
+            [
+                lambda: self._dataflows.source_connection(sandbox, source_id),
+                lambda: self._data_prep.mapping_set_of(sandbox, set_id, version),
+            ]
+        )
         for outcome in (source, item):
             if isinstance(outcome, BaseException):
                 raise outcome
         rows = rows_of(item)
-        schema_id = ((item.get("outputSchema") or {}).get("schemaRef") or {}).get("id") \
-            if isinstance(item.get("outputSchema"), dict) else None
+        schema_id = (
+            ((item.get("outputSchema") or {}).get("schemaRef") or {}).get("id")
+            if isinstance(item.get("outputSchema"), dict)
+            else None
+        )
         if rows is None or not isinstance(schema_id, str):
-            raise Unshown(f"Data Prep's mapping set {set_id} (version {version}) holds no mappings in the shape the "
-                          "portal reads, so it cannot be changed here; use Experience Platform for that.")
+            raise Unshown(
+                f"Data Prep's mapping set {set_id} (version {version}) holds no mappings in the shape the "
+                "portal reads, so it cannot be changed here; use Experience Platform for that."
+            )
         columns = self._columns(sandbox, source)
         draft = stand_in(sandbox, columns, self._schemas.schema(sandbox, schema_id))
-        return Current(index, params, set_id, version, str(item.get("name") or ""), rows, draft,
-                       form_data(rows, draft))
+        return Current(index, params, set_id, version, str(item.get("name") or ""), rows, draft, form_data(rows, draft))
 
     def _columns(self, sandbox: str, source: dict) -> list[dict]:
         """The table's columns: as the source connection lists them (a dataflow the portal made), else as Flow Service
@@ -189,14 +218,18 @@ class Remapper:
         if not isinstance(listed, list) or not listed:
             table, base_id = params.get("tableName"), source.get("baseConnectionId")
             if not isinstance(table, str) or not isinstance(base_id, str):
-                raise Unshown("The dataflow's source connection names no table, so its columns (and its mapping) "
-                              "cannot be shown here; use Experience Platform for that.")
+                raise Unshown(
+                    "The dataflow's source connection names no table, so its columns (and its mapping) "
+                    "cannot be shown here; use Experience Platform for that."
+                )
             listed = self._connections.explore(sandbox, base_id, table)
-        columns = [explored_column(c) for c in listed if isinstance(c, dict) and isinstance(c.get("name"), str)
-                   and c["name"]][:MOST_COLUMNS]
+        columns = [
+            explored_column(c) for c in listed if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"]
+        ][:MOST_COLUMNS]
         if not columns:
-            raise Unshown("Flow Service lists no columns for the dataflow's table, so its mapping cannot be changed "
-                          "here.")
+            raise Unshown(
+                "Flow Service lists no columns for the dataflow's table, so its mapping cannot be changed here."
+            )
         return columns
 
     def reusable(self, sandbox: str, current: Current, rows: list[Row]) -> int | None:

@@ -20,12 +20,20 @@ def main(argv=None) -> int:
     parser.add_argument("--client-secret", default=None)
     parser.add_argument("--cloud", default="azure", choices=["azure", "aws"])
     parser.add_argument("--sandboxes", default="prod,dev", help="comma-separated sandboxes the organisation has")
-    parser.add_argument("--events-retry-seconds", type=float, default=60.0,
-                        help="what stands for I/O Events' minute between webhook delivery retries")
+    parser.add_argument(
+        "--events-retry-seconds",
+        type=float,
+        default=60.0,
+        help="what stands for I/O Events' minute between webhook delivery retries",
+    )
     args = parser.parse_args(argv)
-    emulator = Emulator(port=args.port, client_secret=args.client_secret, cloud=args.cloud,
-                        sandboxes=[s.strip() for s in args.sandboxes.split(",") if s.strip()],
-                        events_retry_seconds=args.events_retry_seconds).start()
+    emulator = Emulator(
+        port=args.port,
+        client_secret=args.client_secret,
+        cloud=args.cloud,
+        sandboxes=[s.strip() for s in args.sandboxes.split(",") if s.strip()],
+        events_retry_seconds=args.events_retry_seconds,
+    ).start()
     print(f"{emulator.url} {emulator.client_id} {emulator.org_id}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -22,18 +22,44 @@ from .listing import dig
 CATALOG = "/data/foundation/catalog"
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-CONDITION = re.compile(r"^(?P<neg>!?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>==|!=|<=|>=|<|>|~)(?P<value>.*))?$",
-                       re.S)
+CONDITION = re.compile(
+    r"^(?P<neg>!?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>==|!=|<=|>=|<|>|~)(?P<value>.*))?$", re.S
+)
 # The parameters Catalog's spec lists for GET /dataSets that are not simple filters.
 CATALOG_PARAMETERS = {"limit", "start", "orderBy", "properties", "property", "tags", "enableErrorDiagnostics"}
 # A dataset's properties, which a simple filter (`{PROPERTY_NAME}={VALUE}`) may name: Catalog's dataSetResponse
 # (catalog.yaml) and what its examples show beside (the filter guide's `dule`, `statsCache`, `state`, `namespace`;
 # the spec's `classification`). A dotted name reads into an object (`schemaRef.id`), our reading.
-DATASET_PROPERTIES = {"basePath", "created", "createdClient", "createdUser", "dataSourceId", "description",
-                      "fileDescription", "files", "imsOrg", "lastBatchId", "lastBatchStatus", "lastFailedBatch",
-                      "lastSuccessfulBatch", "name", "observableSchema", "persistence", "schema", "schemaRef", "tags",
-                      "updated", "updatedUser", "version", "viewId", "classification", "dule", "statsCache", "state",
-                      "namespace"}
+DATASET_PROPERTIES = {
+    "basePath",
+    "created",
+    "createdClient",
+    "createdUser",
+    "dataSourceId",
+    "description",
+    "fileDescription",
+    "files",
+    "imsOrg",
+    "lastBatchId",
+    "lastBatchStatus",
+    "lastFailedBatch",
+    "lastSuccessfulBatch",
+    "name",
+    "observableSchema",
+    "persistence",
+    "schema",
+    "schemaRef",
+    "tags",
+    "updated",
+    "updatedUser",
+    "version",
+    "viewId",
+    "classification",
+    "dule",
+    "statsCache",
+    "state",
+    "namespace",
+}
 
 
 def catalog_blueprint(state) -> Blueprint:
@@ -47,8 +73,11 @@ def catalog_blueprint(state) -> Blueprint:
     @bp.get("/dataSets")
     def list_datasets():
         query = parse_qsl(request.query_string.decode(), keep_blank_values=True)
-        unknown = sorted({key for key, _ in query} - CATALOG_PARAMETERS
-                         - {key for key, _ in query if key.split(".")[0] in DATASET_PROPERTIES})
+        unknown = sorted(
+            {key for key, _ in query}
+            - CATALOG_PARAMETERS
+            - {key for key, _ in query if key.split(".")[0] in DATASET_PROPERTIES}
+        )
         if unknown:  # our choice: Catalog documents its parameters and simple filters, not its answer to others
             return platform_error(400, "BadRequestError", f"Unknown query parameters: {', '.join(unknown)}.")
         items = _filtered(in_sandbox(), query)
@@ -65,7 +94,7 @@ def catalog_blueprint(state) -> Blueprint:
             return platform_error(400, "BadRequestError", f"limit must be between 1 and {MAX_LIMIT}; got {limit!r}.")
         if not start.isdigit():
             return platform_error(400, "BadRequestError", f"start must be 0 or more; got {start!r}.")
-        page = ordered[int(start):int(start) + int(limit)]
+        page = ordered[int(start) : int(start) + int(limit)]
         wanted = [p for p in args.get("properties", "").split(",") if p] if "properties" in args else None
         return json_response({d["id"]: _shown(d, wanted) for d in page})
 
@@ -74,8 +103,9 @@ def catalog_blueprint(state) -> Blueprint:
         found = next((d for d in in_sandbox() if d["id"] == dataset_id), None)
         if found is None:  # our choice of body: Catalog documents a 404 without one
             return platform_error(404, "NotFoundError", f"No dataset {dataset_id} in sandbox {g.sandbox}.")
-        wanted = [p for p in request.args.get("properties", "").split(",") if p] \
-            if "properties" in request.args else None
+        wanted = (
+            [p for p in request.args.get("properties", "").split(",") if p] if "properties" in request.args else None
+        )
         return json_response({found["id"]: _shown(found, wanted)})
 
     return bp
@@ -125,8 +155,14 @@ def _condition(items: list[dict], clause: str):
         except re.error:
             return platform_error(400, "BadRequestError", f"{value!r} is not a regular expression.")
         return [d for d in items if isinstance(d.get(name), str) and pattern.search(d[name])]
-    compare = {"==": lambda a: a == value, "!=": lambda a: a != value, "<": lambda a: a < value,
-               "<=": lambda a: a <= value, ">": lambda a: a > value, ">=": lambda a: a >= value}[op]
+    compare = {
+        "==": lambda a: a == value,
+        "!=": lambda a: a != value,
+        "<": lambda a: a < value,
+        "<=": lambda a: a <= value,
+        ">": lambda a: a > value,
+        ">=": lambda a: a >= value,
+    }[op]
     return [d for d in items if name in d and compare(str(d[name]))]
 
 
@@ -140,6 +176,11 @@ def _ordered(items: list[dict], order: str | None):
         keys.append((field, direction == "desc"))
     ordered = list(items)
     for field, descending in reversed(keys):
-        ordered.sort(key=lambda d: (d.get(field) is None, str(d.get(field) or "").lower()
-                                    if isinstance(d.get(field), str) else d.get(field) or 0), reverse=descending)
+        ordered.sort(
+            key=lambda d: (
+                d.get(field) is None,
+                str(d.get(field) or "").lower() if isinstance(d.get(field), str) else d.get(field) or 0,
+            ),
+            reverse=descending,
+        )
     return ordered

@@ -57,8 +57,11 @@ def _add_changes(bp: Blueprint, state) -> None:
         with state._lock:
             state.connections[connection["id"]] = connection
             state.secrets[connection["id"]] = {k: v for k, v in body["auth"]["params"].items() if k in secret_names}
-        return json_response({"id": connection["id"], "etag": connection["etag"]}, 201,
-                             headers={"Location": f"{FLOW}/connections/{connection['id']}"})
+        return json_response(
+            {"id": connection["id"], "etag": connection["etag"]},
+            201,
+            headers={"Location": f"{FLOW}/connections/{connection['id']}"},
+        )
 
     @bp.patch("/connections/<connection_id>")
     @bp.patch("/connections/<connection_id>/")
@@ -80,10 +83,13 @@ def _add_changes(bp: Blueprint, state) -> None:
             return not_found()
         with state._lock:
             if _used_by_a_flow(state, connection_id):
-                return flow_error("1418-400", f"The base connection with the ID {connection_id} cannot be deleted "
-                                              "because the base connection is being used in one or more flows. "
-                                              "Please ensure that corresponding flows are deleted before deleting "
-                                              "a base connection.")
+                return flow_error(
+                    "1418-400",
+                    f"The base connection with the ID {connection_id} cannot be deleted "
+                    "because the base connection is being used in one or more flows. "
+                    "Please ensure that corresponding flows are deleted before deleting "
+                    "a base connection.",
+                )
             state.connections.pop(connection_id, None)
             state.secrets.pop(connection_id, None)
         return Response(status=204)
@@ -139,9 +145,13 @@ def _patched(state, connection_id: str, connection: dict, operations: list) -> R
         return refusal
     changed = json.loads(json.dumps(connection))
     changed["auth"]["params"] = {**changed["auth"]["params"], **state.secrets.get(connection_id, {})}
-    refusal = apply_patch(changed, operations, PATCHABLE, "/name, /description or /auth/params",
-                          fixed=("/connectionSpec", "1414-400",
-                                 "The connection spec of a connection cannot be updated."))
+    refusal = apply_patch(
+        changed,
+        operations,
+        PATCHABLE,
+        "/name, /description or /auth/params",
+        fixed=("/connectionSpec", "1414-400", "The connection spec of a connection cannot be updated."),
+    )
     if refusal:
         return refusal
     problem, auth_spec = _patched_problem(state, connection, changed)
@@ -180,20 +190,43 @@ def _auth_spec_for(state, body: dict):
     spec_ref, auth = body["connectionSpec"], body["auth"]
     spec = state.specs.get(spec_ref["id"])
     if spec is None:
-        return None, None, flow_error("1413-400", "The spec ID provided is invalid. Please provide a valid spec ID "
-                                                  "and try again.")
+        return (
+            None,
+            None,
+            flow_error("1413-400", "The spec ID provided is invalid. Please provide a valid spec ID and try again."),
+        )
     if spec_ref.get("version", "1.0") != spec["version"]:
-        return None, None, flow_error("1100-400", f"The request could not be processed: connection spec "
-                                                  f"{spec['id']} has no version {spec_ref.get('version')!r}.")
+        return (
+            None,
+            None,
+            flow_error(
+                "1100-400",
+                f"The request could not be processed: connection spec "
+                f"{spec['id']} has no version {spec_ref.get('version')!r}.",
+            ),
+        )
     # The data lake's spec has a targetSpec and no authSpec: no auth names one of its.
     auth_spec = next((a for a in spec.get("authSpec", []) if a["name"] == auth["specName"]), None)
     if auth_spec is None:
-        return None, None, flow_error("1415-400", f"The auth spec '{auth['specName']}' could not be found for the "
-                                                  f"connection spec ID {spec['id']}.")
+        return (
+            None,
+            None,
+            flow_error(
+                "1415-400",
+                f"The auth spec '{auth['specName']}' could not be found for the connection spec ID {spec['id']}.",
+            ),
+        )
     problem = _params_problem(auth_spec, auth["params"])
     if problem:
-        return None, None, flow_error("1100-400", f"The request could not be processed: auth params do not match "
-                                                  f"'{auth_spec['name']}' of {spec['name']}: {problem}.")
+        return (
+            None,
+            None,
+            flow_error(
+                "1100-400",
+                f"The request could not be processed: auth params do not match "
+                f"'{auth_spec['name']}' of {spec['name']}: {problem}.",
+            ),
+        )
     return spec, auth_spec, None
 
 
@@ -243,17 +276,23 @@ def _used_by_a_flow(state, connection_id: str) -> bool:
     # connection alone (one made from it, used by no flow, leaves it deletable).
     sources = {item["id"] for item in state.source_connections.values() if item["baseConnectionId"] == connection_id}
     return connection_id in state.used_by_dataflows or any(
-        sources & set(flow.get("sourceConnectionIds", [])) for flow in state.flows.values())
+        sources & set(flow.get("sourceConnectionIds", [])) for flow in state.flows.values()
+    )
 
 
 def _explored(object_type: str, wanted: str | None) -> Response:
     """The tables ("root") or one table's columns ("table"), as "Explore a database" prints them."""
     if object_type not in EXPLORE_TYPES:
-        return flow_error("1100-400", f"The request could not be processed: objectType {object_type!r} is not "
-                                      "one of root, table.")
+        return flow_error(
+            "1100-400", f"The request could not be processed: objectType {object_type!r} is not one of root, table."
+        )
     if object_type == "root":
-        return json_response([{"type": "table", "name": name, "path": path, "canPreview": True,
-                               "canFetchSchema": True} for name, path, _ in EXPLORE_TABLES])
+        return json_response(
+            [
+                {"type": "table", "name": name, "path": path, "canPreview": True, "canFetchSchema": True}
+                for name, path, _ in EXPLORE_TABLES
+            ]
+        )
     table = next((t for t in EXPLORE_TABLES if t[1] == wanted), None)
     if table is None:
         return not_found()
@@ -271,10 +310,13 @@ def _masked(params: dict, secret_names: set[str]) -> dict:
 
 def _params_problem(auth_spec: dict, params) -> str | None:
     errors = sorted(jsonschema.Draft7Validator(auth_spec["spec"]).iter_errors(params), key=lambda e: list(e.path))
-    return "; ".join(
-        ("auth.params." + ".".join(map(str, e.path)) + ": " if e.path else "auth.params: ") + e.message
-        for e in errors
-    ) or None
+    return (
+        "; ".join(
+            ("auth.params." + ".".join(map(str, e.path)) + ": " if e.path else "auth.params: ") + e.message
+            for e in errors
+        )
+        or None
+    )
 
 
 def _column(name: str, kind: str) -> dict:
@@ -286,15 +328,33 @@ def _column(name: str, kind: str) -> dict:
 
 
 EXPLORE_TABLES = [
-    ("public.customers", "public.customers",
-     [("customer_id", "integer"), ("email", "string"), ("first_name", "string"), ("created_at", "date-time")]),
-    ("public.orders", "public.orders",
-     [("order_id", "integer"), ("customer_id", "integer"), ("total", "number"), ("placed_at", "date-time")]),
-    ("sales.returns", "sales.returns",
-     [("return_id", "integer"), ("order_id", "integer"), ("reason", "string"), ("refunded", "boolean")]),
+    (
+        "public.customers",
+        "public.customers",
+        [("customer_id", "integer"), ("email", "string"), ("first_name", "string"), ("created_at", "date-time")],
+    ),
+    (
+        "public.orders",
+        "public.orders",
+        [("order_id", "integer"), ("customer_id", "integer"), ("total", "number"), ("placed_at", "date-time")],
+    ),
+    (
+        "sales.returns",
+        "sales.returns",
+        [("return_id", "integer"), ("order_id", "integer"), ("reason", "string"), ("refunded", "boolean")],
+    ),
     # Names Data Prep reads only when escaped or wrapped (a dot, a space, a dash), one it reads as it is (a letter
     # outside ASCII), and a date beside a timestamp: what real databases hold.
-    ("sales.odd_names", "sales.odd_names",
-     [("order.id", "string"), ("first name", "string"), ("a-b", "string"), ("ümlaut", "string"),
-      ("joined_on", "date"), ("changed_at", "date-time")]),
+    (
+        "sales.odd_names",
+        "sales.odd_names",
+        [
+            ("order.id", "string"),
+            ("first name", "string"),
+            ("a-b", "string"),
+            ("ümlaut", "string"),
+            ("joined_on", "date"),
+            ("changed_at", "date-time"),
+        ],
+    ),
 ]

@@ -27,29 +27,31 @@ SOURCE_TYPES = {"ATTRIBUTE", "STATIC", "EXPRESSION"}
 # "If a field name is any of the following reserved keywords, it must be wrapped with `${}`" ("Data Prep mapping
 # functions", data-prep/functions, Fields), and "reserved keywords also include any of the mapper functions
 # listed on this page": the functions follow, as that page lists them.
-RESERVED_WORDS = frozenset((
-    "new mod or break var lt for false while eq gt div not null continue else and ne true le if ge return _errors "
-    "do function empty size "
-    # String, regular expression, hashing and URL functions.
-    "concat explode instr replacestr substr lower lcase upper ucase split join lpad rpad left right ltrim rtrim "
-    "trim equals equalsIgnoreCase extract_regex matches_regex sha1 sha256 sha512 md5 crc32 get_url_protocol "
-    "get_url_host get_url_port get_url_path get_url_query_str get_url_encoded get_url_decoded "
-    # Date and time functions.
-    "now timestamp format dformat date date_part set_date_part make_date_time make_timestamp zone_date_to_utc "
-    "zone_date_to_zone "
-    # Hierarchies: objects, arrays, maps.
-    "is_empty arrays_to_object to_object str_to_object contains_key is_set nullify get get_keys get_values "
-    "map_get_values map_has_keys add_to_map object_to_map coalesce first last add_to_array join_arrays to_array "
-    "size_of upsert_array_append upsert_array_replace array_to_string filterArray transformArray flattenArray "
-    "array_to_map to_map "
-    # Logical operators, aggregation, type conversions, JSON, special operations.
-    "decode iif min max to_bigint to_decimal to_float to_integer json_to_object uuid guid fpid_to_ecid "
-    # User agent and Analytics functions.
-    "ua_os_name ua_os_version_major ua_os_version ua_os_name_version ua_agent_version ua_agent_version_major "
-    "ua_agent_name ua_device_class aa_get_event_id aa_get_event_value aa_get_product_categories "
-    "aa_get_product_names aa_get_product_quantity aa_get_product_price aa_get_product_event_values "
-    "aa_get_product_evars"
-).split())
+RESERVED_WORDS = frozenset(
+    (
+        "new mod or break var lt for false while eq gt div not null continue else and ne true le if ge return _errors "
+        "do function empty size "
+        # String, regular expression, hashing and URL functions.
+        "concat explode instr replacestr substr lower lcase upper ucase split join lpad rpad left right ltrim rtrim "
+        "trim equals equalsIgnoreCase extract_regex matches_regex sha1 sha256 sha512 md5 crc32 get_url_protocol "
+        "get_url_host get_url_port get_url_path get_url_query_str get_url_encoded get_url_decoded "
+        # Date and time functions.
+        "now timestamp format dformat date date_part set_date_part make_date_time make_timestamp zone_date_to_utc "
+        "zone_date_to_zone "
+        # Hierarchies: objects, arrays, maps.
+        "is_empty arrays_to_object to_object str_to_object contains_key is_set nullify get get_keys get_values "
+        "map_get_values map_has_keys add_to_map object_to_map coalesce first last add_to_array join_arrays to_array "
+        "size_of upsert_array_append upsert_array_replace array_to_string filterArray transformArray flattenArray "
+        "array_to_map to_map "
+        # Logical operators, aggregation, type conversions, JSON, special operations.
+        "decode iif min max to_bigint to_decimal to_float to_integer json_to_object uuid guid fpid_to_ecid "
+        # User agent and Analytics functions.
+        "ua_os_name ua_os_version_major ua_os_version ua_os_name_version ua_agent_version ua_agent_version_major "
+        "ua_agent_name ua_device_class aa_get_event_id aa_get_event_value aa_get_product_categories "
+        "aa_get_product_names aa_get_product_quantity aa_get_product_price aa_get_product_event_values "
+        "aa_get_product_evars"
+    ).split()
+)
 
 
 def leaf_fields(properties: dict, prefix: str = "") -> dict[str, dict]:
@@ -81,7 +83,7 @@ def field_path(source: str) -> list[str] | None:
             end, raw = at + 2, []
             while end < len(source) and source[end] != "}":
                 if source[end] == "\\" and end + 1 < len(source):
-                    raw.append(source[end:end + 2])
+                    raw.append(source[end : end + 2])
                     end += 2
                 else:
                     raw.append(source[end])
@@ -97,7 +99,7 @@ def field_path(source: str) -> list[str] | None:
             end, raw = at, []
             while end < len(source) and source[end] != ".":
                 if source[end] == "\\":
-                    if source[end + 1:end + 2] != ".":
+                    if source[end + 1 : end + 2] != ".":
                         return None
                     raw.append("\\.")
                     end += 2
@@ -157,14 +159,23 @@ def data_prep_blueprint(state) -> Blueprint:
             return platform_error(400, "BadRequestError", "Invalid mapping set: " + "; ".join(failed) + ".")
         now = int(time.time() * 1000)
         body = request.get_json()
-        item = {"id": uuid.uuid4().hex, "version": 0, "createdDate": now, "modifiedDate": now,
-                "createdBy": state.client_id, "modifiedBy": state.client_id, "name": body.get("name") or "",
-                "outputSchema": {"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}},
-                "mappings": _mappings(rows), "sandboxName": g.sandbox}
+        item = {
+            "id": uuid.uuid4().hex,
+            "version": 0,
+            "createdDate": now,
+            "modifiedDate": now,
+            "createdBy": state.client_id,
+            "modifiedBy": state.client_id,
+            "name": body.get("name") or "",
+            "outputSchema": {"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}},
+            "mappings": _mappings(rows),
+            "sandboxName": g.sandbox,
+        }
         with state._lock:
             state.mapping_sets[item["id"]] = item
-        return json_response({k: item[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy",
-                                                   "modifiedBy")})
+        return json_response(
+            {k: item[k] for k in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")}
+        )
 
     @bp.put("/mappingSets/<set_id>")
     def update(set_id):
@@ -183,9 +194,13 @@ def data_prep_blueprint(state) -> Blueprint:
         with state._lock:
             earlier = {k: v for k, v in item.items() if k != "versions"}
             item["versions"] = {**item.get("versions", {}), earlier["version"]: earlier}
-            item.update(version=earlier["version"] + 1, modifiedDate=int(time.time() * 1000),
-                        modifiedBy=state.client_id, mappings=_mappings(rows),
-                        outputSchema={"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}})
+            item.update(
+                version=earlier["version"] + 1,
+                modifiedDate=int(time.time() * 1000),
+                modifiedBy=state.client_id,
+                mappings=_mappings(rows),
+                outputSchema={"schemaRef": {"id": schema_id(key), "contentType": CONTENT_TYPE}},
+            )
         return json_response(_shown(item))
 
     @bp.get("/mappingSets/<set_id>")
@@ -211,12 +226,17 @@ def data_prep_blueprint(state) -> Blueprint:
         if limit < 1:
             return platform_error(400, "BadRequestError", "limit must be 1 or more.")
         with state._lock:
-            items = [i for i in state.mapping_sets.values() if i.get("sandboxName", g.sandbox) == g.sandbox
-                     and ("name" not in args or i.get("name") == args["name"])]
+            items = [
+                i
+                for i in state.mapping_sets.values()
+                if i.get("sandboxName", g.sandbox) == g.sandbox
+                and ("name" not in args or i.get("name") == args["name"])
+            ]
         items.sort(key=lambda i: i.get("modifiedDate") or 0, reverse=True)
-        page = items[start:start + limit]
-        return json_response({"data": [_shown(i) for i in page],
-                              "_page": {"count": len(page), "totalCount": len(items)}})
+        page = items[start : start + limit]
+        return json_response(
+            {"data": [_shown(i) for i in page], "_page": {"count": len(page), "totalCount": len(items)}}
+        )
 
     return bp
 
@@ -249,8 +269,13 @@ def _read_set():
     ref = body.get("xdmSchema") or (schema_ref.get("id") if isinstance(schema_ref, dict) else None)
     key = next((k for k in SCHEMAS if schema_id(k) == ref), None)
     if key is None:
-        return None, None, platform_error(400, "BadRequestError",
-                                          f"outputSchema.schemaRef.id {ref!r} is not a schema of this sandbox.")
+        return (
+            None,
+            None,
+            platform_error(
+                400, "BadRequestError", f"outputSchema.schemaRef.id {ref!r} is not a schema of this sandbox."
+            ),
+        )
     mappings = body.get("mappings")
     if not isinstance(mappings, list) or not mappings or not all(isinstance(m, dict) for m in mappings):
         return None, None, platform_error(400, "BadRequestError", "mappings must be a non-empty list of objects.")
@@ -278,18 +303,31 @@ def _verdicts(key: str, rows) -> list[dict]:
         elif destination in seen:
             problem = f"destination {destination} is mapped more than once"
         elif source_type == "ATTRIBUTE" and field_path(source) is None:
-            problem = (f"source {source!r} is not a field name: wrap a name that is not a legal identifier, or "
-                       "is a reserved word, as ${…}, its dots escaped as \\.")
+            problem = (
+                f"source {source!r} is not a field name: wrap a name that is not a legal identifier, or "
+                "is a reserved word, as ${…}, its dots escaped as \\."
+            )
         elif source_type == "EXPRESSION":
             problem = "expressions are not emulated"  # our choice: refuse rather than pass unchecked
         elif source_type == "STATIC":
             problem = _constant_problem(source, fields[destination])
         if isinstance(destination, str):
             seen.add(destination)
-        answers.append({"status": "FAILED", "errors": [{
-            "source": source if isinstance(source, str) else None, "destination": destination
-            if isinstance(destination, str) else None, "sourceType": source_type if source_type in SOURCE_TYPES
-            else None, "exception": problem}]} if problem else {"status": "SUCCESS", "errors": []})
+        answers.append(
+            {
+                "status": "FAILED",
+                "errors": [
+                    {
+                        "source": source if isinstance(source, str) else None,
+                        "destination": destination if isinstance(destination, str) else None,
+                        "sourceType": source_type if source_type in SOURCE_TYPES else None,
+                        "exception": problem,
+                    }
+                ],
+            }
+            if problem
+            else {"status": "SUCCESS", "errors": []}
+        )
     return answers
 
 

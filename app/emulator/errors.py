@@ -71,8 +71,9 @@ def gateway_error(status: int, code: str, message: str) -> Response:
 
 def bad_request(detail: str) -> Response:
     """The platform-wide 400 for a body without a valid Content-Type (troubleshooting guide)."""
-    return json_response({"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError",
-                          "detail": detail}, 400)
+    return json_response(
+        {"type": "/placeholder/type/uri", "status": 400, "title": "BadRequestError", "detail": detail}, 400
+    )
 
 
 def too_large(limit: int) -> Response:
@@ -84,5 +85,13 @@ def too_large(limit: int) -> Response:
 def platform_error(status: int, title: str, detail: str) -> Response:
     """A refusal of Catalog, the Schema Registry or Data Prep: their specs document the status and no body, so the
     body is the platform's problem shape from the troubleshooting guide (our choice), with the request id."""
-    return json_response({"type": f"{ERROR_TYPE}{title}", "status": status, "title": title, "detail": detail,
-                          "report": {"request-id": g.request_id}}, status)
+    return json_response(
+        {
+            "type": f"{ERROR_TYPE}{title}",
+            "status": status,
+            "title": title,
+            "detail": detail,
+            "report": {"request-id": g.request_id},
+        },
+        status,
+    )

@@ -68,14 +68,16 @@ class Keys:
     def __init__(self):
         self.private = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(3)]
         alphabet = string.ascii_letters + string.digits
-        self.paths = [f"{KEY_PATH}pub-key-{''.join(secrets.choice(alphabet) for _ in range(10))}.pem"
-                      for _ in range(2)]
+        self.paths = [f"{KEY_PATH}pub-key-{''.join(secrets.choice(alphabet) for _ in range(10))}.pem" for _ in range(2)]
 
     def pem(self, path: str) -> bytes | None:
         if path not in self.paths:
             return None
-        return self.private[self.paths.index(path)].public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return (
+            self.private[self.paths.index(path)]
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
 
     def signature(self, which: int, body: bytes) -> str:
         return base64.b64encode(self.private[which].sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
@@ -97,10 +99,13 @@ def signature_headers(state, body: bytes, mode: str) -> dict:
     forged = 2  # the key that is never served
     first, second = {"right": (0, 1), "wrong": (forged, forged), "second": (forged, 1)}[mode]
     secret = state.client_secret if mode == "right" else secrets.token_urlsafe(24)
-    return {"x-adobe-signature": base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode(),
-            "x-adobe-digital-signature-1": pairs.signature(first, body),
-            "x-adobe-digital-signature-2": pairs.signature(second, body),
-            "x-adobe-public-key1-path": pairs.paths[0], "x-adobe-public-key2-path": pairs.paths[1]}
+    return {
+        "x-adobe-signature": base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode(),
+        "x-adobe-digital-signature-1": pairs.signature(first, body),
+        "x-adobe-digital-signature-2": pairs.signature(second, body),
+        "x-adobe-public-key1-path": pairs.paths[0],
+        "x-adobe-public-key2-path": pairs.paths[1],
+    }
 
 
 def challenge_problem(state, url: str) -> str | None:
@@ -109,8 +114,13 @@ def challenge_problem(state, url: str) -> str | None:
 
     value = str(uuid.uuid4())
     try:
-        answer = requests.get(url, params={"challenge": value}, headers={"user-agent": USER_AGENT},
-                              timeout=state.events_timeout_seconds, allow_redirects=False)
+        answer = requests.get(
+            url,
+            params={"challenge": value},
+            headers={"user-agent": USER_AGENT},
+            timeout=state.events_timeout_seconds,
+            allow_redirects=False,
+        )
     except requests.RequestException as error:
         return f"no answer to GET ?challenge= ({type(error).__name__})"
     if answer.status_code != 200:
@@ -143,11 +153,16 @@ def events_blueprint(state) -> Blueprint:
         refused = challenge_problem(state, spec["url"])
         if refused:
             return json_response({"error": "challenge_failed", "message": refused}, 400)
-        hook = {"id": str(uuid.uuid4()), "url": spec["url"], "status": "ACTIVE",
-                "sandboxes": [s.lower() for s in spec["sandboxes"]] if "sandboxes" in spec else None,
-                "sign": spec.get("sign", "right"), "failure_shape": spec.get("failure_shape", "messages"),
-                "recipient_client_id": spec.get("recipient_client_id", state.client_id),
-                "public_key_paths": keys(state).paths}
+        hook = {
+            "id": str(uuid.uuid4()),
+            "url": spec["url"],
+            "status": "ACTIVE",
+            "sandboxes": [s.lower() for s in spec["sandboxes"]] if "sandboxes" in spec else None,
+            "sign": spec.get("sign", "right"),
+            "failure_shape": spec.get("failure_shape", "messages"),
+            "recipient_client_id": spec.get("recipient_client_id", state.client_id),
+            "public_key_paths": keys(state).paths,
+        }
         with state._lock:
             state.event_webhooks.append(hook)
         return json_response(hook, 201)
@@ -180,14 +195,18 @@ def events_blueprint(state) -> Blueprint:
 
 
 def _registration_problem(spec) -> str | None:
-    if not isinstance(spec, dict) or not isinstance(spec.get("url"), str) \
-            or not spec["url"].startswith(("http://", "https://")):
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("url"), str)
+        or not spec["url"].startswith(("http://", "https://"))
+    ):
         return 'send {"url": "http(s)://…", "sandboxes": [...], "sign": …, "failure_shape": …}'
     unknown = set(spec) - {"url", "sandboxes", "sign", "failure_shape", "recipient_client_id"}
     if unknown:
         return f"unknown fields: {', '.join(sorted(unknown))}"
-    if "sandboxes" in spec and (not isinstance(spec["sandboxes"], list)
-                                or not all(isinstance(s, str) for s in spec["sandboxes"])):
+    if "sandboxes" in spec and (
+        not isinstance(spec["sandboxes"], list) or not all(isinstance(s, str) for s in spec["sandboxes"])
+    ):
         return "sandboxes must be a list of sandbox names"
     if spec.get("sign", "right") not in SIGN_MODES:
         return f"sign must be one of {', '.join(SIGN_MODES)}"
@@ -207,8 +226,7 @@ def stop_deliveries(state) -> None:
 def notify_run(state, run: dict, flow: dict) -> None:
     """Deliver the notification of `run`'s end to every registration that wants its sandbox, each from a thread."""
     with state._lock:
-        hooks = [h for h in state.event_webhooks
-                 if h["sandboxes"] is None or run["sandboxName"] in h["sandboxes"]]
+        hooks = [h for h in state.event_webhooks if h["sandboxes"] is None or run["sandboxName"] in h["sandboxes"]]
         stop = state.events_stop
     if not hooks:
         return
@@ -216,19 +234,41 @@ def notify_run(state, run: dict, flow: dict) -> None:
     code = notifications.event_code(run)
     platform_url = getattr(state, "url", "https://platform.adobe.io")
     for hook in hooks:
-        body = json.dumps(notifications.payload(run, flow, event_id, hook["recipient_client_id"], platform_url,
-                                                hook["failure_shape"])).encode()
-        record = {"id": str(uuid.uuid4()), "webhook": hook["id"], "url": hook["url"], "event_id": event_id,
-                  "event_code": code, "run_id": run["id"], "flow_id": run["flowId"], "sign": hook["sign"],
-                  "attempts": 0, "status": "pending", "last_status": None, "last_error": None}
-        headers = {"Content-Type": "application/json; charset=utf-8", "user-agent": USER_AGENT,
-                   "accept-encoding": "deflate,compress,identity", "x-adobe-delivery-id": record["id"],
-                   "x-adobe-event-code": code, "x-adobe-event-id": event_id, "x-adobe-provider": PROVIDER,
-                   **signature_headers(state, body, hook["sign"])}
+        body = json.dumps(
+            notifications.payload(run, flow, event_id, hook["recipient_client_id"], platform_url, hook["failure_shape"])
+        ).encode()
+        record = {
+            "id": str(uuid.uuid4()),
+            "webhook": hook["id"],
+            "url": hook["url"],
+            "event_id": event_id,
+            "event_code": code,
+            "run_id": run["id"],
+            "flow_id": run["flowId"],
+            "sign": hook["sign"],
+            "attempts": 0,
+            "status": "pending",
+            "last_status": None,
+            "last_error": None,
+        }
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "user-agent": USER_AGENT,
+            "accept-encoding": "deflate,compress,identity",
+            "x-adobe-delivery-id": record["id"],
+            "x-adobe-event-code": code,
+            "x-adobe-event-id": event_id,
+            "x-adobe-provider": PROVIDER,
+            **signature_headers(state, body, hook["sign"]),
+        }
         with state._lock:
             state.event_deliveries.append(record)
-        threading.Thread(target=_deliver, args=(state, stop, record, body, headers), daemon=True,
-                         name=f"emulator-event-{record['id'][:8]}").start()
+        threading.Thread(
+            target=_deliver,
+            args=(state, stop, record, body, headers),
+            daemon=True,
+            name=f"emulator-event-{record['id'][:8]}",
+        ).start()
 
 
 def _deliver(state, stop: threading.Event, record: dict, body: bytes, headers: dict) -> None:
@@ -242,8 +282,9 @@ def _deliver(state, stop: threading.Event, record: dict, body: bytes, headers: d
         sent = dict(headers, **({"x-adobe-retry-count": str(attempt - 1)} if attempt > 1 else {}))
         status, error = None, None
         try:
-            answer = requests.post(record["url"], data=body, headers=sent, timeout=state.events_timeout_seconds,
-                                   allow_redirects=False)
+            answer = requests.post(
+                record["url"], data=body, headers=sent, timeout=state.events_timeout_seconds, allow_redirects=False
+            )
             status = answer.status_code
         except requests.RequestException as failure:
             error = f"no answer ({type(failure).__name__})"

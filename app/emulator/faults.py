@@ -60,8 +60,9 @@ def install(app, state) -> None:
                 pass
             state.receive(request.method, request.path, request.query_string.decode(), dict(request.headers), b"")
             return too_large(MAX_BODY)
-        state.receive(request.method, request.path, request.query_string.decode(), dict(request.headers),
-                      request.get_data())
+        state.receive(
+            request.method, request.path, request.query_string.decode(), dict(request.headers), request.get_data()
+        )
         if state.latency and not request.path.startswith(("/_emulator", "/ims")):
             time.sleep(state.latency)
         fault = g.fault = state.take_fault(request.method, request.path)
@@ -94,12 +95,17 @@ def _fault_response(fault: Fault, handled_status: int = 200) -> Response:
                 pass
         return Response(b"", status=fault.status or handled_status)
     if fault.malformed:
-        return Response('{"id": "truncated', status=fault.status or handled_status, mimetype="application/json",
-                        headers={"x-request-id": g.request_id, **fault.headers})
+        return Response(
+            '{"id": "truncated',
+            status=fault.status or handled_status,
+            mimetype="application/json",
+            headers={"x-request-id": g.request_id, **fault.headers},
+        )
     body = fault.body if isinstance(fault.body, str) else json.dumps(fault.body or {})
     mimetype = "application/json" if not isinstance(fault.body, str) else "text/html"
-    return Response(body, status=fault.status, mimetype=mimetype,
-                    headers={"x-request-id": g.request_id, **fault.headers})
+    return Response(
+        body, status=fault.status, mimetype=mimetype, headers={"x-request-id": g.request_id, **fault.headers}
+    )
 
 
 def _control_blueprint(state) -> Blueprint:
@@ -129,11 +135,21 @@ def _control_blueprint(state) -> Blueprint:
         spec = request.get_json(silent=True)
         outcomes = spec.get("outcomes", []) if isinstance(spec, dict) else None
         stalled = spec.get("stalled") if isinstance(spec, dict) else None
-        if not isinstance(spec, dict) or not isinstance(spec.get("flowId"), str) or not isinstance(outcomes, list) \
-                or not all(o in ("success", "partial", "failed") for o in outcomes) \
-                or stalled not in (None, True, False) or not (outcomes or stalled is not None):
-            return json_response({"error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]} '
-                                           'or {"flowId": "…", "stalled": true | false}'}, 400)
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("flowId"), str)
+            or not isinstance(outcomes, list)
+            or not all(o in ("success", "partial", "failed") for o in outcomes)
+            or stalled not in (None, True, False)
+            or not (outcomes or stalled is not None)
+        ):
+            return json_response(
+                {
+                    "error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]} '
+                    'or {"flowId": "…", "stalled": true | false}'
+                },
+                400,
+            )
         with state._lock:
             state.run_outcomes.setdefault(spec["flowId"], []).extend(outcomes)
             if stalled is not None:

@@ -32,16 +32,25 @@ def created(state, kept: dict, path: str, item: dict) -> Response:
     """Keep a new dataflow object with its id, audit fields and etag; 201 {id, etag} as the spec answers."""
     now = int(state.now() * 1000)
     etag = new_etag()
-    item = {"id": str(uuid.uuid4()), "createdAt": now, "updatedAt": now,
-            # The spec: "In the case of service tokens, the value for createdBy is the same as createdClient."
-            "createdBy": state.client_id, "updatedBy": state.client_id,
-            "createdClient": state.client_id, "updatedClient": state.client_id,
-            "sandboxId": str(uuid.uuid5(uuid.NAMESPACE_DNS, g.sandbox)), "sandboxName": g.sandbox,
-            "imsOrgId": state.org_id, **item, "etag": etag, "version": etag}
+    item = {
+        "id": str(uuid.uuid4()),
+        "createdAt": now,
+        "updatedAt": now,
+        # The spec: "In the case of service tokens, the value for createdBy is the same as createdClient."
+        "createdBy": state.client_id,
+        "updatedBy": state.client_id,
+        "createdClient": state.client_id,
+        "updatedClient": state.client_id,
+        "sandboxId": str(uuid.uuid5(uuid.NAMESPACE_DNS, g.sandbox)),
+        "sandboxName": g.sandbox,
+        "imsOrgId": state.org_id,
+        **item,
+        "etag": etag,
+        "version": etag,
+    }
     with state._lock:
         kept[item["id"]] = item
-    return json_response({"id": item["id"], "etag": etag}, 201,
-                         headers={"Location": f"{FLOW}{path}/{item['id']}"})
+    return json_response({"id": item["id"], "etag": etag}, 201, headers={"Location": f"{FLOW}{path}/{item['id']}"})
 
 
 def add_readable(bp: Blueprint, state, path: str, kept: dict, used_as: str | None) -> None:

@@ -28,8 +28,10 @@ from .state import FLOW
 # What "Update dataflows" and the partial-ingestion guide patch on a flow: its name and description, its schedule
 # (whole or one parameter), its transformations (whole, one as `/transformations/0`, or one's params such as the
 # Mapping's mappingId and mappingVersion) and its options.
-FLOW_PATCHABLE = re.compile(r"^/(name|description|scheduleParams(/[A-Za-z]+)?"
-                            r"|transformations(/([0-9]+|-)(/params(/[A-Za-z]+)?)?)?|options(/[A-Za-z]+)?)$")
+FLOW_PATCHABLE = re.compile(
+    r"^/(name|description|scheduleParams(/[A-Za-z]+)?"
+    r"|transformations(/([0-9]+|-)(/params(/[A-Za-z]+)?)?)?|options(/[A-Za-z]+)?)$"
+)
 
 
 def flows_blueprint(state) -> Blueprint:
@@ -47,8 +49,9 @@ def flows_blueprint(state) -> Blueprint:
         spec_ref = body.get("flowSpec")
         spec = FLOW_SPECS.get(str(spec_ref.get("id"))) if isinstance(spec_ref, dict) else None
         if spec is None:
-            return flow_error("1413-400", "The spec ID provided is invalid. Please provide a valid spec ID and "
-                                          "try again.")
+            return flow_error(
+                "1413-400", "The spec ID provided is invalid. Please provide a valid spec ID and try again."
+            )
         problems += _connections_problems(state, spec, body)
         problems += _transformations_problems(spec, body.get("transformations"))
         problems += _schedule_problems(spec, body.get("scheduleParams"))
@@ -117,16 +120,20 @@ def _patched(state, item_id: str, flow: dict, operations: list) -> Response:
     if refusal:
         return refusal
     changed = json.loads(json.dumps(flow))
-    refusal = apply_patch(changed, operations, FLOW_PATCHABLE,
-                          "/name, /description, /scheduleParams, /transformations or /options")
+    refusal = apply_patch(
+        changed, operations, FLOW_PATCHABLE, "/name, /description, /scheduleParams, /transformations or /options"
+    )
     if refusal:
         return refusal
     problems = _patched_problems(state, flow, changed)
     if problems:
         return patch_refused("; ".join(problems))
-    refusal = _mapping_refusal(state, changed["transformations"],
-                               state.source_connections.get(changed["sourceConnectionIds"][0]),
-                               state.target_connections.get(changed["targetConnectionIds"][0]))
+    refusal = _mapping_refusal(
+        state,
+        changed["transformations"],
+        state.source_connections.get(changed["sourceConnectionIds"][0]),
+        state.target_connections.get(changed["targetConnectionIds"][0]),
+    )
     if refusal:
         return refusal
     if "options" in changed:
@@ -140,8 +147,10 @@ def _patched(state, item_id: str, flow: dict, operations: list) -> Response:
 def _connections_problems(state, spec: dict, body: dict) -> list[str]:
     """A flow's one source and one target connection: in this sandbox, of connection specs its flow spec takes."""
     problems = []
-    for key, kept, allowed in (("sourceConnectionIds", state.source_connections, "sourceConnectionSpecIds"),
-                               ("targetConnectionIds", state.target_connections, "targetConnectionSpecIds")):
+    for key, kept, allowed in (
+        ("sourceConnectionIds", state.source_connections, "sourceConnectionSpecIds"),
+        ("targetConnectionIds", state.target_connections, "targetConnectionSpecIds"),
+    ):
         ids = body.get(key)
         if not isinstance(ids, list) or len(ids) != 1 or not isinstance(ids[0], str):
             problems.append(f"{key} must hold one id")
@@ -150,8 +159,9 @@ def _connections_problems(state, spec: dict, body: dict) -> list[str]:
         if item is None:
             problems.append(f"{key}: {ids[0]} is not in this sandbox")
         elif item["connectionSpec"]["id"] not in spec[allowed]:
-            problems.append(f"{key}: flow spec {spec['name']} does not take connection spec "
-                            f"{item['connectionSpec']['id']}")
+            problems.append(
+                f"{key}: flow spec {spec['name']} does not take connection spec {item['connectionSpec']['id']}"
+            )
     return problems
 
 
@@ -159,33 +169,46 @@ def _new_flow(state, spec: dict, body: dict, source: dict, target: dict) -> dict
     """A new flow's fields, but for those every kept object has."""
     base = state.connections.get(source["baseConnectionId"]) or {}
     return {
-        "name": body["name"], **described(body),
-        "flowSpec": {"id": spec["id"], "version": spec["version"]}, "state": "enabled",
-        "sourceConnectionIds": body["sourceConnectionIds"], "targetConnectionIds": body["targetConnectionIds"],
+        "name": body["name"],
+        **described(body),
+        "flowSpec": {"id": spec["id"], "version": spec["version"]},
+        "state": "enabled",
+        "sourceConnectionIds": body["sourceConnectionIds"],
+        "targetConnectionIds": body["targetConnectionIds"],
         # As the "Update dataflows" tutorial's GET /flows/{id} shows them.
         "inheritedAttributes": {
-            "sourceConnections": [{"id": source["id"], "connectionSpec": source["connectionSpec"],
-                                   "baseConnection": {"id": source["baseConnectionId"],
-                                                      "connectionSpec": base.get("connectionSpec")}}],
-            "targetConnections": [{"id": target["id"], "connectionSpec": target["connectionSpec"]}]},
-        "transformations": body.get("transformations", []), "scheduleParams": body["scheduleParams"],
-        **({"options": _read_options(body["options"])} if "options" in body else {})}
+            "sourceConnections": [
+                {
+                    "id": source["id"],
+                    "connectionSpec": source["connectionSpec"],
+                    "baseConnection": {"id": source["baseConnectionId"], "connectionSpec": base.get("connectionSpec")},
+                }
+            ],
+            "targetConnections": [{"id": target["id"], "connectionSpec": target["connectionSpec"]}],
+        },
+        "transformations": body.get("transformations", []),
+        "scheduleParams": body["scheduleParams"],
+        **({"options": _read_options(body["options"])} if "options" in body else {}),
+    }
 
 
 def _patched_problems(state, flow: dict, changed: dict) -> list[str]:
     """Why a patched flow cannot stand as a new flow would, or why its start time cannot change."""
     spec = FLOW_SPECS[flow["flowSpec"]["id"]]
     named_wrong = named_problem(changed)
-    problems = ([named_wrong] if named_wrong else []) \
-        + _schedule_problems(spec, changed.get("scheduleParams")) \
-        + _transformations_problems(spec, changed.get("transformations")) \
+    problems = (
+        ([named_wrong] if named_wrong else [])
+        + _schedule_problems(spec, changed.get("scheduleParams"))
+        + _transformations_problems(spec, changed.get("transformations"))
         + (_options_problems(spec, changed["options"]) if "options" in changed else [])
+    )
     old_start, new_start = (_whole((f.get("scheduleParams") or {}).get("startTime")) for f in (flow, changed))
     if new_start != old_start and old_start is not None and old_start <= state.now():
         # "You cannot updated the `startTime` of a dataflow if the initially scheduled `startTime` has
         # already occurred" ("Update dataflows").
         problems.append("the startTime cannot change: the dataflow's first scheduled run has already begun")
     return problems
+
 
 def _whole(value) -> int | None:
     """A whole number sent as a number or as digits (Adobe's tutorials send both), else None."""
@@ -194,7 +217,6 @@ def _whole(value) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
-
 
 
 def _transformations_problems(spec: dict, transformations) -> list[str]:
@@ -244,15 +266,21 @@ def _mapping_refusal(state, transformations: list, source: dict | None, target: 
         current = mapping.get("version", 0)
         mapping = mapping_version(mapping, wanted) if wanted is not None else None
         if mapping is None:
-            return flow_error("1412-400", "Invalid Mapping Version in request. Please provide correct mapping "
-                                          f"version (mapping set {mapping_id} is at version {current}).")
+            return flow_error(
+                "1412-400",
+                "Invalid Mapping Version in request. Please provide correct mapping "
+                f"version (mapping set {mapping_id} is at version {current}).",
+            )
         dataset = state.datasets.get(((target or {}).get("params") or {}).get("dataSetId"))
         mapped = (((mapping.get("outputSchema") or {}).get("schemaRef")) or {}).get("id")
         # A set without an output schema is one a test put in state directly; Data Prep makes none.
         if dataset is not None and mapped is not None and mapped != dataset["schemaRef"]["id"]:
-            return flow_error("1425-400", f"Error while matching schema in target dataset {dataset['id']} with "
-                                          f"schema in mapping {mapping_id}. Schema with same id and version must be "
-                                          "used in both mapping and target dataset.")
+            return flow_error(
+                "1425-400",
+                f"Error while matching schema in target dataset {dataset['id']} with "
+                f"schema in mapping {mapping_id}. Schema with same id and version must be "
+                "used in both mapping and target dataset.",
+            )
         columns = ((source or {}).get("params") or {}).get("columns")
         names = {c.get("name") for c in columns if isinstance(c, dict)} if isinstance(columns, list) else None
         for row in mapping.get("mappings") or []:
@@ -260,15 +288,19 @@ def _mapping_refusal(state, transformations: list, source: dict | None, target: 
                 continue
             path = field_path(row.get("source") or "")
             if path is None or len(path) != 1 or path[0] not in names:
-                return _mapping_invalid(mapping_id, version, f"the attribute {row.get('source')!r} is not a column "
-                                                             "of the source connection")
+                return _mapping_invalid(
+                    mapping_id, version, f"the attribute {row.get('source')!r} is not a column of the source connection"
+                )
     return None
 
 
 def _mapping_invalid(mapping_id, version, why: str) -> Response:
-    return flow_error("1419-400", f"Error while validating mapping with id {mapping_id}, version {version}. This could "
-                                  f"be because of inadequate permissions on mapped fields. Please check your mapping "
-                                  f"or contact your admin ({why}).")
+    return flow_error(
+        "1419-400",
+        f"Error while validating mapping with id {mapping_id}, version {version}. This could "
+        f"be because of inadequate permissions on mapped fields. Please check your mapping "
+        f"or contact your admin ({why}).",
+    )
 
 
 def _read_schedule(schedule: dict) -> dict:
@@ -307,5 +339,7 @@ def _read_options(options):
 
 def _options_problems(spec: dict, options) -> list[str]:
     """A flow's `options` against the flow spec's optionSpec (the partial-ingestion guide's fields)."""
-    return [f"options{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
-            for e in jsonschema.Draft7Validator(spec["optionSpec"]["spec"]).iter_errors(_read_options(options))]
+    return [
+        f"options{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
+        for e in jsonschema.Draft7Validator(spec["optionSpec"]["spec"]).iter_errors(_read_options(options))
+    ]

@@ -77,9 +77,12 @@ def _sandbox_refusal(state, sandbox_optional: bool) -> Response | None:
             return flow_error("2106-404", "The default sandbox information could not be found.")
         sandbox = DEFAULT_SANDBOX
     if sandbox not in state.sandboxes:
-        return flow_error("2101-404", f"The sandbox with the name '{sandbox}' could not be found. Error from "
-                                      f"Sandbox Management API: Sandbox with name '{sandbox}' not present. "
-                                      "Please check if resource exists.")
+        return flow_error(
+            "2101-404",
+            f"The sandbox with the name '{sandbox}' could not be found. Error from "
+            f"Sandbox Management API: Sandbox with name '{sandbox}' not present. "
+            "Please check if resource exists.",
+        )
     g.sandbox = sandbox
     return None
 
@@ -89,15 +92,18 @@ def _has_payload() -> bool:
 
 
 def not_found() -> Response:
-    return flow_error("1101-404", "The requested resource is not found. Error from flow provider: "
-                                  "Resource with given id does not exist.")
+    return flow_error(
+        "1101-404",
+        "The requested resource is not found. Error from flow provider: Resource with given id does not exist.",
+    )
 
 
 def body_or_refusal():
     """(this request's JSON object, None), or (None, Flow Service's refusal of an empty or non-object body)."""
     if not request.get_data():
-        return None, flow_error("1405-400", "The request body cannot be null or empty. "
-                                            "Please provide a request body and try again.")
+        return None, flow_error(
+            "1405-400", "The request body cannot be null or empty. Please provide a request body and try again."
+        )
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return None, flow_error("1100-400", "The request could not be processed: the body is not a JSON object.")

@@ -18,13 +18,15 @@ def ims_blueprint(state) -> Blueprint:
         """Issue a bearer token; refusals in OAuth 2.0's error shape (RFC 6749 §5.2), as IMS answers."""
         form = request.form
         if form.get("grant_type") != "client_credentials":
-            return json_response({"error": "unsupported_grant_type",
-                                  "error_description": "grant_type must be client_credentials"}, 400)
+            return json_response(
+                {"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}, 400
+            )
         if form.get("client_id") != state.client_id:
             return json_response({"error": "invalid_client", "error_description": "invalid client_id parameter"}, 400)
         if not secrets.compare_digest(form.get("client_secret", ""), state.client_secret):
-            return json_response({"error": "invalid_client",
-                                  "error_description": "invalid client_secret parameter"}, 401)
+            return json_response(
+                {"error": "invalid_client", "error_description": "invalid client_secret parameter"}, 401
+            )
         if not form.get("scope"):
             return json_response({"error": "invalid_scope", "error_description": "scope is required"}, 400)
         issued = "emulator-" + secrets.token_urlsafe(32)

@@ -14,11 +14,13 @@ from .errors import flow_error
 def patch_operations():
     """(the JSON Patch operations, None) of this PATCH, or (None, the refusal): If-Match, a body, an array."""
     if not request.headers.get("If-Match"):
-        return None, flow_error("1403-400", "The header 'If-Match' is missing in the request. "
-                                            "Please provide the header and try again.")
+        return None, flow_error(
+            "1403-400", "The header 'If-Match' is missing in the request. Please provide the header and try again."
+        )
     if not request.get_data():
-        return None, flow_error("1405-400", "The request body cannot be null or empty. "
-                                            "Please provide a request body and try again.")
+        return None, flow_error(
+            "1405-400", "The request body cannot be null or empty. Please provide a request body and try again."
+        )
     operations = request.get_json(silent=True)
     if not isinstance(operations, list) or not operations:
         return None, patch_refused("the body must be a non-empty JSON Patch array")
@@ -30,17 +32,21 @@ def stale(item: dict) -> Response | None:
     if_match = request.headers.get("If-Match")
     if if_match == item["etag"]:
         return None
-    return flow_error("1404-412", f"The supplied version '{if_match}' does not match the current version on entity "
-                                  f"'{item['etag']}'. Please ensure that the supplied version matches the current "
-                                  "version on entity and try again.")
+    return flow_error(
+        "1404-412",
+        f"The supplied version '{if_match}' does not match the current version on entity "
+        f"'{item['etag']}'. Please ensure that the supplied version matches the current "
+        "version on entity and try again.",
+    )
 
 
 def patch_refused(problem: str) -> Response:
     return flow_error("1455-400", f"An error has occurred while validating patch instructions: {problem}.")
 
 
-def apply_patch(document: dict, operations: list, patchable: re.Pattern, allowed: str,
-                fixed: tuple[str, str, str] | None = None) -> Response | None:
+def apply_patch(
+    document: dict, operations: list, patchable: re.Pattern, allowed: str, fixed: tuple[str, str, str] | None = None
+) -> Response | None:
     """Apply JSON Patch operations to `document` in place, in order, on the paths `patchable` matches; the refusal,
     or None. As RFC 6902 says, `replace` and `remove` need the member to exist and `add` needs its parent; `fixed` is
     (a path prefix, its code, its message) for a path Flow Service names a code of its own for."""
@@ -48,8 +54,11 @@ def apply_patch(document: dict, operations: list, patchable: re.Pattern, allowed
         if not isinstance(operation, dict):
             return patch_refused("each operation must be an object")
         if operation.get("op") not in ("add", "replace", "remove"):
-            return flow_error("1434-400", f"Unsupported operation '{operation.get('op')}' received. Please use one "
-                                          "of the supported operation types and try again.")
+            return flow_error(
+                "1434-400",
+                f"Unsupported operation '{operation.get('op')}' received. Please use one "
+                "of the supported operation types and try again.",
+            )
         path = operation.get("path")
         if fixed and isinstance(path, str) and path.startswith(fixed[0]):
             return flow_error(fixed[1], fixed[2])

@@ -23,8 +23,7 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 100
 CLAUSE = re.compile(r"^(?P<path>[A-Za-z_][A-Za-z0-9_.\[\]]*)(?P<op>[=!<>~]+)(?P<value>.*)$", re.S)
 ORDER = re.compile(r"^(?P<sign>[+-]?)(?P<field>.*)$", re.S)
-COMPARISONS = {">": lambda a, b: a > b, "<": lambda a, b: a < b,
-               ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
+COMPARISONS = {">": lambda a, b: a > b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b}
 
 
 def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
@@ -39,9 +38,12 @@ def listing(items: list[dict], path: str, unquote: bool = False) -> Response:
     args = dict(query)
     # The spec: "By default the count is not returned (`count=false`)"; only a count asked for clashes with a limit.
     if args.get("count", "").lower() == "true" and "limit" in args:
-        return flow_error("1401-400", "The limit and count parameters cannot be given together in the same "
-                                      "request. Please provide either only the limit or the count parameter "
-                                      "and try again.")
+        return flow_error(
+            "1401-400",
+            "The limit and count parameters cannot be given together in the same "
+            "request. Please provide either only the limit or the count parameter "
+            "and try again.",
+        )
     for key, clause in query:
         if key == "property":
             kept = _filter(items, clause, unquote)
@@ -61,16 +63,25 @@ def _sort(items: list[dict], order: str) -> Response | None:
     ordering = ORDER.match(order)
     if ordering is None or ordering["field"] not in SORTABLE:
         if ordering is None:  # the pattern matches any text; a None would be a bug in it, answered as a bad sign
-            return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
-                                          "and - for descending order in the fieldName.")
+            return flow_error(
+                "1432-400",
+                "Sort order specified is not correct, prepend + for ascending order "
+                "and - for descending order in the fieldName.",
+            )
         if ordering["field"][:1] in "*!<>=~ ":
-            return flow_error("1432-400", "Sort order specified is not correct, prepend + for ascending order "
-                                          "and - for descending order in the fieldName.")
-        return flow_error("1433-400", f"Incorrect field= {ordering['field']} passed in orderBy, example are "
-                                      "+name, -name, name.")
+            return flow_error(
+                "1432-400",
+                "Sort order specified is not correct, prepend + for ascending order "
+                "and - for descending order in the fieldName.",
+            )
+        return flow_error(
+            "1433-400", f"Incorrect field= {ordering['field']} passed in orderBy, example are +name, -name, name."
+        )
     field = ordering["field"]
-    items.sort(key=lambda c: (str(dig(c, field) or "").lower() if field == "name" else (dig(c, field) or 0)),
-               reverse=ordering["sign"] == "-")
+    items.sort(
+        key=lambda c: str(dig(c, field) or "").lower() if field == "name" else (dig(c, field) or 0),
+        reverse=ordering["sign"] == "-",
+    )
     return None
 
 
@@ -86,11 +97,12 @@ def _page(items: list[dict], query: list[tuple[str, str]], path: str) -> Respons
     limit = min(limit, MAX_LIMIT)
     start = _offset(args.get("continuationToken"))
     if start is None:
-        return flow_error("1100-400", "The request could not be processed: the continuationToken is not one "
-                                      "this service issued.")
+        return flow_error(
+            "1100-400", "The request could not be processed: the continuationToken is not one this service issued."
+        )
     # `_links` as the spec's list responses carry it (PageLinksResponse), `{}` on the last page as the monitoring
     # tutorial's GET /runs answer shows it.
-    body: dict[str, Any] = {"items": items[start:start + limit], "_links": {}}
+    body: dict[str, Any] = {"items": items[start : start + limit], "_links": {}}
     if start + limit < len(items):
         rest = [(k, v) for k, v in query if k not in ("continuationToken", "limit")]
         rest += [("limit", str(limit)), ("continuationToken", _token(start + limit))]
@@ -120,8 +132,7 @@ def _filter(items: list[dict], clause: str, unquote: bool = False):
             bound = float(wanted)
         except ValueError:
             return flow_error("1453-400", f"Invalid query value {clause} provided in query param.")
-        return [c for c in items if isinstance(dig(c, path), (int, float))
-                and COMPARISONS[op](dig(c, path), bound)]
+        return [c for c in items if isinstance(dig(c, path), (int, float)) and COMPARISONS[op](dig(c, path), bound)]
     return flow_error("1450-400", f"Invalid operator {op} in filter params.")
 
 

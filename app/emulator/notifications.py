@@ -26,8 +26,17 @@ FAILED_TYPE = "sources_flow_run_failed"
 # The success example's `header._adobeio.providerMetadata` (the guide's newest copy; an older one printed
 # "aep_observability_catalog_events").
 PROVIDER_METADATA = "platform_notifications"
-AUDIT = ("createdAt", "updatedAt", "createdBy", "updatedBy", "createdClient", "updatedClient", "sandboxId",
-         "sandboxName", "imsOrgId")
+AUDIT = (
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+    "createdClient",
+    "updatedClient",
+    "sandboxId",
+    "sandboxName",
+    "imsOrgId",
+)
 
 
 def event_code(run: dict) -> str:
@@ -35,26 +44,45 @@ def event_code(run: dict) -> str:
     return SUCCESS if run["metrics"]["statusSummary"]["status"] == "success" else FAILURE
 
 
-def payload(run: dict, flow: dict, event_id: str, recipient: str, platform_url: str,
-            failure_shape: str = "messages") -> object:
+def payload(
+    run: dict, flow: dict, event_id: str, recipient: str, platform_url: str, failure_shape: str = "messages"
+) -> object:
     """The JSON payload delivered for `run`'s end: the success envelope, or the failure in `failure_shape`."""
     code = event_code(run)
     fields = _run_fields(run, flow, platform_url)
     if code == FAILURE and failure_shape == "messages":
-        return [{"messages": [{
-            "msgType": "eventNotification", "version": "1.0", "timestamp": run["updatedAt"],
-            "imsOrgId": run["imsOrgId"], "schema": {"name": "run-notification", "version": "1.0"},
-            "provider": "FlowService",
-            "_eventNotificationMeta": {"category": "Platform Notifications", "type": FAILED_TYPE},
-            "value": fields}]}]
+        return [
+            {
+                "messages": [
+                    {
+                        "msgType": "eventNotification",
+                        "version": "1.0",
+                        "timestamp": run["updatedAt"],
+                        "imsOrgId": run["imsOrgId"],
+                        "schema": {"name": "run-notification", "version": "1.0"},
+                        "provider": "FlowService",
+                        "_eventNotificationMeta": {"category": "Platform Notifications", "type": FAILED_TYPE},
+                        "value": fields,
+                    }
+                ]
+            }
+        ]
     completed = run["metrics"]["durationSummary"]["completedAtUTC"]
     return {
-        "event_id": event_id, "eventid": event_id,
-        "recipient_client_id": recipient, "recipientclientid": recipient,
-        "event": {**fields, "slaCreatedAt": completed + 364, "processStartTime": completed + 453,
-                  "header": {"_adobeio": {"imsOrgId": run["imsOrgId"], "providerMetadata": PROVIDER_METADATA,
-                                          "eventCode": code}},
-                  "transformedTime": completed + 454}}
+        "event_id": event_id,
+        "eventid": event_id,
+        "recipient_client_id": recipient,
+        "recipientclientid": recipient,
+        "event": {
+            **fields,
+            "slaCreatedAt": completed + 364,
+            "processStartTime": completed + 453,
+            "header": {
+                "_adobeio": {"imsOrgId": run["imsOrgId"], "providerMetadata": PROVIDER_METADATA, "eventCode": code}
+            },
+            "transformedTime": completed + 454,
+        },
+    }
 
 
 def _run_fields(run: dict, flow: dict, platform_url: str) -> dict:
@@ -65,8 +93,14 @@ def _run_fields(run: dict, flow: dict, platform_url: str) -> dict:
         status.pop("errors", None)  # the success example prints `{"status": "success"}` alone
     records = metrics["recordSummary"]
     metrics["fileSummary"] = {"inputFileCount": 1, "outputFileCount": 1 if records["outputRecordCount"] else 0}
-    return {**{key: run[key] for key in AUDIT}, "id": run["id"], "flowId": run["flowId"], "etag": run["etag"],
-            "metrics": metrics, "activities": _activities(run, flow, platform_url)}
+    return {
+        **{key: run[key] for key in AUDIT},
+        "id": run["id"],
+        "flowId": run["flowId"],
+        "etag": run["etag"],
+        "metrics": metrics,
+        "activities": _activities(run, flow, platform_url),
+    }
 
 
 def _activities(run: dict, flow: dict, platform_url: str) -> list[dict]:
@@ -79,26 +113,47 @@ def _activities(run: dict, flow: dict, platform_url: str) -> list[dict]:
     records, sizes = metrics["recordSummary"], metrics["sizeSummary"]
     status = metrics["statusSummary"]
     batch = uuid.uuid5(uuid.NAMESPACE_URL, run["id"]).hex.upper()[:26]
-    promotion_status = {"status": status["status"], **({"errors": status["errors"]} if status.get("errors") else {}),
-                        "extensions": {"batchId": batch}}
+    promotion_status = {
+        "status": status["status"],
+        **({"errors": status["errors"]} if status.get("errors") else {}),
+        "extensions": {"batchId": batch},
+    }
     return [
-        {"id": "copyActivity", "updatedAtUTC": copied,
-         "durationSummary": {"startedAtUTC": started, "completedAtUTC": copied},
-         "sizeSummary": {"inputBytes": sizes["inputBytes"], "outputBytes": sizes["inputBytes"]},
-         "recordSummary": {"inputRecordCount": records["inputRecordCount"],
-                           "outputRecordCount": records["inputRecordCount"]},
-         "fileSummary": {"inputFileCount": 1, "outputFileCount": 1},
-         "statusSummary": {"status": "success"},
-         "sourceInfo": [{"id": source, "type": "SourceConnection", "reference": {"type": "AdfRunId"}}
-                        for source in flow.get("sourceConnectionIds", [])]},
-        {"id": "promotionActivity", "updatedAtUTC": completed,
-         "durationSummary": {"startedAtUTC": copied, "completedAtUTC": completed},
-         "sizeSummary": {"inputBytes": sizes["inputBytes"], "outputBytes": sizes["outputBytes"]},
-         "recordSummary": {},
-         "fileSummary": {"inputFileCount": 1, "outputFileCount": 1 if records["outputRecordCount"] else 0,
-                         "extensions": {"manifest": {"fileInfo": f"{platform_url}/data/foundation/export/batches/"
-                                                                 f"{batch}/meta?path=input_files"}}},
-         "statusSummary": promotion_status,
-         "targetInfo": [{"id": target, "type": "TargetConnection", "reference": {"type": "Batch", "ids": [batch]}}
-                        for target in flow.get("targetConnectionIds", [])]},
+        {
+            "id": "copyActivity",
+            "updatedAtUTC": copied,
+            "durationSummary": {"startedAtUTC": started, "completedAtUTC": copied},
+            "sizeSummary": {"inputBytes": sizes["inputBytes"], "outputBytes": sizes["inputBytes"]},
+            "recordSummary": {
+                "inputRecordCount": records["inputRecordCount"],
+                "outputRecordCount": records["inputRecordCount"],
+            },
+            "fileSummary": {"inputFileCount": 1, "outputFileCount": 1},
+            "statusSummary": {"status": "success"},
+            "sourceInfo": [
+                {"id": source, "type": "SourceConnection", "reference": {"type": "AdfRunId"}}
+                for source in flow.get("sourceConnectionIds", [])
+            ],
+        },
+        {
+            "id": "promotionActivity",
+            "updatedAtUTC": completed,
+            "durationSummary": {"startedAtUTC": copied, "completedAtUTC": completed},
+            "sizeSummary": {"inputBytes": sizes["inputBytes"], "outputBytes": sizes["outputBytes"]},
+            "recordSummary": {},
+            "fileSummary": {
+                "inputFileCount": 1,
+                "outputFileCount": 1 if records["outputRecordCount"] else 0,
+                "extensions": {
+                    "manifest": {
+                        "fileInfo": f"{platform_url}/data/foundation/export/batches/{batch}/meta?path=input_files"
+                    }
+                },
+            },
+            "statusSummary": promotion_status,
+            "targetInfo": [
+                {"id": target, "type": "TargetConnection", "reference": {"type": "Batch", "ids": [batch]}}
+                for target in flow.get("targetConnectionIds", [])
+            ],
+        },
     ]

@@ -27,11 +27,20 @@ MOST_RUNS = 20
 # What each outcome's run reports (our choice of figures; the shape and codes are the monitoring tutorial's).
 OUTCOMES = {
     "success": ("success", 100, 100, []),
-    "partial": ("success", 100, 97, [{"code": "INGEST-1212-400", "message": "Encountered 3 errors in the data. "
-                                      "Successfully ingested 97 rows. Review the associated diagnostic files for "
-                                      "additional details."},
-                                     {"code": "MAPPER-3700-400", "recordCount": 3,
-                                      "message": "Mapper Transform Error"}]),
+    "partial": (
+        "success",
+        100,
+        97,
+        [
+            {
+                "code": "INGEST-1212-400",
+                "message": "Encountered 3 errors in the data. "
+                "Successfully ingested 97 rows. Review the associated diagnostic files for "
+                "additional details.",
+            },
+            {"code": "MAPPER-3700-400", "recordCount": 3, "message": "Mapper Transform Error"},
+        ],
+    ),
     "failed": ("failed", 100, 0, [{"code": "CONNECTOR-2001-500", "message": "Error occurred at promotion activity."}]),
 }
 
@@ -54,14 +63,17 @@ def runs_blueprint(state) -> Blueprint:
         if flow is None:
             return flow_error("1100-400", "The request could not be processed: flowId is not a flow in this sandbox.")
         if (flow.get("scheduleParams") or {}).get("frequency") != "once":
-            return flow_error("1100-400", "The request could not be processed: an ad hoc run needs a flow scheduled "
-                                          "for a one-time ingestion.")
+            return flow_error(
+                "1100-400",
+                "The request could not be processed: an ad hoc run needs a flow scheduled for a one-time ingestion.",
+            )
         problems = _run_params_problems(state, flow, body)
         if problems:
             return refused(problems)
         run = new_run(state, flow, state.now())
-        return json_response({"id": run["id"], "etag": run["etag"]}, 201,
-                             headers={"Location": f"{FLOW}/runs/{run['id']}"})
+        return json_response(
+            {"id": run["id"], "etag": run["etag"]}, 201, headers={"Location": f"{FLOW}/runs/{run['id']}"}
+        )
 
     @bp.post("/runs/<run_id>/action")
     def run_action(run_id):
@@ -70,8 +82,9 @@ def runs_blueprint(state) -> Blueprint:
         if run is None:
             return not_found()
         if request.args.get("op") != "re-trigger":
-            return flow_error("1100-400", f"The request could not be processed: op {request.args.get('op')!r} is "
-                                          "not re-trigger.")
+            return flow_error(
+                "1100-400", f"The request could not be processed: op {request.args.get('op')!r} is not re-trigger."
+            )
         records = run["metrics"]["recordSummary"]
         if run["metrics"]["statusSummary"]["status"] != "failed" and records["outputRecordCount"] != 0:
             # The tutorial: only failed runs, or successful ones that ingested nothing, can be retried.
@@ -114,8 +127,10 @@ def _run_params_problems(state, flow: dict, body: dict) -> list[str]:
             params[key] = int(params[key])
     params.setdefault("startTime", int(state.now()))
     spec = FLOW_SPECS[flow["flowSpec"]["id"]]["runSpec"]["spec"]
-    problems = [f"params{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
-                for e in jsonschema.Draft7Validator(spec).iter_errors(params)]
+    problems = [
+        f"params{'.' + '.'.join(map(str, e.path)) if e.path else ''}: {e.message}"
+        for e in jsonschema.Draft7Validator(spec).iter_errors(params)
+    ]
     if not problems and params["windowStartTime"] >= params["windowEndTime"]:
         problems.append("params.windowStartTime must come before windowEndTime")
     return problems
@@ -182,22 +197,37 @@ def new_run(state, flow: dict, due: float) -> dict:
     started = int(due * 1000)
     etag = new_etag()
     run = {
-        "id": str(uuid.uuid4()), "createdAt": started, "updatedAt": started + 55000,
-        "createdBy": flow["createdBy"], "updatedBy": flow["createdBy"],
-        "createdClient": flow["createdClient"], "updatedClient": flow["createdClient"],
-        "sandboxId": flow["sandboxId"], "sandboxName": flow["sandboxName"], "imsOrgId": flow["imsOrgId"],
-        "flowId": flow["id"], "flowSpec": flow["flowSpec"], "etag": etag,
+        "id": str(uuid.uuid4()),
+        "createdAt": started,
+        "updatedAt": started + 55000,
+        "createdBy": flow["createdBy"],
+        "updatedBy": flow["createdBy"],
+        "createdClient": flow["createdClient"],
+        "updatedClient": flow["createdClient"],
+        "sandboxId": flow["sandboxId"],
+        "sandboxName": flow["sandboxName"],
+        "imsOrgId": flow["imsOrgId"],
+        "flowId": flow["id"],
+        "flowSpec": flow["flowSpec"],
+        "etag": etag,
         "metrics": {
             "durationSummary": {"startedAtUTC": started, "completedAtUTC": started + 55000},
             "sizeSummary": {"inputBytes": read * 240, "outputBytes": written * 171},
-            "recordSummary": {"inputRecordCount": read, "outputRecordCount": written,
-                              "failedRecordCount": read - written},
+            "recordSummary": {
+                "inputRecordCount": read,
+                "outputRecordCount": written,
+                "failedRecordCount": read - written,
+            },
             "statusSummary": {"status": status, "errors": errors},
         },
     }
     with state._lock:
         state.runs[run["id"]] = run
-        flow["lastRunDetails"] = {"id": run["id"], "state": status, "startedAtUTC": started,
-                                  "completedAtUTC": started + 55000}
+        flow["lastRunDetails"] = {
+            "id": run["id"],
+            "state": status,
+            "startedAtUTC": started,
+            "completedAtUTC": started + 55000,
+        }
     notify_run(state, run, flow)
     return run

@@ -58,8 +58,9 @@ def create_emulator_app(state: EmulatorState) -> Flask:
     @app.errorhandler(405)
     def not_allowed(_error):
         # Our choice: Adobe documents no answer for a method a path lacks.
-        return flow_error("1100-400", f"The request could not be processed: {request.method} is not supported "
-                                      f"on {request.path}.")
+        return flow_error(
+            "1100-400", f"The request could not be processed: {request.method} is not supported on {request.path}."
+        )
 
     return app
 

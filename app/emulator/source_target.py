@@ -27,8 +27,11 @@ def source_target_blueprint(state) -> Blueprint:
         if refusal:
             return refusal
         problems = named(body)
-        base = stored(state, state.connections, body.get("baseConnectionId")) \
-            if isinstance(body.get("baseConnectionId"), str) else None
+        base = (
+            stored(state, state.connections, body.get("baseConnectionId"))
+            if isinstance(body.get("baseConnectionId"), str)
+            else None
+        )
         if base is None:
             problems.append("baseConnectionId must be the id of a base connection in this sandbox")
         spec_ref = body.get("connectionSpec")
@@ -40,17 +43,30 @@ def source_target_blueprint(state) -> Blueprint:
         if not isinstance(data, dict) or data.get("format") != "tabular":
             problems.append('data.format must be "tabular" for a table-based source')
         params = body.get("params")
-        if not isinstance(params, dict) or not isinstance(params.get("tableName"), str) \
-                or not params["tableName"].strip():
+        if (
+            not isinstance(params, dict)
+            or not isinstance(params.get("tableName"), str)
+            or not params["tableName"].strip()
+        ):
             problems.append("params.tableName is required")
         elif "columns" in params and not _columns_ok(params["columns"]):
             problems.append("params.columns must be a list of {name, type}")
         if problems or base is None:
             return refused(problems)
-        return created(state, state.source_connections, "/sourceConnections", {
-            "name": body["name"], **described(body),
-            "baseConnectionId": base["id"], "state": "enabled", "data": {"format": "tabular"},
-            "params": params, "connectionSpec": {"id": base["connectionSpec"]["id"], "version": "1.0"}})
+        return created(
+            state,
+            state.source_connections,
+            "/sourceConnections",
+            {
+                "name": body["name"],
+                **described(body),
+                "baseConnectionId": base["id"],
+                "state": "enabled",
+                "data": {"format": "tabular"},
+                "params": params,
+                "connectionSpec": {"id": base["connectionSpec"]["id"], "version": "1.0"},
+            },
+        )
 
     @bp.post("/targetConnections")
     def create_target_connection():
@@ -64,10 +80,19 @@ def source_target_blueprint(state) -> Blueprint:
         problems = named(body, name_required=False) + _target_problems(state, body)
         if problems:
             return refused(problems)
-        return created(state, state.target_connections, "/targetConnections", {
-            **({"name": body["name"]} if "name" in body else {}), **described(body), "state": "enabled",
-            "data": body["data"], "params": {"dataSetId": body["params"]["dataSetId"]},
-            "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"}})
+        return created(
+            state,
+            state.target_connections,
+            "/targetConnections",
+            {
+                **({"name": body["name"]} if "name" in body else {}),
+                **described(body),
+                "state": "enabled",
+                "data": body["data"],
+                "params": {"dataSetId": body["params"]["dataSetId"]},
+                "connectionSpec": {"id": DATA_LAKE_SPEC_ID, "version": "1.0"},
+            },
+        )
 
     add_readable(bp, state, "/sourceConnections", state.source_connections, "sourceConnectionIds")
     add_readable(bp, state, "/targetConnections", state.target_connections, "targetConnectionIds")
@@ -86,13 +111,22 @@ def _target_problems(state, body: dict) -> list[str]:
         problems.append("data is required")
     elif not isinstance(data.get("format", ""), str):
         problems.append("data.format must be a string")
-    if isinstance(data, dict) and "schema" in data and (
-            not isinstance(schema, dict) or not isinstance(schema.get("id"), str)
-            or not isinstance(schema.get("version", ""), str)):
+    if (
+        isinstance(data, dict)
+        and "schema" in data
+        and (
+            not isinstance(schema, dict)
+            or not isinstance(schema.get("id"), str)
+            or not isinstance(schema.get("version", ""), str)
+        )
+    ):
         problems.append("data.schema needs the target schema's id (and version, a string)")
     params = body.get("params")
-    dataset = state.datasets.get(params.get("dataSetId")) if isinstance(params, dict) \
-        and isinstance(params.get("dataSetId"), str) else None
+    dataset = (
+        state.datasets.get(params.get("dataSetId"))
+        if isinstance(params, dict) and isinstance(params.get("dataSetId"), str)
+        else None
+    )
     # The tutorial: "You must provide a valid dataset ID when creating a target connection."
     if dataset is None or dataset["sandboxName"] != g.sandbox:
         problems.append("params.dataSetId must be the id of a dataset in this sandbox")
@@ -101,4 +135,5 @@ def _target_problems(state, body: dict) -> list[str]:
 
 def _columns_ok(columns) -> bool:
     return isinstance(columns, list) and all(
-        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("type"), str) for c in columns)
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("type"), str) for c in columns
+    )

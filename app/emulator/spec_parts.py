@@ -27,16 +27,24 @@ def auth_object(description, properties, required):
 
 def string_auth(label, pattern, auth_name="Connection String Based Authentication"):
     def build(cloud):
-        return [{
-            "name": auth_name,
-            "type": "ConnectionString",
-            "spec": auth_object(f"Defines auth params required for connecting to {label}.",
-                            {"connectionString": string_param(f"Connection string: {pattern}", secret=True)},
-                            ["connectionString"]),
-        }]
+        return [
+            {
+                "name": auth_name,
+                "type": "ConnectionString",
+                "spec": auth_object(
+                    f"Defines auth params required for connecting to {label}.",
+                    {"connectionString": string_param(f"Connection string: {pattern}", secret=True)},
+                    ["connectionString"],
+                ),
+            }
+        ]
+
     return build
 
 
 def basic_auth(label, properties, required, auth_name="Basic Authentication", auth_type="BasicAuthentication"):
-    return {"name": auth_name, "type": auth_type,
-            "spec": auth_object(f"Defines auth params required for connecting to {label}.", properties, required)}
+    return {
+        "name": auth_name,
+        "type": auth_type,
+        "spec": auth_object(f"Defines auth params required for connecting to {label}.", properties, required),
+    }

@@ -11,17 +11,22 @@ AZURE_SSL_MODES = ["Disable", "Allow", "Prefer", "Verify Ca", "Verify Full"]
 
 
 def _greenplum(cloud):
-    return [{
-        "name": "Basic Authentication",
-        "type": "ConnectionString",
-        "spec": auth_object(
-            "Defines auth params required for connecting to GreenPlum.",
-            {"connectionString": string_param(
-                "Connection string: HOST={SERVER};PORT={PORT};DB={DATABASE};UID={USERNAME};PWD={PASSWORD}",
-                secret=True)},
-            ["connectionString"],
-        ),
-    }]
+    return [
+        {
+            "name": "Basic Authentication",
+            "type": "ConnectionString",
+            "spec": auth_object(
+                "Defines auth params required for connecting to GreenPlum.",
+                {
+                    "connectionString": string_param(
+                        "Connection string: HOST={SERVER};PORT={PORT};DB={DATABASE};UID={USERNAME};PWD={PASSWORD}",
+                        secret=True,
+                    )
+                },
+                ["connectionString"],
+            ),
+        }
+    ]
 
 
 def _postgresql(cloud):
@@ -36,9 +41,12 @@ def _postgresql(cloud):
             "type": "ConnectionString",
             "spec": auth_object(
                 "Defines auth params required for connecting to PostgreSQL with a connection string.",
-                {"connectionString": string_param(
-                    "Server={SERVER};Database={DATABASE};Port={PORT};UID={USERNAME};Password={PASSWORD}",
-                    secret=True)},
+                {
+                    "connectionString": string_param(
+                        "Server={SERVER};Database={DATABASE};Port={PORT};UID={USERNAME};Password={PASSWORD}",
+                        secret=True,
+                    )
+                },
                 ["connectionString"],
             ),
         },
@@ -73,31 +81,41 @@ def _redshift(cloud):
     if cloud == "aws":
         properties["schema"] = string_param("The schema the user reads from.")
         required.append("schema")
-    return [{
-        "name": "Basic Authentication",
-        "type": "BasicAuthentication",
-        "spec": auth_object("Defines auth params required for connecting to Amazon Redshift.", properties, required),
-    }]
+    return [
+        {
+            "name": "Basic Authentication",
+            "type": "BasicAuthentication",
+            "spec": auth_object(
+                "Defines auth params required for connecting to Amazon Redshift.", properties, required
+            ),
+        }
+    ]
 
 
 def _phoenix(cloud):
-    return [{
-        "name": "Basic Authentication",
-        "type": "BasicAuthentication",
-        "spec": auth_object(
-            "Defines auth params required for connecting to Apache Phoenix.",
-            {
-                "host": string_param("The IP address or host name of the Phoenix server."),
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535,
-                         "description": "The TCP port the Phoenix server listens on."},
-                "httpPath": string_param("The partial URL of the Phoenix server.", pattern="^/"),
-                "enableSsl": {"type": "boolean", "description": "Whether connections are encrypted with SSL."},
-                "username": string_param("The user name."),
-                "password": string_param("The password.", secret=True),
-            },
-            ["host", "port", "httpPath", "enableSsl", "username", "password"],
-        ),
-    }]
+    return [
+        {
+            "name": "Basic Authentication",
+            "type": "BasicAuthentication",
+            "spec": auth_object(
+                "Defines auth params required for connecting to Apache Phoenix.",
+                {
+                    "host": string_param("The IP address or host name of the Phoenix server."),
+                    "port": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 65535,
+                        "description": "The TCP port the Phoenix server listens on.",
+                    },
+                    "httpPath": string_param("The partial URL of the Phoenix server.", pattern="^/"),
+                    "enableSsl": {"type": "boolean", "description": "Whether connections are encrypted with SSL."},
+                    "username": string_param("The user name."),
+                    "password": string_param("The password.", secret=True),
+                },
+                ["host", "port", "httpPath", "enableSsl", "username", "password"],
+            ),
+        }
+    ]
 
 
 _CATALOG = [
@@ -110,33 +128,42 @@ _CATALOG = [
 
 def connection_specs(cloud: str) -> dict[str, dict]:
     """{id: connection spec} in Flow Service's shape, for Experience Platform on `cloud`."""
-    return {
-        spec_id: {
-            "id": spec_id,
-            "name": name,
-            "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
-            "version": "1.0",
-            "authSpec": build(cloud),
-            "sourceSpec": {
-                "name": "Database",
-                "type": "Database",
-                "attributes": {"uiAttributes": {"isSource": True, "category": "database", "label": label}},
-            },
-            "exploreSpec": {"name": "Database", "type": "Database"},
-            "attributes": {"category": "Database", "connectorName": label, "isSource": True},
+    return (
+        {
+            spec_id: {
+                "id": spec_id,
+                "name": name,
+                "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
+                "version": "1.0",
+                "authSpec": build(cloud),
+                "sourceSpec": {
+                    "name": "Database",
+                    "type": "Database",
+                    "attributes": {"uiAttributes": {"isSource": True, "category": "database", "label": label}},
+                },
+                "exploreSpec": {"name": "Database", "type": "Database"},
+                "attributes": {"category": "Database", "connectorName": label, "isSource": True},
+            }
+            for spec_id, name, label, build in _CATALOG + MORE_DATABASES
         }
-        for spec_id, name, label, build in _CATALOG + MORE_DATABASES
-    } | {
-        spec_id: {
-            "id": spec_id, "name": name, "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a", "version": "1.0",
-            "authSpec": build(cloud),
-            "sourceSpec": {"name": "CloudStorage", "type": "CloudStorage",
-                           "attributes": {"uiAttributes": {"isSource": True, "category": "CloudStorage",
-                                                           "label": label}}},
-            "attributes": {"category": "CloudStorage", "connectorName": label, "isSource": True},
+        | {
+            spec_id: {
+                "id": spec_id,
+                "name": name,
+                "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
+                "version": "1.0",
+                "authSpec": build(cloud),
+                "sourceSpec": {
+                    "name": "CloudStorage",
+                    "type": "CloudStorage",
+                    "attributes": {"uiAttributes": {"isSource": True, "category": "CloudStorage", "label": label}},
+                },
+                "attributes": {"category": "CloudStorage", "connectorName": label, "isSource": True},
+            }
+            for spec_id, name, label, build in OTHER
         }
-        for spec_id, name, label, build in OTHER
-    } | {DATA_LAKE_SPEC_ID: data_lake_spec()}
+        | {DATA_LAKE_SPEC_ID: data_lake_spec()}
+    )
 
 
 # The data lake's connection spec, which every target connection of a source dataflow uses (the dataflow tutorial).
@@ -150,11 +177,21 @@ def data_lake_spec() -> dict:
     gives it ("the fixed connection spec ID associated to the Data Lake"), the category ours: not `Database`, for
     it is no source, and the portal lists only sources of that category."""
     return {
-        "id": DATA_LAKE_SPEC_ID, "name": "Data Lake", "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
+        "id": DATA_LAKE_SPEC_ID,
+        "name": "Data Lake",
+        "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
         "version": "1.0",
-        "targetSpec": {"spec": {"$schema": SCHEMA, "type": "object", "properties": {"dataSetId": {"type": "string"}},
-                                "required": ["dataSetId"]}},
+        "targetSpec": {
+            "spec": {
+                "$schema": SCHEMA,
+                "type": "object",
+                "properties": {"dataSetId": {"type": "string"}},
+                "required": ["dataSetId"],
+            }
+        },
         "attributes": {"category": "Data Lake"},
-        "permissionsInfo": {"view": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["read"]}],
-                            "manage": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["write"]}]},
+        "permissionsInfo": {
+            "view": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["read"]}],
+            "manage": [{"@type": "lowLevel", "name": "Dataset", "permissions": ["write"]}],
+        },
     }

@@ -50,9 +50,18 @@ class RecentRequests(collections.deque):
 class EmulatorState:
     """What IMS and the Platform APIs know; tests read and set it directly (a connection in use, a failing test)."""
 
-    def __init__(self, *, client_id="aep-source-wizard-emulator", client_secret=None,
-                 org_id="EMULATOR0000000000000000@AdobeOrg", cloud="azure", token_lifetime=86399,
-                 sandboxes=("prod", "dev"), events_retry_seconds=60.0, events_timeout_seconds=10.0):
+    def __init__(
+        self,
+        *,
+        client_id="aep-source-wizard-emulator",
+        client_secret=None,
+        org_id="EMULATOR0000000000000000@AdobeOrg",
+        cloud="azure",
+        token_lifetime=86399,
+        sandboxes=("prod", "dev"),
+        events_retry_seconds=60.0,
+        events_timeout_seconds=10.0,
+    ):
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.org_id = org_id
@@ -130,8 +139,7 @@ class EmulatorState:
 
     def creations(self) -> list[dict]:
         """The JSON bodies of every POST /connections received, in order."""
-        return [json.loads(r.body) for r in self.received
-                if r.method == "POST" and r.path == f"{FLOW}/connections"]
+        return [json.loads(r.body) for r in self.received if r.method == "POST" and r.path == f"{FLOW}/connections"]
 
     def reset(self) -> None:
         with self._lock:
@@ -139,8 +147,16 @@ class EmulatorState:
             self.connections.clear()
             self.secrets.clear()
             self.used_by_dataflows.clear()
-            for kept in (self.source_connections, self.target_connections, self.flows, self.mapping_sets,
-                         self.runs, self.run_outcomes, self.runs_made, self.stalled):
+            for kept in (
+                self.source_connections,
+                self.target_connections,
+                self.flows,
+                self.mapping_sets,
+                self.runs,
+                self.run_outcomes,
+                self.runs_made,
+                self.stalled,
+            ):
                 kept.clear()
             self.datasets.clear()
             self.datasets.update(seed_datasets(self.sandboxes, self.org_id))

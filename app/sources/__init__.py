@@ -6,9 +6,7 @@ from . import greenplum, phoenix, postgresql, redshift
 from .base import Auth, Source
 from .secrecy import SECRET_PARAMS
 
-SOURCES: dict[str, Source] = {
-    module.SOURCE.key: module.SOURCE for module in (greenplum, postgresql, redshift, phoenix)
-}
+SOURCES: dict[str, Source] = {module.SOURCE.key: module.SOURCE for module in (greenplum, postgresql, redshift, phoenix)}
 
 __all__ = ["SECRET_PARAMS", "SOURCES", "Auth", "Source", "source_for_spec"]
 

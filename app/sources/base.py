@@ -57,8 +57,7 @@ class Source:
 
     def typed_secrets(self, form_data) -> list[str]:
         """The secrets in a posted form, before any validation: what the log must never show."""
-        return secrecy.secret_values({name: form_data.get(name, "") for name in self.secret_params},
-                                     self.secret_params)
+        return secrecy.secret_values({name: form_data.get(name, "") for name in self.secret_params}, self.secret_params)
 
     def secret_values(self, body: dict) -> list[str]:
         """Every secret in `body`, each secret inside a connection string included."""
@@ -98,10 +97,13 @@ def check_pasted_string(field, required_keys, shape: str | None = None) -> dict[
     try:
         kind, pairs = read_pasted(text)
         if kind != "key=value;":
-            advice = (f"Write it as {shape}." if shape
-                      else "Use “Split into separate fields” to fill the fields from it.")
-            add_error(field, f"This is {with_article(kind)} connection string; Flow Service reads only key=value; "
-                             f"strings. {advice}")
+            advice = (
+                f"Write it as {shape}." if shape else "Use “Split into separate fields” to fill the fields from it."
+            )
+            add_error(
+                field,
+                f"This is {with_article(kind)} connection string; Flow Service reads only key=value; strings. {advice}",
+            )
             return None
     except ConnectionStringError as exc:
         add_error(field, str(exc))
@@ -110,14 +112,22 @@ def check_pasted_string(field, required_keys, shape: str | None = None) -> dict[
     if missing:
         add_error(
             field,
-            "The connection string has no value for " + ", ".join(missing) + "; add "
-            + "; ".join(f"{key}=…" for key in missing) + ".",
+            "The connection string has no value for "
+            + ", ".join(missing)
+            + "; add "
+            + "; ".join(f"{key}=…" for key in missing)
+            + ".",
         )
         return None
     for field_name, names in required_keys:
         value = lookup(pairs, *names) or ""  # every required key has a value: checked above
-        problem = (host_name_error(value) if field_name in ("server", "host")
-                   else port_error(value) if field_name == "port" else None)
+        problem = (
+            host_name_error(value)
+            if field_name in ("server", "host")
+            else port_error(value)
+            if field_name == "port"
+            else None
+        )
         if problem:
             add_error(field, f"{names[0]}: {problem}")
             return None
@@ -126,8 +136,10 @@ def check_pasted_string(field, required_keys, shape: str | None = None) -> dict[
 
 def string_checks(required_keys, shape: str | None = None) -> dict[str, str]:
     """The data-* attributes with which wizard.js checks a pasted key=value; string as check_pasted_string does."""
-    checks = {"data-check": "connection-string",
-              "data-keys": json.dumps([[name, list(keys)] for name, keys in required_keys])}
+    checks = {
+        "data-check": "connection-string",
+        "data-keys": json.dumps([[name, list(keys)] for name, keys in required_keys]),
+    }
     if shape:
         checks["data-shape"] = shape
     return checks

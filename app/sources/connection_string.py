@@ -65,9 +65,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
             i += 1
             while True:
                 if i >= n:
-                    raise ConnectionStringError(
-                        f"The value of {key} opens “{{” but never closes it; end it with “}}”."
-                    )
+                    raise ConnectionStringError(f"The value of {key} opens “{{” but never closes it; end it with “}}”.")
                 if text[i] == "}":
                     if i + 1 < n and text[i + 1] == "}":
                         value_chars.append("}")
@@ -105,16 +103,38 @@ def lookup(pairs: Mapping[str, str], *names: str) -> str | None:
 
 # libpq's keywords (PostgreSQL's "Parameter Key Words"): a pasted string starting with one, with no “;”,
 # is read as libpq's `key=value key=value`.
-LIBPQ_KEYWORDS = frozenset({
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout",
-    "client_encoding", "options", "application_name", "sslmode", "sslcert", "sslkey", "sslrootcert",
-    "sslpassword", "target_session_attrs", "service", "gssencmode", "require_auth", "channel_binding",
-})
+LIBPQ_KEYWORDS = frozenset(
+    {
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "connect_timeout",
+        "client_encoding",
+        "options",
+        "application_name",
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslpassword",
+        "target_session_attrs",
+        "service",
+        "gssencmode",
+        "require_auth",
+        "channel_binding",
+    }
+)
 URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 # libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
-LIBPQ_START = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)"
-                         r"\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+LIBPQ_START = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)"
+    r"\s+[A-Za-z_][A-Za-z0-9_]*\s*="
+)
 
 
 def read_pasted(text: str) -> tuple[str, dict[str, str]]:
@@ -139,8 +159,13 @@ def _read_uri(text: str) -> dict[str, str]:
     if "," in host or "," in port:
         raise ConnectionStringError("The URI names several hosts; paste one host, or fill the fields.")
     pairs = {}
-    for key, value in (("host", unquote(host)), ("port", port), ("dbname", unquote(parts.path.lstrip("/"))),
-                       ("user", unquote(parts.username or "")), ("password", unquote(parts.password or ""))):
+    for key, value in (
+        ("host", unquote(host)),
+        ("port", port),
+        ("dbname", unquote(parts.path.lstrip("/"))),
+        ("user", unquote(parts.username or "")),
+        ("password", unquote(parts.password or "")),
+    ):
         if value:
             pairs[key] = value
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -163,8 +188,10 @@ def _read_libpq(text: str) -> dict[str, str]:
         match = _LIBPQ_PAIR.match(text, i)
         if not match:
             after = f" (after {list(pairs)[-1]})" if pairs else ""
-            raise ConnectionStringError(f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
-                                        "pairs with spaces, and quote a value that holds spaces: password='…'.")
+            raise ConnectionStringError(
+                f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
+                "pairs with spaces, and quote a value that holds spaces: password='…'."
+            )
         key, i = match.group(1), match.end()
         chars = []
         if i < n and text[i] == "'":

@@ -46,9 +46,11 @@ def host_name(form, field):
     if looks_like_a_connection_string(value):
         # Never sent back to the page: the string may hold a password, and this is a plain text box.
         field.data, field.raw_data = "", [""]
-        raise ValidationError("This looks like a whole connection string, which may hold a password, so it was "
-                              "not kept. Type only the host name here; paste a connection string into "
-                              "“Connection string”, where the form has one, and use “Split into separate fields”.")
+        raise ValidationError(
+            "This looks like a whole connection string, which may hold a password, so it was "
+            "not kept. Type only the host name here; paste a connection string into "
+            "“Connection string”, where the form has one, and use “Split into separate fields”."
+        )
     field.data = value
     problem = host_name_error(value)
     if problem:
@@ -236,8 +238,9 @@ class ConnectionForm(FlaskForm):
         checks = {}
         required = next((v for v in field.validators if isinstance(v, InputRequired)), None)
         if required is not None or field.name in self.required_when_shown():
-            checks["data-required"] = (required.message if required is not None and required.message
-                                       else "This field is required.")
+            checks["data-required"] = (
+                required.message if required is not None and required.message else "This field is required."
+            )
         if isinstance(field, PortField):
             checks["data-check"] = "port"
         elif host_name in field.validators:

@@ -73,8 +73,29 @@ class NumberField(_Numeric):
 
 
 # Words a label keeps in capitals: "SSL mode", not "Ssl mode".
-ACRONYMS = {"ssl", "tls", "sid", "id", "url", "uri", "http", "https", "dns", "ip", "jdbc", "odbc", "db", "sql",
-            "aws", "iam", "arn", "oauth", "api", "dbc", "ca"}
+ACRONYMS = {
+    "ssl",
+    "tls",
+    "sid",
+    "id",
+    "url",
+    "uri",
+    "http",
+    "https",
+    "dns",
+    "ip",
+    "jdbc",
+    "odbc",
+    "db",
+    "sql",
+    "aws",
+    "iam",
+    "arn",
+    "oauth",
+    "api",
+    "dbc",
+    "ca",
+}
 
 
 def param_label(name: str) -> str:
@@ -93,16 +114,22 @@ def _field(name: str, schema: dict, required: bool):
     description = schema.get("description") or ""
     kind = schema.get("type")
     if not required and kind != "boolean" and not description.lower().startswith("optional"):
-        description = "Optional: " + (description[:1].lower() + description[1:] if description
-                                      else "leave empty if unused.")
+        description = "Optional: " + (
+            description[:1].lower() + description[1:] if description else "leave empty if unused."
+        )
     needed = [InputRequired(f"Enter the {label.lower()}.")] if required else [Optional()]
     default = schema.get("default")
     if "enum" in schema:
         values = [str(v) for v in schema["enum"]]
         options = ([] if required else [("", "(not set)")]) + [(v, v) for v in values]
-        return SelectField(label, choices=choices(options), default=None if default is None else str(default),
-                           description=description, validate_choice=False,
-                           validators=[InputRequired(f"Choose the {label.lower()}.")] if required else [])
+        return SelectField(
+            label,
+            choices=choices(options),
+            default=None if default is None else str(default),
+            description=description,
+            validate_choice=False,
+            validators=[InputRequired(f"Choose the {label.lower()}.")] if required else [],
+        )
     if kind == "boolean":
         return BooleanField(label, default=bool(default), description=description)
     if kind in ("integer", "number"):
@@ -111,15 +138,25 @@ def _field(name: str, schema: dict, required: bool):
         bounds = [NumberRange(min=low, max=high, message=_range_message(low, high))] if attrs else []
         cls = WholeNumberField if kind == "integer" else NumberField
         return cls(label, default=default, description=description, validators=needed + bounds, render_kw=attrs)
-    lengths = [Length(min=schema.get("minLength", -1), max=schema.get("maxLength", -1))] \
-        if "maxLength" in schema or schema.get("minLength", 0) > 1 else []
+    lengths = (
+        [Length(min=schema.get("minLength", -1), max=schema.get("maxLength", -1))]
+        if "maxLength" in schema or schema.get("minLength", 0) > 1
+        else []
+    )
     if schema.get("format") == "password":
-        return PasswordField(label, description=description or "Sent to Adobe once and never shown again.",
-                             validators=needed + lengths + [no_control_characters],
-                             render_kw={"autocomplete": "new-password"})
-    return StringField(label, default=default, description=description,
-                       validators=needed + lengths + [no_control_characters],
-                       render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"})
+        return PasswordField(
+            label,
+            description=description or "Sent to Adobe once and never shown again.",
+            validators=needed + lengths + [no_control_characters],
+            render_kw={"autocomplete": "new-password"},
+        )
+    return StringField(
+        label,
+        default=default,
+        description=description,
+        validators=needed + lengths + [no_control_characters],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+    )
 
 
 def _range_message(low, high) -> str:
@@ -211,7 +248,8 @@ def string_keys_of(schema: dict) -> tuple[list[tuple[str, tuple[str, ...]]], str
         return [], None
     shape = ";".join(f"{key.strip()}=…" for key, _placeholder in pairs)
     checks: list[tuple[str, tuple[str, ...]]] = [
-        (_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs]
+        (_PLACEHOLDER_CHECKS.get(placeholder, key.strip().lower()), (key.strip(),)) for key, placeholder in pairs
+    ]
     return checks, shape
 
 
@@ -261,9 +299,12 @@ class SpecSource(Source):
 
 
 def source_from_spec(spec: dict, auth_spec: dict) -> SpecSource:
-    label = ((spec.get("attributes") or {}).get("connectorName")
-             or ((spec.get("sourceSpec") or {}).get("attributes") or {}).get("uiAttributes", {}).get("label")
-             or spec.get("name") or spec["id"])
+    label = (
+        (spec.get("attributes") or {}).get("connectorName")
+        or ((spec.get("sourceSpec") or {}).get("attributes") or {}).get("uiAttributes", {}).get("label")
+        or spec.get("name")
+        or spec["id"]
+    )
     return SpecSource(
         key="spec",
         title=label,

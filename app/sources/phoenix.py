@@ -21,8 +21,7 @@ class PhoenixForm(ConnectionForm):
     )
     httpPath = text_field(
         "HTTP path",
-        "Partial URL of the Phoenix server, starting with “/”: /hbasephoenix0 on Azure HDInsight, "
-        "usually / elsewhere.",
+        "Partial URL of the Phoenix server, starting with “/”: /hbasephoenix0 on Azure HDInsight, usually / elsewhere.",
         validators=[http_path],
         default="/",
     )
@@ -66,5 +65,5 @@ SOURCE = Source(
         "keep existing dataflows running; for new work, export the tables to Adobe's Data Landing Zone."
     ),
     deprecation_url="https://experienceleague.adobe.com/en/docs/experience-platform/sources/connectors/"
-                    "cloud-storage/data-landing-zone",
+    "cloud-storage/data-landing-zone",
 )

@@ -37,8 +37,10 @@ CONNECTION_STRING = "Connection String Based Authentication"
 
 class PostgresqlForm(PastedStringForm):
     string_keys = REQUIRED_KEYS
-    optional_string_keys = [("encryptionMethod", ("EncryptionMethod",)),
-                            ("validateServerCertificate", ("ValidateServerCertificate",))]
+    optional_string_keys = [
+        ("encryptionMethod", ("EncryptionMethod",)),
+        ("validateServerCertificate", ("ValidateServerCertificate",)),
+    ]
     method = method_field(
         [
             ("fields", "Connection string, from the fields below"),
@@ -54,8 +56,14 @@ class PostgresqlForm(PastedStringForm):
     password = password_field()
     encryptionMethod = SelectField(
         "Encryption method",
-        choices=choices([("", "Not set (driver default)"), ("0", "0 — disabled"), ("1", "1 — SSL enabled"),
-                         ("6", "6 — request SSL")]),
+        choices=choices(
+            [
+                ("", "Not set (driver default)"),
+                ("0", "0 — disabled"),
+                ("1", "1 — SSL enabled"),
+                ("6", "6 — request SSL"),
+            ]
+        ),
         default="",
         description="Optional EncryptionMethod key added to the connection string.",
     )

@@ -8,8 +8,9 @@ from .fields import ConnectionForm, host_field, password_field, port_field, text
 
 class RedshiftForm(ConnectionForm):
     server = host_field(
-        description=("Cluster endpoint without the port, "
-                     "e.g. examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com."),
+        description=(
+            "Cluster endpoint without the port, e.g. examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com."
+        ),
         required=True,
     )
     port = port_field(5439, required=True)

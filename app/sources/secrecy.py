@@ -53,8 +53,9 @@ def redact_param(name: str, value) -> str:
         pairs = parse_connection_string(value)
     except ConnectionStringError:
         return "{CONNECTION_STRING}"
-    return ";".join(f"{key}={key_placeholder(key) if is_secret_key(key) else quote_value(v)}"
-                    for key, v in pairs.items())
+    return ";".join(
+        f"{key}={key_placeholder(key) if is_secret_key(key) else quote_value(v)}" for key, v in pairs.items()
+    )
 
 
 def placeholders(name: str, value) -> dict[str, str]:

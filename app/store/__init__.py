@@ -31,8 +31,11 @@ __all__ = ["MOST_OPEN_DRAFTS", "Store", "StoreUnavailable", "database_url", "iso
 def database_url(data_dir: str, url: str | None) -> str:
     if url:
         # postgresql:// means psycopg 3 here; SQLAlchemy's default would be psycopg2.
-        return "postgresql+psycopg://" + url.split("://", 1)[1] if url.startswith(("postgres://", "postgresql://")) \
+        return (
+            "postgresql+psycopg://" + url.split("://", 1)[1]
+            if url.startswith(("postgres://", "postgresql://"))
             else url
+        )
     os.makedirs(data_dir, exist_ok=True)
     return "sqlite:///" + os.path.join(os.path.abspath(data_dir), "wizard.sqlite3")
 

@@ -41,8 +41,11 @@ class Alerts:
         """A new rule, with its audit entry in the same commit."""
         values["events"] = json.dumps(values["events"])
         with self.engine.begin() as db:
-            db.execute(insert(alert_rules).values(id=rule_id, created_by=created_by, created_at=_now(),
-                                                  updated_at=_now(), **values))
+            db.execute(
+                insert(alert_rules).values(
+                    id=rule_id, created_by=created_by, created_at=_now(), updated_at=_now(), **values
+                )
+            )
             record_in(db, entry)
 
     @guarded(retry=False)
@@ -50,8 +53,9 @@ class Alerts:
         if "events" in values:
             values["events"] = json.dumps(values["events"])
         with self.engine.begin() as db:
-            changed = db.execute(update(alert_rules).where(alert_rules.c.id == rule_id)
-                                 .values(updated_at=_now(), **values)).rowcount
+            changed = db.execute(
+                update(alert_rules).where(alert_rules.c.id == rule_id).values(updated_at=_now(), **values)
+            ).rowcount
             if changed:
                 record_in(db, entry)
         return bool(changed)
@@ -62,8 +66,11 @@ class Alerts:
         with self.engine.begin() as db:
             removed = db.execute(delete(alert_rules).where(alert_rules.c.id == rule_id)).rowcount
             if removed:
-                db.execute(delete(alert_deliveries).where(alert_deliveries.c.rule_id == rule_id,
-                                                          alert_deliveries.c.state != "sent"))
+                db.execute(
+                    delete(alert_deliveries).where(
+                        alert_deliveries.c.rule_id == rule_id, alert_deliveries.c.state != "sent"
+                    )
+                )
                 record_in(db, entry)
         return bool(removed)
 
@@ -85,19 +92,41 @@ class Alerts:
     # Events
 
     @guarded(retry=True)
-    def add_event(self, event_id: str, kind: str, sandbox: str, body: dict, origin: str, rule_ids,
-                  flow_id: str | None = None, run_id: str | None = None, now: float | None = None) -> bool:
+    def add_event(
+        self,
+        event_id: str,
+        kind: str,
+        sandbox: str,
+        body: dict,
+        origin: str,
+        rule_ids,
+        flow_id: str | None = None,
+        run_id: str | None = None,
+        now: float | None = None,
+    ) -> bool:
         """Make the event and one pending delivery per rule, in one commit: True when this call made it, False when it
         was made already (by another round, another replica, or Adobe's push)."""
         now = time.time() if now is None else now
         try:
             with self.engine.begin() as db:
-                db.execute(insert(alert_events).values(id=event_id, kind=kind, sandbox=sandbox, flow_id=flow_id,
-                                                       run_id=run_id, body=json.dumps(body), origin=origin,
-                                                       created_at=_now()))
+                db.execute(
+                    insert(alert_events).values(
+                        id=event_id,
+                        kind=kind,
+                        sandbox=sandbox,
+                        flow_id=flow_id,
+                        run_id=run_id,
+                        body=json.dumps(body),
+                        origin=origin,
+                        created_at=_now(),
+                    )
+                )
                 for rule_id in rule_ids:
-                    db.execute(insert(alert_deliveries).values(event_id=event_id, rule_id=rule_id, state="pending",
-                                                               attempts=0, next_at=now, first_at=now))
+                    db.execute(
+                        insert(alert_deliveries).values(
+                            event_id=event_id, rule_id=rule_id, state="pending", attempts=0, next_at=now, first_at=now
+                        )
+                    )
         except IntegrityError:
             return False
         return True
@@ -124,10 +153,17 @@ class Alerts:
         now = time.time() if now is None else now
         c = alert_deliveries.c
         with self.engine.connect() as db:
-            return [(row.event_id, row.rule_id) for row in db.execute(
-                select(c.event_id, c.rule_id).where(or_((c.state == "pending") & (c.next_at <= now),
-                                                        (c.state == "sending") & (c.lease_until < now)))
-                .order_by(c.next_at).limit(limit))]
+            return [
+                (row.event_id, row.rule_id)
+                for row in db.execute(
+                    select(c.event_id, c.rule_id)
+                    .where(
+                        or_((c.state == "pending") & (c.next_at <= now), (c.state == "sending") & (c.lease_until < now))
+                    )
+                    .order_by(c.next_at)
+                    .limit(limit)
+                )
+            ]
 
     @guarded(retry=False)
     def take(self, event_id: str, rule_id: str, now: float | None = None) -> dict | None:
@@ -135,10 +171,15 @@ class Alerts:
         now = time.time() if now is None else now
         c = alert_deliveries.c
         with self.engine.begin() as db:
-            taken = db.execute(update(alert_deliveries).where(
-                c.event_id == event_id, c.rule_id == rule_id,
-                or_((c.state == "pending") & (c.next_at <= now), (c.state == "sending") & (c.lease_until < now)))
-                .values(state="sending", lease_until=now + SEND_LEASE, attempts=c.attempts + 1)).rowcount
+            taken = db.execute(
+                update(alert_deliveries)
+                .where(
+                    c.event_id == event_id,
+                    c.rule_id == rule_id,
+                    or_((c.state == "pending") & (c.next_at <= now), (c.state == "sending") & (c.lease_until < now)),
+                )
+                .values(state="sending", lease_until=now + SEND_LEASE, attempts=c.attempts + 1)
+            ).rowcount
             if not taken:
                 return None
             row = db.execute(select(alert_deliveries).where(c.event_id == event_id, c.rule_id == rule_id)).first()
@@ -148,18 +189,27 @@ class Alerts:
     def sent(self, event_id: str, rule_id: str, now: float | None = None) -> None:
         c = alert_deliveries.c
         with self.engine.begin() as db:
-            db.execute(update(alert_deliveries).where(c.event_id == event_id, c.rule_id == rule_id)
-                       .values(state="sent", sent_at=time.time() if now is None else now, lease_until=None,
-                               last_error=None))
+            db.execute(
+                update(alert_deliveries)
+                .where(c.event_id == event_id, c.rule_id == rule_id)
+                .values(state="sent", sent_at=time.time() if now is None else now, lease_until=None, last_error=None)
+            )
 
     @guarded(retry=True)
     def not_sent(self, event_id: str, rule_id: str, error: str, next_at: float | None) -> None:
         """A send that failed: pending again at `next_at`, or failed for good (None)."""
         c = alert_deliveries.c
         with self.engine.begin() as db:
-            db.execute(update(alert_deliveries).where(c.event_id == event_id, c.rule_id == rule_id)
-                       .values(state="pending" if next_at is not None else "failed", next_at=next_at or 0,
-                               lease_until=None, last_error=error[:500]))
+            db.execute(
+                update(alert_deliveries)
+                .where(c.event_id == event_id, c.rule_id == rule_id)
+                .values(
+                    state="pending" if next_at is not None else "failed",
+                    next_at=next_at or 0,
+                    lease_until=None,
+                    last_error=error[:500],
+                )
+            )
 
     @guarded(retry=False)
     def send_again(self, event_id: str, rule_id: str, entry: dict, now: float | None = None) -> bool:
@@ -167,9 +217,11 @@ class Alerts:
         now = time.time() if now is None else now
         c = alert_deliveries.c
         with self.engine.begin() as db:
-            again = db.execute(update(alert_deliveries).where(c.event_id == event_id, c.rule_id == rule_id,
-                                                              c.state == "failed")
-                               .values(state="pending", next_at=now, first_at=now, attempts=0)).rowcount
+            again = db.execute(
+                update(alert_deliveries)
+                .where(c.event_id == event_id, c.rule_id == rule_id, c.state == "failed")
+                .values(state="pending", next_at=now, first_at=now, attempts=0)
+            ).rowcount
             if again:
                 record_in(db, entry)
         return bool(again)
@@ -178,9 +230,19 @@ class Alerts:
     def deliveries(self, states=("failed", "pending", "sending"), rule_ids=None, limit: int = 50) -> list[dict]:
         """Deliveries in these states, with their event, newest first."""
         c = alert_deliveries.c
-        query = (select(alert_deliveries, alert_events.c.kind, alert_events.c.sandbox, alert_events.c.flow_id,
-                        alert_events.c.body).join(alert_events, alert_events.c.id == c.event_id)
-                 .where(c.state.in_(list(states))).order_by(c.first_at.desc()).limit(limit))
+        query = (
+            select(
+                alert_deliveries,
+                alert_events.c.kind,
+                alert_events.c.sandbox,
+                alert_events.c.flow_id,
+                alert_events.c.body,
+            )
+            .join(alert_events, alert_events.c.id == c.event_id)
+            .where(c.state.in_(list(states)))
+            .order_by(c.first_at.desc())
+            .limit(limit)
+        )
         if rule_ids is not None:
             query = query.where(c.rule_id.in_(list(rule_ids)))
         with self.engine.connect() as db:
@@ -196,8 +258,9 @@ class Alerts:
             old = select(alert_events.c.id).where(alert_events.c.id.not_in(select(c.event_id)))
             ids = [row.id for row in db.execute(old.limit(1000))]
             if ids:
-                db.execute(delete(alert_events).where(alert_events.c.id.in_(ids),
-                                                      alert_events.c.created_at < _cutoff(before)))
+                db.execute(
+                    delete(alert_events).where(alert_events.c.id.in_(ids), alert_events.c.created_at < _cutoff(before))
+                )
 
 
 def _cutoff(epoch: float) -> datetime.datetime:

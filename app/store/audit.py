@@ -37,8 +37,9 @@ class Audit:
             record_in(db, entry)
 
     @guarded(retry=True)
-    def audit_entries(self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200,
-                      sandboxes=None):
+    def audit_entries(
+        self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200, sandboxes=None
+    ):
         """The newest entries matching the filters; with `sandboxes`, only entries of those sandboxes."""
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if sandboxes is not None:
@@ -69,17 +70,21 @@ class Audit:
         ids = [i for i in connection_ids if i][:500]
         if not ids:
             return {}
-        query = (select(audit.c.connection_id, audit.c.user)
-                 .where(audit.c.action == "create", audit.c.outcome == "ok", audit.c.connection_id.in_(ids)))
+        query = select(audit.c.connection_id, audit.c.user).where(
+            audit.c.action == "create", audit.c.outcome == "ok", audit.c.connection_id.in_(ids)
+        )
         with self.engine.connect() as db:
             return {row.connection_id: row.user or "" for row in db.execute(query)}
 
     @guarded(retry=True)
     def created_by(self, user: str, limit: int = 500) -> list[str]:
         """The ids of the connections `user` created in this portal, newest first."""
-        query = (select(audit.c.connection_id).where(audit.c.action == "create", audit.c.outcome == "ok",
-                                                     audit.c.user == _fit(audit.c.user, user))
-                 .order_by(audit.c.id.desc()).limit(limit))
+        query = (
+            select(audit.c.connection_id)
+            .where(audit.c.action == "create", audit.c.outcome == "ok", audit.c.user == _fit(audit.c.user, user))
+            .order_by(audit.c.id.desc())
+            .limit(limit)
+        )
         with self.engine.connect() as db:
             return [row.connection_id for row in db.execute(query) if row.connection_id]
 

@@ -22,8 +22,9 @@ class Cleanups:
     def remember_targets(self, connection_id: str, sandbox: str, target_ids) -> list[str]:
         """Add `target_ids` to those kept for the deletion of `connection_id`; all of them, in order."""
         with self._serial_engine.begin() as db:
-            query = select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id,
-                                                        cleanups.c.sandbox == sandbox)
+            query = select(cleanups.c.target_ids).where(
+                cleanups.c.connection_id == connection_id, cleanups.c.sandbox == sandbox
+            )
             row = db.execute(query.with_for_update() if self._for_update else query).first()
             kept = json.loads(row.target_ids) if row else []
             kept += [i for i in target_ids if i not in kept]
@@ -37,8 +38,11 @@ class Cleanups:
     @guarded(retry=True)
     def remembered_targets(self, connection_id: str, sandbox: str) -> list[str]:
         with self.engine.connect() as db:
-            row = db.execute(select(cleanups.c.target_ids).where(cleanups.c.connection_id == connection_id,
-                                                                 cleanups.c.sandbox == sandbox)).first()
+            row = db.execute(
+                select(cleanups.c.target_ids).where(
+                    cleanups.c.connection_id == connection_id, cleanups.c.sandbox == sandbox
+                )
+            ).first()
         return json.loads(row.target_ids) if row else []
 
     @guarded(retry=True)
@@ -48,8 +52,11 @@ class Cleanups:
             row = db.execute(query.with_for_update() if self._for_update else query).first()
             if row:
                 kept = [i for i in json.loads(row.target_ids) if i != target_id]
-                db.execute(update(cleanups).where(cleanups.c.connection_id == connection_id)
-                           .values(target_ids=json.dumps(kept), updated_at=_now()))
+                db.execute(
+                    update(cleanups)
+                    .where(cleanups.c.connection_id == connection_id)
+                    .values(target_ids=json.dumps(kept), updated_at=_now())
+                )
 
     @guarded(retry=True)
     def forget_cleanup(self, connection_id: str) -> None:

@@ -62,7 +62,8 @@ def reason_of(error: Exception) -> str:
 def _is_outage(error: Exception) -> bool:
     """A failure of the database itself (its connection, its file), not of the statement."""
     return isinstance(error, (OperationalError, PoolTimeout)) or (
-        isinstance(error, DBAPIError) and bool(error.connection_invalidated))
+        isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    )
 
 
 def guarded(retry: bool) -> Callable[[Callable[..., T]], Callable[..., T]]:

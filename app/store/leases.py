@@ -23,9 +23,11 @@ class Leases:
         """Hold `name` for `seconds`: True when `holder` holds it now (taken, or renewed), False when another does."""
         now = time.time() if now is None else now
         with self.engine.begin() as db:
-            renewed = db.execute(update(leases).where(leases.c.name == name,
-                                                      (leases.c.until < now) | (leases.c.holder == holder))
-                                 .values(holder=holder, until=now + seconds)).rowcount
+            renewed = db.execute(
+                update(leases)
+                .where(leases.c.name == name, (leases.c.until < now) | (leases.c.holder == holder))
+                .values(holder=holder, until=now + seconds)
+            ).rowcount
         if renewed:
             return True
         try:

@@ -89,7 +89,8 @@ def upgrade(engine: Engine) -> str:
                 raise SchemaAhead(
                     f"The portal's database is at schema revision {revision}, which this release does not know: a "
                     f"newer release migrated it. This release knows up to revision {newest}. Run the newer release, "
-                    "or restore the database from before it.")
+                    "or restore the database from before it."
+                )
             if revision != newest:
                 log.info("migrating the store's schema from revision %s to %s", revision or "none", newest)
                 command.upgrade(config, "head")

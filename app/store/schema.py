@@ -27,7 +27,8 @@ metadata = MetaData()
 schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
 
 submissions = Table(
-    "submissions", metadata,
+    "submissions",
+    metadata,
     # The one-time key each rendered form carries; the primary key makes a second claim fail in the database.
     Column("key", String(64), primary_key=True),
     Column("state", String(16), nullable=False),  # pending, done, failed (nothing was made)
@@ -44,7 +45,8 @@ submissions = Table(
 )
 
 audit = Table(
-    "audit", metadata,
+    "audit",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("user", String(256)),
@@ -65,7 +67,8 @@ audit = Table(
 
 # Failed sign-ins per throttle key (a name at an address, or an address), shared by every worker and replica.
 sign_in_failures = Table(
-    "sign_in_failures", metadata,
+    "sign_in_failures",
+    metadata,
     Column("key", String(320), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("last_at", Float, nullable=False),  # seconds since the epoch
@@ -74,7 +77,8 @@ sign_in_failures = Table(
 # Signed-in sessions: the cookie holds a random id, the store its SHA-256. Signing out, expiry and a new
 # password end a session everywhere, whatever copies of the cookie exist.
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("id_hash", String(64), primary_key=True),
     Column("user", String(256), nullable=False, index=True),
     # A digest of the user's password hash when signing in: a new password ends the session.
@@ -93,7 +97,8 @@ sessions = Table(
 # Deleting a connection with everything made from it: the target connections still to delete once their flows are
 # gone (nothing in Flow Service leads from a base connection to them then), so that a stopped deletion resumes.
 cleanups = Table(
-    "cleanups", metadata,
+    "cleanups",
+    metadata,
     Column("connection_id", String(64), primary_key=True),
     Column("sandbox", String(128), nullable=False),
     Column("target_ids", Text, nullable=False),  # a JSON list
@@ -104,7 +109,8 @@ cleanups = Table(
 # made, under one key. Any worker or replica continues a chain from here; its columns are written one at a time, so
 # steps made side by side never overwrite each other.
 dataflow_drafts = Table(
-    "dataflow_drafts", metadata,
+    "dataflow_drafts",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("owner", String(256)),
     Column("sandbox", String(128), nullable=False),
@@ -129,7 +135,8 @@ OPEN_DRAFT_STATES = ("draft", "creating", "stopped")
 # Failed runs retried from the portal, each once: the row is taken before the retry is sent (so a double click or a
 # second worker sends nothing), and names the run the retry made once Adobe answers.
 run_retries = Table(
-    "run_retries", metadata,
+    "run_retries",
+    metadata,
     Column("run_id", String(64), primary_key=True),
     Column("flow_id", String(64), nullable=False, index=True),
     Column("new_run_id", String(64)),
@@ -142,7 +149,8 @@ DRAFT_DAYS = 30
 
 # Work that runs once across workers and replicas: whoever holds its lease (until `until`, seconds since the epoch).
 leases = Table(
-    "leases", metadata,
+    "leases",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("holder", String(64), nullable=False),
     Column("until", Float, nullable=False),
@@ -150,7 +158,8 @@ leases = Table(
 
 # Watching dataflows (app/watch): the runs the watcher has read, newest status kept, and whether their events are out.
 watched_runs = Table(
-    "watched_runs", metadata,
+    "watched_runs",
+    metadata,
     Column("run_id", String(64), primary_key=True),
     Column("sandbox", String(128), nullable=False),
     Column("flow_id", String(64), nullable=False, index=True),
@@ -167,7 +176,8 @@ watched_runs = Table(
 
 # Each dataflow as the watcher last saw it: what a transition (disabled, late, recovered) is measured against.
 watched_flows = Table(
-    "watched_flows", metadata,
+    "watched_flows",
+    metadata,
     Column("flow_id", String(64), primary_key=True),
     Column("sandbox", String(128), nullable=False),
     Column("name", String(256)),
@@ -181,7 +191,8 @@ watched_flows = Table(
 
 # Where the watcher has read each sandbox's runs up to (Flow Service's createdAt, ms), so a restart loses nothing.
 watch_cursors = Table(
-    "watch_cursors", metadata,
+    "watch_cursors",
+    metadata,
     Column("sandbox", String(128), primary_key=True),
     Column("since_ms", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -190,7 +201,8 @@ watch_cursors = Table(
 # Alert rules: which dataflows, which events, sent where. A webhook's or Slack's URL is kept sealed (AES-GCM under a
 # key derived from WIZARD_SECRET_KEY, app/watch/sealing.py); a webhook's signing secret is derived, never kept.
 alert_rules = Table(
-    "alert_rules", metadata,
+    "alert_rules",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(128), nullable=False),
     Column("sandbox", String(128), nullable=False),  # a sandbox, or * for all of them (admins)
@@ -207,7 +219,8 @@ alert_rules = Table(
 
 # Events, each made once (its id is derived from what happened: a run's id and its kind, a lateness, a disabling).
 alert_events = Table(
-    "alert_events", metadata,
+    "alert_events",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),  # failed, partial, late, recovered, disabled, test
     Column("sandbox", String(128), nullable=False),
@@ -220,7 +233,8 @@ alert_events = Table(
 
 # One delivery per event and rule: sent once, retried with back-off for a day, then failed (and sendable again).
 alert_deliveries = Table(
-    "alert_deliveries", metadata,
+    "alert_deliveries",
+    metadata,
     Column("event_id", String(64), primary_key=True),
     Column("rule_id", String(32), primary_key=True),
     Column("state", String(16), nullable=False),  # pending, sending, sent, failed
@@ -233,8 +247,22 @@ alert_deliveries = Table(
     Column("sent_at", Float),
 )
 
-AUDIT_COLUMNS = ["at", "user", "subject", "email", "role", "action", "source", "sandbox", "connection_name",
-                 "connection_id", "outcome", "detail", "adobe_request_id", "request_id"]
+AUDIT_COLUMNS = [
+    "at",
+    "user",
+    "subject",
+    "email",
+    "role",
+    "action",
+    "source",
+    "sandbox",
+    "connection_name",
+    "connection_id",
+    "outcome",
+    "detail",
+    "adobe_request_id",
+    "request_id",
+]
 
 
 def _now() -> datetime.datetime:
@@ -260,10 +288,15 @@ def connect(url: str):
     whether rows are locked FOR UPDATE, as PostgreSQL can). A pooled connection is checked before each use (it may
     have died with a database restart)."""
     sqlite = url.startswith("sqlite")
-    engine = create_engine(url, pool_pre_ping=True,
-                           connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False} if sqlite
-                           else {"connect_timeout": CONNECT_TIMEOUT})
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False}
+        if sqlite
+        else {"connect_timeout": CONNECT_TIMEOUT},
+    )
     if sqlite:
+
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):
             cursor = connection.cursor()
@@ -273,12 +306,21 @@ def connect(url: str):
             # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
     # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
     # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
-    serial_engine = create_engine(url, pool_pre_ping=True,
-                                  connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
-                                        isolation_level=None) if sqlite else engine
+    serial_engine = (
+        create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
+            isolation_level=None,
+        )
+        if sqlite
+        else engine
+    )
     if sqlite:
+
         @event.listens_for(serial_engine, "connect")
         def _serial_pragmas(connection, _record):
             connection.isolation_level = None
@@ -289,5 +331,6 @@ def connect(url: str):
         @event.listens_for(serial_engine, "begin")
         def _immediate(connection):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     for_update = not sqlite
     return engine, serial_engine, for_update

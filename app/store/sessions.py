@@ -43,8 +43,9 @@ class Sessions:
                     db.execute(insert(sign_in_failures).values(key=key, count=1, last_at=now))
                 else:
                     count = 1 if now - row.last_at > window else row.count + 1
-                    db.execute(update(sign_in_failures).where(sign_in_failures.c.key == key)
-                               .values(count=count, last_at=now))
+                    db.execute(
+                        update(sign_in_failures).where(sign_in_failures.c.key == key).values(count=count, last_at=now)
+                    )
             return 0
 
     @guarded(retry=True)
@@ -52,32 +53,55 @@ class Sessions:
         """A right password: forget `forget`'s failures, and take back the attempt counted against `take_back`."""
         with self._serial_engine.begin() as db:
             db.execute(delete(sign_in_failures).where(sign_in_failures.c.key == forget))
-            db.execute(update(sign_in_failures).where(sign_in_failures.c.key == take_back,
-                                                      sign_in_failures.c.count > 0)
-                       .values(count=sign_in_failures.c.count - 1))
+            db.execute(
+                update(sign_in_failures)
+                .where(sign_in_failures.c.key == take_back, sign_in_failures.c.count > 0)
+                .values(count=sign_in_failures.c.count - 1)
+            )
 
     @staticmethod
     def _hash(session_id: str) -> str:
         return hashlib.sha256(session_id.encode()).hexdigest()
 
     @guarded(retry=False)
-    def start_session(self, session_id: str, user: str, key: str | None, lifetime: float, *, subject=None,
-                      email=None, groups=(), id_token=None) -> None:
+    def start_session(
+        self,
+        session_id: str,
+        user: str,
+        key: str | None,
+        lifetime: float,
+        *,
+        subject=None,
+        email=None,
+        groups=(),
+        id_token=None,
+    ) -> None:
         now = time.time()
         with self.engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.expires_at < now))
-            db.execute(insert(sessions).values(
-                id_hash=self._hash(session_id), user=_fit(sessions.c.user, user), key=key,
-                subject=_fit(sessions.c.subject, subject) if subject else None,
-                email=_fit(sessions.c.email, email) if email else None, groups=",".join(groups),
-                id_token=id_token or None, created_at=now, expires_at=now + lifetime))
+            db.execute(
+                insert(sessions).values(
+                    id_hash=self._hash(session_id),
+                    user=_fit(sessions.c.user, user),
+                    key=key,
+                    subject=_fit(sessions.c.subject, subject) if subject else None,
+                    email=_fit(sessions.c.email, email) if email else None,
+                    groups=",".join(groups),
+                    id_token=id_token or None,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
 
     @guarded(retry=True)
     def session(self, session_id: str) -> dict | None:
         """The live session of this id (user, key, subject, email, groups…), or None when it ended or never was."""
         with self.engine.connect() as db:
-            row = db.execute(select(sessions).where(sessions.c.id_hash == self._hash(session_id),
-                                                    sessions.c.expires_at > time.time())).first()
+            row = db.execute(
+                select(sessions).where(
+                    sessions.c.id_hash == self._hash(session_id), sessions.c.expires_at > time.time()
+                )
+            ).first()
         if not row:
             return None
         live = dict(row._mapping)

@@ -23,13 +23,24 @@ from .schema import _now, submissions
 # The statements every submission runs, built once per process; their values are bound at execute.
 _CLAIM = insert(submissions)
 _STATE_OF = select(submissions.c.state, submissions.c.result_url, submissions.c.claimed_by).where(
-    submissions.c.key == bindparam("k"))
-_RECLAIM = (update(submissions).where(submissions.c.key == bindparam("k"), submissions.c.state == "failed")
-            .values(state="pending", claimed_by=bindparam("by"), intent=bindparam("intent"), result_url=None,
-                    updated_at=bindparam("now")))
-_FINISH = (update(submissions).where(submissions.c.key == bindparam("k"), submissions.c.state == "pending")
-           .values(state="done", result_url=bindparam("result_url"), curl=bindparam("curl"),
-                   updated_at=bindparam("now")))
+    submissions.c.key == bindparam("k")
+)
+_RECLAIM = (
+    update(submissions)
+    .where(submissions.c.key == bindparam("k"), submissions.c.state == "failed")
+    .values(
+        state="pending",
+        claimed_by=bindparam("by"),
+        intent=bindparam("intent"),
+        result_url=None,
+        updated_at=bindparam("now"),
+    )
+)
+_FINISH = (
+    update(submissions)
+    .where(submissions.c.key == bindparam("k"), submissions.c.state == "pending")
+    .values(state="done", result_url=bindparam("result_url"), curl=bindparam("curl"), updated_at=bindparam("now"))
+)
 _RELEASE = delete(submissions).where(submissions.c.key == bindparam("k"), submissions.c.state == "pending")
 
 
@@ -40,8 +51,9 @@ class Submissions:
         self.engine = engine
 
     @guarded(retry=False)  # retried below, with the same token, so that the claim knows its own row
-    def claim(self, key: str, intent: dict | None = None, timeout: float = 120.0, poll: float = 0.05,
-              token: str | None = None) -> str | None:
+    def claim(
+        self, key: str, intent: dict | None = None, timeout: float = 120.0, poll: float = 0.05, token: str | None = None
+    ) -> str | None:
         """Claim `key` for creating what `intent` describes: None when the caller should go on and create, else the
         first outcome's URL. While another request (thread, worker or replica) holds the claim, wait for its outcome.
         Tried again after a dropped connection, a claim finds the row it made itself (by `token`) and goes on."""
@@ -52,8 +64,17 @@ class Submissions:
             now = _now()
             try:
                 with self.engine.begin() as db:
-                    db.execute(_CLAIM, {"key": key, "state": "pending", "claimed_by": token, "intent": described,
-                                        "created_at": now, "updated_at": now})
+                    db.execute(
+                        _CLAIM,
+                        {
+                            "key": key,
+                            "state": "pending",
+                            "claimed_by": token,
+                            "intent": described,
+                            "created_at": now,
+                            "updated_at": now,
+                        },
+                    )
                 return None
             except IntegrityError:
                 pass
@@ -88,8 +109,11 @@ class Submissions:
     def finished(self, key: str) -> dict | None:
         """A finished submission's result URL and curl, or None."""
         with self.engine.connect() as db:
-            row = db.execute(select(submissions.c.result_url, submissions.c.curl)
-                             .where(submissions.c.key == key, submissions.c.state == "done")).first()
+            row = db.execute(
+                select(submissions.c.result_url, submissions.c.curl).where(
+                    submissions.c.key == key, submissions.c.state == "done"
+                )
+            ).first()
         return dict(row._mapping) if row else None
 
     @guarded(retry=True)
@@ -107,18 +131,26 @@ class Submissions:
         """Submissions still pending `older_than` seconds after their claim, oldest first, with their intent."""
         cutoff = _now() - datetime.timedelta(seconds=older_than)
         with self.engine.connect() as db:
-            rows = db.execute(select(submissions.c.key, submissions.c.intent, submissions.c.created_at)
-                              .where(submissions.c.state == "pending", submissions.c.updated_at < cutoff)
-                              .order_by(submissions.c.created_at).limit(limit)).all()
-        return [{"key": row.key, "intent": json.loads(row.intent) if row.intent else None,
-                 "created_at": row.created_at} for row in rows]
+            rows = db.execute(
+                select(submissions.c.key, submissions.c.intent, submissions.c.created_at)
+                .where(submissions.c.state == "pending", submissions.c.updated_at < cutoff)
+                .order_by(submissions.c.created_at)
+                .limit(limit)
+            ).all()
+        return [
+            {"key": row.key, "intent": json.loads(row.intent) if row.intent else None, "created_at": row.created_at}
+            for row in rows
+        ]
 
     @guarded(retry=True)
     def fail(self, key: str, entry: dict | None = None) -> bool:
         """Nothing was made for a pending key: mark it failed (it may be claimed again), `entry` on record with it."""
         with self.engine.begin() as db:
-            changed = db.execute(update(submissions).where(submissions.c.key == key, submissions.c.state == "pending")
-                                 .values(state="failed", updated_at=_now())).rowcount
+            changed = db.execute(
+                update(submissions)
+                .where(submissions.c.key == key, submissions.c.state == "pending")
+                .values(state="failed", updated_at=_now())
+            ).rowcount
             if changed and entry:
                 record_in(db, entry)
         return changed == 1

@@ -14,8 +14,17 @@ from .schema import _now, watch_cursors, watched_flows, watched_runs
 
 # How long runs are kept (our choice: a month of a dataflow's history; the dataflow's page reads Adobe beyond that).
 KEEP_DAYS = 30
-RUN_COLUMNS = ("sandbox", "flow_id", "created_ms", "completed_ms", "status", "records_read", "records_written",
-               "records_failed", "errors")
+RUN_COLUMNS = (
+    "sandbox",
+    "flow_id",
+    "created_ms",
+    "completed_ms",
+    "status",
+    "records_read",
+    "records_written",
+    "records_failed",
+    "errors",
+)
 
 
 class Watch:
@@ -33,16 +42,21 @@ class Watch:
     @guarded(retry=True)
     def set_cursor(self, sandbox: str, since_ms: int) -> None:
         with self.engine.begin() as db:
-            changed = db.execute(update(watch_cursors).where(watch_cursors.c.sandbox == sandbox)
-                                 .values(since_ms=since_ms, updated_at=_now())).rowcount
+            changed = db.execute(
+                update(watch_cursors)
+                .where(watch_cursors.c.sandbox == sandbox)
+                .values(since_ms=since_ms, updated_at=_now())
+            ).rowcount
             if not changed:
                 try:
                     with db.begin_nested():
-                        db.execute(insert(watch_cursors).values(sandbox=sandbox, since_ms=since_ms,
-                                                                updated_at=_now()))
+                        db.execute(insert(watch_cursors).values(sandbox=sandbox, since_ms=since_ms, updated_at=_now()))
                 except IntegrityError:
-                    db.execute(update(watch_cursors).where(watch_cursors.c.sandbox == sandbox)
-                               .values(since_ms=since_ms, updated_at=_now()))
+                    db.execute(
+                        update(watch_cursors)
+                        .where(watch_cursors.c.sandbox == sandbox)
+                        .values(since_ms=since_ms, updated_at=_now())
+                    )
 
     @guarded(retry=True)
     def keep_runs(self, runs: list[dict], noticed: bool = False) -> None:
@@ -51,9 +65,14 @@ class Watch:
         if not runs:
             return
         with self.engine.begin() as db:
-            known = {row.run_id: row for row in db.execute(
-                select(watched_runs.c.run_id, watched_runs.c.status, watched_runs.c.noticed)
-                .where(watched_runs.c.run_id.in_([run["run_id"] for run in runs])))}
+            known = {
+                row.run_id: row
+                for row in db.execute(
+                    select(watched_runs.c.run_id, watched_runs.c.status, watched_runs.c.noticed).where(
+                        watched_runs.c.run_id.in_([run["run_id"] for run in runs])
+                    )
+                )
+            }
             for run in runs:
                 values = {key: run.get(key) for key in RUN_COLUMNS}
                 row = known.get(run["run_id"])
@@ -69,8 +88,9 @@ class Watch:
     @guarded(retry=True)
     def unnoticed(self, sandbox: str, final: tuple[str, ...], flow_id: str | None = None) -> list[dict]:
         """Final runs not yet turned into events, oldest first."""
-        query = select(watched_runs).where(watched_runs.c.sandbox == sandbox, watched_runs.c.noticed.is_(False),
-                                           watched_runs.c.status.in_(final))
+        query = select(watched_runs).where(
+            watched_runs.c.sandbox == sandbox, watched_runs.c.noticed.is_(False), watched_runs.c.status.in_(final)
+        )
         if flow_id:
             query = query.where(watched_runs.c.flow_id == flow_id)
         with self.engine.connect() as db:
@@ -81,15 +101,21 @@ class Watch:
         """Mark a run as turned into events: True for the one caller that marks it (a watcher round and Adobe's push
         may meet on the same run; only one of them makes its events)."""
         with self.engine.begin() as db:
-            return bool(db.execute(update(watched_runs).where(watched_runs.c.run_id == run_id,
-                                                              watched_runs.c.noticed.is_(False))
-                                   .values(noticed=True)).rowcount)
+            return bool(
+                db.execute(
+                    update(watched_runs)
+                    .where(watched_runs.c.run_id == run_id, watched_runs.c.noticed.is_(False))
+                    .values(noticed=True)
+                ).rowcount
+            )
 
     @guarded(retry=True)
     def flows(self, sandbox: str) -> dict[str, dict]:
         with self.engine.connect() as db:
-            return {row.flow_id: dict(row._mapping) for row in db.execute(
-                select(watched_flows).where(watched_flows.c.sandbox == sandbox))}
+            return {
+                row.flow_id: dict(row._mapping)
+                for row in db.execute(select(watched_flows).where(watched_flows.c.sandbox == sandbox))
+            }
 
     @guarded(retry=True)
     def flow(self, flow_id: str) -> dict | None:
@@ -102,50 +128,74 @@ class Watch:
         """Insert or update what the watcher knows of a dataflow."""
         values["updated_at"] = _now()
         with self.engine.begin() as db:
-            if not db.execute(update(watched_flows).where(watched_flows.c.flow_id == flow_id)
-                              .values(sandbox=sandbox, **values)).rowcount:
+            if not db.execute(
+                update(watched_flows).where(watched_flows.c.flow_id == flow_id).values(sandbox=sandbox, **values)
+            ).rowcount:
                 try:
                     with db.begin_nested():
-                        db.execute(insert(watched_flows).values(
-                            flow_id=flow_id, sandbox=sandbox, **{"failures_in_row": 0, **values}))
+                        db.execute(
+                            insert(watched_flows).values(
+                                flow_id=flow_id, sandbox=sandbox, **{"failures_in_row": 0, **values}
+                            )
+                        )
                 except IntegrityError:
-                    db.execute(update(watched_flows).where(watched_flows.c.flow_id == flow_id)
-                               .values(sandbox=sandbox, **values))
+                    db.execute(
+                        update(watched_flows)
+                        .where(watched_flows.c.flow_id == flow_id)
+                        .values(sandbox=sandbox, **values)
+                    )
 
     @guarded(retry=True)
     def health(self, sandboxes, since_ms: int) -> dict[str, dict]:
         """Per dataflow of these sandboxes: records written since `since_ms`, failures in a row, the newest run kept."""
         found: dict[str, dict] = {}
         with self.engine.connect() as db:
-            for row in db.execute(select(watched_flows.c.flow_id, watched_flows.c.failures_in_row,
-                                         watched_flows.c.late_after)
-                                  .where(watched_flows.c.sandbox.in_(list(sandboxes)))):
-                found[row.flow_id] = {"failures_in_row": row.failures_in_row, "late_after": row.late_after,
-                                      "records": 0}
-            for row in db.execute(select(watched_runs.c.flow_id, func.sum(watched_runs.c.records_written))
-                                  .where(watched_runs.c.sandbox.in_(list(sandboxes)),
-                                         watched_runs.c.created_ms >= since_ms)
-                                  .group_by(watched_runs.c.flow_id)):
+            for row in db.execute(
+                select(watched_flows.c.flow_id, watched_flows.c.failures_in_row, watched_flows.c.late_after).where(
+                    watched_flows.c.sandbox.in_(list(sandboxes))
+                )
+            ):
+                found[row.flow_id] = {
+                    "failures_in_row": row.failures_in_row,
+                    "late_after": row.late_after,
+                    "records": 0,
+                }
+            for row in db.execute(
+                select(watched_runs.c.flow_id, func.sum(watched_runs.c.records_written))
+                .where(watched_runs.c.sandbox.in_(list(sandboxes)), watched_runs.c.created_ms >= since_ms)
+                .group_by(watched_runs.c.flow_id)
+            ):
                 found.setdefault(row[0], {"failures_in_row": 0, "late_after": None})["records"] = int(row[1] or 0)
         return found
 
     @guarded(retry=True)
     def newest(self, sandboxes) -> dict[str, dict]:
         """Per dataflow of these sandboxes, its newest run kept: created_ms and status."""
-        newest = (select(watched_runs.c.flow_id, func.max(watched_runs.c.created_ms).label("created_ms"))
-                  .where(watched_runs.c.sandbox.in_(list(sandboxes))).group_by(watched_runs.c.flow_id).subquery())
+        newest = (
+            select(watched_runs.c.flow_id, func.max(watched_runs.c.created_ms).label("created_ms"))
+            .where(watched_runs.c.sandbox.in_(list(sandboxes)))
+            .group_by(watched_runs.c.flow_id)
+            .subquery()
+        )
         with self.engine.connect() as db:
-            rows = db.execute(select(watched_runs.c.flow_id, watched_runs.c.created_ms, watched_runs.c.status)
-                              .join(newest, and_(newest.c.flow_id == watched_runs.c.flow_id,
-                                                 newest.c.created_ms == watched_runs.c.created_ms)))
+            rows = db.execute(
+                select(watched_runs.c.flow_id, watched_runs.c.created_ms, watched_runs.c.status).join(
+                    newest,
+                    and_(newest.c.flow_id == watched_runs.c.flow_id, newest.c.created_ms == watched_runs.c.created_ms),
+                )
+            )
             return {row.flow_id: {"created_ms": row.created_ms, "status": row.status} for row in rows}
 
     @guarded(retry=True)
     def runs_of(self, flow_id: str, limit: int = 30) -> list[dict]:
         """The newest runs kept for one dataflow, newest first."""
         with self.engine.connect() as db:
-            rows = db.execute(select(watched_runs).where(watched_runs.c.flow_id == flow_id)
-                              .order_by(watched_runs.c.created_ms.desc()).limit(limit))
+            rows = db.execute(
+                select(watched_runs)
+                .where(watched_runs.c.flow_id == flow_id)
+                .order_by(watched_runs.c.created_ms.desc())
+                .limit(limit)
+            )
             return [dict(row._mapping, errors=json.loads(row.errors or "[]")) for row in rows]
 
     @guarded(retry=True)
@@ -153,5 +203,6 @@ class Watch:
         """Drop runs noticed more than KEEP_DAYS ago; how many."""
         before = now_ms - KEEP_DAYS * 86_400_000
         with self.engine.begin() as db:
-            return db.execute(delete(watched_runs).where(and_(watched_runs.c.created_ms < before,
-                                                              watched_runs.c.noticed.is_(True)))).rowcount
+            return db.execute(
+                delete(watched_runs).where(and_(watched_runs.c.created_ms < before, watched_runs.c.noticed.is_(True)))
+            ).rowcount

@@ -65,8 +65,10 @@ class Keys:
 def genuine(keys: Keys, body: bytes, headers) -> bool:
     """Whether either of the delivery's digital signatures verifies with the key its path names."""
     for number in ("1", "2"):
-        signature, path = headers.get(f"x-adobe-digital-signature-{number}"), \
-            headers.get(f"x-adobe-public-key{number}-path")
+        signature, path = (
+            headers.get(f"x-adobe-digital-signature-{number}"),
+            headers.get(f"x-adobe-public-key{number}-path"),
+        )
         if not signature or not path:
             continue
         key = keys.key(path)
@@ -96,5 +98,10 @@ def runs_in(payload, client_id: str) -> list[dict]:
         for message in item.get("messages") or []:
             if isinstance(message, dict) and isinstance(message.get("value"), dict):
                 runs.append(message["value"])
-    return [run for run in runs if isinstance(run.get("id"), str) and isinstance(run.get("flowId"), str)
-            and isinstance(run.get("sandboxName"), str)]
+    return [
+        run
+        for run in runs
+        if isinstance(run.get("id"), str)
+        and isinstance(run.get("flowId"), str)
+        and isinstance(run.get("sandboxName"), str)
+    ]

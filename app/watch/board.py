@@ -51,24 +51,39 @@ class Filters:
     @classmethod
     def of(cls, args, sandboxes, sources) -> Filters:
         """The filters a query string asks for; a value that is not one of the choices is ignored."""
+
         def pick(name, choices):
             value = (args.get(name) or "").strip()
             return value if value in choices else ""
 
-        return cls(sandbox=pick("sandbox", sandboxes), state=pick("state", ("enabled", "disabled")),
-                   status=pick("status", STATUSES), health=pick("health", health.HEALTH),
-                   source=pick("source", sources), text=(args.get("q") or "").strip()[:100],
-                   sort=pick("sort", SORTS) or "name")
+        return cls(
+            sandbox=pick("sandbox", sandboxes),
+            state=pick("state", ("enabled", "disabled")),
+            status=pick("status", STATUSES),
+            health=pick("health", health.HEALTH),
+            source=pick("source", sources),
+            text=(args.get("q") or "").strip()[:100],
+            sort=pick("sort", SORTS) or "name",
+        )
 
     def query(self, **changes) -> dict:
         """The query string of these filters, with `changes`, for links."""
-        values = {"sandbox": self.sandbox, "state": self.state, "status": self.status, "health": self.health,
-                  "source": self.source, "q": self.text, "sort": self.sort if self.sort != "name" else "", **changes}
+        values = {
+            "sandbox": self.sandbox,
+            "state": self.state,
+            "status": self.status,
+            "health": self.health,
+            "source": self.source,
+            "q": self.text,
+            "sort": self.sort if self.sort != "name" else "",
+            **changes,
+        }
         return {key: value for key, value in values.items() if value}
 
 
-def row_of(flow: dict, sandbox: str, now: float, kept: dict, newest: dict, made: dict, source_names: dict,
-           writable) -> Row:
+def row_of(
+    flow: dict, sandbox: str, now: float, kept: dict, newest: dict, made: dict, source_names: dict, writable
+) -> Row:
     """One dataflow's row: `kept` is the store's health of it, `newest` its newest run kept, `made` what the portal
     recorded when it made it (table, dataset)."""
     last = newest.get("status")
@@ -80,11 +95,21 @@ def row_of(flow: dict, sandbox: str, now: float, kept: dict, newest: dict, made:
         failures = 0
     spec = source_spec(flow)
     dataset = made.get("dataset") or {}
-    return Row(id=flow["id"], name=str(flow.get("name") or flow["id"]), sandbox=sandbox, source_spec=spec,
-               source=source_names.get(spec or "", "another source" if spec else "unknown source"),
-               table=made.get("table"), dataset=dataset.get("name"), dataset_id=dataset.get("id"),
-               state=str(flow.get("state") or "unknown"), health=healthy, records_24h=int(kept.get("records") or 0),
-               failures_in_row=failures, writable=writable(flow))
+    return Row(
+        id=flow["id"],
+        name=str(flow.get("name") or flow["id"]),
+        sandbox=sandbox,
+        source_spec=spec,
+        source=source_names.get(spec or "", "another source" if spec else "unknown source"),
+        table=made.get("table"),
+        dataset=dataset.get("name"),
+        dataset_id=dataset.get("id"),
+        state=str(flow.get("state") or "unknown"),
+        health=healthy,
+        records_24h=int(kept.get("records") or 0),
+        failures_in_row=failures,
+        writable=writable(flow),
+    )
 
 
 def keep(rows: list[Row], filters: Filters) -> list[Row]:
@@ -92,13 +117,19 @@ def keep(rows: list[Row], filters: Filters) -> list[Row]:
     text = filters.text.lower()
 
     def wanted(row: Row) -> bool:
-        return ((not filters.sandbox or row.sandbox == filters.sandbox)
-                and (not filters.state or row.state == filters.state)
-                and (not filters.status or row.last_status == filters.status)
-                and (not filters.health or row.health.word == filters.health)
-                and (not filters.source or row.source_spec == filters.source)
-                and (not text or any(text in (value or "").lower()
-                                     for value in (row.name, row.id, row.table, row.dataset, row.source))))
+        return (
+            (not filters.sandbox or row.sandbox == filters.sandbox)
+            and (not filters.state or row.state == filters.state)
+            and (not filters.status or row.last_status == filters.status)
+            and (not filters.health or row.health.word == filters.health)
+            and (not filters.source or row.source_spec == filters.source)
+            and (
+                not text
+                or any(
+                    text in (value or "").lower() for value in (row.name, row.id, row.table, row.dataset, row.source)
+                )
+            )
+        )
 
     kept = [row for row in rows if wanted(row)]
     if filters.sort == "last-run":
@@ -123,7 +154,7 @@ def page_of(rows: list, token: str | None) -> tuple[list, str | None]:
     token of the next page (None at the end)."""
     start = _offset(token)
     following = start + PAGE if start + PAGE < len(rows) else None
-    return rows[start:start + PAGE], _token(following) if following is not None else None
+    return rows[start : start + PAGE], _token(following) if following is not None else None
 
 
 def _token(offset: int) -> str:

@@ -44,8 +44,9 @@ def check_destination(url: str, loopback: bool) -> str | None:
     if parts.username or parts.password:
         return "Put no user name or password in the address; the request is signed instead."
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443,
-                                                               proto=socket.IPPROTO_TCP)}
+        addresses = {
+            info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        }
     except (socket.gaierror, UnicodeError, ValueError):
         return f"The host {parts.hostname} cannot be found from the portal."
     for address in addresses:
@@ -53,8 +54,10 @@ def check_destination(url: str, loopback: bool) -> str | None:
         if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
             return f"The host {parts.hostname} is a link-local or reserved address, which alerts are never sent to."
         if ip.is_loopback and not loopback:
-            return (f"The host {parts.hostname} is this machine (loopback); alerts go there only when the portal's "
-                    "operator sets WIZARD_ALERTS_TO_LOOPBACK=1.")
+            return (
+                f"The host {parts.hostname} is this machine (loopback); alerts go there only when the portal's "
+                "operator sets WIZARD_ALERTS_TO_LOOPBACK=1."
+            )
     return None
 
 
@@ -68,9 +71,14 @@ def _post(url: str, body: bytes, headers: dict, loopback: bool) -> None:
     if refusal:
         raise SendFailed(refusal, again=False)
     try:
-        answer = _POOL.request("POST", url, body=body, headers={"Content-Type": "application/json",
-                                                                 "User-Agent": USER_AGENT, **headers},
-                               redirect=False, preload_content=False)
+        answer = _POOL.request(
+            "POST",
+            url,
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+            redirect=False,
+            preload_content=False,
+        )
         answer.read(65536)  # enough to finish the exchange; what it says is not kept
         answer.release_conn()
     except urllib3.exceptions.HTTPError as error:
@@ -86,9 +94,17 @@ def _post(url: str, body: bytes, headers: dict, loopback: bool) -> None:
 def send_webhook(url: str, secret: str, payload: dict, delivery_id: str, loopback: bool) -> None:
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = int(time.time())
-    _post(url, body, {"X-Wizard-Event": payload["id"], "X-Wizard-Delivery": delivery_id,
-                      "X-Wizard-Timestamp": str(timestamp), "X-Wizard-Signature": signature(secret, timestamp, body)},
-          loopback)
+    _post(
+        url,
+        body,
+        {
+            "X-Wizard-Event": payload["id"],
+            "X-Wizard-Delivery": delivery_id,
+            "X-Wizard-Timestamp": str(timestamp),
+            "X-Wizard-Signature": signature(secret, timestamp, body),
+        },
+        loopback,
+    )
 
 
 def send_slack(url: str, payload: dict, loopback: bool) -> None:
@@ -110,8 +126,9 @@ def send_email(smtp_url: str, sender: str, to: list[str], subject: str, text: st
     context = ssl.create_default_context()
     try:
         if parts.scheme == "smtps":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(parts.hostname or "", parts.port or 465, timeout=10,
-                                                    context=context)
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                parts.hostname or "", parts.port or 465, timeout=10, context=context
+            )
         else:
             server = smtplib.SMTP(parts.hostname or "", parts.port or 25, timeout=10)
         with server:
@@ -124,8 +141,9 @@ def send_email(smtp_url: str, sender: str, to: list[str], subject: str, text: st
             if parts.username:
                 local = parts.hostname in ("localhost", "127.0.0.1", "::1")
                 if not secure and not local:
-                    raise SendFailed("the mail server offers no STARTTLS, and the password is not sent in clear",
-                                     again=False)
+                    raise SendFailed(
+                        "the mail server offers no STARTTLS, and the password is not sent in clear", again=False
+                    )
                 server.login(unquote(parts.username), unquote(parts.password or ""))
             server.send_message(message)
     except smtplib.SMTPRecipientsRefused:

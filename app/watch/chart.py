@@ -44,12 +44,26 @@ def bars(runs: list[dict]) -> Chart | None:
         records = part(metrics, "recordSummary")
         duration = part(metrics, "durationSummary")
         started = duration.get("startedAtUTC")
-        counted.append((_count(records, "inputRecordCount"), _count(records, "outputRecordCount"),
-                        _count(records, "failedRecordCount"), run_status(run),
-                        int(started) if isinstance(started, (int, float)) else None))
+        counted.append(
+            (
+                _count(records, "inputRecordCount"),
+                _count(records, "outputRecordCount"),
+                _count(records, "failedRecordCount"),
+                run_status(run),
+                int(started) if isinstance(started, (int, float)) else None,
+            )
+        )
     most = max([max(read, written, failed) for read, written, failed, _s, _t in counted] + [1])
-    drawn = [Bar(x=i * SLOT + 2, read=read, written=written, failed=failed,
-                 heights=tuple(round(HEIGHT * n / most) for n in (read, written, failed)),  # type: ignore[arg-type]
-                 status=status, started_ms=started)
-             for i, (read, written, failed, status, started) in enumerate(counted)]
+    drawn = [
+        Bar(
+            x=i * SLOT + 2,
+            read=read,
+            written=written,
+            failed=failed,
+            heights=tuple(round(HEIGHT * n / most) for n in (read, written, failed)),  # type: ignore[arg-type]
+            status=status,
+            started_ms=started,
+        )
+        for i, (read, written, failed, status, started) in enumerate(counted)
+    ]
     return Chart(drawn, width=len(drawn) * SLOT + 4, height=HEIGHT + 4, most=most)

@@ -71,8 +71,14 @@ class Deliverer:
             wait = next_wait(taken["attempts"])
             again = failure.again and tried_for + wait <= TRIED_FOR
             alerts.not_sent(event_id, rule_id, failure.message, self._clock() + wait * self.unit if again else None)
-            log.warning("alert %s to rule %s not sent (try %d): %s%s", event_id[:12], rule_id, taken["attempts"],
-                        failure.message, "; trying again later" if again else "; given up")
+            log.warning(
+                "alert %s to rule %s not sent (try %d): %s%s",
+                event_id[:12],
+                rule_id,
+                taken["attempts"],
+                failure.message,
+                "; trying again later" if again else "; given up",
+            )
             return 0
         alerts.sent(event_id, rule_id, self._clock())
         log.info("alert %s sent to rule %s (%s)", event_id[:12], rule_id, rule["channel"])
@@ -93,16 +99,22 @@ class Deliverer:
         try:
             destination = self.sealer.open(rule["id"], rule["target"])
         except Unsealable:
-            raise channels.SendFailed("the destination was saved under another WIZARD_SECRET_KEY: enter it again",
-                                      again=False) from None
+            raise channels.SendFailed(
+                "the destination was saved under another WIZARD_SECRET_KEY: enter it again", again=False
+            ) from None
         # Known to the log scrubber from now on in this process: a URL with a token in it, a signing secret.
         secret = self.sealer.signing_secret(rule["id"], destination.get("salt") or "")
         self._services.secrets.add_permanent(destination["url"], secret)
         if rule["channel"] == "slack":
             channels.send_slack(destination["url"], messages.slack_json(said, public_url), loopback)
         else:
-            channels.send_webhook(destination["url"], secret, messages.webhook_json(event, said, public_url),
-                                  f"{event['id'][:16]}.{rule['id']}", loopback)
+            channels.send_webhook(
+                destination["url"],
+                secret,
+                messages.webhook_json(event, said, public_url),
+                f"{event['id'][:16]}.{rule['id']}",
+                loopback,
+            )
 
 
 def start(services, every: float = EVERY_SECONDS) -> threading.Thread:

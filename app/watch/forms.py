@@ -22,9 +22,11 @@ from .rules import KINDS
 OBJECT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 EMAIL = re.compile(r"^[^@\s,<>;]{1,64}@[^@\s,<>;]{1,190}$")
 MOST_ADDRESSES = 10
-CHANNELS = [("webhook", "Webhook: a signed JSON POST to an address of yours"),
-            ("slack", "Slack: an incoming webhook of a Slack channel"),
-            ("email", "Email")]
+CHANNELS = [
+    ("webhook", "Webhook: a signed JSON POST to an address of yours"),
+    ("slack", "Slack: an incoming webhook of a Slack channel"),
+    ("email", "Email"),
+]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,29 +37,41 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AlertRuleForm(FlaskForm):
-    name = StringField("Rule name", validators=[InputRequired("Give the rule a name."), Length(max=128),
-                                                no_control_characters],
-                       description="How the rule is listed, such as “Sales dataflows to on-call”.")
+    name = StringField(
+        "Rule name",
+        validators=[InputRequired("Give the rule a name."), Length(max=128), no_control_characters],
+        description="How the rule is listed, such as “Sales dataflows to on-call”.",
+    )
     sandbox = SelectField("Sandbox", description="The dataflows of this sandbox; “every sandbox” is for admins.")
     source = SelectField("Source", description="Only dataflows that read this source, or any source.")
-    flow_id = StringField("One dataflow (optional)", validators=[Length(max=64)],
-                          description="A dataflow's id, to watch that dataflow alone. Leave empty for all.",
-                          render_kw={"autocomplete": "off", "spellcheck": "false"})
-    events = MultiCheckboxField("Tell when", choices=list(KINDS.items()),
-                                description="One or more of these.")
-    channel = RadioField("Send to", choices=CHANNELS, default="webhook",
-                         description="Where the alert goes. Webhook and Slack addresses are kept sealed and never "
-                                     "shown again.")
-    url = PasswordField("Webhook or Slack address", validators=[Length(max=2000)],
-                        description="For a webhook or Slack: the https:// address to POST to. When changing a rule, "
-                                    "leave empty to keep the address it has.",
-                        render_kw={"autocomplete": "off", "spellcheck": "false"})
-    emails = StringField("Email addresses", validators=[Length(max=2000)],
-                         description=f"For email: up to {MOST_ADDRESSES} addresses, separated by commas.",
-                         render_kw={"autocomplete": "off", "spellcheck": "false"})
+    flow_id = StringField(
+        "One dataflow (optional)",
+        validators=[Length(max=64)],
+        description="A dataflow's id, to watch that dataflow alone. Leave empty for all.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    events = MultiCheckboxField("Tell when", choices=list(KINDS.items()), description="One or more of these.")
+    channel = RadioField(
+        "Send to",
+        choices=CHANNELS,
+        default="webhook",
+        description="Where the alert goes. Webhook and Slack addresses are kept sealed and never shown again.",
+    )
+    url = PasswordField(
+        "Webhook or Slack address",
+        validators=[Length(max=2000)],
+        description="For a webhook or Slack: the https:// address to POST to. When changing a rule, "
+        "leave empty to keep the address it has.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    emails = StringField(
+        "Email addresses",
+        validators=[Length(max=2000)],
+        description=f"For email: up to {MOST_ADDRESSES} addresses, separated by commas.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
-    def __init__(self, *args, sandboxes=(), sources=(), check_url=None, mail_ready=False, keeps_url=False,
-                 **kwargs):
+    def __init__(self, *args, sandboxes=(), sources=(), check_url=None, mail_ready=False, keeps_url=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.sandbox.choices = list(sandboxes)
         self.source.choices = [("", "Any source"), *sources]

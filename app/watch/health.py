@@ -15,8 +15,13 @@ SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 GRACE_SHARE, GRACE_LEAST, GRACE_MOST = 0.25, 15 * 60, 3 * 3600
 # The health words, worst first: what the summary counts and the filter links name.
 HEALTH = ("failing", "partial", "late", "disabled", "healthy")
-HEALTH_WORDS = {"failing": "Failing", "partial": "Partly ingested", "late": "Late", "disabled": "Disabled",
-                "healthy": "Healthy"}
+HEALTH_WORDS = {
+    "failing": "Failing",
+    "partial": "Partly ingested",
+    "late": "Late",
+    "disabled": "Disabled",
+    "healthy": "Healthy",
+}
 
 
 def run_status(run: dict) -> str:
@@ -39,15 +44,24 @@ def run_row(run: dict, sandbox: str) -> dict | None:
     duration = part(metrics, "durationSummary")
     summary = part(metrics, "statusSummary")
     errors = items(summary, "errors")
-    return {"run_id": run["id"][:64], "sandbox": sandbox, "flow_id": run["flowId"][:64],
-            "created_ms": int(_number(run.get("createdAt"))),
-            "completed_ms": int(_number(duration.get("completedAtUTC"))) or None,
-            "status": run_status(run)[:16],
-            "records_read": int(_number(records.get("inputRecordCount"))),
-            "records_written": int(_number(records.get("outputRecordCount"))),
-            "records_failed": int(_number(records.get("failedRecordCount"))),
-            "errors": json.dumps([{"code": str(e.get("code") or "")[:64], "message": str(e.get("message") or "")[:300]}
-                                  for e in errors if isinstance(e, dict)][:10])}
+    return {
+        "run_id": run["id"][:64],
+        "sandbox": sandbox,
+        "flow_id": run["flowId"][:64],
+        "created_ms": int(_number(run.get("createdAt"))),
+        "completed_ms": int(_number(duration.get("completedAtUTC"))) or None,
+        "status": run_status(run)[:16],
+        "records_read": int(_number(records.get("inputRecordCount"))),
+        "records_written": int(_number(records.get("outputRecordCount"))),
+        "records_failed": int(_number(records.get("failedRecordCount"))),
+        "errors": json.dumps(
+            [
+                {"code": str(e.get("code") or "")[:64], "message": str(e.get("message") or "")[:300]}
+                for e in errors
+                if isinstance(e, dict)
+            ][:10]
+        ),
+    }
 
 
 def part(value: dict, key: str) -> dict:

@@ -9,9 +9,13 @@ import hashlib
 from .health import items, part
 
 # The events a rule may ask for, in the words the Alerts page uses.
-KINDS = {"failed": "A run failed", "partial": "A run ingested only part of its records",
-         "late": "No run came when one was due (late)", "recovered": "Runs succeed again after a failure or lateness",
-         "disabled": "The dataflow was disabled"}
+KINDS = {
+    "failed": "A run failed",
+    "partial": "A run ingested only part of its records",
+    "late": "No run came when one was due (late)",
+    "recovered": "Runs succeed again after a failure or lateness",
+    "disabled": "The dataflow was disabled",
+}
 # A test sent from the Alerts page: matched by its own rule only.
 TEST = "test"
 
@@ -48,16 +52,30 @@ def iso(ms: float | None) -> str | None:
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def body(kind: str, sandbox: str, flow: dict, run: dict | None = None, late_since: float | None = None,
-         errors: list[dict] | None = None) -> dict:
+def body(
+    kind: str,
+    sandbox: str,
+    flow: dict,
+    run: dict | None = None,
+    late_since: float | None = None,
+    errors: list[dict] | None = None,
+) -> dict:
     """What an event says, kept with it (never a secret: names, ids, counts and Adobe's error codes)."""
-    said: dict = {"kind": kind, "sandbox": sandbox,
-                  "dataflow": {"id": flow.get("id"), "name": flow.get("name"), "source": source_spec(flow)}}
+    said: dict = {
+        "kind": kind,
+        "sandbox": sandbox,
+        "dataflow": {"id": flow.get("id"), "name": flow.get("name"), "source": source_spec(flow)},
+    }
     if run:
-        said["run"] = {"id": run["run_id"], "status": run["status"], "startedAt": iso(run.get("created_ms")),
-                       "recordsRead": run.get("records_read"), "recordsWritten": run.get("records_written"),
-                       "recordsFailed": run.get("records_failed"),
-                       "errors": [{"code": e["code"][:64], "message": e["message"][:300]} for e in errors or []][:10]}
+        said["run"] = {
+            "id": run["run_id"],
+            "status": run["status"],
+            "startedAt": iso(run.get("created_ms")),
+            "recordsRead": run.get("records_read"),
+            "recordsWritten": run.get("records_written"),
+            "recordsFailed": run.get("records_failed"),
+            "errors": [{"code": e["code"][:64], "message": e["message"][:300]} for e in errors or []][:10],
+        }
     if late_since is not None:
         said["lateSince"] = iso(late_since * 1000)
     return said
@@ -69,11 +87,21 @@ class Events:
     def __init__(self, store):
         self._store = store
 
-    def tell(self, kind: str, key: tuple[str, ...], sandbox: str, flow: dict, said: dict, origin: str,
-             run_id: str | None = None) -> bool:
+    def tell(
+        self,
+        kind: str,
+        key: tuple[str, ...],
+        sandbox: str,
+        flow: dict,
+        said: dict,
+        origin: str,
+        run_id: str | None = None,
+    ) -> bool:
         """Make the event `kind` about `key`, unless it was made already: True when this call made it."""
         source = source_spec(flow)
-        rule_ids = [rule["id"] for rule in self._store.alerts.rules()
-                    if matches(rule, kind, sandbox, flow.get("id"), source)]
-        return self._store.alerts.add_event(event_id(kind, *key), kind, sandbox, said, origin, rule_ids,
-                                            flow_id=flow.get("id"), run_id=run_id)
+        rule_ids = [
+            rule["id"] for rule in self._store.alerts.rules() if matches(rule, kind, sandbox, flow.get("id"), source)
+        ]
+        return self._store.alerts.add_event(
+            event_id(kind, *key), kind, sandbox, said, origin, rule_ids, flow_id=flow.get("id"), run_id=run_id
+        )

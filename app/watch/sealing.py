@@ -42,10 +42,14 @@ class Sealer:
 
     def __init__(self, secret_key: str):
         material = secret_key.encode()
-        self._aead = AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                 info=b"aep-source-wizard alert destinations").derive(material))
-        self._signing = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                             info=b"aep-source-wizard webhook signing").derive(material)
+        self._aead = AESGCM(
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"aep-source-wizard alert destinations").derive(
+                material
+            )
+        )
+        self._signing = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"aep-source-wizard webhook signing"
+        ).derive(material)
 
     def seal(self, rule_id: str, destination: dict) -> str:
         """The destination (a dict: url, salt…) sealed, bound to its rule (a sealed value moved to another rule does
@@ -57,7 +61,7 @@ class Sealer:
         if not sealed.startswith(PREFIX):
             raise Unsealable("not a sealed destination")
         try:
-            raw = _unb64(sealed[len(PREFIX):])
+            raw = _unb64(sealed[len(PREFIX) :])
             return json.loads(self._aead.decrypt(raw[:12], raw[12:], rule_id.encode()))
         except (InvalidTag, ValueError) as error:
             raise Unsealable("sealed under another secret key") from error

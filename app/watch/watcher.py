@@ -85,8 +85,9 @@ class Watcher:
         dataflows = self._services.dataflows
         cursor = self._services.store.watch.cursor(sandbox)
         since = cursor if cursor is not None else int(self._clock() * 1000) - FIRST_LOOK_MS
-        flows, runs = side_by_side([lambda: dataflows.sandbox_flows(sandbox),
-                                    lambda: dataflows.sandbox_runs(sandbox, since)])
+        flows, runs = side_by_side(
+            [lambda: dataflows.sandbox_flows(sandbox), lambda: dataflows.sandbox_runs(sandbox, since)]
+        )
         for outcome in (flows, runs):
             if isinstance(outcome, Exception):
                 raise outcome
@@ -104,11 +105,21 @@ class Watcher:
         for flow_id, flow in by_id.items():
             before = known.get(flow_id)
             if before and before["state"] == "enabled" and flow.get("state") == "disabled":
-                told += self.events.tell("disabled", (flow_id, str(flow.get("updatedAt") or flow.get("etag"))),
-                                         sandbox, flow, body("disabled", sandbox, flow), "watcher")
-            store.watch.keep_flow(flow_id, sandbox, name=str(flow.get("name") or "")[:256],
-                                  state=str(flow.get("state") or "")[:16],
-                                  source_spec=(source_spec(flow) or "")[:64] or None)
+                told += self.events.tell(
+                    "disabled",
+                    (flow_id, str(flow.get("updatedAt") or flow.get("etag"))),
+                    sandbox,
+                    flow,
+                    body("disabled", sandbox, flow),
+                    "watcher",
+                )
+            store.watch.keep_flow(
+                flow_id,
+                sandbox,
+                name=str(flow.get("name") or "")[:256],
+                state=str(flow.get("state") or "")[:16],
+                source_spec=(source_spec(flow) or "")[:64] or None,
+            )
         for row in store.watch.unnoticed(sandbox, health.FINAL):
             told += self.notice(sandbox, row, by_id.get(row["flow_id"]) or {"id": row["flow_id"]}, "watcher")
         told += self._lateness(sandbox, by_id, now, first)
@@ -137,15 +148,28 @@ class Watcher:
         errors = json.loads(row.get("errors") or "[]") if isinstance(row.get("errors"), str) else row.get("errors")
         told = 0
         if row["status"] in ("failed", "partial"):
-            told += self.events.tell(row["status"], (row["run_id"],), sandbox, flow,
-                                     body(row["status"], sandbox, flow, row, errors=errors), origin,
-                                     run_id=row["run_id"])
+            told += self.events.tell(
+                row["status"],
+                (row["run_id"],),
+                sandbox,
+                flow,
+                body(row["status"], sandbox, flow, row, errors=errors),
+                origin,
+                run_id=row["run_id"],
+            )
         if row["status"] != "failed" and (failures or late_after):
-            told += self.events.tell("recovered", (row["run_id"],), sandbox, flow,
-                                     body("recovered", sandbox, flow, row, errors=errors), origin,
-                                     run_id=row["run_id"])
-        store.watch.keep_flow(row["flow_id"], sandbox, failures_in_row=failures + 1 if row["status"] == "failed" else 0,
-                              late_after=None)
+            told += self.events.tell(
+                "recovered",
+                (row["run_id"],),
+                sandbox,
+                flow,
+                body("recovered", sandbox, flow, row, errors=errors),
+                origin,
+                run_id=row["run_id"],
+            )
+        store.watch.keep_flow(
+            row["flow_id"], sandbox, failures_in_row=failures + 1 if row["status"] == "failed" else 0, late_after=None
+        )
         return told
 
     def _lateness(self, sandbox: str, by_id: dict[str, dict], now: float, first: bool) -> int:
@@ -164,8 +188,9 @@ class Watcher:
                 continue
             store.watch.keep_flow(flow_id, sandbox, late_after=episode)
             if not first:
-                told += self.events.tell("late", (flow_id, episode), sandbox, flow,
-                                         body("late", sandbox, flow, late_since=late), "watcher")
+                told += self.events.tell(
+                    "late", (flow_id, episode), sandbox, flow, body("late", sandbox, flow, late_since=late), "watcher"
+                )
         return told
 
 

@@ -69,13 +69,23 @@ def _form(rule: dict | None = None) -> AlertRuleForm:
     names = source_names()
     data = None
     if rule is not None:
-        data = {"name": rule["name"], "sandbox": rule["sandbox"], "source": rule.get("source") or "",
-                "flow_id": rule.get("flow_id") or "", "events": rule["events"], "channel": rule["channel"],
-                "emails": rule["target"] if rule["channel"] == "email" else ""}
-    return AlertRuleForm(data=data if request.method == "GET" else None, sandboxes=_manageable(),
-                         sources=sorted(names.items(), key=lambda item: item[1].lower()),
-                         check_url=lambda url: channels.check_destination(url, settings.alerts_to_loopback),
-                         mail_ready=bool(settings.smtp_url), keeps_url=rule is not None and rule["channel"] != "email")
+        data = {
+            "name": rule["name"],
+            "sandbox": rule["sandbox"],
+            "source": rule.get("source") or "",
+            "flow_id": rule.get("flow_id") or "",
+            "events": rule["events"],
+            "channel": rule["channel"],
+            "emails": rule["target"] if rule["channel"] == "email" else "",
+        }
+    return AlertRuleForm(
+        data=data if request.method == "GET" else None,
+        sandboxes=_manageable(),
+        sources=sorted(names.items(), key=lambda item: item[1].lower()),
+        check_url=lambda url: channels.check_destination(url, settings.alerts_to_loopback),
+        mail_ready=bool(settings.smtp_url),
+        keeps_url=rule is not None and rule["channel"] != "email",
+    )
 
 
 def _hint(channel: str, form: AlertRuleForm) -> str:
@@ -86,8 +96,15 @@ def _hint(channel: str, form: AlertRuleForm) -> str:
 
 
 def _entry(action: str, rule: dict, outcome: str = "ok", detail: str | None = None) -> dict:
-    return audit.entry(action, outcome, sandbox=rule["sandbox"], connection_name=rule["name"],
-                       connection_id=rule["id"], source="alert", detail=detail or rule["target_hint"])
+    return audit.entry(
+        action,
+        outcome,
+        sandbox=rule["sandbox"],
+        connection_name=rule["name"],
+        connection_id=rule["id"],
+        source="alert",
+        detail=detail or rule["target_hint"],
+    )
 
 
 @bp.get("/alerts")
@@ -99,11 +116,17 @@ def index():
     sandboxes = list(permissions.sandboxes_for("alerts"))
     rules = [rule for rule in store.alerts.rules(None if everywhere else sandboxes) if _may_manage(rule)]
     ids = [rule["id"] for rule in rules]
-    return render_template("alerts.html", rules=rules, kinds=KINDS, names=source_names(),
-                           failing=store.alerts.deliveries(("failed",), ids),
-                           waiting=store.alerts.deliveries(("pending", "sending"), ids),
-                           events=store.alerts.recent_events(None if everywhere else sandboxes),
-                           button=ButtonForm(), rule_names={rule["id"]: rule["name"] for rule in rules})
+    return render_template(
+        "alerts.html",
+        rules=rules,
+        kinds=KINDS,
+        names=source_names(),
+        failing=store.alerts.deliveries(("failed",), ids),
+        waiting=store.alerts.deliveries(("pending", "sending"), ids),
+        events=store.alerts.recent_events(None if everywhere else sandboxes),
+        button=ButtonForm(),
+        rule_names={rule["id"]: rule["name"] for rule in rules},
+    )
 
 
 @bp.route("/alerts/new", methods=["GET", "POST"])
@@ -131,9 +154,16 @@ def _values(form: AlertRuleForm, rule_id: str, kept: dict | None = None) -> dict
         hint = _hint(channel, form)
     else:
         target, hint = kept["target"], kept["target_hint"]  # type: ignore[index]
-    return {"name": form.name.data.strip(), "sandbox": form.sandbox.data, "source": form.source.data or None,
-            "flow_id": form.flow_id.data or None, "events": list(form.events.data), "channel": channel,
-            "target": target, "target_hint": hint[:256]}
+    return {
+        "name": form.name.data.strip(),
+        "sandbox": form.sandbox.data,
+        "source": form.source.data or None,
+        "flow_id": form.flow_id.data or None,
+        "events": list(form.events.data),
+        "channel": channel,
+        "target": target,
+        "target_hint": hint[:256],
+    }
 
 
 def _made(rule: dict, message: str):
@@ -189,8 +219,9 @@ def new_secret(rule_id):
     sealer = services.sealer()
     destination = sealer.open(rule_id, rule["target"])
     target = sealer.seal(rule_id, {"url": destination["url"], "salt": new_salt()})
-    services.store().alerts.change_rule(rule_id, _entry("change-alert-rule", rule, detail="new signing secret"),
-                                        target=target)
+    services.store().alerts.change_rule(
+        rule_id, _entry("change-alert-rule", rule, detail="new signing secret"), target=target
+    )
     return _made({**rule, "target": target}, "A new signing secret was made; the old one no longer verifies.")
 
 
@@ -201,8 +232,11 @@ def test(rule_id):
     rule = _load(rule_id)
     if not ButtonForm().validate():
         abort(400)
-    event = {"id": "test-" + secrets.token_hex(8), "created_at": "now",
-             "body": {"kind": "test", "sandbox": rule["sandbox"], "dataflow": {}}}
+    event = {
+        "id": "test-" + secrets.token_hex(8),
+        "created_at": "now",
+        "body": {"kind": "test", "sandbox": rule["sandbox"], "dataflow": {}},
+    }
     try:
         Deliverer(services.current()).send(rule, event)
     except channels.SendFailed as failure:

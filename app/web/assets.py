@@ -51,9 +51,14 @@ def compress_pages(response):
     """Gzip an HTML page that holds no CSRF token, for a browser that accepts gzip."""
     if "csrf_token" in g:  # a token was made for this answer (Flask-WTF keeps it in g): not compressed
         return response
-    if (response.mimetype != "text/html" or response.status_code != 200 or response.direct_passthrough
-            or response.is_streamed or "Content-Encoding" in response.headers
-            or "gzip" not in request.accept_encodings):
+    if (
+        response.mimetype != "text/html"
+        or response.status_code != 200
+        or response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.accept_encodings
+    ):
         return response
     body = response.get_data()
     if len(body) < 1024 or b'name="csrf_token"' in body:

@@ -8,9 +8,26 @@ from .. import services
 from . import permissions
 
 bp = Blueprint("audit", __name__)
-ACTIONS = ("create", "rename", "rotate", "delete", "enable", "disable", "retry", "run", "start-dataflow",
-           "discard-dataflow", "create-dataflow", "remove-dataflow", "change-dataflow", "add-alert-rule",
-           "change-alert-rule", "remove-alert-rule", "test-alert-rule", "resend-alert")
+ACTIONS = (
+    "create",
+    "rename",
+    "rotate",
+    "delete",
+    "enable",
+    "disable",
+    "retry",
+    "run",
+    "start-dataflow",
+    "discard-dataflow",
+    "create-dataflow",
+    "remove-dataflow",
+    "change-dataflow",
+    "add-alert-rule",
+    "change-alert-rule",
+    "remove-alert-rule",
+    "test-alert-rule",
+    "resend-alert",
+)
 
 
 def record(action: str, outcome: str, **details) -> None:
@@ -18,14 +35,33 @@ def record(action: str, outcome: str, **details) -> None:
     services.store().audit.record(**entry(action, outcome, **details))
 
 
-def entry(action: str, outcome: str, *, sandbox, connection_name=None, connection_id=None, source=None,
-          detail=None, adobe_request_id=None) -> dict:
+def entry(
+    action: str,
+    outcome: str,
+    *,
+    sandbox,
+    connection_name=None,
+    connection_id=None,
+    source=None,
+    detail=None,
+    adobe_request_id=None,
+) -> dict:
     """The audit entry for an action, for the store to record (alone, or with what the action finished)."""
     return dict(
-        action=action, outcome=outcome, user=g.get("user"), subject=g.get("subject"), email=g.get("email"),
-        role=permissions.role_in(sandbox) if sandbox else None, sandbox=sandbox, connection_name=connection_name,
-        connection_id=connection_id, source=source, detail=detail, adobe_request_id=adobe_request_id,
-        request_id=g.get("request_id"))
+        action=action,
+        outcome=outcome,
+        user=g.get("user"),
+        subject=g.get("subject"),
+        email=g.get("email"),
+        role=permissions.role_in(sandbox) if sandbox else None,
+        sandbox=sandbox,
+        connection_name=connection_name,
+        connection_id=connection_id,
+        source=source,
+        detail=detail,
+        adobe_request_id=adobe_request_id,
+        request_id=g.get("request_id"),
+    )
 
 
 def _filters() -> dict:
@@ -62,5 +98,6 @@ def export():
     permissions.require("audit")
     store = services.store()
     body = store.audit.as_csv(store.audit.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'})
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'}
+    )

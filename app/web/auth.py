@@ -23,10 +23,17 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 # Reachable without signing in: probes, assets, the sign-in page itself, and Adobe's signed notifications.
-OPEN_ENDPOINTS = {"health.healthz", "health.readyz", "assets.static", "auth.sign_in", "auth.oidc_callback",
-                  "auth.signed_out",
-                  # Adobe I/O Events' deliveries: signed by Adobe, checked by the view (app/web/adobe_events.py).
-                  "adobe_events.challenge", "adobe_events.notification"}
+OPEN_ENDPOINTS = {
+    "health.healthz",
+    "health.readyz",
+    "assets.static",
+    "auth.sign_in",
+    "auth.oidc_callback",
+    "auth.signed_out",
+    # Adobe I/O Events' deliveries: signed by Adobe, checked by the view (app/web/adobe_events.py).
+    "adobe_events.challenge",
+    "adobe_events.notification",
+}
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
 # whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
 # and replica; someone else's failures, from elsewhere, never lock a person out.
@@ -37,12 +44,18 @@ MAX_WAIT = 300
 
 
 class SignInForm(FlaskForm):
-    username = StringField("User name", validators=[InputRequired("Enter your user name."), Length(max=64)],
-                           description="As given to you by whoever runs this portal.",
-                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=1024)],
-                             description="Your portal password, not a database password.",
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        "User name",
+        validators=[InputRequired("Enter your user name."), Length(max=64)],
+        description="As given to you by whoever runs this portal.",
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=1024)],
+        description="Your portal password, not a database password.",
+        render_kw={"autocomplete": "current-password"},
+    )
     next = HiddenField()
 
 
@@ -73,11 +86,15 @@ def _provider_unreachable(error: Exception):
     if isinstance(error, sso.SignInRefused):
         log.error("single sign-on cannot start: %s", error)
     else:
-        log.error("single sign-on: the identity provider's discovery document could not be read (%s)",
-                  type(error).__name__)
-    return render_template("error.html", title="Sign-in unavailable",
-                           message="Single sign-on is not working just now, so nobody can sign in. Try again in "
-                                   "a minute; if it goes on, tell whoever runs the portal."), 503
+        log.error(
+            "single sign-on: the identity provider's discovery document could not be read (%s)", type(error).__name__
+        )
+    return render_template(
+        "error.html",
+        title="Sign-in unavailable",
+        message="Single sign-on is not working just now, so nobody can sign in. Try again in "
+        "a minute; if it goes on, tell whoever runs the portal.",
+    ), 503
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -106,12 +123,14 @@ def sign_in():
     address = request.remote_addr or "unknown"
     name_key, address_key = f"name:{name.lower()}|address:{address}", f"address:{address}"
     store = services.store()
-    wait = store.sessions.sign_in_attempt({name_key: FREE_FAILURES, address_key: FREE_FAILURES_PER_ADDRESS},
-                                 time.time(), FAILURE_WINDOW, MAX_WAIT)
+    wait = store.sessions.sign_in_attempt(
+        {name_key: FREE_FAILURES, address_key: FREE_FAILURES_PER_ADDRESS}, time.time(), FAILURE_WINDOW, MAX_WAIT
+    )
     if wait:
         log.warning("sign-in refused: too many failures", extra={"attempted_user": name})
-        form.password.errors = [f"Too many failed sign-ins for this name from this address. "
-                                f"Wait {plural(wait, 'second')}, then try again."]
+        form.password.errors = [
+            f"Too many failed sign-ins for this name from this address. Wait {plural(wait, 'second')}, then try again."
+        ]
         response = current_app.make_response((render_template("sign_in.html", form=form), 429))
         response.headers["Retry-After"] = str(wait)
         return response
@@ -157,7 +176,9 @@ def sign_out():
             # Authlib adds a state and keeps it in the (now empty) session, for the page we come back to.
             response = client.logout_redirect(
                 post_logout_redirect_uri=url_for("auth.signed_out", _external=True),
-                id_token_hint=(live or {}).get("id_token"), client_id=_settings().oidc_client_id)
+                id_token_hint=(live or {}).get("id_token"),
+                client_id=_settings().oidc_client_id,
+            )
             response.status_code = 303
             return response
         # Not straight back to the provider, whose own session would sign the person in again at once.
@@ -197,34 +218,47 @@ def oidc_callback():
         sso.check_issuer_parameter(metadata)
         token = client.authorize_access_token()
         # The tokens are scrubbed from anything this request logs.
-        secrets_registry.add_for_request(*(str(token.get(name) or "") for name in ("access_token", "id_token",
-                                                                                    "refresh_token")))
+        secrets_registry.add_for_request(
+            *(str(token.get(name) or "") for name in ("access_token", "id_token", "refresh_token"))
+        )
         claims = token.get("userinfo") or {}
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise sso.SignInRefused("the ID token names no subject")
         claims = sso.claims_with_userinfo(client, token, claims)
     except Exception as error:  # noqa: BLE001 - Authlib raises many kinds; each is a refused sign-in
         code = getattr(error, "error", None)
-        reason = str(error) if isinstance(error, sso.SignInRefused) else (
-            code if isinstance(code, str) and sso.ERROR_CODE.match(code) else "")
+        reason = (
+            str(error)
+            if isinstance(error, sso.SignInRefused)
+            else (code if isinstance(code, str) and sso.ERROR_CODE.match(code) else "")
+        )
         log.warning("single sign-on refused: %s%s", type(error).__name__, f" ({reason})" if reason else "")
         session.clear()
-        return render_template("error.html", title="Sign-in failed",
-                               message="The identity provider's answer could not be accepted, so you are not "
-                                       "signed in. Sign in again from the start."), 401
+        return render_template(
+            "error.html",
+            title="Sign-in failed",
+            message="The identity provider's answer could not be accepted, so you are not "
+            "signed in. Sign in again from the start.",
+        ), 401
     # An address the provider says is unverified names nobody.
     verified = claims.get("email_verified", True) is not False
     email = claims["email"] if isinstance(claims.get("email"), str) and verified else None
     raw_groups = claims.get(_settings().oidc_groups_claim) or []
-    groups = split_groups(",".join(g for g in raw_groups if isinstance(g, str))) if isinstance(raw_groups, list) \
-        else ()
+    groups = split_groups(",".join(g for g in raw_groups if isinstance(g, str))) if isinstance(raw_groups, list) else ()
     user = email or claims["sub"]
     session.clear()
     session.permanent = True
     session_id = secrets.token_urlsafe(32)
-    services.store().sessions.start_session(session_id, user, None, _settings().session_hours * 3600,
-                                                  subject=claims["sub"], email=email, groups=groups,
-                                                  id_token=token.get("id_token"))
+    services.store().sessions.start_session(
+        session_id,
+        user,
+        None,
+        _settings().session_hours * 3600,
+        subject=claims["sub"],
+        email=email,
+        groups=groups,
+        id_token=token.get("id_token"),
+    )
     session["sid"] = session_id
     log.info("signed in with single sign-on", extra={"signed_in_user": user})
     return redirect(next_path, code=303)
@@ -290,9 +324,12 @@ def init_app(app) -> None:
             return None
         if settings.auth == "proxy":
             log.warning("request without the trusted user header %s", settings.trusted_user_header)
-            return _refuse("This portal takes your identity from the sign-in proxy in front of it, and none "
-                           "arrived with this request. Open the portal through its usual address.")
+            return _refuse(
+                "This portal takes your identity from the sign-in proxy in front of it, and none "
+                "arrived with this request. Open the portal through its usual address."
+            )
         if request.method in ("GET", "HEAD"):
-            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?"),
-                                    ended=1 if g.session_ended else None))
+            return redirect(
+                url_for("auth.sign_in", next=request.full_path.rstrip("?"), ended=1 if g.session_ended else None)
+            )
         return _refuse("Your session has ended, so this was not sent. Sign in again, then repeat it.")

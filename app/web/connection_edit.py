@@ -25,18 +25,24 @@ log = logging.getLogger(__name__)
 
 # What an etag looks like on the wire: visible ASCII, quotes included.
 ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
-STALE_MESSAGE = ("Someone changed this connection after you opened this page, so your change was not sent. "
-                 "Compare, then choose: save yours over theirs, or start again from theirs.")
-
+STALE_MESSAGE = (
+    "Someone changed this connection after you opened this page, so your change was not sent. "
+    "Compare, then choose: save yours over theirs, or start again from theirs."
+)
 
 
 class RenameForm(FlaskForm):
-    name = StringField("Connection name", validators=[InputRequired(), Length(max=256), no_control_characters],
-                       description="How this base connection is listed in Experience Platform.")
-    description = TextAreaField("Description", validators=[Length(max=1024), no_control_characters],
-                                description="Optional: what the connection is for.")
+    name = StringField(
+        "Connection name",
+        validators=[InputRequired(), Length(max=256), no_control_characters],
+        description="How this base connection is listed in Experience Platform.",
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=1024), no_control_characters],
+        description="Optional: what the connection is for.",
+    )
     etag = HiddenField()
-
 
 
 @bp.route("/connections/<connection_id>/edit", methods=["GET", "POST"])
@@ -48,12 +54,15 @@ def rename(connection, source, sandbox):
         form.name.data, form.description.data = connection.get("name"), connection.get("description")
         form.etag.data = connection.get("etag")
     if request.method == "GET" or not form.validate():
-        return render_template("rename.html", form=form, connection=connection, sandbox=sandbox,
-                               source=source), 200 if request.method == "GET" else 400
+        return render_template(
+            "rename.html", form=form, connection=connection, sandbox=sandbox, source=source
+        ), 200 if request.method == "GET" else 400
     # As Adobe's "Update a connection" tutorial sends them: `replace` the name, which every connection has, and `add`
     # the description, which one made elsewhere may lack (JSON Patch refuses `replace` of a missing member).
-    operations = [{"op": "replace", "path": "/name", "value": form.name.data.strip()},
-                  {"op": "add", "path": "/description", "value": (form.description.data or "").strip()}]
+    operations = [
+        {"op": "replace", "path": "/name", "value": form.name.data.strip()},
+        {"op": "add", "path": "/description", "value": (form.description.data or "").strip()},
+    ]
     yours = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip())]
     return _update(connection, source, sandbox, form, _etag_to_send(), operations, "rename.html", "Renamed", yours)
 
@@ -77,31 +86,54 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
     """PATCH with the etag the person saw. When it is stale, nothing is sent: the page shows the connection as
     it is now next to what the person typed (`yours`), and saving over it again takes an explicit choice."""
     action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
-    on_record = dict(sandbox=sandbox, connection_name=connection.get("name"), connection_id=connection["id"],
-                     source=source.title if source else None)
+    on_record = dict(
+        sandbox=sandbox,
+        connection_name=connection.get("name"),
+        connection_id=connection["id"],
+        source=source.title if source else None,
+    )
     try:
         if not ETAG.match(etag or ""):
             # A form without a readable etag cannot show that the person saw the current state.
             raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
         changed = services.connections().update_connection(sandbox, connection["id"], etag, operations)
     except AdobeError as error:
-        audit.record(action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id,
-                     **on_record)
+        audit.record(
+            action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id, **on_record
+        )
         page = dict(form=form, sandbox=sandbox, source=source)
         if error.stale:
             fresh, _source = load_connection(connection["id"], sandbox)
             log.info("update of %s refused: stale etag", connection["id"])
             # The form keeps the etag it was opened with; the colleague's etag travels apart, used only by the
             # "Save mine over theirs" button.
-            return render_template(template, connection=fresh, etag=request.form.get("etag") or "", stale=STALE_MESSAGE,
-                                   seen_etag=fresh.get("etag"), theirs=_theirs(fresh, source, action),
-                                   yours=list(yours), params=shown_params(fresh, source), **page), 409
+            return render_template(
+                template,
+                connection=fresh,
+                etag=request.form.get("etag") or "",
+                stale=STALE_MESSAGE,
+                seen_etag=fresh.get("etag"),
+                theirs=_theirs(fresh, source, action),
+                yours=list(yours),
+                params=shown_params(fresh, source),
+                **page,
+            ), 409
         log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
-        return render_template(template, connection=connection, etag=etag, adobe_error=error,
-                               params=shown_params(connection, source),
-                               **page), error.status
-    audit.record(action, "ok", detail=f"now named {operations[0]['value']}" if action == "rename" else None,
-                 adobe_request_id=changed.request_id, **on_record)
+        return render_template(
+            template,
+            connection=connection,
+            etag=etag,
+            adobe_error=error,
+            params=shown_params(connection, source),
+            **page,
+        ), error.status
+    audit.record(
+        action,
+        "ok",
+        detail=f"now named {operations[0]['value']}" if action == "rename" else None,
+        adobe_request_id=changed.request_id,
+        **on_record,
+    )
     log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
     return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
@@ -114,8 +146,11 @@ def rotate(connection, source, sandbox):
     auth = connection.get("auth") or {}
     settings = services.settings()
     # Only the credentials change here: name, description and sandbox stay as Flow Service has them.
-    kept = {"name": connection.get("name") or "", "description": connection.get("description") or "",
-            "sandbox": sandbox}
+    kept = {
+        "name": connection.get("name") or "",
+        "description": connection.get("description") or "",
+        "sandbox": sandbox,
+    }
     if request.method == "POST":
         services.secrets().add_for_request(*source.typed_secrets(request.form))
         formdata = request.form.copy()
@@ -125,15 +160,26 @@ def rotate(connection, source, sandbox):
     else:
         prefill = {k: v for k, v in (auth.get("params") or {}).items() if k not in source.secret_params}
         method = source.form_class.method_for_spec.get(auth.get("specName"))
-        form = source.make_form(sandboxes=settings.sandboxes, cloud=settings.cloud,
-                                data={**prefill, **kept, **({"method": method} if method else {})})
+        form = source.make_form(
+            sandboxes=settings.sandboxes,
+            cloud=settings.cloud,
+            data={**prefill, **kept, **({"method": method} if method else {})},
+        )
     form.keep_methods_for(auth.get("specName"))
     # The etag the person saw, so that a change made meanwhile is not overwritten unseen.
     etag = _etag_to_send() if request.method == "POST" else connection.get("etag")
-    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, etag=etag,
-                params=shown_params(connection, source))
-    kind_kept = (f"This connection uses {auth.get('specName')}; pick the option that sends it "
-                 "(the kind of authentication cannot change once a connection exists).")
+    page = dict(
+        form=form,
+        connection=connection,
+        sandbox=sandbox,
+        source=source,
+        etag=etag,
+        params=shown_params(connection, source),
+    )
+    kind_kept = (
+        f"This connection uses {auth.get('specName')}; pick the option that sends it "
+        "(the kind of authentication cannot change once a connection exists)."
+    )
     if request.method == "GET" or not form.validate():
         if "method" in form and form.method.errors and form.method.data not in [c.value for c in form.method.choices]:
             form.method.errors = [kind_kept]

@@ -26,10 +26,14 @@ log = logging.getLogger(__name__)
 
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PAGE_SIZE = 25
+
+
 class DeleteForm(FlaskForm):
-    confirm_name = StringField("Type the connection's name to confirm",
-                               validators=[InputRequired("Type the connection's name to confirm.")],
-                               render_kw={"autocomplete": "off", "spellcheck": "false"})
+    confirm_name = StringField(
+        "Type the connection's name to confirm",
+        validators=[InputRequired("Type the connection's name to confirm.")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
     def __init__(self, *args, expected_name: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,12 +64,17 @@ def secrets_of(source):
 
 def shown_params(connection, source) -> list[tuple[str, str]]:
     """The connection's auth params fit to show, in its source's order."""
-    return masked_params((connection.get("auth") or {}).get("params") or {}, secrets_of(source),
-                         source.param_order() if source else ())
+    return masked_params(
+        (connection.get("auth") or {}).get("params") or {}, secrets_of(source), source.param_order() if source else ()
+    )
 
 
-SORTS = {"newest": ("-createdAt", "Newest first"), "oldest": ("+createdAt", "Oldest first"),
-         "name": ("+name", "Name, A to Z"), "name-desc": ("-name", "Name, Z to A")}
+SORTS = {
+    "newest": ("-createdAt", "Newest first"),
+    "oldest": ("+createdAt", "Oldest first"),
+    "name": ("+name", "Name, A to Z"),
+    "name-desc": ("-name", "Name, Z to A"),
+}
 STATES = ("enabled", "disabled")  # a base connection's states, as Flow Service's spec gives them
 TOKEN = re.compile(r"^[A-Za-z0-9._~=+/-]{1,512}$")
 MAX_BACK = 20  # pages of "previous" remembered in the URL
@@ -99,37 +108,75 @@ def index():
         if mine:
             # What this person created here, by id (a documented filter), the other filters applied here.
             items = _client().connections_by_id(sandbox, store.audit.created_by(g.user))
-            items = [c for c in items if name.casefold() in str(c.get("name") or "").casefold()
-                     and (not source or (c.get("connectionSpec") or {}).get("id") == source)
-                     and (not state or c.get("state") == state)]
+            items = [
+                c
+                for c in items
+                if name.casefold() in str(c.get("name") or "").casefold()
+                and (not source or (c.get("connectionSpec") or {}).get("id") == source)
+                and (not state or c.get("state") == state)
+            ]
             items = _sorted(items, sort)
             next_page, count = None, len(items)
         elif name:
-            search = _client().search_connections(sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page,
-                                                  state=state or None, orderby=orderby)
+            search = _client().search_connections(
+                sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+            )
             items, next_page = search.items, search.next_token
         else:
-            items, next_page = _client().list_connections(sandbox, spec_ids, limit=PAGE_SIZE, continuation=page,
-                                                          state=state or None, orderby=orderby)
+            items, next_page = _client().list_connections(
+                sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+            )
             # Flow Service counts a listing (count=true) but not a name search, which the portal does itself.
             count = _client().count_connections(sandbox, spec_ids, state=state or None)
     except AdobeError as error:
-        return render_template("error.html", title="Could not list connections", message=error.message,
-                               adobe_request_id=error.request_id), error.status
-    rows = [(item, source_of((item.get("connectionSpec") or {}).get("id", ""),
-                             (item.get("auth") or {}).get("specName"))) for item in items]
-    kept: dict[str, Any] = {"sandbox": sandbox, "name": name or None, "source": source or None, "state": state or None,
-            "sort": sort if sort != "newest" else None, "mine": 1 if mine else None}
-    pages = {"first": url_for("connections.index", **kept) if back else None,
-             "previous": (url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)
-                          if back else (url_for("connections.index", **kept) if page else None)),
-             "next": url_for("connections.index", **kept, page=next_page,
-                             back=",".join([*back, page][-MAX_BACK:]) if page else None) if next_page else None}
-    return render_template("connections.html", rows=rows, sandbox=sandbox, name=name, page=page, mine=mine,
-                           creators=store.audit.creators(item.get("id") for item in items), pages=pages, count=count,
-                           first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
-                           search=search, sandboxes=permissions.sandboxes_for("view"), offered=offered,
-                           source=source, state=state, states=STATES, sort=sort, sorts=SORTS)
+        return render_template(
+            "error.html", title="Could not list connections", message=error.message, adobe_request_id=error.request_id
+        ), error.status
+    rows = [
+        (item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
+        for item in items
+    ]
+    kept: dict[str, Any] = {
+        "sandbox": sandbox,
+        "name": name or None,
+        "source": source or None,
+        "state": state or None,
+        "sort": sort if sort != "newest" else None,
+        "mine": 1 if mine else None,
+    }
+    pages = {
+        "first": url_for("connections.index", **kept) if back else None,
+        "previous": (
+            url_for("connections.index", **kept, page=back[-1], back=",".join(back[:-1]) or None)
+            if back
+            else (url_for("connections.index", **kept) if page else None)
+        ),
+        "next": url_for(
+            "connections.index", **kept, page=next_page, back=",".join([*back, page][-MAX_BACK:]) if page else None
+        )
+        if next_page
+        else None,
+    }
+    return render_template(
+        "connections.html",
+        rows=rows,
+        sandbox=sandbox,
+        name=name,
+        page=page,
+        mine=mine,
+        creators=store.audit.creators(item.get("id") for item in items),
+        pages=pages,
+        count=count,
+        first_row=(len(back) + (1 if page else 0)) * PAGE_SIZE + 1 if not name else None,
+        search=search,
+        sandboxes=permissions.sandboxes_for("view"),
+        offered=offered,
+        source=source,
+        state=state,
+        states=STATES,
+        sort=sort,
+        sorts=SORTS,
+    )
 
 
 def _sorted(items: list[dict], sort: str) -> list[dict]:
@@ -166,10 +213,18 @@ def _detail(connection, source, sandbox, status=200, **extra):
     # A connection just created has no dataflows yet: its page waits on no more calls than before.
     dependents, dependents_error = (None, None) if curl is not None else _dependents(connection["id"], sandbox)
     return render_template(
-        "connection.html", connection=connection, sandbox=sandbox, source=source, spec_id=spec_id,
-        params=shown_params(connection, source), dependents=dependents, dependents_error=dependents_error,
-        curl=curl, just_created=curl is not None,
-        creator=services.store().audit.creators([connection["id"]]).get(connection["id"]), **extra,
+        "connection.html",
+        connection=connection,
+        sandbox=sandbox,
+        source=source,
+        spec_id=spec_id,
+        params=shown_params(connection, source),
+        dependents=dependents,
+        dependents_error=dependents_error,
+        curl=curl,
+        just_created=curl is not None,
+        creator=services.store().audit.creators([connection["id"]]).get(connection["id"]),
+        **extra,
     ), status
 
 
@@ -179,9 +234,15 @@ def test(connection, source, sandbox):
     """Ask Flow Service to connect to the database with the stored credentials, and say how it went."""
     try:
         ok = _client().test_connection(sandbox, connection["id"])
-        outcome = ("ok", "Flow Service connected to the database with the stored credentials.") if ok else (
-            "failed", "Flow Service could not connect with the stored credentials. Check the database's address "
-                      "and firewall, or rotate the credentials.")
+        outcome = (
+            ("ok", "Flow Service connected to the database with the stored credentials.")
+            if ok
+            else (
+                "failed",
+                "Flow Service could not connect with the stored credentials. Check the database's address "
+                "and firewall, or rotate the credentials.",
+            )
+        )
     except AdobeError as error:
         outcome = ("failed", f"The test failed: {error.message}")
     log.info("tested connection %s: %s", connection["id"], outcome[0])
@@ -197,10 +258,18 @@ def explore(connection, source, sandbox):
         tables = None if table else _client().explore(sandbox, connection["id"])
         columns = _client().explore(sandbox, connection["id"], table) if table else None
     except AdobeError as error:
-        return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
-                               error=error), error.status
-    return render_template("explore.html", connection=connection, sandbox=sandbox, source=source, table=table,
-                           tables=tables, columns=columns)
+        return render_template(
+            "explore.html", connection=connection, sandbox=sandbox, source=source, table=table, error=error
+        ), error.status
+    return render_template(
+        "explore.html",
+        connection=connection,
+        sandbox=sandbox,
+        source=source,
+        table=table,
+        tables=tables,
+        columns=columns,
+    )
 
 
 @bp.route("/connections/<connection_id>/delete", methods=["GET", "POST"])
@@ -210,9 +279,15 @@ def delete(connection, source, sandbox):
     form = DeleteForm(expected_name=connection.get("name", ""))
     store = services.store()
     dependents, dependents_error = _dependents(connection["id"], sandbox)
-    page = dict(form=form, connection=connection, sandbox=sandbox, source=source, dependents=dependents,
-                dependents_error=dependents_error,
-                leftover=store.cleanups.remembered_targets(connection["id"], sandbox))
+    page = dict(
+        form=form,
+        connection=connection,
+        sandbox=sandbox,
+        source=source,
+        dependents=dependents,
+        dependents_error=dependents_error,
+        leftover=store.cleanups.remembered_targets(connection["id"], sandbox),
+    )
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
     if dependents or page["leftover"]:
@@ -227,18 +302,33 @@ def delete(connection, source, sandbox):
         deleted = _client().delete_connection(sandbox, connection["id"])
     except AdobeError as error:
         if error.in_use:
-            error.message = ("A dataflow still uses this connection, so Flow Service kept it. Delete the "
-                             "connection's dataflows and their source connections first, then delete the "
-                             "connection.")
-        audit.record("delete", "failed", sandbox=sandbox, connection_name=connection.get("name"),
-                     connection_id=connection["id"], source=source.title if source else None,
-                     detail=error.code or error.message[:200], adobe_request_id=error.request_id)
+            error.message = (
+                "A dataflow still uses this connection, so Flow Service kept it. Delete the "
+                "connection's dataflows and their source connections first, then delete the "
+                "connection."
+            )
+        audit.record(
+            "delete",
+            "failed",
+            sandbox=sandbox,
+            connection_name=connection.get("name"),
+            connection_id=connection["id"],
+            source=source.title if source else None,
+            detail=error.code or error.message[:200],
+            adobe_request_id=error.request_id,
+        )
         log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template("delete.html", **page, adobe_error=error), error.status
     store.cleanups.forget_cleanup(connection["id"])
-    audit.record("delete", "ok", sandbox=sandbox, connection_name=connection.get("name"),
-                 connection_id=connection["id"], source=source.title if source else None,
-                 adobe_request_id=deleted.request_id)
+    audit.record(
+        "delete",
+        "ok",
+        sandbox=sandbox,
+        connection_name=connection.get("name"),
+        connection_id=connection["id"],
+        source=source.title if source else None,
+        adobe_request_id=deleted.request_id,
+    )
     log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

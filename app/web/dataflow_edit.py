@@ -51,8 +51,12 @@ def operations(flow: dict, form: ChangeForm) -> list[dict]:
 
 def _shown(flow: dict, shown: mapping.Shown) -> list[tuple[str, str]]:
     schedule = flow.get("scheduleParams") or {}
-    rows = [("Name", flow.get("name") or ""), ("Description", flow.get("description") or ""),
-            ("How often", str(schedule.get("frequency") or "")), ("Every N", str(schedule.get("interval") or ""))]
+    rows = [
+        ("Name", flow.get("name") or ""),
+        ("Description", flow.get("description") or ""),
+        ("How often", str(schedule.get("frequency") or "")),
+        ("Every N", str(schedule.get("interval") or "")),
+    ]
     if shown.current is not None:
         rows.append(("Mapping", remap.described(shown.current.rows)))
     return rows
@@ -60,18 +64,24 @@ def _shown(flow: dict, shown: mapping.Shown) -> list[tuple[str, str]]:
 
 def _yours(flow: dict, form: ChangeForm, asked: list | None) -> list[tuple[str, str]]:
     scheduled = "frequency" in form
-    rows = [("Name", form.name.data.strip()), ("Description", (form.description.data or "").strip()),
-            ("How often", form.frequency.data if scheduled else str((flow.get("scheduleParams") or {}).get(
-                "frequency") or "")),
-            ("Every N", str(form.interval.data) if scheduled else "")]
+    rows = [
+        ("Name", form.name.data.strip()),
+        ("Description", (form.description.data or "").strip()),
+        (
+            "How often",
+            form.frequency.data if scheduled else str((flow.get("scheduleParams") or {}).get("frequency") or ""),
+        ),
+        ("Every N", str(form.interval.data) if scheduled else ""),
+    ]
     if asked is not None:
         rows.append(("Mapping", remap.described(asked)))
     return rows
 
 
 def _page(form, flow: dict, sandbox: str, shown: mapping.Shown, status: int = 200, **context):
-    return render_template("dataflow_edit.html", form=form, flow=flow, sandbox=sandbox, mapping=shown,
-                           constants=rules.CONSTANTS, **context), status
+    return render_template(
+        "dataflow_edit.html", form=form, flow=flow, sandbox=sandbox, mapping=shown, constants=rules.CONSTANTS, **context
+    ), status
 
 
 @bp.route("/dataflows/<flow_id>/edit", methods=["GET", "POST"])
@@ -84,9 +94,14 @@ def edit(flow_id):
             return page
         shown = mapping.read(flow, sandbox)
         schedule = flow.get("scheduleParams") or {}
-        data = {"name": flow.get("name"), "description": flow.get("description") or "",
-                "frequency": schedule.get("frequency"), "interval": _whole(schedule.get("interval")),
-                "etag": flow.get("etag"), **((shown.current.data or {}) if shown.editable and shown.current else {})}
+        data = {
+            "name": flow.get("name"),
+            "description": flow.get("description") or "",
+            "frequency": schedule.get("frequency"),
+            "interval": _whole(schedule.get("interval")),
+            "etag": flow.get("etag"),
+            **((shown.current.data or {}) if shown.editable and shown.current else {}),
+        }
         form = shown.form_class()(data=data, scheduled=schedule.get("frequency") != "once")
         return _page(form, flow, sandbox, shown)
     sandbox, flow, page = acting_on(flow_id, "edit")
@@ -136,20 +151,42 @@ def _review(form, flow: dict, sandbox: str, shown: mapping.Shown, ops: list[dict
         except AdobeError as error:
             return _page(form, flow, sandbox, shown, error.status, adobe_error=error, **carried)
         if reused is None:
-            curls.append(("curl-mapping", "Data Prep makes the mapping set's next version",
-                          mapping.put_curl(shown, rows, sandbox)))
+            curls.append(
+                (
+                    "curl-mapping",
+                    "Data Prep makes the mapping set's next version",
+                    mapping.put_curl(shown, rows, sandbox),
+                )
+            )
         ops = ops + [remap.operation(shown.current, remap.NEW_VERSION if reused is None else reused)]
-    curls.append(("curl", "Flow Service changes the dataflow", services.gateway().curl(
-        "PATCH", f"/flows/{flow['id']}", sandbox, ops, headers={"If-Match": etag})))
+    curls.append(
+        (
+            "curl",
+            "Flow Service changes the dataflow",
+            services.gateway().curl("PATCH", f"/flows/{flow['id']}", sandbox, ops, headers={"If-Match": etag}),
+        )
+    )
     return _page(form, flow, sandbox, shown, curls=curls, review=True, reused=reused, verdicts=verdicts, **carried)
 
 
-def _send(flow: dict, sandbox: str, form, shown: mapping.Shown, ops: list[dict], rows: list | None,
-          asked: list | None, etag: str):
+def _send(
+    flow: dict,
+    sandbox: str,
+    form,
+    shown: mapping.Shown,
+    ops: list[dict],
+    rows: list | None,
+    asked: list | None,
+    etag: str,
+):
     """The mapping set's version (found again, or made), then the PATCH with the etag the person saw. Stale: the
     page shows theirs beside yours, and nothing more is sent (no version either, when the etag is known stale)."""
-    on_record = {"sandbox": sandbox, "connection_name": flow.get("name"), "connection_id": flow["id"],
-                 "source": "dataflow"}
+    on_record = {
+        "sandbox": sandbox,
+        "connection_name": flow.get("name"),
+        "connection_id": flow["id"],
+        "source": "dataflow",
+    }
     changes = [op["path"].rsplit("/", 1)[1] for op in ops]
     version = None
     if rows is not None and shown.current is not None:
@@ -161,35 +198,64 @@ def _send(flow: dict, sandbox: str, form, shown: mapping.Shown, ops: list[dict],
         try:
             version, made = mapping.version_for(shown, rows, sandbox)
         except AdobeError as error:
-            audit.record("change-dataflow", "failed", detail=f"mapping set {current.set_id}: "
-                         f"{error.code or error.message[:160]}", adobe_request_id=error.request_id, **on_record)
+            audit.record(
+                "change-dataflow",
+                "failed",
+                detail=f"mapping set {current.set_id}: {error.code or error.message[:160]}",
+                adobe_request_id=error.request_id,
+                **on_record,
+            )
             return _page(form, flow, sandbox, shown, error.status, adobe_error=error, mapping_failed=True)
         ops = ops + [remap.operation(current, version)]
-        changes.append(f"mapping (mapping set {current.set_id} version {current.version} to {version}, "
-                       f"{'made now' if made else 'made by an earlier send'})")
+        changes.append(
+            f"mapping (mapping set {current.set_id} version {current.version} to {version}, "
+            f"{'made now' if made else 'made by an earlier send'})"
+        )
     try:
         if not ETAG.match(etag):
             raise AdobeError(STALE_MESSAGE, status=409, code="stale")
         changed = services.dataflows().update_flow(sandbox, flow["id"], etag, ops)
     except AdobeError as error:
         note = mapping.not_pointed(shown, version) if version is not None else None
-        audit.record("change-dataflow", "failed", detail=(error.code or error.message[:160]) + (
-            f"; mapping set version {version} stays unused" if note else ""), adobe_request_id=error.request_id,
-            **on_record)
+        audit.record(
+            "change-dataflow",
+            "failed",
+            detail=(error.code or error.message[:160])
+            + (f"; mapping set version {version} stays unused" if note else ""),
+            adobe_request_id=error.request_id,
+            **on_record,
+        )
         if error.stale or error.code == "stale":
             fresh = load_flow(flow["id"], sandbox)
             return _stale(form, fresh, sandbox, mapping.read(fresh, sandbox), asked, note=note)
         log.warning("change of dataflow %s failed: %s", flow["id"], error.code)
         return _page(form, flow, sandbox, shown, error.status, adobe_error=error, mapping_note=note)
-    audit.record("change-dataflow", "ok", detail="changed " + ", ".join(changes), adobe_request_id=changed.request_id,
-                 **on_record)
-    flash("Dataflow changed." if version is None else
-          f"Dataflow changed: it now uses version {version} of its mapping set.")
+    audit.record(
+        "change-dataflow",
+        "ok",
+        detail="changed " + ", ".join(changes),
+        adobe_request_id=changed.request_id,
+        **on_record,
+    )
+    flash(
+        "Dataflow changed."
+        if version is None
+        else f"Dataflow changed: it now uses version {version} of its mapping set."
+    )
     return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
 
 
 def _stale(form, fresh: dict, sandbox: str, shown: mapping.Shown, asked: list | None, note: str | None = None):
     """Theirs, as Flow Service has it now, beside the person's own, which was not sent (409)."""
-    return _page(form, fresh, sandbox, shown, 409, stale=STALE, seen_etag=fresh.get("etag"),
-                 theirs=_shown(fresh, shown), yours=_yours(fresh, form, asked if shown.current else None),
-                 mapping_note=note)
+    return _page(
+        form,
+        fresh,
+        sandbox,
+        shown,
+        409,
+        stale=STALE,
+        seen_etag=fresh.get("etag"),
+        theirs=_shown(fresh, shown),
+        yours=_yours(fresh, form, asked if shown.current else None),
+        mapping_note=note,
+    )

@@ -70,27 +70,52 @@ def index():
             continue
         clock_ms = clock_ms or listed.clock_ms
         if not listed.complete:
-            problems.append(f"Sandbox {sandbox} has more dataflows than one page of this list reads; the newest "
-                            "are shown.")
+            problems.append(
+                f"Sandbox {sandbox} has more dataflows than one page of this list reads; the newest are shown."
+            )
         if isinstance(runs, AdobeError):
             problems.append(f"Sandbox {sandbox}: {runs.message} Health is as of the last watch.")
         else:
             # Kept as the watcher would keep them (told about by the watcher, unless it has never read this sandbox).
-            store.watch.keep_runs([row for row in (health.run_row(run, sandbox) for run in runs.items) if row],
-                                  noticed=cursors[sandbox] is None)
+            store.watch.keep_runs(
+                [row for row in (health.run_row(run, sandbox) for run in runs.items) if row],
+                noticed=cursors[sandbox] is None,
+            )
         flows += [(sandbox, flow) for flow in listed.items if isinstance(flow.get("id"), str)]
     now = (clock_ms or now_ms) / 1000
     kept = store.watch.health(read_from, int(now * 1000) - DAY_MS)
     newest = store.watch.newest(read_from)
     made = store.drafts.made_flows(read_from)
-    rows = [board.row_of(flow, sandbox, now, kept.get(flow["id"]) or {}, newest.get(flow["id"]) or {},
-                         made.get(flow["id"]) or {}, names, writable) for sandbox, flow in flows]
+    rows = [
+        board.row_of(
+            flow,
+            sandbox,
+            now,
+            kept.get(flow["id"]) or {},
+            newest.get(flow["id"]) or {},
+            made.get(flow["id"]) or {},
+            names,
+            writable,
+        )
+        for sandbox, flow in flows
+    ]
     summary = board.summary(rows, read_from)
     shown = board.keep(rows, filters)
     page, following = board.page_of(shown, request.args.get("next"))
-    return render_template("dataflows.html", rows=page, total=len(shown), all_count=len(rows), filters=filters,
-                           summary=summary, sandboxes=sandboxes, sources=sorted(
-                               {row.source_spec: row.source for row in rows if row.source_spec}.items(),
-                               key=lambda item: item[1].lower()),
-                           next_token=following, first_page=bool(request.args.get("next")), problems=problems,
-                           health_words=health.HEALTH_WORDS, now=now)
+    return render_template(
+        "dataflows.html",
+        rows=page,
+        total=len(shown),
+        all_count=len(rows),
+        filters=filters,
+        summary=summary,
+        sandboxes=sandboxes,
+        sources=sorted(
+            {row.source_spec: row.source for row in rows if row.source_spec}.items(), key=lambda item: item[1].lower()
+        ),
+        next_token=following,
+        first_page=bool(request.args.get("next")),
+        problems=problems,
+        health_words=health.HEALTH_WORDS,
+        now=now,
+    )

@@ -19,9 +19,11 @@ from ..sources.fields import add_error
 
 log = logging.getLogger(__name__)
 
-UNSHOWN_ROWS = ("This form cannot hold every row of the dataflow's mapping (an expression, a column filling two "
-                "fields, more than three constants, or a field the schema lacks), so the mapping is shown as it is, "
-                "and it can be changed in Experience Platform.")
+UNSHOWN_ROWS = (
+    "This form cannot hold every row of the dataflow's mapping (an expression, a column filling two "
+    "fields, more than three constants, or a field the schema lacks), so the mapping is shown as it is, "
+    "and it can be changed in Experience Platform."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,8 +53,9 @@ class Shown:
 
 
 def remapper() -> remap.Remapper:
-    return remap.Remapper(services.dataflows(), services.data_prep(), services.schema_registry(),
-                          services.connections())
+    return remap.Remapper(
+        services.dataflows(), services.data_prep(), services.schema_registry(), services.connections()
+    )
 
 
 def read(flow: dict, sandbox: str) -> Shown:
@@ -63,8 +66,10 @@ def read(flow: dict, sandbox: str) -> Shown:
         return Shown(problem=unshown.message)
     except AdobeError as error:
         log.warning("mapping of dataflow %s not read: %s", flow.get("id"), error.code)
-        return Shown(problem=f"The dataflow's mapping could not be read, so it cannot be changed just now: "
-                             f"{error.message}", failed=True)
+        return Shown(
+            problem=f"The dataflow's mapping could not be read, so it cannot be changed just now: {error.message}",
+            failed=True,
+        )
     if current is not None and current.data is None:
         return Shown(current=current, problem=UNSHOWN_ROWS)
     return Shown(current=current)
@@ -88,8 +93,9 @@ def put_curl(shown: Shown, rows: list[remap.Row], sandbox: str) -> str:
     """The PUT that makes the set's next version, as curl."""
     current = shown.current
     assert current is not None
-    return services.gateway().curl("PUT", f"/mappingSets/{current.set_id}", sandbox, remap.body(current, rows),
-                                   DATA_PREP)
+    return services.gateway().curl(
+        "PUT", f"/mappingSets/{current.set_id}", sandbox, remap.body(current, rows), DATA_PREP
+    )
 
 
 def reusable(shown: Shown, rows: list[remap.Row], sandbox: str) -> int | None:
@@ -116,6 +122,8 @@ def not_pointed(shown: Shown, version: int) -> str:
     """What a PATCH that failed after the version was there leaves, and what to do."""
     current = shown.current
     assert current is not None
-    return (f"Data Prep holds your mapping as version {version} of mapping set {current.set_id}, but the dataflow "
-            f"still uses version {current.version}: Flow Service did not take the change. Send the change again to "
-            f"point the dataflow at version {version}; no other version is made.")
+    return (
+        f"Data Prep holds your mapping as version {version} of mapping set {current.set_id}, but the dataflow "
+        f"still uses version {current.version}: Flow Service did not take the change. Send the change again to "
+        f"point the dataflow at version {version}; no other version is made."
+    )

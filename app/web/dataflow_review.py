@@ -38,6 +38,7 @@ def reread(key: str) -> Draft:
 
 # Step 4: review, then the chain.
 
+
 @bp.get("/dataflows/new/<key>/review")
 def review(key):
     """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it."""
@@ -57,19 +58,36 @@ def review_page(draft: Draft, status: int = 200, adobe_error=None, stop: Stopped
     except AdobeError as error:
         problem = error.message
     if flow_spec and draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
-        problem = (f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
-                   f"({draft.plan['spec_id']}), so the portal cannot make a dataflow from it.")
+        problem = (
+            f"Flow Service's {flow_spec.get('name')} flow spec does not take this connection's source "
+            f"({draft.plan['spec_id']}), so the portal cannot make a dataflow from it."
+        )
         flow_spec = None
     complete = draft.missing is None
     client, ids = services.gateway(), draft.made
-    curls = [(s, client.curl(s.method, s.path, draft.sandbox, s.body, s.service))
-             for s in steps(draft, flow_spec, ids)] if flow_spec and complete else []
+    curls = (
+        [(s, client.curl(s.method, s.path, draft.sandbox, s.body, s.service)) for s in steps(draft, flow_spec, ids)]
+        if flow_spec and complete
+        else []
+    )
     form = ChainForm()
     form.revision.data = draft.revision
     lease_over = draft.state == "creating" and (draft.lease_until or 0) < time.time()
-    return step_page("dataflow_review.html", draft, "review", status, form=form, curls=curls, ids=ids,
-                 problem=problem, adobe_error=adobe_error, stop=stop, made=any(ids.values()), complete=complete,
-                 lease_over=lease_over)
+    return step_page(
+        "dataflow_review.html",
+        draft,
+        "review",
+        status,
+        form=form,
+        curls=curls,
+        ids=ids,
+        problem=problem,
+        adobe_error=adobe_error,
+        stop=stop,
+        made=any(ids.values()),
+        complete=complete,
+        lease_over=lease_over,
+    )
 
 
 @bp.post("/dataflows/new/<key>/create")
@@ -89,8 +107,10 @@ def create(key):
         return review_page(draft, error.status, adobe_error=error)
     if draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
         return review_page(draft, 409)
-    changed = Stopped("This draft changed since that page was shown (in another tab or window?), so nothing was "
-                      "sent. Review it again below, then create.")
+    changed = Stopped(
+        "This draft changed since that page was shown (in another tab or window?), so nothing was "
+        "sent. Review it again below, then create."
+    )
     if draft.open and form.revision.data != draft.revision:
         return review_page(draft, 409, stop=changed)
     store = services.store()
@@ -108,10 +128,16 @@ def create(key):
         log.warning("dataflow chain of draft %s stopped", key[:8])
         return _ended(draft, "stopped", "create-dataflow", stop)
     draft = reread(key)
-    _ended(draft, "done", "create-dataflow", detail=(
-        f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
-        f"source connection {draft.source_id}, target connection {draft.target_id}, "
-        f"mapping set {draft.mapping_id}"))
+    _ended(
+        draft,
+        "done",
+        "create-dataflow",
+        detail=(
+            f"dataflow {flow_id} reading {draft.plan['table']} into dataset {draft.plan['dataset']['id']}: "
+            f"source connection {draft.source_id}, target connection {draft.target_id}, "
+            f"mapping set {draft.mapping_id}"
+        ),
+    )
     log.info("dataflow %s created from draft %s", flow_id, key[:8])
     flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
     return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft.sandbox))
@@ -121,10 +147,20 @@ def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, d
     """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
     saying what stopped it."""
     store, name = services.store(), (draft.plan.get("schedule") or {}).get("name")
-    store.drafts.end_chain(draft.key, state, stop.message if stop else None, entry=audit.entry(
-        action, "failed" if stop else "ok", sandbox=draft.sandbox, connection_name=name,
-        connection_id=draft.connection_id, detail=(stop.message if stop else detail or "")[:1000],
-        adobe_request_id=stop.request_id if stop else None))
+    store.drafts.end_chain(
+        draft.key,
+        state,
+        stop.message if stop else None,
+        entry=audit.entry(
+            action,
+            "failed" if stop else "ok",
+            sandbox=draft.sandbox,
+            connection_name=name,
+            connection_id=draft.connection_id,
+            detail=(stop.message if stop else detail or "")[:1000],
+            adobe_request_id=stop.request_id if stop else None,
+        ),
+    )
     return review_page(reread(draft.key), 502, stop=stop) if stop else None
 
 
@@ -138,10 +174,16 @@ def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
     if draft.created:
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
     if draft.state == "creating":
-        return review_page(draft, 409, stop=Stopped("Another request is still creating this dataflow. Reload this "
-                                                    "page in a moment to see how it ended."))
-    return review_page(draft, 502 if draft.state == "stopped" else 200,
-                       stop=Stopped(draft.problem) if draft.problem else None)
+        return review_page(
+            draft,
+            409,
+            stop=Stopped(
+                "Another request is still creating this dataflow. Reload this page in a moment to see how it ended."
+            ),
+        )
+    return review_page(
+        draft, 502 if draft.state == "stopped" else 200, stop=Stopped(draft.problem) if draft.problem else None
+    )
 
 
 @bp.post("/dataflows/new/<key>/remove")
@@ -160,8 +202,15 @@ def remove(key):
     try:
         removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
     except Stopped as stop:
-        return _ended(draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}",
-                                                                   stop.request_id))
-    _ended(draft, "removed", "remove-dataflow", detail="removed " + (", ".join(removed) or "nothing") + (
-        f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""))
+        return _ended(
+            draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}", stop.request_id)
+        )
+    _ended(
+        draft,
+        "removed",
+        "remove-dataflow",
+        detail="removed "
+        + (", ".join(removed) or "nothing")
+        + (f"; mapping set {draft.mapping_id} kept" if draft.mapping_id else ""),
+    )
     return review_page(reread(key))

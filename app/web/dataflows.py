@@ -27,9 +27,11 @@ log = logging.getLogger(__name__)
 
 # The runs a dataflow's page draws and lists, newest first.
 CHART_RUNS = 30
-READ_ONLY = ("This portal acts only on dataflows from the sources it offers into a dataset. This one reads another "
-             "kind of source or writes to a destination, so it can be looked at here but not changed; use Experience "
-             "Platform for that.")
+READ_ONLY = (
+    "This portal acts only on dataflows from the sources it offers into a dataset. This one reads another "
+    "kind of source or writes to a destination, so it can be looked at here but not changed; use Experience "
+    "Platform for that."
+)
 
 
 class ActionForm(FlaskForm):
@@ -46,8 +48,10 @@ def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None
         spec = item["connectionSpec"] if isinstance(item.get("connectionSpec"), dict) else {}
         return spec.get("id") if isinstance(spec.get("id"), str) else None
 
-    return (first_spec(inherited.get("sourceConnections"), source),
-            first_spec(inherited.get("targetConnections"), target))
+    return (
+        first_spec(inherited.get("sourceConnections"), source),
+        first_spec(inherited.get("targetConnections"), target),
+    )
 
 
 def writable(flow: dict, source: dict | None = None, target: dict | None = None) -> bool:
@@ -74,8 +78,9 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
     elsewhere it is read from Catalog after the target connection (in the same branch, so the others do not wait)."""
     dataflows, problems = services.dataflows(), []
     made = services.store().drafts.made_flows([sandbox]).get(flow["id"]) or {}
-    base_id = (((flow.get("inheritedAttributes") or {}).get("sourceConnections") or [{}])[0].get("baseConnection")
-               or {}).get("id")
+    base_id = (
+        ((flow.get("inheritedAttributes") or {}).get("sourceConnections") or [{}])[0].get("baseConnection") or {}
+    ).get("id")
 
     def target_and_dataset(target_id):
         target = dataflows.target_connection(sandbox, target_id)
@@ -88,10 +93,12 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
                 problems.append(error.message)
         return target
 
-    reads = [(dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0]),
-             (lambda _sandbox, i: target_and_dataset(i), (flow.get("targetConnectionIds") or [None])[0]),
-             (lambda s, i: dataflows.recent_runs(s, i, CHART_RUNS), flow.get("id")),
-             (services.connections().get_connection, base_id if isinstance(base_id, str) else None)]
+    reads = [
+        (dataflows.source_connection, (flow.get("sourceConnectionIds") or [None])[0]),
+        (lambda _sandbox, i: target_and_dataset(i), (flow.get("targetConnectionIds") or [None])[0]),
+        (lambda s, i: dataflows.recent_runs(s, i, CHART_RUNS), flow.get("id")),
+        (services.connections().get_connection, base_id if isinstance(base_id, str) else None),
+    ]
     found = []
     # The reads depend only on the flow: sent side by side. A read that fails leaves its part out and says why among
     # `problems`: the page shows what it can.
@@ -104,11 +111,24 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
         found.append(outcome)
     source, target, runs, base = found[0], found[1], found[2] or [], found[3]
     now = time.time()
-    return render_template("dataflow.html", flow=flow, sandbox=sandbox, source=source, target=target, runs=runs,
-                           base=base, dataset=made.get("dataset") or {}, problems=problems, adobe_error=adobe_error,
-                           status_of=health.run_status, writable=writable(flow, source, target), read_only=READ_ONLY,
-                           retried=services.store().drafts.retries_of(flow["id"]),
-                           next_due=health.next_due(flow, now), chart=chart.bars(runs)), status
+    return render_template(
+        "dataflow.html",
+        flow=flow,
+        sandbox=sandbox,
+        source=source,
+        target=target,
+        runs=runs,
+        base=base,
+        dataset=made.get("dataset") or {},
+        problems=problems,
+        adobe_error=adobe_error,
+        status_of=health.run_status,
+        writable=writable(flow, source, target),
+        read_only=READ_ONLY,
+        retried=services.store().drafts.retries_of(flow["id"]),
+        next_due=health.next_due(flow, now),
+        chart=chart.bars(runs),
+    ), status
 
 
 @bp.post("/dataflows/<flow_id>/state")
@@ -119,9 +139,13 @@ def set_state(flow_id):
     if page:
         return page
     action = "enable" if wanted == "1" else "disable"
-    return _carry_out(action, sandbox, flow,
-                      lambda: services.dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
-                      lambda _changed: (None, f"{action.capitalize()}d: {flow.get('name')}."))
+    return _carry_out(
+        action,
+        sandbox,
+        flow,
+        lambda: services.dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
+        lambda _changed: (None, f"{action.capitalize()}d: {flow.get('name')}."),
+    )
 
 
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
@@ -140,13 +164,20 @@ def retry(flow_id, run_id):
         # Another dataflow's run: nothing is sent, and nothing is put on record as this dataflow's.
         abort(404)
     if health.run_status(run) != "failed":
-        return _page(flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.",
-                                                    status=409))
+        return _page(
+            flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.", status=409)
+        )
     store = services.store()
     if not store.drafts.take_retry(run_id, flow["id"]):
-        return _page(flow, sandbox, 409, AdobeError(
-            "This run was retried already (or is being retried right now); its retry is among the runs below.",
-            status=409))
+        return _page(
+            flow,
+            sandbox,
+            409,
+            AdobeError(
+                "This run was retried already (or is being retried right now); its retry is among the runs below.",
+                status=409,
+            ),
+        )
 
     def send():
         try:
@@ -159,9 +190,13 @@ def retry(flow_id, run_id):
         store.drafts.retry_done(run_id, retried.run_id)
         return retried
 
-    return _carry_out("retry", sandbox, flow, send,
-                      lambda retried: (f"run {run_id} retried as {retried.run_id}",
-                                       f"Retried: the new run is {retried.run_id}."))
+    return _carry_out(
+        "retry",
+        sandbox,
+        flow,
+        send,
+        lambda retried: (f"run {run_id} retried as {retried.run_id}", f"Retried: the new run is {retried.run_id}."),
+    )
 
 
 @bp.post("/dataflows/<flow_id>/run")
@@ -172,17 +207,28 @@ def run_now(flow_id):
         return page
     schedule = flow.get("scheduleParams") or {}
     if schedule.get("frequency") != "once":
-        return _page(flow, sandbox, 409, AdobeError(
-            "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow scheduled "
-            "once.", status=409))
+        return _page(
+            flow,
+            sandbox,
+            409,
+            AdobeError(
+                "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow scheduled "
+                "once.",
+                status=409,
+            ),
+        )
     now = int(time.time())
     try:
         start = int(schedule["startTime"])
     except (KeyError, TypeError, ValueError):
         start = now - 86400
-    return _carry_out("run", sandbox, flow,
-                      lambda: services.dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
-                      lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."))
+    return _carry_out(
+        "run",
+        sandbox,
+        flow,
+        lambda: services.dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
+        lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."),
+    )
 
 
 def acting_on(flow_id: str, action: str, valid: bool = True):
@@ -204,8 +250,9 @@ def acting_flow(flow_id: str, sandbox: str, action: str):
     if None in _spec_ids(flow) and all(isinstance(i, str) and OBJECT_ID.match(i) for i in ids):
         # Without inheritedAttributes the specs come from the connections themselves, read side by side.
         dataflows = services.dataflows()
-        reads = side_by_side([lambda: dataflows.source_connection(sandbox, ids[0]),
-                              lambda: dataflows.target_connection(sandbox, ids[1])])
+        reads = side_by_side(
+            [lambda: dataflows.source_connection(sandbox, ids[0]), lambda: dataflows.target_connection(sandbox, ids[1])]
+        )
         failed = next((read for read in reads if isinstance(read, Exception)), None)
         if isinstance(failed, AdobeError):
             return None, _page(flow, sandbox, failed.status, failed)
@@ -224,8 +271,9 @@ def _carry_out(action: str, sandbox: str, flow: dict, send, said):
     try:
         outcome = send()
     except AdobeError as error:
-        _audit(action, "failed", sandbox, flow, detail=error.code or error.message[:200],
-               adobe_request_id=error.request_id)
+        _audit(
+            action, "failed", sandbox, flow, detail=error.code or error.message[:200], adobe_request_id=error.request_id
+        )
         return _page(flow, sandbox, error.status, error)
     detail, message = said(outcome)
     _audit(action, "ok", sandbox, flow, detail=detail, adobe_request_id=outcome.request_id)
@@ -235,5 +283,12 @@ def _carry_out(action: str, sandbox: str, flow: dict, send, said):
 
 
 def _audit(action: str, outcome: str, sandbox: str, flow: dict, **details) -> None:
-    audit.record(action, outcome, sandbox=sandbox, connection_name=flow.get("name"), connection_id=flow.get("id"),
-                 source="dataflow", **details)
+    audit.record(
+        action,
+        outcome,
+        sandbox=sandbox,
+        connection_name=flow.get("name"),
+        connection_id=flow.get("id"),
+        source="dataflow",
+        **details,
+    )

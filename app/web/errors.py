@@ -20,8 +20,12 @@ def page(title: str, message: str, status: int):
 
 def csrf_failed(error: CSRFError):
     log.warning("POST refused: %s", error.description)
-    return page("Form expired", "This form's security token was missing, expired or from another site, so "
-                "nothing was sent. Open the page again from the portal and resubmit.", 400)
+    return page(
+        "Form expired",
+        "This form's security token was missing, expired or from another site, so "
+        "nothing was sent. Open the page again from the portal and resubmit.",
+        400,
+    )
 
 
 def not_permitted(error: NotPermitted):
@@ -29,8 +33,9 @@ def not_permitted(error: NotPermitted):
 
 
 def adobe_failed(failed: AdobeFailed):
-    return render_template("error.html", title=failed.title, message=failed.error.message,
-                           adobe_request_id=failed.error.request_id), failed.error.status
+    return render_template(
+        "error.html", title=failed.title, message=failed.error.message, adobe_request_id=failed.error.request_id
+    ), failed.error.status
 
 
 def read_only(refused: ReadOnlyHere):
@@ -39,10 +44,13 @@ def read_only(refused: ReadOnlyHere):
 
 def store_unavailable(error: StoreUnavailable):
     """The portal's own database cannot be reached: nothing was sent to Adobe, and the person is told when to try."""
-    response = render_template("error.html", title="The portal's database cannot be reached",
-                               message="The portal cannot reach its own database just now, so nothing was done and "
-                                       "nothing was sent to Adobe. Try again in a minute; whoever runs the portal has "
-                                       "been told in its log.")
+    response = render_template(
+        "error.html",
+        title="The portal's database cannot be reached",
+        message="The portal cannot reach its own database just now, so nothing was done and "
+        "nothing was sent to Adobe. Try again in a minute; whoever runs the portal has "
+        "been told in its log.",
+    )
     return response, 503, {"Retry-After": str(error.retry_after)}
 
 
@@ -64,12 +72,25 @@ def too_large(_error):
 
 def server_error(_error):
     # Flask has logged the traceback (secrets scrubbed); the page says only how to quote it.
-    return page("Something went wrong", "The wizard hit an unexpected problem. Nothing you typed was shown or "
-                "logged. Try again; if it happens again, give whoever runs the portal the request id below.", 500)
+    return page(
+        "Something went wrong",
+        "The wizard hit an unexpected problem. Nothing you typed was shown or "
+        "logged. Try again; if it happens again, give whoever runs the portal the request id below.",
+        500,
+    )
 
 
 def init_app(app: Flask) -> None:
-    for kind, handler in ((CSRFError, csrf_failed), (NotPermitted, not_permitted), (AdobeFailed, adobe_failed),
-                          (ReadOnlyHere, read_only), (StoreUnavailable, store_unavailable), (400, bad_request),
-                          (404, not_found), (405, not_allowed), (413, too_large), (500, server_error)):
+    for kind, handler in (
+        (CSRFError, csrf_failed),
+        (NotPermitted, not_permitted),
+        (AdobeFailed, adobe_failed),
+        (ReadOnlyHere, read_only),
+        (StoreUnavailable, store_unavailable),
+        (400, bad_request),
+        (404, not_found),
+        (405, not_allowed),
+        (413, too_large),
+        (500, server_error),
+    ):
         app.register_error_handler(kind, handler)

@@ -47,8 +47,13 @@ def schedule(params) -> str:
 
 
 def init_app(app: Flask) -> None:
-    for name, function in (("when", when), ("schedule", schedule), ("iso_utc", iso_utc), ("plural", plural),
-                           ("with_article", with_article)):
+    for name, function in (
+        ("when", when),
+        ("schedule", schedule),
+        ("iso_utc", iso_utc),
+        ("plural", plural),
+        ("with_article", with_article),
+    ):
         app.add_template_filter(function, name)
     app.add_template_global(summary_of, "spec_summary")
     app.add_template_global(describe_auth, "describe_auth")
@@ -56,5 +61,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def page_context():
         settings = services.settings()
-        return {"emulator_mode": settings.emulator, "cloud": settings.cloud, "auth_mode": settings.auth,
-                "asset": asset_url, "may": permissions.may}
+        return {
+            "emulator_mode": settings.emulator,
+            "cloud": settings.cloud,
+            "auth_mode": settings.auth,
+            "asset": asset_url,
+            "may": permissions.may,
+        }

@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 # What an id of Flow Service looks like in a URL.
 OBJECT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-CONNECTION_READ_ONLY = ("This portal changes only connections of the sources it offers. This one belongs to another "
-                        "source, so it can be looked at here but not renamed, re-keyed, deleted or made into a "
-                        "dataflow; use Experience Platform for that.")
+CONNECTION_READ_ONLY = (
+    "This portal changes only connections of the sources it offers. This one belongs to another "
+    "source, so it can be looked at here but not renamed, re-keyed, deleted or made into a "
+    "dataflow; use Experience Platform for that."
+)
 
 
 class AdobeFailed(Exception):
@@ -92,6 +94,7 @@ def with_connection(view=None, *, action="view"):
             log.warning("refused to change connection %s of a source the portal does not offer", connection_id)
             raise ReadOnlyHere("This connection is read-only here", CONNECTION_READ_ONLY)
         return view(connection, source, sandbox)
+
     return wrapper
 
 

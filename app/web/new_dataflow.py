@@ -41,13 +41,16 @@ from .loaders import AdobeFailed, load_draft, with_connection
 bp = Blueprint("new_dataflow", __name__)
 log = logging.getLogger(__name__)
 
-NOT_SAVED = ("This draft's dataflow began to be made (in another tab or window?), so your change was not saved: what "
-             "is being made can no longer change. See how it went below.")
+NOT_SAVED = (
+    "This draft's dataflow began to be made (in another tab or window?), so your change was not saved: what "
+    "is being made can no longer change. See how it went below."
+)
 SCHEMA_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/xdm/tutorials/create-schema-ui"
 DATASET_GUIDE = "https://experienceleague.adobe.com/en/docs/experience-platform/catalog/datasets/user-guide"
 
 
 # Starting a draft, from a table of the connection.
+
 
 @bp.post("/connections/<connection_id>/dataflows/new")
 @with_connection(action="dataflow")
@@ -55,8 +58,9 @@ def start(connection, source, sandbox):
     """Read the table's columns and open a draft; the first step is choosing the dataset."""
     form = StartForm()
     if not form.validate():
-        return render_template("error.html", title="The form expired",
-                               message="Open the table again and press the button once more."), 400
+        return render_template(
+            "error.html", title="The form expired", message="Open the table again and press the button once more."
+        ), 400
     table = form.table.data
     try:
         columns = services.connections().explore(sandbox, connection["id"], table)
@@ -64,18 +68,40 @@ def start(connection, source, sandbox):
         raise AdobeFailed("Could not read the table's columns", error) from None
     kept = [explored_column(c) for c in columns if isinstance(c.get("name"), str) and c["name"]][:MOST_COLUMNS]
     if not kept:
-        return render_template("error.html", title="The table has no columns",
-                               message=f"Flow Service lists no columns for {table}, so there is nothing to map."), 409
+        return render_template(
+            "error.html",
+            title="The table has no columns",
+            message=f"Flow Service lists no columns for {table}, so there is nothing to map.",
+        ), 409
     key = secrets.token_urlsafe(24)
     store = services.store()
-    if not store.drafts.new_draft(key, g.get("user"), sandbox, connection["id"], {
-            "table": table, "columns": kept, "spec_id": (connection.get("connectionSpec") or {}).get("id"),
-            "connection_name": connection.get("name") or connection["id"], "dataset": None, "schema": None,
-            "mapping": None, "schedule": None}):
+    if not store.drafts.new_draft(
+        key,
+        g.get("user"),
+        sandbox,
+        connection["id"],
+        {
+            "table": table,
+            "columns": kept,
+            "spec_id": (connection.get("connectionSpec") or {}).get("id"),
+            "connection_name": connection.get("name") or connection["id"],
+            "dataset": None,
+            "schema": None,
+            "mapping": None,
+            "schedule": None,
+        },
+    ):
         log.warning("dataflow draft refused: %d open drafts already", MOST_OPEN_DRAFTS)
         return _drafts_page(409, full=True)
-    audit.record("start-dataflow", "ok", sandbox=sandbox, connection_name=connection.get("name"),
-                 connection_id=connection["id"], source="dataflow draft", detail=f"draft {key[:8]} of table {table}")
+    audit.record(
+        "start-dataflow",
+        "ok",
+        sandbox=sandbox,
+        connection_name=connection.get("name"),
+        connection_id=connection["id"],
+        source="dataflow draft",
+        detail=f"draft {key[:8]} of table {table}",
+    )
     log.info("dataflow draft started for %s of connection %s", table, connection["id"])
     return redirect(url_for(".dataset", key=key))
 
@@ -88,8 +114,13 @@ def drafts():
 
 
 def _drafts_page(status: int = 200, full: bool = False):
-    return render_template("dataflow_drafts.html", drafts=services.store().drafts.open_drafts(g.get("user")),
-                           form=ChainForm(), most=MOST_OPEN_DRAFTS, full=full), status
+    return render_template(
+        "dataflow_drafts.html",
+        drafts=services.store().drafts.open_drafts(g.get("user")),
+        form=ChainForm(),
+        most=MOST_OPEN_DRAFTS,
+        full=full,
+    ), status
 
 
 @bp.post("/dataflows/new/<key>/discard")
@@ -99,11 +130,23 @@ def discard(key):
     if not ChainForm().validate():
         abort(400)
     if not services.store().drafts.discard_draft(key, draft.owner):
-        return review_page(draft, 409, stop=Stopped("This draft can no longer be discarded: its dataflow is being "
-                                                    "made, or was. Finish it, or remove what was made, here."))
-    audit.record("discard-dataflow", "ok", sandbox=draft.sandbox, connection_id=draft.connection_id,
-                 connection_name=draft.plan.get("connection_name"), source="dataflow draft",
-                 detail=f"draft {key[:8]} of table {draft.plan.get('table')}")
+        return review_page(
+            draft,
+            409,
+            stop=Stopped(
+                "This draft can no longer be discarded: its dataflow is being "
+                "made, or was. Finish it, or remove what was made, here."
+            ),
+        )
+    audit.record(
+        "discard-dataflow",
+        "ok",
+        sandbox=draft.sandbox,
+        connection_id=draft.connection_id,
+        connection_name=draft.plan.get("connection_name"),
+        source="dataflow draft",
+        detail=f"draft {key[:8]} of table {draft.plan.get('table')}",
+    )
     flash("Draft discarded.")
     return redirect(url_for(".drafts"), code=303)
 
@@ -125,7 +168,9 @@ def editable_step(step: str):
             if not draft.reached(step):
                 return redirect(url_for(f".{draft.missing}", key=key))
             return view(draft)
+
         return wrapper
+
     return decorate
 
 
@@ -139,13 +184,15 @@ def _saved(draft: Draft, plan: dict):
 
 # Step 1: the dataset.
 
+
 @bp.route("/dataflows/new/<key>/dataset", methods=["GET", "POST"])
 @editable_step("dataset")
 def dataset(draft):
     """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema."""
     key = draft.key
-    form = DatasetForm(data={"dataset": (draft.plan.get("dataset") or {}).get("id")}
-                       if request.method == "GET" else None)
+    form = DatasetForm(
+        data={"dataset": (draft.plan.get("dataset") or {}).get("id")} if request.method == "GET" else None
+    )
     search = (request.args.get("q") or "").strip()[:64]
     try:
         start = max(0, min(int(request.args.get("start", "0")), 100000))
@@ -157,17 +204,22 @@ def dataset(draft):
         chosen = schema = None
         try:
             chosen = services.catalog().dataset(sandbox, form.dataset.data)
-            schema_id = (chosen.get("schemaRef") or {}).get("id") if isinstance(chosen.get("schemaRef"), dict) \
-                else None
+            schema_id = (chosen.get("schemaRef") or {}).get("id") if isinstance(chosen.get("schemaRef"), dict) else None
             if not schema_id:
-                add_error(form.dataset, "That dataset follows no XDM schema, so a dataflow cannot write to it; "
-                                        "choose another.")
+                add_error(
+                    form.dataset,
+                    "That dataset follows no XDM schema, so a dataflow cannot write to it; choose another.",
+                )
             else:
                 schema = services.schema_registry().schema(sandbox, schema_id)
         except AdobeError as error:
             if error.not_found:
-                add_error(form.dataset, "That dataset is not in this sandbox any more; choose another." if not chosen
-                          else "The Schema Registry has no schema for that dataset; choose another.")
+                add_error(
+                    form.dataset,
+                    "That dataset is not in this sandbox any more; choose another."
+                    if not chosen
+                    else "The Schema Registry has no schema for that dataset; choose another.",
+                )
             else:
                 adobe_error = error
         if schema is not None and chosen is not None:
@@ -175,8 +227,12 @@ def dataset(draft):
             if (plan.get("dataset") or {}).get("id") != chosen["id"]:
                 plan["mapping"] = None  # another schema: the mapping starts again
             plan["dataset"] = {"id": chosen["id"], "name": str(chosen.get("name") or chosen["id"])}
-            plan["schema"] = {"id": schema.id, "title": schema.title, "version": schema.version,
-                              "fields": [vars(f) for f in schema.fields]}
+            plan["schema"] = {
+                "id": schema.id,
+                "title": schema.title,
+                "version": schema.version,
+                "fields": [vars(f) for f in schema.fields],
+            }
             return _saved(draft, plan) or redirect(url_for(".mapping", key=key))
     page, problem = None, None
     if search and name_pattern(search) is None:
@@ -192,17 +248,32 @@ def dataset(draft):
         picked = next((d for d in page.items if d["id"] == shown), None)
         if picked:
             try:
-                preview = (picked["id"], services.schema_registry().schema(draft.sandbox,
-                                                                    (picked.get("schemaRef") or {}).get("id", "")))
+                preview = (
+                    picked["id"],
+                    services.schema_registry().schema(draft.sandbox, (picked.get("schemaRef") or {}).get("id", "")),
+                )
             except AdobeError as error:
                 problem = error.message
     status = 400 if form.errors else (adobe_error.status if adobe_error else 200)
-    return step_page("dataflow_dataset.html", draft, "dataset", status, form=form, page=page, search=search,
-                 problem=problem, preview=preview, adobe_error=adobe_error, schema_guide=SCHEMA_GUIDE,
-                 dataset_guide=DATASET_GUIDE, page_size=PAGE)
+    return step_page(
+        "dataflow_dataset.html",
+        draft,
+        "dataset",
+        status,
+        form=form,
+        page=page,
+        search=search,
+        problem=problem,
+        preview=preview,
+        adobe_error=adobe_error,
+        schema_guide=SCHEMA_GUIDE,
+        dataset_guide=DATASET_GUIDE,
+        page_size=PAGE,
+    )
 
 
 # Step 2: the mapping.
+
 
 @bp.route("/dataflows/new/<key>/mapping", methods=["GET", "POST"])
 @editable_step("mapping")
@@ -217,8 +288,9 @@ def mapping(draft):
         chosen = rules.chosen(form, plan)
         rows = rules.mapping_rows({"mapping": chosen})
         try:
-            answers = services.data_prep().validate(draft.sandbox, mapping_set(
-                "validation", plan["schema"]["id"], rows))
+            answers = services.data_prep().validate(
+                draft.sandbox, mapping_set("validation", plan["schema"]["id"], rows)
+            )
         except AdobeError as error:
             adobe_error = error
         else:
@@ -231,12 +303,22 @@ def mapping(draft):
                 return _saved(draft, {**plan, "mapping": chosen}) or redirect(url_for(".schedule", key=key))
     status = 400 if form.errors or any(f.errors for f in form) else (adobe_error.status if adobe_error else 200)
     schema = draft.schema
-    return step_page("dataflow_mapping.html", draft, "mapping", status, form=form, schema=schema, verdicts=verdicts,
-                 adobe_error=adobe_error, constants=rules.CONSTANTS,
-                 primary=next((f for f in schema.fields if f.primary), None))
+    return step_page(
+        "dataflow_mapping.html",
+        draft,
+        "mapping",
+        status,
+        form=form,
+        schema=schema,
+        verdicts=verdicts,
+        adobe_error=adobe_error,
+        constants=rules.CONSTANTS,
+        primary=next((f for f in schema.fields if f.primary), None),
+    )
 
 
 # Step 3: the schedule.
+
 
 @bp.route("/dataflows/new/<key>/schedule", methods=["GET", "POST"])
 @editable_step("schedule")
@@ -254,13 +336,24 @@ def schedule(draft):
     if timestamps and request.method == "POST" and form.validate():
         zone = zoneinfo.ZoneInfo(form.timezone.data)
         start = int(form.start.data.replace(tzinfo=zone).timestamp())
-        return _saved(draft, {**plan, "schedule": {
-            "name": form.name.data.strip(), "frequency": form.frequency.data,
-            "interval": form.interval.data if form.frequency.data != "once" else None,
-            "start": start, "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
-            "timezone": form.timezone.data, "backfill": bool(form.backfill.data),
-            "delta_column": form.delta_column.data, "error_diagnostics": bool(form.error_diagnostics.data),
-            "partial_percent": number(form.partial_percent.data)}}) \
-        or redirect(url_for("dataflow_review.review", key=key))
-    return step_page("dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form,
-                 timestamps=timestamps)
+        return _saved(
+            draft,
+            {
+                **plan,
+                "schedule": {
+                    "name": form.name.data.strip(),
+                    "frequency": form.frequency.data,
+                    "interval": form.interval.data if form.frequency.data != "once" else None,
+                    "start": start,
+                    "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
+                    "timezone": form.timezone.data,
+                    "backfill": bool(form.backfill.data),
+                    "delta_column": form.delta_column.data,
+                    "error_diagnostics": bool(form.error_diagnostics.data),
+                    "partial_percent": number(form.partial_percent.data),
+                },
+            },
+        ) or redirect(url_for("dataflow_review.review", key=key))
+    return step_page(
+        "dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form, timestamps=timestamps
+    )

@@ -44,5 +44,7 @@ def require(action: str, sandbox: str | None = None) -> None:
         needed = roles.NEEDS[action]
         where = f"in sandbox {sandbox}" if sandbox else "in at least one sandbox"
         log.warning("refused %s %s: needs %s", action, sandbox or "", needed)
-        raise NotPermitted(f"This needs the {needed} role {where}. Ask whoever runs the portal to add one of your "
-                           "groups to WIZARD_ROLES.")
+        raise NotPermitted(
+            f"This needs the {needed} role {where}. Ask whoever runs the portal to add one of your "
+            "groups to WIZARD_ROLES."
+        )

@@ -73,10 +73,15 @@ class SessionInterface(SecureCookieSessionInterface):
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         kept = self._serializer  # one interface per app (init_app sets it), so one serializer per app and key
         if kept is None or kept[0] != keys:
-            kept = keys, _SessionSerializer(
-                [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key], salt=self.salt,
-                serializer=self.serializer,
-                signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
+            kept = (
+                keys,
+                _SessionSerializer(
+                    [*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key],
+                    salt=self.salt,
+                    serializer=self.serializer,
+                    signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+                ),
+            )
             self._serializer = kept
         return kept[1]
 
@@ -100,8 +105,9 @@ def init_app(app: Flask) -> None:
                     # provider, and browsers hold every redirect of a form to form-action: that origin is let in.
                     origins = origins_of()
                     if origins not in policies:
-                        policies[origins] = value.replace("form-action 'self'",
-                                                          " ".join(("form-action 'self'", *origins)))
+                        policies[origins] = value.replace(
+                            "form-action 'self'", " ".join(("form-action 'self'", *origins))
+                        )
                     value = policies[origins]
                 response.headers.add(name, value)
         if request.is_secure and "strict-transport-security" not in present:

@@ -23,8 +23,12 @@ def register_client(app: Flask, settings: Settings):
     if settings.oidc_token_auth_method:
         client_kwargs["token_endpoint_auth_method"] = settings.oidc_token_auth_method
     return OAuth(app).register(
-        "oidc", client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
-        server_metadata_url=settings.oidc_issuer + "/.well-known/openid-configuration", client_kwargs=client_kwargs)
+        "oidc",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        server_metadata_url=settings.oidc_issuer + "/.well-known/openid-configuration",
+        client_kwargs=client_kwargs,
+    )
 
 
 class SignInRefused(Exception):
@@ -47,8 +51,10 @@ def token_auth_method(setting: str, metadata: dict) -> str:
     for method in ("client_secret_basic", "client_secret_post"):
         if method in offered:
             return method
-    raise SignInRefused(f"the identity provider offers none of client_secret_basic and client_secret_post at its "
-                        f"token endpoint (it offers {', '.join(map(str, offered))[:200]})")
+    raise SignInRefused(
+        f"the identity provider offers none of client_secret_basic and client_secret_post at its "
+        f"token endpoint (it offers {', '.join(map(str, offered))[:200]})"
+    )
 
 
 def provider():
@@ -59,7 +65,8 @@ def provider():
         # Authlib always sends client_secret_basic unless told otherwise; a client registered for
         # client_secret_post would be refused with invalid_client.
         client.client_kwargs["token_endpoint_auth_method"] = token_auth_method(
-            services.settings().oidc_token_auth_method, metadata)
+            services.settings().oidc_token_auth_method, metadata
+        )
     return client, metadata
 
 

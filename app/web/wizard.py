@@ -32,11 +32,15 @@ def picker():
     query = (request.args.get("q") or "").strip()[:100]
     specs, problem = services.spec_catalog().database_specs()
     words = query.lower().split()
-    more = [(spec, label_of(spec)) for spec in specs
-            if all(word in (label_of(spec) + " " + spec.get("name", "")).lower() for word in words)]
+    more = [
+        (spec, label_of(spec))
+        for spec in specs
+        if all(word in (label_of(spec) + " " + spec.get("name", "")).lower() for word in words)
+    ]
     curated = [s for s in SOURCES.values() if all(word in (s.title + " " + s.summary).lower() for word in words)]
-    return render_template("picker.html", sources=curated, more=more, problem=problem, query=query,
-                           more_count=len(specs))
+    return render_template(
+        "picker.html", sources=curated, more=more, problem=problem, query=query, more_count=len(specs)
+    )
 
 
 @bp.get("/sources/spec/<spec_id>")
@@ -52,12 +56,16 @@ def spec_form(spec_id):
     if spec is None:
         _specs, problem = catalog.database_specs()
         if problem:
-            return render_template("error.html", title="Sources could not be listed",
-                                   message=f"The wizard could not read this source from Flow Service: {problem}"), 502
+            return render_template(
+                "error.html",
+                title="Sources could not be listed",
+                message=f"The wizard could not read this source from Flow Service: {problem}",
+            ), 502
         abort(404)
     if source is None:
-        return render_template("auth_choice.html", spec=spec, label=label_of(spec),
-                               unknown=request.args.get("auth")), 200 if request.args.get("auth") is None else 404
+        return render_template(
+            "auth_choice.html", spec=spec, label=label_of(spec), unknown=request.args.get("auth")
+        ), 200 if request.args.get("auth") is None else 404
     return _handle(source)
 
 
@@ -81,18 +89,30 @@ def _action(source) -> str:
     urls = services.current().rendered.setdefault("source_urls", {})
     url = urls.get(key)
     if url is None:
-        url = (url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
-               if source.key == "spec" else url_for("wizard.source_form", key=source.key))
+        url = (
+            url_for("wizard.spec_form", spec_id=source.connection_spec_id, auth=source.auth_name)
+            if source.key == "spec"
+            else url_for("wizard.source_form", key=source.key)
+        )
         if len(urls) < 10000:  # a bound, whatever the catalog holds
             urls[key] = url
     return url
 
 
-def _render(source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None,
-            store_down=False):
-    page = dict(source=source, form=form, submission_id=submission_id, action=_action(source),
-                adobe_error=adobe_error, split_notice=split_notice, namesakes=namesakes, store_down=store_down,
-                duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes))
+def _render(
+    source, form, submission_id, status=200, adobe_error=None, split_notice=None, namesakes=None, store_down=False
+):
+    page = dict(
+        source=source,
+        form=form,
+        submission_id=submission_id,
+        action=_action(source),
+        adobe_error=adobe_error,
+        split_notice=split_notice,
+        namesakes=namesakes,
+        store_down=store_down,
+        duplicate_ok=request.form.get("duplicate_ok") == "1" or bool(namesakes),
+    )
     return render_template("source_form.html", **page), status
 
 
@@ -118,8 +138,14 @@ def _pristine_page(source):
     kept = services.current().rendered.setdefault("pristine_forms", {})
     cached = kept.get(key)
     if cached is None:
-        html = render_template("_wizard_form.html", source=source, form=_form_for(source),
-                               submission_id=submission_id, action=_action(source), duplicate_ok=False)
+        html = render_template(
+            "_wizard_form.html",
+            source=source,
+            form=_form_for(source),
+            submission_id=submission_id,
+            action=_action(source),
+            duplicate_ok=False,
+        )
         cached = _tokens_out(html, submission_id, token)
         _keep(kept, key, cached)
     if session.get("_flashes"):
@@ -130,9 +156,16 @@ def _pristine_page(source):
     page_key = (*key, "page", g.get("user"))
     page = kept.get(page_key)
     if page is None:
-        page = _tokens_out(render_template("source_form.html", source=source, **PRISTINE_PAGE,
-                                           form_html=Markup(_tokens_in(cached, submission_id, token))),  # noqa: S704
-                           submission_id, token)
+        page = _tokens_out(
+            render_template(
+                "source_form.html",
+                source=source,
+                **PRISTINE_PAGE,
+                form_html=Markup(_tokens_in(cached, submission_id, token)),
+            ),  # noqa: S704
+            submission_id,
+            token,
+        )
         _keep(kept, page_key, page)
     return _tokens_in(page, submission_id, token)
 
@@ -182,9 +215,19 @@ def namesakes():
         response = jsonify(sandbox=sandbox, name=name, problem=error.message)
         response.status_code = 502
         return response
-    response = jsonify(sandbox=sandbox, name=name, namesakes=[
-        {"id": c.get("id"), "name": c.get("name"), "created": c.get("createdAt"),
-         "url": url_for("connections.show", connection_id=c.get("id"), sandbox=sandbox)} for c in found])
+    response = jsonify(
+        sandbox=sandbox,
+        name=name,
+        namesakes=[
+            {
+                "id": c.get("id"),
+                "name": c.get("name"),
+                "created": c.get("createdAt"),
+                "url": url_for("connections.show", connection_id=c.get("id"), sandbox=sandbox),
+            }
+            for c in found
+        ],
+    )
     response.cache_control.private = True
     response.cache_control.max_age = NAMESAKES_MAX_AGE
     return response
@@ -221,8 +264,9 @@ def token_expired(error):
     form = _form_for(source)
     form.csrf_token.errors = ["the form expired; submit it again"]
     submission_id = request.form.get("submission_id", "")
-    return _render(source, form, submission_id if SUBMISSION_ID.match(submission_id) else secrets.token_urlsafe(16),
-                   400)
+    return _render(
+        source, form, submission_id if SUBMISSION_ID.match(submission_id) else secrets.token_urlsafe(16), 400
+    )
 
 
 @bp.route("/sources/<key>", methods=["GET", "POST"])
@@ -260,10 +304,16 @@ def _handle(source):
     body = source.request_body(form)
     # What this submission creates, kept with its claim: should this request die after Adobe answers, the reconciler
     # finds the connection by these and records it as this person's (app/reconciler.py).
-    intent = {"sandbox": form.sandbox.data, "name": body["name"], "spec_id": source.connection_spec_id,
-              "source": source.title, "started_ms": int(time.time() * 1000),
-              "entry": audit.entry("create", "ok", sandbox=form.sandbox.data, connection_name=body["name"],
-                                   source=source.title)}
+    intent = {
+        "sandbox": form.sandbox.data,
+        "name": body["name"],
+        "spec_id": source.connection_spec_id,
+        "source": source.title,
+        "started_ms": int(time.time() * 1000),
+        "entry": audit.entry(
+            "create", "ok", sandbox=form.sandbox.data, connection_name=body["name"], source=source.title
+        ),
+    }
     # A second send of the same form (a double click) gets the first one's result, before anything else.
     token = secrets.token_hex(12)
     try:
@@ -303,26 +353,44 @@ def _create(source, form, submission_id, body):
     try:
         created = services.connections().create_connection(sandbox, body)
     except AdobeError as error:
-        log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code,
-                    error.request_id)
-        audit.record("create", "failed", sandbox=sandbox, connection_name=body["name"], source=source.title,
-                     detail=error.code or error.message[:200], adobe_request_id=error.request_id)
+        log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code, error.request_id)
+        audit.record(
+            "create",
+            "failed",
+            sandbox=sandbox,
+            connection_name=body["name"],
+            source=source.title,
+            detail=error.code or error.message[:200],
+            adobe_request_id=error.request_id,
+        )
         return _render(source, form, submission_id, error.status, adobe_error=error), False
     result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
     curl = services.connections().curl_for_create(sandbox, source.redacted_body(body))
     # The submission's result and its audit entry in one transaction: both are on record, or neither.
-    entry = audit.entry("create", "ok", sandbox=sandbox, connection_name=body["name"], connection_id=created.id,
-                        source=source.title, detail="found after a lost answer" if created.recovered else None,
-                        adobe_request_id=created.request_id)
+    entry = audit.entry(
+        "create",
+        "ok",
+        sandbox=sandbox,
+        connection_name=body["name"],
+        connection_id=created.id,
+        source=source.title,
+        detail="found after a lost answer" if created.recovered else None,
+        adobe_request_id=created.request_id,
+    )
     try:
         services.store().submissions.finish(submission_id, result, curl, entry=entry)
     except StoreUnavailable:
         # Adobe made it; the store will have it as soon as it answers. The person sees what was made, and is told
         # not to send again (the claim stays pending, so a resend waits for this one's outcome).
         services.late().keep(submission_id, result, curl, entry)
-        page = render_template("recorded_late.html", name=body["name"], connection_id=created.id, sandbox=sandbox,
-                               result=result)
+        page = render_template(
+            "recorded_late.html", name=body["name"], connection_id=created.id, sandbox=sandbox, result=result
+        )
         return (page, 202), True
-    log.info("created %s connection %s in sandbox %s", source.key if source.key != "spec" else source.title,
-             created.id, sandbox)
+    log.info(
+        "created %s connection %s in sandbox %s",
+        source.key if source.key != "spec" else source.title,
+        created.id,
+        sandbox,
+    )
     return redirect(result, code=303), True

@@ -34,7 +34,6 @@ STAMP = FOLDER / "node_modules" / ".installed-from"
 _install_lock = threading.Lock()
 
 
-
 @contextlib.contextmanager
 def _folder_locked() -> Iterator[None]:
     """The folder locked against other processes too (pytest-xdist's workers): one `npm ci` in it at a time."""
@@ -56,8 +55,13 @@ def install() -> float:
         if not npm or not shutil.which("node"):
             unavailable("Node.js and npm are needed for the certified provider (apt-get install nodejs npm)")
         started = time.monotonic()
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=FOLDER,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=FOLDER,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if result.returncode != 0:
             unavailable(f"npm ci in {FOLDER} failed: {result.stderr[-2000:]}")
         STAMP.write_text(lock)
@@ -67,9 +71,15 @@ def install() -> float:
 class CertifiedProvider:
     """oidc-provider as a process on a free loopback port, with a client registered for the portal at `portal_url`."""
 
-    def __init__(self, portal_url: str, users: dict[str, dict[str, Any]], port: int | None = None,
-                 token_auth_method: str = "client_secret_post", client_id: str = "aep-wizard",
-                 client_secret: str = "certified-client-secret-1") -> None:
+    def __init__(
+        self,
+        portal_url: str,
+        users: dict[str, dict[str, Any]],
+        port: int | None = None,
+        token_auth_method: str = "client_secret_post",
+        client_id: str = "aep-wizard",
+        client_secret: str = "certified-client-secret-1",
+    ) -> None:
         node = shutil.which("node")
         if not node:
             unavailable("Node.js is needed for the certified provider (apt-get install nodejs npm)")
@@ -77,12 +87,22 @@ class CertifiedProvider:
         self.client_id, self.client_secret = client_id, client_secret
         port = port or free_port()
         self.issuer = f"http://127.0.0.1:{port}"
-        config = {"port": port, "client_id": client_id, "client_secret": client_secret,
-                  "redirect_uri": portal_url + "/sign-in/callback",
-                  "post_logout_redirect_uri": portal_url + "/signed-out",
-                  "token_auth_method": token_auth_method, "users": users}
-        self.process = subprocess.Popen([node, "provider.mjs", json.dumps(config)], cwd=FOLDER,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        config = {
+            "port": port,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": portal_url + "/sign-in/callback",
+            "post_logout_redirect_uri": portal_url + "/signed-out",
+            "token_auth_method": token_auth_method,
+            "users": users,
+        }
+        self.process = subprocess.Popen(
+            [node, "provider.mjs", json.dumps(config)],
+            cwd=FOLDER,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.output: list[str] = []
         listening = threading.Event()
 
@@ -116,8 +136,10 @@ def form_of(page: requests.Response) -> tuple[str, dict[str, str]]:
     found = re.search(r'<form[^>]*action="([^"]*)"', text)
     assert found, text[:500]
     action = html.unescape(found.group(1))
-    fields = {html.unescape(name): html.unescape(value) for name, value in
-              re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', text)}
+    fields = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', text)
+    }
     return requests.compat.urljoin(page.url, action), fields
 
 
@@ -125,5 +147,6 @@ def log_in(browser: requests.Session, page: requests.Response, who: str) -> requ
     """Fill in the provider's sign-in form (the library's own page) as `who`; the answer, redirects followed."""
     assert 'name="login"' in page.text, page.text[:500]
     action, fields = form_of(page)
-    return browser.post(action, data={**fields, "prompt": "login", "login": who, "password": "any password"},
-                        timeout=15)
+    return browser.post(
+        action, data={**fields, "prompt": "login", "login": who, "password": "any password"}, timeout=15
+    )

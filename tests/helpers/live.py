@@ -44,12 +44,20 @@ def scratch_dir(prefix: str) -> str:
 
 def settings_for(emulator: Emulator, **changes: Any) -> Settings:
     """Settings for a wizard on `emulator` (sandboxes prod and dev), each change applied over them."""
-    return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(**{
-        "platform_url": emulator.url, "ims_url": emulator.url, "client_id": emulator.client_id,
-        "client_secret": emulator.client_secret, "org_id": emulator.org_id, "emulator": True,
-        "read_timeout": READ_TIMEOUT, "retry_backoff": RETRY_BACKOFF, "data_dir": scratch_dir("wizard-test-"),
-        **changes,
-    })
+    return Settings.from_env({"AEP_SANDBOXES": "prod,dev"}).replace(
+        **{
+            "platform_url": emulator.url,
+            "ims_url": emulator.url,
+            "client_id": emulator.client_id,
+            "client_secret": emulator.client_secret,
+            "org_id": emulator.org_id,
+            "emulator": True,
+            "read_timeout": READ_TIMEOUT,
+            "retry_backoff": RETRY_BACKOFF,
+            "data_dir": scratch_dir("wizard-test-"),
+            **changes,
+        }
+    )
 
 
 class LiveServer:

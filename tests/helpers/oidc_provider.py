@@ -39,10 +39,17 @@ BOTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class Provider:
-    def __init__(self, client_id: str = "aep-wizard", client_secret: str = "oidc-client-secret-1", *,
-                 strict: bool = False, claims_in_userinfo: bool | None = None,
-                 auth_methods: Iterable[str] | None = None, iss_parameter: bool | None = None,
-                 end_session: bool | None = None) -> None:
+    def __init__(
+        self,
+        client_id: str = "aep-wizard",
+        client_secret: str = "oidc-client-secret-1",
+        *,
+        strict: bool = False,
+        claims_in_userinfo: bool | None = None,
+        auth_methods: Iterable[str] | None = None,
+        iss_parameter: bool | None = None,
+        end_session: bool | None = None,
+    ) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.claims_in_userinfo = strict if claims_in_userinfo is None else claims_in_userinfo
         self.auth_methods = tuple(auth_methods or (("client_secret_post",) if strict else BOTH_METHODS))
@@ -67,8 +74,12 @@ class Provider:
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def add_user(self, name: str, groups: Iterable[str] = (), email: str | None = None, verified: bool = True) -> None:
-        self.users[name] = {"sub": f"sub-{name}", "email": email or f"{name}@example.com", "groups": list(groups),
-                            "email_verified": verified}
+        self.users[name] = {
+            "sub": f"sub-{name}",
+            "email": email or f"{name}@example.com",
+            "groups": list(groups),
+            "email_verified": verified,
+        }
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -76,11 +87,20 @@ class Provider:
 
     def _id_token(self, code: dict[str, Any]) -> str:
         now = int(time.time())
-        claims = {"iss": self.issuer, "sub": code["user"]["sub"], "aud": self.client_id, "iat": now,
-                  "exp": now + 300, "nonce": code["nonce"]}
+        claims = {
+            "iss": self.issuer,
+            "sub": code["user"]["sub"],
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": code["nonce"],
+        }
         if not self.claims_in_userinfo:
-            claims.update(email=code["user"]["email"], email_verified=code["user"]["email_verified"],
-                          groups=code["user"]["groups"])
+            claims.update(
+                email=code["user"]["email"],
+                email_verified=code["user"]["email_verified"],
+                groups=code["user"]["groups"],
+            )
         if self.spoil == "expired":
             claims.update(iat=now - 7200, exp=now - 3600)
         elif self.spoil == "nonce":
@@ -103,13 +123,18 @@ class Provider:
         @app.get("/.well-known/openid-configuration")
         def discovery() -> ResponseReturnValue:
             document: dict[str, Any] = {
-                "issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                "userinfo_endpoint": f"{self.issuer}/userinfo", "response_types_supported": ["code"],
-                "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "userinfo_endpoint": f"{self.issuer}/userinfo",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["openid", "email", "profile", "groups"],
-                "token_endpoint_auth_methods_supported": list(self.auth_methods)}
+                "token_endpoint_auth_methods_supported": list(self.auth_methods),
+            }
             if self.iss_parameter:
                 document["authorization_response_iss_parameter_supported"] = True
             if self.end_session:
@@ -138,8 +163,13 @@ class Provider:
                 self.sessions[cookie] = who
                 self.logins += 1
             code = secrets.token_urlsafe(24)
-            self.codes[code] = {"redirect_uri": args["redirect_uri"], "nonce": args["nonce"], "used": False,
-                                "challenge": args["code_challenge"], "user": self.users[who]}
+            self.codes[code] = {
+                "redirect_uri": args["redirect_uri"],
+                "nonce": args["nonce"],
+                "used": False,
+                "challenge": args["code_challenge"],
+                "user": self.users[who],
+            }
             answer = {"code": code, "state": args["state"]}
             if self.spoil == "iss":
                 answer["iss"] = "https://someone-else.example.com"
@@ -171,8 +201,15 @@ class Provider:
             access_token, id_token = secrets.token_urlsafe(24), self._id_token(code)
             self.access_tokens[access_token] = code["user"]
             self.id_tokens.append(id_token)
-            return jsonify({"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
-                            "id_token": id_token, "scope": "openid email profile"})
+            return jsonify(
+                {
+                    "access_token": access_token,
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "id_token": id_token,
+                    "scope": "openid email profile",
+                }
+            )
 
         @app.get("/userinfo")
         def userinfo() -> ResponseReturnValue:
@@ -196,12 +233,19 @@ class Provider:
                 return jsonify({"error": "invalid_request", "error_description": "id_token_hint"}), 400
             if hint.get("aud") != self.client_id or args.get("client_id") != self.client_id:
                 return jsonify({"error": "invalid_request", "error_description": "client"}), 400
-            self.logouts.append({"sub": hint.get("sub"), **{name: args.get(name) for name in (
-                "client_id", "post_logout_redirect_uri", "state")}})
+            self.logouts.append(
+                {
+                    "sub": hint.get("sub"),
+                    **{name: args.get(name) for name in ("client_id", "post_logout_redirect_uri", "state")},
+                }
+            )
             self.sessions.pop(request.cookies.get("op_session", ""), None)
             target = args.get("post_logout_redirect_uri")
-            response = redirect(target + "?" + urlencode({"state": args["state"]})) if target else \
-                ("You are signed out of the provider.", 200)
+            response = (
+                redirect(target + "?" + urlencode({"state": args["state"]}))
+                if target
+                else ("You are signed out of the provider.", 200)
+            )
             response = app.make_response(response)
             response.delete_cookie("op_session")
             return response

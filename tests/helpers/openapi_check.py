@@ -40,14 +40,45 @@ FLOW_ERROR = {
     },
 }
 GATEWAY_ERROR = {"type": "object", "required": ["error_code", "message"]}
-JSON_PATCH = {"type": "array", "minItems": 1, "items": {
-    "type": "object", "required": ["op", "path", "value"], "additionalProperties": False, "properties": {
-        "op": {"enum": ["add", "replace", "remove"]}, "path": {"type": "string", "pattern": "^/"}, "value": {}}}}
-FLOW_SPECS = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
-    "type": "object", "required": ["id", "name"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}}}
-TABLE_COLUMNS = {"type": "object", "required": ["format", "schema"], "properties": {"schema": {
-    "type": "object", "required": ["columns"], "properties": {"columns": {"type": "array", "items": {
-        "type": "object", "required": ["name", "type"]}}}}}}
+JSON_PATCH = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["op", "path", "value"],
+        "additionalProperties": False,
+        "properties": {
+            "op": {"enum": ["add", "replace", "remove"]},
+            "path": {"type": "string", "pattern": "^/"},
+            "value": {},
+        },
+    },
+}
+FLOW_SPECS = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            },
+        }
+    },
+}
+TABLE_COLUMNS = {
+    "type": "object",
+    "required": ["format", "schema"],
+    "properties": {
+        "schema": {
+            "type": "object",
+            "required": ["columns"],
+            "properties": {"columns": {"type": "array", "items": {"type": "object", "required": ["name", "type"]}}},
+        }
+    },
+}
 
 
 @functools.cache
@@ -63,9 +94,14 @@ def load_openapi() -> tuple[dict[str, Any], OpenAPI]:
 def load_platform_specs() -> dict[str, tuple[dict[str, Any], OpenAPI]]:
     """Catalog's and Data Prep's specs as openapi-core validators, by base path (servers made to match): read once."""
     found: dict[str, tuple[dict[str, Any], OpenAPI]] = {}
-    for name, base, used in (("catalog.yaml", "/data/foundation/catalog", ("/dataSets", "/dataSets/{DATASET_ID}")),
-                             ("data-prep.yaml", "/data/foundation/conversion",
-                              ("/mappingSets", "/mappingSets/validate", "/mappingSets/{MAPPING_SET_ID}"))):
+    for name, base, used in (
+        ("catalog.yaml", "/data/foundation/catalog", ("/dataSets", "/dataSets/{DATASET_ID}")),
+        (
+            "data-prep.yaml",
+            "/data/foundation/conversion",
+            ("/mappingSets", "/mappingSets/validate", "/mappingSets/{MAPPING_SET_ID}"),
+        ),
+    ):
         spec = yaml.safe_load((SPEC.parent / name).read_text(encoding="utf-8"))
         spec["servers"] = [{"url": base}]
         # The paths the portal calls: elsewhere the specs have slips that openapi-core's own check refuses (a
@@ -254,8 +290,9 @@ class Checked:
             openapi.validate_response(request, RequestsOpenAPIResponse(response))
         else:
             body = response.json()
-            assert isinstance(body, dict) and ({"error_code", "message"} <= body.keys()
-                                               or {"type", "title", "status"} <= body.keys()), body
+            assert isinstance(body, dict) and (
+                {"error_code", "message"} <= body.keys() or {"type", "title", "status"} <= body.keys()
+            ), body
         self.checked.append((str(sent.method), response.status_code))
         return response
 
@@ -286,5 +323,3 @@ class Checked:
             if re.match(pattern, path) and method.lower() in item:
                 return {int(code) for code in item[method.lower()]["responses"] if str(code).isdigit()}
         return set()
-
-

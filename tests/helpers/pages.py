@@ -63,8 +63,15 @@ class DataflowWalkPage:
             self.page.wait_for_url("**/schedule")
             self.check("the schedule")
 
-    def schedule(self, *, name: str | None = None, every_minutes: str | None = None, first_run: str | None = None,
-                 time_zone: str | None = None, refused: bool = False) -> None:
+    def schedule(
+        self,
+        *,
+        name: str | None = None,
+        every_minutes: str | None = None,
+        first_run: str | None = None,
+        time_zone: str | None = None,
+        refused: bool = False,
+    ) -> None:
         """Fill what is given of the schedule and ask for the review: refused, the schedule with its errors;
         otherwise the review, with every request it will send."""
         if name is not None:

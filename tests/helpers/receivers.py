@@ -33,9 +33,15 @@ class Webhook:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with hook._lock:
                     status = hook.answers.pop(0) if hook.answers else 200
-                    hook.received.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                          "body": body, "json": _json(body), "status": status,
-                                          "at": time.monotonic()})
+                    hook.received.append(
+                        {
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "json": _json(body),
+                            "status": status,
+                            "at": time.monotonic(),
+                        }
+                    )
                 time.sleep(hook.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -34,6 +34,13 @@ def seed_examples(name_fragment: str) -> list[dict[str, Any]]:
             params: dict[str, str | None] = {}
             for param in _PARAM.finditer(match["params"]):
                 params[param["key"]] = param["value"].strip('"') if param["value"].startswith('"') else None
-            examples.append({"file": path.name, "specName": match["spec"], "params": params,
-                             "id": match["id"], "version": match["version"]})
+            examples.append(
+                {
+                    "file": path.name,
+                    "specName": match["spec"],
+                    "params": params,
+                    "id": match["id"],
+                    "version": match["version"],
+                }
+            )
     return examples

@@ -48,6 +48,12 @@ def wait_until_up(url: str, process: subprocess.Popen[str], seconds: float = 30)
 def serve(command: Sequence[str], cwd: str | Path, **env: str) -> tuple[str, subprocess.Popen[str]]:
     """Start `command` with WIZARD_PORT set to a free port; its URL and the process (output piped, as text)."""
     port = free_port()
-    process = subprocess.Popen(list(command), cwd=cwd, env=clean_env(WIZARD_PORT=str(port), **env),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=clean_env(WIZARD_PORT=str(port), **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return f"http://127.0.0.1:{port}", process

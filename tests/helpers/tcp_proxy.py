@@ -35,7 +35,9 @@ class TcpProxy:
         listener, self._listener = self._listener, None
         if listener:
             try:
-                listener.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept(), which close() alone does not
+                listener.shutdown(
+                    socket.SHUT_RDWR
+                )  # wakes the thread waiting in accept(), which close() alone does not
             except OSError:
                 pass
             listener.close()

@@ -26,7 +26,8 @@ def upgrade() -> None:
             sa.Column("state", sa.String(16), nullable=False),
             sa.Column("result_url", sa.Text),
             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
     if not has_table("audit"):
         op.create_table(
             "audit",
@@ -41,7 +42,8 @@ def upgrade() -> None:
             sa.Column("outcome", sa.String(16), nullable=False),
             sa.Column("detail", sa.Text),
             sa.Column("adobe_request_id", sa.String(128)),
-            sa.Column("request_id", sa.String(128)))
+            sa.Column("request_id", sa.String(128)),
+        )
         op.create_index("ix_audit_at", "audit", ["at"])
 
 

@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    add_missing("audit", sa.Column("subject", sa.String(256)), sa.Column("email", sa.String(256)),
-                sa.Column("role", sa.String(16)))
+    add_missing(
+        "audit",
+        sa.Column("subject", sa.String(256)),
+        sa.Column("email", sa.String(256)),
+        sa.Column("role", sa.String(16)),
+    )
 
 
 def downgrade() -> None:

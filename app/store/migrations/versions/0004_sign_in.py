@@ -22,7 +22,8 @@ def upgrade() -> None:
             "sign_in_failures",
             sa.Column("key", sa.String(320), primary_key=True),
             sa.Column("count", sa.Integer, nullable=False),
-            sa.Column("last_at", sa.Float, nullable=False))
+            sa.Column("last_at", sa.Float, nullable=False),
+        )
     if not has_table("sessions"):
         op.create_table(
             "sessions",
@@ -30,10 +31,15 @@ def upgrade() -> None:
             sa.Column("user", sa.String(256), nullable=False),
             sa.Column("key", sa.String(64)),
             sa.Column("created_at", sa.Float, nullable=False),
-            sa.Column("expires_at", sa.Float, nullable=False))
+            sa.Column("expires_at", sa.Float, nullable=False),
+        )
         op.create_index("ix_sessions_user", "sessions", ["user"])
-    add_missing("sessions", sa.Column("subject", sa.String(256)), sa.Column("email", sa.String(256)),
-                sa.Column("groups", sa.Text))
+    add_missing(
+        "sessions",
+        sa.Column("subject", sa.String(256)),
+        sa.Column("email", sa.String(256)),
+        sa.Column("groups", sa.Text),
+    )
 
 
 def downgrade() -> None:

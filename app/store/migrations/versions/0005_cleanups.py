@@ -22,7 +22,8 @@ def upgrade() -> None:
             sa.Column("connection_id", sa.String(64), primary_key=True),
             sa.Column("sandbox", sa.String(128), nullable=False),
             sa.Column("target_ids", sa.Text, nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
 
 
 def downgrade() -> None:

@@ -32,7 +32,8 @@ def upgrade() -> None:
             sa.Column("flow_id", sa.String(64)),
             sa.Column("problem", sa.Text),
             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
 
 
 def downgrade() -> None:

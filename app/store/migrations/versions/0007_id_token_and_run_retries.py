@@ -23,7 +23,8 @@ def upgrade() -> None:
             sa.Column("run_id", sa.String(64), primary_key=True),
             sa.Column("flow_id", sa.String(64), nullable=False),
             sa.Column("new_run_id", sa.String(64)),
-            sa.Column("taken_at", sa.Float, nullable=False))
+            sa.Column("taken_at", sa.Float, nullable=False),
+        )
         op.create_index("ix_run_retries_flow_id", "run_retries", ["flow_id"])
 
 

@@ -22,7 +22,8 @@ def upgrade() -> None:
             "leases",
             sa.Column("name", sa.String(64), primary_key=True),
             sa.Column("holder", sa.String(64), nullable=False),
-            sa.Column("until", sa.Float, nullable=False))
+            sa.Column("until", sa.Float, nullable=False),
+        )
 
 
 def downgrade() -> None:

@@ -30,7 +30,8 @@ def upgrade() -> None:
             sa.Column("records_written", sa.Integer),
             sa.Column("records_failed", sa.Integer),
             sa.Column("errors", sa.Text),
-            sa.Column("noticed", sa.Boolean, nullable=False))
+            sa.Column("noticed", sa.Boolean, nullable=False),
+        )
         op.create_index("ix_watched_runs_flow_id", "watched_runs", ["flow_id"])
         op.create_index("ix_watched_runs_created_ms", "watched_runs", ["created_ms"])
     if not has_table("watched_flows"):
@@ -43,13 +44,15 @@ def upgrade() -> None:
             sa.Column("source_spec", sa.String(64)),
             sa.Column("failures_in_row", sa.Integer, nullable=False),
             sa.Column("late_after", sa.String(64)),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
     if not has_table("watch_cursors"):
         op.create_table(
             "watch_cursors",
             sa.Column("sandbox", sa.String(128), primary_key=True),
             sa.Column("since_ms", sa.BigInteger, nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
     if not has_table("alert_rules"):
         op.create_table(
             "alert_rules",
@@ -64,7 +67,8 @@ def upgrade() -> None:
             sa.Column("target_hint", sa.String(256), nullable=False),
             sa.Column("created_by", sa.String(256)),
             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        )
     if not has_table("alert_events"):
         op.create_table(
             "alert_events",
@@ -75,7 +79,8 @@ def upgrade() -> None:
             sa.Column("run_id", sa.String(64)),
             sa.Column("body", sa.Text, nullable=False),
             sa.Column("origin", sa.String(16), nullable=False),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False))
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        )
         op.create_index("ix_alert_events_created_at", "alert_events", ["created_at"])
     if not has_table("alert_deliveries"):
         op.create_table(
@@ -88,11 +93,11 @@ def upgrade() -> None:
             sa.Column("lease_until", sa.Float),
             sa.Column("last_error", sa.Text),
             sa.Column("first_at", sa.Float, nullable=False),
-            sa.Column("sent_at", sa.Float))
+            sa.Column("sent_at", sa.Float),
+        )
         op.create_index("ix_alert_deliveries_next_at", "alert_deliveries", ["next_at"])
 
 
 def downgrade() -> None:
-    for table in ("alert_deliveries", "alert_events", "alert_rules", "watch_cursors", "watched_flows",
-                  "watched_runs"):
+    for table in ("alert_deliveries", "alert_events", "alert_rules", "watch_cursors", "watched_flows", "watched_runs"):
         op.drop_table(table)

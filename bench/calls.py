@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from harness import launch_chromium, running_wizard_and_emulator  # noqa: E402
+from harness import launch_chromium, running_wizard_and_emulator
 
 ROUNDS = 5
 

@@ -23,7 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from harness import running_wizard_and_emulator  # noqa: E402
+from harness import running_wizard_and_emulator
 
 
 def token(html: str) -> str:

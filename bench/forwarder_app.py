@@ -2,7 +2,8 @@
 with a token in hand, answer 303. bench/overhead.py runs it on the wizard's gunicorn settings, as the floor
 the wizard is measured against.
 
-    FORWARD_URL=<platform>/data/foundation/flowservice/connections FORWARD_HEADERS='{...}' gunicorn ... forwarder_app:app
+    FORWARD_URL=<platform>/data/foundation/flowservice/connections FORWARD_HEADERS='{...}' \\
+        gunicorn ... forwarder_app:app
 
 It forwards with requests, as a minimal app most often would; FORWARD_CLIENT=urllib3 makes it use urllib3
 directly, as the wizard does (a lower floor: `bench/overhead.py --forwarder-client urllib3`).

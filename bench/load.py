@@ -134,7 +134,7 @@ def person(
             sends = 2 if random.random() < 0.2 else 1
             answers: list = []
 
-            def send():
+            def send(answers=answers, data=data, moment=moment):
                 try:
                     answers.append(
                         session.post(f"{base}/sources/redshift", data=data, allow_redirects=False, timeout=60)

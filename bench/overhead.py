@@ -229,9 +229,9 @@ def submissions(n: int, urls: dict, emulator: dict, servers: dict) -> dict:
             if not ok:
                 raise SystemExit(f"{variant} failed: {answer.status_code}")
     pairs = {
-        "wizard - forwarder": [w - f for w, f in zip(wall["wizard"], wall["forwarder"])],
-        "forwarder - direct": [f - d for f, d in zip(wall["forwarder"], wall["direct"])],
-        "wizard - direct": [w - d for w, d in zip(wall["wizard"], wall["direct"])],
+        "wizard - forwarder": [w - f for w, f in zip(wall["wizard"], wall["forwarder"], strict=False)],
+        "forwarder - direct": [f - d for f, d in zip(wall["forwarder"], wall["direct"], strict=False)],
+        "wizard - direct": [w - d for w, d in zip(wall["wizard"], wall["direct"], strict=False)],
     }
     return {
         "samples": n,
@@ -416,7 +416,7 @@ def measure(args, binary: str, secret: str, emulator_process) -> int:
     for name, s in submitted["paired_difference_ms"].items():
         print(f"paired {name:20} median {s['median']:.2f}  p95 {s['p95']:.2f}  p99 {s['p99']:.2f} ms")
     print(
-        f"utime+stime per submission (ms, wizard incl. its form GET): "
+        "utime+stime per submission (ms, wizard incl. its form GET): "
         + "  ".join(f"{k} {v:.2f}" for k, v in submitted["utime_stime_ms_per_submission"].items())
     )
     print(

@@ -1,4 +1,5 @@
-"""Attacks on a shared portal, each performed: other sources' connections, huge numbers, open redirects, forged headers."""
+"""Attacks on a shared portal, each performed: other sources' connections, huge numbers, open redirects, forged
+headers."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import time
 import pytest
 import requests
 
-from app import create_app
+from app import create_app, services
 from app.web.auth import safe_next
-from app import services
 
 from .helpers.forms import form_data
 

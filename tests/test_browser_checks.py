@@ -6,10 +6,10 @@ import types
 
 import pytest
 
+from app import services
 from app.sources.base import check_pasted_string
 from app.sources.fields import host_name_error, port_error
 from app.sources.greenplum import REQUIRED_KEYS
-from app import services
 
 pytestmark = pytest.mark.browser
 

@@ -78,7 +78,7 @@ def test_every_variant_happy_path_by_labels(page, live_server, fresh_emulator, v
     assert page.title() == "Connection created · AEP Source Wizard"
     curl = page.locator("#curl").inner_text()
     assert "{ACCESS_TOKEN}" in curl and "s3cret" not in curl
-    assert page.get_by_role("link", name=f"Create another").is_visible()
+    assert page.get_by_role("link", name="Create another").is_visible()
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

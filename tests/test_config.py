@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from app.accounts import read_users
 from app.config import ConfigError, Settings
 from app.gunicorn_conf import timeout as worker_timeout
-from app.accounts import read_users
 
 from .helpers.servers import REPO, clean_env
 

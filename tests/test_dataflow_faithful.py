@@ -15,9 +15,9 @@ import uuid
 import pytest
 import requests
 
+from app import services
 from app.emulator import Fault
 from app.store import MOST_OPEN_DRAFTS
-from app import services
 
 from .helpers.dataflows import DATA_LAKE, FIRST_DAY, Maker, Walk, form_token
 from .helpers.forms import connection_body as body
@@ -312,7 +312,7 @@ def test_each_frequency_has_its_bounds(live_server, fresh_emulator, flow, freque
 
 def test_the_first_run_is_neither_long_past_nor_years_ahead(live_server, fresh_emulator, flow):
     walk = _schedule_page(live_server, fresh_emulator, flow.create_connection("prod", body("Times")).id)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     for moment, says in (
         (now - datetime.timedelta(days=2), "more than a day in the past"),
         (now + datetime.timedelta(days=400), "more than a year away"),

@@ -12,12 +12,12 @@ import pytest
 import requests
 
 from app import services
-from app.adobe.data_prep import mapping_set
 from app.adobe.bodies import (
     flow_body,
     source_connection_body,
     target_connection_body,
 )
+from app.adobe.data_prep import mapping_set
 from app.emulator import Fault
 from app.emulator.data_prep import DATA_PREP
 from tests import test_dataflow_board

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.adobe.data_prep import source_field
 from app.adobe.bodies import flow_body, source_connection_body
+from app.adobe.data_prep import source_field
 from app.adobe.schema_registry import Field
 from app.dataflows.draft import Draft, before
 from app.dataflows.mapping import mapping_rows, suggest

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from app.emulator import Fault
 from app import services
+from app.emulator import Fault
 
 from .helpers.dataflows import Maker
 from .helpers.forms import connection_body as body

@@ -1,4 +1,5 @@
-"""The team deployment in deploy/: a valid Compose file whose secrets stay in files, health-checked, behind one proxy."""
+"""The team deployment in deploy/: a valid Compose file whose secrets stay in files, health-checked, behind one
+proxy."""
 
 from __future__ import annotations
 

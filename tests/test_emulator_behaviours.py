@@ -360,7 +360,7 @@ def _flow_of_columns(api, *sources):
             api, params={"tableName": "public.odd", "columns": [{"name": n, "type": "string"} for n in COLUMNS]}
         ),
     ).json()
-    mapping_id = _mapping_set(api, *(("ATTRIBUTE", s, d) for s, d in zip(sources, DESTINATIONS)))
+    mapping_id = _mapping_set(api, *(("ATTRIBUTE", s, d) for s, d in zip(sources, DESTINATIONS, strict=False)))
     return api.call("POST", "/flows", json=_flow_body(api, source, mapping_id))
 
 
@@ -700,7 +700,7 @@ def _field_names(api):
         answer = api.at(
             "POST",
             f"{DATA_PREP}/mappingSets/validate",
-            json=_mapping_body(*(("ATTRIBUTE", source, field) for source, field in zip(sources, fields))),
+            json=_mapping_body(*(("ATTRIBUTE", source, field) for source, field in zip(sources, fields, strict=False))),
         )
         return answer, [v["status"] for v in answer.json()["validationResponse"]]
 

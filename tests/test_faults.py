@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from app import services
 from app.adobe import AdobeError
 from app.emulator import Fault
-from app import services
 
 from .helpers.forms import form_data
 from .helpers.live import IN_TIME, SLOW

@@ -1,4 +1,5 @@
-"""What the portal sends is what Adobe's documents allow: search with `==` only, names never confused, one error type."""
+"""What the portal sends is what Adobe's documents allow: search with `==` only, names never confused, one error
+type."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
+from app import services
 from app.adobe import AdobeError
 from app.adobe.connections import SEARCH_CAP
 from app.emulator import Fault
 from app.sources import SOURCES
-from app import services
 
 from .helpers.dataflows import Maker
 from .helpers.forms import form_data

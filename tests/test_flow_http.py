@@ -9,9 +9,10 @@ import urllib.request
 import pytest
 import requests
 
+from app import services
+
 from .helpers.forms import VARIANTS, form_data
 from .helpers.markup import csrf_token, submission_id
-from app import services
 
 
 def create_via_http(base_url, variant, **changes):

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_app
-from app import services
+from app import create_app, services
 
 from .helpers.forms import connection_body as body
 from .helpers.live import settings_for

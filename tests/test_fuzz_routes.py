@@ -2,8 +2,7 @@
 
 import pytest
 
-from app import create_app
-from app import services
+from app import create_app, services
 
 from .helpers.dataflows import Maker
 from .helpers.forms import connection_body as body

@@ -8,11 +8,10 @@ import jsonschema
 import pytest
 import requests
 
+from app.adobe.spec_catalog import is_database
 from app.emulator import Fault
 from app.emulator.specs import connection_specs
 from app.sources import SOURCES
-from app.adobe.spec_catalog import is_database
-
 from app.sources.generic import form_class_for
 
 from .helpers.browser import assert_axe_clean
@@ -93,7 +92,7 @@ def test_a_generated_form_creates_a_connection_that_passes_the_schema(live_serve
         if schema.get("type") == "boolean":
             assert sent["auth"]["params"][name] is True
     result = requests.get(live_server.url + response.headers["Location"], timeout=10).text
-    for name, schema in auth["spec"]["properties"].items():
+    for schema in auth["spec"]["properties"].values():
         if schema.get("format") == "password":
             assert "S3cret" not in result  # the curl command shows a placeholder instead
 

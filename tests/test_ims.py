@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from app.adobe import AdobeError
-from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
+from app.adobe.ims import TokenProvider
 from app.emulator import Fault
 
 from .helpers.forms import form_data

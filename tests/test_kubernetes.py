@@ -18,10 +18,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.helpers.ci import unavailable
 from app import cli, gunicorn_conf
 from app.config import CREDENTIAL_VARIABLES, SECRET_VARIABLES, Settings
 from app.store import database_url
+from tests.helpers.ci import unavailable
 
 from .helpers.servers import REPO
 
@@ -349,7 +349,7 @@ def test_the_migration_job_runs_the_migrate_command_with_the_portals_settings(re
 
 
 def test_the_first_apply_holds_everything_the_migration_needs_and_no_portal(rendered):
-    for name, objects in overlays(rendered):
+    for _name, objects in overlays(rendered):
         first = [o for o in objects if o["metadata"].get("labels", {}).get(FIRST) == "true"]
         kinds = {(o["kind"], o["metadata"]["name"]) for o in first}
         assert not {kind for kind, _ in kinds} & {"Deployment", "Service", "Ingress", "PodDisruptionBudget"}, kinds

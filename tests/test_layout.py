@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
-from app.emulator import Fault
+from app import create_app, services
 from app.accounts import add_user
-from app import services
+from app.emulator import Fault
 
 from .helpers.browser import assert_axe_clean
 from .helpers.dataflows import Maker

@@ -7,13 +7,14 @@ import re
 import pytest
 import requests
 
+from app import services
 from app.sources import SOURCES
 from app.sources.secrecy import MASK
 from app.web.connections import PAGE_SIZE
-from app import services
 
 from .helpers.browser import assert_axe_clean
-from .helpers.forms import connection_body as body, form_data
+from .helpers.forms import connection_body as body
+from .helpers.forms import form_data
 from .helpers.markup import csrf_token, submission_id
 
 NEW_PASSWORD = "rotated-Pw;7{c}"

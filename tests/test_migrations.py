@@ -21,7 +21,7 @@ from app.store.schema import metadata
 from .helpers.postgres import own_schema, postgres_test_url
 
 REPO = Path(__file__).resolve().parents[1]
-NOW = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 24, 10, tzinfo=datetime.UTC)
 
 
 def old_schema(version: str) -> MetaData:

@@ -10,9 +10,8 @@ import zoneinfo
 import pytest
 import requests
 
-from app import create_app
+from app import create_app, services
 from app.emulator import Fault
-from app import services
 
 from .helpers.dataflows import FIRST_DAY, FIRST_RUN, Walk, form_token, suggested
 from .helpers.forms import connection_body as body
@@ -81,7 +80,7 @@ def test_from_a_table_to_a_dataflow_every_call_documented(live_server, live_app,
     review = walk.get("review")
     text = _text(review.text)
     first = datetime.datetime.fromisoformat(FIRST_RUN).replace(tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
-    in_utc = first.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    in_utc = first.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     assert f"every 1 hour, first at {FIRST_DAY} 09:30 Europe/Paris" in text and in_utc in text
     assert review.text.count("curl -X POST") == 4 and "{SOURCE_CONNECTION_ID}" in review.text
     made = walk.send("create", {})
@@ -313,7 +312,7 @@ def test_in_chromium_from_a_table_to_a_watched_dataflow_and_back_to_nothing(page
     walk.map_constant("_emulatortenant.points", "many", refused=True)
     assert "Data Prep refused this" in page.locator("#constant_path_0-error").inner_text()
     walk.map_constant("_emulatortenant.points", "250")
-    moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
     walk.schedule(
         name="Customers into loyalty, by the browser",
         every_minutes="15",

@@ -1,4 +1,5 @@
-"""Single sign-on with OpenID Connect against a real provider on loopback: each role in Chromium, every bad token refused.
+"""Single sign-on with OpenID Connect against a real provider on loopback: each role in Chromium, every bad token
+refused.
 
 The strict cases (claims only at userinfo, client_secret_post, RFC 9207 `iss`, RP-Initiated Logout) run here
 against our provider's strict modes, and in test_oidc_certified.py against a certified provider nobody here wrote.
@@ -13,12 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app import create_app
+from app import create_app, services
 from app.config import ConfigError, Settings
 from app.roles import parse_roles
-
 from app.web.sso import SignInRefused, token_auth_method
-from app import services
 
 from .helpers.forms import form_data
 from .helpers.live import LiveServer, settings_for

@@ -16,10 +16,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app import create_app
+from app import create_app, services
 from app.roles import parse_roles
 from app.store.schema import sessions
-from app import services
 
 from .helpers.certified_provider import CertifiedProvider, form_of, log_in
 from .helpers.live import LiveServer, settings_for

@@ -7,12 +7,12 @@ import requests
 from app.adobe import AdobeError
 from app.adobe.connections import Connections
 from app.adobe.gateway import Gateway
-from app.adobe.ims import TokenProvider
 from app.adobe.http import make_session
+from app.adobe.ims import TokenProvider
 from app.sources import SOURCES
 
 from .helpers.forms import VARIANTS, form_data
-from .helpers.openapi_check import Checked, FLOW_ERROR, load_openapi
+from .helpers.openapi_check import FLOW_ERROR, Checked, load_openapi
 
 
 @pytest.fixture(scope="module")

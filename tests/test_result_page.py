@@ -9,9 +9,8 @@ import shlex
 
 import pytest
 
-from app import create_app
+from app import create_app, services
 from app.sources.connection_string import quote_value
-from app import services
 
 from .helpers.forms import form_data
 

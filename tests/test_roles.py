@@ -7,11 +7,10 @@ import re
 import pytest
 import requests
 
-from app import create_app
+from app import create_app, services
+from app.accounts import add_user
 from app.config import ConfigError, Settings
 from app.roles import Grant, parse_roles, role_in
-from app.accounts import add_user
-from app import services
 
 from .helpers.dataflows import Maker
 from .helpers.forms import connection_body, form_data

@@ -10,8 +10,8 @@ import zlib
 import pytest
 import requests
 
-from app.emulator import Fault
 from app import services
+from app.emulator import Fault
 
 from .helpers.forms import form_data
 
@@ -172,8 +172,8 @@ def decoded_cookie(value: str) -> str:
 
 def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, tmp_path):
     """Real mode against the emulator, built-in accounts: every page, header, cookie and log line is searched."""
-    from app.emulator import Fault
     from app.accounts import add_user
+    from app.emulator import Fault
 
     from .helpers.markup import csrf_token, submission_id
     from .helpers.servers import REPO, serve, wait_until_up
@@ -278,7 +278,9 @@ def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, t
         refused = submit(
             *form_data(
                 "greenplum-string",
-                connectionString=f"HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={{{PASSWORD.replace('}', '}}')}}}",
+                connectionString="HOST=gp.example.com;PORT=5432;DB=orders;UID=etl;PWD={"
+                + PASSWORD.replace("}", "}}")
+                + "}",
             )
         )
         assert refused.status_code == 400 and "not shown because it repeats a secret" in refused.text

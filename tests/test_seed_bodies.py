@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.sources.connection_string import parse_connection_string
 from app.emulator import Emulator
+from app.sources.connection_string import parse_connection_string
 
 from .helpers.forms import form_data
 from .helpers.live import settings_for

@@ -173,7 +173,7 @@ def test_a_draft_chain_is_taken_once_its_steps_kept_apart_and_old_drafts_go(stor
     with store.engine.begin() as db:
         db.execute(
             text("UPDATE dataflow_drafts SET updated_at = :old WHERE key LIKE 'old-%'"),
-            {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)},
+            {"old": datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)},
         )
     store.drafts.new_draft("n" * 32, "ada", "prod", "base-1", plan)
     assert (

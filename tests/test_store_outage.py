@@ -21,10 +21,10 @@ from app.emulator import Fault
 from app.reconciler import Reconciler
 from app.store import database_url
 
-from .helpers.postgres import postgres_test_url
 from .helpers.forms import connection_body, form_data
 from .helpers.live import IN_TIME, LiveServer, settings_for
 from .helpers.markup import csrf_token, submission_id
+from .helpers.postgres import postgres_test_url
 from .helpers.tcp_proxy import TcpProxy
 
 

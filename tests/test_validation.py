@@ -7,7 +7,6 @@ import pytest
 from .helpers.forms import form_data
 from .helpers.markup import field_error
 
-
 CASES = [
     # (variant, field, typed value, words the message must hold)
     ("redshift", "name", "", "required"),
@@ -57,7 +56,7 @@ def test_bad_input_gets_its_message_on_its_field_and_nothing_is_sent(
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in field_error(page, field)
-    assert f'aria-invalid="true"' in page and 'role="alert"' in page
+    assert 'aria-invalid="true"' in page and 'role="alert"' in page
     assert not fresh_emulator.creations(), "an invalid form must not reach Flow Service"
 
 

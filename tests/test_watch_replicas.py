@@ -16,9 +16,8 @@ import pytest
 import requests
 from sqlalchemy import text
 
-
-from .helpers.postgres import own_schema, postgres_test_url
 from .helpers.dataflows import Maker
+from .helpers.postgres import own_schema, postgres_test_url
 from .helpers.receivers import Webhook
 from .helpers.servers import serve, wait_until_up
 from .test_watch import base_connection

@@ -212,8 +212,8 @@ def run_now(flow_id):
             sandbox,
             409,
             AdobeError(
-                "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow scheduled "
-                "once.",
+                "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow "
+                "scheduled once.",
                 status=409,
             ),
         )

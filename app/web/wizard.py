@@ -161,8 +161,8 @@ def _pristine_page(source):
                 "source_form.html",
                 source=source,
                 **PRISTINE_PAGE,
-                form_html=Markup(_tokens_in(cached, submission_id, token)),
-            ),  # noqa: S704
+                form_html=Markup(_tokens_in(cached, submission_id, token)),  # noqa: S704
+            ),
             submission_id,
             token,
         )

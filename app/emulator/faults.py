@@ -64,7 +64,14 @@ def install(app, state) -> None:
             request.method, request.path, request.query_string.decode(), dict(request.headers), request.get_data()
         )
         if state.latency and not request.path.startswith(("/_emulator", "/ims")):
-            time.sleep(state.latency)
+            with state._lock:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            try:
+                time.sleep(state.latency)
+            finally:
+                with state._lock:
+                    state.in_flight -= 1
         fault = g.fault = state.take_fault(request.method, request.path)
         if fault and not fault.after_handling:
             time.sleep(fault.delay)

@@ -105,6 +105,10 @@ class EmulatorState:
         self.faults: list[Fault] = []
         # Seconds every Platform API call waits before it is handled (POST /_emulator/latency), for benchmarks.
         self.latency = 0.0
+        # Platform calls waiting out that latency now, and the most at once since the last reset: calls a page sends
+        # side by side overlap there, calls sent one after another never do (tests/test_waits.py).
+        self.in_flight = 0
+        self.most_in_flight = 0
         # Adobe I/O Events (events.py): the webhooks registered, every delivery made to them (url, event id, attempts,
         # status, last status), the signing keys (made when first needed), and what stops pending retries. A retry
         # unit stands for I/O Events' minute (60 s; tests make it small); a webhook has this long to answer.
@@ -162,6 +166,7 @@ class EmulatorState:
             self.datasets.update(seed_datasets(self.sandboxes, self.org_id))
             self.clock_offset = 0.0
             self.latency = 0.0
+            self.in_flight = self.most_in_flight = 0
             self.event_webhooks.clear()
             self.event_deliveries.clear()
             self.events_stop.set()  # pending retries end at their next wait

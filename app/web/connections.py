@@ -18,6 +18,7 @@ from ..dataflows.deletion import DeleteMadeFrom
 from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.secrecy import SECRET_PARAMS, masked_params
+from ..together import side_by_side
 from . import audit, permissions
 from .loaders import sandbox_of, source_of, with_connection
 
@@ -82,7 +83,10 @@ MAX_BACK = 20  # pages of "previous" remembered in the URL
 
 @bp.get("/connections")
 def index():
-    """List the supported sources' connections in a sandbox, filtered and sorted, a page at a time."""
+    """List the supported sources' connections in a sandbox, filtered and sorted, a page at a time.
+
+    Its floor is one wait on Adobe: a page of the listing and its count side by side (a name search, or "created by
+    me", is one read); the database specs that name the sources are kept (app/adobe/spec_catalog.py)."""
     sandbox = sandbox_of()
     args = request.args
     name = (args.get("name") or "").strip()[:256]
@@ -123,11 +127,20 @@ def index():
             )
             items, next_page = search.items, search.next_token
         else:
-            items, next_page = _client().list_connections(
-                sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+            # Flow Service counts a listing (count=true) but not a name search, which the portal does itself. The
+            # page and its count depend on nothing but the filters: asked side by side, one wait on Adobe.
+            listed, counted = side_by_side(
+                [
+                    lambda: _client().list_connections(
+                        sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+                    ),
+                    lambda: _client().count_connections(sandbox, spec_ids, state=state or None),
+                ]
             )
-            # Flow Service counts a listing (count=true) but not a name search, which the portal does itself.
-            count = _client().count_connections(sandbox, spec_ids, state=state or None)
+            for outcome in (listed, counted):
+                if isinstance(outcome, Exception):
+                    raise outcome
+            (items, next_page), count = listed, counted
     except AdobeError as error:
         return render_template(
             "error.html", title="Could not list connections", message=error.message, adobe_request_id=error.request_id
@@ -188,11 +201,20 @@ def _sorted(items: list[dict], sort: str) -> list[dict]:
     return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + undated
 
 
+def _dependents_unless_created(connection_id: str, sandbox: str):
+    """The connection's dependents; none read for the page that follows creating it, which has none yet."""
+    return None if _created_here(connection_id) is not None else services.dataflows().dependents(sandbox, connection_id)
+
+
 @bp.get("/connections/<connection_id>")
-@with_connection
-def show(connection, source, sandbox):
-    """Show a connection as Flow Service has it: details, masked auth params, and what can be done with it."""
-    return _detail(connection, source, sandbox)
+@with_connection(alongside=_dependents_unless_created)
+def show(connection, source, sandbox, dependents):
+    """Show a connection as Flow Service has it: details, masked auth params, what is made from it, and what can be
+    done with it.
+
+    Its floor is two waits on Adobe: the connection and its source connections side by side, then the dataflows that
+    read those (a filter on their ids). The page that follows creating reads only the connection."""
+    return _detail(connection, source, sandbox, dependents=dependents)
 
 
 def _created_here(connection_id: str) -> str | None:
@@ -206,12 +228,19 @@ def _created_here(connection_id: str) -> str | None:
     return finished["curl"] or ""
 
 
-def _detail(connection, source, sandbox, status=200, **extra):
+def _detail(connection, source, sandbox, status=200, *, dependents=None, **extra):
+    """The connection's page; `dependents` as read alongside the connection (an AdobeError when they could not be)."""
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
     # The redirect that follows creating names its submission: every worker finds its curl in the store.
     curl = None if extra else _created_here(connection["id"])
-    # A connection just created has no dataflows yet: its page waits on no more calls than before.
-    dependents, dependents_error = (None, None) if curl is not None else _dependents(connection["id"], sandbox)
+    dependents_error = dependents if isinstance(dependents, AdobeError) else None
+    if dependents_error:
+        log.warning(
+            "reading the dataflows of %s failed: %s",
+            connection["id"],
+            dependents_error.code or dependents_error.message[:120],
+        )
+        dependents = None
     return render_template(
         "connection.html",
         connection=connection,
@@ -228,12 +257,32 @@ def _detail(connection, source, sandbox, status=200, **extra):
     ), status
 
 
+def _tested(connection_id: str, sandbox: str) -> tuple:
+    """(whether Flow Service connected, or the AdobeError; the dependents, or the AdobeError), side by side."""
+    return tuple(
+        side_by_side(
+            [
+                lambda: _client().test_connection(sandbox, connection_id),
+                lambda: services.dataflows().dependents(sandbox, connection_id),
+            ]
+        )
+    )
+
+
 @bp.get("/connections/<connection_id>/test")
-@with_connection
-def test(connection, source, sandbox):
-    """Ask Flow Service to connect to the database with the stored credentials, and say how it went."""
+@with_connection(alongside=_tested)
+def test(connection, source, sandbox, tested):
+    """Ask Flow Service to connect to the database with the stored credentials, and say how it went.
+
+    Its floor is two waits on Adobe, as the connection's page: the test beside the connection and its source
+    connections, then their dataflows."""
+    (ok, dependents) = tested
+    for outcome in tested:
+        if isinstance(outcome, Exception) and not isinstance(outcome, AdobeError):
+            raise outcome
     try:
-        ok = _client().test_connection(sandbox, connection["id"])
+        if isinstance(ok, AdobeError):
+            raise ok
         outcome = (
             ("ok", "Flow Service connected to the database with the stored credentials.")
             if ok
@@ -246,18 +295,24 @@ def test(connection, source, sandbox):
     except AdobeError as error:
         outcome = ("failed", f"The test failed: {error.message}")
     log.info("tested connection %s: %s", connection["id"], outcome[0])
-    return _detail(connection, source, sandbox, test_outcome=outcome)
+    return _detail(connection, source, sandbox, dependents=dependents, test_outcome=outcome)
+
+
+def _explored(connection_id: str, sandbox: str):
+    """The tables, or the columns of the table the URL names."""
+    return _client().explore(sandbox, connection_id, request.args.get("table") or None)
 
 
 @bp.get("/connections/<connection_id>/explore")
-@with_connection
-def explore(connection, source, sandbox):
-    """The database's tables as Flow Service sees them, or one table's columns."""
+@with_connection(alongside=_explored)
+def explore(connection, source, sandbox, explored):
+    """The database's tables as Flow Service sees them, or one table's columns.
+
+    Its floor is one wait on Adobe: the connection and what is explored, side by side."""
     table = request.args.get("table") or None
-    try:
-        tables = None if table else _client().explore(sandbox, connection["id"])
-        columns = _client().explore(sandbox, connection["id"], table) if table else None
-    except AdobeError as error:
+    tables, columns = (None, explored) if table else (explored, None)
+    if isinstance(explored, AdobeError):
+        error = explored
         return render_template(
             "explore.html", connection=connection, sandbox=sandbox, source=source, table=table, error=error
         ), error.status

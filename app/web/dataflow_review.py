@@ -41,7 +41,9 @@ def reread(key: str) -> Draft:
 
 @bp.get("/dataflows/new/<key>/review")
 def review(key):
-    """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it."""
+    """Every request about to be sent, as curl; create. After a stop: what exists, continue or remove it.
+
+    Its floor is no wait on Adobe: the bodies are built from the draft and the flow spec, kept for an hour."""
     draft = load_draft(key)
     if draft.created:
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))

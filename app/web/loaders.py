@@ -16,6 +16,7 @@ from ..adobe import AdobeError
 from ..dataflows.draft import DRAFT_KEY, Draft
 from ..sources import source_for_spec
 from ..sources.generic import source_for
+from ..together import side_by_side
 from . import permissions
 
 log = logging.getLogger(__name__)
@@ -74,26 +75,43 @@ def load_connection(connection_id: str, sandbox: str):
     return connection, source_of(spec_id, (connection.get("auth") or {}).get("specName"))
 
 
-def with_connection(view=None, *, action="view"):
+def with_connection(view=None, *, action="view", alongside=None):
     """Give a view the connection its URL names, read from Flow Service, with its source and sandbox.
 
     The person must hold the role `action` needs in that sandbox. An action that changes the connection or makes
     something from it (rename, rotate, delete, a dataflow) gets that far only for a connection of a source this
     portal offers (the curated four and the database specs). Others, such as an Amazon S3 connection made elsewhere
     with the same technical account, are read-only here, and nothing is ever sent for them.
+
+    `alongside(connection_id, sandbox)`, for a page that reads more than the connection: reads that need only the id,
+    sent side by side with the connection's (one wait on Adobe rather than two); the view gets its result, or the
+    AdobeError it raised, as a fourth argument. Only for reading: it is sent before the connection's source is known.
     """
     if view is None:
-        return functools.partial(with_connection, action=action)
+        return functools.partial(with_connection, action=action, alongside=alongside)
     changes = action in ("rename", "rotate", "delete", "dataflow")
+    assert not (changes and alongside), "alongside reads only: a change waits for the connection's source"
 
     @functools.wraps(view)
     def wrapper(connection_id):
         sandbox = sandbox_of(action)
-        connection, source = load_connection(connection_id, sandbox)
+        if alongside is None:
+            connection, source = load_connection(connection_id, sandbox)
+            read: tuple = ()
+        else:
+            if not OBJECT_ID.match(connection_id):
+                abort(404)
+            loaded, beside = side_by_side(
+                [lambda: load_connection(connection_id, sandbox), lambda: alongside(connection_id, sandbox)]
+            )
+            for outcome in (loaded, beside):
+                if isinstance(outcome, Exception) and (outcome is loaded or not isinstance(outcome, AdobeError)):
+                    raise outcome
+            (connection, source), read = loaded, (beside,)
         if changes and source is None:
             log.warning("refused to change connection %s of a source the portal does not offer", connection_id)
             raise ReadOnlyHere("This connection is read-only here", CONNECTION_READ_ONLY)
-        return view(connection, source, sandbox)
+        return view(connection, source, sandbox, *read)
 
     return wrapper
 

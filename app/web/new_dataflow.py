@@ -188,7 +188,9 @@ def _saved(draft: Draft, plan: dict):
 @bp.route("/dataflows/new/<key>/dataset", methods=["GET", "POST"])
 @editable_step("dataset")
 def dataset(draft):
-    """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema."""
+    """The sandbox's datasets, a page at a time, with a search; the one chosen is read with its schema.
+
+    Its floor is one wait on Adobe: a page of Catalog's datasets (the draft keeps its connection and columns)."""
     key = draft.key
     form = DatasetForm(
         data={"dataset": (draft.plan.get("dataset") or {}).get("id")} if request.method == "GET" else None
@@ -278,7 +280,10 @@ def dataset(draft):
 @bp.route("/dataflows/new/<key>/mapping", methods=["GET", "POST"])
 @editable_step("mapping")
 def mapping(draft):
-    """Each column to an XDM field (suggested by name and type) or skipped, constants, then Data Prep's verdict."""
+    """Each column to an XDM field (suggested by name and type) or skipped, constants, then Data Prep's verdict.
+
+    Its floor is no wait on Adobe to show it: the draft keeps the columns and the chosen dataset's schema, read once
+    for it. Sending it waits once, on Data Prep's verdict."""
     key = draft.key
     plan = draft.plan
     # What the page shows first; a sent form is read as sent (a field left out is empty, never a default).
@@ -323,7 +328,9 @@ def mapping(draft):
 @bp.route("/dataflows/new/<key>/schedule", methods=["GET", "POST"])
 @editable_step("schedule")
 def schedule(draft):
-    """How often, from when (in the person's zone, sent in UTC), the delta column and the flow spec's options."""
+    """How often, from when (in the person's zone, sent in UTC), the delta column and the flow spec's options.
+
+    Its floor is no wait on Adobe: the columns are the draft's, the flow spec's options are kept for an hour."""
     key = draft.key
     plan = draft.plan
     timestamps = draft.timestamps

@@ -14,7 +14,14 @@ from sqlalchemy import text
 
 from app.store import Store, database_url
 
-from .helpers.postgres import postgres_test_url
+from .helpers.postgres import own_schema, postgres_test_url
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """The test PostgreSQL in a schema of this module's own: another process running tests at once has its own."""
+    with own_schema(postgres_test_url(), "s_") as (url, _admin, _schema):
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -22,7 +29,7 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         yield Store(database_url(str(tmp_path), None))
         return
-    store = Store(database_url("", postgres_test_url()))
+    store = Store(request.getfixturevalue("postgres_url"))
     yield store
     with store.engine.begin() as db:
         db.execute(text("DELETE FROM submissions")), db.execute(text("DELETE FROM audit"))

@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         health,
         new_dataflow,
         security,
+        setup,
         wizard,
     )
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         audit.bp,
         alerts.bp,
         adobe_events.bp,
+        setup.bp,
     ):
         app.register_blueprint(blueprint)
     return app

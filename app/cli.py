@@ -213,6 +213,37 @@ def add_user(name: str, users_file: str | None, groups: str = "") -> int:
     return 0
 
 
+MARKS = {True: "ok  ", False: "FAIL", None: "skip"}
+
+
+def doctor() -> int:
+    """`aep-source-wizard doctor`: the set-up checked, read-only, one check at a time (app/doctor.py), each failure
+    with its fix; 0 when every check passes, 1 otherwise."""
+    from . import doctor as checks
+    from . import services
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"FAIL  Settings: {error}\n      Fix: set the variables named above (docs/configuration.md).")
+        return 1
+    logging.disable(logging.INFO)  # the checks' own lines, not every call's and migration's
+    emulator = None
+    if settings.emulator:
+        settings, emulator = with_emulator(settings)
+    failed = False
+    try:
+        for check in checks.run(services.of(create_app(settings))):
+            failed = failed or check.ok is False
+            print(f"{MARKS[check.ok]}  {check.title}: {check.detail}", flush=True)
+            if check.fix:
+                print(f"      Fix: {check.fix}", flush=True)
+    finally:
+        if emulator:
+            emulator.stop()
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="aep-source-wizard", description="Serve the wizard (the default), or manage its accounts."
@@ -220,6 +251,7 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the wizard with gunicorn (what no command does)")
     commands.add_parser("migrate", help="bring the store's schema up to date, then exit (a deployment step)")
+    commands.add_parser("doctor", help="check the set-up, read-only: settings, store, IMS, each sandbox, sign-in")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
@@ -232,6 +264,8 @@ def main(argv=None) -> int:
         return add_user(args.name, args.file, args.groups)
     if args.command == "migrate":
         return migrate()
+    if args.command == "doctor":
+        return doctor()
     return serve()
 
 

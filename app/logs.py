@@ -134,6 +134,8 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic names each of its plugins as it loads them: seven lines of no use at every start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def init_app(app: Flask, registry: SecretRegistry) -> None:

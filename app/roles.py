@@ -20,6 +20,7 @@ NEEDS = {
     "test": "viewer",
     "explore": "viewer",
     "audit": "viewer",
+    "setup": "admin",
     "create": "creator",
     "rename": "editor",
     "rotate": "editor",

@@ -94,6 +94,7 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         "rotate": f"/connections/{created}/credentials?sandbox=prod",
         "delete": f"/connections/{created}/delete?sandbox=prod",
         "audit": "/audit",
+        "set-up": "/setup",
         "not found": "/connections/no-such-connection?sandbox=prod",
         "no such page": "/sources/nothing",
     }

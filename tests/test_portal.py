@@ -119,6 +119,7 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "assets.static": "/static/style.css",
         "audit.index": "/audit?action=create",
         "audit.export": "/audit.csv",
+        "setup.index": "/setup",
     }
     assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
     return urls

@@ -133,6 +133,7 @@ MATRIX = {
     ("adobe_events.notification", "POST"): ("/events/adobe", {}, None),
     ("audit.index", "GET"): ("/audit", None, "viewer"),
     ("audit.export", "GET"): ("/audit.csv", None, "viewer"),
+    ("setup.index", "GET"): ("/setup", None, "admin"),
     ("health.healthz", "GET"): ("/healthz", None, None),
     ("health.readyz", "GET"): ("/readyz", None, None),
     ("assets.static", "GET"): ("/static/style.css", None, None),

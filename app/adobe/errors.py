@@ -33,6 +33,11 @@ class AdobeError(Exception):
         return self.status == 404 or self.upstream_status == 404 or self._coded("1101-404")
 
     @property
+    def unknown_sandbox(self) -> bool:
+        """The organisation has no sandbox of the name sent: the error catalogue's 2101-404 (2106-404, its default)."""
+        return self._coded("2101-404", "2106-404")
+
+    @property
     def stale(self) -> bool:
         """The etag sent is not the object's now: someone changed it meanwhile (1404-412)."""
         return self._coded(STALE)

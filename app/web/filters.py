@@ -67,4 +67,5 @@ def init_app(app: Flask) -> None:
             "auth_mode": settings.auth,
             "asset": asset_url,
             "may": permissions.may,
+            "may_somewhere": lambda action: bool(permissions.sandboxes_for(action)),
         }

@@ -26,13 +26,16 @@ from .store import StoreUnavailable
 # the skew most token checks allow).
 CLOCK_SKEW_SECONDS = 300
 # Where each read's permission is granted: Experience Platform's access control (Admin Console → Products →
-# Adobe Experience Platform → the credential's product profile → Permissions), as its permissions list names them.
+# Adobe Experience Platform → the credential's product profile → Permissions), as its permissions list names them
+# (access-control/home: "View Sources", "Manage Sources", "View Datasets: read-only access for datasets and schemas",
+# "View Schemas"). Adobe names no permission for Data Prep's mapping sets; sources' dataflows make them, so our
+# choice is to point at Manage Sources.
 PERMISSIONS = {
-    "connections": "Sources: View Sources (and Manage Sources, to create)",
-    "dataflows": "Sources: View Sources (and Manage Sources, to create)",
-    "datasets": "Data Management: View Datasets (and Manage Datasets)",
-    "schemas": "Data Modeling: View Schemas",
-    "mapping sets": "Sources: Manage Sources (Data Prep's mapping sets)",
+    "connections": "View Sources (and Manage Sources, to create connections)",
+    "dataflows": "View Sources (and Manage Sources, to create dataflows)",
+    "datasets": "View Datasets",
+    "schemas": "View Schemas (or View Datasets)",
+    "mapping sets": "Manage Sources (Adobe names no permission of Data Prep's own)",
 }
 LIMIT_ONE = [("limit", "1")]
 NETWORK_FIX = (

@@ -93,17 +93,31 @@ def test_a_sandbox_the_organisation_lacks_is_named(fresh_emulator):
     assert {c.title: c.ok for c in checks}["Sandbox prod: schemas"] is True
 
 
+# Flow Service's refusal as "Update dataflow labels" prints it (FLOW-2120-403); Catalog's and Data Prep's specs give a
+# 403 no body, so the gateway's shape stands in for theirs (the troubleshooting guide's 403027, a credential without
+# an Experience Platform product profile).
+FORBIDDEN_FLOW = {
+    "type": "https://ns.adobe.com/aep/errors/FLOW-2120-403",
+    "title": "Forbidden",
+    "status": 403,
+    "report": {
+        "detailed-message": "You do not have sufficient permissions to perform the operation. Please contact your "
+        "administrator to resolve permissions and try again."
+    },
+}
+FORBIDDEN_GATEWAY = {"error_code": "403027", "message": "User region is missing"}
+
+
 @pytest.mark.parametrize(
-    ("path", "what", "permission"),
+    ("path", "body", "what", "permission"),
     [
-        (f"{FLOW}/flows", "dataflows", "View Sources"),
-        ("/data/foundation/catalog/dataSets", "datasets", "View Datasets"),
-        ("/data/foundation/conversion/mappingSets", "mapping sets", "Manage Sources"),
+        (f"{FLOW}/flows", FORBIDDEN_FLOW, "dataflows", "View Sources"),
+        ("/data/foundation/catalog/dataSets", FORBIDDEN_GATEWAY, "datasets", "View Datasets"),
+        ("/data/foundation/conversion/mappingSets", FORBIDDEN_GATEWAY, "mapping sets", "Manage Sources"),
     ],
 )
-def test_a_read_the_product_profile_does_not_allow_names_the_permission(fresh_emulator, path, what, permission):
-    # Adobe's gateway answers a credential without the permission 403 in its own shape.
-    fresh_emulator.faults.append(Fault("GET", path, 403, {"error_code": "403027", "message": "Forbidden"}))
+def test_a_read_the_product_profile_does_not_allow_names_the_permission(fresh_emulator, path, body, what, permission):
+    fresh_emulator.faults.append(Fault("GET", path, 403, body))
     failed = _failed(_checks(settings_for(fresh_emulator, sandboxes=("prod",))))
     assert list(failed) == [f"Sandbox prod: {what}"]
     assert permission in failed[f"Sandbox prod: {what}"].fix and "sandbox prod" in failed[f"Sandbox prod: {what}"].fix
@@ -141,7 +155,7 @@ def test_a_sign_in_provider_is_checked_by_its_discovery_document_and_keys():
 
 
 def test_the_page_shows_each_check_to_an_admin(client, fresh_emulator):
-    fresh_emulator.faults.append(Fault("GET", f"{FLOW}/flows", 403, {"error_code": "403027", "message": "Forbidden"}))
+    fresh_emulator.faults.append(Fault("GET", f"{FLOW}/flows", 403, FORBIDDEN_FLOW))
     page = client.get("/setup").get_data(as_text=True)
     assert "1 check failed" in page and "Failed:</strong> Sandbox prod: dataflows" in page
     assert "View Sources" in page and "Passed:</strong> Sandbox dev: schemas" in page

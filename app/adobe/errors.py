@@ -34,8 +34,9 @@ class AdobeError(Exception):
 
     @property
     def unknown_sandbox(self) -> bool:
-        """The organisation has no sandbox of the name sent: the error catalogue's 2101-404 (2106-404, its default)."""
-        return self._coded("2101-404", "2106-404")
+        """The organisation has no sandbox of the name sent: the Flow Service error catalogue's 2100-404, 2101-404 and
+        2103-404 ("Sandbox not found"), 2106-404 for its default sandbox."""
+        return self._coded("2100-404", "2101-404", "2103-404", "2106-404")
 
     @property
     def stale(self) -> bool:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from app import services
+from app.emulator import Fault
 from app.sources import SOURCES
 from app.sources.secrecy import MASK
 from app.web.connections import PAGE_SIZE
@@ -129,7 +130,38 @@ def test_test_says_whether_the_connection_works(live_server, fresh_emulator, flo
     fresh_emulator.failing_tests.add(created.id)
     page = session.get(f"{live_server.url}/connections/{created.id}/test", timeout=10).text
     # Flow Service answers 200 {"result": false} (the spec's TestConnectionResponse), not an error.
-    assert "Connection test failed." in page and "could not connect with the stored credentials" in page
+    assert "Flow Service could not reach the database." in page and "firewall or allow-list" in page
+
+
+def _created_through_the_form(live_server, session) -> str:
+    form = session.get(f"{live_server.url}/sources/redshift", timeout=10).text
+    key, data = form_data("redshift")
+    sent = {**data, "csrf_token": csrf_token(form), "submission_id": submission_id(form)}
+    created = session.post(f"{live_server.url}/sources/{key}", data=sent, timeout=10)
+    assert created.status_code == 200 and "connection created" in created.text, created.text[:300]
+    return created.text
+
+
+def test_a_new_connection_is_tested_at_once_and_the_next_step_offered_first(live_server, fresh_emulator, session):
+    page = _created_through_the_form(live_server, session)
+    assert "Connection works." in page and "Flow Service reached the database" in page
+    assert [r.path for r in fresh_emulator.received if r.path.endswith("/test")]
+    # The next step is the primary action: explore the tables, then a dataflow; creating another is a plain link.
+    primary = re.findall(r'<a class="button primary" href="([^"]+)"', page)
+    assert len(primary) == 1 and "/explore" in primary[0]
+
+
+def test_a_new_connection_that_cannot_reach_its_database_says_so_once_with_what_to_do(
+    live_server, fresh_emulator, session
+):
+    # Flow Service answers a test that cannot connect 200 {"result": false} (the spec's TestConnectionResponse).
+    fresh_emulator.faults.append(Fault("GET", "/test", 200, {"result": False}))
+    page = _created_through_the_form(live_server, session)
+    outcome = re.search(r'<div class="callout[^"]*" role="status" id="test-outcome">(.*?)</div>', page, re.S).group(1)
+    assert "Flow Service could not reach the database." in outcome and "failed" not in outcome.lower()
+    for link in ("/credentials?", "/test?", "/delete?"):
+        assert link in outcome  # correct the details, test again, or delete what was made
+    assert '<a class="button primary"' not in page  # no "next step" while it cannot reach its database
 
 
 def test_explore_lists_tables_and_a_tables_columns(live_server, flow, session):

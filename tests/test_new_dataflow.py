@@ -246,7 +246,14 @@ def test_schedule_refusals_name_their_field(live_server, fresh_emulator, base):
 
 
 def test_a_table_without_a_timestamp_says_it_cannot_feed_a_dataflow(live_server, fresh_emulator, base):
-    walk = Walk(live_server.url, base, table="sales.returns")
+    # Said on the table's page, before any step, with no button to start one.
+    explore = requests.get(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=sales.returns", timeout=10)
+    assert 'id="no-delta"' in explore.text and "This table cannot feed a dataflow." in explore.text
+    assert "Create a dataflow from this table" not in explore.text
+    usable = requests.get(f"{live_server.url}/connections/{base}/explore?sandbox=prod&table=public.orders", timeout=10)
+    assert 'id="no-delta"' not in usable.text and "Create a dataflow from this table" in usable.text
+    # A draft started all the same (an old page, a script) meets the same rule at the schedule.
+    walk = Walk(live_server.url, base, table="sales.returns", token_table="public.orders")
     walk.dataset(fresh_emulator, "Web orders")
     walk.mapping()
     page = walk.get("schedule")

@@ -20,6 +20,8 @@ PARTS = tuple(step for step, _label in STEPS[:-1])
 OBJECTS = ("source_id", "target_id", "mapping_id", "flow_id")
 # The most columns a table may bring (our choice: a form of more would not fit on a page).
 MOST_COLUMNS = 200
+# The kinds of column a dataflow's delta column may be (app/adobe/bodies.py's DELTA_FORMATS): timestamps and dates.
+DELTA_KINDS = ("date-time", "date")
 
 
 def before(step: str) -> str | None:
@@ -85,7 +87,7 @@ class Draft:
     @property
     def timestamps(self) -> list[str]:
         """The columns a delta column can be: timestamps and dates."""
-        return [c["name"] for c in self.plan["columns"] if c["kind"] in ("date-time", "date")]
+        return [c["name"] for c in self.plan["columns"] if c["kind"] in DELTA_KINDS]
 
 
 def explored_column(column: dict) -> dict:

@@ -3,6 +3,7 @@ connection_edit.py."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -15,6 +16,7 @@ from wtforms.validators import InputRequired, ValidationError
 from .. import services
 from ..adobe import AdobeError
 from ..dataflows.deletion import DeleteMadeFrom
+from ..dataflows.draft import DELTA_KINDS, explored_column
 from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.secrecy import SECRET_PARAMS, masked_params
@@ -201,22 +203,6 @@ def _sorted(items: list[dict], sort: str) -> list[dict]:
     return sorted(created, key=lambda c: c["createdAt"], reverse=sort == "newest") + undated
 
 
-def _dependents_unless_created(connection_id: str, sandbox: str):
-    """The connection's dependents; none read for the page that follows creating it, which has none yet."""
-    return None if _created_here(connection_id) is not None else services.dataflows().dependents(sandbox, connection_id)
-
-
-@bp.get("/connections/<connection_id>")
-@with_connection(alongside=_dependents_unless_created)
-def show(connection, source, sandbox, dependents):
-    """Show a connection as Flow Service has it: details, masked auth params, what is made from it, and what can be
-    done with it.
-
-    Its floor is two waits on Adobe: the connection and its source connections side by side, then the dataflows that
-    read those (a filter on their ids). The page that follows creating reads only the connection."""
-    return _detail(connection, source, sandbox, dependents=dependents)
-
-
 def _created_here(connection_id: str) -> str | None:
     """The curl of the creation this page follows (?created=<submission key>), from the store; else None."""
     key = request.args.get("created") or ""
@@ -228,11 +214,52 @@ def _created_here(connection_id: str) -> str | None:
     return finished["curl"] or ""
 
 
-def _detail(connection, source, sandbox, status=200, *, dependents=None, **extra):
-    """The connection's page; `dependents` as read alongside the connection (an AdobeError when they could not be)."""
+def _reads(connection_id: str, sandbox: str, test: bool = False) -> dict:
+    """What a connection's page reads beside the connection, side by side: what is made from it, and its test (asked
+    for, or on the page that follows creating it, which has nothing made from it yet). Each a result, or the
+    AdobeError that stopped it."""
+    created = _created_here(connection_id) is not None
+    calls = {}
+    if test or created:
+        calls["test"] = lambda: _client().test_connection(sandbox, connection_id)
+    if not created:
+        calls["dependents"] = lambda: services.dataflows().dependents(sandbox, connection_id)
+    found = dict(zip(calls, side_by_side(calls.values()), strict=True))
+    for outcome in found.values():
+        if isinstance(outcome, Exception) and not isinstance(outcome, AdobeError):
+            raise outcome
+    return found
+
+
+@bp.get("/connections/<connection_id>")
+@with_connection(alongside=_reads)
+def show(connection, source, sandbox, reads):
+    """Show a connection as Flow Service has it: details, masked auth params, what is made from it, and what can be
+    done with it. Right after it was made, its test: whether Flow Service reaches the database.
+
+    Its floor is two waits on Adobe: the connection and its source connections side by side, then the dataflows that
+    read those (a filter on their ids). The page that follows creating waits once: the connection and its test."""
+    return _detail(connection, source, sandbox, reads)
+
+
+def test_outcome(tested) -> tuple[str, str]:
+    """(ok | failed | error, what it means, in one message) for a test's answer, or the AdobeError it raised."""
+    if isinstance(tested, AdobeError):
+        return "error", f"The test could not be run just now: {tested.message}"
+    if tested:
+        return "ok", "Flow Service reached the database with these details."
+    return "failed", (
+        "Flow Service could not reach the database with these details. Check the server's address and port, that "
+        "the database lets Experience Platform in (its firewall or allow-list), and the user name and password."
+    )
+
+
+def _detail(connection, source, sandbox, reads, status=200):
+    """The connection's page, from what was read beside it (`_reads`)."""
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
     # The redirect that follows creating names its submission: every worker finds its curl in the store.
-    curl = None if extra else _created_here(connection["id"])
+    curl = _created_here(connection["id"]) if "dependents" not in reads else None
+    dependents = reads.get("dependents")
     dependents_error = dependents if isinstance(dependents, AdobeError) else None
     if dependents_error:
         log.warning(
@@ -241,6 +268,9 @@ def _detail(connection, source, sandbox, status=200, *, dependents=None, **extra
             dependents_error.code or dependents_error.message[:120],
         )
         dependents = None
+    outcome = test_outcome(reads["test"]) if "test" in reads else None
+    if outcome:
+        log.info("tested connection %s: %s", connection["id"], outcome[0])
     return render_template(
         "connection.html",
         connection=connection,
@@ -252,50 +282,19 @@ def _detail(connection, source, sandbox, status=200, *, dependents=None, **extra
         dependents_error=dependents_error,
         curl=curl,
         just_created=curl is not None,
+        test_outcome=outcome,
         creator=services.store().audit.creators([connection["id"]]).get(connection["id"]),
-        **extra,
     ), status
 
 
-def _tested(connection_id: str, sandbox: str) -> tuple:
-    """(whether Flow Service connected, or the AdobeError; the dependents, or the AdobeError), side by side."""
-    return tuple(
-        side_by_side(
-            [
-                lambda: _client().test_connection(sandbox, connection_id),
-                lambda: services.dataflows().dependents(sandbox, connection_id),
-            ]
-        )
-    )
-
-
 @bp.get("/connections/<connection_id>/test")
-@with_connection(alongside=_tested)
-def test(connection, source, sandbox, tested):
+@with_connection(alongside=functools.partial(_reads, test=True))
+def test(connection, source, sandbox, reads):
     """Ask Flow Service to connect to the database with the stored credentials, and say how it went.
 
     Its floor is two waits on Adobe, as the connection's page: the test beside the connection and its source
     connections, then their dataflows."""
-    (ok, dependents) = tested
-    for outcome in tested:
-        if isinstance(outcome, Exception) and not isinstance(outcome, AdobeError):
-            raise outcome
-    try:
-        if isinstance(ok, AdobeError):
-            raise ok
-        outcome = (
-            ("ok", "Flow Service connected to the database with the stored credentials.")
-            if ok
-            else (
-                "failed",
-                "Flow Service could not connect with the stored credentials. Check the database's address "
-                "and firewall, or rotate the credentials.",
-            )
-        )
-    except AdobeError as error:
-        outcome = ("failed", f"The test failed: {error.message}")
-    log.info("tested connection %s: %s", connection["id"], outcome[0])
-    return _detail(connection, source, sandbox, dependents=dependents, test_outcome=outcome)
+    return _detail(connection, source, sandbox, reads)
 
 
 def _explored(connection_id: str, sandbox: str):
@@ -324,6 +323,9 @@ def explore(connection, source, sandbox, explored):
         table=table,
         tables=tables,
         columns=columns,
+        # A dataflow reads new and changed rows by a timestamp or date column (its delta column): a table without
+        # one cannot feed a dataflow, and the page says so before any step rather than at the schedule.
+        delta_columns=[c["name"] for c in map(explored_column, columns or []) if c["kind"] in DELTA_KINDS],
     )
 
 

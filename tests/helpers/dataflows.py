@@ -144,10 +144,14 @@ class Walk:
         connection_id: str,
         table: str = "public.customers",
         session: requests.Session | None = None,
+        token_table: str | None = None,
     ) -> None:
+        """`token_table`: the table whose page gives the form's token, for a table whose page offers no dataflow."""
         self.base_url, self.session = base_url, session or requests.Session()
         explore = self.session.get(
-            f"{base_url}/connections/{connection_id}/explore", params={"sandbox": "prod", "table": table}, timeout=10
+            f"{base_url}/connections/{connection_id}/explore",
+            params={"sandbox": "prod", "table": token_table or table},
+            timeout=10,
         )
         assert explore.status_code == 200, explore.text
         started = self.session.post(

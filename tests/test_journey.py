@@ -1,0 +1,41 @@
+"""Finding the way from the picker to a running dataflow: what the portal does beyond a connection is said at the start,
+the steps span the whole journey, and an empty filtered list offers to clear its filters."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from app import services
+
+from .helpers.dataflows import Maker, Walk
+from .helpers.forms import connection_body as body
+
+
+def test_the_picker_says_the_portal_goes_beyond_a_connection(client):
+    lead = re.search(r'<p class="lead">(.*?)</p>', client.get("/").get_data(as_text=True), re.S).group(1)
+    assert "Connect a database, then bring its tables into Experience Platform on a schedule" in lead
+    assert "dataflow" in lead and "tests it" in lead
+
+
+def test_the_steps_span_the_journey_from_the_connection(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Journey"))
+    walk = Walk(live_server.url, created.id)
+    page = walk.get("dataset").text
+    steps = re.search(r'<ol class="steps">(.*?)</ol>', page, re.S).group(1)
+    labels = re.findall(r">(\d\. [A-Z][a-z]+)<", steps)
+    assert labels == ["1. Connection", "2. Table", "3. Dataset", "4. Mapping", "5. Schedule", "6. Review"]
+    assert f'href="/connections/{created.id}?sandbox=prod">1. Connection' in steps
+    assert "table=public.customers" in steps and '<span aria-current="step">3. Dataset</span>' in steps
+
+
+def test_an_empty_filtered_list_offers_to_clear_its_filters(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Listed"))
+    Maker(fresh_emulator).flow(created.id)
+    page = requests.get(f"{live_server.url}/connections?sandbox=prod&name=nothing-like-it", timeout=10).text
+    assert '<a href="/connections?sandbox=prod">Clear filters</a>' in page
+    unfiltered = requests.get(f"{live_server.url}/connections?sandbox=prod", timeout=10).text
+    assert "Clear filters" not in unfiltered
+    flows = requests.get(f"{live_server.url}/dataflows?health=failing", timeout=10).text
+    assert "No dataflow matches these filters" in flows and ">Clear filters</a>" in flows

@@ -39,3 +39,21 @@ def test_an_empty_filtered_list_offers_to_clear_its_filters(live_server, live_ap
     assert "Clear filters" not in unfiltered
     flows = requests.get(f"{live_server.url}/dataflows?health=failing", timeout=10).text
     assert "No dataflow matches these filters" in flows and ">Clear filters</a>" in flows
+
+
+def test_the_delete_page_raises_one_warning_even_with_a_chain(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Chained"))
+    Maker(fresh_emulator).flow(created.id)
+    page = requests.get(f"{live_server.url}/connections/{created.id}/delete?sandbox=prod", timeout=10).text
+    assert page.count("callout--warn") == 1 and 'class="summary"' not in page
+    assert "the dataflows, then their source connections, then their target connections" in page
+
+
+def test_the_reviews_requests_are_folded_until_asked_for(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Folded"))
+    walk = Walk(live_server.url, created.id)
+    walk.dataset(fresh_emulator)
+    assert walk.mapping().status_code == 302 and walk.schedule().status_code == 302
+    review = walk.get("review").text
+    folded = re.search(r'<details class="requests" id="requests">\s*<summary>', review)
+    assert folded and "curl" in review[folded.end() :]  # the commands are there, folded (no `open`)

@@ -29,8 +29,8 @@ LABELS = {
     "password": "Password",
     "connectionString": "Connection string",
     "httpPath": "HTTP path",
-    "encryptionMethod": "Encryption method",
-    "validateServerCertificate": "Validate server certificate",
+    "encryptionMethod": "Encryption",
+    "validateServerCertificate": "Check the server's certificate",
     "schema": "Schema",
 }
 METHOD_LABELS = {
@@ -232,7 +232,7 @@ def test_pasting_offers_to_split_and_keeps_the_password_in_the_browser(page, liv
     assert page.get_by_label("Connection string, from the fields below").is_checked()
     assert page.evaluate("document.activeElement.id") == "server"
     assert page.get_by_label("Password", exact=True).input_value() == "p;a}ss{="
-    assert page.get_by_label("Encryption method").input_value() == "1"
+    assert page.get_by_label("Encryption", exact=True).input_value() == "1"
     assert "Filled Server, Port, Database, Username, Password" in page.get_by_role("status").inner_text()
     submit(page)
     page.wait_for_url("**/connections/*")

@@ -57,3 +57,16 @@ def test_the_reviews_requests_are_folded_until_asked_for(live_server, live_app, 
     review = walk.get("review").text
     folded = re.search(r'<details class="requests" id="requests">\s*<summary>', review)
     assert folded and "curl" in review[folded.end() :]  # the commands are there, folded (no `open`)
+
+
+def test_choices_are_worded_by_what_they_do(client):
+    form = client.get("/sources/postgresql").get_data(as_text=True)
+    encryption = re.search(r'<select[^>]*id="encryptionMethod".*?</select>', form, re.S).group(0)
+    options = re.findall(r"<option[^>]*>([^<]+)</option>", encryption)
+    # What each does first; the driver's code beside it, never as the choice's name.
+    assert options[1:] == [
+        "Never encrypt (EncryptionMethod=0)",
+        "Always encrypt with SSL (EncryptionMethod=1)",
+        "Encrypt when the server offers it (EncryptionMethod=6)",
+    ]
+    assert "What differs is how Flow Service receives it" in form

@@ -74,12 +74,12 @@ class Source:
         }
 
 
-def method_field(options, default):
+def method_field(options, default, description: str = "Pick one; only the fields for that choice are used."):
     return RadioField(
         "How do you want to enter the connection?",
         choices=choices(options),
         default=default,
-        description="Pick one; only the fields for that choice are used.",
+        description=description,
     )
 
 

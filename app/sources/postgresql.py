@@ -48,30 +48,43 @@ class PostgresqlForm(PastedStringForm):
             ("basic", "Basic authentication (server, port, database, user, password, SSL mode)"),
         ],
         default="fields",
+        description=(
+            "What differs is how Flow Service receives it: as one connection string (typed field by field, or pasted), "
+            "which can carry the driver's encryption settings; or as basic authentication, each value apart, with an "
+            "SSL mode. Both reach the same database; only the fields for your choice are used."
+        ),
     )
     server = host_field()
     port = port_field(5432)
     database = text_field("Database", "Name of the database to read from.", required=False)
     username = text_field("Username", "Database user Experience Platform signs in as.", required=False)
     password = password_field()
+    # Offered by what each does; the driver's code (the EncryptionMethod and ValidateServerCertificate keys of the
+    # DataDirect PostgreSQL driver that Flow Service's connection string carries) is shown beside, not as the choice.
     encryptionMethod = SelectField(
-        "Encryption method",
+        "Encryption",
         choices=choices(
             [
-                ("", "Not set (driver default)"),
-                ("0", "0 — disabled"),
-                ("1", "1 — SSL enabled"),
-                ("6", "6 — request SSL"),
+                ("", "The driver's default (nothing added)"),
+                ("0", "Never encrypt (EncryptionMethod=0)"),
+                ("1", "Always encrypt with SSL (EncryptionMethod=1)"),
+                ("6", "Encrypt when the server offers it (EncryptionMethod=6)"),
             ]
         ),
         default="",
-        description="Optional EncryptionMethod key added to the connection string.",
+        description="Whether the connection to the database is encrypted.",
     )
     validateServerCertificate = SelectField(
-        "Validate server certificate",
-        choices=choices([("", "Not set (driver default)"), ("0", "0 — do not validate"), ("1", "1 — validate")]),
+        "Check the server's certificate",
+        choices=choices(
+            [
+                ("", "The driver's default (nothing added)"),
+                ("0", "Accept any certificate (ValidateServerCertificate=0)"),
+                ("1", "Check it against trusted authorities (ValidateServerCertificate=1)"),
+            ]
+        ),
         default="",
-        description="Optional ValidateServerCertificate key; takes effect when encryption is on.",
+        description="Takes effect when the connection is encrypted.",
     )
     sslMode = RadioField("SSL mode", description="How the connection to the server is encrypted.")
     connectionString = password_field(

@@ -3,11 +3,13 @@ the steps span the whole journey, and an empty filtered list offers to clear its
 
 from __future__ import annotations
 
+import html
 import re
 
 import requests
 
 from app import services
+from app.web.audit import ACTION_WORDS
 
 from .helpers.dataflows import Maker, Walk
 from .helpers.forms import connection_body as body
@@ -70,3 +72,12 @@ def test_choices_are_worded_by_what_they_do(client):
         "Encrypt when the server offers it (EncryptionMethod=6)",
     ]
     assert "What differs is how Flow Service receives it" in form
+
+
+def test_the_audit_says_each_action_in_plain_words_beside_its_code(client, app):
+    page = client.get("/audit").get_data(as_text=True)
+    page = re.search(r'<select id="action".*?</select>', page, re.S).group(0)
+    options = [
+        (code, html.unescape(words)) for code, words in re.findall(r'<option value="([a-z-]+)">([^<]+)</option>', page)
+    ]
+    assert options == list(ACTION_WORDS.items()) and all(" " in words for _code, words in options)

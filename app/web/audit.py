@@ -8,26 +8,28 @@ from .. import services
 from . import permissions
 
 bp = Blueprint("audit", __name__)
-ACTIONS = (
-    "create",
-    "rename",
-    "rotate",
-    "delete",
-    "enable",
-    "disable",
-    "retry",
-    "run",
-    "start-dataflow",
-    "discard-dataflow",
-    "create-dataflow",
-    "remove-dataflow",
-    "change-dataflow",
-    "add-alert-rule",
-    "change-alert-rule",
-    "remove-alert-rule",
-    "test-alert-rule",
-    "resend-alert",
-)
+# Each action the trail records (its code, as the CSV export and the filter's URL carry it) in plain words.
+ACTION_WORDS = {
+    "create": "Created a connection",
+    "rename": "Renamed a connection",
+    "rotate": "Rotated a connection's credentials",
+    "delete": "Deleted a connection",
+    "enable": "Enabled a dataflow",
+    "disable": "Disabled a dataflow",
+    "retry": "Retried a failed run",
+    "run": "Started a run now",
+    "start-dataflow": "Began a dataflow draft",
+    "discard-dataflow": "Discarded a dataflow draft",
+    "create-dataflow": "Created a dataflow",
+    "remove-dataflow": "Removed what a stopped dataflow made",
+    "change-dataflow": "Changed a dataflow",
+    "add-alert-rule": "Added an alert rule",
+    "change-alert-rule": "Changed an alert rule",
+    "remove-alert-rule": "Removed an alert rule",
+    "test-alert-rule": "Sent a test alert",
+    "resend-alert": "Sent an alert again",
+}
+ACTIONS = tuple(ACTION_WORDS)
 
 
 def record(action: str, outcome: str, **details) -> None:
@@ -89,7 +91,7 @@ def index():
     permissions.require("audit")
     filters = _filters()
     entries = services.store().audit.audit_entries(**filters, sandboxes=_visible())
-    return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS)
+    return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS, words=ACTION_WORDS)
 
 
 @bp.get("/audit.csv")

@@ -698,7 +698,7 @@
     document.querySelectorAll("button.copy").forEach(function (button) {
       var source = document.querySelector(button.getAttribute("data-copy"));
       if (!source || !navigator.clipboard) return;
-      button.hidden = false;
+      button.classList.add("ready");  // its place was kept from the first paint (style.css): nothing moves
       var label = button.textContent;
       button.addEventListener("click", function () {
         navigator.clipboard.writeText(source.textContent.trim()).then(function () {

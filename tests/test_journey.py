@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import requests
 
 from app import services
@@ -81,3 +82,19 @@ def test_the_audit_says_each_action_in_plain_words_beside_its_code(client, app):
         (code, html.unescape(words)) for code, words in re.findall(r'<option value="([a-z-]+)">([^<]+)</option>', page)
     ]
     assert options == list(ACTION_WORDS.items()) and all(" " in words for _code, words in options)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1440])
+def test_nothing_moves_when_the_script_shows_the_copy_buttons(browser, live_server, live_app, width):
+    created = services.of(live_app).connections.create_connection("prod", body("Steady"))
+    url = f"{live_server.url}/connections/{created.id}?sandbox=prod"
+    places = []
+    for script in (False, True):
+        context = browser.new_context(java_script_enabled=script, viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(url)
+        places.append(page.get_by_role("heading", name="What you can do").bounding_box()["y"])
+        assert page.get_by_role("button", name="Copy id").is_visible() is script  # shown only where it works
+        context.close()
+    assert places[0] == places[1]

@@ -24,8 +24,11 @@ def ims_blueprint(state) -> Blueprint:
         if form.get("client_id") != state.client_id:
             return json_response({"error": "invalid_client", "error_description": "invalid client_id parameter"}, 400)
         if not secrets.compare_digest(form.get("client_secret", ""), state.client_secret):
+            # 400, as Adobe's own OAuth Server-to-Server client reads IMS's refusal of a wrong secret (Adobe's
+            # asset-compute-client, lib/oauthservertoserver.js: `response.status === 400 && json.error ===
+            # "invalid_client"`); Adobe documents no error of its token endpoint.
             return json_response(
-                {"error": "invalid_client", "error_description": "invalid client_secret parameter"}, 401
+                {"error": "invalid_client", "error_description": "invalid client_secret parameter"}, 400
             )
         if not form.get("scope"):
             return json_response({"error": "invalid_scope", "error_description": "scope is required"}, 400)

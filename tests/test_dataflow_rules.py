@@ -43,6 +43,13 @@ def test_suggestions_go_by_name_then_type_and_never_give_one_field_twice():
     ]
 
 
+def test_a_date_time_column_whose_name_fits_nothing_suggests_the_events_timestamp_once():
+    fields = [*FIELDS, Field("timestamp", "string", "date-time", "Timestamp")]
+    columns = [column("changed_on", "date-time"), column("updated", "date-time"), column("joined_at", "date-time")]
+    assert suggest(columns, fields) == ["timestamp", "", "_tenant.joinedAt"]
+    assert suggest([column("changed_on", "string")], fields) == [""]  # by type only: a text column is not a time
+
+
 def test_a_type_that_cannot_fit_is_never_suggested():
     assert suggest([column("points", "boolean")], FIELDS) == [""]
     assert suggest([column("points", "date-time")], FIELDS) == [""]

@@ -12,7 +12,7 @@ import requests
 from app import services
 from app.web.audit import ACTION_WORDS
 
-from .helpers.dataflows import Maker, Walk
+from .helpers.dataflows import Maker, Walk, form_token
 from .helpers.forms import connection_body as body
 
 
@@ -98,3 +98,39 @@ def test_nothing_moves_when_the_script_shows_the_copy_buttons(browser, live_serv
         assert page.get_by_role("button", name="Copy id").is_visible() is script  # shown only where it works
         context.close()
     assert places[0] == places[1]
+
+
+def test_the_mapping_is_a_table_of_columns_to_fields_with_identities_marked(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Mapped"))
+    walk = Walk(live_server.url, created.id)
+    walk.dataset(fresh_emulator)
+    page = walk.get("mapping").text
+    rows = re.findall(
+        r"<tr><th scope=\"row\" data-label=\"Column\"><code>([^<]+)</code></th>\s*<td[^>]*>([^<]+)</td>", page
+    )
+    assert [name for name, _kind in rows] == ["customer_id", "email", "first_name", "created_at"]
+    assert dict(rows)["created_at"] == "date-time"
+    # The row of a column mapped to an identity field says so, beside the field's type.
+    assert re.search(r"string <strong class=\"identity\">identity \w+", page)
+    assert "Constant 1: field" not in page and ">Add a constant</button>" in page
+
+
+def test_a_constant_is_added_with_a_button_and_nothing_typed_is_lost(live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Constants"))
+    walk = Walk(live_server.url, created.id)
+    walk.dataset(fresh_emulator)
+    page = walk.get("mapping").text
+    before = len(fresh_emulator.received)
+    added = walk.session.post(
+        f"{walk.url}/mapping",
+        data={
+            "csrf_token": form_token(page),
+            "column_1": "personalEmail.address",
+            "constants": "0",
+            "add_constant": "1",
+        },
+        timeout=10,
+    )
+    assert added.status_code == 200 and "Constant 1: field" in added.text and "Constant 2: field" not in added.text
+    assert 'value="personalEmail.address"' in added.text  # what was typed is kept
+    assert not [r for r in fresh_emulator.received[before:] if "mappingSets" in r.path]  # nothing asked of Data Prep

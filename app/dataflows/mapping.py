@@ -62,6 +62,12 @@ def suggest(columns: list[dict], fields: list[Field]) -> list[str]:
             )
             if score > best_score or (score == best_score and score and len(field.path) < len(best)):
                 best, best_score = field.path, score
+        if not best and column["kind"] == "date-time":
+            # No name fits: by type, a date-time column suggests the schema's `timestamp` (XDM ExperienceEvent's
+            # time of the event, which time-series schemas require), while no column has taken it.
+            best = next(
+                (f.path for f in fields if f.path not in taken and f.kind == "date-time" and f.path == "timestamp"), ""
+            )
         if best:
             taken.add(best)
         chosen.append(best)

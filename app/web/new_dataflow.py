@@ -289,7 +289,17 @@ def mapping(draft):
     # What the page shows first; a sent form is read as sent (a field left out is empty, never a default).
     form = mapping_form_class(draft)(data=rules.defaults(draft) if request.method == "GET" else None)
     adobe_error, verdicts = None, {}
-    if request.method == "POST" and form.validate() and rules.checks(form, draft):
+    # Constant rows as many as hold something, or as the page showed; "Add a constant" shows one more and checks
+    # nothing yet.
+    filled = [
+        j + 1 for j in range(rules.CONSTANTS) if form[f"constant_path_{j}"].data or form[f"constant_value_{j}"].data
+    ]
+    asked = (request.form.get("constants") or "")[:2]
+    shown = max([*filled, min(int(asked) if asked.isdigit() else 0, rules.CONSTANTS)])
+    adding = request.method == "POST" and request.form.get("add_constant") == "1"
+    if adding:
+        shown = min(shown + 1, rules.CONSTANTS)
+    elif request.method == "POST" and form.validate() and rules.checks(form, draft):
         chosen = rules.chosen(form, plan)
         rows = rules.mapping_rows({"mapping": chosen})
         try:
@@ -318,6 +328,8 @@ def mapping(draft):
         verdicts=verdicts,
         adobe_error=adobe_error,
         constants=rules.CONSTANTS,
+        shown_constants=shown,
+        by_path={f.path: f for f in schema.fields},
         primary=next((f for f in schema.fields if f.primary), None),
     )
 

@@ -53,6 +53,8 @@ class DataflowWalkPage:
     def map_constant(self, field: str, value: str, *, refused: bool = False) -> None:
         """Fill the first constant (a field of the schema and its value) and send the mapping to Data Prep: refused,
         the mapping again with its errors; otherwise the schedule step."""
+        if not self.page.get_by_label("Constant 1: field").count():
+            self.page.get_by_role("button", name="Add a constant").click()  # constants are added one by one
         self.page.get_by_label("Constant 1: field").fill(field)
         self.page.get_by_label("Constant 1: value").fill(value)
         self.page.get_by_role("button", name="Check with Data Prep and continue").click()

@@ -540,9 +540,11 @@
       event.preventDefault();
       var used = {}, filled = [];
       keys.forEach(function (entry) {
-        var name = entry[0], accepted = entry[1];
-        accepted.forEach(function (k) { used[k.toLowerCase()] = true; });
+        // [field, accepted keys] or, for a key of another vocabulary (sslmode), [field, keys, {its value: ours}].
+        var name = entry[0], accepted = entry[1], values = entry[2];
         var value = lookup(pairs, accepted), target = form.querySelector("#" + name);
+        if (values) value = value === undefined ? undefined : values[value.trim().toLowerCase()];
+        if (!values || value !== undefined) accepted.forEach(function (k) { used[k.toLowerCase()] = true; });
         if (value === undefined || !target) return;
         target.value = value;
         filled.push(form.querySelector("label[for='" + name + "']").textContent.trim());

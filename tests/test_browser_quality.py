@@ -218,6 +218,19 @@ def test_without_javascript_split_and_create_work(browser, live_server, fresh_em
     context.close()
 
 
+@pytest.mark.parametrize(("sslmode", "encryption", "checked"), [("verify-full", "1", "1"), ("require", "1", "0")])
+def test_a_pasted_uri_keeps_its_encryption_when_split_in_the_browser(page, live_server, sslmode, encryption, checked):
+    page.goto(live_server.url + "/sources/postgresql")
+    page.get_by_label("Connection string, pasted").check()
+    page.get_by_label("Connection string", exact=True).fill(
+        f"postgresql://etl:pw@pg.example.com:5433/orders?sslmode={sslmode}"
+    )
+    page.get_by_role("button", name="Split into separate fields").click()
+    assert page.get_by_label("Encryption", exact=True).input_value() == encryption
+    assert page.get_by_label("Check the server's certificate").input_value() == checked
+    assert "sslmode" not in page.get_by_role("status").inner_text()  # kept, so not among what was left out
+
+
 def test_pasting_offers_to_split_and_keeps_the_password_in_the_browser(page, live_server, fresh_emulator):
     page.goto(live_server.url + "/sources/postgresql")
     page.get_by_label("Connection name").fill("Pasted")

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from app.sources.connection_string import (
@@ -81,8 +83,18 @@ def test_split_reads_libpq_and_uri_strings_into_the_fields(client, fresh_emulato
     page = client.post(f"/sources/{key}", data=data).get_data(as_text=True)
     assert read_pasted(text)[0] == kind
     assert 'value="pg.example.com"' in page and 'value="5433"' in page and 'value="orders"' in page
-    assert 'value="etl"' in page and "sslmode" in page  # named as left out, no field for it
+    assert 'value="etl"' in page
+    # sslmode=require kept as the driver's choice: always encrypt, the certificate not checked; not left out.
+    assert re.search(r'<option selected value="1">Always encrypt', page) or '<option value="1" selected>' in page
+    assert re.search(r'id="validateServerCertificate".*?<option selected value="0">', page, re.S)
+    assert "left out" not in page
     assert "p w;x" not in page and "p%20w" not in page and text not in page
+
+
+def test_an_sslmode_the_driver_has_no_choice_for_is_said_to_be_left_out(client, fresh_emulator):
+    key, data = form_data("postgresql-string", connectionString="postgresql://etl@pg.example.com/orders?sslmode=odd")
+    page = client.post(f"/sources/{key}", data=data | {"action": "split"}).get_data(as_text=True)
+    assert "These keys have no field and were left out: sslmode" in page
 
 
 @pytest.mark.parametrize(

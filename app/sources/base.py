@@ -154,6 +154,10 @@ class PastedStringForm(ConnectionForm):
 
     string_keys: list[tuple[str, tuple[str, ...]]] = []
     optional_string_keys: list[tuple[str, tuple[str, ...]]] = []
+    # [(field name, accepted keys, {a key's value (lower case): the field's value})]: a pasted key whose meaning a
+    # field of another vocabulary holds, such as libpq's sslmode for the driver's encryption choice. A value the map
+    # does not know is left out and said so, never dropped silently.
+    translated_string_keys: list[tuple[str, tuple[str, ...], dict[str, str]]] = []
 
     def required_when_shown(self) -> set[str]:
         return {name for name, _keys in self.string_keys} | {"connectionString"}
@@ -170,9 +174,11 @@ class PastedStringForm(ConnectionForm):
         else:
             self.require(*(name for name, _keys in self.string_keys))
 
-    def split_keys(self) -> list[tuple[str, list[str]]]:
-        """[(field name, accepted keys)] in form order, for the browser's copy of the splitting."""
-        return [(name, list(keys)) for name, keys in self.string_keys + self.optional_string_keys]
+    def split_keys(self) -> list[tuple]:
+        """[(field name, accepted keys)] in form order, then [(field name, keys, their values' map)], for the
+        browser's copy of the splitting."""
+        plain: list[tuple] = [(name, list(keys)) for name, keys in self.string_keys + self.optional_string_keys]
+        return plain + [(name, list(keys), values) for name, keys, values in self.translated_string_keys]
 
     def split_connection_string(self) -> list[str] | None:
         """Fill the separate fields from the pasted string, except the password (a secret).
@@ -200,5 +206,10 @@ class PastedStringForm(ConnectionForm):
                     add_error(self.port, str(exc))
             else:
                 self[name].data = value
+        for name, keys, values in self.translated_string_keys:
+            value = lookup(pairs, *keys)
+            if value is not None and value.strip().lower() in values:
+                self[name].data = values[value.strip().lower()]
+                used.update(k.lower() for k in keys)
         self.method.data = "fields"
         return [key for key in pairs if key.lower() not in used]

@@ -41,6 +41,18 @@ class PostgresqlForm(PastedStringForm):
         ("encryptionMethod", ("EncryptionMethod",)),
         ("validateServerCertificate", ("ValidateServerCertificate",)),
     ]
+    # A pasted libpq string or URI's sslmode (PostgreSQL's "SSL Support": disable, allow, prefer, require, verify-ca,
+    # verify-full) kept as the driver's nearest choice: prefer and allow encrypt when the server offers it (allow
+    # tries plain first; the driver has no such mode: our choice, the nearest that still encrypts when it can),
+    # require and the verify modes always encrypt, and the verify modes check the certificate.
+    translated_string_keys = [
+        (
+            "encryptionMethod",
+            ("sslmode",),
+            {"disable": "0", "allow": "6", "prefer": "6", "require": "1", "verify-ca": "1", "verify-full": "1"},
+        ),
+        ("validateServerCertificate", ("sslmode",), {"require": "0", "verify-ca": "1", "verify-full": "1"}),
+    ]
     method = method_field(
         [
             ("fields", "Connection string, from the fields below"),

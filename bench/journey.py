@@ -19,7 +19,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,11 +27,10 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from werkzeug.serving import make_server
+sys.path.insert(0, str(REPO / "scripts"))
 
-from app import create_app
-from app.cli import with_emulator
-from app.config import Settings
+from harness import running_wizard_and_emulator
+
 from tests.helpers.dataflows import Maker, Walk
 from tests.helpers.forms import connection_body
 
@@ -81,14 +79,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    settings, emulator = with_emulator(
-        Settings.from_env({"AEP_SANDBOXES": "prod,dev", "WIZARD_DATA_DIR": tempfile.mkdtemp(prefix="journey-")})
-    )
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    env = {"AEP_SANDBOXES": "prod,dev", "WIZARD_DATA_DIR": tempfile.mkdtemp(prefix="journey-")}
+    with running_wizard_and_emulator(env) as (base, emulator):
         maker = Maker(emulator, "prod")
         made = requests.post(
             f"{emulator.url}/data/foundation/flowservice/connections",
@@ -123,9 +115,6 @@ def main(argv=None) -> int:
             total, floors = total + waits, floors + floor
             print(f"| {page} | {len(calls)}: {', '.join(calls)} | {median * 1000:.0f} ms | {waits} | {floor} |")
         print(f"\nIn all {total} waits; the floors add up to {floors}.")
-    finally:
-        server.shutdown()
-        emulator.stop()
     return 0
 
 

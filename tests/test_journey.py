@@ -134,3 +134,50 @@ def test_a_constant_is_added_with_a_button_and_nothing_typed_is_lost(live_server
     assert added.status_code == 200 and "Constant 1: field" in added.text and "Constant 2: field" not in added.text
     assert 'value="personalEmail.address"' in added.text  # what was typed is kept
     assert not [r for r in fresh_emulator.received[before:] if "mappingSets" in r.path]  # nothing asked of Data Prep
+
+
+# Every text node of a phone's card cell, and the cell's elements, start in the value column (right of the label).
+TEXT_IN_VALUE_COLUMN = """() => {
+  const wrong = [];
+  for (const cell of document.querySelectorAll("table.list td[data-label]")) {
+    // The label takes the first 5.5rem: nothing of the value may start within its first 5rem.
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const start = cell.getBoundingClientRect().left + 5 * rem;
+    for (const node of cell.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE && !node.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const rect of range.getClientRects()) {
+        if (rect.width && rect.left < start) wrong.push(cell.dataset.label + ": " + node.textContent.slice(0, 40));
+      }
+    }
+  }
+  return wrong;
+}"""
+
+
+@pytest.mark.browser
+def test_on_a_phone_long_text_stays_in_the_value_column_and_the_string_in_its_card(
+    browser, live_server, live_app, fresh_emulator
+):
+    created = services.of(live_app).connections.create_connection("prod", body("Carded"))
+    flow_id = Maker(fresh_emulator).due_flow(created.id, ["failed"], "Cards on a phone")
+    fresh_emulator.clock_offset = 1200.0  # its first run falls due and fails
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/dataflows/{flow_id}?sandbox=prod")
+    assert page.get_by_text("Failed", exact=True).count()  # a run whose error's words are long
+    assert page.evaluate(TEXT_IN_VALUE_COLUMN) == []
+    page.goto(f"{live_server.url}/audit")
+    assert page.evaluate(TEXT_IN_VALUE_COLUMN) == []
+    page.goto(f"{live_server.url}/sources/postgresql")
+    page.get_by_label("Connection string, pasted").check()
+    beyond = page.evaluate("""() => {
+        const form = document.querySelector("form[data-source]");
+        const limit = form.getBoundingClientRect().right - parseFloat(getComputedStyle(form).paddingRight) + 0.5;
+        return [...form.querySelectorAll("*")]
+            .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > limit)
+            .map(e => e.tagName + "#" + e.id + "." + e.className);
+    }""")
+    assert beyond == []  # nothing of the form, the connection string's group included, leaves its card's inside
+    context.close()

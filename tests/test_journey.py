@@ -181,3 +181,31 @@ def test_on_a_phone_long_text_stays_in_the_value_column_and_the_string_in_its_ca
     }""")
     assert beyond == []  # nothing of the form, the connection string's group included, leaves its card's inside
     context.close()
+
+
+@pytest.mark.browser
+def test_the_steps_share_one_width_and_the_dataset_list_is_as_wide_as_its_search(
+    browser, live_server, live_app, fresh_emulator
+):
+    created = services.of(live_app).connections.create_connection("prod", body("Widths"))
+    walk = Walk(live_server.url, created.id)
+    walk.dataset(fresh_emulator)
+    assert walk.mapping().status_code == 302 and walk.schedule().status_code == 302
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    widths = {}
+    for step in ("dataset", "mapping", "schedule", "review"):
+        page.goto(f"{walk.url}/{step}")
+        widths[step] = page.locator("main").bounding_box()["width"]
+        if step == "dataset":
+            # The list's card as wide as its search.
+            search, listed = page.locator("form[role=search]"), page.locator("form", has=page.locator("table.list"))
+            assert search.bounding_box()["width"] == listed.bounding_box()["width"]
+    assert len(set(widths.values())) == 1, widths
+    context.close()
+
+
+def test_a_connections_name_comes_before_its_id_and_etag(live_server, live_app):
+    created = services.of(live_app).connections.create_connection("prod", body("Named first"))
+    page = requests.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10).text
+    assert page.index("<dt>Name</dt>") < page.index("<dt>Connection id</dt>") < page.index("<dt>Etag</dt>")

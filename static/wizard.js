@@ -554,6 +554,9 @@
       fields.checked = true;
       showMethodGroups(form);
       input.value = "";
+      // The string was read: what was said against it (by the server, before) no longer stands.
+      clearProblem(input);
+      if (document.getElementById("error-summary")) refreshSummary(form);
       offer.hidden = true;
       announce(form, "Filled " + filled.join(", ") + " from the connection string." +
         (leftover.length ? " Left out, no field for: " + leftover.join(", ") + "." : ""));

@@ -209,3 +209,18 @@ def test_a_connections_name_comes_before_its_id_and_etag(live_server, live_app):
     created = services.of(live_app).connections.create_connection("prod", body("Named first"))
     page = requests.get(f"{live_server.url}/connections/{created.id}?sandbox=prod", timeout=10).text
     assert page.index("<dt>Name</dt>") < page.index("<dt>Connection id</dt>") < page.index("<dt>Etag</dt>")
+
+
+@pytest.mark.browser
+def test_the_servers_error_on_a_pasted_string_goes_once_the_split_succeeds(page, live_server):
+    page.goto(live_server.url + "/sources/postgresql")
+    page.get_by_label("Connection name").fill("Split after all")
+    page.get_by_label("Connection string, pasted").check()
+    page.get_by_label("Connection string", exact=True).fill("postgresql://etl:pw@pg.example.com:5433/orders")
+    with page.expect_navigation():  # past the browser's checks, as without JavaScript
+        page.evaluate("document.querySelector('form[data-source]').submit()")
+    assert page.locator("#connectionString-error").count() and page.locator("#error-summary").count()
+    page.get_by_label("Connection string", exact=True).fill("postgresql://etl:pw@pg.example.com:5433/orders")
+    page.get_by_role("button", name="Split into separate fields").click()
+    assert page.get_by_label("Server", exact=True).input_value() == "pg.example.com"
+    assert not page.locator("#connectionString-error").count() and not page.locator("#error-summary").count()

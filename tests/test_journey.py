@@ -224,3 +224,24 @@ def test_the_servers_error_on_a_pasted_string_goes_once_the_split_succeeds(page,
     page.get_by_role("button", name="Split into separate fields").click()
     assert page.get_by_label("Server", exact=True).input_value() == "pg.example.com"
     assert not page.locator("#connectionString-error").count() and not page.locator("#error-summary").count()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_copy_button_covers_none_of_its_command(browser, live_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/sources/postgresql")  # a new connection's page shows the request sent, to copy
+    page.get_by_label("Connection name").fill("Covered")
+    for label, value in (("Server", "pg.example.com"), ("Database", "orders"), ("Username", "etl")):
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Password", exact=True).fill("pw-1")
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url("**/connections/*")
+    button = page.locator(".copyable .copy").first.bounding_box()
+    first_line = page.locator(".copyable pre").first.evaluate(
+        """pre => { const r = document.createRange(); r.setStart(pre.firstChild, 0); r.setEnd(pre.firstChild, 1);
+                    return r.getBoundingClientRect().top; }"""
+    )
+    assert first_line >= button["y"] + button["height"]  # the text begins below the button
+    context.close()

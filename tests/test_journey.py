@@ -245,3 +245,29 @@ def test_a_copy_button_covers_none_of_its_command(browser, live_server, width):
     )
     assert first_line >= button["y"] + button["height"]  # the text begins below the button
     context.close()
+
+
+# Each code element (a table's name, an id) short enough for its line is on one line: broken only when it cannot fit.
+BROKEN_CODES = """() => [...document.querySelectorAll("main code")].filter(code => {
+  const box = code.parentElement.getBoundingClientRect();
+  const whole = code.textContent.length * parseFloat(getComputedStyle(code).fontSize) * 0.62;
+  return code.getClientRects().length > 1 && whole < box.width * 0.9;
+}).map(code => code.textContent)"""
+
+
+@pytest.mark.browser
+def test_a_table_or_field_name_is_never_broken_inside_a_word(browser, live_server, live_app, fresh_emulator):
+    created = services.of(live_app).connections.create_connection("prod", body("Unbroken names"))
+    walk = Walk(live_server.url, created.id, table="sales.odd_names", token_table="public.orders")  # long names
+    walk.dataset(fresh_emulator)
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.context.add_cookies(
+        [{"name": k, "value": v, "url": live_server.url} for k, v in walk.session.cookies.get_dict().items()]
+    )
+    broken = {}
+    for path in (f"{walk.url}/dataset", f"{walk.url}/mapping", f"/connections/{created.id}/explore?sandbox=prod"):
+        page.goto(path if path.startswith("http") else live_server.url + path)
+        broken[path] = page.evaluate(BROKEN_CODES)
+    assert not any(broken.values()), broken
+    context.close()

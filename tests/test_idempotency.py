@@ -61,6 +61,7 @@ def test_two_identical_posts_at_once_make_one_connection(live_server, fresh_emul
     assert audit.count("Orders warehouse") == 1 and "Amazon Redshift" in audit
 
 
+@pytest.mark.slow
 def test_two_workers_share_the_submission_keys(fresh_emulator, tmp_path):
     url, process = serve(
         [sys.executable, "-m", "app.cli"],

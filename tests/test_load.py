@@ -3,9 +3,12 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "load.py"
 
 
+@pytest.mark.slow
 def test_a_short_load_run_creates_each_connection_once_and_records_it():
     spec = importlib.util.spec_from_file_location("bench_load", BENCH)
     load = importlib.util.module_from_spec(spec)

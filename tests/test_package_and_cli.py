@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from .helpers.servers import REPO, clean_env, serve, wait_until_up
 
 
+@pytest.mark.slow
 def test_a_non_editable_install_serves_templates_and_static_files(tmp_path):
     venv = tmp_path / "venv"
     # A venv of its own: it installs the wheel and its dependencies as a user's would.
@@ -38,6 +40,7 @@ def test_a_non_editable_install_serves_templates_and_static_files(tmp_path):
         process.wait(10)
 
 
+@pytest.mark.slow
 def test_the_command_without_credentials_serves_on_the_emulator_with_a_banner():
     url, process = serve([sys.executable, "-m", "app.cli"], cwd=REPO)
     try:

@@ -237,6 +237,7 @@ def client_for(app, who: str | None):
     return client
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["accounts", "proxy", "oidc"])
 @pytest.mark.parametrize("who", [None, "viewer", "creator", "editor", "admin"])
 def test_the_route_matrix(request, fresh_emulator, mode, who):

@@ -170,6 +170,7 @@ def decoded_cookie(value: str) -> str:
     return (zlib.decompress(raw) if value.startswith(".") else raw).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_a_whole_run_through_gunicorn_leaks_no_secret_anywhere(fresh_emulator, tmp_path):
     """Real mode against the emulator, built-in accounts: every page, header, cookie and log line is searched."""
     from app.accounts import add_user

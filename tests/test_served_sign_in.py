@@ -89,6 +89,7 @@ def start_every_mode(emulator, provider, tmp_path) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_the_command_starts_in_every_sign_in_mode_and_people_sign_in(fresh_emulator, provider, tmp_path):
     started = start_every_mode(fresh_emulator, provider, tmp_path)
     urls = {mode: url for mode, (url, _process) in started.items()}

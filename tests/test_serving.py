@@ -9,6 +9,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from app.accounts import add_user
@@ -47,6 +48,7 @@ def trickle(url: str, stop: threading.Event, opened: list) -> None:
         n += 1
 
 
+@pytest.mark.slow
 def test_slow_clients_cannot_starve_the_portal(fresh_emulator, tmp_path):
     url, process = serve(
         [sys.executable, "-m", "app.cli"],
@@ -79,6 +81,7 @@ def test_slow_clients_cannot_starve_the_portal(fresh_emulator, tmp_path):
         process.communicate(timeout=15)
 
 
+@pytest.mark.slow
 def test_rapid_guesses_on_several_workers_are_throttled_together(fresh_emulator, tmp_path):
     users = tmp_path / "users"
     add_user(str(users), "ada", "the right password 1")

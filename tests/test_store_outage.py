@@ -73,6 +73,7 @@ def submit(server, name: str) -> requests.Response:
     )
 
 
+@pytest.mark.slow
 def test_an_outage_is_503_with_retry_after_readyz_says_so_and_healthz_stays_up(portal, caplog):
     server, proxy = portal
     assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200

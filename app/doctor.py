@@ -147,15 +147,20 @@ def _platform(services: Services) -> Iterator[Check]:
 def _reads(services: Services, sandbox: str) -> list[tuple[str, Callable[[], object]]]:
     """The reads the portal's pages make, one of each kind, at their smallest."""
 
+    datasets: list[dict] = []
+
+    def read_datasets():
+        datasets[:] = services.catalog.page(sandbox, limit=1).items
+
     def schemas():
-        datasets = services.catalog.page(sandbox, limit=1).items
+        # The schema of the dataset just read, if any: a read of its own only when the datasets could be read.
         schema_id = ((datasets[0].get("schemaRef") or {}).get("id")) if datasets else None
         if schema_id:
             services.schema_registry.schema(sandbox, schema_id)
 
     return [
         ("dataflows", lambda: services.gateway.call("GET", "/flows", sandbox, "Reading dataflows", params=LIMIT_ONE)),
-        ("datasets", lambda: services.catalog.page(sandbox, limit=1)),
+        ("datasets", read_datasets),
         ("schemas", schemas),
         ("mapping sets", lambda: services.data_prep.find(sandbox, "aep-source-wizard set-up check")),
     ]

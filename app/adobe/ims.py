@@ -59,8 +59,9 @@ class TokenProvider:
             return self._token
 
     def fresh(self) -> None:
-        """Ask IMS for a token now, as the set-up check does (app/doctor.py); the token in use is kept."""
-        self._fetch()
+        """Ask IMS for a token now, as the set-up check does (app/doctor.py); the new token is the one used next."""
+        with self._lock:
+            self._token, self._renew_at = self._fetch()
 
     def invalidate(self, token: str) -> None:
         """Forget `token` after Adobe refused it, unless another thread already renewed it."""

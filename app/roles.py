@@ -93,3 +93,16 @@ def may(grants, groups, sandbox: str, action: str) -> bool:
 def sandboxes_for(grants, groups, sandboxes, action: str) -> tuple[str, ...]:
     """The sandboxes, of those the portal uses, where the groups may do `action`."""
     return tuple(s for s in sandboxes if may(grants, groups, s, action))
+
+
+def patterns_cover(patterns: str, sandbox: str) -> bool:
+    """Whether any of comma-separated sandbox patterns (an API token's scope, such as dev-*,prod) covers `sandbox`."""
+    return any(fnmatch.fnmatchcase(sandbox, p.strip()) for p in patterns.split(",") if p.strip())
+
+
+def narrowed(role: str | None, scope_role: str, patterns: str, sandbox: str) -> str | None:
+    """A person's role in a sandbox as a token of theirs may use it: no more than the token's role, and none outside
+    the token's sandboxes."""
+    if role is None or not patterns_cover(patterns, sandbox):
+        return None
+    return ROLES[min(ROLES.index(role), ROLES.index(scope_role))]

@@ -4,7 +4,8 @@ SQLite under WIZARD_DATA_DIR needs nothing installed and serves one machine (eve
 Several replicas share PostgreSQL through WIZARD_DATABASE_URL. The parts: `submissions` (one connection per form),
 `audit` (who did what), `sessions` (sign-in throttle and sessions), `drafts` (dataflows being made, and run retries),
 `cleanups` (target connections left to delete), `leases` (work run once across processes), `watch` (the dataflows
-and runs the watcher has seen), `alerts` (rules, the events they match, and deliveries). The tables are in `schema`.
+and runs the watcher has seen), `alerts` (rules, the events they match, and deliveries), `tokens` (personal API
+tokens, as hashes, and the groups each person last signed in with). The tables are in `schema`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .migrate import upgrade
 from .schema import MOST_OPEN_DRAFTS, connect
 from .sessions import Sessions
 from .submissions import Submissions
+from .tokens import Tokens
 from .watch import Watch
 
 __all__ = ["MOST_OPEN_DRAFTS", "Store", "StoreUnavailable", "database_url", "iso_utc", "plan_revision"]
@@ -55,6 +57,7 @@ class Store:
         self.leases = Leases(self.engine)
         self.watch = Watch(self.engine)
         self.alerts = Alerts(self.engine)
+        self.tokens = Tokens(self.engine)
 
     @guarded(retry=True)
     def ping(self) -> None:

@@ -63,6 +63,8 @@ audit = Table(
     Column("detail", Text),
     Column("adobe_request_id", String(128)),
     Column("request_id", String(128)),
+    # The API token the action was taken with: its name and prefix (never the token).
+    Column("token", String(160)),
 )
 
 # Failed sign-ins per throttle key (a name at an address, or an address), shared by every worker and replica.
@@ -154,6 +156,34 @@ leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(64), nullable=False),
     Column("until", Float, nullable=False),
+)
+
+# Personal API tokens (app/web/tokens.py, app/api): only a hash of each token is kept, never the token. The prefix is
+# the token's visible start (asw_ and eight characters), by which its person recognises it and the API finds its row.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("prefix", String(16), primary_key=True),
+    Column("hash", String(64), nullable=False),  # SHA-256 of the whole token, hex
+    Column("user", String(256), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),  # the most the token may do: viewer, creator, editor or admin
+    Column("sandboxes", String(512), nullable=False),  # comma-separated patterns, such as dev-*,prod
+    Column("created_at", Float, nullable=False),  # seconds since the epoch
+    Column("expires_at", Float, nullable=False),
+    Column("last_used_at", Float),
+    Column("revoked_at", Float),
+    Column("revoked_by", String(256)),
+)
+
+# People as sign-in last described them: with single sign-on (and behind a proxy) a token's person has the groups
+# of their last sign-in (or visit), since no request of the API carries them.
+people = Table(
+    "people",
+    metadata,
+    Column("user", String(256), primary_key=True),
+    Column("groups", Text, nullable=False),
+    Column("seen_at", Float, nullable=False),
 )
 
 # Watching dataflows (app/watch): the runs the watcher has read, newest status kept, and whether their events are out.
@@ -262,6 +292,7 @@ AUDIT_COLUMNS = [
     "detail",
     "adobe_request_id",
     "request_id",
+    "token",
 ]
 
 

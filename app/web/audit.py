@@ -63,6 +63,7 @@ def entry(
         detail=detail,
         adobe_request_id=adobe_request_id,
         request_id=g.get("request_id"),
+        token=f"{g.token['name']} ({g.token['prefix']})" if g.get("token") else None,
     )
 
 

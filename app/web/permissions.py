@@ -1,7 +1,8 @@
 """What the signed-in person may do, in which sandbox: the one place views ask, and the 403 page when they may not.
 
 The person's groups come from sign-in (`g.groups`); WIZARD_ROLES grants roles to groups per sandbox
-(`app.roles`). Without WIZARD_ROLES everyone signed in is admin everywhere.
+(`app.roles`). Without WIZARD_ROLES everyone signed in is admin everywhere. A call with an API token (`g.token`) may
+do no more than the token's role, in the token's sandboxes.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ def _grants():
 
 
 def role_in(sandbox: str) -> str | None:
-    return roles.role_in(_grants(), g.get("groups", ()), sandbox)
+    """The person's role in `sandbox`; through an API token, no more than the token's scope allows there."""
+    role = roles.role_in(_grants(), g.get("groups", ()), sandbox)
+    token = g.get("token")
+    return roles.narrowed(role, token["role"], token["sandboxes"], sandbox) if token else role
 
 
 def may(action: str, sandbox: str) -> bool:
-    return roles.may(_grants(), g.get("groups", ()), sandbox, action)
+    role = role_in(sandbox)
+    return role is not None and roles.ROLES.index(role) >= roles.ROLES.index(roles.NEEDS[action])
 
 
 def sandboxes_for(action: str) -> tuple[str, ...]:
     """The portal's sandboxes where the person may do `action`, in AEP_SANDBOXES order."""
-    return roles.sandboxes_for(_grants(), g.get("groups", ()), services.settings().sandboxes, action)
+    return tuple(s for s in services.settings().sandboxes if may(action, s))
 
 
 def require(action: str, sandbox: str | None = None) -> None:

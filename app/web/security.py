@@ -30,6 +30,8 @@ HEADERS = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 )
 csrf = CSRFProtect()
+# Where the token-authenticated API lives (app/api).
+API_PATH = "/api/v1/"
 
 
 class _SessionSerializer(URLSafeTimedSerializer):
@@ -53,6 +55,21 @@ class SessionInterface(SecureCookieSessionInterface):
     """
 
     HOST_PREFIX = "__Host-"
+
+    # The API (app/api) is authenticated by its bearer tokens alone: a cookie sent with a call is never read, and no
+    # answer of the API sets one.
+    def open_session(self, app, request):
+        if request.path.startswith(API_PATH):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def should_set_cookie(self, app, session):
+        return not request.path.startswith(API_PATH) and super().should_set_cookie(app, session)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(API_PATH):
+            return None
+        return super().save_session(app, session, response)
 
     def get_cookie_name(self, app):
         name = app.config["SESSION_COOKIE_NAME"]

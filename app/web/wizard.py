@@ -6,7 +6,6 @@ import json
 import logging
 import re
 import secrets
-import time
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -17,8 +16,7 @@ from ..adobe import AdobeError
 from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.generic import source_for
-from ..store.health import StoreUnavailable
-from . import audit, errors, permissions
+from . import creating, errors, permissions
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -184,15 +182,6 @@ def _keep(kept: dict, key: tuple, html: str) -> None:
         kept[key] = html
 
 
-def _namesakes(sandbox: str, name: str) -> list[dict]:
-    """Connections already called `name` in the sandbox; none when Flow Service cannot say (the check only advises)."""
-    try:
-        return services.connections().find_connections(sandbox, name)
-    except AdobeError as error:
-        log.warning("could not look for connections named like the new one: %s", error.code)
-        return []
-
-
 # How long a browser may reuse an answer of /namesakes: a name typed again, or Back and forth, asks no one.
 NAMESAKES_MAX_AGE = 30
 
@@ -300,97 +289,23 @@ def _handle(source):
     if request.method == "GET" or not form.validate():
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 
-    ledger = services.store()
-    body = source.request_body(form)
-    # What this submission creates, kept with its claim: should this request die after Adobe answers, the reconciler
-    # finds the connection by these and records it as this person's (app/reconciler.py).
-    intent = {
-        "sandbox": form.sandbox.data,
-        "name": body["name"],
-        "spec_id": source.connection_spec_id,
-        "source": source.title,
-        "started_ms": int(time.time() * 1000),
-        "entry": audit.entry(
-            "create", "ok", sandbox=form.sandbox.data, connection_name=body["name"], source=source.title
-        ),
-    }
-    # A second send of the same form (a double click) gets the first one's result, before anything else.
-    token = secrets.token_hex(12)
-    try:
-        earlier = ledger.submissions.claim(submission_id, intent, token=token)
-    except StoreUnavailable:
-        services.late().release_later(submission_id, token)  # the claim may have been made before the store went
-        raise
-    if earlier:
-        return redirect(earlier, code=303)
-    finished = False
-    try:
-        response, finished = _create(source, form, submission_id, body)
-        return response
-    finally:
-        # On every other path (a namesake warning, Adobe's refusal, an exception) the claim is still pending:
-        # release it, so the same form may be sent again at once. A finished claim keeps its result.
-        if not finished:
-            _release(submission_id, token)
-
-
-def _release(submission_id: str, token: str) -> None:
-    """Give the claim back; when the store is away, as soon as it answers (a second send waits for it meanwhile)."""
-    try:
-        services.store().submissions.release(submission_id, token)
-    except StoreUnavailable:
-        services.late().release_later(submission_id, token)
-
-
-def _create(source, form, submission_id, body):
-    """Warn of a namesake, or create the connection: (the response, whether the claim was finished)."""
     skip = request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)
-    namesakes = [] if skip else _namesakes(form.sandbox.data, form.name.data.strip())
-    if namesakes:
+    outcome = creating.create(source, form, submission_id, check_namesakes=not skip)
+    if outcome.kind == "earlier":
+        return redirect(outcome.result_url, code=303)
+    if outcome.kind == "namesakes":
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
-        return _render(source, form, submission_id, 409, namesakes=namesakes), False
-    sandbox = form.sandbox.data
-    try:
-        created = services.connections().create_connection(sandbox, body)
-    except AdobeError as error:
-        log.warning("creating a %s connection failed: %s (request-id %s)", source.title, error.code, error.request_id)
-        audit.record(
-            "create",
-            "failed",
-            sandbox=sandbox,
-            connection_name=body["name"],
-            source=source.title,
-            detail=error.code or error.message[:200],
-            adobe_request_id=error.request_id,
-        )
-        return _render(source, form, submission_id, error.status, adobe_error=error), False
-    result = url_for("connections.show", connection_id=created.id, sandbox=sandbox, created=submission_id)
-    curl = services.connections().curl_for_create(sandbox, source.redacted_body(body))
-    # The submission's result and its audit entry in one transaction: both are on record, or neither.
-    entry = audit.entry(
-        "create",
-        "ok",
-        sandbox=sandbox,
-        connection_name=body["name"],
-        connection_id=created.id,
-        source=source.title,
-        detail="found after a lost answer" if created.recovered else None,
-        adobe_request_id=created.request_id,
-    )
-    try:
-        services.store().submissions.finish(submission_id, result, curl, entry=entry)
-    except StoreUnavailable:
-        # Adobe made it; the store will have it as soon as it answers. The person sees what was made, and is told
-        # not to send again (the claim stays pending, so a resend waits for this one's outcome).
-        services.late().keep(submission_id, result, curl, entry)
+        return _render(source, form, submission_id, 409, namesakes=outcome.namesakes)
+    if outcome.error is not None:
+        return _render(source, form, submission_id, outcome.error.status, adobe_error=outcome.error)
+    if outcome.kind == "late":
+        # Adobe made it; the person sees what was made, and is told not to send again.
         page = render_template(
-            "recorded_late.html", name=body["name"], connection_id=created.id, sandbox=sandbox, result=result
+            "recorded_late.html",
+            name=form.name.data.strip(),
+            connection_id=outcome.connection_id,
+            sandbox=form.sandbox.data,
+            result=outcome.result_url,
         )
-        return (page, 202), True
-    log.info(
-        "created %s connection %s in sandbox %s",
-        source.key if source.key != "spec" else source.title,
-        created.id,
-        sandbox,
-    )
-    return redirect(result, code=303), True
+        return page, 202
+    return redirect(outcome.result_url, code=303)

@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure(app, settings)
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each gevent
     # worker patches the standard library before urllib3 takes hold of ssl.
-    from . import services
+    from . import api, services
     from .web import (
         adobe_events,
         alerts,
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         new_dataflow,
         security,
         setup,
+        tokens,
         wizard,
     )
 
@@ -70,8 +71,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         alerts.bp,
         adobe_events.bp,
         setup.bp,
+        tokens.bp,
     ):
         app.register_blueprint(blueprint)
+    api.init_app(app)
     return app
 
 

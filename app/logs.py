@@ -119,6 +119,8 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = g.get("request_id")
             if g.get("user"):
                 entry["user"] = g.user
+            if g.get("token"):
+                entry["token"] = f"{g.token['name']} ({g.token['prefix']})"
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

@@ -120,6 +120,22 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "audit.index": "/audit?action=create",
         "audit.export": "/audit.csv",
         "setup.index": "/setup",
+        "tokens.index": "/tokens",
+        "tokens.revoke": "/tokens/asw_00000000/revoke",
+        "api_docs.openapi": "/api/openapi.json",
+        "api_docs.reference": "/api/docs",
+        # The API's, each by its method (API_METHODS): the same paths a script calls.
+        "api.list_connections": "/api/v1/connections?sandbox=prod",
+        "api.create_connection": "/api/v1/connections",
+        "api.get_connection": f"/api/v1/connections/{connection_id}?sandbox=prod",
+        "api.rename_connection": f"/api/v1/connections/{connection_id}?sandbox=prod",
+        "api.rotate_credentials": f"/api/v1/connections/{connection_id}/credentials?sandbox=prod",
+        "api.test_connection": f"/api/v1/connections/{connection_id}/test?sandbox=prod",
+        "api.explore_connection": f"/api/v1/connections/{connection_id}/explore?sandbox=prod",
+        "api.delete_connection": f"/api/v1/connections/{connection_id}?sandbox=nosuch",
+        "api.list_sources": "/api/v1/sources",
+        "api.get_source": "/api/v1/sources/redshift",
+        "api.audit_trail": "/api/v1/audit",
     }
     assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
     return urls
@@ -140,7 +156,14 @@ EXISTING = {
     },
     "connectionSpec": {"id": "74a1c565-4e59-48d7-9d67-7c03b8a13137", "version": "1.0"},
 }
-OPEN = {"health.healthz", "health.readyz", "assets.static", "adobe_events.challenge"}
+OPEN = {
+    "health.healthz",
+    "health.readyz",
+    "assets.static",
+    "adobe_events.challenge",
+    "api_docs.openapi",
+    "api_docs.reference",
+}
 # Adobe's push: no sign-in and no CSRF token, but a signature (test_watch.py); unsigned, it is 401 in every mode.
 SIGNED = {"adobe_events.notification"}
 # Routes of an object the example URL names but that does not exist: 404 to whoever may enter.
@@ -160,6 +183,7 @@ POST_ONLY = {
     "alerts.new_secret",
     "alerts.test",
     "alerts.send_again",
+    "tokens.revoke",
 }
 
 
@@ -197,6 +221,20 @@ def test_every_route_answers_as_the_mode_says_with_headers(portal, fresh_emulato
         assert walk.mapping().status_code == 302 and walk.schedule().status_code == 302
         draft = walk.key
     for endpoint, path in example_urls(app_, created.id, flow_id, draft).items():
+        if endpoint.startswith("api."):
+            # Tokens alone open the API: a signed-in browser's cookie or the proxy's header is not read for it.
+            method = next(iter(app_.url_map._rules_by_endpoint[endpoint][0].methods - {"HEAD", "OPTIONS"}))
+            response = session.request(method, server.url + path, allow_redirects=False, timeout=10)
+            check_headers(response, endpoint)
+            if mode == "none":
+                assert response.status_code not in (401, 403) and response.status_code < 500, endpoint
+            else:
+                assert response.status_code == 401, (endpoint, response.status_code)
+                assert (
+                    response.headers["Content-Type"] == "application/problem+json" and "Existing" not in response.text
+                )
+            assert "Set-Cookie" not in response.headers
+            continue
         if endpoint in SIGNED:
             response = session.post(server.url + path, data=b"{}", allow_redirects=False, timeout=10)
             check_headers(response, endpoint)

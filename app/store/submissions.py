@@ -106,6 +106,13 @@ class Submissions:
         return changed == 1
 
     @guarded(retry=True)
+    def intent(self, key: str) -> dict | None:
+        """What the key's claim said it would create (its intent), or None when the key was never claimed."""
+        with self.engine.connect() as db:
+            row = db.execute(select(submissions.c.intent).where(submissions.c.key == key)).first()
+        return json.loads(row.intent) if row and row.intent else ({} if row else None)
+
+    @guarded(retry=True)
     def finished(self, key: str) -> dict | None:
         """A finished submission's result URL and curl, or None."""
         with self.engine.connect() as db:

@@ -28,6 +28,8 @@ ACTION_WORDS = {
     "remove-alert-rule": "Removed an alert rule",
     "test-alert-rule": "Sent a test alert",
     "resend-alert": "Sent an alert again",
+    "create-token": "Made an API token",
+    "revoke-token": "Revoked an API token",
 }
 ACTIONS = tuple(ACTION_WORDS)
 

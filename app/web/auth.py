@@ -16,8 +16,10 @@ from wtforms.validators import InputRequired, Length
 
 from .. import services
 from ..accounts import UsersFile, split_groups
+from ..api import access
 from ..wording import plural
 from . import sso
+from .security import API_PATH
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -33,6 +35,9 @@ OPEN_ENDPOINTS = {
     # Adobe I/O Events' deliveries: signed by Adobe, checked by the view (app/web/adobe_events.py).
     "adobe_events.challenge",
     "adobe_events.notification",
+    # The API's document and reference: what any client may read before it has a token.
+    "api_docs.openapi",
+    "api_docs.reference",
 }
 # Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
 # whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
@@ -260,6 +265,8 @@ def oidc_callback():
         id_token=token.get("id_token"),
     )
     session["sid"] = session_id
+    # The groups of this sign-in, for the calls the person's API tokens make until the next (app/api/access.py).
+    services.store().tokens.remember(user, groups)
     log.info("signed in with single sign-on", extra={"signed_in_user": user})
     return redirect(next_path, code=303)
 
@@ -303,6 +310,9 @@ def init_app(app) -> None:
     @app.before_request
     def require_sign_in():
         g.user, g.groups, g.subject, g.email = None, (), None, None
+        if request.path.startswith(API_PATH):
+            # The API is its tokens' alone: no cookie, no proxy header, is read for it.
+            return access.authenticate(settings)
         if settings.auth == "proxy":
             value = request.headers.get(settings.trusted_user_header, "").strip()
             if value and len(value) <= 256 and value.isprintable():

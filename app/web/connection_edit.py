@@ -4,7 +4,6 @@ colleague's change made meanwhile is shown beside theirs, and saving over it tak
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -13,22 +12,15 @@ from wtforms.validators import InputRequired, Length
 
 from .. import services
 from ..adobe import AdobeError
-from ..adobe.errors import STALE
 from ..sources.fields import no_control_characters
 from ..sources.secrecy import masked_params
-from . import audit
+from . import changing
+from .changing import STALE_MESSAGE
 from .connections import secrets_of, shown_params
 from .loaders import load_connection, with_connection
 
 bp = Blueprint("connection_edit", __name__)
 log = logging.getLogger(__name__)
-
-# What an etag looks like on the wire: visible ASCII, quotes included.
-ETAG = re.compile(r"^[\x21-\x7e]{1,200}$")
-STALE_MESSAGE = (
-    "Someone changed this connection after you opened this page, so your change was not sent. "
-    "Compare, then choose: save yours over theirs, or start again from theirs."
-)
 
 
 class RenameForm(FlaskForm):
@@ -86,21 +78,9 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
     """PATCH with the etag the person saw. When it is stale, nothing is sent: the page shows the connection as
     it is now next to what the person typed (`yours`), and saving over it again takes an explicit choice."""
     action = "rotate" if operations[0]["path"] == "/auth/params" else "rename"
-    on_record = dict(
-        sandbox=sandbox,
-        connection_name=connection.get("name"),
-        connection_id=connection["id"],
-        source=source.title if source else None,
-    )
-    try:
-        if not ETAG.match(etag or ""):
-            # A form without a readable etag cannot show that the person saw the current state.
-            raise AdobeError(STALE_MESSAGE, status=409, code=STALE)
-        changed = services.connections().update_connection(sandbox, connection["id"], etag, operations)
-    except AdobeError as error:
-        audit.record(
-            action, "failed", detail=error.code or error.message[:200], adobe_request_id=error.request_id, **on_record
-        )
+    outcome = changing.update(connection, source, sandbox, etag, operations)
+    if isinstance(outcome, AdobeError):
+        error = outcome
         page = dict(form=form, sandbox=sandbox, source=source)
         if error.stale:
             fresh, _source = load_connection(connection["id"], sandbox)
@@ -118,7 +98,6 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
                 params=shown_params(fresh, source),
                 **page,
             ), 409
-        log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return render_template(
             template,
             connection=connection,
@@ -127,14 +106,6 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
             params=shown_params(connection, source),
             **page,
         ), error.status
-    audit.record(
-        action,
-        "ok",
-        detail=f"now named {operations[0]['value']}" if action == "rename" else None,
-        adobe_request_id=changed.request_id,
-        **on_record,
-    )
-    log.info("%s connection %s in sandbox %s", done.lower(), connection["id"], sandbox)
     flash(f"{done}: {connection.get('name')}.")
     return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
 

@@ -3,6 +3,7 @@ connection_edit.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -15,13 +16,12 @@ from wtforms.validators import InputRequired, ValidationError
 
 from .. import services
 from ..adobe import AdobeError
-from ..dataflows.deletion import DeleteMadeFrom
 from ..dataflows.draft import DELTA_KINDS, explored_column
 from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..together import side_by_side
-from . import audit, permissions
+from . import changing, permissions
 from .loaders import sandbox_of, source_of, with_connection
 
 bp = Blueprint("connections", __name__)
@@ -100,53 +100,19 @@ def index():
     sort = args.get("sort", "newest")
     sort = sort if sort in SORTS else "newest"
     state = args.get("state") if args.get("state") in STATES else ""
-    # The curated four and every other database source the wizard can make forms for.
-    specs, _problem = services.spec_catalog().database_specs()
-    offered = [(s.connection_spec_id, s.title) for s in SOURCES.values()]
-    offered += [(spec["id"], label_of(spec)) for spec in specs]
+    offered = offered_sources()
     source = args.get("source") if args.get("source") in dict(offered) else ""
-    spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
     mine = args.get("mine") == "1" and bool(g.get("user"))
     store = services.store()
-    search, count = None, None
-    orderby = SORTS[sort][0]
     try:
-        if mine:
-            # What this person created here, by id (a documented filter), the other filters applied here.
-            items = _client().connections_by_id(sandbox, store.audit.created_by(g.user))
-            items = [
-                c
-                for c in items
-                if name.casefold() in str(c.get("name") or "").casefold()
-                and (not source or (c.get("connectionSpec") or {}).get("id") == source)
-                and (not state or c.get("state") == state)
-            ]
-            items = _sorted(items, sort)
-            next_page, count = None, len(items)
-        elif name:
-            search = _client().search_connections(
-                sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
-            )
-            items, next_page = search.items, search.next_token
-        else:
-            # Flow Service counts a listing (count=true) but not a name search, which the portal does itself. The
-            # page and its count depend on nothing but the filters: asked side by side, one wait on Adobe.
-            listed, counted = side_by_side(
-                [
-                    lambda: _client().list_connections(
-                        sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
-                    ),
-                    lambda: _client().count_connections(sandbox, spec_ids, state=state or None),
-                ]
-            )
-            for outcome in (listed, counted):
-                if isinstance(outcome, Exception):
-                    raise outcome
-            (items, next_page), count = listed, counted
+        found = listing(
+            sandbox, offered, name=name, source=source or "", state=state or "", sort=sort, mine=mine, page=page
+        )
     except AdobeError as error:
         return render_template(
             "error.html", title="Could not list connections", message=error.message, adobe_request_id=error.request_id
         ), error.status
+    items, next_page, count, search = found.items, found.next_page, found.count, found.search
     rows = [
         (item, source_of((item.get("connectionSpec") or {}).get("id", ""), (item.get("auth") or {}).get("specName")))
         for item in items
@@ -192,6 +158,58 @@ def index():
         sort=sort,
         sorts=SORTS,
     )
+
+
+def offered_sources() -> list[tuple[str, str]]:
+    """(connection spec id, title) of every source the portal offers: the curated four, then every other database
+    source the wizard can make forms for."""
+    specs, _problem = services.spec_catalog().database_specs()
+    return [(s.connection_spec_id, s.title) for s in SOURCES.values()] + [
+        (spec["id"], label_of(spec)) for spec in specs
+    ]
+
+
+@dataclasses.dataclass
+class Found:
+    items: list[dict]
+    next_page: str | None
+    count: int | None
+    search: Any = None
+
+
+def listing(sandbox: str, offered, *, name: str, source: str, state: str, sort: str, mine: bool, page: str | None):
+    """A page of the offered sources' connections in a sandbox, filtered and sorted (raises AdobeError): what this
+    person created (by id, a documented filter), a name search (Flow Service counts none), or a page of the listing
+    and its count, asked side by side (one wait on Adobe)."""
+    spec_ids = [source] if source else [spec_id for spec_id, _title in offered]
+    orderby = SORTS[sort][0]
+    if mine:
+        items = _client().connections_by_id(sandbox, services.store().audit.created_by(g.user))
+        items = [
+            c
+            for c in items
+            if name.casefold() in str(c.get("name") or "").casefold()
+            and (not source or (c.get("connectionSpec") or {}).get("id") == source)
+            and (not state or c.get("state") == state)
+        ]
+        return Found(_sorted(items, sort), None, len(items))
+    if name:
+        search = _client().search_connections(
+            sandbox, spec_ids, name, want=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+        )
+        return Found(search.items, search.next_token, None, search)
+    listed, counted = side_by_side(
+        [
+            lambda: _client().list_connections(
+                sandbox, spec_ids, limit=PAGE_SIZE, continuation=page, state=state or None, orderby=orderby
+            ),
+            lambda: _client().count_connections(sandbox, spec_ids, state=state or None),
+        ]
+    )
+    for outcome in (listed, counted):
+        if isinstance(outcome, Exception):
+            raise outcome
+    return Found(listed[0], listed[1], counted)
 
 
 def _sorted(items: list[dict], sort: str) -> list[dict]:
@@ -347,45 +365,11 @@ def delete(connection, source, sandbox):
     )
     if request.method == "GET" or not form.validate():
         return render_template("delete.html", **page), 200 if request.method == "GET" else 400
-    if dependents or page["leftover"]:
-        deletion = DeleteMadeFrom(services.dataflows(), services.store(), audit.record)
-        failed = deletion.run(connection, dependents, sandbox)
-        if failed:
-            # Stopped midway: what is left is read again, and sending the form again goes on from there.
-            page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)
-            page["leftover"] = store.cleanups.remembered_targets(connection["id"], sandbox)
-            return render_template("delete.html", **page, adobe_error=failed), failed.status
-    try:
-        deleted = _client().delete_connection(sandbox, connection["id"])
-    except AdobeError as error:
-        if error.in_use:
-            error.message = (
-                "A dataflow still uses this connection, so Flow Service kept it. Delete the "
-                "connection's dataflows and their source connections first, then delete the "
-                "connection."
-            )
-        audit.record(
-            "delete",
-            "failed",
-            sandbox=sandbox,
-            connection_name=connection.get("name"),
-            connection_id=connection["id"],
-            source=source.title if source else None,
-            detail=error.code or error.message[:200],
-            adobe_request_id=error.request_id,
-        )
-        log.warning("deleting %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
-        return render_template("delete.html", **page, adobe_error=error), error.status
-    store.cleanups.forget_cleanup(connection["id"])
-    audit.record(
-        "delete",
-        "ok",
-        sandbox=sandbox,
-        connection_name=connection.get("name"),
-        connection_id=connection["id"],
-        source=source.title if source else None,
-        adobe_request_id=deleted.request_id,
-    )
-    log.info("deleted connection %s (%s) in sandbox %s", connection["id"], connection.get("name"), sandbox)
+    failed = changing.delete(connection, source, sandbox, dependents)
+    if failed:
+        # Stopped midway: what is left is read again, and sending the form again goes on from there.
+        page["dependents"], page["dependents_error"] = _dependents(connection["id"], sandbox)
+        page["leftover"] = store.cleanups.remembered_targets(connection["id"], sandbox)
+        return render_template("delete.html", **page, adobe_error=failed), failed.status
     flash(f"Deleted: {connection.get('name')}.")
     return redirect(url_for("connections.index", sandbox=sandbox), code=303)

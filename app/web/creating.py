@@ -47,6 +47,11 @@ class Outcome:
         return cls("earlier", result_url=result_url, connection_id=found.group(1) if found else None)
 
 
+def new_key() -> str:
+    """A key for a request that sent none: it is made once, and a repeat is a new request."""
+    return secrets.token_urlsafe(16)
+
+
 def namesakes_of(sandbox: str, name: str) -> list[dict]:
     """Connections already called `name` in the sandbox; none when Flow Service cannot say (the check only advises)."""
     try:
@@ -131,18 +136,29 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         detail="found after a lost answer" if created.recovered else None,
         adobe_request_id=created.request_id,
     )
-    made = dict(result_url=result, connection_id=created.id, request_id=created.request_id, recovered=created.recovered)
     try:
         services.store().submissions.finish(key, result, curl, entry=entry)
     except StoreUnavailable:
         # Adobe made it; the store will have it as soon as it answers. The claim stays pending, so a resend waits
         # for this one's outcome.
         services.late().keep(key, result, curl, entry)
-        return Outcome("late", **made)
+        return Outcome(
+            "late",
+            result_url=result,
+            connection_id=created.id,
+            request_id=created.request_id,
+            recovered=created.recovered,
+        )
     log.info(
         "created %s connection %s in sandbox %s",
         source.key if source.key != "spec" else source.title,
         created.id,
         sandbox,
     )
-    return Outcome("created", **made)
+    return Outcome(
+        "created",
+        result_url=result,
+        connection_id=created.id,
+        request_id=created.request_id,
+        recovered=created.recovered,
+    )

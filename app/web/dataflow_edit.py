@@ -21,7 +21,7 @@ from ..dataflows import remap
 from ..dataflows.forms import ChangeForm
 from . import audit
 from . import dataflow_mapping as mapping
-from .connection_edit import ETAG, STALE_MESSAGE
+from .changing import ETAG, STALE_MESSAGE
 from .dataflows import acting_flow, acting_on
 from .loaders import load_flow, sandbox_of
 

@@ -1,21 +1,33 @@
-"""Every error page, one handler per kind of error: what went wrong in words, and the request id to quote."""
+"""Every error page, one handler per kind of error: what went wrong in words, and the request id to quote. Under the
+API (/api/v1) the same words come as a problem document (app/api/problems.py) instead of a page."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from ..api.problems import Problem
+from ..api.problems import response as problem_response
 from ..store.health import StoreUnavailable
 from .loaders import AdobeFailed, ReadOnlyHere
 from .permissions import NotPermitted
+from .security import API_PATH
 
 log = logging.getLogger(__name__)
 
 
-def page(title: str, message: str, status: int):
-    return render_template("error.html", title=title, message=message), status
+def page(title: str, message: str, status: int, adobe_request_id: str | None = None, headers: dict | None = None):
+    if request.path.startswith(API_PATH):
+        return problem_response(Problem(status, title, message, adobe_request_id=adobe_request_id, headers=headers))
+    page = render_template("error.html", title=title, message=message, adobe_request_id=adobe_request_id)
+    return page, status, headers or {}
+
+
+def problem(error: Problem):
+    """A problem raised by the API (app/api)."""
+    return problem_response(error)
 
 
 def csrf_failed(error: CSRFError):
@@ -33,9 +45,7 @@ def not_permitted(error: NotPermitted):
 
 
 def adobe_failed(failed: AdobeFailed):
-    return render_template(
-        "error.html", title=failed.title, message=failed.error.message, adobe_request_id=failed.error.request_id
-    ), failed.error.status
+    return page(failed.title, failed.error.message, failed.error.status, adobe_request_id=failed.error.request_id)
 
 
 def read_only(refused: ReadOnlyHere):
@@ -44,18 +54,17 @@ def read_only(refused: ReadOnlyHere):
 
 def store_unavailable(error: StoreUnavailable):
     """The portal's own database cannot be reached: nothing was sent to Adobe, and the person is told when to try."""
-    response = render_template(
-        "error.html",
-        title="The portal's database cannot be reached",
-        message="The portal cannot reach its own database just now, so nothing was done and "
-        "nothing was sent to Adobe. Try again in a minute; whoever runs the portal has "
-        "been told in its log.",
+    return page(
+        "The portal's database cannot be reached",
+        "The portal cannot reach its own database just now, so nothing was done and nothing was sent to Adobe. Try "
+        "again in a minute; whoever runs the portal has been told in its log.",
+        503,
+        headers={"Retry-After": str(error.retry_after)},
     )
-    return response, 503, {"Retry-After": str(error.retry_after)}
 
 
 def bad_request(_error):
-    return page("Bad request", "The wizard could not read what was sent. Start again from the list of sources.", 400)
+    return page("Bad request", "The portal could not read what was sent.", 400)
 
 
 def not_found(_error):
@@ -63,7 +72,7 @@ def not_found(_error):
 
 
 def not_allowed(_error):
-    return page("Not allowed", "This page cannot be used that way. Start again from the list of sources.", 405)
+    return page("Not allowed", "This address cannot be used with that method.", 405)
 
 
 def too_large(_error):
@@ -82,6 +91,7 @@ def server_error(_error):
 
 def init_app(app: Flask) -> None:
     for kind, handler in (
+        (Problem, problem),
         (CSRFError, csrf_failed),
         (NotPermitted, not_permitted),
         (AdobeFailed, adobe_failed),

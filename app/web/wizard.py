@@ -292,7 +292,7 @@ def _handle(source):
     skip = request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)
     outcome = creating.create(source, form, submission_id, check_namesakes=not skip)
     if outcome.kind == "earlier":
-        return redirect(outcome.result_url, code=303)
+        return redirect(outcome.result_url or "/", code=303)
     if outcome.kind == "namesakes":
         # The person may still go ahead: the form comes back saying so, with a link to each namesake.
         return _render(source, form, submission_id, 409, namesakes=outcome.namesakes)
@@ -308,4 +308,4 @@ def _handle(source):
             result=outcome.result_url,
         )
         return page, 202
-    return redirect(outcome.result_url, code=303)
+    return redirect(outcome.result_url or "/", code=303)

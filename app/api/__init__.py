@@ -1,0 +1,21 @@
+"""The portal as a JSON API under /api/v1, for scripts: personal tokens, the same checks, roles and audit trail as the
+pages, errors as problem documents, and its OpenAPI 3.1 document generated from the models that check each call.
+
+`spec` declares the operations and builds the document; `access` says who calls; `connections` and `catalog` hold the
+operations; `docs` serves the document and its reference page (no third-party request).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..web.security import csrf
+    from . import catalog, connections, docs  # noqa: F401 - each declares its operations on the blueprint
+    from .spec import bp
+
+    # Calls carry a token, not a cookie: there is no session for a forged request to ride on.
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(docs.bp)

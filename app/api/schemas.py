@@ -1,0 +1,202 @@
+"""What the API takes and gives, as pydantic models: each checks what a call sends and describes, in the OpenAPI
+document, what the portal answers. Secrets are taken (in a new connection's or a rotation's `fields`) and never
+given: a connection's params come back masked, as its page shows them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# An id of Flow Service, a sandbox name, a page cursor: what each looks like, checked before anything is sent.
+SANDBOX = r"^[a-z0-9][a-z0-9-]{0,127}$"
+CURSOR = r"^[A-Za-z0-9._~=+/-]{1,512}$"
+FieldValue = str | int | float | bool
+
+
+class Strict(BaseModel):
+    """A body or query that refuses what it does not know: a misspelt field is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the fault is: a body field (fields.host), a query parameter, or a header.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+    adobe_request_id: str | None = Field(default=None, description="Adobe's x-request-id, when Adobe answered.")
+    request_id: str | None = Field(default=None, description="The portal's request id, as its log has it.")
+
+
+class SandboxQuery(Strict):
+    sandbox: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=SANDBOX,
+        description="The sandbox; the first the token may view when left out.",
+    )
+
+
+class ConnectionsQuery(SandboxQuery):
+    name: str | None = Field(default=None, max_length=256, description="Connections whose name holds this text.")
+    source: str | None = Field(default=None, max_length=64, description="Only this source's: its connection spec id.")
+    state: Literal["enabled", "disabled"] | None = None
+    sort: Literal["newest", "oldest", "name", "name-desc"] = "newest"
+    mine: bool = Field(default=False, description="Only the connections the token's person created through the portal.")
+    cursor: str | None = Field(
+        default=None, max_length=512, pattern=CURSOR, description="The next_cursor of the last page."
+    )
+
+
+class ExploreQuery(SandboxQuery):
+    table: str | None = Field(
+        default=None, max_length=1024, description="A table's path: its columns rather than the tables."
+    )
+
+
+class SourceRef(BaseModel):
+    key: str = Field(description="The source's key in /api/v1/sources.")
+    title: str
+    connection_spec_id: str
+
+
+class Connection(BaseModel):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    sandbox: str
+    state: str | None = None
+    etag: str | None = Field(default=None, description="Send it back in If-Match to rename or rotate.")
+    created_at: int | None = Field(
+        default=None, description="When Flow Service made it, in milliseconds since the epoch."
+    )
+    source: SourceRef | None = Field(
+        default=None, description="None: a source the portal does not offer (read-only here)."
+    )
+    auth_spec: str | None = None
+    params: dict[str, str] = Field(description="The auth params, every secret masked.")
+    read_only: bool = Field(description="True for a connection of a source the portal does not offer.")
+    created_by: str | None = Field(default=None, description="Who created it through the portal, when it was.")
+
+
+class ConnectionPage(BaseModel):
+    items: list[Connection]
+    next_cursor: str | None = None
+    count: int | None = Field(default=None, description="How many match in all, when Flow Service counts them.")
+
+
+class NewConnection(Strict):
+    """A connection to create: the same fields as the source's form (GET /api/v1/sources/{key} describes them)."""
+
+    source: str = Field(max_length=64, description="A source's key, as /api/v1/sources lists them.")
+    auth: str | None = Field(
+        default=None,
+        max_length=128,
+        description="For a source with several kinds of authentication: the authSpec's name.",
+    )
+    sandbox: str = Field(max_length=128, pattern=SANDBOX)
+    name: str = Field(max_length=256)
+    description: str = Field(default="", max_length=1024)
+    fields: dict[str, FieldValue] = Field(
+        description="The source's own fields, by name; secrets are used once and never given back.", max_length=64
+    )
+    allow_duplicate_name: bool = Field(
+        False, description="Create it even when connections of that name exist in the sandbox (else 409)."
+    )
+
+
+class Rename(Strict):
+    name: str = Field(max_length=256)
+    description: str = Field(default="", max_length=1024)
+
+
+class Rotate(Strict):
+    fields: dict[str, FieldValue] = Field(
+        description="The source's fields anew, secrets included; the kind of authentication cannot change.",
+        max_length=64,
+    )
+
+
+class Created(BaseModel):
+    connection: Connection | None = Field(default=None, description="The connection, as Flow Service has it now.")
+    id: str
+    repeated: bool = Field(description="True when this Idempotency-Key had made it already: nothing new was sent.")
+    recorded_later: bool = Field(
+        default=False, description="Made, and put on the portal's record once its database answers."
+    )
+
+
+class TestResult(BaseModel):
+    connection_id: str
+    outcome: Literal["ok", "failed", "error"]
+    message: str
+
+
+class Explored(BaseModel):
+    connection_id: str
+    table: str | None = None
+    tables: list[dict[str, Any]] | None = None
+    columns: list[dict[str, Any]] | None = None
+    delta_columns: list[str] | None = Field(default=None, description="The columns a dataflow can read changes by.")
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool = True
+
+
+class Namesakes(ProblemDetails):
+    namesakes: list[dict[str, Any]] = Field(description="The connections already so named: id, name, created.")
+
+
+class SourceSummary(BaseModel):
+    key: str
+    title: str
+    summary: str | None = None
+    connection_spec_id: str
+    deprecated: str | None = None
+
+
+class SourceList(BaseModel):
+    items: list[SourceSummary]
+
+
+class SourceFields(SourceSummary):
+    fields: dict[str, Any] = Field(description="The JSON Schema of the `fields` of a new connection of this source.")
+
+
+class AuditQuery(Strict):
+    action: str | None = Field(default=None, max_length=32)
+    outcome: Literal["ok", "failed"] | None = None
+    user: str | None = Field(default=None, max_length=256)
+    sandbox: str | None = Field(default=None, max_length=128)
+    text: str | None = Field(default=None, max_length=256)
+
+
+class AuditEntry(BaseModel):
+    at: str
+    user: str | None = None
+    role: str | None = None
+    action: str
+    outcome: str
+    source: str | None = None
+    sandbox: str | None = None
+    connection_name: str | None = None
+    connection_id: str | None = None
+    detail: str | None = None
+    adobe_request_id: str | None = None
+    request_id: str | None = None
+    token: str | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]

@@ -1,0 +1,438 @@
+"""The API (/api/v1) with personal tokens: tokens made, used, refused and revoked; the same checks, commands, roles
+and audit trail as the pages; exactly-once creation; and every answer checked against the portal's OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+
+from app import create_app, services
+from app.accounts import add_user
+from app.emulator import Fault
+from app.roles import parse_roles
+
+from .helpers.api import PASSWORD, Api, make_token, signed_in
+from .helpers.forms import connection_body
+from .helpers.live import IN_TIME, LiveServer, settings_for
+
+ROLES = "g-viewer=viewer@*;g-creator=creator@*;g-editor=editor@*;g-admin=admin@*;g-dev=creator@dev"
+PEOPLE = {"viewer": "g-viewer", "creator": "g-creator", "editor": "g-editor", "admin": "g-admin", "devonly": "g-dev"}
+S3 = "ecadc60c-7455-4d87-84dc-2a0e293d997b"
+FIELDS = {
+    "method": "fields",
+    "server": "pg.example.com",
+    "port": 5432,
+    "database": "orders",
+    "username": "etl",
+    "password": "api-s3cret-Pw",
+    "encryptionMethod": "1",
+    "validateServerCertificate": "1",
+}
+
+
+def new_connection(name: str = "Made by API", sandbox: str = "prod", **changes) -> dict:
+    return {"source": "postgresql", "sandbox": sandbox, "name": name, "fields": dict(FIELDS), **changes}
+
+
+@pytest.fixture
+def users(tmp_path):
+    path = tmp_path / "users"
+    for name, groups in PEOPLE.items():
+        add_user(str(path), name, PASSWORD, groups.split(","))
+    return path
+
+
+@pytest.fixture
+def portal(request, fresh_emulator, users):
+    marker = request.node.get_closest_marker("read_timeout")
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="accounts",
+            users_file=str(users),
+            roles=parse_roles(ROLES),
+            sandboxes=("prod", "dev"),
+            **({"read_timeout": float(marker.args[0])} if marker else {}),
+        )
+    )
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return app
+
+
+def api_as(app, who: str, **scope) -> Api:
+    return Api(app, make_token(signed_in(app, who), **scope))
+
+
+# The document.
+
+
+def test_the_openapi_document_is_valid_3_1_and_describes_every_api_route(portal):
+    document = portal.test_client().get("/api/openapi.json").get_json()
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    declared = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
+    routed = {
+        (rule.rule.replace("<connection_id>", "{connection_id}").replace("<key>", "{key}"), method)
+        for rule in portal.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routed == declared
+    # The request schemas are the models that check calls: a body that refuses unknown keys says so in the document.
+    assert document["components"]["schemas"]["NewConnection"]["additionalProperties"] is False
+
+
+def test_the_reference_page_renders_the_document_from_the_portals_own_files(portal):
+    page = portal.test_client().get("/api/docs")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "POST /api/v1/connections" in text and "NewConnection" in text
+    # No third-party request: every src and href stays on the portal.
+    assert "https://" not in "".join(
+        part for part in text.split('"') if part.startswith(("http://", "https://", "//"))
+    ).replace("https://", "", 0) or all(
+        not part.startswith(("http://", "https://", "//")) for part in text.split('src="')[1:]
+    )
+    assert "<script" not in text.split("</header>", 1)[1]
+
+
+# Tokens: made once, kept as a hash, refused when wrong, expired, revoked or the person's rights are gone.
+
+
+def test_a_token_is_shown_once_kept_as_a_hash_and_listed_by_its_prefix(portal):
+    person = signed_in(portal, "editor")
+    token = make_token(person, name="nightly load")
+    listing = person.get("/tokens").get_data(as_text=True)
+    assert token not in listing and token[:12] in listing and "nightly load" in listing
+    with services.of(portal).store.engine.connect() as db:
+        dumped = json.dumps([list(map(str, row)) for row in db.exec_driver_sql("SELECT * FROM api_tokens")])
+        audited = json.dumps([list(map(str, row)) for row in db.exec_driver_sql("SELECT * FROM audit")])
+    assert token not in dumped and token[13:] not in dumped and token[13:] not in audited
+    assert "create-token" in audited
+
+
+def test_a_token_acts_as_its_person_and_its_calls_are_audited_with_its_name(portal, fresh_emulator):
+    api = api_as(portal, "creator", name="loader")
+    made = api.post("/api/v1/connections", json=new_connection())
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert body["connection"]["params"] == {"connectionString": body["connection"]["params"]["connectionString"]}
+    assert FIELDS["password"] not in made.get_data(as_text=True)
+    entry = services.of(portal).store.audit.audit_entries(action="create")[0]
+    assert entry["user"] == "creator" and entry["role"] == "creator" and entry["token"].startswith("loader (asw_")
+    assert fresh_emulator.creations()[-1]["name"] == "Made by API"
+
+
+@pytest.mark.parametrize("how", ["none", "wrong scheme", "tampered", "unknown", "revoked", "expired", "cookie"])
+def test_a_refused_token_is_401_alike_and_nothing_reaches_adobe(portal, fresh_emulator, how):
+    person = signed_in(portal, "admin")
+    token = make_token(person)
+    store = services.of(portal).store
+    headers = {"Authorization": f"Bearer {token}"}
+    if how == "none":
+        headers = {}
+    elif how == "wrong scheme":
+        headers = {"Authorization": f"Basic {token}"}
+    elif how == "tampered":
+        headers = {"Authorization": f"Bearer {token[:-1]}{'A' if token[-1] != 'A' else 'B'}"}
+    elif how == "unknown":
+        headers = {"Authorization": "Bearer asw_00000000_" + "x" * 43}
+    elif how == "revoked":
+        assert person.post(f"/tokens/{token[:12]}/revoke").status_code == 303
+    elif how == "expired":
+        expired, _row = store.tokens.create("admin", "old", "admin", "*", -1)
+        headers = {"Authorization": f"Bearer {expired}"}
+    api = Api(portal)
+    if how == "cookie":
+        # A signed-in browser's cookie opens no API call.
+        api.client = person
+        headers = {}
+    seen = len(fresh_emulator.received)
+    answer = api.post("/api/v1/connections", json=new_connection(), headers=headers)
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    assert answer.get_json()["title"] == "Not signed in"
+    assert len(fresh_emulator.received) == seen and not fresh_emulator.creations()
+
+
+def test_a_person_who_loses_a_group_loses_the_tokens_rights_and_one_removed_loses_the_token(portal, users):
+    api = api_as(portal, "editor")
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
+    add_user(str(users), "editor", PASSWORD, ["unrelated"])
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 403
+    lines = [line for line in users.read_text().splitlines() if not line.startswith("editor:")]
+    users.write_text("\n".join(lines) + "\n")
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 401
+
+
+def test_wrong_tokens_count_in_the_sign_in_throttle(portal):
+    api = Api(portal)
+    statuses = [
+        api.get("/api/v1/sources", headers={"Authorization": "Bearer asw_00000000_" + "y" * 43}).status_code
+        for _ in range(22)
+    ]
+    assert statuses[:20] == [401] * 20 and statuses[-1] == 429
+    refused = api.get("/api/v1/sources", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
+def test_the_token_page_refuses_a_scope_wider_than_the_persons_roles(portal):
+    person = signed_in(portal, "devonly")
+    page = person.get("/tokens").get_data(as_text=True)
+    assert 'value="creator"' in page and 'value="admin"' not in page
+    refused = person.post("/tokens", data={"name": "x", "role": "creator", "sandboxes": "prod", "days": "30"})
+    assert refused.status_code == 400 and "not creator in any sandbox these name" in refused.get_data(as_text=True)
+    too_long = person.post("/tokens", data={"name": "x", "role": "creator", "sandboxes": "dev", "days": "91"})
+    assert too_long.status_code == 400 and "Choose 1 to 90 days." in too_long.get_data(as_text=True)
+    admin = person.post("/tokens", data={"name": "x", "role": "admin", "sandboxes": "dev", "days": "5"})
+    assert admin.status_code == 400 and "Not a valid choice" in admin.get_data(as_text=True)
+
+
+def test_admins_see_and_revoke_everyones_tokens_and_others_see_only_their_own(portal):
+    editor = signed_in(portal, "editor")
+    token = make_token(editor, name="editors script")
+    viewer = signed_in(portal, "viewer")
+    assert "editors script" not in viewer.get("/tokens").get_data(as_text=True)
+    assert viewer.post(f"/tokens/{token[:12]}/revoke").status_code == 404
+    admin = signed_in(portal, "admin")
+    assert "editors script" in admin.get("/tokens").get_data(as_text=True)
+    assert admin.post(f"/tokens/{token[:12]}/revoke").status_code == 303
+    assert Api(portal, token).get("/api/v1/sources").status_code == 401
+    assert "revoked by admin" in editor.get("/tokens").get_data(as_text=True)
+
+
+# The same rules as the pages.
+
+
+def test_a_create_is_checked_by_the_sources_own_form_with_its_messages(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    bad = api.post("/api/v1/connections", json=new_connection(name="", fields={**FIELDS, "port": "x", "server": ""}))
+    assert bad.status_code == 422
+    errors = {e["field"]: e["message"] for e in bad.get_json()["errors"]}
+    assert errors["fields.port"] == "Enter the port as a whole number from 1 to 65535."
+    assert "name" in errors and "fields.server" in errors
+    unknown = api.post("/api/v1/connections", json={**new_connection(), "colour": "red"})
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "colour"
+    no_such = api.post("/api/v1/connections", json=new_connection(source="oracle"))
+    assert no_such.status_code == 404
+    assert not fresh_emulator.creations()
+    assert FIELDS["password"] not in bad.get_data(as_text=True)
+
+
+def test_a_repeated_idempotency_key_returns_the_first_result_and_another_body_is_422(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    first = api.post("/api/v1/connections", json=new_connection(), headers={"Idempotency-Key": "load-42"})
+    again = api.post("/api/v1/connections", json=new_connection(), headers={"Idempotency-Key": "load-42"})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["repeated"] is True
+    other = api.post("/api/v1/connections", json=new_connection(name="Else"), headers={"Idempotency-Key": "load-42"})
+    assert other.status_code == 422 and other.get_json()["errors"][0]["field"] == "Idempotency-Key"
+    assert len(fresh_emulator.creations()) == 1
+    # Another person's same key is theirs alone.
+    theirs = api_as(portal, "editor").post(
+        "/api/v1/connections", json=new_connection(name="Theirs"), headers={"Idempotency-Key": "load-42"}
+    )
+    assert theirs.status_code == 201 and len(fresh_emulator.creations()) == 2
+
+
+@pytest.mark.read_timeout(IN_TIME)  # a slow Flow Service, in time
+def test_two_concurrent_creates_with_the_same_key_make_one_connection(portal, fresh_emulator):
+    token = make_token(signed_in(portal, "creator"))
+    server = LiveServer(portal)
+    fresh_emulator.inject(Fault("POST", "/connections", delay=0.5))  # a slow Flow Service widens the window
+    answers: list = []
+    barrier = threading.Barrier(2)
+
+    def create():
+        barrier.wait()
+        answers.append(
+            requests.post(
+                server.url + "/api/v1/connections",
+                json=new_connection(name="Once"),
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "same"},
+                timeout=30,
+            )
+        )
+
+    try:
+        threads = [threading.Thread(target=create) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [201, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert len(fresh_emulator.creations()) == 1
+
+
+def test_a_lost_answer_from_adobe_is_looked_up_before_anything_is_sent_again(portal, fresh_emulator):
+    fresh_emulator.inject(Fault("POST", "/connections", drop=True, after_handling=True))
+    api = api_as(portal, "creator")
+    made = api.post("/api/v1/connections", json=new_connection(name="Lost answer"), headers={"Idempotency-Key": "k"})
+    assert made.status_code == 201 and made.get_json()["connection"]["name"] == "Lost answer"
+    assert len(fresh_emulator.creations()) == 1
+    entry = services.of(portal).store.audit.audit_entries(action="create")[0]
+    assert entry["detail"] == "found after a lost answer"
+
+
+def test_a_namesake_is_409_until_the_call_accepts_it(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    assert api.post("/api/v1/connections", json=new_connection(name="Twice")).status_code == 201
+    warned = api.post("/api/v1/connections", json=new_connection(name="Twice"))
+    assert warned.status_code == 409 and warned.get_json()["namesakes"][0]["name"] == "Twice"
+    accepted = api.post("/api/v1/connections", json=new_connection(name="Twice", allow_duplicate_name=True))
+    assert accepted.status_code == 201 and len(fresh_emulator.creations()) == 2
+
+
+def test_rename_and_rotate_need_if_match_and_refuse_a_stale_one(portal, fresh_emulator):
+    api = api_as(portal, "editor")
+    made = api.post("/api/v1/connections", json=new_connection()).get_json()
+    path = f"/api/v1/connections/{made['id']}?sandbox=prod"
+    read = api.get(path)
+    etag = read.headers["ETag"]
+    assert read.get_json()["etag"] == etag
+    assert api("PATCH", path, json={"name": "Renamed"}).status_code == 428
+    renamed = api("PATCH", path, json={"name": "Renamed", "description": "nightly"}, headers={"If-Match": etag})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "Renamed"
+    stale = api("PATCH", path, json={"name": "Again"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    rotate = f"/api/v1/connections/{made['id']}/credentials?sandbox=prod"
+    fresh = renamed.headers["ETag"]
+    rotated = api("PUT", rotate, json={"fields": {**FIELDS, "password": "n3w-Passw0rd"}}, headers={"If-Match": fresh})
+    assert rotated.status_code == 200, rotated.get_json()
+    assert "n3w-Passw0rd" not in rotated.get_data(as_text=True)
+    changed = [r for r in fresh_emulator.received if r.method == "PATCH"]
+    # The rename, the stale one (Adobe refused it: the etag goes to Adobe as sent), and the rotation.
+    assert len(changed) == 3 and "n3w-Passw0rd" in changed[-1].body.decode()
+    kind = api("PUT", rotate, json={"fields": {"method": "basic"}}, headers={"If-Match": rotated.headers["ETag"]})
+    assert kind.status_code == 422
+
+
+def test_test_explore_list_and_delete_through_the_api(portal, fresh_emulator):
+    api = api_as(portal, "admin")
+    made = api.post("/api/v1/connections", json=new_connection(name="Explored")).get_json()
+    tested = api.post(f"/api/v1/connections/{made['id']}/test?sandbox=prod")
+    assert tested.status_code == 200 and tested.get_json()["outcome"] == "ok"
+    tables = api.get(f"/api/v1/connections/{made['id']}/explore?sandbox=prod").get_json()["tables"]
+    table = tables[0]["path"]
+    columns = api.get(f"/api/v1/connections/{made['id']}/explore?sandbox=prod&table={table}").get_json()
+    assert columns["columns"] and columns["delta_columns"]
+    listed = api.get("/api/v1/connections?sandbox=prod&name=Explored").get_json()
+    assert [c["id"] for c in listed["items"]] == [made["id"]]
+    assert api("DELETE", f"/api/v1/connections/{made['id']}?sandbox=prod").status_code == 200
+    assert api.get(f"/api/v1/connections/{made['id']}?sandbox=prod").status_code == 404
+    assert [e["action"] for e in api.get("/api/v1/audit").get_json()["items"]][:2] == ["delete", "create"]
+
+
+def test_a_connection_of_another_kind_is_read_only_through_the_api(portal, fresh_emulator):
+    s3 = (
+        services.of(portal)
+        .connections.create_connection(
+            "prod",
+            {
+                "name": "Bucket",
+                "auth": {"specName": "Access Key", "params": {"s3AccessKey": "AKIA", "s3SecretKey": "sk-secret"}},
+                "connectionSpec": {"id": S3, "version": "1.0"},
+            },
+        )
+        .id
+    )
+    api = api_as(portal, "admin")
+    read = api.get(f"/api/v1/connections/{s3}?sandbox=prod")
+    assert read.status_code == 200 and read.get_json()["read_only"] is True
+    assert "sk-secret" not in read.get_data(as_text=True)
+    etag = read.headers["ETag"]
+    for method, path, body in (
+        ("PATCH", "", {"name": "x"}),
+        ("PUT", "/credentials", {"fields": {}}),
+        ("DELETE", "", None),
+    ):
+        answer = api(method, f"/api/v1/connections/{s3}{path}?sandbox=prod", json=body, headers={"If-Match": etag})
+        assert answer.status_code == 403, (method, answer.get_json())
+    assert not [r for r in fresh_emulator.received if r.method in ("PATCH", "DELETE")]
+
+
+# The route × role matrix: every API route, for each role and for tokens narrower than their person.
+
+# endpoint → (method, path, body, the least role that gets through)
+MATRIX = {
+    "api.list_connections": ("GET", "/api/v1/connections?sandbox=prod", None, "viewer"),
+    "api.get_connection": ("GET", "/api/v1/connections/{id}?sandbox=prod", None, "viewer"),
+    "api.create_connection": ("POST", "/api/v1/connections", "create", "creator"),
+    "api.rename_connection": ("PATCH", "/api/v1/connections/{id}?sandbox=prod", {"name": ""}, "editor"),
+    "api.rotate_credentials": ("PUT", "/api/v1/connections/{id}/credentials?sandbox=prod", {"fields": {}}, "editor"),
+    "api.test_connection": ("POST", "/api/v1/connections/{id}/test?sandbox=prod", None, "viewer"),
+    "api.explore_connection": ("GET", "/api/v1/connections/{id}/explore?sandbox=prod", None, "viewer"),
+    "api.delete_connection": ("DELETE", "/api/v1/connections/{id}?sandbox=nosuch", None, "admin"),
+    "api.list_sources": ("GET", "/api/v1/sources", None, "signed-in"),
+    "api.get_source": ("GET", "/api/v1/sources/redshift", None, "signed-in"),
+    "api.audit_trail": ("GET", "/api/v1/audit", None, "viewer"),
+}
+ORDER = ["viewer", "creator", "editor", "admin"]
+
+
+def test_every_api_route_has_a_row(portal):
+    routed = {rule.endpoint for rule in portal.url_map.iter_rules() if rule.endpoint.startswith("api.")}
+    assert routed == set(MATRIX)
+
+
+@pytest.mark.parametrize(
+    ("who", "scope", "acts_as"),
+    [
+        ("viewer", {}, "viewer"),
+        ("creator", {"role": "creator"}, "creator"),
+        ("editor", {"role": "editor"}, "editor"),
+        ("admin", {}, "admin"),
+        # Narrower than the person: an admin's viewer token, and an admin's token for dev alone (none in prod).
+        ("admin", {"role": "viewer"}, "viewer"),
+        ("admin", {"sandboxes": "dev"}, None),
+    ],
+)
+def test_the_api_route_matrix(portal, fresh_emulator, who, scope, acts_as):
+    connection_id = services.of(portal).connections.create_connection("prod", connection_body("Matrix")).id
+    api = api_as(portal, who, **scope)
+    seen = len(fresh_emulator.creations())
+    for endpoint, (method, path, body, least) in MATRIX.items():
+        url = path.replace("{id}", connection_id)
+        sent = new_connection(name="", sandbox="prod") if body == "create" else body
+        answer = api(method, url, json=sent, headers={"If-Match": '"x"'})
+        allowed = least == "signed-in" or (acts_as is not None and ORDER.index(acts_as) >= ORDER.index(least))
+        if endpoint == "api.audit_trail" and scope.get("sandboxes") == "dev":
+            # The trail of the sandboxes the token may read: dev's alone, none of prod's.
+            assert answer.status_code == 200
+            assert {e["sandbox"] for e in answer.get_json()["items"]} <= {"dev"}
+            continue
+        if endpoint == "api.delete_connection":
+            allowed = False  # a sandbox the portal has not: 404 for everyone, before any role is asked
+            assert answer.status_code == 404, (endpoint, who, scope)
+            continue
+        if allowed:
+            assert answer.status_code not in (401, 403), (endpoint, who, scope, answer.get_json())
+        else:
+            assert answer.status_code == 403, (endpoint, who, scope, answer.status_code)
+            assert "Matrix" not in answer.get_data(as_text=True)
+    assert len(fresh_emulator.creations()) == seen, "no connection was created by the matrix"
+    assert not [r for r in fresh_emulator.received if r.method in ("PATCH", "DELETE")]
+
+
+def test_the_api_is_open_without_sign_in_as_the_pages_are(fresh_emulator):
+    app = create_app(settings_for(fresh_emulator))
+    app.config.update(TESTING=True)
+    answer = Api(app).get("/api/v1/connections?sandbox=prod")
+    assert answer.status_code == 200
+    assert "needs no token" in app.test_client().get("/tokens").get_data(as_text=True)
+
+
+def test_no_token_reaches_a_log_line(portal, capfd):
+    token = make_token(signed_in(portal, "admin"))
+    Api(portal, token).get("/api/v1/sources")
+    Api(portal, token[:-2] + "zz").get("/api/v1/sources")
+    time.sleep(0.05)
+    out, err = capfd.readouterr()
+    assert token[13:] not in out + err and token[13:30] not in out + err

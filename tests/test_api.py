@@ -4,6 +4,7 @@ and audit trail as the pages; exactly-once creation; and every answer checked ag
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -17,6 +18,7 @@ from app.emulator import Fault
 from app.roles import parse_roles
 
 from .helpers.api import PASSWORD, Api, make_token, signed_in
+from .helpers.dataflows import Maker
 from .helpers.forms import connection_body
 from .helpers.live import IN_TIME, LiveServer, settings_for
 
@@ -77,7 +79,7 @@ def test_the_openapi_document_is_valid_3_1_and_describes_every_api_route(portal)
     assert document["openapi"] == "3.1.0"
     declared = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
     routed = {
-        (rule.rule.replace("<connection_id>", "{connection_id}").replace("<key>", "{key}"), method)
+        (re.sub(r"<([a-z_]+)>", r"{\1}", rule.rule), method)
         for rule in portal.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -373,6 +375,14 @@ MATRIX = {
     "api.list_sources": ("GET", "/api/v1/sources", None, "signed-in"),
     "api.get_source": ("GET", "/api/v1/sources/redshift", None, "signed-in"),
     "api.audit_trail": ("GET", "/api/v1/audit", None, "viewer"),
+    "api.list_dataflows": ("GET", "/api/v1/dataflows?sandbox=prod", None, "viewer"),
+    "api.get_dataflow": ("GET", "/api/v1/dataflows/{flow}?sandbox=prod", None, "viewer"),
+    "api.list_runs": ("GET", "/api/v1/dataflows/{flow}/runs?sandbox=prod", None, "viewer"),
+    "api.enable_dataflow": ("POST", "/api/v1/dataflows/{flow}/enable?sandbox=prod", None, "editor"),
+    "api.disable_dataflow": ("POST", "/api/v1/dataflows/{flow}/disable?sandbox=nosuch", None, "editor"),
+    "api.run_dataflow": ("POST", "/api/v1/dataflows/{flow}/run?sandbox=prod", None, "editor"),
+    "api.retry_run": ("POST", "/api/v1/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", None, "editor"),
+    "api.delete_dataflow": ("DELETE", "/api/v1/dataflows/{flow}?sandbox=nosuch", None, "admin"),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]
 
@@ -396,10 +406,11 @@ def test_every_api_route_has_a_row(portal):
 )
 def test_the_api_route_matrix(portal, fresh_emulator, who, scope, acts_as):
     connection_id = services.of(portal).connections.create_connection("prod", connection_body("Matrix")).id
+    flow_id = Maker(fresh_emulator).flow(connection_id, "Matrix flow")
     api = api_as(portal, who, **scope)
     seen = len(fresh_emulator.creations())
     for endpoint, (method, path, body, least) in MATRIX.items():
-        url = path.replace("{id}", connection_id)
+        url = path.replace("{id}", connection_id).replace("{flow}", flow_id)
         sent = new_connection(name="", sandbox="prod") if body == "create" else body
         answer = api(method, url, json=sent, headers={"If-Match": '"x"'})
         allowed = least == "signed-in" or (acts_as is not None and ORDER.index(acts_as) >= ORDER.index(least))
@@ -408,7 +419,7 @@ def test_the_api_route_matrix(portal, fresh_emulator, who, scope, acts_as):
             assert answer.status_code == 200
             assert {e["sandbox"] for e in answer.get_json()["items"]} <= {"dev"}
             continue
-        if endpoint == "api.delete_connection":
+        if "sandbox=nosuch" in path:
             allowed = False  # a sandbox the portal has not: 404 for everyone, before any role is asked
             assert answer.status_code == 404, (endpoint, who, scope)
             continue
@@ -419,6 +430,7 @@ def test_the_api_route_matrix(portal, fresh_emulator, who, scope, acts_as):
             assert "Matrix" not in answer.get_data(as_text=True)
     assert len(fresh_emulator.creations()) == seen, "no connection was created by the matrix"
     assert not [r for r in fresh_emulator.received if r.method in ("PATCH", "DELETE")]
+    assert fresh_emulator.flows[flow_id]["state"] == "enabled" or acts_as in ("editor", "admin")
 
 
 def test_the_api_is_open_without_sign_in_as_the_pages_are(fresh_emulator):
@@ -436,3 +448,55 @@ def test_no_token_reaches_a_log_line(portal, capfd):
     time.sleep(0.05)
     out, err = capfd.readouterr()
     assert token[13:] not in out + err and token[13:30] not in out + err
+
+
+# Dataflows.
+
+
+def test_dataflows_listed_read_with_their_runs_and_a_failed_run_retried_once(portal, fresh_emulator):
+    base = services.of(portal).connections.create_connection("prod", connection_body("Flowing")).id
+    flow_id = Maker(fresh_emulator).due_flow(base, ["failed"])
+    api = api_as(portal, "editor")
+    listed = api.get("/api/v1/dataflows?sandbox=prod").get_json()
+    row = next(item for item in listed["items"] if item["id"] == flow_id)
+    assert row["health"] == "failing" and row["last_status"] == "failed" and row["read_only"] is False
+    read = api.get(f"/api/v1/dataflows/{flow_id}?sandbox=prod")
+    assert read.get_json()["base_connection_id"] == base and read.get_json()["schedule"]["frequency"] == "minute"
+    runs = api.get(f"/api/v1/dataflows/{flow_id}/runs?sandbox=prod").get_json()["items"]
+    failed = next(r for r in runs if r["status"] == "failed")
+    assert failed["errors"][0]["code"] == "CONNECTOR-2001-500"
+    retried = api.post(f"/api/v1/dataflows/{flow_id}/runs/{failed['id']}/retry?sandbox=prod")
+    assert retried.status_code == 200 and retried.get_json()["run_id"]
+    again = api.post(f"/api/v1/dataflows/{flow_id}/runs/{failed['id']}/retry?sandbox=prod")
+    assert again.status_code == 409 and "retried already" in again.get_json()["detail"]
+    triggered = [r for r in fresh_emulator.received if r.path.endswith(f"/runs/{failed['id']}/action")]
+    assert len(triggered) == 1
+    entry = services.of(portal).store.audit.audit_entries(action="retry")[0]
+    assert entry["connection_id"] == flow_id and entry["token"].startswith("script (asw_")
+
+
+def test_a_dataflow_disabled_enabled_run_and_deleted_through_the_api(portal, fresh_emulator):
+    base = services.of(portal).connections.create_connection("prod", connection_body("Flowing")).id
+    once = Maker(fresh_emulator).flow(base, "Once", schedule={"startTime": 1764000000, "frequency": "once"})
+    api = api_as(portal, "admin")
+    assert api.post(f"/api/v1/dataflows/{once}/disable?sandbox=prod").status_code == 200
+    assert fresh_emulator.flows[once]["state"] == "disabled"
+    assert api.post(f"/api/v1/dataflows/{once}/enable?sandbox=prod").status_code == 200
+    assert fresh_emulator.flows[once]["state"] == "enabled"
+    started = api.post(f"/api/v1/dataflows/{once}/run?sandbox=prod")
+    assert started.status_code == 200 and started.get_json()["run_id"]
+    assert api("DELETE", f"/api/v1/dataflows/{once}?sandbox=prod").status_code == 200
+    assert once not in fresh_emulator.flows and not fresh_emulator.source_connections
+    assert not fresh_emulator.target_connections and base in fresh_emulator.connections
+    assert api.get(f"/api/v1/dataflows/{once}?sandbox=prod").status_code == 404
+
+
+def test_a_dataflow_of_another_kind_is_read_only_through_the_api(portal, fresh_emulator):
+    base = services.of(portal).connections.create_connection("prod", connection_body("Flowing")).id
+    flow_id = Maker(fresh_emulator).flow(base)
+    fresh_emulator.flows[flow_id]["targetConnectionIds"].append("another-target")
+    api = api_as(portal, "admin")
+    assert api.get(f"/api/v1/dataflows/{flow_id}?sandbox=prod").get_json()["read_only"] is True
+    for method, path in (("POST", "/disable"), ("POST", "/run"), ("DELETE", "")):
+        assert api(method, f"/api/v1/dataflows/{flow_id}{path}?sandbox=prod").status_code == 403
+    assert not [r for r in fresh_emulator.received if r.method in ("PATCH", "DELETE") or r.path.endswith("/runs")]

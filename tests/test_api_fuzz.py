@@ -20,7 +20,7 @@ from .helpers.api import PASSWORD, make_token, signed_in
 from .helpers.live import LiveServer, settings_for
 
 # At least 1,000 calls under CI, spread over the operations; a quicker run on a laptop.
-PER_OPERATION = 120 if os.environ.get("CI") else 12
+PER_OPERATION = 80 if os.environ.get("CI") else 12
 LEAST_CALLS = 1000 if os.environ.get("CI") else 50
 
 

@@ -136,6 +136,14 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "api.list_sources": "/api/v1/sources",
         "api.get_source": "/api/v1/sources/redshift",
         "api.audit_trail": "/api/v1/audit",
+        "api.list_dataflows": "/api/v1/dataflows?sandbox=prod",
+        "api.get_dataflow": f"/api/v1/dataflows/{flow_id}?sandbox=prod",
+        "api.list_runs": f"/api/v1/dataflows/{flow_id}/runs?sandbox=prod",
+        "api.enable_dataflow": f"/api/v1/dataflows/{flow_id}/enable?sandbox=prod",
+        "api.disable_dataflow": f"/api/v1/dataflows/{flow_id}/disable?sandbox=nosuch",
+        "api.run_dataflow": f"/api/v1/dataflows/{flow_id}/run?sandbox=nosuch",
+        "api.retry_run": f"/api/v1/dataflows/{flow_id}/runs/{'0' * 36}/retry?sandbox=prod",
+        "api.delete_dataflow": f"/api/v1/dataflows/{flow_id}?sandbox=nosuch",
     }
     assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
     return urls

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..adobe import AdobeError
-from .problems import Problem, response
-
-
-def adobe_refused(error: AdobeError):
-    """Adobe refused a read or a change no operation handles itself: its status and words, and its request id."""
-    return response(Problem(error.status, "Adobe could not do this", error.message, adobe_request_id=error.request_id))
-
 
 def init_app(app: Flask) -> None:
     from ..web.security import csrf
-    from . import catalog, connections, docs  # noqa: F401 - each declares its operations on the blueprint
+    from . import catalog, connections, dataflows, docs  # noqa: F401 - each declares its operations on the blueprint
     from .spec import bp
 
     # Calls carry a token, not a cookie: there is no session for a forged request to ride on.
     csrf.exempt(bp)
-    bp.register_error_handler(AdobeError, adobe_refused)
     app.register_blueprint(bp)
     app.register_blueprint(docs.bp)

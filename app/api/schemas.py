@@ -200,3 +200,77 @@ class AuditEntry(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditEntry]
+
+
+class DataflowsQuery(Strict):
+    sandbox: str | None = Field(default=None, max_length=128, pattern=SANDBOX, description="Only this sandbox's.")
+    state: Literal["enabled", "disabled"] | None = None
+    status: str | None = Field(default=None, max_length=16, description="The last run's status, such as failed.")
+    health: str | None = Field(default=None, max_length=16, description="failing, partial, late, disabled, healthy…")
+    source: str | None = Field(default=None, max_length=64, description="Only this source's: its connection spec id.")
+    q: str | None = Field(
+        default=None, max_length=100, description="Dataflows whose name, table or dataset holds this."
+    )
+    sort: str | None = Field(default=None, max_length=16)
+    cursor: str | None = Field(default=None, max_length=64, pattern=CURSOR, description="The last page's next_cursor.")
+
+
+class DataflowSummary(BaseModel):
+    id: str
+    name: str
+    sandbox: str
+    state: str
+    source: str = Field(description="The source's name.")
+    table: str | None = None
+    dataset: str | None = None
+    dataset_id: str | None = None
+    health: str = Field(description="failing, partial, late, disabled or healthy.")
+    last_status: str
+    last_run_ms: int | None = None
+    records_24h: int
+    failures_in_row: int
+    read_only: bool
+
+
+class DataflowPage(BaseModel):
+    items: list[DataflowSummary]
+    next_cursor: str | None = None
+    count: int
+    problems: list[str] = Field(description="What could not be read (a sandbox Adobe did not answer for, say).")
+
+
+class Dataflow(BaseModel):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    sandbox: str
+    state: str | None = None
+    etag: str | None = None
+    created_at: int | None = None
+    flow_spec_id: str | None = None
+    source_connection_ids: list[str]
+    target_connection_ids: list[str]
+    base_connection_id: str | None = None
+    schedule: dict[str, Any] = Field(description="Flow Service's scheduleParams.")
+    read_only: bool
+
+
+class Run(BaseModel):
+    id: str
+    status: str = Field(description="success, partial, failed, or Flow Service's word while it runs.")
+    created_ms: int
+    completed_ms: int | None = None
+    records_read: int
+    records_written: int
+    records_failed: int
+    errors: list[dict[str, str]]
+
+
+class RunList(BaseModel):
+    items: list[Run]
+
+
+class Done(BaseModel):
+    id: str = Field(description="The dataflow's id.")
+    message: str
+    run_id: str | None = Field(default=None, description="The run started, for a retry or a run now.")

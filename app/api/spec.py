@@ -18,10 +18,17 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from .problems import Problem
+from ..adobe import AdobeError
+from .problems import Problem, response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 VERSION = "1.0.0"
+
+
+@bp.errorhandler(AdobeError)
+def adobe_refused(error: AdobeError):
+    """Adobe refused a read or a change no operation handles itself: its status and words, and its request id."""
+    return response(Problem(error.status, "Adobe could not do this", error.message, adobe_request_id=error.request_id))
 
 
 @dataclasses.dataclass(frozen=True)

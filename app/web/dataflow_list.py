@@ -9,6 +9,7 @@ the same on every worker.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -22,7 +23,7 @@ from ..together import side_by_side
 from ..watch import board, health
 from ..watch.watcher import FIRST_LOOK_MS
 from . import permissions
-from .dataflows import writable
+from .dataflow_actions import writable
 
 bp = Blueprint("dataflow_list", __name__)
 log = logging.getLogger(__name__)
@@ -47,6 +48,44 @@ def index():
     sandboxes = permissions.sandboxes_for("view")
     chosen = (request.args.get("sandbox") or "").strip()
     read_from = [chosen] if chosen in sandboxes else list(sandboxes)
+    found = read_board(read_from)
+    rows, problems, now, names = found.rows, found.problems, found.now, found.names
+    filters = board.Filters.of(request.args, sandboxes, names)
+    summary = board.summary(rows, read_from)
+    shown = board.keep(rows, filters)
+    page, following = board.page_of(shown, request.args.get("next"))
+    return render_template(
+        "dataflows.html",
+        rows=page,
+        total=len(shown),
+        all_count=len(rows),
+        filters=filters,
+        summary=summary,
+        sandboxes=sandboxes,
+        sources=sorted(
+            {row.source_spec: row.source for row in rows if row.source_spec}.items(), key=lambda item: item[1].lower()
+        ),
+        next_token=following,
+        first_page=bool(request.args.get("next")),
+        problems=problems,
+        health_words=health.HEALTH_WORDS,
+        now=now,
+    )
+
+
+@dataclasses.dataclass
+class Board:
+    rows: list[board.Row]
+    problems: list[str]
+    now: float
+    names: dict[str, str]
+
+
+def read_board(read_from: list[str]) -> Board:
+    """Every dataflow of the sandboxes with its health, as the dataflows page and the API list them.
+
+    One wait on Adobe: the specs (kept once read), and each sandbox's flows and runs, side by side. The runs read are
+    kept as the watcher would keep them."""
     store = services.store()
     dataflows = services.dataflows()
     cursors = {sandbox: store.watch.cursor(sandbox) for sandbox in read_from}
@@ -58,7 +97,6 @@ def index():
         calls += [lambda s=sandbox: dataflows.sandbox_flows(s), lambda s=sandbox, t=since: dataflows.sandbox_runs(s, t)]
     specs, *reads = side_by_side(calls)
     names = source_names([] if isinstance(specs, Exception) else specs)
-    filters = board.Filters.of(request.args, sandboxes, names)
     problems, flows, clock_ms = [], [], None
     for index_, sandbox in enumerate(read_from):
         listed, runs = reads[2 * index_], reads[2 * index_ + 1]
@@ -99,23 +137,4 @@ def index():
         )
         for sandbox, flow in flows
     ]
-    summary = board.summary(rows, read_from)
-    shown = board.keep(rows, filters)
-    page, following = board.page_of(shown, request.args.get("next"))
-    return render_template(
-        "dataflows.html",
-        rows=page,
-        total=len(shown),
-        all_count=len(rows),
-        filters=filters,
-        summary=summary,
-        sandboxes=sandboxes,
-        sources=sorted(
-            {row.source_spec: row.source for row in rows if row.source_spec}.items(), key=lambda item: item[1].lower()
-        ),
-        next_token=following,
-        first_page=bool(request.args.get("next")),
-        problems=problems,
-        health_words=health.HEALTH_WORDS,
-        now=now,
-    )
+    return Board(rows, problems, now, names)

@@ -15,51 +15,21 @@ from flask_wtf import FlaskForm
 
 from .. import services
 from ..adobe import AdobeError
-from ..adobe.bodies import DATA_LAKE_SPEC_ID
-from ..adobe.dataflows import RunUnconfirmed
 from ..together import side_by_side
 from ..watch import chart, health
-from . import audit
-from .loaders import OBJECT_ID, ReadOnlyHere, load_flow, sandbox_of
+from . import dataflow_actions as actions
+from .dataflow_actions import READ_ONLY, writable
+from .loaders import OBJECT_ID, load_flow, sandbox_of
 
 bp = Blueprint("dataflows", __name__)
 log = logging.getLogger(__name__)
 
 # The runs a dataflow's page draws and lists, newest first.
 CHART_RUNS = 30
-READ_ONLY = (
-    "This portal acts only on dataflows from the sources it offers into a dataset. This one reads another "
-    "kind of source or writes to a destination, so it can be looked at here but not changed; use Experience "
-    "Platform for that."
-)
 
 
 class ActionForm(FlaskForm):
     """A button that changes a dataflow: only its CSRF token is sent."""
-
-
-def _spec_ids(flow: dict, source: dict | None = None, target: dict | None = None) -> tuple[str | None, str | None]:
-    """The connection specs a dataflow reads from and writes to: from its inheritedAttributes (as the "Update
-    dataflows" tutorial shows them), else from its source and target connections when read."""
-    inherited = flow["inheritedAttributes"] if isinstance(flow.get("inheritedAttributes"), dict) else {}
-
-    def first_spec(items, read):
-        item = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else read or {}
-        spec = item["connectionSpec"] if isinstance(item.get("connectionSpec"), dict) else {}
-        return spec.get("id") if isinstance(spec.get("id"), str) else None
-
-    return (
-        first_spec(inherited.get("sourceConnections"), source),
-        first_spec(inherited.get("targetConnections"), target),
-    )
-
-
-def writable(flow: dict, source: dict | None = None, target: dict | None = None) -> bool:
-    """Whether the portal acts on this dataflow: one source connection of a source it offers, into the data lake."""
-    if len(flow.get("sourceConnectionIds") or []) != 1 or len(flow.get("targetConnectionIds") or []) != 1:
-        return False
-    source_spec, target_spec = _spec_ids(flow, source, target)
-    return target_spec == DATA_LAKE_SPEC_ID and services.spec_catalog().offers(source_spec)
 
 
 @bp.get("/dataflows/<flow_id>")
@@ -136,99 +106,31 @@ def set_state(flow_id):
     """Enable or disable the dataflow (`enabled=1` or `enabled=0`)."""
     wanted = request.form.get("enabled")
     sandbox, flow, page = acting_on(flow_id, "enable", wanted in ("0", "1"))
-    if page:
-        return page
-    action = "enable" if wanted == "1" else "disable"
-    return _carry_out(
-        action,
-        sandbox,
-        flow,
-        lambda: services.dataflows().set_enabled(sandbox, flow["id"], wanted == "1"),
-        lambda _changed: (None, f"{action.capitalize()}d: {flow.get('name')}."),
-    )
+    return page or _done(sandbox, flow, lambda: actions.set_enabled(sandbox, flow, wanted == "1"))
 
 
 @bp.post("/dataflows/<flow_id>/runs/<run_id>/retry")
 def retry(flow_id, run_id):
     """Retry one failed run of the dataflow ("Retry failed dataflow runs"), once, however often this is sent."""
     sandbox, flow, page = acting_on(flow_id, "retry", bool(OBJECT_ID.match(run_id)))
-    if page:
-        return page
-    try:
-        run = services.dataflows().run(sandbox, run_id)
-    except AdobeError as error:
-        if error.not_found:
-            abort(404)
-        return _page(flow, sandbox, error.status, error)
-    if run.get("flowId") != flow["id"]:
-        # Another dataflow's run: nothing is sent, and nothing is put on record as this dataflow's.
-        abort(404)
-    if health.run_status(run) != "failed":
-        return _page(
-            flow, sandbox, 409, AdobeError("Only a failed run can be retried, and this one did not fail.", status=409)
-        )
-    store = services.store()
-    if not store.drafts.take_retry(run_id, flow["id"]):
-        return _page(
-            flow,
-            sandbox,
-            409,
-            AdobeError(
-                "This run was retried already (or is being retried right now); its retry is among the runs below.",
-                status=409,
-            ),
-        )
-
-    def send():
-        try:
-            retried = services.dataflows().retry_run(sandbox, flow["id"], run_id)
-        except RunUnconfirmed:
-            raise  # it may have started: the run stays taken until the taking's lease runs out
-        except AdobeError:
-            store.drafts.retry_done(run_id, None)
-            raise
-        store.drafts.retry_done(run_id, retried.run_id)
-        return retried
-
-    return _carry_out(
-        "retry",
-        sandbox,
-        flow,
-        send,
-        lambda retried: (f"run {run_id} retried as {retried.run_id}", f"Retried: the new run is {retried.run_id}."),
-    )
+    return page or _done(sandbox, flow, lambda: actions.retry(sandbox, flow, run_id))
 
 
 @bp.post("/dataflows/<flow_id>/run")
 def run_now(flow_id):
     """Run a dataflow scheduled once, now: the rows from its start time until now ("Create an ad hoc flow run")."""
     sandbox, flow, page = acting_on(flow_id, "run")
-    if page:
-        return page
-    schedule = flow.get("scheduleParams") or {}
-    if schedule.get("frequency") != "once":
-        return _page(
-            flow,
-            sandbox,
-            409,
-            AdobeError(
-                "This dataflow runs on its schedule. Flow Service starts a run on request only for a dataflow "
-                "scheduled once.",
-                status=409,
-            ),
-        )
-    now = int(time.time())
+    return page or _done(sandbox, flow, lambda: actions.run_now(sandbox, flow))
+
+
+def _done(sandbox: str, flow: dict, command):
+    """Carry out `command`: back to the page with its message, or the page with Adobe's words (or the portal's 409)."""
     try:
-        start = int(schedule["startTime"])
-    except (KeyError, TypeError, ValueError):
-        start = now - 86400
-    return _carry_out(
-        "run",
-        sandbox,
-        flow,
-        lambda: services.dataflows().run_now(sandbox, flow, min(start, now - 1), now, now),
-        lambda started: (f"run {started.run_id}", f"Started a run: {started.run_id}."),
-    )
+        _outcome, message = command()
+    except AdobeError as error:
+        return _page(flow, sandbox, error.status, error)
+    flash(message)
+    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
 
 
 def acting_on(flow_id: str, action: str, valid: bool = True):
@@ -244,51 +146,7 @@ def acting_on(flow_id: str, action: str, valid: bool = True):
 def acting_flow(flow_id: str, sandbox: str, action: str):
     """(the dataflow, None) when the portal acts on it, or (None, the error page) when reading what it is made of
     failed; ReadOnlyHere for a dataflow of another kind."""
-    flow = load_flow(flow_id, sandbox)
-    source = target = None
-    ids = [(flow.get(key) or [None])[0] for key in ("sourceConnectionIds", "targetConnectionIds")]
-    if None in _spec_ids(flow) and all(isinstance(i, str) and OBJECT_ID.match(i) for i in ids):
-        # Without inheritedAttributes the specs come from the connections themselves, read side by side.
-        dataflows = services.dataflows()
-        reads = side_by_side(
-            [lambda: dataflows.source_connection(sandbox, ids[0]), lambda: dataflows.target_connection(sandbox, ids[1])]
-        )
-        failed = next((read for read in reads if isinstance(read, Exception)), None)
-        if isinstance(failed, AdobeError):
-            return None, _page(flow, sandbox, failed.status, failed)
-        if failed:
-            raise failed
-        source, target = reads
-    if not writable(flow, source, target):
-        log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
-        raise ReadOnlyHere("This dataflow is read-only here", READ_ONLY)
-    return flow, None
-
-
-def _carry_out(action: str, sandbox: str, flow: dict, send, said):
-    """Send the action to Adobe and audit how it went. Refused: the page with Adobe's words. Done: back to the page,
-    with the message and audit detail `said(outcome)` gives."""
     try:
-        outcome = send()
+        return actions.to_act_on(flow_id, sandbox, action), None
     except AdobeError as error:
-        _audit(
-            action, "failed", sandbox, flow, detail=error.code or error.message[:200], adobe_request_id=error.request_id
-        )
-        return _page(flow, sandbox, error.status, error)
-    detail, message = said(outcome)
-    _audit(action, "ok", sandbox, flow, detail=detail, adobe_request_id=outcome.request_id)
-    log.info("%s on dataflow %s in sandbox %s: done", action, flow["id"], sandbox)
-    flash(message)
-    return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
-
-
-def _audit(action: str, outcome: str, sandbox: str, flow: dict, **details) -> None:
-    audit.record(
-        action,
-        outcome,
-        sandbox=sandbox,
-        connection_name=flow.get("name"),
-        connection_id=flow.get("id"),
-        source="dataflow",
-        **details,
-    )
+        return None, _page(load_flow(flow_id, sandbox), sandbox, error.status, error)

@@ -7,6 +7,7 @@ the chain's calls depend on each other, one after another.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -103,32 +104,65 @@ def create(key):
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
     if draft.state == "removed" or draft.missing:
         return redirect(url_for(".review", key=key))
+    made = make(draft, form.revision.data)
+    if made.kind == "created":
+        flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
+        return redirect(url_for("dataflows.show", flow_id=made.draft.flow_id, sandbox=made.draft.sandbox))
+    if made.kind == "refused" and made.error:
+        return review_page(made.draft, made.error.status, adobe_error=made.error)
+    if made.kind == "unfit":
+        return review_page(made.draft, 409)
+    if made.kind == "changed":
+        return review_page(made.draft, 409, stop=CHANGED)
+    if made.kind == "stopped":
+        return review_page(made.draft, 502, stop=made.stop)
+    return _after_other(made.draft)
+
+
+CHANGED = Stopped(
+    "This draft changed since that page was shown (in another tab or window?), so nothing was sent. Review it again "
+    "below, then create."
+)
+
+
+@dataclasses.dataclass
+class Made:
+    """How making a draft's chain went: `kind` is created, stopped (with `stop`), busy (another request is making
+    it), changed (its plan is not the one reviewed), unfit (the flow spec takes no such source) or refused (Adobe
+    could not give the flow spec: `error`). `draft` is as the store has it after."""
+
+    kind: str
+    draft: Draft
+    stop: Stopped | None = None
+    error: AdobeError | None = None
+
+
+def make(draft: Draft, revision: str | None = None) -> Made:
+    """Make the draft's chain once (the command the review page and the API share). With `revision`, only while the
+    plan is still the one of that revision (the one the person reviewed). After a stop, or a request that died
+    holding the chain, what may have been made is looked for before anything is sent again."""
+    key = draft.key
     try:
         flow_spec = services.dataflows().flow_spec(draft.sandbox)
     except AdobeError as error:
-        return review_page(draft, error.status, adobe_error=error)
+        return Made("refused", draft, error=error)
     if draft.plan["spec_id"] not in (flow_spec.get("sourceConnectionSpecIds") or []):
-        return review_page(draft, 409)
-    changed = Stopped(
-        "This draft changed since that page was shown (in another tab or window?), so nothing was "
-        "sent. Review it again below, then create."
-    )
-    if draft.open and form.revision.data != draft.revision:
-        return review_page(draft, 409, stop=changed)
+        return Made("unfit", draft)
+    if draft.open and revision is not None and revision != draft.revision:
+        return Made("changed", draft)
     store = services.store()
-    # A stop, or a request that died holding the chain, may have left an unconfirmed object: look before sending.
     resumed = not draft.open
     if not store.drafts.start_chain(key, LEASE_SECONDS, revision=draft.revision if not resumed else None):
         current = reread(key)
-        if current.open:  # a step was saved between the read above and the taking
-            return review_page(current, 409, stop=changed)
-        return _after_other(key)
+        # A step was saved between the read above and the taking; or another request holds the chain.
+        return Made("changed" if current.open else "busy", current)
     draft = reread(key)
     try:
         flow_id = Chain(services.dataflows(), services.data_prep(), store).create(draft, flow_spec, resumed)
     except Stopped as stop:
         log.warning("dataflow chain of draft %s stopped", key[:8])
-        return _ended(draft, "stopped", "create-dataflow", stop)
+        _ended(draft, "stopped", "create-dataflow", stop)
+        return Made("stopped", reread(key), stop=stop)
     draft = reread(key)
     _ended(
         draft,
@@ -141,13 +175,11 @@ def create(key):
         ),
     )
     log.info("dataflow %s created from draft %s", flow_id, key[:8])
-    flash("Dataflow created. Its first run starts when it falls due; its runs show below as they come.")
-    return redirect(url_for("dataflows.show", flow_id=flow_id, sandbox=draft.sandbox))
+    return Made("created", reread(key))
 
 
-def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, detail: str | None = None):
-    """End the chain's turn in `state`, with its audit entry in the same transaction; after a stop, the review page
-    saying what stopped it."""
+def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, detail: str | None = None) -> None:
+    """End the chain's turn in `state`, with its audit entry in the same transaction."""
     store, name = services.store(), (draft.plan.get("schedule") or {}).get("name")
     store.drafts.end_chain(
         draft.key,
@@ -163,16 +195,22 @@ def _ended(draft: Draft, state: str, action: str, stop: Stopped | None = None, d
             adobe_request_id=stop.request_id if stop else None,
         ),
     )
-    return review_page(reread(draft.key), 502, stop=stop) if stop else None
 
 
-def _after_other(key: str, wait: float = 30.0, poll: float = 0.1):
-    """Another request holds the chain (a double click, another tab): wait for it, then show how it ended."""
+def after_other(key: str, wait: float = 30.0, poll: float = 0.1) -> Draft:
+    """The draft once the request that holds its chain (a double click, another tab) is done with it, or as it is
+    after `wait` seconds."""
     deadline = time.monotonic() + wait
     draft = reread(key)
     while draft.state == "creating" and time.monotonic() < deadline:
         time.sleep(poll)
         draft = reread(key)
+    return draft
+
+
+def _after_other(draft: Draft):
+    """Another request holds the chain: wait for it, then show how it ended."""
+    draft = after_other(draft.key)
     if draft.created:
         return redirect(url_for("dataflows.show", flow_id=draft.flow_id, sandbox=draft.sandbox))
     if draft.state == "creating":
@@ -199,14 +237,14 @@ def remove(key):
         return redirect(url_for(".review", key=key))
     store = services.store()
     if not store.drafts.start_chain(key, LEASE_SECONDS):
-        return _after_other(key)
+        return _after_other(draft)
     draft = reread(key)
     try:
         removed = Chain(services.dataflows(), services.data_prep(), store).remove(draft)
     except Stopped as stop:
-        return _ended(
-            draft, "stopped", "remove-dataflow", Stopped(f"Removing stopped: {stop.message}", stop.request_id)
-        )
+        stopped = Stopped(f"Removing stopped: {stop.message}", stop.request_id)
+        _ended(draft, "stopped", "remove-dataflow", stopped)
+        return review_page(reread(key), 502, stop=stopped)
     _ended(
         draft,
         "removed",

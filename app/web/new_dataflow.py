@@ -11,30 +11,28 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-import zoneinfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from .. import services
 from ..adobe import AdobeError
 from ..adobe.catalog import PAGE, name_pattern
-from ..adobe.data_prep import mapping_set
 from ..dataflows import mapping as rules
 from ..dataflows.chain import Stopped
-from ..dataflows.draft import MOST_COLUMNS, Draft, explored_column
+from ..dataflows.draft import Draft
 from ..dataflows.forms import (
     ChainForm,
     DatasetForm,
     ScheduleForm,
     StartForm,
     mapping_form_class,
-    number,
     schedule_defaults,
     timezones,
 )
 from ..sources.fields import add_error, choices
 from ..store import MOST_OPEN_DRAFTS
 from . import audit, permissions
+from . import dataflow_making as making
 from .dataflow_review import reread, review_page, step_page
 from .loaders import AdobeFailed, load_draft, with_connection
 
@@ -63,33 +61,15 @@ def start(connection, source, sandbox):
         ), 400
     table = form.table.data
     try:
-        columns = services.connections().explore(sandbox, connection["id"], table)
+        kept = making.table_columns(sandbox, connection["id"], table)
     except AdobeError as error:
         raise AdobeFailed("Could not read the table's columns", error) from None
-    kept = [explored_column(c) for c in columns if isinstance(c.get("name"), str) and c["name"]][:MOST_COLUMNS]
-    if not kept:
-        return render_template(
-            "error.html",
-            title="The table has no columns",
-            message=f"Flow Service lists no columns for {table}, so there is nothing to map.",
-        ), 409
+    except making.Unfit as unfit:
+        return render_template("error.html", title="The table has no columns", message=str(unfit)), 409
     key = secrets.token_urlsafe(24)
     store = services.store()
     if not store.drafts.new_draft(
-        key,
-        g.get("user"),
-        sandbox,
-        connection["id"],
-        {
-            "table": table,
-            "columns": kept,
-            "spec_id": (connection.get("connectionSpec") or {}).get("id"),
-            "connection_name": connection.get("name") or connection["id"],
-            "dataset": None,
-            "schema": None,
-            "mapping": None,
-            "schedule": None,
-        },
+        key, g.get("user"), sandbox, connection["id"], making.first_plan(connection, table, kept)
     ):
         log.warning("dataflow draft refused: %d open drafts already", MOST_OPEN_DRAFTS)
         return _drafts_page(409, full=True)
@@ -202,39 +182,13 @@ def dataset(draft):
         start = 0
     adobe_error = None
     if request.method == "POST" and form.validate():
-        sandbox = draft.sandbox
-        chosen = schema = None
         try:
-            chosen = services.catalog().dataset(sandbox, form.dataset.data)
-            schema_id = (chosen.get("schemaRef") or {}).get("id") if isinstance(chosen.get("schemaRef"), dict) else None
-            if not schema_id:
-                add_error(
-                    form.dataset,
-                    "That dataset follows no XDM schema, so a dataflow cannot write to it; choose another.",
-                )
-            else:
-                schema = services.schema_registry().schema(sandbox, schema_id)
+            plan = making.with_dataset(draft.plan, draft.sandbox, form.dataset.data)
+        except making.Unfit as unfit:
+            add_error(form.dataset, str(unfit))
         except AdobeError as error:
-            if error.not_found:
-                add_error(
-                    form.dataset,
-                    "That dataset is not in this sandbox any more; choose another."
-                    if not chosen
-                    else "The Schema Registry has no schema for that dataset; choose another.",
-                )
-            else:
-                adobe_error = error
-        if schema is not None and chosen is not None:
-            plan = dict(draft.plan)
-            if (plan.get("dataset") or {}).get("id") != chosen["id"]:
-                plan["mapping"] = None  # another schema: the mapping starts again
-            plan["dataset"] = {"id": chosen["id"], "name": str(chosen.get("name") or chosen["id"])}
-            plan["schema"] = {
-                "id": schema.id,
-                "title": schema.title,
-                "version": schema.version,
-                "fields": [vars(f) for f in schema.fields],
-            }
+            adobe_error = error
+        else:
             return _saved(draft, plan) or redirect(url_for(".mapping", key=key))
     page, problem = None, None
     if search and name_pattern(search) is None:
@@ -288,7 +242,8 @@ def mapping(draft):
     plan = draft.plan
     # What the page shows first; a sent form is read as sent (a field left out is empty, never a default).
     form = mapping_form_class(draft)(data=rules.defaults(draft) if request.method == "GET" else None)
-    adobe_error, verdicts = None, {}
+    adobe_error: AdobeError | None = None
+    verdicts: dict = {}
     # Constant rows as many as hold something, or as the page showed; "Add a constant" shows one more and checks
     # nothing yet.
     filled = [
@@ -299,23 +254,10 @@ def mapping(draft):
     adding = request.method == "POST" and request.form.get("add_constant") == "1"
     if adding:
         shown = min(shown + 1, rules.CONSTANTS)
-    elif request.method == "POST" and form.validate() and rules.checks(form, draft):
-        chosen = rules.chosen(form, plan)
-        rows = rules.mapping_rows({"mapping": chosen})
-        try:
-            answers = services.data_prep().validate(
-                draft.sandbox, mapping_set("validation", plan["schema"]["id"], rows)
-            )
-        except AdobeError as error:
-            adobe_error = error
-        else:
-            fields = rules.row_fields(form, plan)
-            for field, answer in zip(fields, answers, strict=False):
-                verdicts[field.id] = answer
-                if not answer.ok:
-                    add_error(field, f"Data Prep refused this: {answer.message or 'no reason given'}.")
-            if all(answer.ok for answer in answers):
-                return _saved(draft, {**plan, "mapping": chosen}) or redirect(url_for(".schedule", key=key))
+    elif request.method == "POST" and form.validate():
+        chosen, verdicts, adobe_error = making.checked_mapping(form, draft)
+        if chosen is not None:
+            return _saved(draft, {**plan, "mapping": chosen}) or redirect(url_for(".schedule", key=key))
     status = 400 if form.errors or any(f.errors for f in form) else (adobe_error.status if adobe_error else 200)
     schema = draft.schema
     return step_page(
@@ -353,26 +295,8 @@ def schedule(draft):
     if not saved and request.method == "GET":
         form.timezone.render_kw = {"data-guess-zone": ""}  # wizard.js picks the browser's zone; UTC without it
     if timestamps and request.method == "POST" and form.validate():
-        zone = zoneinfo.ZoneInfo(form.timezone.data)
-        start = int(form.start.data.replace(tzinfo=zone).timestamp())
-        return _saved(
-            draft,
-            {
-                **plan,
-                "schedule": {
-                    "name": form.name.data.strip(),
-                    "frequency": form.frequency.data,
-                    "interval": form.interval.data if form.frequency.data != "once" else None,
-                    "start": start,
-                    "start_local": form.start.data.strftime("%Y-%m-%dT%H:%M"),
-                    "timezone": form.timezone.data,
-                    "backfill": bool(form.backfill.data),
-                    "delta_column": form.delta_column.data,
-                    "error_diagnostics": bool(form.error_diagnostics.data),
-                    "partial_percent": number(form.partial_percent.data),
-                },
-            },
-        ) or redirect(url_for("dataflow_review.review", key=key))
+        saved_plan = {**plan, "schedule": making.schedule_of(form)}
+        return _saved(draft, saved_plan) or redirect(url_for("dataflow_review.review", key=key))
     return step_page(
         "dataflow_schedule.html", draft, "schedule", 400 if form.errors else 200, form=form, timestamps=timestamps
     )

@@ -18,7 +18,7 @@ from app.emulator import Fault
 from app.roles import parse_roles
 
 from .helpers.api import PASSWORD, Api, make_token, signed_in
-from .helpers.dataflows import Maker
+from .helpers.dataflows import FIRST_RUN, Maker
 from .helpers.forms import connection_body
 from .helpers.live import IN_TIME, LiveServer, settings_for
 
@@ -383,6 +383,7 @@ MATRIX = {
     "api.run_dataflow": ("POST", "/api/v1/dataflows/{flow}/run?sandbox=prod", None, "editor"),
     "api.retry_run": ("POST", "/api/v1/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", None, "editor"),
     "api.delete_dataflow": ("DELETE", "/api/v1/dataflows/{flow}?sandbox=nosuch", None, "admin"),
+    "api.create_dataflow": ("POST", "/api/v1/dataflows", "dataflow", "creator"),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]
 
@@ -412,6 +413,8 @@ def test_the_api_route_matrix(portal, fresh_emulator, who, scope, acts_as):
     for endpoint, (method, path, body, least) in MATRIX.items():
         url = path.replace("{id}", connection_id).replace("{flow}", flow_id)
         sent = new_connection(name="", sandbox="prod") if body == "create" else body
+        if body == "dataflow":  # a table with no such column: refused after the role, before anything is made
+            sent = new_dataflow(fresh_emulator, connection_id, mapping={"columns": {"nope": "x"}})
         answer = api(method, url, json=sent, headers={"If-Match": '"x"'})
         allowed = least == "signed-in" or (acts_as is not None and ORDER.index(acts_as) >= ORDER.index(least))
         if endpoint == "api.audit_trail" and scope.get("sandboxes") == "dev":
@@ -500,3 +503,78 @@ def test_a_dataflow_of_another_kind_is_read_only_through_the_api(portal, fresh_e
     for method, path in (("POST", "/disable"), ("POST", "/run"), ("DELETE", "")):
         assert api(method, f"/api/v1/dataflows/{flow_id}{path}?sandbox=prod").status_code == 403
     assert not [r for r in fresh_emulator.received if r.method in ("PATCH", "DELETE") or r.path.endswith("/runs")]
+
+
+def new_dataflow(emulator, connection_id: str, **changes) -> dict:
+    dataset = next(
+        d["id"] for d in emulator.datasets.values() if d["sandboxName"] == "prod" and d["name"] == "Loyalty members"
+    )
+    return {
+        "sandbox": "prod",
+        "connection_id": connection_id,
+        "table": "public.customers",
+        "dataset_id": dataset,
+        "schedule": {"name": "Customers hourly", "start": FIRST_RUN, "timezone": "Europe/Paris"},
+        **changes,
+    }
+
+
+def test_a_dataflow_made_from_one_document_once_per_key(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    base = api.post("/api/v1/connections", json=new_connection(name="Source")).get_json()["id"]
+    sent = new_dataflow(fresh_emulator, base)
+    made = api.post("/api/v1/dataflows", json=sent, headers={"Idempotency-Key": "nightly"})
+    assert made.status_code == 201, made.get_json()
+    flow_id = made.get_json()["id"]
+    assert made.get_json()["dataflow"]["name"] == "Customers hourly" and all(made.get_json()["made"].values())
+    assert fresh_emulator.flows[flow_id]["scheduleParams"]["frequency"] == "hour"
+    again = api.post("/api/v1/dataflows", json=sent, headers={"Idempotency-Key": "nightly"})
+    assert again.status_code == 201 and again.get_json()["id"] == flow_id and again.get_json()["repeated"] is True
+    assert len(fresh_emulator.flows) == 1
+    other = api.post(
+        "/api/v1/dataflows", json={**sent, "table": "public.orders"}, headers={"Idempotency-Key": "nightly"}
+    )
+    assert other.status_code == 422
+    actions = [e["action"] for e in services.of(portal).store.audit.audit_entries()]
+    assert actions.count("create-dataflow") == 1 and "start-dataflow" in actions
+
+
+def test_a_dataflow_document_is_checked_by_the_steps_own_rules(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    base = api.post("/api/v1/connections", json=new_connection(name="Source")).get_json()["id"]
+    wrong_column = api.post(
+        "/api/v1/dataflows", json=new_dataflow(fresh_emulator, base, mapping={"columns": {"nope": "x"}})
+    )
+    assert wrong_column.status_code == 422 and wrong_column.get_json()["errors"][0]["field"] == "mapping.columns.nope"
+    wrong_field = api.post(
+        "/api/v1/dataflows", json=new_dataflow(fresh_emulator, base, mapping={"columns": {"email": "no.such.field"}})
+    )
+    assert wrong_field.status_code == 422
+    assert wrong_field.get_json()["errors"][0] == {
+        "field": "mapping.columns.email",
+        "message": "Choose a field of the schema from the list, or leave it empty.",
+    }
+    past = api.post(
+        "/api/v1/dataflows",
+        json=new_dataflow(
+            fresh_emulator, base, schedule={"name": "x", "start": "2001-01-01T00:00", "frequency": "day"}
+        ),
+    )
+    assert past.status_code == 422 and past.get_json()["errors"][0]["field"] == "schedule.start"
+    no_dataset = api.post("/api/v1/dataflows", json=new_dataflow(fresh_emulator, base, dataset_id="nope"))
+    assert no_dataset.status_code == 422 and no_dataset.get_json()["errors"][0]["field"] == "dataset_id"
+    assert not fresh_emulator.flows and not fresh_emulator.source_connections
+
+
+def test_a_stopped_dataflow_chain_goes_on_when_the_same_call_is_sent_again(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    base = api.post("/api/v1/connections", json=new_connection(name="Source")).get_json()["id"]
+    fresh_emulator.inject(Fault("POST", "/flows", status=500, times=10))
+    sent = new_dataflow(fresh_emulator, base)
+    stopped = api.post("/api/v1/dataflows", json=sent, headers={"Idempotency-Key": "k"})
+    assert stopped.status_code == 502 and stopped.get_json()["made"]["source_id"]
+    fresh_emulator.faults.clear()
+    resumed = api.post("/api/v1/dataflows", json=sent, headers={"Idempotency-Key": "k"})
+    assert resumed.status_code == 201, resumed.get_json()
+    assert len(fresh_emulator.source_connections) == 1 and len(fresh_emulator.target_connections) == 1
+    assert len(fresh_emulator.flows) == 1

@@ -67,7 +67,7 @@ def list_dataflows(query: schemas.DataflowsQuery):
     return schemas.DataflowPage.model_validate(answer).model_dump(mode="json")
 
 
-def _as_json(flow: dict, sandbox: str, read_only: bool) -> dict:
+def as_json(flow: dict, sandbox: str, read_only: bool) -> dict:
     inherited = flow["inheritedAttributes"] if isinstance(flow.get("inheritedAttributes"), dict) else {}
     base = ((inherited.get("sourceConnections") or [{}])[0].get("baseConnection") or {}).get("id")
     return schemas.Dataflow.model_validate(
@@ -106,7 +106,7 @@ def get_dataflow(flow_id: str, query: schemas.SandboxQuery):
         read_only = False
     except ReadOnlyHere:
         read_only = True
-    return _as_json(flow, sandbox, read_only), 200, ({"ETag": flow["etag"]} if flow.get("etag") else {})
+    return as_json(flow, sandbox, read_only), 200, ({"ETag": flow["etag"]} if flow.get("etag") else {})
 
 
 @operation(

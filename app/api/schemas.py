@@ -274,3 +274,47 @@ class Done(BaseModel):
     id: str = Field(description="The dataflow's id.")
     message: str
     run_id: str | None = Field(default=None, description="The run started, for a retry or a run now.")
+
+
+class Constant(Strict):
+    path: str = Field(max_length=512, description="The XDM field every record gets the value in.")
+    value: str = Field(max_length=256)
+
+
+class NewMapping(Strict):
+    columns: dict[str, str] = Field(
+        description="Each column to map, by name, to the path of an XDM field of the dataset's schema; a column left "
+        "out is skipped.",
+        max_length=200,
+    )
+    constants: list[Constant] = Field(default_factory=list, max_length=3)
+
+
+class NewSchedule(Strict):
+    name: str = Field(max_length=200, description="The dataflow's name.")
+    frequency: Literal["once", "minute", "hour", "day", "week"] = "hour"
+    interval: int | None = Field(default=1, description="Every N: 15 to 1440 minutes, 1 to 744 hours, 1 to 365 days…")
+    start: str = Field(max_length=16, description="The first run, YYYY-MM-DDTHH:MM in `timezone`.")
+    timezone: str = Field(default="UTC", max_length=64)
+    backfill: bool = True
+    delta_column: str | None = Field(default=None, max_length=256, description="A timestamp or date column.")
+    error_diagnostics: bool = False
+    partial_percent: float | None = Field(default=None, description="More than 0, at most 100, two decimals at most.")
+
+
+class NewDataflow(Strict):
+    """A dataflow to make from a connection's table: the same choices as the pages' steps, in one document."""
+
+    sandbox: str = Field(max_length=128, pattern=SANDBOX)
+    connection_id: str = Field(max_length=64, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    table: str = Field(max_length=1024, description="The table's path, as exploring the connection lists it.")
+    dataset_id: str = Field(max_length=64, description="The dataset (of an XDM schema) the dataflow writes to.")
+    mapping: NewMapping | None = Field(default=None, description="Left out: the mapping the portal suggests.")
+    schedule: NewSchedule
+
+
+class CreatedDataflow(BaseModel):
+    id: str
+    dataflow: Dataflow | None = None
+    repeated: bool = Field(description="True when this Idempotency-Key had made it already: nothing new was sent.")
+    made: dict[str, str | None] = Field(description="The chain's objects: source, target, mapping set and flow ids.")

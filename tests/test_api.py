@@ -124,6 +124,9 @@ def test_a_token_acts_as_its_person_and_its_calls_are_audited_with_its_name(port
     body = made.get_json()
     assert body["connection"]["params"] == {"connectionString": body["connection"]["params"]["connectionString"]}
     assert FIELDS["password"] not in made.get_data(as_text=True)
+    # The answer is what was sent, with Adobe's id and etag: the same etag a read gives.
+    read = api.get(f"/api/v1/connections/{body['id']}?sandbox=prod")
+    assert body["connection"]["etag"] == read.headers["ETag"] and body["connection"]["name"] == "Made by API"
     entry = services.of(portal).store.audit.audit_entries(action="create")[0]
     assert entry["user"] == "creator" and entry["role"] == "creator" and entry["token"].startswith("loader (asw_")
     assert fresh_emulator.creations()[-1]["name"] == "Made by API"

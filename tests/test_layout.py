@@ -95,12 +95,20 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         "delete": f"/connections/{created}/delete?sandbox=prod",
         "audit": "/audit",
         "set-up": "/setup",
+        "api tokens": "/tokens",
+        "api reference": "/api/docs",
         "not found": "/connections/no-such-connection?sandbox=prod",
         "no such page": "/sources/nothing",
     }
     for where, path in pages.items():
         page.goto(url + path)
         check(page, where)
+    # A token made: shown once, then listed by its prefix.
+    page.goto(url + "/tokens")
+    page.get_by_label("Name").fill("The nightly load of the finance team's warehouse into the loyalty dataset")
+    page.get_by_role("button", name="Make token").click()
+    page.wait_for_selector("#new-token")
+    check(page, "a new api token")
     # The same connection once dataflows read from it: its page lists them, and delete names them instead.
     maker = Maker(fresh_emulator)
     flow_id = maker.due_flow(created, ["failed"], "Customers into the loyalty dataset, every 15 minutes")

@@ -40,6 +40,7 @@ class Outcome:
     error: AdobeError | None = None
     request_id: str | None = None
     recovered: bool = False
+    etag: str | None = None
 
     @classmethod
     def earlier(cls, result_url: str) -> Outcome:
@@ -148,6 +149,7 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
             connection_id=created.id,
             request_id=created.request_id,
             recovered=created.recovered,
+            etag=created.etag,
         )
     log.info(
         "created %s connection %s in sandbox %s",
@@ -161,4 +163,5 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         connection_id=created.id,
         request_id=created.request_id,
         recovered=created.recovered,
+        etag=created.etag,
     )

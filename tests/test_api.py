@@ -21,6 +21,10 @@ from .helpers.api import PASSWORD, Api, make_token, signed_in
 from .helpers.dataflows import FIRST_RUN, Maker
 from .helpers.forms import connection_body
 from .helpers.live import IN_TIME, LiveServer, settings_for
+from .test_roles import (
+    client_for,
+    oidc_app,  # noqa: F401 - the fixture, asked for by its name below
+)
 
 ROLES = "g-viewer=viewer@*;g-creator=creator@*;g-editor=editor@*;g-admin=admin@*;g-dev=creator@dev"
 PEOPLE = {"viewer": "g-viewer", "creator": "g-creator", "editor": "g-editor", "admin": "g-admin", "devonly": "g-dev"}
@@ -581,3 +585,17 @@ def test_a_stopped_dataflow_chain_goes_on_when_the_same_call_is_sent_again(porta
     assert resumed.status_code == 201, resumed.get_json()
     assert len(fresh_emulator.source_connections) == 1 and len(fresh_emulator.target_connections) == 1
     assert len(fresh_emulator.flows) == 1
+
+
+def test_with_single_sign_on_a_token_has_the_groups_of_the_persons_last_sign_in(request):
+    oidc_app = request.getfixturevalue("oidc_app")
+    person = client_for(oidc_app, "editor")
+    page = person.get("/tokens").get_data(as_text=True)
+    assert "those of your last sign-in" in page
+    api = Api(oidc_app, make_token(person))
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
+    # The identity provider drops the group: the token keeps the last sign-in's until the person signs in again.
+    oidc_app.config["TEST_PROVIDER"].add_user("editor", ["unrelated"], email="editor@example.com")
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
+    client_for(oidc_app, "editor")
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 403

@@ -588,14 +588,14 @@ def test_a_stopped_dataflow_chain_goes_on_when_the_same_call_is_sent_again(porta
 
 
 def test_with_single_sign_on_a_token_has_the_groups_of_the_persons_last_sign_in(request):
-    oidc_app = request.getfixturevalue("oidc_app")
-    person = client_for(oidc_app, "editor")
+    portal = request.getfixturevalue("oidc_app")
+    person = client_for(portal, "editor")
     page = person.get("/tokens").get_data(as_text=True)
     assert "those of your last sign-in" in page
-    api = Api(oidc_app, make_token(person))
+    api = Api(portal, make_token(person))
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
     # The identity provider drops the group: the token keeps the last sign-in's until the person signs in again.
-    oidc_app.config["TEST_PROVIDER"].add_user("editor", ["unrelated"], email="editor@example.com")
+    portal.config["TEST_PROVIDER"].add_user("editor", ["unrelated"], email="editor@example.com")
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
-    client_for(oidc_app, "editor")
+    client_for(portal, "editor")
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 403

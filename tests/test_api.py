@@ -4,18 +4,21 @@ and audit trail as the pages; exactly-once creation; and every answer checked ag
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
 
 import pytest
 import requests
+from flask import request
 from openapi_spec_validator import validate
 
 from app import create_app, services
 from app.accounts import add_user
 from app.emulator import Fault
 from app.roles import parse_roles
+from app.store.tokens import prefix_of
 
 from .helpers.api import PASSWORD, Api, make_token, signed_in
 from .helpers.dataflows import FIRST_RUN, Maker
@@ -391,6 +394,7 @@ MATRIX = {
     "api.retry_run": ("POST", "/api/v1/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", None, "editor"),
     "api.delete_dataflow": ("DELETE", "/api/v1/dataflows/{flow}?sandbox=nosuch", None, "admin"),
     "api.create_dataflow": ("POST", "/api/v1/dataflows", "dataflow", "creator"),
+    "api.change_dataflow": ("PATCH", "/api/v1/dataflows/{flow}?sandbox=prod", {"name": ""}, "editor"),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]
 
@@ -599,3 +603,108 @@ def test_with_single_sign_on_a_token_has_the_groups_of_the_persons_last_sign_in(
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
     client_for(portal, "editor")
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 403
+
+
+def test_a_dataflow_changed_through_the_api_as_its_page_changes_it(portal, fresh_emulator):
+    api = api_as(portal, "editor")
+    base = api.post("/api/v1/connections", json=new_connection(name="Source")).get_json()["id"]
+    mapped = {"columns": {"customer_id": "_emulatortenant.loyaltyId", "email": "personalEmail.address"}}
+    flow_id = api.post("/api/v1/dataflows", json=new_dataflow(fresh_emulator, base, mapping=mapped)).get_json()["id"]
+    path = f"/api/v1/dataflows/{flow_id}?sandbox=prod"
+    etag = api.get(path).headers["ETag"]
+    assert api("PATCH", path, json={"name": "Customers"}).status_code == 428
+    same = api("PATCH", path, json={"name": "Customers hourly"}, headers={"If-Match": etag})
+    assert same.status_code == 200 and same.get_json()["changed"] is False
+    seen = len(fresh_emulator.received)
+    every_two = api("PATCH", path, json={"name": "Customers", "interval": 2}, headers={"If-Match": etag})
+    assert every_two.status_code == 200 and every_two.get_json()["dataflow"]["schedule"]["interval"] == "2"
+    assert len([r for r in fresh_emulator.received[seen:] if r.method == "PATCH"]) == 1
+    stale = api("PATCH", path, json={"name": "Again"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    fresh = every_two.headers["ETag"]
+    wrong = api("PATCH", path, json={"mapping": {"columns": {"email": "no.such"}}}, headers={"If-Match": fresh})
+    assert wrong.status_code == 422 and wrong.get_json()["errors"][0]["field"] == "mapping.columns.email"
+    remapped = api(
+        "PATCH",
+        path,
+        json={"mapping": {"columns": {"customer_id": "_emulatortenant.loyaltyId"}}},
+        headers={"If-Match": fresh},
+    )
+    assert remapped.status_code == 200 and remapped.get_json()["mapping_version"] == 1
+    assert [e["action"] for e in services.of(portal).store.audit.audit_entries(action="change-dataflow")] == [
+        "change-dataflow"
+    ] * 3
+
+
+def test_a_token_is_read_as_rfc_7235_reads_it_and_only_a_tokens_shape_is_looked_up(portal):
+    token = make_token(signed_in(portal, "viewer"))
+    for header in (f"Bearer {token}", f"bearer {token}", f"Bearer   {token}  "):
+        assert Api(portal).get("/api/v1/sources", headers={"Authorization": header}).status_code == 200, header
+    assert prefix_of(token) == token[:12]
+    for shape in (token[:-1], token + "x", "x" + token[1:], token[:12] + "-" + token[13:], "Bearer", ""):
+        assert prefix_of(shape) is None, shape
+
+
+def test_refusals_are_logged_and_calls_are_logged_with_the_token_never_with_it(portal, caplog):
+    # A deployment's hook that logs what came in to the API (headers and all): the token never reaches its line.
+    @portal.before_request
+    def careless():
+        if request.path.startswith("/api/v1/"):
+            logging.getLogger("app.careless").info("headers: %s", dict(request.headers))
+
+    token = make_token(signed_in(portal, "viewer"), name="logged")
+    caplog.set_level(logging.INFO)
+
+    assert Api(portal, token).get("/api/v1/sources").status_code == 200
+    assert Api(portal, token[:-2] + "zz").get("/api/v1/sources").status_code == 401
+    lines = [(r.name, r.getMessage(), getattr(r, "token", None)) for r in caplog.records]
+    assert ("app.api.access", "API call", f"logged ({token[:12]})") in lines
+    assert ("app.api.access", "API call refused: no valid token", None) in lines
+    careless_lines = [message for name, message, _token in lines if name == "app.careless"]
+    assert len(careless_lines) == 1 and all(
+        token[13:] not in line and token[13:-2] not in line for line in careless_lines
+    )
+
+
+def test_the_throttle_counts_per_address_and_says_how_long_to_wait(portal):
+    wrong = {"Authorization": "Bearer asw_00000000_" + "y" * 43}
+    guesser, colleague = Api(portal), Api(portal)
+    guesser.client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    colleague.client.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    for _ in range(20):
+        refused = guesser.get("/api/v1/sources", headers=wrong)
+    assert refused.status_code == 401 and "API tokens page" in refused.get_json()["detail"]
+    held = guesser.get("/api/v1/sources", headers=wrong)
+    assert held.status_code == 429 and held.get_json()["title"] == "Too many refused calls"
+    assert f"Wait {held.headers['Retry-After']} seconds" in held.get_json()["detail"]
+    assert colleague.get("/api/v1/sources", headers=wrong).status_code == 401
+
+
+def test_the_audit_names_a_tokens_person_by_email_only_when_the_name_is_one(portal, users):
+    add_user(str(users), "eve@example.com", PASSWORD, ["g-creator"])
+    for who, email in (("eve@example.com", "eve@example.com"), ("creator", None)):
+        api = api_as(portal, who)
+        assert api.post("/api/v1/connections", json=new_connection(name=f"By {who}")).status_code == 201
+        entry = services.of(portal).store.audit.audit_entries(action="create")[0]
+        assert entry["user"] == entry["subject"] == who and entry["email"] == email
+
+
+def test_behind_a_proxy_a_token_of_a_person_the_portal_has_not_seen_is_refused(fresh_emulator):
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="proxy",
+            trusted_user_header="X-Forwarded-Email",
+            trusted_groups_header="X-Forwarded-Groups",
+            proxy_count=1,
+            roles=parse_roles(ROLES),
+        )
+    )
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    browser = app.test_client()
+    browser.environ_base.update(HTTP_X_FORWARDED_EMAIL="ada@example.com", HTTP_X_FORWARDED_GROUPS="g-editor")
+    token = make_token(browser)
+    assert Api(app, token).get("/api/v1/connections?sandbox=prod").status_code == 200
+    with services.of(app).store.engine.begin() as db:
+        db.exec_driver_sql("DELETE FROM people")
+    assert Api(app, token).get("/api/v1/connections?sandbox=prod").status_code == 401

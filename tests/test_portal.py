@@ -144,6 +144,7 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "api.run_dataflow": f"/api/v1/dataflows/{flow_id}/run?sandbox=nosuch",
         "api.retry_run": f"/api/v1/dataflows/{flow_id}/runs/{'0' * 36}/retry?sandbox=prod",
         "api.delete_dataflow": f"/api/v1/dataflows/{flow_id}?sandbox=nosuch",
+        "api.change_dataflow": f"/api/v1/dataflows/{flow_id}?sandbox=nosuch",
     }
     assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
     return urls

@@ -318,3 +318,24 @@ class CreatedDataflow(BaseModel):
     dataflow: Dataflow | None = None
     repeated: bool = Field(description="True when this Idempotency-Key had made it already: nothing new was sent.")
     made: dict[str, str | None] = Field(description="The chain's objects: source, target, mapping set and flow ids.")
+
+
+class DataflowChange(Strict):
+    """What to change of a dataflow: any of its name, description, schedule and mapping; the rest stays."""
+
+    name: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=1024)
+    frequency: Literal["minute", "hour", "day", "week"] | None = Field(
+        default=None, description="Not for a dataflow scheduled once, which keeps that."
+    )
+    interval: int | None = None
+    mapping: NewMapping | None = Field(
+        default=None, description="The whole mapping anew: the columns to map by name, and the constants."
+    )
+
+
+class ChangedDataflow(BaseModel):
+    id: str
+    changed: bool = Field(description="False when nothing differed: nothing was sent.")
+    mapping_version: int | None = Field(default=None, description="The mapping set version the dataflow now uses.")
+    dataflow: Dataflow | None = None

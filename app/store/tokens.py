@@ -121,9 +121,3 @@ class Tokens:
         if row is None:
             return None
         return {"groups": tuple(g for g in row.groups.split(",") if g), "seen_at": row.seen_at}
-
-
-def active(rows: list[dict], now: float | None = None) -> list[dict]:
-    """The rows of tokens neither revoked nor expired."""
-    now = time.time() if now is None else now
-    return [r for r in rows if r["revoked_at"] is None and r["expires_at"] > now]

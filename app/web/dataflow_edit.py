@@ -10,6 +10,7 @@ the portal writes."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -169,18 +170,21 @@ def _review(form, flow: dict, sandbox: str, shown: mapping.Shown, ops: list[dict
     return _page(form, flow, sandbox, shown, curls=curls, review=True, reused=reused, verdicts=verdicts, **carried)
 
 
-def _send(
-    flow: dict,
-    sandbox: str,
-    form,
-    shown: mapping.Shown,
-    ops: list[dict],
-    rows: list | None,
-    asked: list | None,
-    etag: str,
-):
-    """The mapping set's version (found again, or made), then the PATCH with the etag the person saw. Stale: the
-    page shows theirs beside yours, and nothing more is sent (no version either, when the etag is known stale)."""
+@dataclasses.dataclass
+class Sent:
+    """How sending a change went: `kind` is changed, stale (a change was made meanwhile: nothing more sent),
+    mapping_failed (Data Prep did not make the version: nothing more sent) or refused (Adobe refused the PATCH;
+    `note` says what a version made for it leaves)."""
+
+    kind: str
+    version: int | None = None
+    error: AdobeError | None = None
+    note: str | None = None
+
+
+def send(flow: dict, sandbox: str, shown: mapping.Shown, ops: list[dict], rows: list | None, etag: str) -> Sent:
+    """The mapping set's version (found again, or made), then the PATCH with the etag the sender saw, each on record;
+    the command the change page and the API share. No version is made for an etag known stale."""
     on_record = {
         "sandbox": sandbox,
         "connection_name": flow.get("name"),
@@ -194,7 +198,7 @@ def _send(
         if etag != flow.get("etag"):
             # Flow Service would refuse the PATCH: no version is made for it.
             audit.record("change-dataflow", "failed", detail="stale", **on_record)
-            return _stale(form, flow, sandbox, shown, asked)
+            return Sent("stale")
         try:
             version, made = mapping.version_for(shown, rows, sandbox)
         except AdobeError as error:
@@ -205,7 +209,7 @@ def _send(
                 adobe_request_id=error.request_id,
                 **on_record,
             )
-            return _page(form, flow, sandbox, shown, error.status, adobe_error=error, mapping_failed=True)
+            return Sent("mapping_failed", error=error)
         ops = ops + [remap.operation(current, version)]
         changes.append(
             f"mapping (mapping set {current.set_id} version {current.version} to {version}, "
@@ -226,10 +230,9 @@ def _send(
             **on_record,
         )
         if error.stale or error.code == "stale":
-            fresh = load_flow(flow["id"], sandbox)
-            return _stale(form, fresh, sandbox, mapping.read(fresh, sandbox), asked, note=note)
+            return Sent("stale", version, error, note)
         log.warning("change of dataflow %s failed: %s", flow["id"], error.code)
-        return _page(form, flow, sandbox, shown, error.status, adobe_error=error, mapping_note=note)
+        return Sent("refused", version, error, note)
     audit.record(
         "change-dataflow",
         "ok",
@@ -237,10 +240,34 @@ def _send(
         adobe_request_id=changed.request_id,
         **on_record,
     )
+    return Sent("changed", version)
+
+
+def _send(
+    flow: dict,
+    sandbox: str,
+    form,
+    shown: mapping.Shown,
+    ops: list[dict],
+    rows: list | None,
+    asked: list | None,
+    etag: str,
+):
+    """Send the change; stale: the page shows theirs beside yours, and nothing more is sent."""
+    sent = send(flow, sandbox, shown, ops, rows, etag)
+    if sent.kind == "stale":
+        if sent.error is None:
+            return _stale(form, flow, sandbox, shown, asked)
+        fresh = load_flow(flow["id"], sandbox)
+        return _stale(form, fresh, sandbox, mapping.read(fresh, sandbox), asked, note=sent.note)
+    if sent.kind == "mapping_failed" and sent.error:
+        return _page(form, flow, sandbox, shown, sent.error.status, adobe_error=sent.error, mapping_failed=True)
+    if sent.kind == "refused" and sent.error:
+        return _page(form, flow, sandbox, shown, sent.error.status, adobe_error=sent.error, mapping_note=sent.note)
     flash(
         "Dataflow changed."
-        if version is None
-        else f"Dataflow changed: it now uses version {version} of its mapping set."
+        if sent.version is None
+        else f"Dataflow changed: it now uses version {sent.version} of its mapping set."
     )
     return redirect(url_for("dataflows.show", flow_id=flow["id"], sandbox=sandbox), code=303)
 

@@ -155,7 +155,7 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
             break
     # The page chrome comes first: the skip link, the product name, the navigation (an admin's, with Set-up), the way
     # back to all sources.
-    assert order[:9] == [
+    assert order[:10] == [
         "Skip to content",
         "AEP Source Wizard",
         "New connection",
@@ -163,10 +163,11 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         "Dataflows",
         "Alerts",
         "Audit",
+        "API",
         "Set-up",
         "All sources",
     ]
-    assert order[9:] == [
+    assert order[10:] == [
         "name",
         "description",
         "sandbox",

@@ -27,32 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from load import REPO, free_port  # noqa: E402
-from overhead import CSRF, FORM, KEY, PARAMS, cpu_ns, family, gunicorn_env, stop, until_ok  # noqa: E402
+from overhead import CSRF, FORM, KEY, PARAMS, cpu_ns, family, start_wizard, stop, until_ok  # noqa: E402
 
 from app.accounts import add_user  # noqa: E402
 
 PASSWORD = "the bench password 42"
 TOKEN = re.compile(r'id="new-token">([^<]+)<')
-
-
-def start(port: int, emulator: dict, users: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=gunicorn_env(
-            AEP_CLIENT_ID=emulator["client_id"],
-            AEP_CLIENT_SECRET=emulator["secret"],
-            AEP_ORG_ID=emulator["org_id"],
-            AEP_PLATFORM_URL=emulator["url"],
-            AEP_IMS_URL=emulator["url"],
-            WIZARD_USERS_FILE=users,
-            WIZARD_SECRET_KEY="api-bench",
-            WIZARD_PORT=str(port),
-            WIZARD_DATA_DIR=tempfile.mkdtemp(prefix="api-bench-"),
-        ),
-    )
 
 
 def main(argv=None) -> int:
@@ -70,7 +50,14 @@ def main(argv=None) -> int:
         url, client_id, org_id = emulator_process.stdout.readline().split()
         emulator = {"url": url, "client_id": client_id, "org_id": org_id, "secret": secret}
         port = free_port()
-        wizard = start(port, emulator, users)
+        wizard = start_wizard(
+            port,
+            emulator,
+            WIZARD_AUTH="accounts",
+            WIZARD_USERS_FILE=users,
+            WIZARD_SECRET_KEY="api-bench",
+            WIZARD_DATA_DIR=tempfile.mkdtemp(prefix="api-bench-"),
+        )
         base = f"http://127.0.0.1:{port}"
         until_ok(base + "/healthz")
         time.sleep(1)

@@ -137,22 +137,26 @@ def start_gunicorn(app: str, port: int, **env) -> subprocess.Popen:
     )
 
 
-def start_wizard(port: int, emulator: dict) -> subprocess.Popen:
+def start_wizard(port: int, emulator: dict, **env: str) -> subprocess.Popen:
+    """The wizard as `python -m app.cli` on `port`, against the emulator, without sign-in unless `env` says else."""
     return subprocess.Popen(
         [sys.executable, "-m", "app.cli"],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=gunicorn_env(
-            AEP_CLIENT_ID=emulator["client_id"],
-            AEP_CLIENT_SECRET=emulator["secret"],
-            AEP_ORG_ID=emulator["org_id"],
-            AEP_PLATFORM_URL=emulator["url"],
-            AEP_IMS_URL=emulator["url"],
-            WIZARD_AUTH="none",
-            WIZARD_SECRET_KEY="overhead",
-            WIZARD_PORT=str(port),
-            WIZARD_DATA_DIR=tempfile.mkdtemp(prefix="overhead-"),
+            **{
+                "AEP_CLIENT_ID": emulator["client_id"],
+                "AEP_CLIENT_SECRET": emulator["secret"],
+                "AEP_ORG_ID": emulator["org_id"],
+                "AEP_PLATFORM_URL": emulator["url"],
+                "AEP_IMS_URL": emulator["url"],
+                "WIZARD_AUTH": "none",
+                "WIZARD_SECRET_KEY": "overhead",
+                "WIZARD_PORT": str(port),
+                "WIZARD_DATA_DIR": tempfile.mkdtemp(prefix="overhead-"),
+                **env,
+            }
         ),
     )
 

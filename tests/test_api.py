@@ -24,9 +24,10 @@ from .helpers.api import PASSWORD, Api, make_token, signed_in
 from .helpers.dataflows import FIRST_RUN, Maker
 from .helpers.forms import connection_body
 from .helpers.live import IN_TIME, LiveServer, settings_for
-from .test_roles import (
+from .test_roles import (  # noqa: F401 - oidc_app and proxy_app: fixtures, asked for by name below
     client_for,
-    oidc_app,  # noqa: F401 - the fixture, asked for by its name below
+    oidc_app,
+    proxy_app,
 )
 
 ROLES = "g-viewer=viewer@*;g-creator=creator@*;g-editor=editor@*;g-admin=admin@*;g-dev=creator@dev"
@@ -689,18 +690,8 @@ def test_the_audit_names_a_tokens_person_by_email_only_when_the_name_is_one(port
         assert entry["user"] == entry["subject"] == who and entry["email"] == email
 
 
-def test_behind_a_proxy_a_token_of_a_person_the_portal_has_not_seen_is_refused(fresh_emulator):
-    app = create_app(
-        settings_for(
-            fresh_emulator,
-            auth="proxy",
-            trusted_user_header="X-Forwarded-Email",
-            trusted_groups_header="X-Forwarded-Groups",
-            proxy_count=1,
-            roles=parse_roles(ROLES),
-        )
-    )
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+def test_behind_a_proxy_a_token_of_a_person_the_portal_has_not_seen_is_refused(request):
+    app = request.getfixturevalue("proxy_app")
     browser = app.test_client()
     browser.environ_base.update(HTTP_X_FORWARDED_EMAIL="ada@example.com", HTTP_X_FORWARDED_GROUPS="g-editor")
     token = make_token(browser)

@@ -3,10 +3,6 @@ checks, roles and audit trail as the pages (app/web)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-
 from flask import g, request
 
 from .. import services
@@ -17,12 +13,11 @@ from ..web import changing, creating, permissions
 from ..web.connection_edit import RenameForm
 from ..web.connections import STATES, listing, offered_sources, secrets_of, test_outcome
 from ..web.loaders import load_connection, sandbox_of, source_of, with_connection
-from . import forms, schemas
+from . import forms, once, schemas
 from .problems import Problem, field_errors
 from .spec import operation
 
 TAG = "Connections"
-IDEMPOTENCY = ("Idempotency-Key", "Any text of 1 to 128 characters: a repeat returns the first result.", False)
 IF_MATCH = ("If-Match", "The connection's ETag as last read: a change made meanwhile is not overwritten.", True)
 
 
@@ -110,32 +105,13 @@ def get_connection(connection_id: str, query: schemas.SandboxQuery):
     return with_connection(_one)(connection_id)
 
 
-def _fingerprint(payload: dict) -> str:
-    """A keyed hash of what a create asked for (secrets included, never kept in clear): a repeated Idempotency-Key
-    with another body is told apart."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hmac.new(services.settings().secret_key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def _idempotency_key() -> str | None:
-    """The store's key for this call's Idempotency-Key: the person's own (two people's keys never meet)."""
-    sent = request.headers.get("Idempotency-Key")
-    if sent is None:
-        return None
-    if not 1 <= len(sent) <= 128 or not sent.isprintable():
-        raise Problem(
-            422, "Check the headers", errors=[{"field": "Idempotency-Key", "message": "Send 1 to 128 characters."}]
-        )
-    return "api-" + hashlib.sha256(f"{g.get('user') or ''}\n{sent}".encode()).hexdigest()[:40]
-
-
 @operation(
     "POST",
     "/connections",
     summary="Create a connection",
     tag=TAG,
     body=schemas.NewConnection,
-    headers=(IDEMPOTENCY,),
+    headers=(once.HEADER,),
     answers={
         201: ("Created (or, for a repeated Idempotency-Key, made by the first call).", schemas.Created),
         409: ("Connections of that name exist: send allow_duplicate_name to go ahead.", schemas.Namesakes),
@@ -154,12 +130,12 @@ def create_connection(body: schemas.NewConnection):
         {**body.fields, "name": body.name, "description": body.description, "sandbox": body.sandbox},
         permissions.sandboxes_for("create"),
     )
-    key = _idempotency_key()
-    fingerprint = _fingerprint(body.model_dump(mode="json"))
+    key = once.key("connection")
+    fingerprint = once.fingerprint(body)
     if key is not None:
         earlier = services.store().submissions.intent(key)
         if earlier is not None and earlier.get("fingerprint") != fingerprint:
-            raise _reused_key()
+            raise once.reused()
     outcome = creating.create(
         source,
         form,
@@ -170,7 +146,7 @@ def create_connection(body: schemas.NewConnection):
     if outcome.kind == "earlier":
         earlier = services.store().submissions.intent(key) if key else None
         if earlier is not None and earlier.get("fingerprint") != fingerprint:
-            raise _reused_key()
+            raise once.reused()
     if outcome.kind == "namesakes":
         raise Problem(
             409,
@@ -206,15 +182,6 @@ def create_connection(body: schemas.NewConnection):
     )
     location = f"/api/v1/connections/{connection_id}?sandbox={body.sandbox}"
     return answer.model_dump(mode="json"), 201, {"Location": location}
-
-
-def _reused_key() -> Problem:
-    return Problem(
-        422,
-        "Idempotency-Key already used",
-        "This Idempotency-Key was sent before with another body. Send a new key for a new request.",
-        errors=[{"field": "Idempotency-Key", "message": "Already used for another request."}],
-    )
 
 
 def _if_match() -> str:

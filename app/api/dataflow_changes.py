@@ -11,31 +11,15 @@ from ..web import dataflow_actions as actions
 from ..web import dataflow_edit as edit
 from ..web import dataflow_mapping as mapping
 from ..web.loaders import load_flow, sandbox_of
-from . import schemas
+from . import forms, schemas
 from .dataflows import as_json
-from .problems import Problem, field_errors
+from .problems import Problem
 from .spec import operation
 
 STALE = (
     "Someone changed this dataflow after you read it, so your change was not sent. Read it again, then send your "
     "change with the new ETag."
 )
-
-
-def _named(columns: list[str]) -> dict[str, str]:
-    named = {f"column_{i}": f"mapping.columns.{name}" for i, name in enumerate(columns)}
-    return named | {f"constant_{p}_{j}": f"mapping.constants.{j}.{p}" for j in range(3) for p in ("path", "value")}
-
-
-def _refused(form, named: dict[str, str], title: str = "Check the fields") -> Problem:
-    errors = [{**e, "field": named.get(e["field"], e["field"])} for e in field_errors(form.errors)]
-    errors += [
-        {"field": named.get(f.name, f.name), "message": str(m)}
-        for f in form
-        if f.name not in form.errors
-        for m in f.errors
-    ]
-    return Problem(422, title, "Nothing was sent.", errors=errors)
 
 
 @operation(
@@ -95,18 +79,17 @@ def change_dataflow(flow_id: str, query: schemas.SandboxQuery, body: schemas.Dat
         data |= {f"constant_{p}_{j}": "" for j in range(3) for p in ("path", "value")}
         for j, constant in enumerate(body.mapping.constants):
             data[f"constant_path_{j}"], data[f"constant_value_{j}"] = constant.path, constant.value
-    named = _named(columns)
     form = shown.form_class()(
         formdata=MultiDict({k: str(v) for k, v in data.items() if v is not None}),
         meta={"csrf": False},
         scheduled=scheduled,
     )
     if not form.validate():
-        raise _refused(form, named)
+        raise forms.mapping_refused(form, columns, "Check the fields", "Nothing was sent.")
     asked = shown.asked(form)
     changed = shown.changed(asked)
     if changed and (shown.current is None or not rules.checks(form, shown.current.draft) or asked is None):
-        raise _refused(form, named, "Check the mapping")
+        raise forms.mapping_refused(form, columns, "Check the mapping", "Nothing was sent.")
     rows = asked if changed else None
     ops = edit.operations(flow, form)
     if not ops and rows is None:
@@ -116,7 +99,7 @@ def change_dataflow(flow_id: str, query: schemas.SandboxQuery, body: schemas.Dat
     if rows is not None:
         mapping.data_prep_verdicts(form, shown, rows, sandbox)
         if any(f.errors for f in form):
-            raise _refused(form, named, "Data Prep refused the mapping")
+            raise forms.mapping_refused(form, columns, "Data Prep refused the mapping", "Nothing was sent.")
     sent = edit.send(flow, sandbox, shown, ops, rows, etag)
     if sent.kind == "stale":
         raise Problem(

@@ -115,3 +115,18 @@ def offered() -> list[dict]:
     specs, _problem = services.spec_catalog().database_specs()
     items += [dict(key=spec["id"], title=label_of(spec), connection_spec_id=spec["id"]) for spec in specs]
     return items
+
+
+def mapping_refused(form, columns: list[str], title: str, detail: str) -> Problem:
+    """A mapping form's refusals as a 422 problem: each column's field named by the column (mapping.columns.email),
+    each constant by its place (mapping.constants.0.path); errors the rules put beside a field after validation too."""
+    named = {f"column_{i}": f"mapping.columns.{name}" for i, name in enumerate(columns)}
+    named |= {f"constant_{p}_{j}": f"mapping.constants.{j}.{p}" for j in range(3) for p in ("path", "value")}
+    errors = [{**e, "field": named.get(e["field"], e["field"])} for e in field_errors(form.errors)]
+    errors += [
+        {"field": named.get(f.name, f.name), "message": str(m)}
+        for f in form
+        if f.name not in form.errors
+        for m in f.errors
+    ]
+    return Problem(422, title, detail, errors=errors)

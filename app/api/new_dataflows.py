@@ -5,12 +5,9 @@ again with the same key."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import secrets
 
-from flask import abort, g, request
+from flask import abort, g
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -25,24 +22,10 @@ from ..web import audit, permissions
 from ..web import dataflow_making as making
 from ..web.dataflow_review import after_other, make
 from ..web.loaders import ReadOnlyHere, load_connection
-from . import schemas
+from . import forms, once, schemas
 from .dataflows import as_json
 from .problems import Problem, field_errors
 from .spec import operation
-
-IDEMPOTENCY = ("Idempotency-Key", "Any text of 1 to 128 characters: a repeat returns the first result.", False)
-
-
-def _key() -> str:
-    """The draft's key: from the person's Idempotency-Key (theirs alone), or new."""
-    sent = request.headers.get("Idempotency-Key")
-    if sent is None:
-        return secrets.token_urlsafe(24)
-    if not 1 <= len(sent) <= 128 or not sent.isprintable():
-        raise Problem(
-            422, "Check the headers", errors=[{"field": "Idempotency-Key", "message": "Send 1 to 128 characters."}]
-        )
-    return "api-" + hashlib.sha256(f"dataflow\n{g.get('user') or ''}\n{sent}".encode()).hexdigest()[:40]
 
 
 def _unfit(field: str, message: str) -> Problem:
@@ -84,18 +67,7 @@ def _mapping(body: schemas.NewDataflow, draft: Draft) -> dict:
     if error is not None:
         raise Problem(error.status, "Data Prep could not check the mapping", error.message)
     if chosen is None:
-        named = {f"column_{i}": f"mapping.columns.{name}" for i, name in enumerate(columns)}
-        named |= {
-            f"constant_{part}_{j}": f"mapping.constants.{j}.{part}" for j in range(3) for part in ("path", "value")
-        }
-        errors = [{**e, "field": named.get(e["field"], e["field"])} for e in field_errors(form.errors)]
-        errors += [
-            {"field": named.get(f.name, f.name), "message": str(m)}
-            for f in form
-            if f.name not in form.errors
-            for m in f.errors
-        ]
-        raise Problem(422, "Check the mapping", "Nothing was made.", errors=errors)
+        raise forms.mapping_refused(form, columns, "Check the mapping", "Nothing was made.")
     return chosen
 
 
@@ -124,18 +96,13 @@ def _schedule(body: schemas.NewDataflow, draft: Draft) -> dict:
     return making.schedule_of(form)
 
 
-def _fingerprint(body: schemas.NewDataflow) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hmac.new(services.settings().secret_key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-
-
 @operation(
     "POST",
     "/dataflows",
     summary="Make a dataflow from a connection's table",
     tag="Dataflows",
     body=schemas.NewDataflow,
-    headers=(IDEMPOTENCY,),
+    headers=(once.HEADER,),
     answers={
         201: ("Made (or, for a repeated Idempotency-Key, made by the first call).", schemas.CreatedDataflow),
         409: (
@@ -151,7 +118,11 @@ def create_dataflow(body: schemas.NewDataflow):
     if body.sandbox not in services.settings().sandboxes:
         abort(404)
     permissions.require("dataflow", body.sandbox)
-    store, key, fingerprint = services.store(), _key(), _fingerprint(body)
+    store, key, fingerprint = (
+        services.store(),
+        once.key("dataflow") or secrets.token_urlsafe(24),
+        once.fingerprint(body),
+    )
     draft = Draft.of(store.drafts.draft(key))
     if draft is None:
         plan = {**_plan(body), "request": fingerprint}
@@ -177,12 +148,7 @@ def create_dataflow(body: schemas.NewDataflow):
             detail=f"draft {key[:8]} of table {body.table}",
         )
     elif draft.plan.get("request") != fingerprint or draft.owner != g.get("user"):
-        raise Problem(
-            422,
-            "Idempotency-Key already used",
-            "This Idempotency-Key was sent before with another body. Send a new key for a new request.",
-            errors=[{"field": "Idempotency-Key", "message": "Already used for another request."}],
-        )
+        raise once.reused()
     repeated = draft.created
     if not draft.created and draft.state != "removed":
         made = make(draft)

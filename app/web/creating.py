@@ -143,22 +143,19 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         # Adobe made it; the store will have it as soon as it answers. The claim stays pending, so a resend waits
         # for this one's outcome.
         services.late().keep(key, result, curl, entry)
-        return Outcome(
-            "late",
-            result_url=result,
-            connection_id=created.id,
-            request_id=created.request_id,
-            recovered=created.recovered,
-            etag=created.etag,
-        )
+        return _made("late", result, created)
     log.info(
         "created %s connection %s in sandbox %s",
         source.key if source.key != "spec" else source.title,
         created.id,
         sandbox,
     )
+    return _made("created", result, created)
+
+
+def _made(kind: str, result: str, created) -> Outcome:
     return Outcome(
-        "created",
+        kind,
         result_url=result,
         connection_id=created.id,
         request_id=created.request_id,

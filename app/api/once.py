@@ -1,0 +1,44 @@
+"""Exactly once through the API: an `Idempotency-Key` header becomes the store's key for a creation (the person's
+own: two people's keys never meet), and a keyed hash of the call's body tells a repeat from another request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import g, request
+from pydantic import BaseModel
+
+from .. import services
+from .problems import Problem
+
+HEADER = ("Idempotency-Key", "Any text of 1 to 128 characters: a repeat returns the first result.", False)
+
+
+def key(kind: str) -> str | None:
+    """The store's key for this call's Idempotency-Key and what it creates (a connection, a dataflow), or None when
+    none was sent; a 422 problem for a key that is not 1 to 128 printable characters."""
+    sent = request.headers.get("Idempotency-Key")
+    if sent is None:
+        return None
+    if not 1 <= len(sent) <= 128 or not sent.isprintable():
+        raise Problem(
+            422, "Check the headers", errors=[{"field": "Idempotency-Key", "message": "Send 1 to 128 characters."}]
+        )
+    return "api-" + hashlib.sha256(f"{kind}\n{g.get('user') or ''}\n{sent}".encode()).hexdigest()[:40]
+
+
+def fingerprint(body: BaseModel) -> str:
+    """A keyed hash of what the call asked for (its secrets included, never kept in clear)."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hmac.new(services.settings().secret_key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def reused() -> Problem:
+    return Problem(
+        422,
+        "Idempotency-Key already used",
+        "This Idempotency-Key was sent before with another body. Send a new key for a new request.",
+        errors=[{"field": "Idempotency-Key", "message": "Already used for another request."}],
+    )

@@ -699,3 +699,77 @@ def test_behind_a_proxy_a_token_of_a_person_the_portal_has_not_seen_is_refused(r
     with services.of(app).store.engine.begin() as db:
         db.exec_driver_sql("DELETE FROM people")
     assert Api(app, token).get("/api/v1/connections?sandbox=prod").status_code == 401
+
+
+def test_a_field_the_source_does_not_have_is_refused_not_ignored(portal, fresh_emulator):
+    api = api_as(portal, "creator")
+    misspelt = api.post("/api/v1/connections", json=new_connection(fields={**FIELDS, "encryptionMetod": "1"}))
+    assert misspelt.status_code == 422
+    assert misspelt.get_json()["errors"][0] == {
+        "field": "fields.encryptionMetod",
+        "message": "PostgreSQL has no field of that name.",
+    }
+    assert not fresh_emulator.creations()
+
+
+def test_if_match_star_would_overwrite_unseen_and_is_refused(portal, fresh_emulator):
+    api = api_as(portal, "editor")
+    made = api.post("/api/v1/connections", json=new_connection()).get_json()
+    star = api("PATCH", f"/api/v1/connections/{made['id']}?sandbox=prod", json={"name": "x"}, headers={"If-Match": "*"})
+    assert star.status_code == 428 and not [r for r in fresh_emulator.received if r.method == "PATCH"]
+
+
+def test_behind_a_proxy_a_page_with_fewer_groups_narrows_the_persons_tokens(request):
+    app = request.getfixturevalue("proxy_app")
+    browser = app.test_client()
+    browser.environ_base.update(HTTP_X_FORWARDED_EMAIL="ada@example.com", HTTP_X_FORWARDED_GROUPS="g-editor")
+    api = Api(app, make_token(browser))
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
+    browser.environ_base.update(HTTP_X_FORWARDED_GROUPS="other")
+    assert browser.get("/connections?sandbox=prod").status_code == 403
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 403
+
+
+def test_with_single_sign_on_a_session_begun_before_tokens_keeps_its_groups_for_them(request):
+    portal = request.getfixturevalue("oidc_app")
+    person = client_for(portal, "editor")
+    with services.of(portal).store.engine.begin() as db:
+        db.exec_driver_sql("DELETE FROM people")  # as a session begun before this release has none
+    api = Api(portal, make_token(person))
+    assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
+
+
+def test_tokens_made_and_revoked_are_on_the_audit_of_an_admin_of_every_sandbox_only(portal):
+    editor = signed_in(portal, "editor")
+    token = make_token(editor, name="nightly")
+    editor.post(f"/tokens/{token[:12]}/revoke")
+    admin_trail = api_as(portal, "admin").get("/api/v1/audit").get_json()["items"]
+    assert {"create-token", "revoke-token"} <= {e["action"] for e in admin_trail}
+    assert "nightly (asw_" in signed_in(portal, "admin").get("/audit").get_data(as_text=True)
+    editor_trail = Api(portal, make_token(editor)).get("/api/v1/audit").get_json()["items"]
+    assert not {"create-token", "revoke-token"} & {e["action"] for e in editor_trail}
+
+
+def test_the_audit_trail_pages_by_cursor(portal, fresh_emulator):
+    api = api_as(portal, "admin")
+    for i in range(3):
+        assert api.post("/api/v1/connections", json=new_connection(name=f"Paged {i}")).status_code == 201
+    store = services.of(portal).store
+    for i in range(100):
+        store.audit.record(action="rename", outcome="ok", sandbox="prod", connection_name=f"filler {i}")
+    first = api.get("/api/v1/audit").get_json()
+    assert len(first["items"]) == 100 and first["next_cursor"]
+    rest = api.get(f"/api/v1/audit?cursor={first['next_cursor']}").get_json()
+    assert rest["next_cursor"] is None
+    names = [e["connection_name"] for e in first["items"] + rest["items"]]
+    assert [n for n in names if n and n.startswith("Paged")] == ["Paged 2", "Paged 1", "Paged 0"]
+
+
+def test_a_source_of_several_kinds_of_authentication_is_described_per_kind(portal, fresh_emulator):
+    mysql = next(i for i, s in fresh_emulator.specs.items() if s["name"] == "mysql")
+    api = api_as(portal, "viewer")
+    listed = next(s for s in api.get("/api/v1/sources").get_json()["items"] if s["key"] == mysql)
+    assert "Basic Authentication" in listed["auth_specs"] and len(listed["auth_specs"]) > 1
+    assert api.get(f"/api/v1/sources/{mysql}").status_code == 404
+    basic = api.get(f"/api/v1/sources/{mysql}?auth=Basic Authentication")
+    assert basic.status_code == 200 and basic.get_json()["fields"]["properties"]["password"]["writeOnly"] is True

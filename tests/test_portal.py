@@ -13,7 +13,8 @@ from flask.sessions import SecureCookieSessionInterface
 from app import create_app, services
 from app.accounts import add_user
 from app.store import Store, database_url
-from app.web.auth import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT, safe_next
+from app.web.auth import safe_next
+from app.web.throttle import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT
 
 from .helpers.browser import assert_axe_clean
 from .helpers.dataflows import Maker, Walk

@@ -1,8 +1,10 @@
 """The portal as a JSON API under /api/v1, for scripts: personal tokens, the same checks, roles and audit trail as the
 pages, errors as problem documents, and its OpenAPI 3.1 document generated from the models that check each call.
 
-`spec` declares the operations and builds the document; `access` says who calls; `connections` and `catalog` hold the
-operations; `docs` serves the document and its reference page (no third-party request).
+`spec` declares the operations and builds the document; `access` says who calls; `connections`, `dataflows`,
+`new_dataflows`, `dataflow_changes` and `catalog` hold the operations, each through the pages' own commands and forms
+(`forms`); `once` is Idempotency-Key and If-Match; `problems` answers every error; `docs` serves the document and its
+reference page (no third-party request).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Who calls the API: a personal API token in `Authorization: Bearer …`, never a cookie.
 
 A token acts as its person with the roles they hold now: with built-in accounts, the groups the users file gives
-them now (a person removed from the file has no rights left); with single sign-on or behind a proxy, the groups of
-their last sign-in (or visit), kept in the store. The token's own scope narrows that further (app/web/permissions.py).
-A wrong, expired or revoked token is the same 401; failures count in the sign-in throttle of the caller's address.
+them now (a person removed from the file has no rights left); with single sign-on, the groups of their last sign-in;
+behind a proxy, those their last page through the proxy came with; both kept in the store (app/store/tokens.py).
+The token's own scope narrows that further (app/web/permissions.py). A wrong, expired or revoked token is the same
+401; failures count in the sign-in throttle of the caller's address (app/web/throttle.py).
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ import time
 from flask import g, request
 
 from .. import services
+from ..web.throttle import FAILURE_WINDOW, FREE_FAILURES_PER_ADDRESS, MAX_WAIT
 from .problems import Problem
 
 log = logging.getLogger(__name__)
 
-# Failed calls allowed from one address before each further one must wait: the sign-in page's per-address allowance,
-# in the same throttle (app/web/auth.py). A valid token is never held back by others' failures: a team shares an
-# address, and a 256-bit token cannot be guessed (our choice).
-FREE_FAILURES = 20
-FAILURE_WINDOW = 15 * 60
-MAX_WAIT = 300
+# Failed calls count against the sign-in page's per-address allowance, in the same throttle (app/web/auth.py). A valid
+# token is never held back by others' failures: a team shares an address, and a 256-bit token cannot be guessed (our
+# choice).
 REFUSED = (
     "This call needs a valid API token in an Authorization: Bearer header. Make one on the portal's API tokens page; "
     "a token that expired or was revoked must be replaced."
@@ -33,7 +32,7 @@ REFUSED = (
 def _refused() -> Problem:
     address = request.remote_addr or "unknown"
     wait = services.store().sessions.sign_in_attempt(
-        {f"address:{address}": FREE_FAILURES}, time.time(), FAILURE_WINDOW, MAX_WAIT
+        {f"address:{address}": FREE_FAILURES_PER_ADDRESS}, time.time(), FAILURE_WINDOW, MAX_WAIT
     )
     if wait:
         return Problem(
@@ -47,15 +46,16 @@ def _refused() -> Problem:
 
 def authenticate(settings) -> None:
     """Set g.user, g.groups and g.token from the call's token, or raise the Problem that refuses it."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    sent = request.headers.get("Authorization", "")
+    scheme, _, token = sent.partition(" ")
     token = token.strip()
     if settings.auth == "none":
         # Pages need no sign-in on a portal without one (a laptop): nor does the API. A token sent is not read.
         return
+    # Whatever happens below, no log line can carry what was sent: the token, or a whole header of another shape.
+    services.secrets().add_for_request(*(value for value in (sent.strip(), token) if value))
     if scheme.lower() != "bearer" or not token:
         raise _refused()
-    # Whatever happens below, no log line can carry the token.
-    services.secrets().add_for_request(token)
     store = services.store()
     row = store.tokens.check(token)
     groups = _groups_now(settings, row["user"]) if row else None

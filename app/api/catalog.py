@@ -3,14 +3,14 @@ pages show), and the audit trail."""
 
 from __future__ import annotations
 
-from flask import g
-
 from .. import services
 from ..store import iso_utc
 from ..web import permissions
-from ..web.audit import ACTIONS
+from ..web.audit import ACTIONS, visible
 from . import forms, schemas
 from .spec import operation
+
+AUDIT_PAGE = 100
 
 
 @operation(
@@ -32,12 +32,13 @@ def list_sources():
     "/sources/<key>",
     summary="A source's fields",
     tag="Sources",
-    query=None,
+    query=schemas.SourceQuery,
     answers={200: ("The source, with the JSON Schema of a new connection's `fields`.", schemas.SourceFields)},
 )
-def get_source(key: str):
-    """A source and its fields as JSON Schema: what POST /api/v1/connections takes in `fields` for it."""
-    source = forms.find_source(key)
+def get_source(key: str, query: schemas.SourceQuery):
+    """A source and its fields as JSON Schema: what POST /api/v1/connections takes in `fields` for it (with `auth`,
+    for the kind of authentication `auth` names)."""
+    source = forms.find_source(key, query.auth)
     summary = next((s for s in forms.offered() if s["key"] == key), None) or {
         "key": key,
         "title": source.title,
@@ -52,16 +53,16 @@ def get_source(key: str):
     summary="Read the audit trail",
     tag="Audit",
     query=schemas.AuditQuery,
-    answers={200: ("The latest actions, newest first (at most 500).", schemas.AuditPage)},
+    answers={200: ("The latest actions, newest first, 100 a page.", schemas.AuditPage)},
 )
 def audit_trail(query: schemas.AuditQuery):
-    """Who did what, in the sandboxes the token may read the trail of."""
+    """Who did what, newest first, a page at a time, in the sandboxes the token may read the trail of."""
     permissions.require("audit")
-    # Without roles everyone sees every entry; a token's sandboxes narrow that to its own.
-    visible = None if services.settings().roles is None and not g.get("token") else permissions.sandboxes_for("audit")
-    filters = query.model_dump()
+    filters = query.model_dump(exclude={"cursor"})
     if filters["action"] not in ACTIONS:
         filters["action"] = None
-    entries = services.store().audit.audit_entries(**filters, sandboxes=visible, limit=500)
+    before = int(query.cursor) if query.cursor else None
+    entries = services.store().audit.audit_entries(**filters, **visible(), limit=AUDIT_PAGE, before_id=before)
     items = [{**{k: e.get(k) for k in schemas.AuditEntry.model_fields}, "at": iso_utc(e.get("at"))} for e in entries]
-    return schemas.AuditPage.model_validate({"items": items}).model_dump(mode="json")
+    following = str(entries[-1]["id"]) if len(entries) == AUDIT_PAGE else None
+    return schemas.AuditPage.model_validate({"items": items, "next_cursor": following}).model_dump(mode="json")

@@ -3,7 +3,7 @@ checks, roles and audit trail as the pages (app/web)."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 
 from .. import services
 from ..adobe import AdobeError
@@ -127,7 +127,8 @@ def create_connection(body: schemas.NewConnection):
     services.secrets().add_for_request(*source.typed_secrets(body.fields))
     form = forms.checked_form(
         source,
-        {**body.fields, "name": body.name, "description": body.description, "sandbox": body.sandbox},
+        body.fields,
+        {"name": body.name, "description": body.description, "sandbox": body.sandbox},
         permissions.sandboxes_for("create"),
     )
     key = once.key("connection")
@@ -184,21 +185,8 @@ def create_connection(body: schemas.NewConnection):
     return answer.model_dump(mode="json"), 201, {"Location": location}
 
 
-def _if_match() -> str:
-    sent = request.headers.get("If-Match")
-    if not sent:
-        raise Problem(
-            428,
-            "If-Match needed",
-            "Send the connection's ETag (from reading it) in If-Match, so that a change made meanwhile is not "
-            "overwritten.",
-            errors=[{"field": "If-Match", "message": "Send the ETag you read."}],
-        )
-    return sent.strip()
-
-
 def _sent(connection, source, sandbox, operations):
-    outcome = changing.update(connection, source, sandbox, _if_match(), operations)
+    outcome = changing.update(connection, source, sandbox, once.if_match("connection"), operations)
     if isinstance(outcome, AdobeError):
         if outcome.stale:
             raise Problem(
@@ -267,7 +255,7 @@ def rotate_credentials(connection_id: str, query: schemas.SandboxQuery, body: sc
     def rotate(connection, source, sandbox):
         services.secrets().add_for_request(*source.typed_secrets(body.fields))
         kept = {"name": connection.get("name") or "", "description": connection.get("description") or ""}
-        form = forms.checked_form(source, {**body.fields, **kept, "sandbox": sandbox}, services.settings().sandboxes)
+        form = forms.checked_form(source, body.fields, {**kept, "sandbox": sandbox}, services.settings().sandboxes)
         new_auth = form.auth()
         if new_auth.spec_name != (connection.get("auth") or {}).get("specName"):
             raise Problem(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from werkzeug.datastructures import MultiDict
 
 from ..dataflows import mapping as rules
@@ -11,7 +10,7 @@ from ..web import dataflow_actions as actions
 from ..web import dataflow_edit as edit
 from ..web import dataflow_mapping as mapping
 from ..web.loaders import load_flow, sandbox_of
-from . import forms, schemas
+from . import forms, once, schemas
 from .dataflows import as_json
 from .problems import Problem
 from .spec import operation
@@ -45,9 +44,7 @@ def change_dataflow(flow_id: str, query: schemas.SandboxQuery, body: schemas.Dat
     the dataflow names it."""
     sandbox = sandbox_of("edit")
     flow = actions.to_act_on(flow_id, sandbox, "edit")
-    etag = (request.headers.get("If-Match") or "").strip()
-    if not etag:
-        raise Problem(428, "If-Match needed", "Send the dataflow's ETag (from reading it) in If-Match.")
+    etag = once.if_match("dataflow")
     shown = mapping.read(flow, sandbox)
     if body.mapping is not None and not shown.editable:
         raise Problem(502 if shown.failed else 409, "The mapping cannot be changed here", shown.problem)

@@ -13,7 +13,7 @@ from ..watch import board, health
 from ..web import dataflow_actions as actions
 from ..web import permissions
 from ..web.dataflow_list import read_board
-from ..web.loaders import OBJECT_ID, ReadOnlyHere, load_flow, sandbox_of
+from ..web.loaders import OBJECT_ID, load_flow, sandbox_of
 from . import schemas
 from .problems import Problem
 from .spec import operation
@@ -102,10 +102,9 @@ def get_dataflow(flow_id: str, query: schemas.SandboxQuery):
     sandbox = sandbox_of("view")
     flow = load_flow(flow_id, sandbox)
     try:
-        actions.to_act_on(flow_id, sandbox, "view")
-        read_only = False
-    except ReadOnlyHere:
-        read_only = True
+        read_only = not actions.acts_on(flow, sandbox)
+    except AdobeError:
+        read_only = True  # what it is made of could not be read: nothing is offered that would change it
     return as_json(flow, sandbox, read_only), 200, ({"ETag": flow["etag"]} if flow.get("etag") else {})
 
 

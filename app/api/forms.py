@@ -3,6 +3,8 @@ the same messages per field, and each form's fields are described as JSON Schema
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField
 from wtforms.validators import InputRequired, Length
@@ -10,7 +12,7 @@ from wtforms.validators import InputRequired, Length
 from .. import services
 from ..sources import SOURCES
 from ..sources.described import label_of
-from ..sources.generic import source_for
+from ..sources.generic import NumberField, source_for
 from .problems import Problem, field_errors
 
 # The fields every form has, which the API takes at the top of the body rather than among `fields`.
@@ -44,17 +46,24 @@ def as_formdata(values: dict) -> MultiDict:
     return data
 
 
-def checked_form(source, values: dict, sandboxes, *, prefix_fields: bool = True):
-    """The source's form filled with `values` and validated; a 422 problem naming each field at fault otherwise."""
+def checked_form(source, fields: dict, common: dict, sandboxes):
+    """The source's form filled with its `fields` and the `common` ones (name, description, sandbox) and validated; a
+    422 problem naming each field at fault otherwise, a field the form does not have among them (never ignored)."""
     form = source.make_form(
         sandboxes=sandboxes or ("",),
         cloud=services.settings().cloud,
-        formdata=as_formdata(values),
+        formdata=as_formdata({**fields, **common}),
         meta={"csrf": False},
     )
-    if not form.validate():
-        errors = [
-            {**e, "field": e["field"] if e["field"] in COMMON or not prefix_fields else f"fields.{e['field']}"}
+    known = {field.name for field in form} - set(COMMON)
+    unknown = [
+        {"field": f"fields.{name}", "message": f"{source.title} has no field of that name."}
+        for name in fields
+        if name not in known
+    ]
+    if unknown or not form.validate():
+        errors = unknown + [
+            {**e, "field": e["field"] if e["field"] in COMMON else f"fields.{e['field']}"}
             for e in field_errors(form.errors)
         ]
         raise Problem(422, "Check the fields", "Some fields need changing; nothing was sent to Adobe.", errors=errors)
@@ -73,8 +82,10 @@ def fields_schema(source) -> dict:
         prop: dict = {"title": str(field.label.text), "description": str(field.description or "")}
         if isinstance(field, BooleanField):
             prop["type"] = "boolean"
-        elif isinstance(field, IntegerField):
+        elif isinstance(field, NumberField):
             prop["type"] = "number"
+        elif isinstance(field, IntegerField):
+            prop["type"] = "integer"
         else:
             prop["type"] = "string"
         if isinstance(field, (SelectField, RadioField)) and field.choices:
@@ -100,9 +111,9 @@ def fields_schema(source) -> dict:
     }
 
 
-def offered() -> list[dict]:
+def offered() -> list[dict[str, Any]]:
     """Every source the API can create connections of: the curated four, then every other database spec."""
-    items = [
+    items: list[dict[str, Any]] = [
         dict(
             key=s.key,
             title=s.title,
@@ -113,7 +124,15 @@ def offered() -> list[dict]:
         for s in SOURCES.values()
     ]
     specs, _problem = services.spec_catalog().database_specs()
-    items += [dict(key=spec["id"], title=label_of(spec), connection_spec_id=spec["id"]) for spec in specs]
+    items += [
+        dict(
+            key=spec["id"],
+            title=label_of(spec),
+            connection_spec_id=spec["id"],
+            auth_specs=[a["name"] for a in spec.get("authSpec") or [] if isinstance(a, dict) and a.get("name")],
+        )
+        for spec in specs
+    ]
     return items
 
 

@@ -118,18 +118,16 @@ def create_dataflow(body: schemas.NewDataflow):
     if body.sandbox not in services.settings().sandboxes:
         abort(404)
     permissions.require("dataflow", body.sandbox)
-    store, key, fingerprint = (
-        services.store(),
-        once.key("dataflow") or secrets.token_urlsafe(24),
-        once.fingerprint(body),
-    )
+    store, fingerprint, sent_key = services.store(), once.fingerprint(body), once.key("dataflow")
+    key = sent_key or secrets.token_urlsafe(24)
     draft = Draft.of(store.drafts.draft(key))
+    opened_here = False
     if draft is None:
         plan = {**_plan(body), "request": fingerprint}
         try:
-            opened = store.drafts.new_draft(key, g.get("user"), body.sandbox, body.connection_id, plan)
+            opened = opened_here = store.drafts.new_draft(key, g.get("user"), body.sandbox, body.connection_id, plan)
         except IntegrityError:
-            opened = True  # the same call, sent twice at once: the other opened it
+            opened = True  # the same key, sent twice at once: the other call opened it (its body is checked below)
         if not opened:
             raise Problem(
                 409,
@@ -138,6 +136,9 @@ def create_dataflow(body: schemas.NewDataflow):
             )
         draft = Draft.of(store.drafts.draft(key))
         assert draft is not None
+    if draft.plan.get("request") != fingerprint or draft.owner != g.get("user"):
+        raise once.reused()
+    if opened_here:
         audit.record(
             "start-dataflow",
             "ok",
@@ -147,21 +148,39 @@ def create_dataflow(body: schemas.NewDataflow):
             source="dataflow draft",
             detail=f"draft {key[:8]} of table {body.table}",
         )
-    elif draft.plan.get("request") != fingerprint or draft.owner != g.get("user"):
-        raise once.reused()
     repeated = draft.created
     if not draft.created and draft.state != "removed":
         made = make(draft)
         draft = after_other(key) if made.kind == "busy" else made.draft
         if made.kind == "refused" and made.error:
-            raise Problem(made.error.status, "Adobe could not give the flow spec", made.error.message)
+            raise Problem(
+                made.error.status,
+                "Adobe could not give the flow spec",
+                made.error.message,
+                adobe_request_id=made.error.request_id,
+            )
         if made.kind == "unfit":
             raise _unfit("connection_id", "Flow Service's flow spec does not take this connection's source.")
-    if not draft.created:
+    if draft.state == "removed":
         raise Problem(
-            502 if draft.state == "stopped" else 409,
-            "The dataflow was not made" if draft.state != "creating" else "Still being made",
-            draft.problem or "Another call is still making this dataflow; send the same call again in a moment.",
+            409,
+            "Removed",
+            "What this call's dataflow made was removed after it stopped. Send it with a new Idempotency-Key to make "
+            "the dataflow afresh.",
+        )
+    if draft.state == "creating":
+        raise Problem(409, "Still being made", "Another call is still making this dataflow; send this one again soon.")
+    if not draft.created:
+        again = (
+            "Send the same call again with the same Idempotency-Key to go on from there."
+            if sent_key
+            else "It was sent without an Idempotency-Key, so it cannot be resumed from here: finish or remove it on "
+            "the portal's drafts page."
+        )
+        raise Problem(
+            502,
+            "The dataflow was not made",
+            f"{draft.problem or 'The chain stopped.'} {again}",
             extra={"made": draft.made},
         )
     try:

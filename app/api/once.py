@@ -1,5 +1,6 @@
-"""Exactly once through the API: an `Idempotency-Key` header becomes the store's key for a creation (the person's
-own: two people's keys never meet), and a keyed hash of the call's body tells a repeat from another request."""
+"""Once, and over nothing unseen, through the API: an `Idempotency-Key` header becomes the store's key for a creation
+(the person's own: two people's keys never meet), a keyed hash of the call's body tells a repeat from another
+request, and `If-Match` carries the ETag a change answers to."""
 
 from __future__ import annotations
 
@@ -33,6 +34,21 @@ def fingerprint(body: BaseModel) -> str:
     """A keyed hash of what the call asked for (its secrets included, never kept in clear)."""
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hmac.new(services.settings().secret_key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def if_match(what: str) -> str:
+    """The ETag the call says it read (If-Match), or a 428 problem: none, or `*`, which would overwrite whatever a
+    colleague changed meanwhile."""
+    sent = (request.headers.get("If-Match") or "").strip()
+    if not sent or sent == "*":
+        raise Problem(
+            428,
+            "If-Match needed",
+            f"Send the {what}'s ETag (from reading it) in If-Match, so that a change made meanwhile is not "
+            "overwritten.",
+            errors=[{"field": "If-Match", "message": "Send the ETag you read."}],
+        )
+    return sent
 
 
 def reused() -> Problem:

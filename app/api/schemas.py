@@ -164,10 +164,19 @@ class SourceSummary(BaseModel):
     summary: str | None = None
     connection_spec_id: str
     deprecated: str | None = None
+    auth_specs: list[str] | None = Field(
+        default=None, description="A source of several kinds of authentication: their names, one for `auth`."
+    )
 
 
 class SourceList(BaseModel):
     items: list[SourceSummary]
+
+
+class SourceQuery(Strict):
+    auth: str | None = Field(
+        default=None, max_length=128, description="For a source of several kinds of authentication: which one."
+    )
 
 
 class SourceFields(SourceSummary):
@@ -180,6 +189,7 @@ class AuditQuery(Strict):
     user: str | None = Field(default=None, max_length=256)
     sandbox: str | None = Field(default=None, max_length=128)
     text: str | None = Field(default=None, max_length=256)
+    cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$", description="The last page's next_cursor.")
 
 
 class AuditEntry(BaseModel):
@@ -200,6 +210,7 @@ class AuditEntry(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditEntry]
+    next_cursor: str | None = None
 
 
 class DataflowsQuery(Strict):

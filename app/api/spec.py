@@ -127,13 +127,13 @@ def parse(model: type[BaseModel], data: dict, where: str):
         raise Problem(422, "Check the fields", f"The {where} has fields at fault.", errors=errors) from None
 
 
-def document(models: tuple[type[BaseModel], ...] = ()) -> dict:
+def document() -> dict:
     """The OpenAPI 3.1 document of every declared operation."""
     from . import schemas
 
     used = {m for op in OPERATIONS for m in (op.query, op.body, *(a[1] for a in op.answers.values())) if m}
-    used |= {schemas.ProblemDetails, *models}
-    keyed, defs = models_json_schema(
+    used.add(schemas.ProblemDetails)
+    _keyed, defs = models_json_schema(
         [(m, "validation") for m in sorted(used, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
@@ -188,7 +188,6 @@ def document(models: tuple[type[BaseModel], ...] = ()) -> dict:
                 "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}},
             }
         item[op.method.lower()] = entry
-    del keyed
     return {
         "openapi": "3.1.0",
         "info": {

@@ -38,12 +38,26 @@ class Audit:
 
     @guarded(retry=True)
     def audit_entries(
-        self, *, action=None, user=None, sandbox=None, outcome=None, text=None, limit=200, sandboxes=None
+        self,
+        *,
+        action=None,
+        user=None,
+        sandbox=None,
+        outcome=None,
+        text=None,
+        limit=200,
+        sandboxes=None,
+        unsandboxed=False,
+        before_id=None,
     ):
-        """The newest entries matching the filters; with `sandboxes`, only entries of those sandboxes."""
+        """The newest entries matching the filters; with `sandboxes`, only entries of those sandboxes (and, with
+        `unsandboxed`, the entries of no sandbox, such as a token made); with `before_id`, only older entries."""
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if sandboxes is not None:
-            query = query.where(audit.c.sandbox.in_(list(sandboxes)))
+            within = audit.c.sandbox.in_(list(sandboxes))
+            query = query.where(within | audit.c.sandbox.is_(None) if unsandboxed else within)
+        if before_id is not None:
+            query = query.where(audit.c.id < before_id)
         for column, value in (("action", action), ("user", user), ("sandbox", sandbox), ("outcome", outcome)):
             if value:
                 query = query.where(audit.c[column] == _fit(audit.c[column], value))

@@ -9,6 +9,7 @@ import secrets
 import time
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .health import guarded
 from .schema import _fit, api_tokens, people
@@ -40,20 +41,27 @@ class Tokens:
     def create(self, user: str, name: str, role: str, sandboxes: str, lifetime: float) -> tuple[str, dict]:
         """Make a token for `user`: (the token, shown this once and never again; its row as `listed` gives it)."""
         now = time.time()
-        prefix = PREFIX + secrets.token_hex(4)
-        token = f"{prefix}_{secrets.token_urlsafe(32)}"
-        row = dict(
-            prefix=prefix,
-            hash=_digest(token),
-            user=_fit(api_tokens.c.user, user),
-            name=_fit(api_tokens.c.name, name),
-            role=role,
-            sandboxes=_fit(api_tokens.c.sandboxes, sandboxes),
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-        with self.engine.begin() as db:
-            db.execute(insert(api_tokens).values(**row))
+        for attempt in range(5):
+            # The prefix is 32 random bits: two alike are rare, and the next try draws another.
+            prefix = PREFIX + secrets.token_hex(4)
+            token = f"{prefix}_{secrets.token_urlsafe(32)}"
+            row = dict(
+                prefix=prefix,
+                hash=_digest(token),
+                user=_fit(api_tokens.c.user, user),
+                name=_fit(api_tokens.c.name, name),
+                role=role,
+                sandboxes=_fit(api_tokens.c.sandboxes, sandboxes),
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+            try:
+                with self.engine.begin() as db:
+                    db.execute(insert(api_tokens).values(**row))
+                break
+            except IntegrityError:
+                if attempt == 4:
+                    raise
         del row["hash"]
         return token, {**row, "last_used_at": None, "revoked_at": None, "revoked_by": None}
 
@@ -106,12 +114,19 @@ class Tokens:
         return dict(row._mapping) if row else None
 
     @guarded(retry=True)
-    def remember(self, user: str, groups) -> None:
-        """Keep the groups `user` has now (at sign-in), for the calls their tokens make until the next."""
+    def remember(self, user: str, groups, replace: bool = True) -> None:
+        """Keep the groups `user` has now (at sign-in), for the calls their tokens make until the next; with
+        `replace` False, only when none are kept yet."""
         values = dict(groups=",".join(groups)[:65536], seen_at=time.time())
         with self.engine.begin() as db:
-            if not db.execute(update(people).where(people.c.user == user).values(**values)).rowcount:
-                db.execute(insert(people).values(user=_fit(people.c.user, user), **values))
+            if replace and db.execute(update(people).where(people.c.user == user).values(**values)).rowcount:
+                return
+            if db.execute(select(people.c.user).where(people.c.user == user)).first() is None:
+                try:
+                    with db.begin_nested():
+                        db.execute(insert(people).values(user=_fit(people.c.user, user), **values))
+                except IntegrityError:
+                    pass  # another request kept them at the same moment
 
     @guarded(retry=True)
     def person(self, user: str) -> dict | None:

@@ -81,11 +81,12 @@ def _filters() -> dict:
     }
 
 
-def _visible():
-    """The sandboxes whose entries the person may read; None (all) when no roles are configured."""
-    if services.settings().roles is None:
-        return None
-    return permissions.sandboxes_for("audit")
+def visible() -> dict:
+    """Which entries the person may read: those of the sandboxes where they may (None: all, when no roles are
+    configured and no token narrows them), and those of no sandbox for an admin of every sandbox."""
+    if services.settings().roles is None and not g.get("token"):
+        return {"sandboxes": None}
+    return {"sandboxes": permissions.sandboxes_for("audit"), "unsandboxed": permissions.admin_everywhere()}
 
 
 @bp.get("/audit")
@@ -93,7 +94,7 @@ def index():
     """The latest actions, newest first, with filters."""
     permissions.require("audit")
     filters = _filters()
-    entries = services.store().audit.audit_entries(**filters, sandboxes=_visible())
+    entries = services.store().audit.audit_entries(**filters, **visible())
     return render_template("audit.html", entries=entries, filters=filters, actions=ACTIONS, words=ACTION_WORDS)
 
 
@@ -102,7 +103,7 @@ def export():
     """The same entries as CSV, for a spreadsheet or a ticket."""
     permissions.require("audit")
     store = services.store()
-    body = store.audit.as_csv(store.audit.audit_entries(**_filters(), limit=100000, sandboxes=_visible()))
+    body = store.audit.as_csv(store.audit.audit_entries(**_filters(), limit=100000, **visible()))
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="aep-source-wizard-audit.csv"'}
     )

@@ -3,6 +3,7 @@ sign-on with OpenID Connect (Authlib's Flask client, with the checks strict prov
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -17,9 +18,11 @@ from wtforms.validators import InputRequired, Length
 from .. import services
 from ..accounts import UsersFile, split_groups
 from ..api import access
+from ..store.health import StoreUnavailable
 from ..wording import plural
 from . import sso
 from .security import API_PATH
+from .throttle import FAILURE_WINDOW, FREE_FAILURES, FREE_FAILURES_PER_ADDRESS, MAX_WAIT
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -39,13 +42,6 @@ OPEN_ENDPOINTS = {
     "api_docs.openapi",
     "api_docs.reference",
 }
-# Failed sign-ins allowed before each further try must wait: for a name at one address, and from one address
-# whatever the names (more, as a team may sit behind one address). Kept in the store, shared by every worker
-# and replica; someone else's failures, from elsewhere, never lock a person out.
-FREE_FAILURES = 5
-FREE_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = 15 * 60
-MAX_WAIT = 300
 
 
 class SignInForm(FlaskForm):
@@ -295,6 +291,19 @@ def _signed_in_user():
     return live, False
 
 
+def _remember_proxied(user: str, groups) -> None:
+    """Behind a proxy, the person's groups as they come now, kept for the calls their API tokens make (which carry no
+    proxy header): written when they differ from what this browser's session last saw, not on every page."""
+    seen = hashlib.sha256(f"{user}\n{','.join(groups)}".encode()).hexdigest()[:16]
+    if session.get("groups_seen") == seen:
+        return
+    try:
+        services.store().tokens.remember(user, groups)
+    except StoreUnavailable:
+        return  # the page says what the store's absence means; the groups are kept at the next page
+    session["groups_seen"] = seen
+
+
 def _refuse(message: str):
     return render_template("error.html", title="Sign-in required", message=message), 401
 
@@ -319,6 +328,7 @@ def init_app(app) -> None:
                 g.user = value
                 if settings.trusted_groups_header:
                     g.groups = split_groups(request.headers.get(settings.trusted_groups_header, "")[:4096])
+                _remember_proxied(g.user, g.groups)
         elif settings.auth in ("accounts", "oidc"):
             live, g.session_ended = _signed_in_user()
             if live:

@@ -56,6 +56,14 @@ def to_act_on(flow_id: str, sandbox: str, action: str) -> dict:
     """The dataflow, once it is one the portal acts on (404 when there is none; ReadOnlyHere for another kind;
     AdobeError when what it is made of could not be read)."""
     flow = load_flow(flow_id, sandbox)
+    if not acts_on(flow, sandbox):
+        log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
+        raise ReadOnlyHere("This dataflow is read-only here", READ_ONLY)
+    return flow
+
+
+def acts_on(flow: dict, sandbox: str) -> bool:
+    """Whether the portal acts on this dataflow (AdobeError when what it is made of could not be read)."""
     source = target = None
     ids = [(flow.get(key) or [None])[0] for key in ("sourceConnectionIds", "targetConnectionIds")]
     if None in spec_ids(flow) and all(isinstance(i, str) and OBJECT_ID.match(i) for i in ids):
@@ -68,10 +76,7 @@ def to_act_on(flow_id: str, sandbox: str, action: str) -> dict:
         if failed:
             raise failed
         source, target = reads
-    if not writable(flow, source, target):
-        log.warning("refused %s on dataflow %s, which the portal does not act on", action, flow_id)
-        raise ReadOnlyHere("This dataflow is read-only here", READ_ONLY)
-    return flow
+    return writable(flow, source, target)
 
 
 def carry_out(action: str, sandbox: str, flow: dict, send, said) -> tuple[object, str]:

@@ -42,6 +42,12 @@ def sandboxes_for(action: str) -> tuple[str, ...]:
     return tuple(s for s in services.settings().sandboxes if may(action, s))
 
 
+def admin_everywhere() -> bool:
+    """Whether the person is admin in every sandbox of the portal: who sees and revokes everyone's API tokens, and
+    reads the audit entries of no sandbox (tokens made and revoked)."""
+    return sandboxes_for("setup") == services.settings().sandboxes
+
+
 def require(action: str, sandbox: str | None = None) -> None:
     """Raise NotPermitted unless the person may do `action` in `sandbox` (or, with None, in some sandbox)."""
     allowed = may(action, sandbox) if sandbox else bool(sandboxes_for(action))

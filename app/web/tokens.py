@@ -15,7 +15,6 @@ from .. import roles, services
 from ..store.tokens import PREFIX
 from ..wording import plural
 from . import audit, permissions
-from .security import API_PATH
 
 bp = Blueprint("tokens", __name__)
 log = logging.getLogger(__name__)
@@ -68,16 +67,15 @@ def _held_at_least(sandbox: str, role: str) -> bool:
 
 
 def _admin() -> bool:
-    return bool(permissions.sandboxes_for("setup"))
+    return permissions.admin_everywhere()
 
 
 def _signed_in() -> str:
-    if not g.get("user") or request.path.startswith(API_PATH):
+    if not g.get("user"):
         abort(404)
-    settings = services.settings()
-    if settings.auth == "proxy":
-        # Behind a proxy the groups arrive with each page: kept for the calls the person's tokens make.
-        services.store().tokens.remember(g.user, g.get("groups", ()))
+    if services.settings().auth == "oidc":
+        # A session begun before tokens existed: its sign-in's groups, kept unless a later sign-in kept its own.
+        services.store().tokens.remember(g.user, g.get("groups", ()), replace=False)
     return g.user
 
 

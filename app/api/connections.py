@@ -344,7 +344,9 @@ def delete_connection(connection_id: str, query: schemas.SandboxQuery):
         try:
             dependents = services.dataflows().dependents(sandbox, connection["id"])
         except AdobeError as error:
-            raise Problem(error.status, "Could not read what is made from it", error.message) from None
+            raise Problem(
+                error.status, "Could not read what is made from it", error.message, adobe_request_id=error.request_id
+            ) from None
         failed = changing.delete(connection, source, sandbox, dependents)
         if failed:
             raise Problem(

@@ -65,7 +65,9 @@ def _mapping(body: schemas.NewDataflow, draft: Draft) -> dict:
     form = mapping_form_class(draft)(formdata=MultiDict(data), meta={"csrf": False})
     chosen, _verdicts, error = making.checked_mapping(form, draft) if form.validate() else (None, {}, None)
     if error is not None:
-        raise Problem(error.status, "Data Prep could not check the mapping", error.message)
+        raise Problem(
+            error.status, "Data Prep could not check the mapping", error.message, adobe_request_id=error.request_id
+        )
     if chosen is None:
         raise forms.mapping_refused(form, columns, "Check the mapping", "Nothing was made.")
     return chosen

@@ -172,14 +172,18 @@ def test_a_refused_token_is_401_alike_and_nothing_reaches_adobe(portal, fresh_em
     assert len(fresh_emulator.received) == seen and not fresh_emulator.creations()
 
 
-def test_a_person_who_loses_a_group_loses_the_tokens_rights_and_one_removed_loses_the_token(portal, users):
+def test_a_person_who_loses_a_group_loses_the_tokens_rights_and_one_removed_loses_the_token(
+    portal, users, fresh_emulator
+):
     api = api_as(portal, "editor")
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 200
     add_user(str(users), "editor", PASSWORD, ["unrelated"])
+    seen = len(fresh_emulator.received)
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 403
     lines = [line for line in users.read_text().splitlines() if not line.startswith("editor:")]
     users.write_text("\n".join(lines) + "\n")
     assert api.get("/api/v1/connections?sandbox=prod").status_code == 401
+    assert len(fresh_emulator.received) == seen, "nothing reached Adobe"
 
 
 def test_wrong_tokens_count_in_the_sign_in_throttle(portal):

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import accounts, create_app, logs
@@ -244,6 +245,25 @@ def doctor() -> int:
     return 1 if failed else 0
 
 
+def check_file(path: str) -> int:
+    """Check a configuration file against its schema and say each problem with its line: 0 when it is fine."""
+    from .config_file.load import Refused, load
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"aep-source-wizard check: {path} cannot be read ({error.strerror})", file=sys.stderr)
+        return 2
+    try:
+        config = load(text)
+    except Refused as refused:
+        for problem in refused.problems:
+            print(f"{path}: {problem}")
+        return 1
+    print(f"{path}: fine: {len(config.connections)} connections, {len(config.dataflows)} dataflows")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="aep-source-wizard", description="Serve the wizard (the default), or manage its accounts."
@@ -252,6 +272,8 @@ def main(argv=None) -> int:
     commands.add_parser("serve", help="serve the wizard with gunicorn (what no command does)")
     commands.add_parser("migrate", help="bring the store's schema up to date, then exit (a deployment step)")
     commands.add_parser("doctor", help="check the set-up, read-only: settings, store, IMS, each sandbox, sign-in")
+    checking = commands.add_parser("check", help="check a configuration file (config as code), offline")
+    checking.add_argument("-f", "--file", required=True, help="the YAML file, or - for standard input")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
@@ -266,6 +288,8 @@ def main(argv=None) -> int:
         return migrate()
     if args.command == "doctor":
         return doctor()
+    if args.command == "check":
+        return check_file(args.file)
     return serve()
 
 

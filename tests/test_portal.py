@@ -125,6 +125,7 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "tokens.revoke": "/tokens/asw_00000000/revoke",
         "api_docs.openapi": "/api/openapi.json",
         "api_docs.reference": "/api/docs",
+        "api_docs.config_schema": "/api/config-schema.json",
         # The API's, each by its method (API_METHODS): the same paths a script calls.
         "api.list_connections": "/api/v1/connections?sandbox=prod",
         "api.create_connection": "/api/v1/connections",
@@ -174,6 +175,7 @@ OPEN = {
     "adobe_events.challenge",
     "api_docs.openapi",
     "api_docs.reference",
+    "api_docs.config_schema",
 }
 # Adobe's push: no sign-in and no CSRF token, but a signature (test_watch.py); unsigned, it is 401 in every mode.
 SIGNED = {"adobe_events.notification"}

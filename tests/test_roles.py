@@ -139,6 +139,7 @@ MATRIX = {
     ("tokens.revoke", "POST"): ("/tokens/asw_00000000/revoke", {}, "signed-in"),
     ("api_docs.openapi", "GET"): ("/api/openapi.json", None, None),
     ("api_docs.reference", "GET"): ("/api/docs", None, None),
+    ("api_docs.config_schema", "GET"): ("/api/config-schema.json", None, None),
     ("health.healthz", "GET"): ("/healthz", None, None),
     ("health.readyz", "GET"): ("/readyz", None, None),
     ("assets.static", "GET"): ("/static/style.css", None, None),

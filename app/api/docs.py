@@ -27,6 +27,17 @@ def openapi():
     return Response(json.dumps(document(), indent=1), mimetype="application/json")
 
 
+@bp.get("/config-schema.json")
+def config_schema():
+    """The JSON Schema of the configuration file (config as code), for editors to check a file as it is typed."""
+    kept = services.current().rendered
+    if "config_schema" not in kept:
+        from ..config_file.model import json_schema
+
+        kept["config_schema"] = json.dumps(json_schema(), indent=1)
+    return Response(kept["config_schema"], mimetype="application/schema+json")
+
+
 @bp.get("/docs")
 def reference():
     """Every operation: its parameters, body, answers and a curl of it."""

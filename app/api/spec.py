@@ -197,6 +197,10 @@ def document() -> dict:
             "rules: the same checks, roles and audit trail as its pages. Authenticate with a personal API token.",
         },
         "servers": [{"url": "/"}],
+        "externalDocs": {
+            "description": "The configuration file's JSON Schema (config as code)",
+            "url": "/api/config-schema.json",
+        },
         "security": [{"token": []}],
         "paths": paths,
         "components": {

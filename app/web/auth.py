@@ -41,6 +41,7 @@ OPEN_ENDPOINTS = {
     # The API's document and reference: what any client may read before it has a token.
     "api_docs.openapi",
     "api_docs.reference",
+    "api_docs.config_schema",
 }
 
 

@@ -264,6 +264,43 @@ def check_file(path: str) -> int:
     return 0
 
 
+def export_file(url: str, sandbox: str, connections: list[str], out: str) -> int:
+    """Ask a portal's API for a sandbox's file and write it: 0 when written, 1 when the portal refused (its words)."""
+    import requests
+
+    token = os.environ.get("WIZARD_TOKEN", "").strip()
+    if not url.startswith(("https://", "http://")):
+        print("aep-source-wizard export: say which portal: --url https://… or WIZARD_URL", file=sys.stderr)
+        return 2
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        answer = requests.get(
+            url.rstrip("/") + "/api/v1/config",
+            params={"sandbox": sandbox, "connection": connections},
+            headers=headers,
+            timeout=120,
+        )
+    except requests.RequestException as error:
+        print(
+            f"aep-source-wizard export: the portal at {url} cannot be reached ({type(error).__name__})", file=sys.stderr
+        )
+        return 1
+    if answer.status_code != 200:
+        try:
+            problem = answer.json()
+            said = f"{problem.get('title')}: {problem.get('detail') or ''}".strip()
+        except ValueError:
+            said = f"answered {answer.status_code}"
+        print(f"aep-source-wizard export: {said}", file=sys.stderr)
+        return 1
+    if out == "-":
+        sys.stdout.write(answer.text)
+    else:
+        Path(out).write_text(answer.text, encoding="utf-8")
+        print(f"aep-source-wizard export: wrote {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="aep-source-wizard", description="Serve the wizard (the default), or manage its accounts."
@@ -274,6 +311,13 @@ def main(argv=None) -> int:
     commands.add_parser("doctor", help="check the set-up, read-only: settings, store, IMS, each sandbox, sign-in")
     checking = commands.add_parser("check", help="check a configuration file (config as code), offline")
     checking.add_argument("-f", "--file", required=True, help="the YAML file, or - for standard input")
+    exporting = commands.add_parser(
+        "export", help="write a sandbox's connections and dataflows as a configuration file (token in WIZARD_TOKEN)"
+    )
+    exporting.add_argument("--url", default=os.environ.get("WIZARD_URL", ""), help="the portal (default: WIZARD_URL)")
+    exporting.add_argument("--sandbox", required=True)
+    exporting.add_argument("--connection", action="append", default=[], help="only this connection (repeatable)")
+    exporting.add_argument("-o", "--out", default="-", help="the file to write (default: standard output)")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
@@ -290,6 +334,8 @@ def main(argv=None) -> int:
         return doctor()
     if args.command == "check":
         return check_file(args.file)
+    if args.command == "export":
+        return export_file(args.url, args.sandbox, args.connection, args.out)
     return serve()
 
 

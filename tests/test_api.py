@@ -399,6 +399,7 @@ MATRIX = {
     "api.retry_run": ("POST", "/api/v1/dataflows/{flow}/runs/" + "0" * 36 + "/retry?sandbox=prod", None, "editor"),
     "api.delete_dataflow": ("DELETE", "/api/v1/dataflows/{flow}?sandbox=nosuch", None, "admin"),
     "api.create_dataflow": ("POST", "/api/v1/dataflows", "dataflow", "creator"),
+    "api.export_config": ("GET", "/api/v1/config?sandbox=prod", None, "viewer"),
     "api.change_dataflow": ("PATCH", "/api/v1/dataflows/{flow}?sandbox=prod", {"name": ""}, "editor"),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]

@@ -4,7 +4,7 @@ given: a connection's params come back masked, as its page shows them."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -350,3 +350,10 @@ class ChangedDataflow(BaseModel):
     changed: bool = Field(description="False when nothing differed: nothing was sent.")
     mapping_version: int | None = Field(default=None, description="The mapping set version the dataflow now uses.")
     dataflow: Dataflow | None = None
+
+
+class ExportQuery(Strict):
+    sandbox: str | None = Field(default=None, max_length=128, pattern=SANDBOX, description="The sandbox to export.")
+    connection: list[Annotated[str, Field(max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]] | None = Field(
+        default=None, max_length=100, description="Only these connections (by name), with their dataflows."
+    )

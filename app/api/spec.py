@@ -41,7 +41,7 @@ class Operation:
     tag: str
     query: type[BaseModel] | None
     body: type[BaseModel] | None
-    answers: dict[int, tuple[str, type[BaseModel] | None]]
+    answers: dict[int, tuple[str, type[BaseModel] | tuple[str, dict] | None]]
     headers: tuple[tuple[str, str, bool], ...]  # (name, description, required)
 
     @property
@@ -69,7 +69,7 @@ def operation(
     tag: str,
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
-    answers: dict[int, tuple[str, type[BaseModel] | None]],
+    answers: dict[int, tuple[str, type[BaseModel] | tuple[str, dict] | None]],
     headers: tuple[tuple[str, str, bool], ...] = (),
 ) -> Callable:
     """Declare a view as an operation of the API: routed on the API's blueprint and listed in its document. The view
@@ -95,7 +95,7 @@ def operation(
         def checked(**path_args):
             extra = {}
             if query is not None:
-                extra["query"] = parse(query, request.args.to_dict(), "query")
+                extra["query"] = parse(query, _arguments(query), "query")
             if body is not None:
                 if not request.is_json:
                     raise Problem(415, "Send JSON", "Send the body as JSON, with Content-Type: application/json.")
@@ -110,6 +110,12 @@ def operation(
         return view
 
     return declare
+
+
+def _arguments(model: type[BaseModel]) -> dict:
+    """The query string for `model`: a parameter typed as a list takes every value it is given, others the first."""
+    lists = {name for name, field in model.model_fields.items() if "list[" in str(field.annotation)}
+    return {name: values if name in lists else values[0] for name, values in request.args.to_dict(flat=False).items()}
 
 
 def parse(model: type[BaseModel], data: dict, where: str):
@@ -131,7 +137,12 @@ def document() -> dict:
     """The OpenAPI 3.1 document of every declared operation."""
     from . import schemas
 
-    used = {m for op in OPERATIONS for m in (op.query, op.body, *(a[1] for a in op.answers.values())) if m}
+    used = {
+        m
+        for op in OPERATIONS
+        for m in (op.query, op.body, *(a[1] for a in op.answers.values()))
+        if m is not None and not isinstance(m, tuple)
+    }
     used.add(schemas.ProblemDetails)
     _keyed, defs = models_json_schema(
         [(m, "validation") for m in sorted(used, key=lambda m: m.__name__)],
@@ -164,7 +175,9 @@ def document() -> dict:
         responses = {}
         for status, (text, model) in sorted(op.answers.items()):
             answer: dict = {"description": text}
-            if model is not None:
+            if isinstance(model, tuple):  # (media type, schema): a document of its own, such as a configuration file
+                answer["content"] = {model[0]: {"schema": model[1]}}
+            elif model is not None:
                 media = "application/problem+json" if issubclass(model, schemas.ProblemDetails) else "application/json"
                 answer["content"] = {media: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
             responses[str(status)] = answer

@@ -30,6 +30,7 @@ ACTION_WORDS = {
     "resend-alert": "Sent an alert again",
     "create-token": "Made an API token",
     "revoke-token": "Revoked an API token",
+    "export": "Exported a sandbox as a file",
 }
 ACTIONS = tuple(ACTION_WORDS)
 

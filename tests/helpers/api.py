@@ -8,6 +8,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
@@ -47,7 +48,13 @@ def _document_of(text: str) -> OpenAPI:
     import json
 
     # Problem documents are JSON too (RFC 9457), read as such.
-    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    config = Config(
+        extra_media_type_deserializers={
+            "application/problem+json": json.loads,
+            # A configuration file, read as YAML.
+            "application/yaml": yaml.safe_load,
+        }
+    )
     return OpenAPI.from_dict(json.loads(text), config=config)
 
 

@@ -40,11 +40,12 @@ def _plan(body: schemas.NewDataflow) -> dict:
         raise ReadOnlyHere("This connection is read-only here", "A dataflow is made only from a source it offers.")
     try:
         columns = making.table_columns(sandbox, connection["id"], body.table)
+    except making.Unfit as unfit:
+        raise _unfit("table", str(unfit)) from None
+    try:
         plan = making.with_dataset(making.first_plan(connection, body.table, columns), sandbox, body.dataset_id)
     except making.Unfit as unfit:
-        raise _unfit(
-            "dataset_id" if "dataset" in str(unfit) or "schema" in str(unfit) else "table", str(unfit)
-        ) from None
+        raise _unfit("dataset_id", str(unfit)) from None
     draft = Draft("", g.get("user"), sandbox, connection["id"], plan, "draft")
     plan["mapping"] = _mapping(body, draft)
     plan["schedule"] = _schedule(body, draft)

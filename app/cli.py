@@ -10,7 +10,6 @@ import logging
 import os
 import socket
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import accounts, create_app, logs
@@ -245,62 +244,6 @@ def doctor() -> int:
     return 1 if failed else 0
 
 
-def check_file(path: str) -> int:
-    """Check a configuration file against its schema and say each problem with its line: 0 when it is fine."""
-    from .config_file.load import Refused, load
-
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        print(f"aep-source-wizard check: {path} cannot be read ({error.strerror})", file=sys.stderr)
-        return 2
-    try:
-        config = load(text)
-    except Refused as refused:
-        for problem in refused.problems:
-            print(f"{path}: {problem}")
-        return 1
-    print(f"{path}: fine: {len(config.connections)} connections, {len(config.dataflows)} dataflows")
-    return 0
-
-
-def export_file(url: str, sandbox: str, connections: list[str], out: str) -> int:
-    """Ask a portal's API for a sandbox's file and write it: 0 when written, 1 when the portal refused (its words)."""
-    import requests
-
-    token = os.environ.get("WIZARD_TOKEN", "").strip()
-    if not url.startswith(("https://", "http://")):
-        print("aep-source-wizard export: say which portal: --url https://… or WIZARD_URL", file=sys.stderr)
-        return 2
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        answer = requests.get(
-            url.rstrip("/") + "/api/v1/config",
-            params={"sandbox": sandbox, "connection": connections},
-            headers=headers,
-            timeout=120,
-        )
-    except requests.RequestException as error:
-        print(
-            f"aep-source-wizard export: the portal at {url} cannot be reached ({type(error).__name__})", file=sys.stderr
-        )
-        return 1
-    if answer.status_code != 200:
-        try:
-            problem = answer.json()
-            said = f"{problem.get('title')}: {problem.get('detail') or ''}".strip()
-        except ValueError:
-            said = f"answered {answer.status_code}"
-        print(f"aep-source-wizard export: {said}", file=sys.stderr)
-        return 1
-    if out == "-":
-        sys.stdout.write(answer.text)
-    else:
-        Path(out).write_text(answer.text, encoding="utf-8")
-        print(f"aep-source-wizard export: wrote {out}", file=sys.stderr)
-    return 0
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="aep-source-wizard", description="Serve the wizard (the default), or manage its accounts."
@@ -318,6 +261,17 @@ def main(argv=None) -> int:
     exporting.add_argument("--sandbox", required=True)
     exporting.add_argument("--connection", action="append", default=[], help="only this connection (repeatable)")
     exporting.add_argument("-o", "--out", default="-", help="the file to write (default: standard output)")
+    planning = commands.add_parser(
+        "plan", help="show what applying a configuration file to a sandbox would do (exit 2 when it changes anything)"
+    )
+    applying = commands.add_parser("apply", help="apply a configuration file to a sandbox, each object once")
+    for command in (planning, applying):
+        command.add_argument("-f", "--file", required=True, help="the YAML file")
+        command.add_argument("--url", default=os.environ.get("WIZARD_URL", ""), help="the portal (default: WIZARD_URL)")
+        command.add_argument("--sandbox", required=True)
+        command.add_argument("--prune", action="store_true", help="delete what the file does not name (admins)")
+    planning.add_argument("--out", help="save the plan (JSON, no secret in it) for apply --plan")
+    applying.add_argument("--plan", help="a plan saved by plan --out: refused when the plan made now is another")
     adding = commands.add_parser("add-user", help="add a built-in account, or set a new password for one")
     adding.add_argument("name")
     adding.add_argument("--file", help="the users file (default: WIZARD_USERS_FILE)")
@@ -332,10 +286,10 @@ def main(argv=None) -> int:
         return migrate()
     if args.command == "doctor":
         return doctor()
-    if args.command == "check":
-        return check_file(args.file)
-    if args.command == "export":
-        return export_file(args.url, args.sandbox, args.connection, args.out)
+    if args.command in ("check", "export", "plan", "apply"):
+        from .config_file import commands as file_commands
+
+        return file_commands.run(args)
     return serve()
 
 

@@ -400,6 +400,14 @@ MATRIX = {
     "api.delete_dataflow": ("DELETE", "/api/v1/dataflows/{flow}?sandbox=nosuch", None, "admin"),
     "api.create_dataflow": ("POST", "/api/v1/dataflows", "dataflow", "creator"),
     "api.export_config": ("GET", "/api/v1/config?sandbox=prod", None, "viewer"),
+    "api.plan_config": ("POST", "/api/v1/config/plan", {"sandbox": "prod", "file": "apiVersion: x"}, "viewer"),
+    # A file that names nothing: applying it leaves the sandbox as it is.
+    "api.apply_config": (
+        "POST",
+        "/api/v1/config/apply",
+        {"sandbox": "prod", "file": "apiVersion: aep-source-wizard/v1\n"},
+        "editor",
+    ),
     "api.change_dataflow": ("PATCH", "/api/v1/dataflows/{flow}?sandbox=prod", {"name": ""}, "editor"),
 }
 ORDER = ["viewer", "creator", "editor", "admin"]

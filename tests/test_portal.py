@@ -149,6 +149,8 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "api.change_dataflow": f"/api/v1/dataflows/{flow_id}?sandbox=nosuch",
         "api.create_dataflow": "/api/v1/dataflows",
         "api.export_config": "/api/v1/config?sandbox=prod",
+        "api.plan_config": "/api/v1/config/plan",
+        "api.apply_config": "/api/v1/config/apply",
     }
     assert set(urls) == {rule.endpoint for rule in app.url_map.iter_rules()}, "a new route needs a row here"
     return urls

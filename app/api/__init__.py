@@ -14,7 +14,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from ..web.security import csrf
-    from . import catalog, config, connections, dataflow_changes, dataflows, docs, new_dataflows  # noqa: F401 - each declares its operations on the blueprint
+    from . import catalog, config, config_apply, connections, dataflow_changes, dataflows, docs, new_dataflows  # noqa: F401 - each declares its operations on the blueprint
     from .spec import bp
 
     # Calls carry a token, not a cookie: there is no session for a forged request to ride on.

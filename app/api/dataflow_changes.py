@@ -44,7 +44,12 @@ def change_dataflow(flow_id: str, query: schemas.SandboxQuery, body: schemas.Dat
     the dataflow names it."""
     sandbox = sandbox_of("edit")
     flow = actions.to_act_on(flow_id, sandbox, "edit")
-    etag = once.if_match("dataflow")
+    return change(flow, sandbox, body, once.if_match("dataflow"))
+
+
+def change(flow: dict, sandbox: str, body: schemas.DataflowChange, etag: str):
+    """Send what `body` changes of `flow` (read with `etag`): the API's answer, or a Problem saying what stopped it.
+    Config as code applies a dataflow's change through here too."""
     shown = mapping.read(flow, sandbox)
     if body.mapping is not None and not shown.editable:
         raise Problem(502 if shown.failed else 409, "The mapping cannot be changed here", shown.problem)

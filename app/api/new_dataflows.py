@@ -32,8 +32,9 @@ def _unfit(field: str, message: str) -> Problem:
     return Problem(422, "Check the fields", "Nothing was made.", errors=[{"field": field, "message": message}])
 
 
-def _plan(body: schemas.NewDataflow) -> dict:
-    """The draft's plan, each part checked as its step page checks it; a 422 naming the fields at fault."""
+def checked(body: schemas.NewDataflow) -> dict:
+    """The draft's plan, each part checked as its step page checks it; a 422 naming the fields at fault. Config as
+    code checks a dataflow it replaces here before deleting the old one."""
     sandbox = body.sandbox
     connection, source = load_connection(body.connection_id, sandbox)
     if source is None:
@@ -121,12 +122,36 @@ def create_dataflow(body: schemas.NewDataflow):
     if body.sandbox not in services.settings().sandboxes:
         abort(404)
     permissions.require("dataflow", body.sandbox)
-    store, fingerprint, sent_key = services.store(), once.fingerprint(body), once.key("dataflow")
-    key = sent_key or secrets.token_urlsafe(24)
+    sent_key = once.key("dataflow")
+    again = (
+        "Send the same call again with the same Idempotency-Key to go on from there."
+        if sent_key
+        else "It was sent without an Idempotency-Key, so it cannot be resumed from here: finish or remove it on the "
+        "portal's drafts page."
+    )
+    draft, repeated = made(body, sent_key or secrets.token_urlsafe(24), again)
+    try:
+        flow = services.dataflows().flow(draft.sandbox, draft.flow_id or "")
+        shown = as_json(flow, draft.sandbox, read_only=False)
+    except AdobeError:
+        shown = None
+    answer = schemas.CreatedDataflow.model_validate(
+        {"id": draft.flow_id or "", "dataflow": shown, "repeated": repeated, "made": draft.made}
+    )
+    location = f"/api/v1/dataflows/{draft.flow_id}?sandbox={draft.sandbox}"
+    return answer.model_dump(mode="json"), 201, {"Location": location}
+
+
+def made(body: schemas.NewDataflow, key: str, again: str, fingerprint: str | None = None) -> tuple[Draft, bool]:
+    """The dataflow `body` describes, made once for `key` (a stopped chain goes on from where it stopped): its draft,
+    and whether an earlier call had made it. A Problem says what stopped it (`again`: how to go on from there); config
+    as code applies through here too, with its own `fingerprint` of what it asks (a first run it moved is no other
+    request)."""
+    store, fingerprint = services.store(), fingerprint or once.fingerprint(body)
     draft = Draft.of(store.drafts.draft(key))
     opened_here = False
     if draft is None:
-        plan = {**_plan(body), "request": fingerprint}
+        plan = {**checked(body), "request": fingerprint}
         try:
             opened = opened_here = store.drafts.new_draft(key, g.get("user"), body.sandbox, body.connection_id, plan)
         except IntegrityError:
@@ -153,16 +178,16 @@ def create_dataflow(body: schemas.NewDataflow):
         )
     repeated = draft.created
     if not draft.created and draft.state != "removed":
-        made = make(draft)
-        draft = after_other(key) if made.kind == "busy" else made.draft
-        if made.kind == "refused" and made.error:
+        outcome = make(draft)
+        draft = after_other(key) if outcome.kind == "busy" else outcome.draft
+        if outcome.kind == "refused" and outcome.error:
             raise Problem(
-                made.error.status,
+                outcome.error.status,
                 "Adobe could not give the flow spec",
-                made.error.message,
-                adobe_request_id=made.error.request_id,
+                outcome.error.message,
+                adobe_request_id=outcome.error.request_id,
             )
-        if made.kind == "unfit":
+        if outcome.kind == "unfit":
             raise _unfit("connection_id", "Flow Service's flow spec does not take this connection's source.")
     if draft.state == "removed":
         raise Problem(
@@ -174,25 +199,10 @@ def create_dataflow(body: schemas.NewDataflow):
     if draft.state == "creating":
         raise Problem(409, "Still being made", "Another call is still making this dataflow; send this one again soon.")
     if not draft.created:
-        again = (
-            "Send the same call again with the same Idempotency-Key to go on from there."
-            if sent_key
-            else "It was sent without an Idempotency-Key, so it cannot be resumed from here: finish or remove it on "
-            "the portal's drafts page."
-        )
         raise Problem(
             502,
             "The dataflow was not made",
             f"{draft.problem or 'The chain stopped.'} {again}",
             extra={"made": draft.made},
         )
-    try:
-        flow = services.dataflows().flow(draft.sandbox, draft.flow_id or "")
-        shown = as_json(flow, draft.sandbox, read_only=False)
-    except AdobeError:
-        shown = None
-    answer = schemas.CreatedDataflow.model_validate(
-        {"id": draft.flow_id or "", "dataflow": shown, "repeated": repeated, "made": draft.made}
-    )
-    location = f"/api/v1/dataflows/{draft.flow_id}?sandbox={draft.sandbox}"
-    return answer.model_dump(mode="json"), 201, {"Location": location}
+    return draft, repeated

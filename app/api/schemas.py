@@ -23,6 +23,7 @@ class Strict(BaseModel):
 class FieldError(BaseModel):
     field: str = Field(description="Where the fault is: a body field (fields.host), a query parameter, or a header.")
     message: str
+    line: int | None = Field(default=None, description="For a configuration file: the line the fault is on.")
 
 
 class ProblemDetails(BaseModel):

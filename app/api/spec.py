@@ -71,9 +71,11 @@ def operation(
     body: type[BaseModel] | None = None,
     answers: dict[int, tuple[str, type[BaseModel] | tuple[str, dict] | None]],
     headers: tuple[tuple[str, str, bool], ...] = (),
+    most_bytes: int | None = None,
 ) -> Callable:
     """Declare a view as an operation of the API: routed on the API's blueprint and listed in its document. The view
-    gets the checked query and body models as keyword arguments `query` and `body`."""
+    gets the checked query and body models as keyword arguments `query` and `body`; a body may be up to `most_bytes`
+    (the portal's limit, MAX_CONTENT_LENGTH, when not given)."""
 
     def declare(view: Callable) -> Callable:
         endpoint = view.__name__
@@ -97,6 +99,8 @@ def operation(
             if query is not None:
                 extra["query"] = parse(query, _arguments(query), "query")
             if body is not None:
+                if most_bytes:
+                    request.max_content_length = most_bytes
                 if not request.is_json:
                     raise Problem(415, "Send JSON", "Send the body as JSON, with Content-Type: application/json.")
                 data = request.get_json(silent=True)

@@ -48,7 +48,7 @@ def _lines(node, path: tuple = (), found: dict | None = None) -> dict[tuple, int
     return found
 
 
-def _where(path) -> str:
+def where(path) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -69,6 +69,12 @@ def _message(error: jsonschema.ValidationError) -> str:
             else (f"must be {error.validator_value}")
         )
     return f"does not fit the file's schema ({error.validator})."
+
+
+def lines_of(text: str) -> dict[tuple, int]:
+    """Each path of a file `load` took → its line."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    return _lines(node) if node is not None else {}
 
 
 def load(text: str) -> ConfigFile:
@@ -94,9 +100,9 @@ def load(text: str) -> ConfigFile:
         if found.validator == "additionalProperties":
             # Each key the file does not know, on its own line.
             for key in sorted(set(found.instance) - set(found.schema.get("properties", {}))):
-                problems.append(Problem(lines.get((*path, key)), _where((*path, key)), "not a key this file knows."))
+                problems.append(Problem(lines.get((*path, key)), where((*path, key)), "not a key this file knows."))
             continue
-        problems.append(Problem(lines.get(path), _where(path), _message(found)))
+        problems.append(Problem(lines.get(path), where(path), _message(found)))
     problems += _names(data, lines) if not problems else []
     if problems:
         raise Refused(problems)
@@ -111,11 +117,11 @@ def _names(data: dict, lines: dict) -> list[Problem]:
         for index, item in enumerate(data.get(kind) or []):
             if item["name"] in seen:
                 path = (kind, index, "name")
-                problems.append(Problem(lines.get(path), _where(path), f"{item['name']} is named twice."))
+                problems.append(Problem(lines.get(path), where(path), f"{item['name']} is named twice."))
             seen.add(item["name"])
     connections = {item["name"] for item in data.get("connections") or []}
     for index, item in enumerate(data.get("dataflows") or []):
         if item["connection"] not in connections:
             path = ("dataflows", index, "connection")
-            problems.append(Problem(lines.get(path), _where(path), "names no connection of this file."))
+            problems.append(Problem(lines.get(path), where(path), "names no connection of this file."))
     return problems

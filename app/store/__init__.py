@@ -5,7 +5,8 @@ Several replicas share PostgreSQL through WIZARD_DATABASE_URL. The parts: `submi
 `audit` (who did what), `sessions` (sign-in throttle and sessions), `drafts` (dataflows being made, and run retries),
 `cleanups` (target connections left to delete), `leases` (work run once across processes), `watch` (the dataflows
 and runs the watcher has seen), `alerts` (rules, the events they match, and deliveries), `tokens` (personal API
-tokens, as hashes, and the groups each person last signed in with). The tables are in `schema`.
+tokens, as hashes, and the groups each person last signed in with), `config` (what config as code last applied to each
+sandbox). The tables are in `schema`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from .alerts import Alerts
 from .audit import Audit, iso_utc
 from .cleanups import Cleanups
+from .config_state import ConfigState
 from .drafts import Drafts, plan_revision
 from .health import StoreUnavailable, guarded
 from .leases import Leases
@@ -58,6 +60,7 @@ class Store:
         self.watch = Watch(self.engine)
         self.alerts = Alerts(self.engine)
         self.tokens = Tokens(self.engine)
+        self.config = ConfigState(self.engine)
 
     @guarded(retry=True)
     def ping(self) -> None:

@@ -158,6 +158,22 @@ leases = Table(
     Column("until", Float, nullable=False),
 )
 
+# Config as code (app/config_file): each object a file put in a sandbox, as last applied. `applied` is its entry as the
+# file had it (secrets as references, never values); `fingerprints` a keyed hash of each secret's value then (HMAC with
+# the portal's secret key), so that a plan tells a changed secret without the value ever being kept.
+config_state = Table(
+    "config_state",
+    metadata,
+    Column("sandbox", String(128), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # connection or dataflow
+    Column("name", String(256), primary_key=True),
+    Column("object_id", String(64), nullable=False),
+    Column("applied", Text, nullable=False),  # JSON
+    Column("fingerprints", Text, nullable=False),  # JSON: field → HMAC-SHA256 hex
+    Column("applied_at", Float, nullable=False),
+    Column("applied_by", String(256)),
+)
+
 # Personal API tokens (app/web/tokens.py, app/api): only a hash of each token is kept, never the token. The prefix is
 # the token's visible start (asw_ and eight characters), by which its person recognises it and the API finds its row.
 api_tokens = Table(

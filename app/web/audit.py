@@ -31,6 +31,8 @@ ACTION_WORDS = {
     "create-token": "Made an API token",
     "revoke-token": "Revoked an API token",
     "export": "Exported a sandbox as a file",
+    "plan": "Planned a file against a sandbox",
+    "apply": "Applied a file to a sandbox",
 }
 ACTIONS = tuple(ACTION_WORDS)
 

@@ -1,0 +1,199 @@
+"""What a file asks of a sandbox, object by object: each connection as the source's own form makes its request (its
+fields checked as the page and the API check them, every secret's value given by whoever applies the file, or asked
+of the database owner), and each dataflow's schedule in UTC, the zone Flow Service keeps it in. Problems are given with
+the file's line; a secret's value is never quoted, and only a keyed hash of it (its fingerprint) is kept."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import hmac
+import zoneinfo
+
+from .. import services
+from ..api import forms
+from ..api.problems import Problem as ApiProblem
+from ..sources.base import Source
+from .load import Problem, where
+from .model import ASK, SECRET_NAME_RE, Connection, Dataflow, FileReference, Schedule
+
+# What stands for a secret not given (asked of the owner, or not set) while the other fields are checked: never sent.
+NOT_GIVEN = "not-given-0"
+
+
+def reference(value) -> str:
+    """A secret's reference as the file writes it: ${NAME}, {file: PATH} or ask."""
+    return f"{{file: {value.file}}}" if isinstance(value, FileReference) else str(value)
+
+
+def fingerprint(sandbox: str, connection: str, field: str, value: str) -> str:
+    """A keyed hash of a secret's value (HMAC-SHA256 with the portal's secret key), per sandbox, connection and field:
+    tells a changed value without the value ever being kept."""
+    text = "\n".join((sandbox, connection, field, value))
+    return hmac.new(services.settings().secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def normal(value) -> str:
+    """A param's value as compared: Flow Service keeps what was sent, a file writes 5432 or "5432" alike."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclasses.dataclass
+class WantedConnection:
+    """A connection of the file, as it would be sent: `body` holds the secrets' values (or NOT_GIVEN)."""
+
+    entry: Connection
+    index: int
+    source: Source | None = None
+    body: dict | None = None
+    secret: set[str] = dataclasses.field(default_factory=set)
+    references: dict[str, str] = dataclasses.field(default_factory=dict)
+    asked: list[str] = dataclasses.field(default_factory=list)  # written `ask`: the owner types them
+    missing: list[str] = dataclasses.field(default_factory=list)  # a reference whose value was not given
+    fingerprints: dict[str, str] = dataclasses.field(default_factory=dict)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    @property
+    def spec_id(self) -> str:
+        return (self.body or {}).get("connectionSpec", {}).get("id", "")
+
+    @property
+    def spec_name(self) -> str | None:
+        return (self.body or {}).get("auth", {}).get("specName")
+
+    @property
+    def params(self) -> dict:
+        return dict((self.body or {}).get("auth", {}).get("params") or {})
+
+    def normalized(self) -> dict:
+        """What is compared and kept as applied: never a secret's value, only its reference."""
+        return {
+            "source": self.spec_id,
+            "auth": self.spec_name,
+            "description": self.entry.description,
+            "params": {k: normal(v) for k, v in sorted(self.params.items()) if k not in self.secret},
+            "secrets": dict(sorted(self.references.items())),
+        }
+
+
+def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str], lines: dict) -> WantedConnection:
+    """The file's connection as its source's form makes it, each problem on its line."""
+    wanted = WantedConnection(entry, index)
+
+    def problem(path: tuple, message: str) -> None:
+        full = ("connections", index, *path)
+        wanted.problems.append(Problem(lines.get(full), where(full), message))
+
+    try:
+        wanted.source = forms.find_source(entry.source, entry.auth)
+    except ApiProblem as refused:
+        problem(("source",), refused.detail or "no such source")
+        return wanted
+    fields: dict = {}
+    for name, value in entry.fields.items():
+        if not (isinstance(value, FileReference) or name in wanted.source.secret_params or SECRET_NAME_RE.search(name)):
+            fields[name] = value
+            continue
+        wanted.references[name] = reference(value)
+        if value == ASK:
+            wanted.asked.append(name)
+        elif name not in given:
+            wanted.missing.append(name)
+        fields[name] = given.get(name, NOT_GIVEN) if value != ASK else NOT_GIVEN
+    services.secrets().add_for_request(*(v for v in given.values() if v))
+    try:
+        form = forms.checked_form(
+            wanted.source, fields, {"name": entry.name, "description": entry.description, "sandbox": sandbox}, [sandbox]
+        )
+    except ApiProblem as refused:
+        unsent = set(wanted.asked) | set(wanted.missing)
+        errors = [e for e in refused.errors or [] if e["field"].removeprefix("fields.") not in unsent]
+        for error in errors:
+            field = error["field"]
+            problem(tuple(field.split(".", 1)) if field.startswith("fields.") else (field,), error["message"])
+        if errors:
+            return wanted
+        form = None
+    if form is None:  # only a secret not given is at fault: compare the rest as written
+        wanted.body = _unchecked_body(wanted.source, entry, fields)
+    else:
+        wanted.body = wanted.source.request_body(form)
+    params = wanted.params
+    wanted.secret = {k for k in params if k in wanted.source.secret_params or SECRET_NAME_RE.search(k)}
+    wanted.secret |= set(wanted.references) & set(params)
+    wanted.fingerprints = {
+        k: fingerprint(sandbox, entry.name, k, str(params[k]))
+        for k in wanted.secret
+        if k in given and k not in wanted.asked
+    }
+    return wanted
+
+
+def _unchecked_body(source: Source, entry: Connection, fields: dict) -> dict:
+    """A request body from the fields as written (a secret not given left out), for comparing only: never sent."""
+    params = {k: v for k, v in fields.items() if k != "method" and v != NOT_GIVEN}
+    spec_of = getattr(source.form_class, "spec_of_method", {}) or {}
+    spec_name = spec_of.get(str(fields.get("method"))) if fields.get("method") else None
+    if spec_name is None and len(set(spec_of.values())) == 1:
+        spec_name = next(iter(spec_of.values()))
+    return {
+        "name": entry.name,
+        "description": entry.description,
+        "auth": {"specName": spec_name, "params": params},
+        "connectionSpec": {"id": source.connection_spec_id},
+    }
+
+
+def schedule(entry: Schedule) -> dict:
+    """The schedule as compared: its first run in UTC (what export writes), the rest as the file says. A zone the
+    portal does not know raises zoneinfo's error."""
+    zone = zoneinfo.ZoneInfo(entry.timezone)
+    start = datetime.datetime.strptime(entry.start, "%Y-%m-%dT%H:%M").replace(tzinfo=zone).astimezone(datetime.UTC)
+    found: dict = {"frequency": entry.frequency, "start": start.strftime("%Y-%m-%dT%H:%M")}
+    if entry.frequency != "once":
+        found["interval"] = entry.interval or 1
+        found["backfill"] = entry.backfill
+    if entry.delta_column:
+        found["delta_column"] = entry.delta_column
+    found["error_diagnostics"] = entry.error_diagnostics
+    if entry.partial_percent is not None:
+        found["partial_percent"] = entry.partial_percent
+    return found
+
+
+def observed_schedule(schedule_entry: dict) -> dict:
+    """export's schedule entry in the same shape as `schedule`'s."""
+    found = {k: v for k, v in schedule_entry.items() if k != "timezone"}
+    found.setdefault("error_diagnostics", False)
+    return found
+
+
+def dataflow(entry: Dataflow) -> dict:
+    """What is compared of a dataflow and kept as applied."""
+    return {
+        "connection": entry.connection,
+        "table": entry.table,
+        "dataset": entry.dataset,
+        "mapping": entry.mapping.model_dump() if entry.mapping else None,
+        "schedule": schedule(entry.schedule),
+        "state": entry.state,
+    }
+
+
+def first_run(entry: Schedule, now: float) -> tuple[str, str | None]:
+    """The first run to make a dataflow with, in UTC (YYYY-MM-DDTHH:MM), and a note when the file's is past: then the
+    next run on its cadence from a minute on (a run once, a minute on). The portal's form refuses a first run more
+    than a day past; Flow Service keeps a dataflow's first run (our choice: carry the cadence, not the date)."""
+    start = datetime.datetime.strptime(schedule(entry)["start"], "%Y-%m-%dT%H:%M").replace(tzinfo=datetime.UTC)
+    soon = datetime.datetime.fromtimestamp(now + 60, datetime.UTC)
+    if start >= soon:
+        return start.strftime("%Y-%m-%dT%H:%M"), None
+    seconds = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}.get(entry.frequency)
+    if seconds is None:
+        moved = soon.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    else:
+        step = seconds * (entry.interval or 1)
+        moved = start + datetime.timedelta(seconds=step * -(-(soon - start).total_seconds() // step))
+    text = moved.strftime("%Y-%m-%dT%H:%M")
+    return text, f"its first run in the file is past: it starts at {text} UTC, the next on its cadence"

@@ -1,0 +1,380 @@
+"""What applying a file to a sandbox would do, object by object: create, update (each changed field, secrets masked),
+replace (where Flow Service cannot change it in place, saying why), delete (only when pruning), no change, pending (a
+secret the database owner is to type) or blocked (a problem in the file, on its line). Drift, a change made elsewhere
+since the last apply, is told apart from what the file asks by the store's record of that apply. The same plan is
+made for the API, the commands and the Promote page, and its digest tells a saved plan that no longer holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+from .. import services
+from . import desired, observe
+from .load import Problem, lines_of, load, where
+from .model import ConfigFile
+
+ACTIONS = ("create", "update", "replace", "delete", "pending", "blocked", "none", "left")
+SECRET_SHOWN = "(secret)"  # noqa: S105 - what stands for a secret in a plan, not one
+
+
+@dataclasses.dataclass
+class Change:
+    kind: str  # connection or dataflow
+    name: str
+    action: str
+    id: str | None = None
+    fields: list[dict] = dataclasses.field(default_factory=list)  # {field, from, to}, secrets masked
+    drift: list[str] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "action": self.action,
+            "id": self.id,
+            "fields": self.fields,
+            "drift": self.drift,
+            "notes": self.notes,
+            "problems": [{"line": p.line, "where": p.where, "message": p.message} for p in self.problems],
+        }
+
+
+@dataclasses.dataclass
+class Plan:
+    sandbox: str
+    changes: list[Change]
+    prune: bool = False
+    # What apply needs and the answer never shows: the file's objects as they would be sent, the sandbox as read.
+    wanted: dict = dataclasses.field(default_factory=dict, repr=False)
+    seen: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def digest(self) -> str:
+        """What applying would do, hashed: another plan with the same digest would do the same."""
+        acts = [(c.kind, c.name, c.action, c.id, c.fields) for c in self.changes if c.action != "left"]
+        text = json.dumps([self.sandbox, self.prune, acts], sort_keys=True, default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    def count(self) -> dict[str, int]:
+        return {action: sum(c.action == action for c in self.changes) for action in ACTIONS}
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(c.action in ("create", "update", "replace", "delete") for c in self.changes)
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.action == "blocked" for c in self.changes)
+
+    def as_json(self) -> dict:
+        return {
+            "sandbox": self.sandbox,
+            "digest": self.digest,
+            "prune": self.prune,
+            "summary": self.count(),
+            "changes": [c.as_json() for c in self.changes],
+        }
+
+
+def _diff(before: dict, after: dict, prefix: str = "") -> list[dict]:
+    """Each field whose value differs, as {field, from, to} (None for a field one side lacks)."""
+    found = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            found += _diff(a, b, f"{prefix}{key}.")
+        elif a != b:
+            found.append({"field": f"{prefix}{key}", "from": a, "to": b})
+    return found
+
+
+def _observed_connection(seen: observe.Seen) -> dict:
+    return {
+        "source": seen.spec_id,
+        "auth": seen.spec_name,
+        "description": seen.connection.get("description") or "",
+        "params": {k: desired.normal(v) for k, v in sorted(seen.params.items()) if k not in seen.secret},
+    }
+
+
+def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | None, applied: dict | None) -> Change:
+    """One connection's change; `applied` is the store's record of the last apply of it, if any."""
+    change = Change("connection", wanted.entry.name, "none", problems=list(wanted.problems))
+    if wanted.problems:
+        change.action = "blocked"
+        return change
+    want = wanted.normalized()
+    if applied and seen is not None and seen.connection["id"] != applied["object_id"]:
+        change.drift.append("the connection last applied under this name is gone; another has the name now")
+    elif applied and seen is None:
+        change.drift.append("deleted outside the file since the last apply")
+    if seen is not None and applied and seen.connection["id"] == applied["object_id"]:
+        then = {k: v for k, v in applied["applied"].items() if k != "secrets"}
+        for moved in _diff(then, _observed_connection(seen)):
+            change.drift.append(f"{moved['field']} changed outside the file since the last apply")
+    if seen is None:
+        change.action = "create"
+        change.fields = [{"field": k, "from": None, "to": v} for k, v in want["params"].items()]
+        change.fields += [{"field": k, "from": None, "to": f"{SECRET_SHOWN} {r}"} for k, r in want["secrets"].items()]
+    else:
+        change.id = seen.connection["id"]
+        now = _observed_connection(seen)
+        if seen.name != wanted.entry.name:
+            change.fields.append({"field": "name", "from": seen.name, "to": wanted.entry.name})
+        if (now["source"], now["auth"]) != (want["source"], want["auth"]):
+            change.action = "replace"
+            change.notes.append(
+                "Flow Service cannot change a connection's source or kind of authentication in place: it is deleted "
+                "with its dataflows and made again, and its dataflows with it."
+            )
+        change.fields += _diff(
+            {k: now[k] for k in ("description", "params")}, {k: want[k] for k in ("description", "params")}
+        )
+        change.fields += _secret_changes(
+            wanted, applied if applied and seen.connection["id"] == applied["object_id"] else None
+        )
+        if change.action == "none" and change.fields:
+            change.action = "update"
+    if change.action in ("create", "replace") and (wanted.asked or wanted.missing):
+        change.action = "pending" if wanted.asked and not wanted.missing else "blocked"
+    elif change.action == "update" and any(f["field"] != "name" and f["field"] != "description" for f in change.fields):
+        if wanted.asked or wanted.missing:  # new credentials are sent whole: every secret's value is needed
+            change.action = "pending" if wanted.asked and not wanted.missing else "blocked"
+    if change.action == "pending":
+        change.notes.append(
+            f"waits for the database owner to type {', '.join(wanted.asked)}: credential links are to come, so "
+            "meanwhile write a reference the person applying can give"
+        )
+    if change.action == "blocked" and wanted.missing:
+        for field in wanted.missing:
+            path = ("connections", wanted.index, "fields", field)
+            change.problems.append(
+                Problem(None, where(path), f"the value of {wanted.references[field]} was not given, so nothing is sent")
+            )
+    return change
+
+
+def _secret_changes(wanted: desired.WantedConnection, applied: dict | None) -> list[dict]:
+    """A secret differs only when its reference changed, or its value's fingerprint differs from the one applied."""
+    found = []
+    for field, ref in sorted(wanted.references.items()):
+        if field in wanted.asked and (applied is None or applied["applied"]["secrets"].get(field) in (None, ref)):
+            continue  # the owner typed it when it was made; a rotation is asked for on the page (our choice)
+        then_ref = (applied or {}).get("applied", {}).get("secrets", {}).get(field)
+        then_print = (applied or {}).get("fingerprints", {}).get(field)
+        if applied is None or then_print is None and field in wanted.fingerprints:
+            found.append(
+                {"field": field, "from": SECRET_SHOWN, "to": f"{SECRET_SHOWN} {ref}: not set by a file before"}
+            )
+        elif then_ref != ref:
+            found.append({"field": field, "from": f"{SECRET_SHOWN} {then_ref}", "to": f"{SECRET_SHOWN} {ref}"})
+        elif field in wanted.fingerprints and wanted.fingerprints[field] != then_print:
+            found.append({"field": field, "from": SECRET_SHOWN, "to": f"{SECRET_SHOWN} {ref}: a new value"})
+    return found
+
+
+# What the portal changes of a dataflow in place (Adobe's "Update dataflows" tutorial: name, schedule's frequency
+# and interval, the mapping by a new mapping set version; and enabling or disabling it). Any other difference makes it
+# again.
+IN_PLACE = ("schedule.frequency", "schedule.interval", "mapping", "state")
+REPLACED_WHY = (
+    "Flow Service cannot change a dataflow's {what} in place: it is deleted (with its source and target connections) "
+    "and made again, and the new one reads the table from its first run."
+)
+
+
+def dataflow_change(
+    index: int,
+    want: dict,
+    found: observe.SeenFlow | None,
+    connection: Change,
+    applied: dict | None,
+    datasets: dict[str, list[dict]],
+    schema: str | None,
+    lines: dict,
+) -> Change:
+    """One dataflow's change: `connection` is its connection's, `datasets` the target's datasets by name."""
+    change = Change("dataflow", want.get("name", ""), "none")
+    name_path = ("dataflows", index, "dataset")
+    named = datasets.get(want["dataset"], [])
+    if not named:
+        change.problems.append(
+            Problem(lines.get(name_path), where(name_path), f"no dataset named {want['dataset']} in this sandbox")
+        )
+    elif len(named) > 1:
+        change.problems.append(
+            Problem(lines.get(name_path), where(name_path), f"{len(named)} datasets are named {want['dataset']}")
+        )
+    elif schema is not None and named[0].get("schema_title") != schema:
+        path = ("dataflows", index, "schema")
+        change.problems.append(
+            Problem(lines.get(path), where(path), f"the dataset {want['dataset']} follows another schema")
+        )
+    if found is not None:
+        change.id = found.flow.get("id")
+        if applied and applied["object_id"] == change.id and found.entry is not None:
+            then, now = _comparable(applied["applied"], _observed_flow(found.entry))
+            moved = [d for d in _diff(then, now) if d["field"] != "schedule.start"]  # a first run moved when made
+            change.drift += [f"{d['field']} changed outside the file since the last apply" for d in moved]
+        elif applied and applied["object_id"] != change.id:
+            change.drift.append("the dataflow last applied under this name is gone; another has the name now")
+    elif applied:
+        change.drift.append("deleted outside the file since the last apply")
+    if change.problems:
+        change.action = "blocked"
+        return change
+    if found is not None and found.entry is None:
+        change.action = "blocked"
+        change.problems.append(Problem(None, where(("dataflows", index)), f"the portal cannot change it: {found.why}"))
+        return change
+    if connection.action in ("blocked", "pending"):
+        change.action = "pending" if found is None or connection.action == "pending" else connection.action
+        change.notes.append(f"waits for its connection {connection.name}")
+        if connection.action == "blocked":
+            change.action = "blocked"
+        return change
+    if found is None or connection.action == "replace":
+        change.action = "create" if found is None else "replace"
+        if connection.action == "replace":
+            change.notes.append("its connection is made again")
+        change.fields = [{"field": d["field"], "from": None, "to": d["to"]} for d in _diff({}, _flat(want))]
+        return change
+    target, now = _comparable({k: v for k, v in want.items() if k != "name"}, _observed_flow(found.entry or {}))
+    if found.name != want["name"]:
+        change.fields.append({"field": "name", "from": found.name, "to": want["name"]})
+    differ = _diff(now, target)
+    start = [d for d in differ if d["field"] == "schedule.start"]
+    if start:
+        change.notes.append(
+            "its first run differs from the file's: a dataflow's first run is kept once it is made, so that is left"
+        )
+    differ = [d for d in differ if d["field"] != "schedule.start"]
+    change.fields += differ
+    replaced = [d["field"] for d in differ if not d["field"].startswith(IN_PLACE)]
+    if {"from": "once"} in [{"from": d["from"]} for d in differ if d["field"] == "schedule.frequency"] or any(
+        d["field"] == "schedule.frequency" and d["to"] == "once" for d in differ
+    ):
+        replaced.append("schedule.frequency")
+    if replaced:
+        change.action = "replace"
+        change.notes.append(REPLACED_WHY.format(what=", ".join(sorted(set(replaced)))))
+    elif change.fields:
+        change.action = "update"
+    return change
+
+
+def _comparable(asked: dict, now: dict) -> tuple[dict, dict]:
+    """`now` (a dataflow as read) as `asked` (as the file asks it, or as applied) can tell: a mapping left out is the
+    one made at creation and a delta column left out the one the portal chose, neither compared (our choice)."""
+    now = {**now, "schedule": dict(now.get("schedule") or {})}
+    if asked.get("mapping") is None:
+        now["mapping"] = None
+    if "delta_column" not in (asked.get("schedule") or {}):
+        now["schedule"].pop("delta_column", None)
+    return asked, now
+
+
+def _observed_flow(entry: dict) -> dict:
+    mapped = entry.get("mapping")
+    return {
+        "connection": entry.get("connection"),
+        "table": entry.get("table"),
+        "dataset": entry.get("dataset"),
+        "mapping": {"columns": {}, "constants": [], **mapped} if isinstance(mapped, dict) else None,
+        "schedule": desired.observed_schedule(entry.get("schedule") or {}),
+        "state": entry.get("state"),
+    }
+
+
+def _flat(want: dict) -> dict:
+    return {k: v for k, v in want.items() if k != "name"}
+
+
+def make(text: str, sandbox: str, given: dict[str, dict[str, str]], prune: bool = False) -> Plan:
+    """The plan for applying the file `text` to `sandbox`, with the secrets' values `given` (connection → field →
+    value). Raises load.Refused for a file that cannot be read."""
+    config: ConfigFile = load(text)
+    lines = lines_of(text)
+    state = services.store().config.applied(sandbox)
+    seen_list = observe.sandbox(sandbox)
+    seen = {s.name: s for s in seen_list}
+    by_id = {s.connection["id"]: s for s in seen_list}
+    plan = Plan(sandbox, [], prune)
+    for index, entry in enumerate(config.connections):
+        wanted = desired.connection(entry, index, sandbox, given.get(entry.name, {}), lines)
+        applied = state.get(("connection", entry.name))
+        found = seen.get(entry.name)
+        if found is None and applied and applied["object_id"] in by_id:
+            found = by_id[applied["object_id"]]  # renamed elsewhere since: the change names it back
+            plan.changes.append(connection_change(wanted, found, applied))
+            plan.changes[-1].drift.append(f"renamed outside the file to {found.name}")
+        else:
+            plan.changes.append(connection_change(wanted, found, applied))
+        plan.wanted[("connection", entry.name)] = wanted
+        plan.seen[("connection", entry.name)] = found
+    flows = {f.name: (s, f) for s in seen_list for f in s.flows}
+    flows_by_id = {f.flow.get("id"): (s, f) for s in seen_list for f in s.flows}
+    datasets = observe.datasets_named(sandbox, {d.dataset for d in config.dataflows}) if config.dataflows else {}
+    connections = {c.name: c for c in plan.changes}
+    for index, flow_entry in enumerate(config.dataflows):
+        applied = state.get(("dataflow", flow_entry.name))
+        pair = flows.get(flow_entry.name)
+        renamed = None
+        if pair is None and applied and applied["object_id"] in flows_by_id:
+            pair = flows_by_id[applied["object_id"]]
+            renamed = pair[1].name
+        want = {"name": flow_entry.name, **_wanted_flow(flow_entry, index, lines)}
+        if "problem" in want:
+            plan.changes.append(Change("dataflow", flow_entry.name, "blocked", problems=[want.pop("problem")]))
+            continue
+        change = dataflow_change(
+            index,
+            want,
+            pair[1] if pair else None,
+            connections[flow_entry.connection],
+            applied,
+            datasets,
+            flow_entry.schema_,
+            lines,
+        )
+        if pair is not None and pair[0].name != connections[flow_entry.connection].name and change.action == "update":
+            change.action = "replace"
+            change.notes.append(REPLACED_WHY.format(what="connection"))
+        if renamed:
+            change.drift.append(f"renamed outside the file to {renamed}")
+        plan.changes.append(change)
+        plan.wanted[("dataflow", flow_entry.name)] = (flow_entry, want, datasets.get(flow_entry.dataset, []))
+        plan.seen[("dataflow", flow_entry.name)] = pair[1] if pair else None
+    _left(plan, config, seen_list, prune)
+    return plan
+
+
+def _wanted_flow(entry, index: int, lines: dict) -> dict:
+    try:
+        return desired.dataflow(entry)
+    except (ValueError, KeyError):  # zoneinfo's ZoneInfoNotFoundError is a KeyError
+        path = ("dataflows", index, "schedule", "timezone")
+        return {"problem": Problem(lines.get(path), where(path), "not a time zone the portal knows")}
+
+
+def _left(plan: Plan, config: ConfigFile, seen_list: list, prune: bool) -> None:
+    """What the sandbox holds and the file does not name: deleted when pruning (dataflows first), else left."""
+    named = {c.name for c in config.connections}
+    flows = {d.name for d in config.dataflows}
+    claimed = {c.id for c in plan.changes if c.id}
+    for connection in seen_list:
+        for flow in connection.flows:
+            if flow.name in flows or flow.flow.get("id") in claimed or flow.entry is None:
+                continue
+            plan.changes.append(Change("dataflow", flow.name, "delete" if prune else "left", id=flow.flow.get("id")))
+            plan.seen[("dataflow", flow.name)] = flow
+    for connection in seen_list:
+        if connection.name in named or connection.connection["id"] in claimed:
+            continue
+        action = "delete" if prune else "left"
+        plan.changes.append(Change("connection", connection.name, action, id=connection.connection["id"]))
+        plan.seen[("connection", connection.name)] = connection

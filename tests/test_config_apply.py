@@ -1,0 +1,290 @@
+"""Config as code, plan and apply: a sandbox exported, planned against another and applied there, once; drift and a
+secret's new value shown once; a saved plan that no longer holds refused; faults midway resumed with nothing made
+twice; two applies at once making each object once; roles."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import yaml
+
+from app import services
+from app.emulator import Fault
+
+from . import test_api
+from .helpers.api import Api, make_token, signed_in
+from .test_config_export import BASIC, made
+
+users, portal = test_api.users, test_api.portal
+STRING = "Server=pg.example.com;Port=5432;Database=orders;Uid=etl;Pwd=api-s3cret-Pw"
+
+
+def _secrets() -> dict:
+    return {"Orders database": {"connectionString": STRING}, "Basic one": {"password": BASIC["password"]}}
+
+
+def exported(api: Api, sandbox: str = "prod") -> str:
+    answer = api.get(f"/api/v1/config?sandbox={sandbox}")
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def plan(api: Api, text: str, sandbox: str = "dev", secrets: dict | None = None, **more) -> dict:
+    answer = api.post(
+        "/api/v1/config/plan", json={"sandbox": sandbox, "file": text, "secrets": secrets or _secrets(), **more}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def apply(api: Api, text: str, sandbox: str = "dev", secrets: dict | None = None, **more):
+    return api.post(
+        "/api/v1/config/apply", json={"sandbox": sandbox, "file": text, "secrets": secrets or _secrets(), **more}
+    )
+
+
+def actions(found: dict) -> dict:
+    return {(c["kind"], c["name"]): c["action"] for c in found["changes"] if c["action"] != "left"}
+
+
+def test_a_sandbox_carried_to_another_then_nothing_to_do(portal, fresh_emulator):
+    creator = Api(portal, make_token(signed_in(portal, "creator")))
+    made(creator, fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    first = plan(editor, text)
+    assert actions(first) == {
+        ("connection", "Orders database"): "create",
+        ("connection", "Basic one"): "create",
+        ("dataflow", "Customers hourly"): "create",
+    }
+    done = apply(editor, text, plan_digest=first["digest"])
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["complete"], done.get_json()
+    second = plan(editor, text)
+    assert set(actions(second).values()) == {"none"}, [c for c in second["changes"] if c["action"] != "none"]
+
+
+def changing_calls(emulator) -> list[str]:
+    return [f"{r.method} {r.path}" for r in emulator.received if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+
+
+def in_sandbox(emulator, kind: str, sandbox: str = "dev") -> list[dict]:
+    objects = getattr(emulator, kind)
+    return [o for o in objects.values() if o.get("sandboxName", sandbox) == sandbox]
+
+
+def carried(portal, emulator) -> tuple[Api, str]:
+    """prod's two connections and dataflow, exported and applied to dev by an editor."""
+    made(Api(portal, make_token(signed_in(portal, "creator"))), emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    answer = apply(editor, text)
+    assert answer.status_code == 200 and answer.get_json()["complete"], answer.get_json()
+    return editor, text
+
+
+def test_applying_twice_sends_nothing_that_changes_anything_the_second_time(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    before = len(changing_calls(fresh_emulator))
+    again = apply(editor, text)
+    assert again.status_code == 200 and again.get_json()["complete"]
+    assert {r["outcome"] for r in again.get_json()["results"]} == {"skipped"}
+    assert changing_calls(fresh_emulator)[before:] == []
+    assert len(in_sandbox(fresh_emulator, "connections")) == 2 and len(in_sandbox(fresh_emulator, "flows")) == 1
+    kinds = [e["action"] for e in services.of(portal).store.audit.audit_entries(sandbox="dev")]
+    assert kinds.count("apply") == 2 and kinds.count("create") == 2
+
+
+def test_a_rename_elsewhere_shows_as_drift_and_the_file_names_it_back(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    connection = next(c for c in in_sandbox(fresh_emulator, "connections") if c["name"] == "Basic one")
+    read = editor.get(f"/api/v1/connections/{connection['id']}?sandbox=dev")
+    renamed = editor(
+        "PATCH",
+        f"/api/v1/connections/{connection['id']}?sandbox=dev",
+        json={"name": "Renamed in the UI"},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert renamed.status_code == 200
+    found = {c["name"]: c for c in plan(editor, text)["changes"]}
+    basic = found["Basic one"]
+    assert basic["action"] == "update" and basic["id"] == connection["id"]
+    assert "renamed outside the file to Renamed in the UI" in basic["drift"]
+    assert {"field": "name", "from": "Renamed in the UI", "to": "Basic one"} in basic["fields"]
+    assert "Renamed in the UI" not in found, "the renamed connection is the file's, not one left over"
+    assert apply(editor, text).get_json()["complete"]
+    assert fresh_emulator.connections[connection["id"]]["name"] == "Basic one"
+    assert set(actions(plan(editor, text)).values()) == {"none"}
+
+
+def test_a_secrets_new_value_shows_once_then_not_and_is_never_shown(portal, fresh_emulator, capfd):
+    editor, text = carried(portal, fresh_emulator)
+    rotated = {**_secrets(), "Basic one": {"password": "a-New-pass-7"}}
+    found = {c["name"]: c for c in plan(editor, text, secrets=rotated)["changes"]}
+    assert found["Basic one"]["action"] == "update"
+    assert found["Basic one"]["fields"] == [
+        {"field": "password", "from": "(secret)", "to": "(secret) ${BASIC_ONE_PASSWORD}: a new value"}
+    ]
+    done = apply(editor, text, secrets=rotated)
+    assert done.get_json()["complete"]
+    assert set(actions(plan(editor, text, secrets=rotated)).values()) == {"none"}
+    assert actions(plan(editor, text))[("connection", "Basic one")] == "update", "the old value is a change again"
+    out, err = capfd.readouterr()
+    trail = services.of(portal).store.audit.audit_entries(sandbox="dev")
+    for secret in ("a-New-pass-7", BASIC["password"], "api-s3cret-Pw"):
+        assert secret not in out + err + str(trail) + done.get_data(as_text=True)
+
+
+def test_a_saved_plan_that_no_longer_holds_is_refused(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    saved = plan(editor, text)
+    fresh_emulator.connections.clear()  # what the plan was made against is gone
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    apply(Api(portal, make_token(signed_in(portal, "editor"))), text, sandbox="dev")  # dev now holds them
+    refused = apply(editor, text, plan_digest=saved["digest"])
+    assert refused.status_code == 409 and refused.get_json()["title"] == "The plan no longer holds"
+
+
+def test_a_dataset_missing_from_the_target_blocks_the_apply_on_its_line(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor).replace("dataset: Loyalty members", "dataset: Not in dev")
+    line = text.split("\n").index("  dataset: Not in dev") + 1
+    found = {c["name"]: c for c in plan(editor, text)["changes"]}
+    assert found["Customers hourly"]["action"] == "blocked"
+    assert found["Customers hourly"]["problems"] == [
+        {"line": line, "where": "dataflows[0].dataset", "message": "no dataset named Not in dev in this sandbox"}
+    ]
+    before = len(changing_calls(fresh_emulator))
+    refused = apply(editor, text)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["line"] == line
+    assert changing_calls(fresh_emulator)[before:] == [], "nothing is made when any object is blocked"
+
+
+def test_a_file_with_an_unknown_key_or_a_clear_secret_is_refused_line_by_line(portal):
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = (
+        "apiVersion: aep-source-wizard/v1\n"
+        "connections:\n"
+        "  - name: A\n"
+        "    source: postgresql\n"
+        "    colour: blue\n"
+        "    fields: {method: basic, password: hunter2-clear}\n"
+    )
+    refused = editor.post("/api/v1/config/plan", json={"sandbox": "dev", "file": text})
+    assert refused.status_code == 422
+    assert [(e["line"], e["field"]) for e in refused.get_json()["errors"]] == [
+        (5, "connections[0].colour"),
+        (6, "connections[0].fields.password"),
+    ]
+    assert "hunter2" not in refused.get_data(as_text=True)
+
+
+def test_a_dataflow_stopped_midway_is_finished_by_applying_again_with_nothing_made_twice(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    fresh_emulator.inject(Fault("POST", "/flows", status=503, body={"message": "try later"}))
+    first = apply(editor, text).get_json()
+    assert not first["complete"]
+    assert {(r["kind"], r["outcome"]) for r in first["results"]} == {("connection", "done"), ("dataflow", "failed")}
+    assert "Apply the file again" in next(r["message"] for r in first["results"] if r["kind"] == "dataflow")
+    second = apply(editor, text).get_json()
+    assert second["complete"], second
+    assert len(in_sandbox(fresh_emulator, "flows")) == 1
+    assert len(in_sandbox(fresh_emulator, "source_connections")) == 1
+    assert len(in_sandbox(fresh_emulator, "target_connections")) == 1
+    assert len(in_sandbox(fresh_emulator, "connections")) == 2
+    assert set(actions(plan(editor, text)).values()) == {"none"}
+
+
+def test_a_lost_answer_or_a_refusal_while_making_a_connection_makes_it_once(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    fresh_emulator.inject(Fault("POST", "/connections", drop=True, after_handling=True))
+    fresh_emulator.inject(Fault("POST", "/connections", status=500, body={"message": "down"}))
+    first = apply(editor, text).get_json()
+    assert [r["outcome"] for r in first["results"] if r["kind"] == "connection"] == ["done", "failed"]
+    assert apply(editor, text).get_json()["complete"]
+    assert sorted(c["name"] for c in in_sandbox(fresh_emulator, "connections")) == ["Basic one", "Orders database"]
+
+
+def test_two_applies_at_once_make_each_object_once(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    fresh_emulator.inject(Fault("POST", "/connections", delay=1.0))
+    answers: list = [None, None]
+
+    def one(i: int) -> None:
+        answers[i] = apply(Api(portal, make_token(signed_in(portal, "editor"))), text)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.3)
+    for thread in threads:
+        thread.join()
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 409], [a.get_json() for a in answers]
+    busy = next(a for a in answers if a.status_code == 409)
+    assert busy.headers["Retry-After"] == "5" and busy.get_json()["title"] == "An apply is under way"
+    assert apply(editor, text).get_json()["complete"]
+    assert len(in_sandbox(fresh_emulator, "connections")) == 2 and len(in_sandbox(fresh_emulator, "flows")) == 1
+
+
+def test_a_changed_table_replaces_the_dataflow_and_says_why(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    old = in_sandbox(fresh_emulator, "flows")[0]["id"]
+    refused = text.replace("table: public.customers", "table: public.orders")  # its mapping names other columns
+    failed = apply(editor, refused).get_json()
+    assert failed["results"][-1]["message"].startswith("Nothing was made. mapping.columns.email")
+    assert [f["id"] for f in in_sandbox(fresh_emulator, "flows")] == [old], "the old one stays when the new is unfit"
+    config = yaml.safe_load(refused)
+    del config["dataflows"][0]["mapping"]  # the mapping and delta column the portal suggests for the new table
+    del config["dataflows"][0]["schedule"]["delta_column"]
+    changed = yaml.safe_dump(config, sort_keys=False)
+    found = {c["name"]: c for c in plan(editor, changed)["changes"]}
+    assert found["Customers hourly"]["action"] == "replace"
+    assert "cannot change a dataflow's table in place" in found["Customers hourly"]["notes"][0]
+    result = apply(editor, changed).get_json()
+    assert result["complete"], result
+    flows = in_sandbox(fresh_emulator, "flows")
+    assert len(flows) == 1 and flows[0]["id"] != old
+
+
+def test_pruning_deletes_what_the_file_leaves_out_and_needs_an_admin(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    config = yaml.safe_load(text)
+    config["connections"] = [c for c in config["connections"] if c["name"] == "Basic one"]
+    smaller = yaml.safe_dump(config, sort_keys=False)
+    found = plan(editor, smaller)
+    assert ("connection", "Orders database") not in actions(found)
+    assert [c["action"] for c in found["changes"] if c["name"] == "Orders database"] == ["left"]
+    assert apply(editor, smaller, prune=True).status_code == 403
+    admin = Api(portal, make_token(signed_in(portal, "admin")))
+    assert actions(plan(admin, smaller, prune=True))[("connection", "Orders database")] == "delete"
+    assert apply(admin, smaller, prune=True).get_json()["complete"]
+    assert [c["name"] for c in in_sandbox(fresh_emulator, "connections")] == ["Basic one"]
+    assert len(in_sandbox(fresh_emulator, "flows")) == 1
+
+
+def test_a_secret_to_ask_leaves_its_connection_pending(portal, fresh_emulator):
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = (
+        "apiVersion: aep-source-wizard/v1\n"
+        "connections:\n"
+        "  - name: Asked\n"
+        "    source: postgresql\n"
+        "    fields: {method: basic, server: db.example.com, port: 5432, database: d, username: u, password: ask}\n"
+    )
+    found = plan(editor, text, secrets={})
+    assert actions(found) == {("connection", "Asked"): "pending"}
+    result = apply(editor, text, secrets={}).get_json()
+    assert [r["outcome"] for r in result["results"]] == ["pending"] and not result["complete"]
+    assert not in_sandbox(fresh_emulator, "connections")

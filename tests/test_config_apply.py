@@ -4,16 +4,20 @@ twice; two applies at once making each object once; roles."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import yaml
 
 from app import services
+from app.cli import main
+from app.config_file.commands import secrets_for
 from app.emulator import Fault
 
 from . import test_api
 from .helpers.api import Api, make_token, signed_in
+from .helpers.live import LiveServer
 from .test_config_export import BASIC, made
 
 users, portal = test_api.users, test_api.portal
@@ -288,3 +292,51 @@ def test_a_secret_to_ask_leaves_its_connection_pending(portal, fresh_emulator):
     result = apply(editor, text, secrets={}).get_json()
     assert [r["outcome"] for r in result["results"]] == ["pending"] and not result["complete"]
     assert not in_sandbox(fresh_emulator, "connections")
+
+
+def test_two_commands_carry_a_sandbox_and_a_third_says_nothing_is_left(portal, fresh_emulator, tmp_path, capsys):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    server = LiveServer(portal)
+    config, saved = tmp_path / "prod.yaml", tmp_path / "plan.json"
+    secrets = {"BASIC_ONE_PASSWORD": BASIC["password"], "ORDERS_DATABASE_CONNECTION_STRING": STRING}
+    url = ["--url", server.url]
+    try:
+        os.environ["WIZARD_TOKEN"] = make_token(signed_in(portal, "editor"))
+        assert main(["export", *url, "--sandbox", "prod", "-o", str(config)]) == 0
+        assert main(["plan", "-f", str(config), *url, "--sandbox", "dev"]) == 1, "its secrets are not set"
+        said = capsys.readouterr()
+        assert "Basic one.password: ${BASIC_ONE_PASSWORD} is not set" in said.err
+        assert "].fields.password: the value of ${BASIC_ONE_PASSWORD} was not given, so nothing is sent" in said.out
+        os.environ.update(secrets)
+        assert main(["plan", "-f", str(config), *url, "--sandbox", "dev", "--out", str(saved)]) == 2
+        said = capsys.readouterr()
+        assert "  + connection Basic one: create" in said.out and "  + dataflow Customers hourly: create" in said.out
+        assert "Summary: 3 create" in said.out
+        assert main(["apply", "-f", str(config), *url, "--sandbox", "prod", "--plan", str(saved)]) == 1
+        assert "a plan for sandbox dev, not prod" in capsys.readouterr().err
+        assert main(["apply", "-f", str(config), *url, "--sandbox", "dev", "--plan", str(saved)]) == 0
+        assert main(["plan", "-f", str(config), *url, "--sandbox", "dev"]) == 0
+        said = capsys.readouterr()
+        assert "Summary: no change" in said.out
+        for secret in (BASIC["password"], "api-s3cret-Pw", os.environ["WIZARD_TOKEN"][13:]):
+            assert secret not in said.out + said.err + saved.read_text()
+    finally:
+        for name in ("WIZARD_TOKEN", *secrets):
+            os.environ.pop(name, None)
+        server.stop()
+    assert len(in_sandbox(fresh_emulator, "connections")) == 2 and len(in_sandbox(fresh_emulator, "flows")) == 1
+
+
+def test_a_secret_in_a_file_is_read_beside_the_configuration_file(tmp_path):
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "pw").write_text("from-a-file\n")
+    text = (
+        "apiVersion: aep-source-wizard/v1\n"
+        "connections:\n"
+        "  - name: A\n"
+        "    source: postgresql\n"
+        "    fields: {method: basic, password: {file: secrets/pw}, key: {file: nowhere}, token: ask}\n"
+    )
+    given, unread = secrets_for(str(tmp_path / "sandbox.yaml"), text)
+    assert given == {"A": {"password": "from-a-file"}}
+    assert unread == ["A.key: {file: nowhere} cannot be read (No such file or directory)"]

@@ -53,6 +53,7 @@ class WantedConnection:
     missing: list[str] = dataclasses.field(default_factory=list)  # a reference whose value was not given
     fingerprints: dict[str, str] = dataclasses.field(default_factory=dict)
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    lines: dict[str, int | None] = dataclasses.field(default_factory=dict)  # each secret's line in the file
 
     @property
     def spec_id(self) -> str:
@@ -96,6 +97,7 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
             fields[name] = value
             continue
         wanted.references[name] = reference(value)
+        wanted.lines[name] = lines.get(("connections", index, "fields", name))
         if value == ASK:
             wanted.asked.append(name)
         elif name not in given:

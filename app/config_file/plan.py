@@ -153,7 +153,11 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
         for field in wanted.missing:
             path = ("connections", wanted.index, "fields", field)
             change.problems.append(
-                Problem(None, where(path), f"the value of {wanted.references[field]} was not given, so nothing is sent")
+                Problem(
+                    wanted.lines.get(field),
+                    where(path),
+                    f"the value of {wanted.references[field]} was not given, so nothing is sent",
+                )
             )
     return change
 

@@ -7,8 +7,7 @@ import logging
 
 from flask import Response
 
-from .. import services
-from ..config_file import export, observe
+from ..config_file import observe
 from ..web import audit
 from ..web.loaders import sandbox_of
 from . import schemas
@@ -35,37 +34,8 @@ def export_config(query: schemas.ExportQuery):
     as the configuration file describes them (GET /api/config-schema.json). Secrets are never read back: each is a
     reference to an environment variable named after its connection and field."""
     sandbox = sandbox_of("view")
-    wanted = set(query.connection or ())
-    connections: list[dict] = []
-    dataflows: list[dict] = []
-    left_out: list[str] = []
-    for seen in observe.sandbox(sandbox, wanted or None):
-        source = seen.source
-        key = source.key if source.key != "spec" else source.connection_spec_id
-        several = (
-            source.key == "spec" and len((services.spec_catalog().spec(seen.spec_id) or {}).get("authSpec") or []) > 1
-        )
-        connections.append(
-            export.connection_entry(
-                seen.name,
-                key,
-                seen.spec_name if several else None,
-                seen.connection.get("description") or "",
-                seen.fields,
-                seen.secret,
-            )
-        )
-        if seen.flows_unread:
-            left_out.append(f"the dataflows of {seen.name}: {seen.flows_unread}")
-        for flow in seen.flows:
-            if flow.entry is None:
-                left_out.append(f"dataflow {flow.name}: {flow.why}")
-            else:
-                dataflows.append(flow.entry)
-    missing = sorted(wanted - {c["name"] for c in connections})
-    left_out += [f"connection {name}: none of that name in {sandbox}" for name in missing]
-    audit.record("export", "ok", sandbox=sandbox, detail=f"{len(connections)} connections, {len(dataflows)} dataflows")
-    text = export.dump(sandbox, connections, dataflows, left_out)
+    text, connections, dataflows = observe.as_file(sandbox, set(query.connection or ()))
+    audit.record("export", "ok", sandbox=sandbox, detail=f"{connections} connections, {dataflows} dataflows")
     answer = Response(text, mimetype="application/yaml")
     answer.headers["Content-Disposition"] = f'attachment; filename="{sandbox}.yaml"'
     return answer

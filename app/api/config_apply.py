@@ -10,7 +10,7 @@ from flask import abort
 
 from .. import services
 from ..config_file import plan as planning
-from ..config_file.apply import Applying, Busy
+from ..config_file.apply import Applying, Busy, one_at_a_time
 from ..config_file.load import Refused
 from ..web import audit, permissions
 from . import config_schemas as shapes
@@ -87,28 +87,29 @@ def apply_config(body: shapes.ConfigApplyRequest):
         permissions.require("edit", body.sandbox)
         if body.prune:
             permissions.require("delete", body.sandbox)
-    plan = _plan(body)
-    if body.plan_digest and body.plan_digest != plan.digest:
-        raise Problem(
-            409,
-            "The plan no longer holds",
-            "The sandbox or the file changed since the plan was saved, so applying would do something else: plan "
-            "again, read it, then apply that plan.",
-            extra={"digest": plan.digest},
-        )
-    if plan.blocked:
-        raise Problem(
-            422,
-            "The plan has problems",
-            "Nothing was changed: mend each problem, then plan again.",
-            errors=[
-                {"field": p.where, "message": p.message, "line": p.line}
-                for change in plan.changes
-                for p in change.problems
-            ],
-        )
     try:
-        results = Applying(plan, body.secrets).run()
+        with one_at_a_time(body.sandbox):
+            plan = _plan(body)
+            if body.plan_digest and body.plan_digest != plan.digest:
+                raise Problem(
+                    409,
+                    "The plan no longer holds",
+                    "The sandbox or the file changed since the plan was saved, so applying would do something else: "
+                    "plan again, read it, then apply that plan.",
+                    extra={"digest": plan.digest},
+                )
+            if plan.blocked:
+                raise Problem(
+                    422,
+                    "The plan has problems",
+                    "Nothing was changed: mend each problem, then plan again.",
+                    errors=[
+                        {"field": p.where, "message": p.message, "line": p.line}
+                        for change in plan.changes
+                        for p in change.problems
+                    ],
+                )
+            results = Applying(plan, body.secrets).run()
     except Busy:
         raise Problem(
             409,

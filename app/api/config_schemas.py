@@ -53,6 +53,8 @@ class PlannedChange(BaseModel):
     drift: list[str] = Field(description="What changed outside the file since it was last applied.")
     notes: list[str]
     problems: list[PlanProblem]
+    would: str | None = Field(description="For a change blocked only for want of secrets' values: what it would be.")
+    waiting: list[str] = Field(description="The secrets (fields) whose values were not given.")
 
 
 class PlanAnswer(BaseModel):

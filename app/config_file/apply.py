@@ -6,6 +6,7 @@ runs per sandbox at a time, across workers and replicas (a lease in the store)."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -48,6 +49,19 @@ def lease_name(sandbox: str) -> str:
     return "config-apply:" + hashlib.sha256(sandbox.encode()).hexdigest()[:40]
 
 
+@contextlib.contextmanager
+def one_at_a_time(sandbox: str):
+    """Hold the sandbox for one apply, across workers and replicas: plan inside it, so that an apply never acts on
+    what another changed meanwhile. Busy when another holds it."""
+    holder = secrets.token_hex(8)
+    if not services.store().leases.take(lease_name(sandbox), holder, LEASE_SECONDS):
+        raise Busy(sandbox)
+    try:
+        yield
+    finally:
+        services.store().leases.release(lease_name(sandbox), holder)
+
+
 def _key(kind: str, sandbox: str, name: str, what: object, applied: dict | None) -> str:
     """The store's key for making one object: the same object asked the same way by the same person is made once,
     whatever stops in between; once made and recorded, a later apply (after it was deleted elsewhere) is new."""
@@ -69,25 +83,20 @@ class Applying:
         self.failed_connections: set[str] = set()
 
     def run(self) -> list[Done]:
-        holder = secrets.token_hex(8)
-        if not services.store().leases.take(lease_name(self.sandbox), holder, LEASE_SECONDS):
-            raise Busy(self.sandbox)
-        try:
-            changes = self.plan.changes
-            for change in changes:
-                if change.kind == "dataflow" and change.action == "delete":
-                    self._guarded(change, self._delete_flow)
-            for change in changes:
-                if change.kind == "connection" and change.action != "delete":
-                    self._guarded(change, self._connection)
-            for change in changes:
-                if change.kind == "dataflow" and change.action != "delete":
-                    self._guarded(change, self._dataflow)
-            for change in changes:
-                if change.kind == "connection" and change.action == "delete":
-                    self._guarded(change, self._delete_connection)
-        finally:
-            services.store().leases.release(lease_name(self.sandbox), holder)
+        """Each change in Flow Service's order; call it within `one_at_a_time(sandbox)`, with a plan made there."""
+        changes = self.plan.changes
+        for change in changes:
+            if change.kind == "dataflow" and change.action == "delete":
+                self._guarded(change, self._delete_flow)
+        for change in changes:
+            if change.kind == "connection" and change.action != "delete":
+                self._guarded(change, self._connection)
+        for change in changes:
+            if change.kind == "dataflow" and change.action != "delete":
+                self._guarded(change, self._dataflow)
+        for change in changes:
+            if change.kind == "connection" and change.action == "delete":
+                self._guarded(change, self._delete_connection)
         return self.done
 
     def _guarded(self, change: Change, step) -> None:

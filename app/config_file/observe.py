@@ -94,7 +94,7 @@ def fields_of(connection: dict, source) -> tuple[dict, set]:
     return fields, secret
 
 
-def sandbox(sandbox: str, names: set[str] | None = None) -> list[Seen]:
+def read(sandbox: str, names: set[str] | None = None) -> list[Seen]:
     """The sandbox's connections of offered sources (only those `names` names, when given), with their dataflows."""
     seen = []
     for connection in connections(sandbox):
@@ -178,3 +178,30 @@ def datasets_named(sandbox: str, names: set[str]) -> dict[str, list[dict]]:
             title = titles.get((dataset.get("schemaRef") or {}).get("id") or "")
             dataset["schema_title"] = title if isinstance(title, str) else None
     return found
+
+
+def as_file(sandbox: str, wanted: set[str] | None = None) -> tuple[str, int, int]:
+    """The sandbox's connections (those `wanted` names, when given) and their dataflows as the file's text, with
+    what the file cannot describe named in its opening comments; and how many connections and dataflows it holds."""
+    connections: list[dict] = []
+    dataflows: list[dict] = []
+    left_out: list[str] = []
+    for seen in read(sandbox, wanted or None):
+        source = seen.source
+        key = source.key if source.key != "spec" else source.connection_spec_id
+        several = (
+            source.key == "spec" and len((services.spec_catalog().spec(seen.spec_id) or {}).get("authSpec") or []) > 1
+        )
+        description = seen.connection.get("description") or ""
+        auth = seen.spec_name if several else None
+        connections.append(export.connection_entry(seen.name, key, auth, description, seen.fields, seen.secret))
+        if seen.flows_unread:
+            left_out.append(f"the dataflows of {seen.name}: {seen.flows_unread}")
+        for flow in seen.flows:
+            if flow.entry is None:
+                left_out.append(f"dataflow {flow.name}: {flow.why}")
+            else:
+                dataflows.append(flow.entry)
+    missing = sorted((wanted or set()) - {c["name"] for c in connections})
+    left_out += [f"connection {name}: none of that name in {sandbox}" for name in missing]
+    return export.dump(sandbox, connections, dataflows, left_out), len(connections), len(dataflows)

@@ -29,6 +29,9 @@ class Change:
     drift: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    # Blocked only for want of secrets' values: what it would be given them (`would`), and which (`waiting`).
+    would: str | None = None
+    waiting: list[str] = dataclasses.field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -40,6 +43,8 @@ class Change:
             "drift": self.drift,
             "notes": self.notes,
             "problems": [{"line": p.line, "where": p.where, "message": p.message} for p in self.problems],
+            "would": self.would,
+            "waiting": self.waiting,
         }
 
 
@@ -55,7 +60,9 @@ class Plan:
     @property
     def digest(self) -> str:
         """What applying would do, hashed: another plan with the same digest would do the same."""
-        acts = [(c.kind, c.name, c.action, c.id, c.fields) for c in self.changes if c.action != "left"]
+        # A change blocked for want of a secret's value counts as what it would be: the Promote page shows a plan
+        # before the person types them, and applies it after.
+        acts = [(c.kind, c.name, c.would or c.action, c.id, c.fields) for c in self.changes if c.action != "left"]
         text = json.dumps([self.sandbox, self.prune, acts], sort_keys=True, default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -139,11 +146,14 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
         )
         if change.action == "none" and change.fields:
             change.action = "update"
-    if change.action in ("create", "replace") and (wanted.asked or wanted.missing):
+    # New credentials are sent whole: making a connection, or changing more than its name, needs every secret's value.
+    sends_credentials = change.action in ("create", "replace") or (
+        change.action == "update" and any(f["field"] not in ("name", "description") for f in change.fields)
+    )
+    if sends_credentials and (wanted.asked or wanted.missing):
+        change.would = change.action
         change.action = "pending" if wanted.asked and not wanted.missing else "blocked"
-    elif change.action == "update" and any(f["field"] != "name" and f["field"] != "description" for f in change.fields):
-        if wanted.asked or wanted.missing:  # new credentials are sent whole: every secret's value is needed
-            change.action = "pending" if wanted.asked and not wanted.missing else "blocked"
+        change.waiting = list(wanted.missing)
     if change.action == "pending":
         change.notes.append(
             f"waits for the database owner to type {', '.join(wanted.asked)}: credential links are to come, so "
@@ -235,15 +245,15 @@ def dataflow_change(
         change.action = "blocked"
         change.problems.append(Problem(None, where(("dataflows", index)), f"the portal cannot change it: {found.why}"))
         return change
-    if connection.action in ("blocked", "pending"):
+    if connection.action in ("blocked", "pending") and not (connection.would and connection.waiting):
         change.action = "pending" if found is None or connection.action == "pending" else connection.action
         change.notes.append(f"waits for its connection {connection.name}")
         if connection.action == "blocked":
             change.action = "blocked"
         return change
-    if found is None or connection.action == "replace":
+    if found is None or "replace" in (connection.action, connection.would):
         change.action = "create" if found is None else "replace"
-        if connection.action == "replace":
+        if "replace" in (connection.action, connection.would):
             change.notes.append("its connection is made again")
         change.fields = [{"field": d["field"], "from": None, "to": d["to"]} for d in _diff({}, _flat(want))]
         return change
@@ -298,13 +308,16 @@ def _flat(want: dict) -> dict:
     return {k: v for k, v in want.items() if k != "name"}
 
 
-def make(text: str, sandbox: str, given: dict[str, dict[str, str]], prune: bool = False) -> Plan:
+def make(
+    text: str, sandbox: str, given: dict[str, dict[str, str]], prune: bool = False, seen_list: list | None = None
+) -> Plan:
     """The plan for applying the file `text` to `sandbox`, with the secrets' values `given` (connection → field →
-    value). Raises load.Refused for a file that cannot be read."""
+    value); `seen_list` is the sandbox as observe.read gave it, when read already. Raises load.Refused for a file
+    that cannot be read."""
     config: ConfigFile = load(text)
     lines = lines_of(text)
     state = services.store().config.applied(sandbox)
-    seen_list = observe.sandbox(sandbox)
+    seen_list = observe.read(sandbox) if seen_list is None else seen_list
     seen = {s.name: s for s in seen_list}
     by_id = {s.connection["id"]: s for s in seen_list}
     plan = Plan(sandbox, [], prune)

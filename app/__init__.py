@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Imported here, not at the top: the gunicorn master imports this package without them, so that each gevent
     # worker patches the standard library before urllib3 takes hold of ssl.
     from . import api, services
+    from .config_file import promote
     from .web import (
         adobe_events,
         alerts,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         adobe_events.bp,
         setup.bp,
         tokens.bp,
+        promote.bp,
     ):
         app.register_blueprint(blueprint)
     api.init_app(app)

@@ -131,7 +131,7 @@ def test_axe_finds_nothing_serious_on_any_page(page, live_server, fresh_emulator
 
 def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulator):
     page.goto(live_server.url + "/")
-    for _ in range(14):  # the skip link, the header's links, then the picker's sources
+    for _ in range(16):  # the skip link, the header's links, then the picker's sources
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Amazon Redshift":
             break
@@ -145,7 +145,7 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         "username": "etl",
         "password": "kb-secret",
     }
-    for _ in range(26):
+    for _ in range(27):
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
         order.append(focused)
@@ -155,19 +155,20 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
             break
     # The page chrome comes first: the skip link, the product name, the navigation (an admin's, with Set-up), the way
     # back to all sources.
-    assert order[:10] == [
+    assert order[:11] == [
         "Skip to content",
         "AEP Source Wizard",
         "New connection",
         "Connections",
         "Dataflows",
         "Alerts",
+        "Promote",
         "Audit",
         "API",
         "Set-up",
         "All sources",
     ]
-    assert order[10:] == [
+    assert order[11:] == [
         "name",
         "description",
         "sandbox",

@@ -97,6 +97,11 @@ def test_no_page_overflows_and_axe_is_clean(browser, portal, fresh_emulator, wid
         "set-up": "/setup",
         "api tokens": "/tokens",
         "api reference": "/api/docs",
+        "promote": "/promote",
+        "promote, its connections": "/promote?source=prod&target=dev",
+        "promote, the plan": "/promote?source=prod&target=dev&connection="
+        + "orders_eu_west_1_replica_readonly_finance_reporting_2026"
+        + "&connection=Warehouse made in the portal by the layout test",
         "not found": "/connections/no-such-connection?sandbox=prod",
         "no such page": "/sources/nothing",
     }

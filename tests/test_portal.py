@@ -122,6 +122,8 @@ def example_urls(app, connection_id: str, flow_id: str, draft: str = "d" * 32) -
         "audit.export": "/audit.csv",
         "setup.index": "/setup",
         "tokens.index": "/tokens",
+        "promote.index": "/promote",
+        "promote.apply": "/promote/apply",
         "tokens.revoke": "/tokens/asw_00000000/revoke",
         "api_docs.openapi": "/api/openapi.json",
         "api_docs.reference": "/api/docs",
@@ -200,6 +202,7 @@ POST_ONLY = {
     "alerts.test",
     "alerts.send_again",
     "tokens.revoke",
+    "promote.apply",
 }
 
 

@@ -131,6 +131,8 @@ MATRIX = {
     ("alerts.send_again", "POST"): ("/alerts/deliveries/" + "e" * 40 + "/" + "a" * 20 + "/send", {}, "editor"),
     ("adobe_events.challenge", "GET"): ("/events/adobe?challenge=abc", None, None),
     ("adobe_events.notification", "POST"): ("/events/adobe", {}, None),
+    ("promote.index", "GET"): ("/promote?source=prod&target=dev&connection=Matrix", None, "viewer"),
+    ("promote.apply", "POST"): ("/promote/apply", {"source": "prod", "target": "dev", "carried": "Matrix"}, "editor"),
     ("audit.index", "GET"): ("/audit", None, "viewer"),
     ("audit.export", "GET"): ("/audit.csv", None, "viewer"),
     ("setup.index", "GET"): ("/setup", None, "admin"),

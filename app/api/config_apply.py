@@ -38,12 +38,6 @@ def _plan(body: shapes.ConfigPlanRequest) -> planning.Plan:
         ) from None
 
 
-def _summary(plan: planning.Plan) -> str:
-    counts = plan.count()
-    said = [f"{n} to {a}" for a, n in counts.items() if n and a not in ("none", "left")]
-    return ", ".join(said) or "no change"
-
-
 @operation(
     "POST",
     "/config/plan",
@@ -63,7 +57,7 @@ def plan_config(body: shapes.ConfigPlanRequest):
     if body.sandbox in services.settings().sandboxes:
         permissions.require("view", body.sandbox)
     plan = _plan(body)
-    audit.record("plan", "ok", sandbox=body.sandbox, detail=_summary(plan))
+    audit.record("plan", "ok", sandbox=body.sandbox, detail=plan.said())
     return shapes.PlanAnswer.model_validate(plan.as_json()).model_dump(mode="json")
 
 
@@ -120,7 +114,7 @@ def apply_config(body: shapes.ConfigApplyRequest):
     complete = all(r.outcome in ("done", "skipped") for r in results)
     said = ", ".join(f"{r.kind} {r.name}: {r.action} {r.outcome}" for r in results if r.outcome != "skipped")
     audit.record("apply", "ok" if complete else "failed", sandbox=body.sandbox, detail=said[:500] or "no change")
-    log.info("applied a file to sandbox %s: %s", body.sandbox, _summary(plan))
+    log.info("applied a file to sandbox %s: %s", body.sandbox, plan.said())
     answer = {
         "plan": plan.as_json(),
         "results": [r.as_json() for r in results],

@@ -22,7 +22,8 @@ from ..api.problems import Problem as ApiProblem
 from ..web import changing, creating
 from ..web import dataflow_actions as actions
 from . import desired
-from .plan import Change, Plan
+from .changes import Change
+from .plan import Plan
 
 # How long an apply may hold its sandbox: far more than one takes; a worker that dies frees it after this.
 LEASE_SECONDS = 900.0

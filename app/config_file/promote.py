@@ -1,0 +1,195 @@
+"""The Promote page: carry connections, with their dataflows, from one sandbox to another. The person picks the two
+sandboxes and the connections; the page shows the plan side by side (what will be made, changed or left, datasets
+matched by name and those unmatched named as blockers); the person types each credential that must be sent (the
+database owner typing it through a link comes with credential links) and applies. The page makes the same plan as
+`aep-source-wizard plan` for the same file (the source sandbox exported) and applies it the same way."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import Blueprint, render_template, request
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField
+from wtforms.validators import InputRequired, ValidationError
+
+from .. import services
+from ..together import side_by_side
+from ..watch.forms import MultiCheckboxField
+from ..web import audit, permissions
+from . import observe
+from . import plan as planning
+from .apply import Applying, Busy, one_at_a_time
+
+bp = Blueprint("promote", __name__)
+log = logging.getLogger(__name__)
+
+SHOWN = {
+    "create": "Will be made",
+    "update": "Will be changed",
+    "replace": "Will be deleted and made again",
+    "delete": "Will be deleted",
+    "pending": "Waits for the database owner",
+    "blocked": "Blocked",
+    "none": "No change",
+    "left": "Left as it is",
+}
+
+
+class PickForm(FlaskForm):
+    """What to carry, sent by GET: reading a plan changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    source = SelectField("From sandbox", description="Where the connections and dataflows are now.")
+    target = SelectField("To sandbox", description="Where to carry them: applying needs the editor role there.")
+    connection = MultiCheckboxField(
+        "Connections to carry",
+        description="Each with the dataflows it feeds; datasets are matched by name in the target sandbox.",
+    )
+
+    def validate_target(self, field):
+        if field.data == self.source.data:
+            raise ValidationError("Pick another sandbox than the one they come from.")
+
+
+def secrets_form(waiting: list[tuple[str, str]]) -> type[FlaskForm]:
+    """The apply form: what was planned (hidden), and a password field for each secret whose value must be sent."""
+
+    class ApplyForm(FlaskForm):
+        source = HiddenField()
+        target = HiddenField()
+        carried = HiddenField()  # the connections' names, one a line (a name holds no control character)
+        digest = HiddenField()
+
+    for connection, field in waiting:
+        setattr(
+            ApplyForm,
+            secret_name(connection, field),
+            PasswordField(
+                f"{connection}: {field}",
+                validators=[InputRequired(f"Type the {field} of {connection}, or leave that connection out.")],
+                description="Typed by you now: sent to Adobe once, never shown or kept (only a keyed hash of it). "
+                "Asking the database owner to type it through a link comes with credential links.",
+            ),
+        )
+    return ApplyForm
+
+
+def secret_name(connection: str, field: str) -> str:
+    """A secret's field on the form, named by what it is for: a value is never given to another connection."""
+    return "secret_" + hashlib.sha256(f"{connection}\n{field}".encode()).hexdigest()[:16]
+
+
+def _waiting(plan: planning.Plan) -> list[tuple[str, str]]:
+    return [(c.name, field) for c in plan.changes if c.kind == "connection" for field in c.waiting]
+
+
+def _page(pick, plan=None, apply_form=None, results=None, status=200, said=None):
+    groups: dict[str, list] = {}
+    for change in plan.changes if plan else []:
+        groups.setdefault(change.would or change.action, []).append(change)
+    return render_template(
+        "promote.html",
+        pick=pick,
+        plan=plan,
+        groups=groups,
+        shown=SHOWN,
+        apply_form=apply_form,
+        results=results,
+        said=said,
+        may_apply=bool(plan) and permissions.may("edit", plan.sandbox),
+    ), status
+
+
+def _picked(formdata) -> PickForm:
+    pick = PickForm(formdata=formdata)
+    pick.source.choices = [(s, s) for s in permissions.sandboxes_for("view")]
+    pick.target.choices = [(s, s) for s in permissions.sandboxes_for("view")]
+    if pick.source.data in permissions.sandboxes_for("view"):
+        names = sorted({c.get("name") or c["id"] for c in observe.connections(pick.source.data)})
+        pick.connection.choices = [(n, n) for n in names]
+    else:
+        pick.connection.choices = []
+    return pick
+
+
+def _planned(source: str, target: str, names: list[str], given: dict, seen=None) -> tuple[str, planning.Plan]:
+    """The source's file for those connections, and its plan against the target: the two sandboxes read side by
+    side when the target was not read already."""
+    if seen is None:
+        read = side_by_side([lambda: observe.as_file(source, set(names)), lambda: observe.read(target)])
+        for outcome in read:
+            if isinstance(outcome, Exception):
+                raise outcome
+        (text, _c, _d), seen = read
+    else:
+        text = observe.as_file(source, set(names))[0]
+    return text, planning.make(text, target, given, seen_list=seen)
+
+
+@bp.get("/promote")
+def index():
+    """Pick the sandboxes and connections; with them picked, the plan and the form that applies it."""
+    permissions.require("view")
+    asked = bool(request.args)
+    pick = _picked(request.args if asked else None)
+    if not asked or not pick.validate() or not pick.connection.data:
+        if asked and not pick.connection.data and not pick.errors and pick.connection.choices:
+            pick.connection.errors = ["Tick the connections to carry."]
+        return _page(pick, status=200)
+    _text, plan = _planned(pick.source.data, pick.target.data, pick.connection.data, {})
+    audit.record("plan", "ok", sandbox=plan.sandbox, detail=f"promote from {pick.source.data}: {plan.said()}")
+    form = secrets_form(_waiting(plan))(
+        formdata=None,
+        source=pick.source.data,
+        target=pick.target.data,
+        carried="\n".join(pick.connection.data),
+        digest=plan.digest,
+    )
+    return _page(pick, plan, form)
+
+
+@bp.post("/promote/apply")
+def apply():
+    """Apply the plan shown, with the credentials typed: refused, with the new plan shown, when it changed since."""
+    typed = [v for k, v in request.form.items() if k.startswith("secret_") and v]
+    services.secrets().add_for_request(*typed)
+    source, target = request.form.get("source", ""), request.form.get("target", "")
+    names = [n for n in request.form.get("carried", "").splitlines() if n]  # a browser sends each line as CRLF
+    if source not in permissions.sandboxes_for("view") or target not in services.settings().sandboxes:
+        permissions.require("view", source if source in services.settings().sandboxes else None)
+        return _page(_picked(None), status=400, said="Pick the sandboxes again.")
+    permissions.require("edit", target)
+    pick = _picked(None)
+    pick.source.data, pick.target.data, pick.connection.data = source, target, names
+    try:
+        with one_at_a_time(target):
+            seen = observe.read(target)
+            _text, bare = _planned(source, target, names, {}, seen)
+            waiting = _waiting(bare)
+            form = secrets_form(waiting)()
+            if not form.validate():
+                return _page(pick, bare, form, status=400)
+            given: dict[str, dict[str, str]] = {}
+            for connection, field in waiting:
+                given.setdefault(connection, {})[field] = form[secret_name(connection, field)].data
+            _text, plan = _planned(source, target, names, given, seen)
+            if plan.digest != form.digest.data or plan.blocked:
+                form.digest.data = plan.digest
+                said = (
+                    "The plan has problems: nothing was changed."
+                    if plan.blocked
+                    else "The plan changed since you read it, so nothing was changed: read it again, then apply."
+                )
+                return _page(pick, plan, form, status=409, said=said)
+            results = Applying(plan, given).run()
+    except Busy:
+        return _page(pick, status=409, said=f"Another apply to {target} is under way; try again when it ends.")
+    complete = all(r.outcome in ("done", "skipped") for r in results)
+    said = ", ".join(f"{r.kind} {r.name}: {r.action} {r.outcome}" for r in results if r.outcome != "skipped")
+    audit.record("apply", "ok" if complete else "failed", sandbox=target, detail=f"promote from {source}: {said}"[:500])
+    log.info("promoted %d connections from %s to %s", len(names), source, target)
+    return _page(pick, plan, None, results, status=200)

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 
+import pytest
 import yaml
 
 from app import services
@@ -340,3 +341,47 @@ def test_a_secret_in_a_file_is_read_beside_the_configuration_file(tmp_path):
     given, unread = secrets_for(str(tmp_path / "sandbox.yaml"), text)
     assert given == {"A": {"password": "from-a-file"}}
     assert unread == ["A.key: {file: nowhere} cannot be read (No such file or directory)"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("POST", "/sourceConnections", drop=True, after_handling=True),
+        Fault("POST", "/targetConnections", status=502, body={"message": "bad gateway"}),
+        Fault("POST", "/mappingSets", status=500, body={"message": "down"}),
+        Fault("POST", "/flows", drop=True, after_handling=True),
+        Fault("POST", "/flows", status=400, body={"title": "Bad Request", "status": 400, "detail": "refused"}),
+    ],
+    ids=["lost-source", "target-502", "mapping-500", "lost-flow", "flow-refused"],
+)
+def test_a_fault_at_any_step_of_a_dataflow_is_resumed_with_nothing_made_twice(portal, fresh_emulator, fault):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    text = exported(editor)
+    fresh_emulator.inject(fault)
+    apply(editor, text)
+    for _ in range(2):  # a refusal that stops the chain is sent again; a lost answer is found on the first go
+        if apply(editor, text).get_json()["complete"]:
+            break
+    for kind in ("connections", "source_connections", "target_connections", "flows"):
+        assert len(in_sandbox(fresh_emulator, kind)) == (2 if kind == "connections" else 1), kind
+    assert set(actions(plan(editor, text)).values()) == {"none"}
+
+
+def test_a_schedule_changed_elsewhere_shows_as_drift_and_is_put_back(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    flow = in_sandbox(fresh_emulator, "flows")[0]
+    read = editor.get(f"/api/v1/dataflows/{flow['id']}?sandbox=dev")
+    changed = editor(
+        "PATCH",
+        f"/api/v1/dataflows/{flow['id']}?sandbox=dev",
+        json={"interval": 3},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    found = {c["name"]: c for c in plan(editor, text)["changes"]}["Customers hourly"]
+    assert found["action"] == "update"
+    assert found["drift"] == ["schedule.interval changed outside the file since the last apply"]
+    assert found["fields"] == [{"field": "schedule.interval", "from": 3, "to": 1}]
+    assert apply(editor, text).get_json()["complete"]
+    assert set(actions(plan(editor, text)).values()) == {"none"}

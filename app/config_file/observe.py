@@ -132,20 +132,31 @@ def _flow(sandbox: str, connection: Seen, flow: dict, tables: dict) -> SeenFlow:
     """One dataflow as the file's entry, or why the file cannot describe it."""
     if not actions.acts_on(flow, sandbox):
         return SeenFlow(flow, None, "not one the portal writes (another source, or a destination)")
-    target = services.dataflows().target_connection(sandbox, (flow.get("targetConnectionIds") or [""])[0])
-    dataset = services.catalog().dataset(sandbox, (target.get("params") or {}).get("dataSetId") or "")
-    schema_id = (dataset.get("schemaRef") or {}).get("id") or ""
-    schema = services.schema_registry().schema(sandbox, schema_id) if schema_id else None
-    shown = mapping.read(flow, sandbox)
+
+    def dataset() -> dict:
+        target = services.dataflows().target_connection(sandbox, (flow.get("targetConnectionIds") or [""])[0])
+        return services.catalog().dataset(sandbox, (target.get("params") or {}).get("dataSetId") or "")
+
+    # The dataset (through the target connection) and the mapping (which reads the schema it writes) side by side.
+    read, shown = side_by_side([dataset, lambda: mapping.read(flow, sandbox)])
+    if isinstance(read, Exception):
+        raise read
+    if isinstance(shown, Exception):
+        raise shown
     if not shown.editable or shown.current is None or shown.current.data is None:
         return SeenFlow(flow, None, shown.problem or "its mapping cannot be written in this file")
+    schema_id = (read.get("schemaRef") or {}).get("id") or ""
+    written = shown.current.draft.plan["schema"]
+    title = written["title"] if written["id"] == schema_id else None
+    if title is None and schema_id:
+        title = services.schema_registry().schema(sandbox, schema_id).title
     columns = [c["name"] for c in shown.current.draft.plan["columns"]]
     entry = {
         "name": flow.get("name") or flow.get("id"),
         "connection": connection.name,
         "table": tables.get((flow.get("sourceConnectionIds") or [""])[0]),
-        "dataset": dataset.get("name") or dataset.get("id"),
-        **({"schema": schema.title} if schema else {}),
+        "dataset": read.get("name") or read.get("id"),
+        **({"schema": title} if title else {}),
         "mapping": export.mapping_entry(shown.current.data, columns),
         "schedule": export.schedule_entry(flow),
         "state": flow.get("state") if flow.get("state") in ("enabled", "disabled") else "enabled",

@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from .. import services
+from ..together import side_by_side
 from . import desired, observe
 from .changes import REPLACED_WHY, Change, connection_change, dataflow_change
 from .load import Problem, lines_of, load, where
@@ -72,7 +73,18 @@ def make(
     config: ConfigFile = load(text)
     lines = lines_of(text)
     state = services.store().config.applied(sandbox)
-    seen_list = observe.read(sandbox) if seen_list is None else seen_list
+    # The sandbox's connections and the datasets the file names depend on nothing but the file: read side by side.
+    names = {d.dataset for d in config.dataflows}
+    read = side_by_side(
+        [
+            (lambda: observe.read(sandbox)) if seen_list is None else (lambda: seen_list),
+            (lambda: observe.datasets_named(sandbox, names)) if names else dict,
+        ]
+    )
+    for outcome in read:
+        if isinstance(outcome, Exception):
+            raise outcome
+    seen_list, datasets = read
     seen = {s.name: s for s in seen_list}
     by_id = {s.connection["id"]: s for s in seen_list}
     plan = Plan(sandbox, [], prune)
@@ -90,7 +102,6 @@ def make(
         plan.seen[("connection", entry.name)] = found
     flows = {f.name: (s, f) for s in seen_list for f in s.flows}
     flows_by_id = {f.flow.get("id"): (s, f) for s in seen_list for f in s.flows}
-    datasets = observe.datasets_named(sandbox, {d.dataset for d in config.dataflows}) if config.dataflows else {}
     connections = {c.name: c for c in plan.changes}
     for index, flow_entry in enumerate(config.dataflows):
         applied = state.get(("dataflow", flow_entry.name))

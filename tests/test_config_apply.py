@@ -68,7 +68,7 @@ def test_a_sandbox_carried_to_another_then_nothing_to_do(portal, fresh_emulator)
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["complete"], done.get_json()
     second = plan(editor, text)
-    assert set(actions(second).values()) == {"none"}, [c for c in second["changes"] if c["action"] != "none"]
+    assert set(actions(second).values()) == {"none"}, str([c for c in second["changes"] if c["action"] != "none"])
 
 
 def changing_calls(emulator) -> list[str]:
@@ -119,8 +119,11 @@ def test_a_rename_elsewhere_shows_as_drift_and_the_file_names_it_back(portal, fr
     assert "renamed outside the file to Renamed in the UI" in basic["drift"]
     assert {"field": "name", "from": "Renamed in the UI", "to": "Basic one"} in basic["fields"]
     assert "Renamed in the UI" not in found, "the renamed connection is the file's, not one left over"
+    assert found["Customers hourly"]["action"] == "none", "its dataflow reads the same connection, by id"
+    flow = in_sandbox(fresh_emulator, "flows")[0]["id"]
     assert apply(editor, text).get_json()["complete"]
     assert fresh_emulator.connections[connection["id"]]["name"] == "Basic one"
+    assert [f["id"] for f in in_sandbox(fresh_emulator, "flows")] == [flow], "never made again for a rename"
     assert set(actions(plan(editor, text)).values()) == {"none"}
 
 
@@ -385,3 +388,122 @@ def test_a_schedule_changed_elsewhere_shows_as_drift_and_is_put_back(portal, fre
     assert found["fields"] == [{"field": "schedule.interval", "from": 3, "to": 1}]
     assert apply(editor, text).get_json()["complete"]
     assert set(actions(plan(editor, text)).values()) == {"none"}
+
+
+FIELDS_FILE = """apiVersion: aep-source-wizard/v1
+connections:
+  - name: By fields
+    source: postgresql
+    fields:
+      method: fields
+      server: pg.example.com
+      port: {port}
+      database: orders
+      username: etl
+      password: ${{BY_FIELDS_PASSWORD}}
+      encryptionMethod: "1"
+      validateServerCertificate: "1"
+"""
+
+
+def test_a_connection_built_from_fields_shows_a_changed_field_and_a_new_password_once(portal, fresh_emulator):
+    editor = Api(portal, make_token(signed_in(portal, "editor")))
+    given = {"By fields": {"password": "fields-Pw-1"}}
+    first = FIELDS_FILE.format(port=5432)
+    assert apply(editor, first, secrets=given).get_json()["complete"]
+    assert set(actions(plan(editor, first, secrets=given)).values()) == {"none"}
+    moved = FIELDS_FILE.format(port=6432)
+    change = plan(editor, moved, secrets=given)["changes"][0]
+    assert change["action"] == "update"
+    assert [f["field"] for f in change["fields"]] == ["params.connectionString (secrets hidden)"]
+    assert "Port=6432" in change["fields"][0]["to"] and "fields-Pw-1" not in str(change)
+    assert apply(editor, moved, secrets=given).get_json()["complete"]
+    assert set(actions(plan(editor, moved, secrets=given)).values()) == {"none"}
+    rotated = {"By fields": {"password": "fields-Pw-2"}}
+    change = plan(editor, moved, secrets=rotated)["changes"][0]
+    assert change["fields"] == [
+        {"field": "password", "from": "(secret)", "to": "(secret) ${BY_FIELDS_PASSWORD}: a new value"}
+    ]
+    assert apply(editor, moved, secrets=rotated).get_json()["complete"]
+    assert set(actions(plan(editor, moved, secrets=rotated)).values()) == {"none"}
+    (made_one,) = in_sandbox(fresh_emulator, "connections")
+    assert "Port=6432" in fresh_emulator.secrets[made_one["id"]]["connectionString"]
+
+
+def test_a_viewer_plans_without_secrets_values(portal, fresh_emulator):
+    viewer = Api(portal, make_token(signed_in(portal, "viewer")))
+    text = FIELDS_FILE.format(port=5432)
+    refused = viewer.post(
+        "/api/v1/config/plan", json={"sandbox": "dev", "file": text, "secrets": {"By fields": {"password": "guess"}}}
+    )
+    assert refused.status_code == 403 and refused.get_json()["title"] == "Secrets' values are for editors"
+    assert viewer.post("/api/v1/config/plan", json={"sandbox": "dev", "file": text}).status_code == 200
+
+
+def test_a_connection_made_again_needs_an_admin_and_every_dataflow_reading_it_in_the_file(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    config = yaml.safe_load(text)
+    basic = next(c for c in config["connections"] if c["name"] == "Basic one")
+    basic["source"] = "greenplum"  # another source: Flow Service cannot change it in place
+    basic["fields"] = {
+        "method": "fields",
+        "server": "gp.example.com",
+        "port": 5432,
+        "database": "orders",
+        "username": "etl",
+        "password": "${BASIC_ONE_PASSWORD}",
+    }
+    moved = yaml.safe_dump(config, sort_keys=False)
+    found = {c["name"]: c for c in plan(editor, moved)["changes"]}
+    assert found["Basic one"]["action"] == "replace", str(found["Basic one"])
+    assert found["Customers hourly"]["action"] == "replace"
+    assert apply(editor, moved).status_code == 403, "deleting a connection is an admin's"
+    config["dataflows"] = []
+    orphaning = yaml.safe_dump(config, sort_keys=False)
+    admin = Api(portal, make_token(signed_in(portal, "admin")))
+    found = {c["name"]: c for c in plan(admin, orphaning)["changes"]}
+    assert found["Basic one"]["action"] == "blocked"
+    assert (
+        "dataflow Customers hourly reads from it and is not in the file" in found["Basic one"]["problems"][0]["message"]
+    )
+    before = len(changing_calls(fresh_emulator))
+    assert apply(admin, orphaning).status_code == 422
+    assert changing_calls(fresh_emulator)[before:] == []
+    assert apply(admin, moved).get_json()["complete"]
+    assert [c["name"] for c in in_sandbox(fresh_emulator, "connections") if c["name"] == "Basic one"] == ["Basic one"]
+    assert len(in_sandbox(fresh_emulator, "flows")) == 1
+
+
+def test_a_dataflow_whose_connections_listing_fails_is_not_made_again(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    fresh_emulator.inject(Fault("GET", "/flows", status=500, body={"message": "down"}, times=20))
+    found = {c["name"]: c for c in plan(editor, text)["changes"]}
+    fresh_emulator.faults.clear()
+    assert found["Customers hourly"]["action"] == "blocked"
+    assert "plan again in a minute" in found["Customers hourly"]["problems"][0]["message"]
+
+
+def test_what_a_prune_deleted_is_made_anew_when_the_file_names_it_again(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    old = next(c["id"] for c in in_sandbox(fresh_emulator, "connections") if c["name"] == "Orders database")
+    config = yaml.safe_load(text)
+    config["connections"] = [c for c in config["connections"] if c["name"] != "Orders database"]
+    admin = Api(portal, make_token(signed_in(portal, "admin")))
+    assert apply(admin, yaml.safe_dump(config, sort_keys=False), prune=True).get_json()["complete"]
+    assert apply(editor, text).get_json()["complete"]
+    again = [c["id"] for c in in_sandbox(fresh_emulator, "connections") if c["name"] == "Orders database"]
+    assert len(again) == 1 and again[0] != old
+
+
+def test_a_first_run_that_is_no_date_is_said_on_its_line(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    config = yaml.safe_load(text)
+    config["dataflows"][0]["schedule"]["start"] = "2027-02-30T10:00"
+    bad = yaml.safe_dump(config, sort_keys=False)
+    line = next(i for i, text in enumerate(bad.split("\n"), 1) if "2027-02-30" in text)
+    (problem,) = {c["name"]: c for c in plan(editor, bad)["changes"]}["Customers hourly"]["problems"]
+    assert problem == {
+        "line": line,
+        "where": "dataflows[0].schedule.start",
+        "message": "not a date and time: YYYY-MM-DDTHH:MM",
+    }

@@ -7,6 +7,7 @@ import re
 
 from app import create_app
 from app.config_file.promote import secret_name
+from app.emulator import Fault
 from app.roles import parse_roles
 
 from . import test_api
@@ -134,3 +135,16 @@ def test_promoting_works_without_javascript_and_by_keyboard_on_a_phone(browser, 
         context.close()
         server.stop()
     assert len(in_sandbox(fresh_emulator, "connections")) == 2 and len(in_sandbox(fresh_emulator, "flows")) == 1
+
+
+def test_adobe_failing_is_said_on_the_page_never_a_500(portal, fresh_emulator):
+    made(Api(portal, make_token(signed_in(portal, "creator"))), fresh_emulator)
+    editor = signed_in(portal, "editor")
+    fresh_emulator.inject(Fault("GET", "/connections", status=500, body={"message": "down"}, times=20))
+    listed = editor.get("/promote?source=prod&target=dev")
+    fresh_emulator.faults.clear()
+    assert listed.status_code == 502 and "Could not list the sandbox" in listed.get_data(as_text=True)
+    fresh_emulator.inject(Fault("GET", "/dataSets", status=503, body={"message": "down"}, times=20))
+    planned = editor.get(PICKED)
+    fresh_emulator.faults.clear()
+    assert planned.status_code == 502 and "Could not read the sandboxes" in planned.get_data(as_text=True)

@@ -56,6 +56,13 @@ def plan_config(body: shapes.ConfigPlanRequest):
     datasets matched by name. A secret changes the plan only when its reference or its value's fingerprint does."""
     if body.sandbox in services.settings().sandboxes:
         permissions.require("view", body.sandbox)
+        if body.secrets and not permissions.may("edit", body.sandbox):
+            # Comparing a value's fingerprint would tell a viewer whether a guess is the password applied.
+            raise Problem(
+                403,
+                "Secrets' values are for editors",
+                "Plan without `secrets`: a viewer's plan shows every change but a secret's new value.",
+            )
     plan = _plan(body)
     audit.record("plan", "ok", sandbox=body.sandbox, detail=plan.said())
     return shapes.PlanAnswer.model_validate(plan.as_json()).model_dump(mode="json")
@@ -82,7 +89,7 @@ def apply_config(body: shapes.ConfigApplyRequest):
         if body.prune:
             permissions.require("delete", body.sandbox)
     try:
-        with one_at_a_time(body.sandbox):
+        with one_at_a_time(body.sandbox) as renew:
             plan = _plan(body)
             if body.plan_digest and body.plan_digest != plan.digest:
                 raise Problem(
@@ -92,6 +99,8 @@ def apply_config(body: shapes.ConfigApplyRequest):
                     "plan again, read it, then apply that plan.",
                     extra={"digest": plan.digest},
                 )
+            if plan.deletes_connections:
+                permissions.require("delete", body.sandbox)
             if plan.blocked:
                 raise Problem(
                     422,
@@ -103,7 +112,7 @@ def apply_config(body: shapes.ConfigApplyRequest):
                         for p in change.problems
                     ],
                 )
-            results = Applying(plan, body.secrets).run()
+            results = Applying(plan, body.secrets, renew).run()
     except Busy:
         raise Problem(
             409,

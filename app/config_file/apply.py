@@ -14,6 +14,7 @@ import secrets
 import time
 
 from flask import g
+from werkzeug.exceptions import HTTPException
 
 from .. import services
 from ..adobe import AdobeError
@@ -21,12 +22,15 @@ from ..api import dataflow_changes, forms, new_dataflows, schemas
 from ..api.problems import Problem as ApiProblem
 from ..web import changing, creating
 from ..web import dataflow_actions as actions
+from ..web.loaders import AdobeFailed, ReadOnlyHere
 from . import desired
 from .changes import Change
 from .plan import Plan
 
-# How long an apply may hold its sandbox: far more than one takes; a worker that dies frees it after this.
-LEASE_SECONDS = 900.0
+# How long an apply holds its sandbox from its last step: renewed before each object, freed this long after a worker
+# dies mid-apply.
+LEASE_SECONDS = 300.0
+LOST = "not applied: the apply lost its hold on the sandbox (another may have begun); apply again"
 
 
 class Busy(Exception):
@@ -53,12 +57,12 @@ def lease_name(sandbox: str) -> str:
 @contextlib.contextmanager
 def one_at_a_time(sandbox: str):
     """Hold the sandbox for one apply, across workers and replicas: plan inside it, so that an apply never acts on
-    what another changed meanwhile. Busy when another holds it."""
+    what another changed meanwhile. Busy when another holds it. Gives what renews the hold (False once lost)."""
     holder = secrets.token_hex(8)
     if not services.store().leases.take(lease_name(sandbox), holder, LEASE_SECONDS):
         raise Busy(sandbox)
     try:
-        yield
+        yield lambda: services.store().leases.take(lease_name(sandbox), holder, LEASE_SECONDS)
     finally:
         services.store().leases.release(lease_name(sandbox), holder)
 
@@ -75,8 +79,8 @@ def _key(kind: str, sandbox: str, name: str, what: object, applied: dict | None)
 class Applying:
     """One apply of `plan` to its sandbox, with the secrets' values `given` (connection → field → value)."""
 
-    def __init__(self, plan: Plan, given: dict[str, dict[str, str]]):
-        self.plan, self.given = plan, given
+    def __init__(self, plan: Plan, given: dict[str, dict[str, str]], renew=lambda: True):
+        self.plan, self.given, self.renew = plan, given, renew
         self.sandbox = plan.sandbox
         self.state = services.store().config.applied(plan.sandbox)
         self.done: list[Done] = []
@@ -108,12 +112,21 @@ class Applying:
                 Done(change.kind, change.name, change.action, "pending", change.id, "; ".join(change.notes))
             )
             return
+        if not self.renew():
+            self.done.append(Done(change.kind, change.name, change.action, "skipped", change.id, LOST))
+            return
         try:
             outcome = step(change)
         except ApiProblem as refused:
             outcome = Done(change.kind, change.name, change.action, "failed", change.id, _said(refused))
         except AdobeError as error:
             outcome = Done(change.kind, change.name, change.action, "failed", change.id, error.message)
+        except AdobeFailed as failed:
+            outcome = Done(change.kind, change.name, change.action, "failed", change.id, failed.error.message)
+        except ReadOnlyHere as read_only:
+            outcome = Done(change.kind, change.name, change.action, "failed", change.id, read_only.message)
+        except HTTPException as gone:  # a loader's 404: the object went meanwhile
+            outcome = Done(change.kind, change.name, change.action, "failed", change.id, gone.description)
         if outcome.outcome == "failed" and change.kind == "connection":
             self.failed_connections.add(change.name)
         self.done.append(outcome)
@@ -194,7 +207,7 @@ class Applying:
         failed = changing.delete(seen.connection, seen.source, self.sandbox, self._dependents(change.id or ""))
         if failed is not None:
             return Done("connection", change.name, "delete", "failed", change.id, failed.message)
-        services.store().config.forget(self.sandbox, "connection", change.name)
+        services.store().config.forget(self.sandbox, "connection", change.name, g.get("user"))
         return Done("connection", change.name, "delete", "done", change.id)
 
     # Dataflows
@@ -276,7 +289,7 @@ class Applying:
         failed = actions.delete(self.sandbox, seen.flow)
         if failed is not None:
             return Done("dataflow", change.name, "delete", "failed", change.id, failed.message)
-        services.store().config.forget(self.sandbox, "dataflow", change.name)
+        services.store().config.forget(self.sandbox, "dataflow", change.name, g.get("user"))
         return Done("dataflow", change.name, "delete", "done", change.id)
 
 

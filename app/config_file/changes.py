@@ -54,12 +54,16 @@ def _diff(before: dict, after: dict, prefix: str = "") -> list[dict]:
     return found
 
 
+def _hidden(key: str) -> bool:
+    return key.endswith(desired.HIDDEN)
+
+
 def _observed_connection(seen: observe.Seen) -> dict:
     return {
         "source": seen.spec_id,
         "auth": seen.spec_name,
         "description": seen.connection.get("description") or "",
-        "params": {k: desired.normal(v) for k, v in sorted(seen.params.items()) if k not in seen.secret},
+        "params": desired.comparable(seen.params, seen.secret),
     }
 
 
@@ -74,9 +78,13 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
         change.drift.append("the connection last applied under this name is gone; another has the name now")
     elif applied and seen is None:
         change.drift.append("deleted outside the file since the last apply")
-    if seen is not None and applied and seen.connection["id"] == applied["object_id"]:
+    same = seen is not None and applied is not None and seen.connection["id"] == applied["object_id"]
+    if same and applied is not None and seen is not None:
         then = {k: v for k, v in applied["applied"].items() if k != "secrets"}
-        for moved in _diff(then, _observed_connection(seen)):
+        observed = _observed_connection(seen)
+        # A connection string Flow Service gives back masked cannot show drift: only what it shows is compared.
+        then["params"] = {k: v for k, v in then["params"].items() if not _hidden(k) or k in observed["params"]}
+        for moved in _diff(then, observed):
             change.drift.append(f"{moved['field']} changed outside the file since the last apply")
     if seen is None:
         change.action = "create"
@@ -93,6 +101,13 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
                 "Flow Service cannot change a connection's source or kind of authentication in place: it is deleted "
                 "with its dataflows and made again, and its dataflows with it."
             )
+        if not any(k.startswith("connectionString") for k in want["params"]):
+            # A connection string not given (to ask, or not set) cannot be compared: its fingerprint tells.
+            now["params"] = {k: v for k, v in now["params"].items() if not k.startswith("connectionString")}
+        for key in [k for k in want["params"] if _hidden(k) and k not in now["params"]]:
+            # Flow Service gives it back masked: the last apply's record says what it holds. Never applied by a file,
+            # it is sent anyway with the secrets (not set by a file before).
+            now["params"][key] = applied["applied"]["params"].get(key) if same and applied else want["params"][key]
         change.fields += _diff(
             {k: now[k] for k in ("description", "params")}, {k: want[k] for k in ("description", "params")}
         )

@@ -82,7 +82,8 @@ def _call(command: str, url: str, path: str, body: dict):
     token = os.environ.get("WIZARD_TOKEN", "").strip()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        answer = requests.post(url.rstrip("/") + path, json=body, headers=headers, timeout=600)
+        # An apply of many objects takes minutes (each waits on Adobe): the portal's own limits bound it.
+        answer = requests.post(url.rstrip("/") + path, json=body, headers=headers, timeout=3600)
     except requests.RequestException as error:
         _say(command, f"the portal at {url} cannot be reached ({type(error).__name__})")
         return None

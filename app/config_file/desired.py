@@ -9,15 +9,19 @@ import dataclasses
 import datetime
 import hashlib
 import hmac
+import re
 import zoneinfo
 
 from .. import services
 from ..api import forms
 from ..api.problems import Problem as ApiProblem
+from ..sources import secrecy
 from ..sources.base import Source
 from .load import Problem, where
-from .model import ASK, SECRET_NAME_RE, Connection, Dataflow, FileReference, Schedule
+from .model import ASK, ENV_REFERENCE, SECRET_NAME_RE, Connection, Dataflow, FileReference, Schedule
 
+# A connection string compared with its secrets hidden, under this name.
+HIDDEN = " (secrets hidden)"
 # What stands for a secret not given (asked of the owner, or not set) while the other fields are checked: never sent.
 NOT_GIVEN = "not-given-0"
 
@@ -73,7 +77,7 @@ class WantedConnection:
             "source": self.spec_id,
             "auth": self.spec_name,
             "description": self.entry.description,
-            "params": {k: normal(v) for k, v in sorted(self.params.items()) if k not in self.secret},
+            "params": comparable(self.params, self.secret),
             "secrets": dict(sorted(self.references.items())),
         }
 
@@ -93,7 +97,7 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
         return wanted
     fields: dict = {}
     for name, value in entry.fields.items():
-        if not (isinstance(value, FileReference) or name in wanted.source.secret_params or SECRET_NAME_RE.search(name)):
+        if not (is_reference(value) or name in wanted.source.secret_params or SECRET_NAME_RE.search(name)):
             fields[name] = value
             continue
         wanted.references[name] = reference(value)
@@ -124,12 +128,36 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
     params = wanted.params
     wanted.secret = {k for k in params if k in wanted.source.secret_params or SECRET_NAME_RE.search(k)}
     wanted.secret |= set(wanted.references) & set(params)
+    # Each of the file's secrets by its own field: a form may send several inside one param (a connection string
+    # built from the password and the other fields).
     wanted.fingerprints = {
-        k: fingerprint(sandbox, entry.name, k, str(params[k]))
-        for k in wanted.secret
-        if k in given and k not in wanted.asked
+        field: fingerprint(sandbox, entry.name, field, given[field])
+        for field in wanted.references
+        if field in given and field not in wanted.asked
     }
     return wanted
+
+
+def is_reference(value) -> bool:
+    """A value the file gives by reference: ${NAME}, {file: PATH} or ask. It is a secret wherever it stands (our
+    choice: whoever applies gives its value, and a value given so is never shown)."""
+    return isinstance(value, FileReference) or (
+        isinstance(value, str) and (value == ASK or re.match(ENV_REFERENCE, value) is not None)
+    )
+
+
+def comparable(params: dict, secret: set[str]) -> dict:
+    """Auth params as a plan compares them: the others as text, a connection string with its secrets hidden (so that
+    its server or port changing shows), any other secret left to its fingerprint."""
+    found = {}
+    for name, value in sorted(params.items()):
+        if name not in secret:
+            found[name] = normal(value)
+        elif name == "connectionString" and isinstance(value, str) and value != NOT_GIVEN:
+            shown = secrecy.redact_param(name, value)
+            if shown != "{CONNECTION_STRING}":  # one that does not read as pairs is a secret whole
+                found[f"{name}{HIDDEN}"] = shown
+    return found
 
 
 def _unchecked_body(source: Source, entry: Connection, fields: dict) -> dict:

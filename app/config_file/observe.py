@@ -151,10 +151,13 @@ def _flow(sandbox: str, connection: Seen, flow: dict, tables: dict) -> SeenFlow:
     if title is None and schema_id:
         title = services.schema_registry().schema(sandbox, schema_id).title
     columns = [c["name"] for c in shown.current.draft.plan["columns"]]
+    table = tables.get((flow.get("sourceConnectionIds") or [""])[0])
+    if not isinstance(table, str) or not table:
+        return SeenFlow(flow, None, "its source connection names no table")
     entry = {
         "name": flow.get("name") or flow.get("id"),
         "connection": connection.name,
-        "table": tables.get((flow.get("sourceConnectionIds") or [""])[0]),
+        "table": table,
         "dataset": read.get("name") or read.get("id"),
         **({"schema": title} if title else {}),
         "mapping": export.mapping_entry(shown.current.data, columns),
@@ -198,6 +201,9 @@ def as_file(sandbox: str, wanted: set[str] | None = None) -> tuple[str, int, int
     dataflows: list[dict] = []
     left_out: list[str] = []
     for seen in read(sandbox, wanted or None):
+        if seen.name in {c["name"] for c in connections}:
+            left_out.append(f"connection {seen.name} ({seen.connection['id']}): another of that name is written")
+            continue
         source = seen.source
         key = source.key if source.key != "spec" else source.connection_spec_id
         several = (
@@ -211,6 +217,8 @@ def as_file(sandbox: str, wanted: set[str] | None = None) -> tuple[str, int, int
         for flow in seen.flows:
             if flow.entry is None:
                 left_out.append(f"dataflow {flow.name}: {flow.why}")
+            elif flow.name in {d["name"] for d in dataflows}:
+                left_out.append(f"dataflow {flow.name} ({flow.flow.get('id')}): another of that name is written")
             else:
                 dataflows.append(flow.entry)
     missing = sorted((wanted or set()) - {c["name"] for c in connections})

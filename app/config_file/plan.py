@@ -7,10 +7,12 @@ made for the API, the commands and the Promote page, and its digest tells a save
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
 
 from .. import services
+from ..adobe import AdobeError
 from ..together import side_by_side
 from . import desired, observe
 from .changes import REPLACED_WHY, Change, connection_change, dataflow_change
@@ -51,6 +53,13 @@ class Plan:
         return any(c.action in ("create", "update", "replace", "delete") for c in self.changes)
 
     @property
+    def deletes_connections(self) -> bool:
+        """Whether applying deletes a connection (pruned, or made again): an admin's to do, as on its page."""
+        return any(
+            c.kind == "connection" and (c.action == "delete" or "replace" in (c.action, c.would)) for c in self.changes
+        )
+
+    @property
     def blocked(self) -> bool:
         return any(c.action == "blocked" for c in self.changes)
 
@@ -72,7 +81,8 @@ def make(
     that cannot be read."""
     config: ConfigFile = load(text)
     lines = lines_of(text)
-    state = services.store().config.applied(sandbox)
+    # What was applied, a deleted object's record (kept so that making it again is a new request) left out.
+    state = {key: row for key, row in services.store().config.applied(sandbox).items() if row["object_id"]}
     # The sandbox's connections and the datasets the file names depend on nothing but the file: read side by side.
     names = {d.dataset for d in config.dataflows}
     read = side_by_side(
@@ -98,6 +108,8 @@ def make(
             plan.changes[-1].drift.append(f"renamed outside the file to {found.name}")
         else:
             plan.changes.append(connection_change(wanted, found, applied))
+            if found is None and applied and _unlisted("connection", sandbox, applied["object_id"]):
+                _unlisted_yet(plan.changes[-1])
         plan.wanted[("connection", entry.name)] = wanted
         plan.seen[("connection", entry.name)] = found
     flows = {f.name: (s, f) for s in seen_list for f in s.flows}
@@ -114,29 +126,86 @@ def make(
         if "problem" in want:
             plan.changes.append(Change("dataflow", flow_entry.name, "blocked", problems=[want.pop("problem")]))
             continue
-        change = dataflow_change(
-            index,
-            want,
-            pair[1] if pair else None,
-            connections[flow_entry.connection],
-            applied,
-            datasets,
-            flow_entry.schema_,
-            lines,
-        )
-        if pair is not None and pair[0].name != connections[flow_entry.connection].name and change.action == "update":
+        connection = connections[flow_entry.connection]
+        # The same connection, by id, whatever it is called now (renamed elsewhere: the file names it back).
+        same = pair is not None and pair[0].connection["id"] == connection.id
+        found = pair[1] if pair else None
+        if same and found is not None and found.entry is not None:
+            found = dataclasses.replace(found, entry={**found.entry, "connection": flow_entry.connection})
+        change = dataflow_change(index, want, found, connection, applied, datasets, flow_entry.schema_, lines)
+        if pair is not None and not same and change.action == "update":
             change.action = "replace"
             change.notes.append(REPLACED_WHY.format(what="connection"))
+        unread = plan.seen[("connection", flow_entry.connection)]
+        if unread is not None and unread.flows_unread and pair is None:
+            # Its connection's dataflows could not be listed: it may well exist, so nothing is made.
+            change.action, change.would = "blocked", None
+            change.problems.append(
+                Problem(None, where(("dataflows", index)), f"{unread.flows_unread}: plan again in a minute")
+            )
+        elif pair is None and applied and _unlisted("dataflow", sandbox, applied["object_id"]):
+            _unlisted_yet(change)
         if renamed:
             change.drift.append(f"renamed outside the file to {renamed}")
         plan.changes.append(change)
         plan.wanted[("dataflow", flow_entry.name)] = (flow_entry, want, datasets.get(flow_entry.dataset, []))
         plan.seen[("dataflow", flow_entry.name)] = pair[1] if pair else None
     _left(plan, config, seen_list, prune)
+    _guard_dependents(plan, {d.name for d in config.dataflows})
     return plan
 
 
+def _guard_dependents(plan: Plan, in_file: set[str]) -> None:
+    """A connection deleted (pruned, or made again) takes every dataflow reading it: blocked unless the plan itself
+    deletes or makes again each one (never a dataflow the file does not name, nor one the portal does not write)."""
+    deleted = {c.name for c in plan.changes if c.kind == "dataflow" and c.action == "delete"}
+    for change in plan.changes:
+        if change.kind != "connection" or "replace" not in (change.action, change.would) and change.action != "delete":
+            continue
+        seen = plan.seen.get(("connection", change.name))
+        if seen is None:
+            continue
+        if seen.flows_unread:
+            change.problems.append(Problem(None, change.name, f"{seen.flows_unread}, so it cannot be deleted safely"))
+        for flow in seen.flows:
+            if flow.entry is None:
+                why = f"dataflow {flow.name} reads from it and the portal cannot write it ({flow.why})"
+            elif flow.name not in in_file | deleted:
+                why = f"dataflow {flow.name} reads from it and is not in the file (add it, or prune)"
+            else:
+                continue
+            change.problems.append(Problem(None, change.name, f"{why}: deleting the connection would delete it too"))
+        if change.problems:
+            change.action, change.would = "blocked", None
+
+
+def _unlisted(kind: str, sandbox: str, object_id: str) -> bool:
+    """Whether an object the last apply made, and the listing left out, is there all the same (a listing can lag)."""
+    try:
+        if kind == "connection":
+            services.connections().get_connection(sandbox, object_id)
+        else:
+            services.dataflows().flow(sandbox, object_id)
+    except AdobeError as error:
+        if error.not_found:
+            return False
+        raise
+    return True
+
+
+def _unlisted_yet(change: Change) -> None:
+    change.action, change.would, change.drift = "blocked", None, []
+    change.problems.append(
+        Problem(None, change.name, "made by the last apply and not listed by Flow Service yet: plan again in a minute")
+    )
+
+
 def _wanted_flow(entry, index: int, lines: dict) -> dict:
+    try:
+        datetime.datetime.strptime(entry.schedule.start, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        path = ("dataflows", index, "schedule", "start")
+        return {"problem": Problem(lines.get(path), where(path), "not a date and time: YYYY-MM-DDTHH:MM")}
     try:
         return desired.dataflow(entry)
     except (ValueError, KeyError):  # zoneinfo's ZoneInfoNotFoundError is a KeyError

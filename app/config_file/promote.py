@@ -15,12 +15,15 @@ from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.validators import InputRequired, ValidationError
 
 from .. import services
+from ..adobe import AdobeError
 from ..together import side_by_side
 from ..watch.forms import MultiCheckboxField
 from ..web import audit, permissions
+from ..web.loaders import AdobeFailed
 from . import observe
 from . import plan as planning
 from .apply import Applying, Busy, one_at_a_time
+from .load import Refused
 
 bp = Blueprint("promote", __name__)
 log = logging.getLogger(__name__)
@@ -109,7 +112,10 @@ def _picked(formdata) -> PickForm:
     pick.source.choices = [(s, s) for s in permissions.sandboxes_for("view")]
     pick.target.choices = [(s, s) for s in permissions.sandboxes_for("view")]
     if pick.source.data in permissions.sandboxes_for("view"):
-        names = sorted({c.get("name") or c["id"] for c in observe.connections(pick.source.data)})
+        try:
+            names = sorted({c.get("name") or c["id"] for c in observe.connections(pick.source.data)})
+        except AdobeError as error:
+            raise AdobeFailed("Could not list the sandbox's connections", error) from None
         pick.connection.choices = [(n, n) for n in names]
     else:
         pick.connection.choices = []
@@ -118,16 +124,25 @@ def _picked(formdata) -> PickForm:
 
 def _planned(source: str, target: str, names: list[str], given: dict, seen=None) -> tuple[str, planning.Plan]:
     """The source's file for those connections, and its plan against the target: the two sandboxes read side by
-    side when the target was not read already."""
-    if seen is None:
-        read = side_by_side([lambda: observe.as_file(source, set(names)), lambda: observe.read(target)])
-        for outcome in read:
-            if isinstance(outcome, Exception):
-                raise outcome
-        (text, _c, _d), seen = read
-    else:
-        text = observe.as_file(source, set(names))[0]
-    return text, planning.make(text, target, given, seen_list=seen)
+    side when the target was not read already. AdobeFailed when Adobe could not say; Refused for a file that cannot
+    be used (as the command would be refused)."""
+    try:
+        if seen is None:
+            read = side_by_side([lambda: observe.as_file(source, set(names)), lambda: observe.read(target)])
+            for outcome in read:
+                if isinstance(outcome, Exception):
+                    raise outcome
+            (text, _c, _d), seen = read
+        else:
+            text = observe.as_file(source, set(names))[0]
+        return text, planning.make(text, target, given, seen_list=seen)
+    except AdobeError as error:
+        raise AdobeFailed("Could not read the sandboxes", error) from None
+
+
+def _unusable(pick, refused: Refused):
+    said = "; ".join(str(p) for p in refused.problems[:5])
+    return _page(pick, status=422, said=f"What you picked cannot be carried as it is: {said}.")
 
 
 @bp.get("/promote")
@@ -140,7 +155,10 @@ def index():
         if asked and not pick.connection.data and not pick.errors and pick.connection.choices:
             pick.connection.errors = ["Tick the connections to carry."]
         return _page(pick, status=200)
-    _text, plan = _planned(pick.source.data, pick.target.data, pick.connection.data, {})
+    try:
+        _text, plan = _planned(pick.source.data, pick.target.data, pick.connection.data, {})
+    except Refused as refused:
+        return _unusable(pick, refused)
     audit.record("plan", "ok", sandbox=plan.sandbox, detail=f"promote from {pick.source.data}: {plan.said()}")
     form = secrets_form(_waiting(plan))(
         formdata=None,
@@ -166,28 +184,34 @@ def apply():
     pick = _picked(None)
     pick.source.data, pick.target.data, pick.connection.data = source, target, names
     try:
-        with one_at_a_time(target):
-            seen = observe.read(target)
+        with one_at_a_time(target) as renew:
+            try:
+                seen = observe.read(target)
+            except AdobeError as error:
+                raise AdobeFailed("Could not read the sandbox", error) from None
+            # The plan as the page showed it (no secret given), then with the credentials typed.
             _text, bare = _planned(source, target, names, {}, seen)
             waiting = _waiting(bare)
             form = secrets_form(waiting)()
             if not form.validate():
                 return _page(pick, bare, form, status=400)
+            if bare.digest != form.digest.data:
+                form.digest.data = bare.digest
+                said = "The plan changed since you read it, so nothing was changed: read it again, then apply."
+                return _page(pick, bare, form, status=409, said=said)
             given: dict[str, dict[str, str]] = {}
             for connection, field in waiting:
                 given.setdefault(connection, {})[field] = form[secret_name(connection, field)].data
             _text, plan = _planned(source, target, names, given, seen)
-            if plan.digest != form.digest.data or plan.blocked:
-                form.digest.data = plan.digest
-                said = (
-                    "The plan has problems: nothing was changed."
-                    if plan.blocked
-                    else "The plan changed since you read it, so nothing was changed: read it again, then apply."
-                )
-                return _page(pick, plan, form, status=409, said=said)
-            results = Applying(plan, given).run()
+            if plan.blocked:
+                return _page(pick, plan, form, status=422, said="The plan has problems: nothing was changed.")
+            if plan.deletes_connections:
+                permissions.require("delete", target)
+            results = Applying(plan, given, renew).run()
     except Busy:
         return _page(pick, status=409, said=f"Another apply to {target} is under way; try again when it ends.")
+    except Refused as refused:
+        return _unusable(pick, refused)
     complete = all(r.outcome in ("done", "skipped") for r in results)
     said = ", ".join(f"{r.kind} {r.name}: {r.action} {r.outcome}" for r in results if r.outcome != "skipped")
     audit.record("apply", "ok" if complete else "failed", sandbox=target, detail=f"promote from {source}: {said}"[:500])

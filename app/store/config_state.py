@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from .health import guarded
 from .schema import _fit, config_state
@@ -21,7 +21,8 @@ class ConfigState:
 
     @guarded(retry=True)
     def applied(self, sandbox: str) -> dict[tuple[str, str], dict]:
-        """(kind, name) → {object_id, applied, fingerprints, applied_at, applied_by} for the sandbox."""
+        """(kind, name) → {object_id, applied, fingerprints, applied_at, applied_by} for the sandbox; an object_id of
+        "" is one an apply deleted."""
         with self.engine.connect() as db:
             rows = db.execute(select(config_state).where(config_state.c.sandbox == sandbox)).mappings().all()
         return {
@@ -52,12 +53,7 @@ class ConfigState:
             if not db.execute(update(config_state).where(*key).values(**values)).rowcount:
                 db.execute(insert(config_state).values(sandbox=sandbox, kind=kind, name=name, **values))
 
-    @guarded(retry=False)
-    def forget(self, sandbox: str, kind: str, name: str) -> None:
-        """The object was deleted by an apply: nothing to tell drift from any more."""
-        with self.engine.begin() as db:
-            db.execute(
-                delete(config_state).where(
-                    config_state.c.sandbox == sandbox, config_state.c.kind == kind, config_state.c.name == name
-                )
-            )
+    def forget(self, sandbox: str, kind: str, name: str, by: str | None) -> None:
+        """The object was deleted by an apply: nothing to tell drift from any more. Its record stays, with no object,
+        so that making one of that name again is a new request, never the deleted one found again."""
+        self.remember(sandbox, kind, name, "", {}, {}, by)

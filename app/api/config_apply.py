@@ -20,6 +20,8 @@ from .spec import operation
 
 log = logging.getLogger(__name__)
 TAG = "Config as code"
+# A body holds the file (at most 2 MiB) and its secrets' values, JSON-escaped: more than the portal's usual 64 KB.
+MOST_BODY = 3 * 1024 * 1024
 
 
 def _plan(body: shapes.ConfigPlanRequest) -> planning.Plan:
@@ -44,7 +46,7 @@ def _plan(body: shapes.ConfigPlanRequest) -> planning.Plan:
     summary="Plan a configuration file against a sandbox",
     tag=TAG,
     body=shapes.ConfigPlanRequest,
-    most_bytes=3 * 1024 * 1024,
+    most_bytes=MOST_BODY,
     answers={
         200: ("What applying the file would do, object by object; nothing is changed.", shapes.PlanAnswer),
         422: ("The file cannot be used: each problem with its line.", schemas.ProblemDetails),
@@ -74,7 +76,7 @@ def plan_config(body: shapes.ConfigPlanRequest):
     summary="Apply a configuration file to a sandbox",
     tag=TAG,
     body=shapes.ConfigApplyRequest,
-    most_bytes=3 * 1024 * 1024,
+    most_bytes=MOST_BODY,
     answers={
         200: ("What was done, object by object (`complete` false: apply again to go on).", shapes.ApplyAnswer),
         409: ("Another apply to the sandbox is under way, or the saved plan no longer holds.", schemas.ProblemDetails),

@@ -4,6 +4,7 @@ twice; two applies at once making each object once; roles."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 import time
@@ -506,4 +507,69 @@ def test_a_first_run_that_is_no_date_is_said_on_its_line(portal, fresh_emulator)
         "line": line,
         "where": "dataflows[0].schedule.start",
         "message": "not a date and time: YYYY-MM-DDTHH:MM",
+    }
+
+
+def test_a_connection_string_not_given_changes_nothing_once_applied(portal, fresh_emulator):
+    editor, text = carried(portal, fresh_emulator)
+    without = {"Basic one": {"password": BASIC["password"]}}  # the connection string, not set this time
+    found = {c["name"]: c for c in plan(editor, text, secrets=without)["changes"]}
+    assert found["Orders database"]["action"] == "none" and found["Orders database"]["fields"] == []
+    config = yaml.safe_load(text)
+    orders = next(c for c in config["connections"] if c["name"] == "Orders database")
+    orders["description"] = "Described now"
+    described = yaml.safe_dump(config, sort_keys=False)
+    change = {c["name"]: c for c in plan(editor, described, secrets=without)["changes"]}["Orders database"]
+    assert change["action"] == "update", "a description changes in place, with no secret needed"
+    assert [f["field"] for f in change["fields"]] == ["description"]
+    assert apply(editor, described, secrets=without).get_json()["complete"]
+    orders["fields"]["connectionString"] = "ask"
+    asked = yaml.safe_dump(config, sort_keys=False)
+    change = {c["name"]: c for c in plan(editor, asked, secrets=without)["changes"]}["Orders database"]
+    assert (change["action"], change["would"]) == ("pending", "update"), "another reference: the owner types it"
+
+
+@pytest.mark.parametrize(
+    ("frequency", "interval", "start", "now", "made", "noted"),
+    [
+        ("hour", 1, "2027-01-04T09:30", "2027-01-01T00:00", "2027-01-04T09:30", False),
+        ("hour", 2, "2026-01-01T09:30", "2026-12-06T10:00", "2026-12-06T11:30", True),
+        ("day", 1, "2026-12-01T09:30", "2026-12-06T09:29", "2026-12-06T09:30", True),
+        ("day", 1, "2026-12-01T09:30", "2026-12-06T09:30", "2026-12-07T09:30", True),
+        ("week", 1, "2026-11-30T09:30", "2026-12-06T00:00", "2026-12-07T09:30", True),
+        ("minute", 15, "2026-12-06T09:00", "2026-12-06T09:20", "2026-12-06T09:30", True),
+        ("once", None, "2026-12-01T09:30", "2026-12-06T10:00:30", "2026-12-06T10:02", True),
+    ],
+)
+def test_a_first_run_past_is_moved_to_the_next_on_its_cadence(frequency, interval, start, now, made, noted):
+    from app.config_file.desired import first_run
+    from app.config_file.model import Schedule
+
+    entry = Schedule(frequency=frequency, interval=interval, start=start, timezone="UTC")
+    at = datetime.datetime.fromisoformat(now).replace(tzinfo=datetime.UTC).timestamp()
+    text, note = first_run(entry, at)
+    assert text == made
+    assert (note == f"its first run in the file is past: it starts at {made} UTC, the next on its cadence") is noted
+    assert (note is None) is not noted
+
+
+def test_a_first_run_in_another_zone_is_compared_in_utc():
+    from app.config_file.desired import schedule
+    from app.config_file.model import Schedule
+
+    paris = schedule(Schedule(frequency="day", interval=1, start="2027-07-01T09:30", timezone="Europe/Paris"))
+    assert paris == {
+        "frequency": "day",
+        "start": "2027-07-01T07:30",
+        "interval": 1,
+        "backfill": True,
+        "error_diagnostics": False,
+    }
+    once = schedule(Schedule(frequency="once", start="2027-01-01T00:00", delta_column="d", partial_percent=5))
+    assert once == {
+        "frequency": "once",
+        "start": "2027-01-01T00:00",
+        "delta_column": "d",
+        "error_diagnostics": False,
+        "partial_percent": 5,
     }

@@ -95,7 +95,8 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
         now = _observed_connection(seen)
         if seen.name != wanted.entry.name:
             change.fields.append({"field": "name", "from": seen.name, "to": wanted.entry.name})
-        if (now["source"], now["auth"]) != (want["source"], want["auth"]):
+        # A form that could not be filled for want of a secret may not say its kind of authentication: not compared.
+        if (now["source"], now["auth"]) != (want["source"], want["auth"] or now["auth"]):
             change.action = "replace"
             change.notes.append(
                 "Flow Service cannot change a connection's source or kind of authentication in place: it is deleted "

@@ -121,8 +121,14 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
         if errors:
             return wanted
         form = None
-    if form is None:  # only a secret not given is at fault: compare the rest as written
-        wanted.body = _unchecked_body(wanted.source, entry, fields)
+    if form is None:
+        # Only a secret not given is at fault (a connection string to ask for): what the rest says, compared only.
+        params = {k: v for k, v in fields.items() if k != "method" and v != NOT_GIVEN}
+        spec_name = wanted.source.form_class.spec_of_method.get(str(fields.get("method")))
+        wanted.body = {
+            "auth": {"specName": spec_name, "params": params},
+            "connectionSpec": {"id": wanted.source.connection_spec_id},
+        }
     else:
         wanted.body = wanted.source.request_body(form)
     params = wanted.params
@@ -158,21 +164,6 @@ def comparable(params: dict, secret: set[str]) -> dict:
             if shown != "{CONNECTION_STRING}":  # one that does not read as pairs is a secret whole
                 found[f"{name}{HIDDEN}"] = shown
     return found
-
-
-def _unchecked_body(source: Source, entry: Connection, fields: dict) -> dict:
-    """A request body from the fields as written (a secret not given left out), for comparing only: never sent."""
-    params = {k: v for k, v in fields.items() if k != "method" and v != NOT_GIVEN}
-    spec_of = getattr(source.form_class, "spec_of_method", {}) or {}
-    spec_name = spec_of.get(str(fields.get("method"))) if fields.get("method") else None
-    if spec_name is None and len(set(spec_of.values())) == 1:
-        spec_name = next(iter(spec_of.values()))
-    return {
-        "name": entry.name,
-        "description": entry.description,
-        "auth": {"specName": spec_name, "params": params},
-        "connectionSpec": {"id": source.connection_spec_id},
-    }
 
 
 def schedule(entry: Schedule) -> dict:

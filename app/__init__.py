@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         auth,
         connection_edit,
         connections,
+        credential_links,
         dataflow_edit,
         dataflow_list,
         dataflow_review,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         filters,
         health,
         new_dataflow,
+        owner,
         security,
         setup,
         tokens,
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         setup.bp,
         tokens.bp,
         promote.bp,
+        credential_links.bp,
+        owner.bp,
     ):
         app.register_blueprint(blueprint)
     api.init_app(app)

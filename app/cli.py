@@ -126,9 +126,9 @@ def migrate_store(settings: Settings) -> str:
     """Bring the store's schema up to date (once, under a lock); its revision (SchemaAhead for a database a newer
     release migrated)."""
     from .store import database_url
+    from .store.engine import connect
     from .store.health import guarded
     from .store.migrate import upgrade
-    from .store.schema import connect
 
     engine, _serial, _locks = connect(database_url(settings.data_dir, settings.database_url))
     try:

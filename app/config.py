@@ -87,6 +87,9 @@ class Settings:
     # Whether alerts may go to this machine (a webhook on loopback): off, so that nobody can aim the portal at a
     # service listening only locally.
     alerts_to_loopback: bool = False
+    # Credential links (app/web/owner.py): how long a link stays valid, and whether opening one needs a sign-in.
+    credential_link_hours: float = 24.0
+    credential_link_sign_in: bool = False
     # Not from the environment: I/O Events' key domain (the emulator's URL in emulator mode), and the first wait
     # before a failed alert is sent again (I/O Events' own schedule: 1, 2, 4, 8, then 15 minutes, for a day).
     io_events_keys: str = IO_EVENTS_KEYS
@@ -237,7 +240,8 @@ SIGN_IN_OPTIONS = (
 
 
 def _watch_settings(env: Mapping[str, str], problems: list[str]) -> dict:
-    """WIZARD_WATCH_SECONDS, WIZARD_SMTP_URL, WIZARD_SMTP_FROM and WIZARD_PUBLIC_URL, checked."""
+    """WIZARD_WATCH_SECONDS, WIZARD_SMTP_URL, WIZARD_SMTP_FROM, WIZARD_PUBLIC_URL, WIZARD_ALERTS_TO_LOOPBACK and the
+    credential links' WIZARD_CREDENTIAL_LINK_HOURS and WIZARD_CREDENTIAL_LINK_SIGN_IN, checked."""
     text = env.get("WIZARD_WATCH_SECONDS", "60").strip() or "60"
     if not text.isdigit() or not (int(text) == 0 or 1 <= int(text) <= 3600):
         problems.append(
@@ -263,12 +267,27 @@ def _watch_settings(env: Mapping[str, str], problems: list[str]) -> dict:
     loopback = env.get("WIZARD_ALERTS_TO_LOOPBACK", "").strip().lower()
     if loopback not in ("", "0", "1", "true", "false"):
         problems.append(f"WIZARD_ALERTS_TO_LOOPBACK must be 1 or 0, not {loopback!r}.")
+    link_hours = env.get("WIZARD_CREDENTIAL_LINK_HOURS", "24").strip() or "24"
+    try:
+        hours = float(link_hours)
+        if not 0 < hours <= 24 * 30:
+            raise ValueError
+    except ValueError:
+        problems.append(
+            f"WIZARD_CREDENTIAL_LINK_HOURS must be a number of hours above 0 and at most 720, not {link_hours!r}."
+        )
+        hours = 24.0
+    link_sign_in = env.get("WIZARD_CREDENTIAL_LINK_SIGN_IN", "").strip().lower()
+    if link_sign_in not in ("", "0", "1", "true", "false"):
+        problems.append(f"WIZARD_CREDENTIAL_LINK_SIGN_IN must be 1 or 0, not {link_sign_in!r}.")
     return {
         "watch_seconds": float(text),
         "smtp_url": smtp_url,
         "smtp_from": smtp_from,
         "public_url": public_url,
         "alerts_to_loopback": loopback in ("1", "true"),
+        "credential_link_hours": hours,
+        "credential_link_sign_in": link_sign_in in ("1", "true"),
     }
 
 

@@ -21,6 +21,9 @@ from flask import Flask, g, has_request_context, request
 from gunicorn import glogging
 
 REDACTED = "[redacted]"
+# A credential link's token (app/store/credential_links.py: aswl_ then 43 characters), wherever it stands: in a path
+# that gunicorn's access log or a proxy's error quotes, before any request has registered it.
+LINK_TOKEN = re.compile(r"aswl_[A-Za-z0-9_-]{20,}")
 # An id a proxy in front may hand us; anything else is replaced by our own.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -83,7 +86,7 @@ _registries: weakref.WeakSet[SecretRegistry] = weakref.WeakSet()
 def scrub(text: str) -> str:
     for registry in list(_registries):
         text = registry.scrub(text)
-    return text
+    return LINK_TOKEN.sub("aswl_" + REDACTED, text)
 
 
 _plain = logging.Formatter()

@@ -262,6 +262,10 @@
     var value = input.value, check = input.getAttribute("data-check");
     if (input.type === "checkbox" || input.type === "radio") return null;
     if (input.type === "password" ? !value : !value.trim()) {
+      // The database owner types the secrets (and the user name, when asked) through a link.
+      var form = input.form, owner = form && form.querySelector('input[name="typed_by"][value="owner"]:checked');
+      var user = form && form.querySelector('input[name="owner_types_user"]:checked');
+      if (owner && (input.type === "password" || (user && /^(user(name)?|uid|login)$/i.test(input.name)))) return null;
       return input.hasAttribute("data-required") ? input.getAttribute("data-required") : null;
     }
     if (CONTROL.test(value) && check !== "connection-string") {

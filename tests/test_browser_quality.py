@@ -178,6 +178,8 @@ def test_keyboard_only_flow_in_a_sensible_order(page, live_server, fresh_emulato
         "username",
         "password",
         "Show",
+        "typed_by-0",
+        "owner_types_user",
         "Create connection",
     ]
     page.keyboard.press("Enter")

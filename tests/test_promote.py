@@ -73,7 +73,8 @@ def test_a_missing_credential_is_asked_for_next_to_its_field(portal, fresh_emula
     form = {"source": "prod", "target": "dev", "carried": "Basic one\nOrders database", "digest": _digest(html)}
     refused = editor.post("/promote/apply", data=form)
     page = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "Type the password of Basic one, or leave that connection out." in page
+    said = "Type the password of Basic one, let its database owner type it, or leave that connection out."
+    assert refused.status_code == 400 and said in page
     assert not in_sandbox(fresh_emulator, "connections")
 
 

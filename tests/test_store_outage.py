@@ -190,9 +190,9 @@ def test_a_pending_submission_of_a_dead_worker_is_reconciled_once_by_two_portals
 
 
 def test_a_locked_sqlite_file_is_the_same_503(fresh_emulator, tmp_path, monkeypatch):
-    import app.store.schema
+    import app.store.engine
 
-    monkeypatch.setattr(app.store.schema, "SQLITE_WAIT", 0.5)
+    monkeypatch.setattr(app.store.engine, "SQLITE_WAIT", 0.5)
     server = LiveServer(create_app(settings_for(fresh_emulator, data_dir=str(tmp_path))))
     holder = sqlite3.connect(tmp_path / "wizard.sqlite3", timeout=0.1)
     holder.execute("BEGIN EXCLUSIVE")

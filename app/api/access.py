@@ -58,7 +58,7 @@ def authenticate(settings) -> None:
         raise _refused()
     store = services.store()
     row = store.tokens.check(token)
-    groups = _groups_now(settings, row["user"]) if row else None
+    groups = groups_now(settings, row["user"]) if row else None
     if row is None or groups is None:
         log.warning("API call refused: no valid token")
         raise _refused()
@@ -67,7 +67,7 @@ def authenticate(settings) -> None:
     log.info("API call", extra={"token": f"{row['name']} ({row['prefix']})"})
 
 
-def _groups_now(settings, user: str) -> tuple[str, ...] | None:
+def groups_now(settings, user: str) -> tuple[str, ...] | None:
     """The person's groups as the portal knows them now; None when the person is gone (no longer in the users
     file, or never signed in)."""
     if settings.auth == "accounts":

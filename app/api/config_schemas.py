@@ -72,6 +72,11 @@ class AppliedChange(BaseModel):
     outcome: Literal["done", "failed", "skipped", "pending"]
     id: str | None = None
     message: str | None = None
+    link: str | None = Field(
+        default=None,
+        description="A credential link for the database owner to type the connection's secrets (written ask), given "
+        "this once: pass it on.",
+    )
 
 
 class ApplyAnswer(BaseModel):

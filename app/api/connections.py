@@ -11,7 +11,7 @@ from ..dataflows.draft import DELTA_KINDS, explored_column
 from ..sources.secrecy import masked_params
 from ..web import changing, creating, permissions
 from ..web.connection_edit import RenameForm
-from ..web.connections import STATES, listing, offered_sources, secrets_of, test_outcome
+from ..web.connections import STATES, listing, offered_sources, secrets_of, test_outcome, tested
 from ..web.loaders import load_connection, sandbox_of, source_of, with_connection
 from . import forms, once, schemas
 from .problems import Problem, field_errors
@@ -178,8 +178,14 @@ def create_connection(body: schemas.NewConnection):
             made = schemas.Connection(**as_json(connection, found_source, body.sandbox, g.get("user")))
         except Exception:  # noqa: BLE001 - made all the same: the answer names it, and a GET reads it
             made = None
+    # Every creation is tested right after (a repeat of the key was tested by the call that made it).
+    test = tested(body.sandbox, connection_id) if outcome.kind != "earlier" else None
     answer = schemas.Created(
-        connection=made, id=connection_id, repeated=outcome.kind == "earlier", recorded_later=outcome.kind == "late"
+        connection=made,
+        id=connection_id,
+        repeated=outcome.kind == "earlier",
+        recorded_later=outcome.kind == "late",
+        tested=None if outcome.kind == "earlier" else schemas.Tested.model_validate(test),
     )
     location = f"/api/v1/connections/{connection_id}?sandbox={body.sandbox}"
     return answer.model_dump(mode="json"), 201, {"Location": location}
@@ -269,7 +275,11 @@ def rotate_credentials(connection_id: str, query: schemas.SandboxQuery, body: sc
                     }
                 ],
             )
-        return _sent(connection, source, sandbox, [{"op": "replace", "path": "/auth/params", "value": new_auth.params}])
+        answer, status, headers = _sent(
+            connection, source, sandbox, [{"op": "replace", "path": "/auth/params", "value": new_auth.params}]
+        )
+        answer["tested"] = tested(sandbox, connection["id"])
+        return answer, status, headers
 
     return rotate(connection_id)
 

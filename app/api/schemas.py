@@ -70,6 +70,14 @@ class SourceRef(BaseModel):
     connection_spec_id: str
 
 
+class Tested(BaseModel):
+    outcome: Literal["ok", "failed", "error"]
+    message: str
+
+
+TESTED = "The test run right after the credentials were sent: whether Flow Service reaches the database with them."
+
+
 class Connection(BaseModel):
     id: str
     name: str | None = None
@@ -85,6 +93,7 @@ class Connection(BaseModel):
     )
     auth_spec: str | None = None
     params: dict[str, str] = Field(description="The auth params, every secret masked.")
+    tested: Tested | None = Field(default=None, description=TESTED + " Given only after a rotation.")
     read_only: bool = Field(description="True for a connection of a source the portal does not offer.")
     created_by: str | None = Field(default=None, description="Who created it through the portal, when it was.")
 
@@ -134,6 +143,7 @@ class Created(BaseModel):
     recorded_later: bool = Field(
         default=False, description="Made, and put on the portal's record once its database answers."
     )
+    tested: Tested | None = Field(default=None, description=TESTED + " None for a repeated Idempotency-Key.")
 
 
 class TestResult(BaseModel):

@@ -20,7 +20,7 @@ from .. import services
 from ..adobe import AdobeError
 from ..api import dataflow_changes, forms, new_dataflows, schemas
 from ..api.problems import Problem as ApiProblem
-from ..web import changing, creating
+from ..web import changing, connections, creating, credential_links
 from ..web import dataflow_actions as actions
 from ..web.loaders import AdobeFailed, ReadOnlyHere
 from . import desired
@@ -31,6 +31,9 @@ from .plan import Plan
 # dies mid-apply.
 LEASE_SECONDS = 300.0
 LOST = "not applied: the apply lost its hold on the sandbox (another may have begun); apply again"
+
+
+WAITING = "waits for the database owner to type its credentials, then apply again"
 
 
 class Busy(Exception):
@@ -45,6 +48,7 @@ class Done:
     outcome: str  # done, failed, skipped (nothing to do, or waiting), pending
     id: str | None = None
     message: str | None = None
+    link: str | None = None  # a credential link for the database owner, given this once
 
     def as_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -108,9 +112,10 @@ class Applying:
         if change.action in ("left",):
             return
         if change.action == "pending":
-            self.done.append(
-                Done(change.kind, change.name, change.action, "pending", change.id, "; ".join(change.notes))
-            )
+            waiting = Done(change.kind, change.name, change.action, "pending", change.id, "; ".join(change.notes))
+            if change.kind == "connection" and change.would == "create":
+                waiting.message, waiting.link = self._ask_owner(change)
+            self.done.append(waiting)
             return
         if not self.renew():
             self.done.append(Done(change.kind, change.name, change.action, "skipped", change.id, LOST))
@@ -159,8 +164,27 @@ class Applying:
             made = outcome.connection_id or ""
             self.connection_ids[change.name] = made
             self._remember_connection(wanted, made, None)
-            return Done("connection", change.name, change.action, "done", made)
+            return Done("connection", change.name, change.action, "done", made, _tested(self.sandbox, made))
         return self._update_connection(change, wanted, applied)
+
+    def _ask_owner(self, change: Change) -> tuple[str, str | None]:
+        """A credential link for a connection whose secrets the database owner types (written `ask`): made once for
+        the file's connection as it stands; applying again once they typed them goes on from there."""
+        wanted = self.plan.wanted[("connection", change.name)]
+        kept = {k: v for k, v in wanted.entry.fields.items() if k not in wanted.references and v is not False}
+        prepared = {
+            "name": change.name,
+            "description": wanted.entry.description or "",
+            "sandbox": self.sandbox,
+            **{k: "y" if v is True else str(v) for k, v in kept.items()},
+        }
+        key = json.dumps(["config", self.sandbox, change.name, wanted.normalized()], sort_keys=True)
+        made = credential_links.make_link(
+            wanted.source, prepared, sorted(wanted.references), sandbox=self.sandbox, name=change.name, key=key
+        )
+        if made is None:
+            return WAITING + ": its link was given by an earlier apply (Credential links lists it)", None
+        return WAITING + ": pass this link on to them, once", made[0]
 
     def _update_connection(self, change: Change, wanted, applied: dict | None) -> Done:
         connection_id = change.id or ""
@@ -181,8 +205,10 @@ class Applying:
             if isinstance(sent, AdobeError):
                 return Done("connection", change.name, "update", "failed", connection_id, sent.message)
         self.connection_ids[change.name] = connection_id
-        self._remember_connection(wanted, connection_id, applied, keep_prints=not (fields - {"name", "description"}))
-        return Done("connection", change.name, "update", "done", connection_id)
+        rotated = bool(fields - {"name", "description"})
+        self._remember_connection(wanted, connection_id, applied, keep_prints=not rotated)
+        said = _tested(self.sandbox, connection_id) if rotated else None
+        return Done("connection", change.name, "update", "done", connection_id, said)
 
     def _form(self, wanted: desired.WantedConnection):
         fields = {
@@ -291,6 +317,12 @@ class Applying:
             return Done("dataflow", change.name, "delete", "failed", change.id, failed.message)
         services.store().config.forget(self.sandbox, "dataflow", change.name, g.get("user"))
         return Done("dataflow", change.name, "delete", "done", change.id)
+
+
+def _tested(sandbox: str, connection_id: str) -> str:
+    """The test run right after a connection's credentials were sent, in one line."""
+    test = connections.tested(sandbox, connection_id)
+    return f"test {test['outcome']}: {test['message']}"
 
 
 def _said(refused: ApiProblem) -> str:

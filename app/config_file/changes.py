@@ -127,8 +127,8 @@ def connection_change(wanted: desired.WantedConnection, seen: observe.Seen | Non
         change.waiting = list(wanted.missing)
     if change.action == "pending":
         change.notes.append(
-            f"waits for the database owner to type {', '.join(wanted.asked)}: credential links are to come, so "
-            "meanwhile write a reference the person applying can give"
+            f"waits for the database owner to type {', '.join(wanted.asked)}: apply gives a credential link to pass "
+            "on, and applying again after they typed them goes on"
         )
     if change.action == "blocked" and wanted.missing:
         for field in wanted.missing:

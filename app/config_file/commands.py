@@ -188,6 +188,9 @@ def plan_or_apply(command: str, args) -> int:
         if result["outcome"] != "skipped" or result["message"]:
             said = f": {result['message']}" if result.get("message") else ""
             print(f"  {result['kind']} {result['name']}: {result['action']} {result['outcome']}{said}")
+            if result.get("link"):
+                # Given this once, for the person to pass on: their terminal, never a log.
+                print(f"    {result['link']}")
     if not found["complete"]:
         _say(command, "not everything was applied: mend what failed, then apply again to go on from there")
         return 1

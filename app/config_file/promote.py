@@ -1,7 +1,7 @@
 """The Promote page: carry connections, with their dataflows, from one sandbox to another. The person picks the two
 sandboxes and the connections; the page shows the plan side by side (what will be made, changed or left, datasets
-matched by name and those unmatched named as blockers); the person types each credential that must be sent (the
-database owner typing it through a link comes with credential links) and applies. The page makes the same plan as
+matched by name and those unmatched named as blockers); the person types each credential that must be sent, or lets
+the database owner type it through a credential link, and applies. The page makes the same plan as
 `aep-source-wizard plan` for the same file (the source sandbox exported) and applies it the same way."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import yaml
 from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField
+from wtforms.validators import StopValidation, ValidationError
 
 from .. import services
 from ..adobe import AdobeError
@@ -67,18 +68,57 @@ def secrets_form(waiting: list[tuple[str, str]]) -> type[FlaskForm]:
         carried = HiddenField()  # the connections' names, one a line (a name holds no control character)
         digest = HiddenField()
 
+    for connection in dict.fromkeys(connection for connection, _field in waiting):
+        setattr(
+            ApplyForm,
+            owner_name(connection),
+            BooleanField(
+                f"The database owner of {connection} types its credentials",
+                description="Applying gives you a one-time link to pass on; once they typed them, apply again.",
+            ),
+        )
     for connection, field in waiting:
         setattr(
             ApplyForm,
             secret_name(connection, field),
             PasswordField(
                 f"{connection}: {field}",
-                validators=[InputRequired(f"Type the {field} of {connection}, or leave that connection out.")],
-                description="Typed by you now: sent to Adobe once, never shown or kept (only a keyed hash of it). "
-                "Asking the database owner to type it through a link comes with credential links.",
+                validators=[_typed_unless_owner(connection, field)],
+                description="Typed by you now: sent to Adobe once, never shown or kept (only a keyed hash of it).",
             ),
         )
     return ApplyForm
+
+
+def _typed_unless_owner(connection: str, field: str):
+    def check(form, typed):
+        if form[owner_name(connection)].data:
+            typed.errors = []
+            raise StopValidation()
+        if not typed.data:
+            raise StopValidation(
+                f"Type the {field} of {connection}, let its database owner type it, or leave that connection out."
+            )
+
+    return check
+
+
+def owner_name(connection: str) -> str:
+    """The box that leaves a connection's credentials to its database owner."""
+    return "owner_" + hashlib.sha256(connection.encode()).hexdigest()[:16]
+
+
+def asked_of(text: str, connections: set[str]) -> str:
+    """The file with each secret of those connections written `ask`: their database owner types them."""
+    if not connections:
+        return text
+    document = yaml.safe_load(text)
+    for entry in document.get("connections") or []:
+        if entry.get("name") in connections:
+            for name, value in (entry.get("fields") or {}).items():
+                if isinstance(value, dict) or (isinstance(value, str) and value.startswith("${")):
+                    entry["fields"][name] = "ask"
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
 def secret_name(connection: str, field: str) -> str:
@@ -122,10 +162,12 @@ def _picked(formdata) -> PickForm:
     return pick
 
 
-def _planned(source: str, target: str, names: list[str], given: dict, seen=None) -> tuple[str, planning.Plan]:
-    """The source's file for those connections, and its plan against the target: the two sandboxes read side by
-    side when the target was not read already. AdobeFailed when Adobe could not say; Refused for a file that cannot
-    be used (as the command would be refused)."""
+def _planned(
+    source: str, target: str, names: list[str], given: dict, seen=None, owners: set[str] | frozenset = frozenset()
+) -> tuple[str, planning.Plan]:
+    """The source's file for those connections (the secrets of `owners`' connections written `ask`), and its plan
+    against the target: the two sandboxes read side by side when the target was not read already. AdobeFailed when
+    Adobe could not say; Refused for a file that cannot be used (as the command would be refused)."""
     try:
         if seen is None:
             read = side_by_side([lambda: observe.as_file(source, set(names)), lambda: observe.read(target)])
@@ -135,6 +177,7 @@ def _planned(source: str, target: str, names: list[str], given: dict, seen=None)
             (text, _c, _d), seen = read
         else:
             text = observe.as_file(source, set(names))[0]
+        text = asked_of(text, set(owners))
         return text, planning.make(text, target, given, seen_list=seen)
     except AdobeError as error:
         raise AdobeFailed("Could not read the sandboxes", error) from None
@@ -199,10 +242,12 @@ def apply():
                 form.digest.data = bare.digest
                 said = "The plan changed since you read it, so nothing was changed: read it again, then apply."
                 return _page(pick, bare, form, status=409, said=said)
+            owners = {connection for connection, _field in waiting if form[owner_name(connection)].data}
             given: dict[str, dict[str, str]] = {}
             for connection, field in waiting:
-                given.setdefault(connection, {})[field] = form[secret_name(connection, field)].data
-            _text, plan = _planned(source, target, names, given, seen)
+                if connection not in owners:
+                    given.setdefault(connection, {})[field] = form[secret_name(connection, field)].data
+            _text, plan = _planned(source, target, names, given, seen, owners)
             if plan.blocked:
                 return _page(pick, plan, form, status=422, said="The plan has problems: nothing was changed.")
             if plan.deletes_connections:

@@ -19,11 +19,13 @@ from .alerts import Alerts
 from .audit import Audit, iso_utc
 from .cleanups import Cleanups
 from .config_state import ConfigState
+from .credential_links import CredentialLinks
 from .drafts import Drafts, plan_revision
+from .engine import connect
 from .health import StoreUnavailable, guarded
 from .leases import Leases
 from .migrate import upgrade
-from .schema import MOST_OPEN_DRAFTS, connect
+from .schema import MOST_OPEN_DRAFTS
 from .sessions import Sessions
 from .submissions import Submissions
 from .tokens import Tokens
@@ -61,6 +63,7 @@ class Store:
         self.alerts = Alerts(self.engine)
         self.tokens = Tokens(self.engine)
         self.config = ConfigState(self.engine)
+        self.links = CredentialLinks(self.engine)
 
     @guarded(retry=True)
     def ping(self) -> None:

@@ -1,5 +1,5 @@
-"""What the store keeps, table by table; how it connects to SQLite or PostgreSQL, and how an older schema is brought
-up to date. Never a secret: the columns below are all there is."""
+"""What the store keeps, table by table (how it connects: app/store/engine.py; how an older schema is brought up to
+date: app/store/migrations). Never a secret: the columns below are all there is."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
-    event,
 )
 
 metadata = MetaData()
@@ -174,6 +172,44 @@ config_state = Table(
     Column("applied_by", String(256)),
 )
 
+# Credential links (app/web/credential_links.py, app/web/owner.py): a connection prepared by one person whose secrets
+# its database owner types through a one-time link. Only a SHA-256 of the link's token is kept; `prepared` holds what
+# the requester filled in (never a secret), `fields` the fields the owner is asked for.
+credential_links = Table(
+    "credential_links",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # create or rotate
+    Column("sandbox", String(128), nullable=False),
+    Column("source", String(256), nullable=False),  # a curated source's key, or spec:<connection spec id>:<authSpec>
+    Column("connection_id", String(64)),  # the connection rotated, or the one made
+    Column("connection_name", String(256), nullable=False),
+    Column("prepared", Text, nullable=False),  # JSON: the form's fields as the requester filled them, secrets aside
+    Column("fields", Text, nullable=False),  # JSON: the fields the owner types
+    Column("requested_by", String(256), nullable=False, index=True),
+    Column("requested_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),
+    Column("revoked_at", Float),
+    Column("revoked_by", String(256)),
+    Column("outcome", String(256)),  # what the owner's entry came to, in words (never a secret)
+)
+
+# When each connection's credentials were last set through the portal, by whom, whether its database owner typed them
+# (through a credential link), and when the owner said they expire.
+credentials_set = Table(
+    "credentials_set",
+    metadata,
+    Column("connection_id", String(64), primary_key=True),
+    Column("sandbox", String(128), nullable=False),
+    Column("set_at", Float, nullable=False),
+    Column("set_by", String(256)),
+    Column("by_owner", Boolean, nullable=False),
+    Column("expires_at", Float),
+    Column("reminded_at", Float),  # when "credentials expire soon" went out for this expiry
+)
+
 # Personal API tokens (app/web/tokens.py, app/api): only a hash of each token is kept, never the token. The prefix is
 # the token's visible start (asw_ and eight characters), by which its person recognises it and the API finds its row.
 api_tokens = Table(
@@ -321,63 +357,3 @@ def _fit(column, value) -> str:
     text_value = str(value).replace("\x00", "\ufffd")
     length = getattr(column.type, "length", None) or 2000
     return text_value[:length]
-
-
-# How long a statement waits for SQLite's write lock before the store counts as unavailable (our choice: writes take
-# milliseconds; a lock held longer is a stuck process or a backup, and the person is told rather than kept waiting).
-SQLITE_WAIT = 10
-# How long a new connection to PostgreSQL may take before the store counts as unavailable (our choice).
-CONNECT_TIMEOUT = 3
-
-
-def connect(url: str):
-    """(the engine; an engine whose transactions take SQLite's write lock at once, for writes that read first;
-    whether rows are locked FOR UPDATE, as PostgreSQL can). A pooled connection is checked before each use (it may
-    have died with a database restart)."""
-    sqlite = url.startswith("sqlite")
-    engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False}
-        if sqlite
-        else {"connect_timeout": CONNECT_TIMEOUT},
-    )
-    if sqlite:
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record):
-            cursor = connection.cursor()
-            # Several worker processes write: WAL lets readers go on, busy_timeout makes writers queue.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_WAIT * 1000}")
-            # In WAL mode NORMAL survives a crash of the wizard (not of the machine) without an fsync per write.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    # Writes that read first (the sign-in throttle) must not interleave between workers: SQLite takes its
-    # write lock at BEGIN IMMEDIATE on an engine of its own; PostgreSQL locks the rows (FOR UPDATE).
-    serial_engine = (
-        create_engine(
-            url,
-            pool_pre_ping=True,
-            connect_args={"timeout": SQLITE_WAIT, "check_same_thread": False},
-            isolation_level=None,
-        )
-        if sqlite
-        else engine
-    )
-    if sqlite:
-
-        @event.listens_for(serial_engine, "connect")
-        def _serial_pragmas(connection, _record):
-            connection.isolation_level = None
-            cursor = connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_WAIT * 1000}")
-            cursor.close()
-
-        @event.listens_for(serial_engine, "begin")
-        def _immediate(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    for_update = not sqlite
-    return engine, serial_engine, for_update

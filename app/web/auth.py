@@ -42,6 +42,9 @@ OPEN_ENDPOINTS = {
     "api_docs.openapi",
     "api_docs.reference",
     "api_docs.config_schema",
+    # A database owner's credential link: the link is the credential (app/web/owner.py), unless the operator asks
+    # for a sign-in as well (WIZARD_CREDENTIAL_LINK_SIGN_IN).
+    "owner.enter",
 }
 
 

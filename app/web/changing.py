@@ -13,7 +13,7 @@ from .. import services
 from ..adobe import AdobeError
 from ..adobe.errors import STALE
 from ..dataflows.deletion import DeleteMadeFrom
-from . import audit
+from . import audit, creating
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ def update(connection: dict, source, sandbox: str, etag: str, operations: list[d
         if not error.stale:
             log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return error
+    if action == "rotate":
+        creating.credentials_set(connection["id"], sandbox)
     audit.record(
         action,
         "ok",

@@ -14,7 +14,7 @@ from .. import services
 from ..adobe import AdobeError
 from ..sources.fields import no_control_characters
 from ..sources.secrecy import masked_params
-from . import changing
+from . import changing, credential_links
 from .changing import STALE_MESSAGE
 from .connections import secrets_of, shown_params
 from .loaders import load_connection, with_connection
@@ -151,6 +151,14 @@ def rotate(connection, source, sandbox):
         f"This connection uses {auth.get('specName')}; pick the option that sends it "
         "(the kind of authentication cannot change once a connection exists)."
     )
+    if credential_links.by_owner():
+        asked = credential_links.asked_fields(form)
+        sends = form.spec_of_method.get(form.chosen_method() or "", auth.get("specName"))
+        if credential_links.valid_without(form, asked) and sends == auth.get("specName"):
+            return credential_links.offer(source, form, asked, sandbox=sandbox, connection=connection)
+        if sends != auth.get("specName"):
+            form.method.errors = [kind_kept]
+        return render_template("rotate.html", **page), 400
     if request.method == "GET" or not form.validate():
         if "method" in form and form.method.errors and form.method.data not in [c.value for c in form.method.choices]:
             form.method.errors = [kind_kept]

@@ -272,6 +272,17 @@ def test_outcome(tested) -> tuple[str, str]:
     )
 
 
+def tested(sandbox: str, connection_id: str) -> dict[str, str]:
+    """Test a connection whose credentials were just sent: {outcome, message}, as test_outcome says them."""
+    try:
+        result: bool | AdobeError = _client().test_connection(sandbox, connection_id)
+    except AdobeError as error:
+        result = error
+    outcome, message = test_outcome(result)
+    log.info("tested connection %s after its credentials were sent: %s", connection_id, outcome)
+    return {"outcome": outcome, "message": message}
+
+
 def _detail(connection, source, sandbox, reads, status=200):
     """The connection's page, from what was read beside it (`_reads`)."""
     spec_id = (connection.get("connectionSpec") or {}).get("id", "")
@@ -302,6 +313,7 @@ def _detail(connection, source, sandbox, reads, status=200):
         just_created=curl is not None,
         test_outcome=outcome,
         creator=services.store().audit.creators([connection["id"]]).get(connection["id"]),
+        credentials=services.store().links.credentials_of([connection["id"]]).get(connection["id"]),
     ), status
 
 

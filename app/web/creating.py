@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 
-from flask import url_for
+from flask import g, url_for
 
 from .. import services
 from ..adobe import AdobeError
@@ -144,6 +144,7 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         # for this one's outcome.
         services.late().keep(key, result, curl, entry)
         return _made("late", result, created)
+    credentials_set(created.id, sandbox)
     log.info(
         "created %s connection %s in sandbox %s",
         source.key if source.key != "spec" else source.title,
@@ -151,6 +152,14 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         sandbox,
     )
     return _made("created", result, created)
+
+
+def credentials_set(connection_id: str, sandbox: str) -> None:
+    """When and by whom the connection's credentials were set, for its page (advisory: the store away loses it)."""
+    try:
+        services.store().links.credentials_set(connection_id, sandbox, g.get("user"), by_owner=False)
+    except StoreUnavailable:
+        log.warning("could not record when the credentials of %s were set", connection_id)
 
 
 def _made(kind: str, result: str, created) -> Outcome:

@@ -16,7 +16,7 @@ from ..adobe import AdobeError
 from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.generic import source_for
-from . import creating, errors, permissions
+from . import creating, credential_links, errors, permissions
 
 bp = Blueprint("wizard", __name__)
 log = logging.getLogger(__name__)
@@ -267,6 +267,18 @@ def source_form(key):
     return _handle(source)
 
 
+def _ask_owner(source, form, submission_id):
+    """Everything but the secrets checked as usual, then a one-time link for the database owner to type them."""
+    asked = credential_links.asked_fields(form)
+    if not credential_links.valid_without(form, asked):
+        return _render(source, form, submission_id, 400)
+    if not (request.form.get("duplicate_ok") == "1" or _checked_in_browser(form)):
+        namesakes = creating.namesakes_of(form.sandbox.data, form.name.data.strip())
+        if namesakes:
+            return _render(source, form, submission_id, 409, namesakes=namesakes)
+    return credential_links.offer(source, form, asked, sandbox=form.sandbox.data, key=submission_id)
+
+
 def _handle(source):
     if request.method == "GET":
         if services.readiness().store_problem():
@@ -286,6 +298,8 @@ def _handle(source):
         if leftover is None:
             return _render(source, form, submission_id, 400)
         return _render(source, form, submission_id, split_notice=leftover)
+    if credential_links.by_owner():
+        return _ask_owner(source, form, submission_id)
     if request.method == "GET" or not form.validate():
         return _render(source, form, submission_id, 400 if request.method == "POST" else 200)
 

@@ -355,5 +355,5 @@ def test_rotate_offers_only_what_rotation_accepts_in_the_browser(page, live_serv
     assert page.get_by_label("Connection string", exact=True).count() == 0
     page.get_by_label("Password", exact=True).fill("rotated-in-browser")
     page.get_by_role("button", name="Send new credentials").click()
-    page.wait_for_url(f"**/connections/{basic.id}?sandbox=prod")
+    page.wait_for_url(f"**/connections/{basic.id}/test?sandbox=prod")
     assert fresh_emulator.secrets[basic.id]["password"] == "rotated-in-browser"

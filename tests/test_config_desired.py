@@ -231,6 +231,29 @@ def test_the_schedule_is_compared_in_utc_with_what_the_file_leaves_out_filled_in
     assert desired.schedule(once) == {"frequency": "once", "start": "2026-07-01T10:00", "error_diagnostics": False}
 
 
+def test_the_schedule_is_in_utc_whatever_the_machines_own_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert (
+            desired.schedule(Schedule(start="2026-07-01T10:00", timezone="Europe/Paris"))["start"] == "2026-07-01T08:00"
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_field_or_param_is_secret_when_its_source_says_or_its_name_looks_secret():
+    class Marked:
+        secret_params = frozenset({"pat"})
+
+    assert desired.is_secret(Marked, "pat") and desired.is_secret(Marked, "apiToken")
+    assert desired.is_secret(Marked, "accountKey") and desired.is_secret(Marked, "connectionString")
+    assert not desired.is_secret(Marked, "server") and not desired.is_secret(Marked, "host")
+
+
 def test_an_exported_schedule_reads_like_a_files():
     exported = {"frequency": "hour", "interval": 1, "start": "2026-07-01T08:00", "timezone": "UTC", "backfill": True}
     assert desired.observed_schedule(exported) == {
@@ -302,6 +325,16 @@ def at(text: str) -> float:
         ),
         # Once: a minute on, whole minutes.
         (Schedule(frequency="once", start="2026-07-01T10:00"), "2026-07-01T12:30:40", "2026-07-01T12:32", True),
+        # An interval left out is one; each cadence exactly, over years (a second off a step would show).
+        (
+            Schedule(frequency="hour", interval=None, start="2026-07-01T10:00"),
+            "2026-07-01T12:30:00",
+            "2026-07-01T13:00",
+            True,
+        ),
+        (Schedule(frequency="minute", start="2020-01-01T00:00"), "2026-07-01T12:00:30", "2026-07-01T12:02", True),
+        (Schedule(frequency="day", start="2020-01-01T10:00"), "2026-07-01T11:00:00", "2026-07-02T10:00", True),
+        (Schedule(frequency="week", start="2020-01-01T10:00"), "2026-07-02T00:00:00", "2026-07-08T10:00", True),
     ],
 )
 def test_a_past_first_run_moves_to_the_next_on_its_cadence(schedule, now, first, moved):

@@ -16,12 +16,13 @@ from app import create_app, logs, services
 from app.roles import parse_roles
 from app.store.schema import credential_links
 
-from . import test_api
+from . import test_api, test_watch
 from .helpers.api import signed_in
 from .helpers.live import settings_for
 from .test_config_apply import in_sandbox
 
 users, portal = test_api.users, test_api.portal
+watch_app = test_watch.watch_app
 LINK = re.compile(r'id="new-link">([^<]+)<')
 OWNERS_PASSWORD = "owner-Typed-pw-7;{x}"
 PREPARED = {
@@ -57,6 +58,9 @@ def test_the_owner_types_the_password_and_the_requester_never_sees_it(portal, fr
     creator = signed_in(portal, "creator")
     path = asked_for(creator)
     assert path.startswith("/credentials/aswl_") and not connections_of(fresh_emulator)
+    (kept,) = services.of(portal).store.links.listed()
+    assert kept["fields"] == ["password"] and "password" not in kept["prepared"] and "token_hash" not in kept
+    assert kept["prepared"]["server"] == "pg.example.com" and path.rsplit("/", 1)[1] not in repr(kept)
     owner = portal.test_client()  # no account
     shown = owner.get(path)
     html = shown.get_data(as_text=True)
@@ -359,3 +363,92 @@ def test_promote_leaves_a_credential_to_its_owner_by_a_link(portal, fresh_emulat
     assert portal.test_client().post(path, data={"password": OWNERS_PASSWORD}).status_code == 201
     assert sorted(c["name"] for c in in_sandbox(fresh_emulator, "connections")) == ["Basic one", "Orders database"]
     assert OWNERS_PASSWORD not in page and STRING not in page
+
+
+def test_the_alert_rules_tell_of_the_owners_entry_and_a_week_before_the_credentials_expire(fresh_emulator, users):
+    import datetime
+
+    from app.watch.deliverer import Deliverer
+    from app.watch.watcher import Watcher
+
+    from .helpers.receivers import Webhook
+    from .test_watch import add_rule
+
+    app = create_app(
+        settings_for(
+            fresh_emulator,
+            auth="accounts",
+            users_file=str(users),
+            roles=parse_roles(test_api.ROLES),
+            alerts_to_loopback=True,
+            alert_retry_seconds=0.05,
+        )
+    )
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    hook = Webhook()
+    try:
+        add_rule(signed_in(app, "editor"), hook.url, events=["credentials-entered", "credentials-expiring"])
+        creator = signed_in(app, "creator")
+        soon = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=3)).isoformat()
+        later = (datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=30)).isoformat()
+        owner = app.test_client()
+        assert owner.post(asked_for(creator), data={"password": OWNERS_PASSWORD, "expires_on": soon}).status_code == 201
+        assert (
+            owner.post(asked_for(creator), data={"password": OWNERS_PASSWORD, "expires_on": later}).status_code == 201
+        )
+        watcher = Watcher(services.of(app), 60)
+        watcher.run_once()
+        watcher.run_once()  # a reminder goes once
+        assert Deliverer(services.of(app)).run_once() == 3
+        sent = sorted((d["json"] for d in hook.wait_for(3)), key=lambda said: said["type"])
+        assert [said["type"] for said in sent] == ["credentials-entered"] * 2 + ["credentials-expiring"]
+        entered, expiring = sent[0], sent[2]
+        assert entered["requestedBy"] == "creator" and entered["test"] == "ok" and entered["dataflow"] is None
+        assert entered["connection"]["name"] == "Orders from the owner"
+        assert re.search(r"/connections/[0-9a-f-]{36}\?sandbox=prod$", expiring["connection"]["url"])
+        assert expiring["expiresAt"] == soon + "T00:00:00Z" and "expire" in expiring["summary"]
+        assert OWNERS_PASSWORD not in repr(hook.received)
+    finally:
+        hook.stop()
+
+
+def test_runs_that_all_failed_copying_from_the_source_point_at_the_credentials(watch_app, fresh_emulator):
+    from app.watch.watcher import Watcher
+
+    from .helpers.dataflows import Maker
+    from .test_watch import advance, base_connection
+
+    maker = Maker(fresh_emulator)
+    connection_id = base_connection(maker)
+    watcher = Watcher(services.of(watch_app), 60)
+    watcher.run_once()
+    suspect = maker.due_flow(connection_id, ["copy-failed", "copy-failed"], name="Refused twice")
+    other = maker.due_flow(connection_id, ["failed", "copy-failed"], name="Failed otherwise")
+    advance(fresh_emulator, 15 * 60)
+    watcher.run_once()
+    client = watch_app.test_client()
+    flow_page = client.get(f"/dataflows/{suspect}?sandbox=prod").get_data(as_text=True)
+    assert 'id="credentials-suspect"' in flow_page and f"/connections/{connection_id}/credentials" in flow_page
+    assert 'id="credentials-suspect"' not in client.get(f"/dataflows/{other}?sandbox=prod").get_data(as_text=True)
+    connection_page = client.get(f"/connections/{connection_id}?sandbox=prod").get_data(as_text=True)
+    hint = connection_page.split('id="credentials-suspect"', 1)[1].split("</div>", 1)[0]
+    assert "Refused twice" in hint and "Failed otherwise" not in hint
+
+
+@pytest.mark.parametrize(
+    "statuses, suspect",
+    [
+        ([("failed", "CONNECTOR-1001-500"), ("failed", "CONNECTOR-1001-500")], True),
+        ([("processing", None), ("failed", "CONNECTOR-1001-500"), ("failed", "CONNECTOR-1001-500")], True),
+        ([("failed", "CONNECTOR-1001-500")], False),
+        ([("failed", "CONNECTOR-1001-500"), ("success", None), ("failed", "CONNECTOR-1001-500")], False),
+        ([("failed", "CONNECTOR-1001-500"), ("failed", "CONNECTOR-2001-500")], False),
+        ([("success", None), ("failed", "CONNECTOR-1001-500"), ("failed", "CONNECTOR-1001-500")], False),
+    ],
+)
+def test_only_the_newest_ended_runs_all_failing_to_copy_are_suspect(statuses, suspect):
+    from app.watch.health import credentials_suspect
+
+    rows = [{"status": status, "errors": json.dumps([{"code": code}] if code else [])} for status, code in statuses]
+    assert credentials_suspect(rows) is suspect
+    assert credentials_suspect([{**row, "errors": json.loads(row["errors"])} for row in rows]) is suspect

@@ -234,8 +234,9 @@ def test_rotate_sends_new_credentials_and_never_shows_them(live_server, fresh_em
     params = fresh_emulator.connections[created.id]["auth"]["params"]
     assert params["server"] == "pg2.example.com" and params["username"] == "etl_v2"
     assert fresh_emulator.connections[created.id]["name"] == "Rotated"
+    assert f"/connections/{created.id}/test?" in good.headers["Location"], "new credentials are tested at once"
     page = session.get(live_server.url + good.headers["Location"], timeout=10).text
-    assert "New credentials sent" in page and NEW_PASSWORD not in page
+    assert "New credentials sent" in page and NEW_PASSWORD not in page and 'id="test-outcome"' in page
 
 
 def test_rotate_keeps_the_kind_of_authentication(live_server, fresh_emulator, flow, session):

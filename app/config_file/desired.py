@@ -93,11 +93,11 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
     try:
         wanted.source = forms.find_source(entry.source, entry.auth)
     except ApiProblem as refused:
-        problem(("source",), refused.detail or "no such source")
+        problem(("source",), refused.detail or refused.title)
         return wanted
     fields: dict = {}
     for name, value in entry.fields.items():
-        if not (is_reference(value) or name in wanted.source.secret_params or SECRET_NAME_RE.search(name)):
+        if not (is_reference(value) or is_secret(wanted.source, name)):
             fields[name] = value
             continue
         wanted.references[name] = reference(value)
@@ -117,7 +117,8 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
         errors = [e for e in refused.errors or [] if e["field"].removeprefix("fields.") not in unsent]
         for error in errors:
             field = error["field"]
-            problem(tuple(field.split(".", 1)) if field.startswith("fields.") else (field,), error["message"])
+            name = field.removeprefix("fields.")
+            problem(("fields", name) if name != field else (field,), error["message"])
         if errors:
             return wanted
         form = None
@@ -132,7 +133,7 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
     else:
         wanted.body = wanted.source.request_body(form)
     params = wanted.params
-    wanted.secret = {k for k in params if k in wanted.source.secret_params or SECRET_NAME_RE.search(k)}
+    wanted.secret = {k for k in params if is_secret(wanted.source, k)}
     wanted.secret |= set(wanted.references) & set(params)
     # Each of the file's secrets by its own field: a form may send several inside one param (a connection string
     # built from the password and the other fields).
@@ -142,6 +143,12 @@ def connection(entry: Connection, index: int, sandbox: str, given: dict[str, str
         if field in given and field not in wanted.asked
     }
     return wanted
+
+
+def is_secret(source: Source, name: str) -> bool:
+    """Whether a field or param is secret: the source marks it so, or its name looks secret (over-hiding is the safe
+    mistake)."""
+    return name in source.secret_params or SECRET_NAME_RE.search(name) is not None
 
 
 def is_reference(value) -> bool:
@@ -212,7 +219,7 @@ def first_run(entry: Schedule, now: float) -> tuple[str, str | None]:
         return start.strftime("%Y-%m-%dT%H:%M"), None
     seconds = {"minute": 60, "hour": 3600, "day": 86400, "week": 604800}.get(entry.frequency)
     if seconds is None:
-        moved = soon.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+        moved = soon + datetime.timedelta(minutes=1)
     else:
         step = seconds * (entry.interval or 1)
         moved = start + datetime.timedelta(seconds=step * -(-(soon - start).total_seconds() // step))

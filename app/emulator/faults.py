@@ -15,6 +15,7 @@ import uuid
 from flask import Blueprint, Response, g, request
 
 from .errors import json_response, too_large
+from .outcomes import OUTCOMES
 
 # The largest request body the emulator reads (our choice: Adobe documents no request size limit for Flow Service,
 # Catalog, the Schema Registry or Data Prep; the portal's largest body, a mapping set, is a few kilobytes).
@@ -146,13 +147,13 @@ def _control_blueprint(state) -> Blueprint:
             not isinstance(spec, dict)
             or not isinstance(spec.get("flowId"), str)
             or not isinstance(outcomes, list)
-            or not all(o in ("success", "partial", "failed") for o in outcomes)
+            or not all(o in OUTCOMES for o in outcomes)
             or stalled not in (None, True, False)
             or not (outcomes or stalled is not None)
         ):
             return json_response(
                 {
-                    "error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed", …]} '
+                    "error": 'send {"flowId": "…", "outcomes": ["success" | "partial" | "failed" | "copy-failed", …]} '
                     'or {"flowId": "…", "stalled": true | false}'
                 },
                 400,

@@ -19,30 +19,12 @@ from .events import notify_run
 from .flow_objects import add_readable, stored
 from .flow_specs import FLOW_SPECS
 from .gateway import body_or_refusal, gateway, new_etag, not_found, refused
+from .outcomes import OUTCOMES
 from .state import FLOW
 
 SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 # The most runs one flow is given at once (our choice: a flow started long ago does not make thousands).
 MOST_RUNS = 20
-# What each outcome's run reports (our choice of figures; the shape and codes are the monitoring tutorial's).
-OUTCOMES = {
-    "success": ("success", 100, 100, []),
-    "partial": (
-        "success",
-        100,
-        97,
-        [
-            {
-                "code": "INGEST-1212-400",
-                "message": "Encountered 3 errors in the data. "
-                "Successfully ingested 97 rows. Review the associated diagnostic files for "
-                "additional details.",
-            },
-            {"code": "MAPPER-3700-400", "recordCount": 3, "message": "Mapper Transform Error"},
-        ],
-    ),
-    "failed": ("failed", 100, 0, [{"code": "CONNECTOR-2001-500", "message": "Error occurred at promotion activity."}]),
-}
 
 
 def runs_blueprint(state) -> Blueprint:

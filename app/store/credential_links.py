@@ -155,11 +155,21 @@ class CredentialLinks:
 
     @guarded(retry=True)
     def credentials_set(
-        self, connection_id: str, sandbox: str, by: str | None, *, by_owner: bool, expires_at: float | None = None
+        self,
+        connection: dict,
+        sandbox: str,
+        by: str | None,
+        *,
+        by_owner: bool,
+        expires_at: float | None = None,
     ) -> None:
-        """Credentials were just sent for a connection: by whom, whether its owner typed them, when they expire."""
+        """Credentials were just sent for a connection ({id, name, source: its connection spec's id}): by whom,
+        whether its owner typed them, when they expire."""
+        connection_id = connection["id"]
         values = dict(
             sandbox=sandbox,
+            connection_name=_fit(credentials_set.c.connection_name, connection.get("name") or ""),
+            source=_fit(credentials_set.c.source, connection.get("source") or ""),
             set_at=time.time(),
             set_by=_fit(credentials_set.c.set_by, by) if by else None,
             by_owner=by_owner,
@@ -170,6 +180,25 @@ class CredentialLinks:
             where = credentials_set.c.connection_id == connection_id
             if not db.execute(update(credentials_set).where(where).values(**values)).rowcount:
                 db.execute(insert(credentials_set).values(connection_id=connection_id, **values))
+
+    @guarded(retry=True)
+    def expiring(self, before: float) -> list[dict]:
+        """Connections whose credentials expire before `before` and whose reminder has not gone out."""
+        c = credentials_set.c
+        due = (c.expires_at.is_not(None), c.expires_at <= before, c.reminded_at.is_(None))
+        with self.engine.connect() as db:
+            return [dict(row) for row in db.execute(select(credentials_set).where(*due)).mappings()]
+
+    @guarded(retry=True)
+    def reminded(self, connection_id: str, expires_at: float) -> None:
+        """The reminder for this expiry went out (a new expiry, set later, has its own)."""
+        c = credentials_set.c
+        with self.engine.begin() as db:
+            db.execute(
+                update(credentials_set)
+                .where(c.connection_id == connection_id, c.expires_at == expires_at)
+                .values(reminded_at=time.time())
+            )
 
     @guarded(retry=True)
     def credentials_of(self, connection_ids: list[str]) -> dict[str, dict]:

@@ -203,6 +203,8 @@ credentials_set = Table(
     metadata,
     Column("connection_id", String(64), primary_key=True),
     Column("sandbox", String(128), nullable=False),
+    Column("connection_name", String(256)),
+    Column("source", String(64)),  # its connection spec's id
     Column("set_at", Float, nullable=False),
     Column("set_by", String(256)),
     Column("by_owner", Boolean, nullable=False),

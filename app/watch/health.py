@@ -24,6 +24,38 @@ HEALTH_WORDS = {
 }
 
 
+# Adobe's error for a run that failed while copying data from the source (the flow run notifications guide: "An
+# error occurred while data is being copied from a source"): where a database that refuses the credentials fails it.
+COPY_FAILED = "CONNECTOR-1001-500"
+# How many of a dataflow's newest ended runs must all have failed so before its pages say the credentials may be at
+# fault (our choice: Adobe's sources FAQ puts it as "all recent runs fail"; one failure alone may be the network).
+SUSPECT_RUNS = 2
+ENDED = ("success", "partial", "failed")
+
+
+def credentials_suspect(rows: list[dict]) -> bool:
+    """Whether a dataflow's newest ended runs (as the store keeps them, `run_row`, newest first) all failed while
+    copying from the source: then its credentials have most likely changed or expired."""
+    ended = [row for row in rows if row.get("status") in ENDED][:SUSPECT_RUNS]
+    if len(ended) < SUSPECT_RUNS:
+        return False
+    for row in ended:
+        errors = json.loads(row["errors"]) if isinstance(row.get("errors"), str) else row.get("errors") or []
+        if row["status"] != "failed" or COPY_FAILED not in {error.get("code") for error in errors}:
+            return False
+    return True
+
+
+# The most dataflows of a connection whose runs its page looks at (our choice: a bound per page).
+MOST_FLOWS_LOOKED_AT = 20
+
+
+def suspect_flows(flows: list[dict], runs_of) -> list[dict]:
+    """Those of a connection's dataflows whose recent runs (`runs_of(flow id, limit)`, the store's) all failed while
+    copying from the source."""
+    return [f for f in flows[:MOST_FLOWS_LOOKED_AT] if credentials_suspect(runs_of(f["id"], SUSPECT_RUNS * 3))]
+
+
 def run_status(run: dict) -> str:
     """`success`, `partial`, `failed`, or Flow Service's own word (lower case) for a run that has not ended."""
     metrics = part(run, "metrics")

@@ -12,26 +12,38 @@ HEADLINES = {
     "late": "Dataflow is late: no run since one was due",
     "recovered": "Dataflow runs again",
     "disabled": "Dataflow was disabled",
+    "credentials-entered": "A database owner typed a connection's credentials",
+    "credentials-expiring": "A connection's credentials expire soon",
     "test": "Test alert from AEP Source Wizard",
 }
 
 
 def link(public_url: str, said: dict) -> str | None:
-    """The dataflow's page in the portal."""
-    flow_id = (said.get("dataflow") or {}).get("id")
-    if not flow_id:
+    """The page in the portal of the dataflow (or connection) the event is about."""
+    kind, found = ("connections", said["connection"]) if said.get("connection") else ("dataflows", said.get("dataflow"))
+    object_id = (found or {}).get("id")
+    if not object_id:
         return None
     query = urlencode({"sandbox": said["sandbox"]})
-    return f"{public_url.rstrip('/')}/dataflows/{quote(str(flow_id), safe='')}?{query}"
+    return f"{public_url.rstrip('/')}/{kind}/{quote(str(object_id), safe='')}?{query}"
+
+
+def _about(said: dict) -> str:
+    """The dataflow's (or connection's) name, as an alert names it."""
+    if said.get("connection"):
+        connection = said["connection"]
+        return f"connection {connection.get('name') or connection.get('id')}"
+    flow = said.get("dataflow") or {}
+    return flow.get("name") or flow.get("id") or "a dataflow"
+
+
+def _open(said: dict) -> str:
+    return "Open the connection" if said.get("connection") else "Open the dataflow"
 
 
 def summary(said: dict) -> str:
     """One paragraph: what happened, where, the counts and the error codes."""
-    flow = said.get("dataflow") or {}
-    parts = [
-        f"{HEADLINES.get(said['kind'], said['kind'])}: {flow.get('name') or flow.get('id') or 'a dataflow'}"
-        f" in sandbox {said['sandbox']}."
-    ]
+    parts = [f"{HEADLINES.get(said['kind'], said['kind'])}: {_about(said)} in sandbox {said['sandbox']}."]
     run = said.get("run")
     if run:
         parts.append(
@@ -42,6 +54,10 @@ def summary(said: dict) -> str:
         codes = [e["code"] for e in run.get("errors") or [] if e.get("code")]
         if codes:
             parts.append("Adobe's errors: " + ", ".join(codes) + ".")
+    if said.get("expiresAt"):
+        parts.append(f"Its owner said they expire at {said['expiresAt']}: rotate them, or send the owner a link.")
+    if said.get("requestedBy"):
+        parts.append(f"Asked for by {said['requestedBy']}; the test right after: {said.get('test') or 'not run'}.")
     if said.get("lateSince"):
         parts.append(f"A run was due at {said['lateSince']} and none has come.")
     if said["kind"] == "test":
@@ -58,9 +74,11 @@ def webhook_json(event: dict, said: dict, public_url: str) -> dict:
         "createdAt": created,
         "summary": summary(said),
         "sandbox": said["sandbox"],
-        "dataflow": {**(said.get("dataflow") or {}), "url": link(public_url, said)},
+        "dataflow": {**(said.get("dataflow") or {}), "url": link(public_url, said)} if "dataflow" in said else None,
+        "connection": {**said["connection"], "url": link(public_url, said)} if said.get("connection") else None,
         "run": said.get("run"),
         "lateSince": said.get("lateSince"),
+        **{key: said[key] for key in ("expiresAt", "requestedBy", "test") if key in said},
     }
 
 
@@ -73,7 +91,7 @@ def slack_json(said: dict, public_url: str) -> dict:
         {"type": "section", "text": {"type": "mrkdwn", "text": _slack_escape(text)[:3000]}},
     ]
     if url:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|Open the dataflow>"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|{_open(said)}>"}]})
     return {"text": text, "blocks": blocks}
 
 
@@ -84,11 +102,7 @@ def _slack_escape(text: str) -> str:
 
 def email_text(said: dict, public_url: str) -> tuple[str, str]:
     """(subject, body) of an alert email."""
-    flow = said.get("dataflow") or {}
-    subject = (
-        f"[AEP] {HEADLINES.get(said['kind'], said['kind'])}: {flow.get('name') or flow.get('id') or ''} "
-        f"({said['sandbox']})"
-    )
+    subject = f"[AEP] {HEADLINES.get(said['kind'], said['kind'])}: {_about(said)} ({said['sandbox']})"
     url = link(public_url, said)
-    body = summary(said) + (f"\n\nOpen the dataflow: {url}\n" if url else "\n")
+    body = summary(said) + (f"\n\n{_open(said)}: {url}\n" if url else "\n")
     return subject.replace("\r", " ").replace("\n", " ")[:200], body

@@ -15,7 +15,12 @@ KINDS = {
     "late": "No run came when one was due (late)",
     "recovered": "Runs succeed again after a failure or lateness",
     "disabled": "The dataflow was disabled",
+    # About a connection (app/web/owner.py, and the watcher's round): a rule for one dataflow never matches them.
+    "credentials-entered": "A database owner typed a connection's credentials, through a credential link",
+    "credentials-expiring": "A connection's credentials expire within a week, as its owner said",
 }
+# The events about a connection rather than a dataflow.
+CONNECTION_KINDS = ("credentials-entered", "credentials-expiring")
 # A test sent from the Alerts page: matched by its own rule only.
 TEST = "test"
 
@@ -105,3 +110,13 @@ class Events:
         return self._store.alerts.add_event(
             event_id(kind, *key), kind, sandbox, said, origin, rule_ids, flow_id=flow.get("id"), run_id=run_id
         )
+
+    def tell_about_connection(self, kind: str, key: tuple[str, ...], sandbox: str, connection: dict, **more) -> bool:
+        """Make the event `kind` about a connection ({id, name, source: its connection spec}), once for `key`."""
+        said = {"kind": kind, "sandbox": sandbox, "connection": connection, **more}
+        rule_ids = [
+            rule["id"]
+            for rule in self._store.alerts.rules()
+            if matches(rule, kind, sandbox, None, connection.get("source"))
+        ]
+        return self._store.alerts.add_event(event_id(kind, *key), kind, sandbox, said, "portal", rule_ids)

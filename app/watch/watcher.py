@@ -1,7 +1,8 @@
 """The watcher: every WIZARD_WATCH_SECONDS, in whichever process holds its lease (one across all workers and
 replicas), it reads each sandbox's dataflows and the runs since it last read (two listings per sandbox, the sandboxes
 side by side), keeps them in the store, and turns what changed into events: a run failed or ingested part, a dataflow
-late, recovered, or disabled. Each event is made once (app/watch/rules.py), whoever sees it first.
+late, recovered, or disabled; and, from the store alone, connections whose credentials expire within a week. Each
+event is made once (app/watch/rules.py), whoever sees it first.
 
 Where it has read up to is kept in the store, so a restart loses nothing; its first round in a sandbox learns the
 last day without telling about it (our choice: a new portal does not page anyone about yesterday). A 429 or any
@@ -33,6 +34,8 @@ FIRST_LOOK_MS = 86_400_000
 # How far before the newest run read the next round reads again (our choice: a run Flow Service lists a little after
 # the time it is dated is still seen; reading a run twice changes nothing).
 OVERLAP_MS = 5 * 60_000
+# How long before credentials expire (as their owner said) "credentials expire soon" goes out.
+REMIND_BEFORE = 7 * 86400.0
 # The longest wait between rounds after failures (our choice).
 MOST_BACKOFF = 600.0
 
@@ -58,6 +61,8 @@ class Watcher:
         try:
             if not store.leases.take(LEASE, self.holder, max(2 * self.every, 10.0)):
                 return told
+            for sandbox in self._remind():
+                told[sandbox] = told.get(sandbox, 0) + 1
             sandboxes = self._services.settings.sandboxes
             reads = side_by_side([lambda s=sandbox: self._read(s) for sandbox in sandboxes])
             failed = False
@@ -68,12 +73,25 @@ class Watcher:
                     continue
                 if isinstance(read, Exception):
                     raise read
-                told[sandbox] = self._take_in(sandbox, *read)
+                told[sandbox] = told.get(sandbox, 0) + self._take_in(sandbox, *read)
             self.failures = self.failures + 1 if failed else 0
             store.watch.forget_old(int(self._clock() * 1000))
             store.alerts.forget_old()
         except StoreUnavailable:
             self.failures += 1
+        return told
+
+    def _remind(self) -> list[str]:
+        """ "Credentials expire soon", once per connection and expiry, a week before the date its owner gave: the
+        sandbox of each event made."""
+        store, told = self._services.store, []
+        for due in store.links.expiring(before=self._clock() + REMIND_BEFORE):
+            about = {"id": due["connection_id"], "name": due["connection_name"], "source": due["source"] or None}
+            expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due["expires_at"]))
+            key = (due["connection_id"], str(due["expires_at"]))
+            if self.events.tell_about_connection("credentials-expiring", key, due["sandbox"], about, expiresAt=expires):
+                told.append(due["sandbox"])
+            store.links.reminded(due["connection_id"], due["expires_at"])
         return told
 
     def wait(self) -> float:

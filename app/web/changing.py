@@ -59,7 +59,8 @@ def update(connection: dict, source, sandbox: str, etag: str, operations: list[d
             log.warning("update of %s failed: %s (request-id %s)", connection["id"], error.code, error.request_id)
         return error
     if action == "rotate":
-        creating.credentials_set(connection["id"], sandbox)
+        spec_id = (connection.get("connectionSpec") or {}).get("id")
+        creating.credentials_set({"id": connection["id"], "name": connection.get("name"), "source": spec_id}, sandbox)
     audit.record(
         action,
         "ok",

@@ -107,7 +107,9 @@ def _update(connection, source, sandbox, form, etag, operations, template, done,
             **page,
         ), error.status
     flash(f"{done}: {connection.get('name')}.")
-    return redirect(url_for("connections.show", connection_id=connection["id"], sandbox=sandbox), code=303)
+    # New credentials are tested at once: the connection's test page says how it went.
+    after = "connections.test" if action == "rotate" else "connections.show"
+    return redirect(url_for(after, connection_id=connection["id"], sandbox=sandbox), code=303)
 
 
 @bp.route("/connections/<connection_id>/credentials", methods=["GET", "POST"])

@@ -21,6 +21,7 @@ from ..sources import SOURCES
 from ..sources.described import label_of
 from ..sources.secrecy import SECRET_PARAMS, masked_params
 from ..together import side_by_side
+from ..watch import health
 from . import changing, permissions
 from .loaders import sandbox_of, source_of, with_connection
 
@@ -314,6 +315,8 @@ def _detail(connection, source, sandbox, reads, status=200):
         test_outcome=outcome,
         creator=services.store().audit.creators([connection["id"]]).get(connection["id"]),
         credentials=services.store().links.credentials_of([connection["id"]]).get(connection["id"]),
+        # From the runs the watcher kept, never from Adobe.
+        suspect_flows=health.suspect_flows(dependents.flows if dependents else [], services.store().watch.runs_of),
     ), status
 
 

@@ -144,7 +144,7 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
         # for this one's outcome.
         services.late().keep(key, result, curl, entry)
         return _made("late", result, created)
-    credentials_set(created.id, sandbox)
+    credentials_set({"id": created.id, "name": body["name"], "source": source.connection_spec_id}, sandbox)
     log.info(
         "created %s connection %s in sandbox %s",
         source.key if source.key != "spec" else source.title,
@@ -154,12 +154,13 @@ def _create(source, key: str, body: dict, sandbox: str, check_namesakes: bool) -
     return _made("created", result, created)
 
 
-def credentials_set(connection_id: str, sandbox: str) -> None:
-    """When and by whom the connection's credentials were set, for its page (advisory: the store away loses it)."""
+def credentials_set(connection: dict, sandbox: str) -> None:
+    """When and by whom the credentials of a connection ({id, name, source}) were set, for its page (advisory: the
+    store away loses it)."""
     try:
-        services.store().links.credentials_set(connection_id, sandbox, g.get("user"), by_owner=False)
+        services.store().links.credentials_set(connection, sandbox, g.get("user"), by_owner=False)
     except StoreUnavailable:
-        log.warning("could not record when the credentials of %s were set", connection_id)
+        log.warning("could not record when the credentials of %s were set", connection["id"])
 
 
 def _made(kind: str, result: str, created) -> Outcome:

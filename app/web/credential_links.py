@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField
 
 from .. import services
+from ..sources.secrecy import is_secret_key
 from ..store.credential_links import PREFIX
 from . import audit, permissions
 
@@ -59,16 +60,20 @@ def by_owner() -> bool:
 
 
 def asked_fields(form) -> list[str]:
-    """The fields the owner types: every secret field of the chosen kind of authentication, and the user name when
-    the person said so."""
+    """The fields the owner types: every secret field of the chosen kind of authentication (a password field, or one
+    whose name looks secret: over-asking is the safe mistake), and the user name when the person said so."""
     chosen = form.chosen_method()
     with_user = request.form.get("owner_types_user") in ("y", "on", "1", "true")
     asked = []
     for _legend, fields, methods in form.visible_groups():
         if methods and chosen not in methods:
             continue
-        asked += [f.name for f in fields if isinstance(f, PasswordField) or (with_user and USER_NAME.match(f.name))]
+        asked += [f.name for f in fields if _secret(f) or (with_user and USER_NAME.match(f.name))]
     return asked
+
+
+def _secret(field) -> bool:
+    return isinstance(field, PasswordField) or is_secret_key(field.name)
 
 
 def valid_without(form, asked: list[str]) -> bool:
@@ -85,7 +90,7 @@ def prepared_of(form, asked: list[str]) -> dict[str, str]:
     return {
         field.name: request.form.get(field.name, "")
         for field in form
-        if field.name not in skip and not isinstance(field, PasswordField) and field.name in request.form
+        if field.name not in skip and not _secret(field) and field.name in request.form
     }
 
 

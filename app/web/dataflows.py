@@ -98,6 +98,7 @@ def _page(flow: dict, sandbox: str, status: int = 200, adobe_error: AdobeError |
         retried=services.store().drafts.retries_of(flow["id"]),
         next_due=health.next_due(flow, now),
         chart=chart.bars(runs),
+        credentials_suspect=health.credentials_suspect([r for r in (health.run_row(x, sandbox) for x in runs) if r]),
     ), status
 
 

@@ -20,6 +20,7 @@ from .. import services
 from ..adobe import AdobeError
 from ..api.access import groups_now
 from ..store.health import StoreUnavailable
+from ..watch.rules import Events
 from ..wording import plural
 from . import audit, changing, creating, errors, permissions
 from .connections import tested
@@ -211,12 +212,24 @@ def _finish(link: dict, source, connection_id: str, expires_on: datetime.date | 
         datetime.datetime.combine(expires_on, datetime.time(), datetime.UTC).timestamp() if expires_on else None
     )
     made = "made" if link["kind"] == "create" else "given new credentials"
+    about = {"id": connection_id, "name": link["connection_name"], "source": link["source"].partition(":")[0]}
     try:
         store = services.store()
-        store.links.credentials_set(connection_id, sandbox, link["requested_by"], by_owner=True, expires_at=expires_at)
+        store.links.credentials_set(about, sandbox, link["requested_by"], by_owner=True, expires_at=expires_at)
         store.links.finish(link["id"], f"{made}; test {outcome}", connection_id)
     except StoreUnavailable:
         log.warning("could not record the owner's entry for link %s", link["id"][:8])
+    try:
+        Events(services.store()).tell_about_connection(
+            "credentials-entered",
+            (link["id"],),
+            sandbox,
+            about,
+            requestedBy=link["requested_by"],
+            test=outcome,
+        )
+    except StoreUnavailable:
+        log.warning("could not tell the alert rules of the owner's entry for link %s", link["id"][:8])
     audit.record(
         "use-credential-link",
         "ok" if outcome == "ok" else "failed",

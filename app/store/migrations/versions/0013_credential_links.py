@@ -43,6 +43,8 @@ def upgrade() -> None:
             "credentials_set",
             sa.Column("connection_id", sa.String(64), primary_key=True),
             sa.Column("sandbox", sa.String(128), nullable=False),
+            sa.Column("connection_name", sa.String(256)),
+            sa.Column("source", sa.String(64)),
             sa.Column("set_at", sa.Float, nullable=False),
             sa.Column("set_by", sa.String(256)),
             sa.Column("by_owner", sa.Boolean, nullable=False),

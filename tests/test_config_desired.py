@@ -332,7 +332,7 @@ def at(text: str) -> float:
             "2026-07-01T13:00",
             True,
         ),
-        (Schedule(frequency="minute", start="2020-01-01T00:00"), "2026-07-01T12:00:30", "2026-07-01T12:02", True),
+        (Schedule(frequency="minute", start="2020-01-01T00:00"), "2026-07-01T12:00:05", "2026-07-01T12:02", True),
         (Schedule(frequency="day", start="2020-01-01T10:00"), "2026-07-01T11:00:00", "2026-07-02T10:00", True),
         (Schedule(frequency="week", start="2020-01-01T10:00"), "2026-07-02T00:00:00", "2026-07-08T10:00", True),
     ],

@@ -27,7 +27,7 @@ def _digest(token: str) -> str:
 
 def _row(row) -> dict:
     found = dict(row)
-    found.pop("token_hash", None)
+    del found["token_hash"]
     found["prepared"] = json.loads(found["prepared"])
     found["fields"] = json.loads(found["fields"])
     return found

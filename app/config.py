@@ -143,21 +143,13 @@ class Settings:
             if not url.startswith(("https://", "http://")):
                 problems.append(f"{name} must be an http(s) URL, not {url!r}.")
             urls[name] = url
-        proxy_count, session_hours = 0, 8.0
+        proxy_count = 0
         proxy_text = env.get("WIZARD_PROXY_COUNT", "0").strip() or "0"
         if proxy_text.isdigit() and int(proxy_text) <= 5:
             proxy_count = int(proxy_text)
         else:
             problems.append(f"WIZARD_PROXY_COUNT must be a whole number from 0 to 5, not {proxy_text!r}.")
-        hours_text = env.get("WIZARD_SESSION_HOURS", "8").strip() or "8"
-        try:
-            session_hours = float(hours_text)
-            if not 0 < session_hours <= 24 * 30:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                f"WIZARD_SESSION_HOURS must be a number of hours above 0 and at most 720, not {hours_text!r}."
-            )
+        session_hours = _hours(env, "WIZARD_SESSION_HOURS", 8.0, problems)
         cache_text = env.get("WIZARD_SPEC_CACHE_SECONDS", "3600").strip() or "3600"
         if not cache_text.isdigit() or int(cache_text) > 7 * 24 * 3600:
             problems.append(
@@ -264,31 +256,36 @@ def _watch_settings(env: Mapping[str, str], problems: list[str]) -> dict:
         problems.append(
             f"WIZARD_PUBLIC_URL must be the portal's address as people open it (https://host/path), not {public_url!r}."
         )
-    loopback = env.get("WIZARD_ALERTS_TO_LOOPBACK", "").strip().lower()
-    if loopback not in ("", "0", "1", "true", "false"):
-        problems.append(f"WIZARD_ALERTS_TO_LOOPBACK must be 1 or 0, not {loopback!r}.")
-    link_hours = env.get("WIZARD_CREDENTIAL_LINK_HOURS", "24").strip() or "24"
-    try:
-        hours = float(link_hours)
-        if not 0 < hours <= 24 * 30:
-            raise ValueError
-    except ValueError:
-        problems.append(
-            f"WIZARD_CREDENTIAL_LINK_HOURS must be a number of hours above 0 and at most 720, not {link_hours!r}."
-        )
-        hours = 24.0
-    link_sign_in = env.get("WIZARD_CREDENTIAL_LINK_SIGN_IN", "").strip().lower()
-    if link_sign_in not in ("", "0", "1", "true", "false"):
-        problems.append(f"WIZARD_CREDENTIAL_LINK_SIGN_IN must be 1 or 0, not {link_sign_in!r}.")
     return {
         "watch_seconds": float(text),
         "smtp_url": smtp_url,
         "smtp_from": smtp_from,
         "public_url": public_url,
-        "alerts_to_loopback": loopback in ("1", "true"),
-        "credential_link_hours": hours,
-        "credential_link_sign_in": link_sign_in in ("1", "true"),
+        "alerts_to_loopback": _flag(env, "WIZARD_ALERTS_TO_LOOPBACK", problems),
+        "credential_link_hours": _hours(env, "WIZARD_CREDENTIAL_LINK_HOURS", 24.0, problems),
+        "credential_link_sign_in": _flag(env, "WIZARD_CREDENTIAL_LINK_SIGN_IN", problems),
     }
+
+
+def _hours(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    """A number of hours above 0 and at most 720 (30 days), or the default when unset."""
+    text = env.get(name, "").strip() or str(default)
+    try:
+        hours = float(text)
+        if not 0 < hours <= 24 * 30:
+            raise ValueError
+    except ValueError:
+        problems.append(f"{name} must be a number of hours above 0 and at most 720, not {text!r}.")
+        return default
+    return hours
+
+
+def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    """1 (or true) or 0 (or false); unset is 0."""
+    text = env.get(name, "").strip().lower()
+    if text not in ("", "0", "1", "true", "false"):
+        problems.append(f"{name} must be 1 or 0, not {text!r}.")
+    return text in ("1", "true")
 
 
 def _read_secret_files(env: Mapping[str, str], problems: list[str]) -> Mapping[str, str]:

@@ -50,6 +50,16 @@ def asked_for(client, **changes) -> str:
     return "/" + found.group(1).split("/", 3)[3]
 
 
+def accounts_app(emulator, users, testing: bool = True, **settings):
+    """The portal with built-in accounts and test_api's roles; `testing`: the test client, CSRF off."""
+    app = create_app(
+        settings_for(emulator, auth="accounts", users_file=str(users), roles=parse_roles(test_api.ROLES), **settings)
+    )
+    if testing:
+        app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return app
+
+
 def connections_of(emulator) -> list[dict]:
     return in_sandbox(emulator, "connections", "prod")
 
@@ -198,16 +208,7 @@ def test_the_owner_rotates_the_credentials_of_a_connection(portal, fresh_emulato
 
 
 def test_with_sign_in_required_the_link_opens_only_after_signing_in(fresh_emulator, users):
-    app = create_app(
-        settings_for(
-            fresh_emulator,
-            auth="accounts",
-            users_file=str(users),
-            roles=parse_roles(test_api.ROLES),
-            credential_link_sign_in=True,
-        )
-    )
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    app = accounts_app(fresh_emulator, users, credential_link_sign_in=True)
     path = asked_for(signed_in(app, "creator"))
     anonymous = app.test_client()
     sent_away = anonymous.get(path)
@@ -249,9 +250,7 @@ def test_in_chromium_two_steps_of_the_requester_and_one_of_the_owner(browser, fr
     from .helpers.browser import assert_axe_clean
     from .helpers.live import LiveServer
 
-    app = create_app(
-        settings_for(fresh_emulator, auth="accounts", users_file=str(users), roles=parse_roles(test_api.ROLES))
-    )
+    app = accounts_app(fresh_emulator, users, testing=False)
     server = LiveServer(app)
     try:
         requester = browser.new_context(viewport={"width": 390, "height": 844})
@@ -374,17 +373,7 @@ def test_the_alert_rules_tell_of_the_owners_entry_and_a_week_before_the_credenti
     from .helpers.receivers import Webhook
     from .test_watch import add_rule
 
-    app = create_app(
-        settings_for(
-            fresh_emulator,
-            auth="accounts",
-            users_file=str(users),
-            roles=parse_roles(test_api.ROLES),
-            alerts_to_loopback=True,
-            alert_retry_seconds=0.05,
-        )
-    )
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    app = accounts_app(fresh_emulator, users, alerts_to_loopback=True, alert_retry_seconds=0.05)
     hook = Webhook()
     try:
         add_rule(signed_in(app, "editor"), hook.url, events=["credentials-entered", "credentials-expiring"])

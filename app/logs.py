@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import weakref
+from urllib.parse import quote
 
 from flask import Flask, g, has_request_context, request
 from gunicorn import glogging
@@ -27,6 +28,22 @@ LINK_TOKEN = re.compile(r"aswl_[A-Za-z0-9_-]{20,}")
 # An id a proxy in front may hand us; anything else is replaced by our own.
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+# What no escaping or percent-encoding changes.
+PLAIN = re.compile(r"^[A-Za-z0-9._~-]*$")
+# The shortest secret the scrubber replaces (see SecretRegistry.scrub).
+SCRUBBED_FROM = 4
+
+
+def shapes_of(secret: str) -> frozenset[str]:
+    """A secret as a log line may carry it: raw, JSON-escaped (a JSON line's fields), as Python's repr (a traceback
+    that quotes it), the repr JSON-escaped, and percent-encoded (a URL). Not cached: no secret outlives its use."""
+    if PLAIN.match(secret):  # tokens and most passwords: every shape is the secret itself
+        return frozenset((secret,))
+    escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
+    quoted = repr(secret)[1:-1]
+    return frozenset({secret, escaped, quoted, json.dumps(quoted, ensure_ascii=False)[1:-1], quote(secret, safe="")})
 
 
 class SecretRegistry:
@@ -69,14 +86,16 @@ class SecretRegistry:
 
     def quotes_secret(self, text: str) -> bool:
         """Whether `text` holds any secret known now, however short: such text is withheld, never edited."""
-        return bool(text) and any(secret in text for secret in self.known())
+        return bool(text) and any(shape in text for secret in self.known() for shape in shapes_of(secret))
 
     def scrub(self, text: str) -> str:
-        # The last line of defence for logs. Secrets shorter than 4 characters are left alone here (replacing
-        # every "p" would ruin the log and point at the password); texts that hold them are withheld earlier.
-        for secret in self.known():
-            if len(secret) >= 4 and secret in text:
-                text = text.replace(secret, REDACTED)
+        # The last line of defence for logs. Secrets shorter than SCRUBBED_FROM characters are left alone here
+        # (replacing every "p" would ruin the log and point at the password); texts that hold them are withheld
+        # earlier. Each secret in every form a log line can carry it, longest first, so none is half-replaced.
+        shapes = {shape for secret in self.known() if len(secret) >= SCRUBBED_FROM for shape in shapes_of(secret)}
+        for shape in sorted(shapes, key=len, reverse=True):
+            if shape in text:
+                text = text.replace(shape, REDACTED)
         return text
 
 

@@ -47,21 +47,9 @@ class Source:
         params = secrecy.redacted_params(body["auth"]["params"], self.secret_params)
         return {**body, "auth": {**body["auth"], "params": params}}
 
-    def placeholders(self, body: dict) -> dict[str, str]:
-        """{placeholder: the secret it stands for} in `redacted_body(body)`."""
-        found = {}
-        for name, value in body["auth"]["params"].items():
-            if name in self.secret_params:
-                found.update(secrecy.placeholders(name, value))
-        return found
-
     def typed_secrets(self, form_data) -> list[str]:
         """The secrets in a posted form, before any validation: what the log must never show."""
         return secrecy.secret_values({name: form_data.get(name, "") for name in self.secret_params}, self.secret_params)
-
-    def secret_values(self, body: dict) -> list[str]:
-        """Every secret in `body`, each secret inside a connection string included."""
-        return secrecy.secret_values(body["auth"]["params"], self.secret_params)
 
     def request_body(self, form: ConnectionForm) -> dict:
         """The POST /connections body for a validated form."""

@@ -14,8 +14,16 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from .connection_string import ConnectionStringError, build_connection_string, parse_connection_string, quote_value
+from .connection_string import (
+    URI,
+    ConnectionStringError,
+    build_connection_string,
+    parse_connection_string,
+    quote_value,
+    read_pasted,
+)
 
 # Params Flow Service marks "format": "password" in the curated sources' authSpecs.
 SECRET_PARAMS = frozenset({"password", "connectionString"})
@@ -58,34 +66,47 @@ def redact_param(name: str, value) -> str:
     )
 
 
-def placeholders(name: str, value) -> dict[str, str]:
-    """{placeholder: what it stands for} for one secret param, as `redact_param` wrote them."""
-    if name != "connectionString" or not isinstance(value, str):
-        return {placeholder(name): value}
-    try:
-        pairs = parse_connection_string(value)
-    except ConnectionStringError:
-        return {"{CONNECTION_STRING}": value}
-    return {key_placeholder(key): quote_value(v) for key, v in pairs.items() if is_secret_key(key)}
-
-
 def redacted_params(params: dict, secret_names) -> dict:
     """`params` with every secret param redacted."""
     return {name: redact_param(name, value) if name in secret_names else value for name, value in params.items()}
 
 
 def secret_values(params: dict, secret_names) -> list[str]:
-    """Every secret in `params`: each secret param, and inside a connection string each secret key's value."""
+    """Every secret in `params`: each secret param, and inside a connection string (pairs, libpq's or a URI) each
+    secret key's value, as read and, in a URI, as written (percent-encoded)."""
     values = []
     for name, value in params.items():
         if name in secret_names and isinstance(value, str) and value:
             values.append(value)
             if name == "connectionString":
-                try:
-                    values.extend(v for k, v in parse_connection_string(value).items() if is_secret_key(k) and v)
-                except ConnectionStringError:
-                    pass
+                values.extend(_string_secrets(value))
     return values
+
+
+def _string_secrets(text: str) -> list[str]:
+    try:
+        _kind, pairs = read_pasted(text)
+    except ConnectionStringError:
+        return []
+    found = [v for k, v in pairs.items() if is_secret_key(k) and v]
+    if URI.match(text.strip()):
+        written = urlsplit(text.strip().removeprefix("jdbc:")).password
+        found += [written] if written else []
+    return found
+
+
+def _shown_string(text: str) -> str:
+    """A connection string fit to show: its other parts kept only when it reads cleanly as Flow Service's key=value
+    pairs and its secrets are found in it (a secret key); otherwise, masked whole (a URI, a lone pair, a typo)."""
+    if URI.match(text.strip()):
+        return MASK
+    try:
+        pairs = parse_connection_string(text)
+    except ConnectionStringError:
+        return MASK
+    if not any(is_secret_key(key) for key in pairs):
+        return MASK
+    return build_connection_string((k, MASK if is_secret_key(k) else v) for k, v in pairs.items())
 
 
 def masked_params(params: dict, secret_names=SECRET_PARAMS, order=()) -> list[tuple[str, str]]:
@@ -96,14 +117,8 @@ def masked_params(params: dict, secret_names=SECRET_PARAMS, order=()) -> list[tu
     rank = {name: index for index, name in enumerate(order)}
     shown = []
     for name, value in sorted((params or {}).items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])):
-        if name in secret_names or name in SECRET_PARAMS or (isinstance(value, str) and set(value) == {"*"}):
-            if name == "connectionString" and isinstance(value, str) and "=" in value:
-                try:
-                    pairs = parse_connection_string(value)
-                    value = build_connection_string((k, MASK if is_secret_key(k) else v) for k, v in pairs.items())
-                except ConnectionStringError:
-                    value = MASK
-            else:
-                value = MASK
+        secret = name in secret_names or name in SECRET_PARAMS or is_secret_key(name)
+        if secret or (isinstance(value, str) and set(value) == {"*"}):
+            value = _shown_string(value) if name == "connectionString" and isinstance(value, str) else MASK
         shown.append((name, "true" if value is True else "false" if value is False else str(value)))
     return shown

@@ -1,0 +1,105 @@
+"""Secrets in the shapes they come in (issue 30's leaks, each reproduced): a connection string as a URI or a lone
+pair is masked whole unless its secrets are found in it; a param whose name looks secret is masked whatever its source
+says; a URI's password is among the values logs scrub and Adobe's text is checked for, raw and percent-decoded; a
+secret holding a quote, a backslash or a tab is scrubbed from a log record's extra fields and from a traceback that
+shows its repr."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from app import logs
+from app.sources import secrecy
+from app.sources.secrecy import MASK, masked_params, secret_values
+
+
+@pytest.mark.parametrize(
+    "string",
+    [
+        "mongodb://appuser:pw-9x@db:27017/crm?authSource=admin",
+        "mongodb+srv://appuser:pw-9x@cluster0.example.net/crm",
+        "postgresql://etl:pw-9x@pg.example.com:5432/orders?sslmode=require",
+        "jdbc:postgresql://pg.example.com:5432/orders?user=etl&password=pw-9x",
+        "pa=pw-9x",
+        "Server=pg.example.com;Pwd={unclosed pw-9x",
+    ],
+)
+def test_a_connection_string_not_read_cleanly_as_pairs_with_its_secrets_is_masked_whole(string):
+    assert masked_params({"connectionString": string}) == [("connectionString", MASK)]
+
+
+def test_a_connection_string_of_pairs_keeps_all_but_its_secrets():
+    shown = dict(masked_params({"connectionString": "Server=pg.example.com;Port=5432;UID=etl;Pwd=pw-9x"}))
+    assert shown["connectionString"] == f"Server=pg.example.com;Port=5432;UID=etl;Pwd={MASK}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["clientSecret", "accountKey", "sasToken", "privateKey", "privateKeyPassphrase", "accessToken", "s3SecretKey"],
+)
+def test_a_param_whose_name_looks_secret_is_masked_whatever_the_source_says(name):
+    assert dict(masked_params({name: "pw-9x", "host": "h"}, secret_names=frozenset())) == {name: MASK, "host": "h"}
+
+
+def test_a_uris_password_is_a_secret_value_raw_and_percent_decoded():
+    found = secret_values({"connectionString": "postgresql://etl:p%40ss-9x@h/db"}, {"connectionString"})
+    assert "p%40ss-9x" in found and "p@ss-9x" in found
+
+
+def test_dead_code_is_gone():
+    assert not hasattr(secrecy, "placeholders")
+
+
+@pytest.mark.parametrize("secret", ['quote"d-pw-9', "back\\slash-pw-9", "tab\tbed-pw-9"])
+def test_a_secret_with_a_quote_backslash_or_tab_leaves_no_trace_in_a_json_line(secret):
+    registry = logs.SecretRegistry()
+    registry.add_permanent(secret)
+    logs._registries.add(registry)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("test_secret_shapes")
+    logger.addHandler(handler)
+    try:
+        logger.warning("extra field", extra={"typed": secret})
+        try:
+            {}[secret]
+        except KeyError:
+            logger.exception("a KeyError shows its key as repr")
+    finally:
+        logger.removeHandler(handler)
+        logs._registries.discard(registry)
+    text = stream.getvalue()
+    for shape in (secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]):
+        assert shape not in text, shape
+    assert text.count(logs.REDACTED) >= 2
+
+
+def test_the_scrubber_replaces_secrets_from_the_stated_length_on_and_longest_first():
+    registry = logs.SecretRegistry()
+    short, long_enough = "a" * (logs.SCRUBBED_FROM - 1), "b" * logs.SCRUBBED_FROM
+    registry.add_permanent(short, long_enough, "pw-9x", "pw-9x-and-more")
+    assert registry.scrub(f"{short} {long_enough}") == f"{short} {logs.REDACTED}"
+    assert registry.scrub("pw-9x-and-more") == logs.REDACTED, "never half-replaced"
+
+
+def test_each_shape_of_a_secret_is_scrubbed_and_withheld_from_adobes_text():
+    secret = 'p@ss "w\\rd"\t9'
+    registry = logs.SecretRegistry()
+    registry.add_permanent(secret)
+    assert logs.shapes_of(secret) == {
+        secret,
+        'p@ss \\"w\\\\rd\\"\\t9',
+        'p@ss "w\\\\rd"\\t9',
+        'p@ss \\"w\\\\\\\\rd\\"\\\\t9',
+        "p%40ss%20%22w%5Crd%22%099",
+    }
+    assert logs.shapes_of("plain-Token_1.x~") == {"plain-Token_1.x~"}
+    for shape in logs.shapes_of(secret):
+        assert registry.scrub(f"before {shape} after") == f"before {logs.REDACTED} after"
+        assert registry.quotes_secret(f"Adobe says: {shape}")
+    assert not registry.quotes_secret("Adobe says nothing of it")

@@ -84,15 +84,16 @@ def secret_values(params: dict, secret_names) -> list[str]:
 
 
 def _string_secrets(text: str) -> list[str]:
+    """The secret keys' values of a connection string as Flow Service reads it (key=value pairs, each value exactly
+    as it stands), or of a URI, as read and as written."""
+    uri = URI.match(text.strip())
     try:
-        _kind, pairs = read_pasted(text)
+        pairs = read_pasted(text)[1] if uri else parse_connection_string(text)
     except ConnectionStringError:
         return []
     found = [v for k, v in pairs.items() if is_secret_key(k) and v]
-    if URI.match(text.strip()):
-        written = urlsplit(text.strip().removeprefix("jdbc:")).password
-        found += [written] if written else []
-    return found
+    written = urlsplit(text.strip().removeprefix("jdbc:")).password if uri else None
+    return found + ([written] if written else [])
 
 
 def _shown_string(text: str) -> str:

@@ -18,7 +18,12 @@ from hypothesis import strategies as st
 
 from app import logs
 from app.sources import secrecy
-from app.sources.connection_string import build_connection_string, parse_connection_string
+from app.sources.connection_string import (
+    ConnectionStringError,
+    build_connection_string,
+    parse_connection_string,
+    read_pasted,
+)
 from app.sources.secrecy import MASK, masked_params, secret_values
 
 
@@ -154,3 +159,130 @@ def test_no_shape_of_a_password_reaches_a_json_log_line(password):
         logs._registries.discard(registry)
     text = stream.getvalue()
     assert not any(shape in text for shape in logs.shapes_of(password)), text
+
+
+# The shapes people paste, each with the exact pairs read (kind: Flow Service's key=value;, libpq's or a URI).
+SHAPES = [
+    (
+        "Server=pg.example.com;Port=5432;Database=orders;UID=etl;Pwd={p;a}}ss}",
+        "key=value;",
+        {"Server": "pg.example.com", "Port": "5432", "Database": "orders", "UID": "etl", "Pwd": "p;a}ss"},
+    ),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=YWJj+ZGVm==;EndpointSuffix=core.windows.net",
+        "key=value;",
+        {
+            "DefaultEndpointsProtocol": "https",
+            "AccountName": "acct",
+            "AccountKey": "YWJj+ZGVm==",
+            "EndpointSuffix": "core.windows.net",
+        },
+    ),
+    (
+        "host=pg.example.com port=5432 dbname=orders user=etl password='p a\\'ss'",
+        "libpq",
+        {"host": "pg.example.com", "port": "5432", "dbname": "orders", "user": "etl", "password": "p a'ss"},
+    ),
+    (
+        "host = pg.example.com  port= 5432 password ='a\\\\b'",
+        "libpq",
+        {"host": "pg.example.com", "port": "5432", "password": "a\\b"},
+    ),
+    ("  host=h\tuser=u   password=x\\y", "libpq", {"host": "h", "user": "u", "password": "xy"}),
+    (
+        "host=h user=u password=p\\ ass sslmode=require",
+        "libpq",
+        {"host": "h", "user": "u", "password": "p ass", "sslmode": "require"},
+    ),
+    ("host=h user=u password=''", "libpq", {"host": "h", "user": "u", "password": ""}),
+    (
+        "postgresql://etl:p%40ss@pg.example.com:5432/orders?sslmode=require",
+        "URI",
+        {
+            "host": "pg.example.com",
+            "port": "5432",
+            "dbname": "orders",
+            "user": "etl",
+            "password": "p@ss",
+            "sslmode": "require",
+        },
+    ),
+    ("postgres://etl@pg.example.com/orders", "URI", {"host": "pg.example.com", "dbname": "orders", "user": "etl"}),
+    ("postgresql://pg.example.com", "URI", {"host": "pg.example.com"}),
+    (
+        "POSTGRESQL://ETL:PW@PG.EXAMPLE.COM/DB",
+        "URI",
+        {"host": "PG.EXAMPLE.COM", "dbname": "DB", "user": "ETL", "password": "PW"},
+    ),
+    (
+        "mongodb://appuser:pw@db:27017/crm?authSource=admin",
+        "URI",
+        {"host": "db", "port": "27017", "dbname": "crm", "user": "appuser", "password": "pw", "authSource": "admin"},
+    ),
+    (
+        "mongodb+srv://appuser:pw@cluster0.example.net/crm?retryWrites=true&w=majority",
+        "URI",
+        {
+            "host": "cluster0.example.net",
+            "dbname": "crm",
+            "user": "appuser",
+            "password": "pw",
+            "retryWrites": "true",
+            "w": "majority",
+        },
+    ),
+    (
+        "jdbc:postgresql://pg.example.com:5432/orders?user=etl&password=pw",
+        "URI",
+        {"host": "pg.example.com", "port": "5432", "dbname": "orders", "user": "etl", "password": "pw"},
+    ),
+    ("jdbc:sqlserver://h:1433", "URI", {"host": "h", "port": "1433"}),
+    (
+        "postgresql://etl:pw@[2001:db8::1]:5432/orders",
+        "URI",
+        {"host": "2001:db8::1", "port": "5432", "dbname": "orders", "user": "etl", "password": "pw"},
+    ),
+    (
+        "postgresql://etl:pw@[2001:db8::1]/orders",
+        "URI",
+        {"host": "2001:db8::1", "dbname": "orders", "user": "etl", "password": "pw"},
+    ),
+    (
+        "postgresql://etl:p%3Aw@pg.example.com/or%20ders?application_name=&x=1#frag",
+        "URI",
+        {
+            "host": "pg.example.com",
+            "dbname": "or ders",
+            "user": "etl",
+            "password": "p:w",
+            "application_name": "",
+            "x": "1",
+        },
+    ),
+]
+REFUSED = [
+    ("postgresql://etl:pw@h1:5432,h2:5432/orders", "The URI names several hosts; paste one host, or fill the fields."),
+    ("postgresql://etl:pw@pg.example.com/orders?user=other", "user is given twice in the URI; keep one."),
+    ("postgresql://:pw@/orders", "The URI names no host; write it as scheme://user@host:port/database."),
+    ("host=h password='unclosed", "The value of password opens a quote but never closes it."),
+    ("host=h host=g", "host is given twice; keep one."),
+    ("host=h user=u ;x", "Part 3 (after user) is not a key=value pair."),
+]
+
+
+@pytest.mark.parametrize("text, kind, pairs", SHAPES)
+def test_each_shape_reads_as_its_exact_pairs_and_its_secrets_are_found(text, kind, pairs):
+    assert read_pasted(text) == (kind, pairs)
+    secrets = [v for k, v in pairs.items() if secrecy.is_secret_key(k) and v]
+    found = secret_values({"connectionString": text}, {"connectionString"})
+    assert all(secret in found for secret in secrets) and text in found
+    shown = str(masked_params({"connectionString": text}))
+    assert not any(secret in shown for secret in secrets)
+
+
+@pytest.mark.parametrize("text, said", REFUSED)
+def test_a_shape_that_cannot_be_read_says_why_without_a_value(text, said):
+    with pytest.raises(ConnectionStringError) as refused:
+        read_pasted(text)
+    assert str(refused.value).startswith(said)
+    assert masked_params({"connectionString": text}) == [("connectionString", MASK)]

@@ -84,16 +84,16 @@ def secret_values(params: dict, secret_names) -> list[str]:
 
 
 def _string_secrets(text: str) -> list[str]:
-    """The secret keys' values of a connection string as Flow Service reads it (key=value pairs, each value exactly
-    as it stands), or of a URI, as read and as written."""
-    uri = URI.match(text.strip())
-    try:
-        pairs = read_pasted(text)[1] if uri else parse_connection_string(text)
-    except ConnectionStringError:
-        return []
-    found = [v for k, v in pairs.items() if is_secret_key(k) and v]
-    written = urlsplit(text.strip().removeprefix("jdbc:")).password if uri else None
-    return found + ([written] if written else [])
+    """The secret keys' values of a connection string however it reads: as Flow Service reads it (key=value pairs,
+    each value exactly as it stands) and as pasted (libpq's form, or a URI, whose password is also taken as written)."""
+    found = []
+    for read in (parse_connection_string, lambda t: read_pasted(t)[1]):
+        try:
+            found += [v for k, v in read(text).items() if is_secret_key(k) and v]
+        except ConnectionStringError:
+            pass
+    written = urlsplit(text.strip().removeprefix("jdbc:")).password if URI.match(text.strip()) else None
+    return list(dict.fromkeys(found + ([written] if written else [])))
 
 
 def _shown_string(text: str) -> str:

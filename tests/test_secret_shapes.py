@@ -286,3 +286,70 @@ def test_a_shape_that_cannot_be_read_says_why_without_a_value(text, said):
         read_pasted(text)
     assert str(refused.value).startswith(said)
     assert masked_params({"connectionString": text}) == [("connectionString", MASK)]
+
+
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("Server=h;UID=etl;Pwd=pw-9", ["pw-9"]),
+        ("Server=h;UID=etl", []),
+        ("host=h user=etl password='p w'", ["p w"]),
+        ("postgresql://etl:p%40w@h/db", ["p@w", "p%40w"]),
+        ("jdbc:postgresql://etl:p%40w@h/db", ["p@w", "p%40w"]),
+        ("postgresql://etl@h/db", []),
+        ("postgresql://h/db?password=p%40w", ["p%40w", "p@w"]),
+        ("//etl:pw@h", []),
+        ("not a string at all", []),
+    ],
+)
+def test_the_secret_values_of_a_connection_string_are_exactly_those_of_its_secret_keys(text, values):
+    assert secret_values({"connectionString": text, "server": "h"}, {"connectionString"}) == [text, *values]
+
+
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("password", "{PASSWORD}"),
+        ("privateKey", "{PRIVATE_KEY}"),
+        ("KeyStorePassword", "{KEY_STORE_PASSWORD}"),
+        ("s3SecretKey", "{S3_SECRET_KEY}"),
+        ("sas-token.x", "{SAS_TOKEN_X}"),
+        ("_x_", "{X}"),
+    ],
+)
+def test_a_secrets_placeholder_is_named_after_it(name, shown):
+    assert secrecy.placeholder(name) == shown
+
+
+def test_a_connection_strings_secrets_are_placeholders_the_rest_exactly_as_sent():
+    assert secrecy.key_placeholder("PWD") == secrecy.key_placeholder("Password") == "{PASSWORD}"
+    assert secrecy.key_placeholder("KeyStorePassword") == "{KEY_STORE_PASSWORD}"
+    assert secrecy.redact_param("clientSecret", "x") == "{CLIENT_SECRET}"
+    assert secrecy.redact_param("connectionString", "Server={a;b};UID=etl;Pwd=pw;KeyStorePassword=k") == (
+        "Server={a;b};UID=etl;Pwd={PASSWORD};KeyStorePassword={KEY_STORE_PASSWORD}"
+    )
+    assert secrecy.redact_param("connectionString", "postgresql://etl:pw@h/db") == "{CONNECTION_STRING}"
+    assert secrecy.redact_param("connectionString", 12) == "{CONNECTION_STRING}"
+
+
+def test_params_are_redacted_for_curl_each_secret_a_placeholder():
+    params = {"server": "h", "password": "p", "connectionString": "Server=h;Pwd=x"}
+    assert secrecy.redacted_params(params, {"password", "connectionString"}) == {
+        "server": "h",
+        "password": "{PASSWORD}",
+        "connectionString": "Server=h;Pwd={PASSWORD}",
+    }
+
+
+def test_params_are_shown_in_the_sources_order_then_by_name_as_text_secrets_masked():
+    params = {"b": "2", "a": "1", "port": 5432, "server": "h", "flag": True, "off": False, "stars": "***"}
+    assert masked_params(params, frozenset(), order=["server", "port"]) == [
+        ("server", "h"),
+        ("port", "5432"),
+        ("a", "1"),
+        ("b", "2"),
+        ("flag", "true"),
+        ("off", "false"),
+        ("stars", MASK),
+    ]
+    assert masked_params(None) == []

@@ -1,9 +1,12 @@
 """One JSON line per event on stdout, with the request id, and never a secret.
 
-Every record passes through `JsonFormatter`, which scrubs the secrets it knows
-of (the client secret, each access token, and whatever the current request
-registered, such as a database password) from the message and any traceback:
-a last line of defence behind code that does not log secrets to begin with.
+Every record is scrubbed as it is made of the secrets the portal knows of (the
+client secret, each access token, and whatever the current request registered,
+such as a database password): its message, each extra field, its stack and any
+traceback, so that every handler sees it clean, a deployment's own included.
+`JsonFormatter` scrubs its whole line once more, in each shape a JSON line can
+carry a secret. A last line of defence behind code that does not log secrets to
+begin with.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 # What no escaping or percent-encoding changes.
 PLAIN = re.compile(r"^[A-Za-z0-9._~-]*$")
+# A JSON line: any text as it is (not as \u escapes), anything else as its text.
+JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 # The shortest secret the scrubber replaces (see SecretRegistry.scrub).
 SCRUBBED_FROM = 4
 
@@ -41,9 +46,8 @@ def shapes_of(secret: str) -> frozenset[str]:
     that quotes it), the repr JSON-escaped, and percent-encoded (a URL). Not cached: no secret outlives its use."""
     if PLAIN.match(secret):  # tokens and most passwords: every shape is the secret itself
         return frozenset((secret,))
-    escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
     quoted = repr(secret)[1:-1]
-    return frozenset({secret, escaped, quoted, json.dumps(quoted, ensure_ascii=False)[1:-1], quote(secret, safe="")})
+    return frozenset({secret, JSON.encode(secret)[1:-1], quoted, JSON.encode(quoted)[1:-1], quote(secret, safe="")})
 
 
 class SecretRegistry:
@@ -65,9 +69,7 @@ class SecretRegistry:
     def add(self, *values: str) -> None:
         """Remember tokens; the oldest are forgotten past TOKENS_KEPT."""
         with self._lock:
-            for value in values:
-                if value:
-                    self._tokens[value] = None
+            self._tokens.update(dict.fromkeys(filter(None, values)))
             while len(self._tokens) > self.TOKENS_KEPT:
                 self._tokens.pop(next(iter(self._tokens)))
 
@@ -112,18 +114,36 @@ _plain = logging.Formatter()
 _make_record = logging.getLogRecordFactory()
 
 
+def _scrubbed_value(value: object) -> object:
+    """An extra field's value scrubbed: a text as text, anything else as its text if that quoted a secret."""
+    if isinstance(value, str):
+        return scrub(value)
+    shown = str(value)
+    clean = scrub(shown)
+    return value if clean == shown else clean
+
+
+class _ScrubbedFields(dict):
+    """A record's attributes. `Logger.makeRecord` writes each `extra` field into the record's `__dict__` after the
+    record factory has returned; this mapping scrubs each one as it is written."""
+
+    def __setitem__(self, key: str, value: object) -> None:
+        super().__setitem__(key, _scrubbed_value(value))
+
+
 def _scrubbed_record(*args, **kwargs) -> logging.LogRecord:
-    """Scrub a record as it is made, so that every handler (pytest's included) sees it clean."""
+    """Scrub a record as it is made, so that every handler (pytest's and a deployment's included) sees it clean."""
     record = _make_record(*args, **kwargs)
-    if not _registries:
-        return record
     message = record.getMessage()
     clean = scrub(message)
     if clean != message:
         record.msg, record.args = clean, None
-    if record.exc_info and record.exc_info[0] is not None:
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
+    if record.exc_info and any(record.exc_info):
         # Formatters print exc_text when it is set, instead of formatting the traceback again.
         record.exc_text = scrub(_plain.formatException(record.exc_info))
+    record.__dict__ = _ScrubbedFields(record.__dict__)
     return record
 
 
@@ -148,7 +168,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)
-        return scrub(json.dumps(entry, default=str, ensure_ascii=False))
+        return scrub(JSON.encode(entry))
 
 
 def configure(level: int = logging.INFO) -> None:
@@ -162,10 +182,16 @@ def configure(level: int = logging.INFO) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
-def init_app(app: Flask, registry: SecretRegistry) -> None:
-    """Give every request an id (shown on error pages and sent back as X-Request-Id)."""
+def watch(registry: SecretRegistry) -> None:
+    """Scrub every record made from now on of the secrets `registry` knows."""
     _registries.add(registry)
     logging.setLogRecordFactory(_scrubbed_record)
+
+
+def init_app(app: Flask, registry: SecretRegistry) -> None:
+    """Scrub every record of `registry`'s secrets, and give every request an id (shown on error pages and sent back
+    as X-Request-Id)."""
+    watch(registry)
 
     # A proxy we count (WIZARD_PROXY_COUNT) may pass its own id along, so one id follows the request.
     trust_offered = bool(app.config["SETTINGS"].proxy_count)

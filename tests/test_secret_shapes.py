@@ -22,6 +22,7 @@ from app.sources.connection_string import (
     ConnectionStringError,
     build_connection_string,
     parse_connection_string,
+    read_pairs,
     read_pasted,
 )
 from app.sources.secrecy import MASK, masked_params, secret_values
@@ -161,12 +162,17 @@ def test_no_shape_of_a_password_reaches_a_json_log_line(password):
     assert not any(shape in text for shape in logs.shapes_of(password)), text
 
 
-# The shapes people paste, each with the exact pairs read (kind: Flow Service's key=value;, libpq's or a URI).
+# The shapes people paste, each with the exact pairs read (kind: Flow Service's key=value;, libpq's or a URI), the
+# exact text shown masked (SHOWN) and redacted for curl, and the exact secret values logs scrub. Only Flow Service's
+# key=value; pairs with a secret key, and no other value that could hold a secret, are shown part by part.
 SHAPES = [
     (
         "Server=pg.example.com;Port=5432;Database=orders;UID=etl;Pwd={p;a}}ss}",
         "key=value;",
         {"Server": "pg.example.com", "Port": "5432", "Database": "orders", "UID": "etl", "Pwd": "p;a}ss"},
+        f"Server=pg.example.com;Port=5432;Database=orders;UID=etl;Pwd={MASK}",
+        "Server=pg.example.com;Port=5432;Database=orders;UID=etl;Pwd={PASSWORD}",
+        ["p;a}ss", "{p;a}}ss}"],
     ),
     (
         "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=YWJj+ZGVm==;EndpointSuffix=core.windows.net",
@@ -177,24 +183,70 @@ SHAPES = [
             "AccountKey": "YWJj+ZGVm==",
             "EndpointSuffix": "core.windows.net",
         },
+        f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={MASK};EndpointSuffix=core.windows.net",
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={ACCOUNT_KEY};EndpointSuffix=core.windows.net",
+        ["YWJj+ZGVm=="],
+    ),
+    (
+        "Server = h ;Pwd={p;a}}ss} ;UID=etl",
+        "key=value;",
+        {"Server": " h ", "Pwd": "p;a}ss", "UID": "etl"},
+        f"Server = h ;Pwd={MASK} ;UID=etl",
+        "Server = h ;Pwd={PASSWORD} ;UID=etl",
+        ["p;a}ss", "{p;a}}ss}"],
+    ),
+    ("Pwd=x", "key=value;", {"Pwd": "x"}, f"Pwd={MASK}", "Pwd={PASSWORD}", ["x"]),
+    ("pa=ss", "key=value;", {"pa": "ss"}, MASK, "{CONNECTION_STRING}", []),
+    (
+        "host=h password=s;Pwd=x",
+        "libpq",
+        {"host": "h", "password": "s;Pwd=x"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["x", "s;Pwd=x"],
+    ),
+    ("Url=pg://u:p@h/db;Pwd=x", "key=value;", {"Url": "pg://u:p@h/db", "Pwd": "x"}, MASK, "{CONNECTION_STRING}", ["x"]),
+    (
+        "UID=etl@corp;Pwd=x",
+        "key=value;",
+        {"UID": "etl@corp", "Pwd": "x"},
+        f"UID=etl@corp;Pwd={MASK}",
+        "UID=etl@corp;Pwd={PASSWORD}",
+        ["x"],
     ),
     (
         "host=pg.example.com port=5432 dbname=orders user=etl password='p a\\'ss'",
         "libpq",
         {"host": "pg.example.com", "port": "5432", "dbname": "orders", "user": "etl", "password": "p a'ss"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["p a'ss"],
     ),
     (
         "host = pg.example.com  port= 5432 password ='a\\\\b'",
         "libpq",
         {"host": "pg.example.com", "port": "5432", "password": "a\\b"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["a\\b"],
     ),
-    ("  host=h\tuser=u   password=x\\y", "libpq", {"host": "h", "user": "u", "password": "xy"}),
+    (
+        "  host=h\tuser=u   password=x\\y",
+        "libpq",
+        {"host": "h", "user": "u", "password": "xy"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["xy"],
+    ),
     (
         "host=h user=u password=p\\ ass sslmode=require",
         "libpq",
         {"host": "h", "user": "u", "password": "p ass", "sslmode": "require"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["p ass"],
     ),
-    ("host=h user=u password=''", "libpq", {"host": "h", "user": "u", "password": ""}),
+    ("host=h user=u password=''", "libpq", {"host": "h", "user": "u", "password": ""}, MASK, "{CONNECTION_STRING}", []),
     (
         "postgresql://etl:p%40ss@pg.example.com:5432/orders?sslmode=require",
         "URI",
@@ -206,18 +258,34 @@ SHAPES = [
             "password": "p@ss",
             "sslmode": "require",
         },
+        MASK,
+        "{CONNECTION_STRING}",
+        ["p@ss", "p%40ss"],
     ),
-    ("postgres://etl@pg.example.com/orders", "URI", {"host": "pg.example.com", "dbname": "orders", "user": "etl"}),
-    ("postgresql://pg.example.com", "URI", {"host": "pg.example.com"}),
+    (
+        "postgres://etl@pg.example.com/orders",
+        "URI",
+        {"host": "pg.example.com", "dbname": "orders", "user": "etl"},
+        MASK,
+        "{CONNECTION_STRING}",
+        [],
+    ),
+    ("postgresql://pg.example.com", "URI", {"host": "pg.example.com"}, MASK, "{CONNECTION_STRING}", []),
     (
         "POSTGRESQL://ETL:PW@PG.EXAMPLE.COM/DB",
         "URI",
         {"host": "PG.EXAMPLE.COM", "dbname": "DB", "user": "ETL", "password": "PW"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["PW"],
     ),
     (
         "mongodb://appuser:pw@db:27017/crm?authSource=admin",
         "URI",
         {"host": "db", "port": "27017", "dbname": "crm", "user": "appuser", "password": "pw", "authSource": "admin"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["pw"],
     ),
     (
         "mongodb+srv://appuser:pw@cluster0.example.net/crm?retryWrites=true&w=majority",
@@ -230,22 +298,34 @@ SHAPES = [
             "retryWrites": "true",
             "w": "majority",
         },
+        MASK,
+        "{CONNECTION_STRING}",
+        ["pw"],
     ),
     (
         "jdbc:postgresql://pg.example.com:5432/orders?user=etl&password=pw",
         "URI",
         {"host": "pg.example.com", "port": "5432", "dbname": "orders", "user": "etl", "password": "pw"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["pw"],
     ),
-    ("jdbc:sqlserver://h:1433", "URI", {"host": "h", "port": "1433"}),
+    ("jdbc:sqlserver://h:1433", "URI", {"host": "h", "port": "1433"}, MASK, "{CONNECTION_STRING}", []),
     (
         "postgresql://etl:pw@[2001:db8::1]:5432/orders",
         "URI",
         {"host": "2001:db8::1", "port": "5432", "dbname": "orders", "user": "etl", "password": "pw"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["pw"],
     ),
     (
         "postgresql://etl:pw@[2001:db8::1]/orders",
         "URI",
         {"host": "2001:db8::1", "dbname": "orders", "user": "etl", "password": "pw"},
+        MASK,
+        "{CONNECTION_STRING}",
+        ["pw"],
     ),
     (
         "postgresql://etl:p%3Aw@pg.example.com/or%20ders?application_name=&x=1#frag",
@@ -258,6 +338,9 @@ SHAPES = [
             "application_name": "",
             "x": "1",
         },
+        MASK,
+        "{CONNECTION_STRING}",
+        ["p:w", "p%3Aw"],
     ),
 ]
 REFUSED = [
@@ -270,14 +353,20 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("text, kind, pairs", SHAPES)
-def test_each_shape_reads_as_its_exact_pairs_and_its_secrets_are_found(text, kind, pairs):
+@pytest.mark.parametrize("text, kind, pairs, shown, curl, values", SHAPES)
+def test_each_shape_reads_as_its_exact_pairs_shown_and_redacted_exactly_with_its_exact_secrets(
+    text, kind, pairs, shown, curl, values
+):
     assert read_pasted(text) == (kind, pairs)
-    secrets = [v for k, v in pairs.items() if secrecy.is_secret_key(k) and v]
-    found = secret_values({"connectionString": text}, {"connectionString"})
-    assert all(secret in found for secret in secrets) and text in found
-    shown = str(masked_params({"connectionString": text}))
-    assert not any(secret in shown for secret in secrets)
+    assert masked_params({"connectionString": text}) == [("connectionString", shown)]
+    assert secrecy.redact_param("connectionString", text) == curl
+    assert secret_values({"connectionString": text}, {"connectionString"}) == [text, *values]
+    # Putting each secret back where its placeholder stands, as the string carries it, gives exactly what was sent.
+    if curl != "{CONNECTION_STRING}":
+        put_back = curl
+        for key, _, where in read_pairs(text):
+            put_back = put_back.replace(secrecy.key_placeholder(key), text[where], 1)
+        assert put_back == text
 
 
 @pytest.mark.parametrize("text, said", REFUSED)

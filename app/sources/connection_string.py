@@ -40,7 +40,13 @@ def parse_connection_string(text: str) -> dict[str, str]:
     Raises ConnectionStringError for an unterminated brace, a pair without `=`,
     an empty key or a key given twice.
     """
-    result: dict[str, str] = {}
+    return {key: value for key, value, _ in read_pairs(text)}
+
+
+def read_pairs(text: str) -> list[tuple[str, str, slice]]:
+    """Read a connection string into (key, value, where) in order: `text[where]` is the value as the string carries
+    it (braces and doubled `}` included), so that it can be replaced in place. Raises as parse_connection_string."""
+    result: list[tuple[str, str, slice]] = []
     seen: set[str] = set()
     i, n = 0, len(text)
     while i < n:
@@ -51,7 +57,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
         eq = text.find("=", i)
         semi = text.find(";", i)
         if eq == -1 or (semi != -1 and semi < eq):
-            after = f" (after {list(result)[-1]})" if result else ""
+            after = f" (after {result[-1][0]})" if result else ""
             raise ConnectionStringError(
                 f"Part {len(result) + 1}{after} is not a key=value pair. Separate pairs with “;”, and wrap a "
                 "value that holds “;” in braces: PWD={…}."
@@ -59,7 +65,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
         key = text[i:eq].strip()
         if not key:
             raise ConnectionStringError("A pair is missing its key before “=”.")
-        i = eq + 1
+        i = start = eq + 1
         if i < n and text[i] == "{":
             value_chars = []
             i += 1
@@ -75,7 +81,7 @@ def parse_connection_string(text: str) -> dict[str, str]:
                     break
                 value_chars.append(text[i])
                 i += 1
-            value = "".join(value_chars)
+            value, where = "".join(value_chars), slice(start, i)
             while i < n and text[i] == " ":
                 i += 1
             if i < n and text[i] != ";":
@@ -83,12 +89,12 @@ def parse_connection_string(text: str) -> dict[str, str]:
         else:
             semi = text.find(";", i)
             end = n if semi == -1 else semi
-            value = text[i:end]
+            value, where = text[i:end], slice(i, end)
             i = end
         if key.lower() in seen:
             raise ConnectionStringError(f"{key} is given twice; keep one.")
         seen.add(key.lower())
-        result[key] = value
+        result.append((key, value, where))
     return result
 
 

@@ -7,6 +7,9 @@
   `{PASSWORD}`; putting the secret back where its placeholder stands gives exactly what
   Flow Service received (in a connection string, the value as the string carries it).
 - Masking, for a connection read back from Flow Service: a fixed mask whatever the length.
+- A connection string is shown (masked or redacted) with its other parts only when it reads
+  cleanly as Flow Service's key=value pairs, holds a secret key, and no value shown could hold a
+  secret of its own; otherwise it is hidden whole (`_secrets_replaced`, one rule for both).
 - The values themselves (`secret_values`), so that logs can scrub them and Adobe's text that
   repeats one is withheld (`app.logs`, `app.adobe.errors`).
 """
@@ -14,16 +17,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from .connection_string import (
-    URI,
-    ConnectionStringError,
-    build_connection_string,
-    parse_connection_string,
-    quote_value,
-    read_pasted,
-)
+from .connection_string import URI, ConnectionStringError, read_pairs, read_pasted
 
 # Params Flow Service marks "format": "password" in the curated sources' authSpecs.
 SECRET_PARAMS = frozenset({"password", "connectionString"})
@@ -31,6 +28,8 @@ SECRET_PARAMS = frozenset({"password", "connectionString"})
 SECRET_KEY = re.compile(r"(pwd|pass|secret|token|key|credential|signature|sas)", re.I)
 # Fixed, whatever the secret: a mask must not tell how long the secret is.
 MASK = "•••••••• (hidden)"
+# A value that may hold a secret of its own: a pair inside it, or a URI's user info.
+HOLDS_A_SECRET = re.compile(r"=|://[^/?#]*@")
 
 
 def is_secret_key(key: str) -> bool:
@@ -57,13 +56,30 @@ def redact_param(name: str, value) -> str:
     """
     if name != "connectionString" or not isinstance(value, str):
         return placeholder(name)
+    redacted = _secrets_replaced(value, key_placeholder)
+    return "{CONNECTION_STRING}" if redacted is None else redacted
+
+
+def _secrets_replaced(text: str, replacement: Callable[[str], str]) -> str | None:
+    """A connection string exactly as written, each secret key's value (as the string carries it) replaced by
+    `replacement(key)`; None when it must be hidden whole: it does not read as Flow Service's key=value pairs (a URI,
+    libpq's form, a typo), it holds no secret key, or a value shown could hold a secret of its own."""
+    if URI.match(text.strip()):
+        return None
     try:
-        pairs = parse_connection_string(value)
+        pairs = read_pairs(text)
     except ConnectionStringError:
-        return "{CONNECTION_STRING}"
-    return ";".join(
-        f"{key}={key_placeholder(key) if is_secret_key(key) else quote_value(v)}" for key, v in pairs.items()
-    )
+        return None
+    if not any(is_secret_key(key) for key, _, _ in pairs):
+        return None
+    shown, last = [], 0
+    for key, value, where in pairs:
+        if is_secret_key(key):
+            shown += [text[last : where.start], replacement(key)]
+            last = where.stop
+        elif HOLDS_A_SECRET.search(value):
+            return None
+    return "".join(shown) + text[last:]
 
 
 def redacted_params(params: dict, secret_names) -> dict:
@@ -85,29 +101,30 @@ def secret_values(params: dict, secret_names) -> list[str]:
 
 def _string_secrets(text: str) -> list[str]:
     """The secret keys' values of a connection string however it reads: as Flow Service reads it (key=value pairs,
-    each value exactly as it stands) and as pasted (libpq's form, or a URI, whose password is also taken as written)."""
+    each value as read and as the string carries it, in braces) and as pasted (libpq's form, or a URI, whose password
+    is also taken as written)."""
     found = []
-    for read in (parse_connection_string, lambda t: read_pasted(t)[1]):
-        try:
-            found += [v for k, v in read(text).items() if is_secret_key(k) and v]
-        except ConnectionStringError:
-            pass
+    try:
+        found += [
+            shape
+            for key, value, where in read_pairs(text)
+            if is_secret_key(key) and value
+            for shape in (value, text[where])
+        ]
+    except ConnectionStringError:
+        pass
+    try:
+        found += [value for key, value in read_pasted(text)[1].items() if is_secret_key(key) and value]
+    except ConnectionStringError:
+        pass
     written = urlsplit(text.strip().removeprefix("jdbc:")).password if URI.match(text.strip()) else None
     return list(dict.fromkeys(found + ([written] if written else [])))
 
 
 def _shown_string(text: str) -> str:
-    """A connection string fit to show: its other parts kept only when it reads cleanly as Flow Service's key=value
-    pairs and its secrets are found in it (a secret key); otherwise, masked whole (a URI, a lone pair, a typo)."""
-    if URI.match(text.strip()):
-        return MASK
-    try:
-        pairs = parse_connection_string(text)
-    except ConnectionStringError:
-        return MASK
-    if not any(is_secret_key(key) for key in pairs):
-        return MASK
-    return build_connection_string((k, MASK if is_secret_key(k) else v) for k, v in pairs.items())
+    """A connection string fit to show: each secret masked where it stands, or masked whole (`_secrets_replaced`)."""
+    shown = _secrets_replaced(text, lambda key: MASK)
+    return MASK if shown is None else shown
 
 
 def masked_params(params: dict, secret_names=SECRET_PARAMS, order=()) -> list[tuple[str, str]]:

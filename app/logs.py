@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import weakref
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from flask import Flask, g, has_request_context, request
 from gunicorn import glogging
@@ -37,17 +37,32 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 PLAIN = re.compile(r"^[A-Za-z0-9._~-]*$")
 # A JSON line: any text as it is (not as \u escapes), anything else as its text.
 JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+# JSON as most libraries write it, with \u escapes.
+ASCII_JSON = json.JSONEncoder()
 # The shortest secret the scrubber replaces (see SecretRegistry.scrub).
 SCRUBBED_FROM = 4
 
 
 def shapes_of(secret: str) -> frozenset[str]:
-    """A secret as a log line may carry it: raw, JSON-escaped (a JSON line's fields), as Python's repr (a traceback
-    that quotes it), the repr JSON-escaped, and percent-encoded (a URL). Not cached: no secret outlives its use."""
+    """A secret as a log line may carry it: raw, JSON-escaped (a JSON line's fields, with or without \\u escapes), as
+    Python's repr (a traceback that quotes it), the repr JSON-escaped, percent-encoded (a URL's path, query or form)
+    and as the repr of its UTF-8 bytes. Not cached: no secret outlives its use."""
     if PLAIN.match(secret):  # tokens and most passwords: every shape is the secret itself
         return frozenset((secret,))
     quoted = repr(secret)[1:-1]
-    return frozenset({secret, JSON.encode(secret)[1:-1], quoted, JSON.encode(quoted)[1:-1], quote(secret, safe="")})
+    return frozenset(
+        {
+            secret,
+            JSON.encode(secret)[1:-1],
+            ASCII_JSON.encode(secret)[1:-1],
+            quoted,
+            JSON.encode(quoted)[1:-1],
+            quote(secret, safe=""),
+            quote(secret),
+            quote_plus(secret),
+            repr(secret.encode())[2:-1],
+        }
+    )
 
 
 class SecretRegistry:
@@ -91,14 +106,36 @@ class SecretRegistry:
         return bool(text) and any(shape in text for secret in self.known() for shape in shapes_of(secret))
 
     def scrub(self, text: str) -> str:
-        # The last line of defence for logs. Secrets shorter than SCRUBBED_FROM characters are left alone here
-        # (replacing every "p" would ruin the log and point at the password); texts that hold them are withheld
-        # earlier. Each secret in every form a log line can carry it, longest first, so none is half-replaced.
-        shapes = {shape for secret in self.known() if len(secret) >= SCRUBBED_FROM for shape in shapes_of(secret)}
-        for shape in sorted(shapes, key=len, reverse=True):
-            if shape in text:
-                text = text.replace(shape, REDACTED)
-        return text
+        """`text` with every stretch that holds a secret replaced by one REDACTED.
+
+        The last line of defence for logs. Secrets shorter than SCRUBBED_FROM characters are left alone here
+        (replacing every "p" would ruin the log and point at the password); texts that hold them are withheld
+        earlier. Each secret is found in every shape a log line can carry it, wherever it stands; where two found
+        overlap (a secret inside another, or two that share letters), their stretches join, so none is half-replaced.
+        """
+        spans = sorted(
+            (start, start + len(shape))
+            for secret in self.known()
+            if len(secret) >= SCRUBBED_FROM
+            for shape in shapes_of(secret)
+            for start in _places(text, shape)
+        )
+        kept, last = [], 0
+        for start, end in spans:
+            if start >= last:
+                kept += [text[last:start], REDACTED]
+            elif end <= last:
+                continue
+            last = end
+        return "".join(kept) + text[last:]
+
+
+def _places(text: str, shape: str):
+    """Where `shape` starts in `text`, each place, overlapping ones included."""
+    start = text.find(shape)
+    while start >= 0:
+        yield start
+        start = text.find(shape, start + 1)
 
 
 _registries: weakref.WeakSet[SecretRegistry] = weakref.WeakSet()
@@ -132,17 +169,22 @@ class _ScrubbedFields(dict):
 
 
 def _scrubbed_record(*args, **kwargs) -> logging.LogRecord:
-    """Scrub a record as it is made, so that every handler (pytest's and a deployment's included) sees it clean."""
+    """Scrub a record as it is made, so that every handler (pytest's and a deployment's included) sees it clean.
+
+    Its message is formatted and scrubbed now and its arguments dropped, so that no handler formats them again; a
+    message whose arguments do not fit it stands as written. Its traceback is formatted and scrubbed now and the
+    exception dropped: formatters print `exc_text` when it is set, and none can format the exception again."""
     record = _make_record(*args, **kwargs)
-    message = record.getMessage()
-    clean = scrub(message)
-    if clean != message:
-        record.msg, record.args = clean, None
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError, KeyError):
+        message = str(record.msg)
+    record.msg, record.args = scrub(message), None
     if record.stack_info:
         record.stack_info = scrub(record.stack_info)
-    if record.exc_info and any(record.exc_info):
-        # Formatters print exc_text when it is set, instead of formatting the traceback again.
+    if record.exc_info:
         record.exc_text = scrub(_plain.formatException(record.exc_info))
+        record.exc_info = None
     record.__dict__ = _ScrubbedFields(record.__dict__)
     return record
 
@@ -166,8 +208,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
-        if record.exc_info:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return scrub(JSON.encode(entry))
 
 

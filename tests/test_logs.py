@@ -93,12 +93,28 @@ def test_a_stack_and_a_traceback_are_scrubbed_for_every_handler(registry, kept):
     assert "KeyError" in failed.exc_text and SECRET not in failed.exc_text and logs.REDACTED in failed.exc_text
 
 
-def test_a_record_that_quotes_no_secret_is_left_as_it_was(registry, kept):
+def test_a_records_message_is_formatted_as_it_is_made_and_its_arguments_dropped(registry, kept):
     logger, records = kept
     logger.info("count %d of %s", 3, "tables")
-    record = records[0]
-    assert (record.msg, record.args, record.getMessage()) == ("count %d of %s", (3, "tables"), "count 3 of tables")
-    assert record.exc_text is None and record.stack_info is None
+    logger.info("cut %.5s", SECRET)  # a handler can no longer format the arguments its own way
+    logger.info("%s and %s", SECRET)  # arguments that do not fit: the message as written, no error
+    first, cut, unfit = records
+    assert (first.msg, first.args, first.getMessage()) == ("count 3 of tables", None, "count 3 of tables")
+    assert first.exc_text is None and first.stack_info is None
+    assert (cut.msg, cut.args) == ("cut db-Pa", None)
+    assert (unfit.msg, unfit.args, unfit.getMessage()) == ("%s and %s", None, "%s and %s")
+
+
+def test_a_records_exception_is_dropped_once_its_traceback_is_scrubbed(registry, kept):
+    logger, records = kept
+    try:
+        raise ValueError(f"bad {SECRET}")
+    except ValueError:
+        logger.exception("failed")
+    (record,) = records
+    assert record.exc_info is None and f"ValueError: bad {logs.REDACTED}" in record.exc_text
+    assert logs.JsonFormatter().format(record).count(logs.REDACTED) == 1
+    assert logging.Formatter().format(record).endswith(f"ValueError: bad {logs.REDACTED}")
 
 
 def test_a_credential_links_token_is_scrubbed_before_any_request_registers_it(registry, kept):
@@ -396,5 +412,26 @@ def test_the_longest_secret_is_replaced_first_whatever_their_order_by_letter():
 
 
 def test_a_non_ascii_secret_is_scrubbed_as_a_json_line_carries_it():
-    assert logs.shapes_of('é"x-9') == {'é"x-9', 'é\\"x-9', "%C3%A9%22x-9"}
+    assert logs.shapes_of('é"x-9') == {'é"x-9', 'é\\"x-9', '\\u00e9\\"x-9', "%C3%A9%22x-9", '\\xc3\\xa9"x-9'}
+
+
+def test_a_secret_is_scrubbed_as_each_percent_encoding_carries_it():
+    assert logs.shapes_of("ab/cd+ef==") == {"ab/cd+ef==", "ab%2Fcd%2Bef%3D%3D", "ab/cd%2Bef%3D%3D"}
+    assert "my+pass+word" in logs.shapes_of("my pass word")
+
+
+@pytest.mark.parametrize("text", ["abcd1234wxyz", "1234wxyz-abcd1234", "xx-abcd1234wxyz-1234wxyz"])
+def test_secrets_that_overlap_are_replaced_as_one_stretch(text):
+    registry = logs.SecretRegistry()
+    registry.add_permanent("abcd1234", "1234wxyz", "cd12")
+    scrubbed = registry.scrub(text)
+    assert not any(part in scrubbed for part in ("abcd", "1234", "wxyz")), scrubbed
+    assert (
+        scrubbed
+        == {
+            "abcd1234wxyz": logs.REDACTED,
+            "1234wxyz-abcd1234": f"{logs.REDACTED}-{logs.REDACTED}",
+            "xx-abcd1234wxyz-1234wxyz": f"xx-{logs.REDACTED}-{logs.REDACTED}",
+        }[text]
+    )
     assert logs.shapes_of("plain-Token_1.x~") == {"plain-Token_1.x~"}

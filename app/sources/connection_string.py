@@ -49,7 +49,7 @@ def read_pairs(text: str) -> list[tuple[str, str, slice]]:
     result: list[tuple[str, str, slice]] = []
     seen: set[str] = set()
     i, n = 0, len(text)
-    while i < n:
+    while True:
         while i < n and text[i] in "; ":
             i += 1
         if i >= n:
@@ -135,10 +135,12 @@ LIBPQ_KEYWORDS = frozenset(
     }
 )
 URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
-_LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+# White space after “=” is taken whole (possessive `*+`), as libpq reads it: `host= port=5` is host “port=5”, and a
+# long run of spaces costs no backtracking.
+_LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*+")
 # libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
 LIBPQ_START = re.compile(
-    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s;']*)"
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*+('(?:[^'\\]|\\.)*'|[^\s;']*)"
     r"\s+[A-Za-z_][A-Za-z0-9_]*\s*="
 )
 
@@ -155,28 +157,35 @@ def read_pasted(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _read_uri(text: str) -> dict[str, str]:
-    parts = urlsplit(text[5:] if text.lower().startswith("jdbc:") else text)
+    """A URI's parts under libpq's names, then its query's pairs and any `;key=value` after the host (JDBC's
+    SQL Server form). The scheme (and a `jdbc:` before it) names no part."""
+    address, _, params = text.partition("://")[2].partition(";")
+    parts = urlsplit("//" + address)
     host = parts.netloc.rpartition("@")[2]
     if host.startswith("["):
         host, _, port = host[1:].partition("]")
-        port = port.lstrip(":")
+        port = port.removeprefix(":")
     else:
         host, _, port = host.partition(":")
     if "," in host or "," in port:
         raise ConnectionStringError("The URI names several hosts; paste one host, or fill the fields.")
+    if not port.isdigit() and port:
+        raise ConnectionStringError("The URI's port is not a number; write it as scheme://user@host:port/database.")
     pairs = {}
     for key, value in (
         ("host", unquote(host)),
         ("port", port),
-        ("dbname", unquote(parts.path.lstrip("/"))),
+        ("dbname", unquote(parts.path.removeprefix("/"))),
         ("user", unquote(parts.username or "")),
         ("password", unquote(parts.password or "")),
     ):
         if value:
             pairs[key] = value
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() in {k.lower() for k in pairs}:
+    seen = {key.lower() for key in pairs}
+    for key, value in [*parse_qsl(parts.query, keep_blank_values=True), *parse_connection_string(params).items()]:
+        if key.lower() in seen:
             raise ConnectionStringError(f"{key} is given twice in the URI; keep one.")
+        seen.add(key.lower())
         pairs[key] = value
     if "host" not in pairs:
         raise ConnectionStringError("The URI names no host; write it as scheme://user@host:port/database.")
@@ -186,16 +195,16 @@ def _read_uri(text: str) -> dict[str, str]:
 def _read_libpq(text: str) -> dict[str, str]:
     """libpq's keyword/value form: values bare, or in single quotes with \\' and \\\\ escaped."""
     pairs: dict[str, str] = {}
+    seen: set[str] = set()
     i, n = 0, len(text)
     while i < n:
         if text[i].isspace():
             i += 1
             continue
         match = _LIBPQ_PAIR.match(text, i)
-        if not match:
-            after = f" (after {list(pairs)[-1]})" if pairs else ""
+        if not match:  # never the first part: read_pasted reads a string as libpq's only when it starts with a pair
             raise ConnectionStringError(
-                f"Part {len(pairs) + 1}{after} is not a key=value pair. Separate "
+                f"Part {len(pairs) + 1} (after {list(pairs)[-1]}) is not a key=value pair. Separate "
                 "pairs with spaces, and quote a value that holds spaces: password='…'."
             )
         key, i = match.group(1), match.end()
@@ -220,7 +229,8 @@ def _read_libpq(text: str) -> dict[str, str]:
                     i += 1
                 chars.append(text[i])
                 i += 1
-        if key.lower() in {k.lower() for k in pairs}:
+        if key.lower() in seen:
             raise ConnectionStringError(f"{key} is given twice; keep one.")
+        seen.add(key.lower())
         pairs[key] = "".join(chars)
     return pairs

@@ -24,17 +24,32 @@ from .connection_string import URI, ConnectionStringError, read_pairs, read_past
 
 # Params Flow Service marks "format": "password" in the curated sources' authSpecs.
 SECRET_PARAMS = frozenset({"password", "connectionString"})
-# Keys inside a connection string whose values are secrets: passwords, keys, tokens, secrets.
-SECRET_KEY = re.compile(r"(pwd|pass|secret|token|key|credential|signature|sas)", re.I)
+# Names whose values are secrets, as a param or a key inside a connection string: pwd and pw, pass (password,
+# passphrase), secret, token, key, credential, sig (signature), sas, jwt, bearer, cookie, otp, and auth but for the
+# names of a mechanism (AuthMech, authSource, authType, Authentication…).
+SECRET_KEY = re.compile(
+    r"pw|pass|secret|token|key|credential|sig|sas|jwt|bearer|cookie|otp|auth(?!mech|source|type|entication)", re.I
+)
 # Fixed, whatever the secret: a mask must not tell how long the secret is.
 MASK = "•••••••• (hidden)"
-# A value that may hold a secret of its own: a pair inside it, or a URI's user info.
-HOLDS_A_SECRET = re.compile(r"=|://[^/?#]*@")
+# A key shown beside a masked secret: a plain name (letters, digits, space, _ . -); anything else may be part of one.
+PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]*")
+# A value that may hold a secret of its own: a pair inside it, or user info (user:password@, with a scheme or not).
+HOLDS_A_SECRET = re.compile(r"=|:[^@]*@")
+# Oracle's thin JDBC form, user/password@ after the driver's name.
+ORACLE_THIN = re.compile(r"jdbc:oracle:[a-z]+:[^/@]*/([^@]+)@", re.I)
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a connection-string key names a secret (over-redacting is the safe mistake)."""
+    """Whether a name (a param's, or a key's inside a connection string) names a secret: over-redacting is the safe
+    mistake."""
     return bool(SECRET_KEY.search(key))
+
+
+def is_secret_param(name: str, secret_names) -> bool:
+    """The one rule for a param, used by pages, curl, the audit, exports and logs: its source marks it secret, Flow
+    Service marks it secret for every curated source, or its name looks secret."""
+    return name in secret_names or name in SECRET_PARAMS or is_secret_key(name)
 
 
 def placeholder(name: str) -> str:
@@ -44,8 +59,8 @@ def placeholder(name: str) -> str:
 
 
 def key_placeholder(key: str) -> str:
-    """A connection-string key's placeholder: {PASSWORD} for PWD and Password, else named after the key."""
-    return "{PASSWORD}" if key.lower() in ("pwd", "password") else placeholder(key)
+    """A connection-string key's placeholder: {PASSWORD} for PWD (and Password), else named after the key."""
+    return "{PASSWORD}" if key.lower() == "pwd" else placeholder(key)
 
 
 def redact_param(name: str, value) -> str:
@@ -77,14 +92,17 @@ def _secrets_replaced(text: str, replacement: Callable[[str], str]) -> str | Non
         if is_secret_key(key):
             shown += [text[last : where.start], replacement(key)]
             last = where.stop
-        elif HOLDS_A_SECRET.search(value):
+        elif not PLAIN_KEY.fullmatch(key) or HOLDS_A_SECRET.search(value):
             return None
     return "".join(shown) + text[last:]
 
 
 def redacted_params(params: dict, secret_names) -> dict:
     """`params` with every secret param redacted."""
-    return {name: redact_param(name, value) if name in secret_names else value for name, value in params.items()}
+    return {
+        name: redact_param(name, value) if is_secret_param(name, secret_names) else value
+        for name, value in params.items()
+    }
 
 
 def secret_values(params: dict, secret_names) -> list[str]:
@@ -92,7 +110,7 @@ def secret_values(params: dict, secret_names) -> list[str]:
     secret key's value, as read and, in a URI, as written (percent-encoded)."""
     values = []
     for name, value in params.items():
-        if name in secret_names and isinstance(value, str) and value:
+        if is_secret_param(name, secret_names) and isinstance(value, str) and value:
             values.append(value)
             if name == "connectionString":
                 values.extend(_string_secrets(value))
@@ -100,25 +118,43 @@ def secret_values(params: dict, secret_names) -> list[str]:
 
 
 def _string_secrets(text: str) -> list[str]:
-    """The secret keys' values of a connection string however it reads: as Flow Service reads it (key=value pairs,
-    each value as read and as the string carries it, in braces) and as pasted (libpq's form, or a URI, whose password
-    is also taken as written)."""
-    found = []
+    """The secret keys' values of a connection string however it reads: as Flow Service reads it and as pasted."""
+    return list(dict.fromkeys([*_secrets_as_sent(text), *_secrets_as_pasted(text)]))
+
+
+def _secrets_as_sent(text: str) -> list[str]:
+    """As Flow Service reads key=value pairs: each secret value as read, trimmed, and as the string carries it. A URI
+    is not such pairs."""
     try:
-        found += [
-            shape
-            for key, value, where in read_pairs(text)
-            if is_secret_key(key) and value
-            for shape in (value, text[where])
-        ]
+        pairs = [] if URI.match(text.strip()) else read_pairs(text)
     except ConnectionStringError:
-        pass
+        return []
+    return [
+        shape
+        for key, value, where in pairs
+        if is_secret_key(key) and value.strip()
+        for shape in (value, value.strip(), text[where])
+    ]
+
+
+def _secrets_as_pasted(text: str) -> list[str]:
+    """As pasted: libpq's form or a URI read into pairs; a URI's password and secret query values also as written
+    (percent-encoded); the password of Oracle's thin form."""
     try:
-        found += [value for key, value in read_pasted(text)[1].items() if is_secret_key(key) and value]
+        found = [value for key, value in read_pasted(text)[1].items() if is_secret_key(key) and value]
     except ConnectionStringError:
-        pass
-    written = urlsplit(text.strip().removeprefix("jdbc:")).password if URI.match(text.strip()) else None
-    return list(dict.fromkeys(found + ([written] if written else [])))
+        found = []
+    text = text.strip()
+    if URI.match(text):
+        parts = urlsplit("//" + text.partition("://")[2].partition(";")[0])
+        written = (
+            value for key, _, value in (pair.partition("=") for pair in parts.query.split("&")) if is_secret_key(key)
+        )
+        found += [parts.password or "", *written]
+    oracle = ORACLE_THIN.match(text)
+    if oracle:
+        found.append(oracle.group(1))
+    return [value for value in found if value]
 
 
 def _shown_string(text: str) -> str:
@@ -135,8 +171,7 @@ def masked_params(params: dict, secret_names=SECRET_PARAMS, order=()) -> list[tu
     rank = {name: index for index, name in enumerate(order)}
     shown = []
     for name, value in sorted((params or {}).items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])):
-        secret = name in secret_names or name in SECRET_PARAMS or is_secret_key(name)
-        if secret or (isinstance(value, str) and set(value) == {"*"}):
+        if is_secret_param(name, secret_names) or (isinstance(value, str) and set(value) == {"*"}):
             value = _shown_string(value) if name == "connectionString" and isinstance(value, str) else MASK
         shown.append((name, "true" if value is True else "false" if value is False else str(value)))
     return shown

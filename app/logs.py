@@ -124,9 +124,7 @@ class SecretRegistry:
         for start, end in spans:
             if start >= last:
                 kept += [text[last:start], REDACTED]
-            elif end <= last:
-                continue
-            last = end
+            last = max(last, end)
         return "".join(kept) + text[last:]
 
 

@@ -435,3 +435,11 @@ def test_secrets_that_overlap_are_replaced_as_one_stretch(text):
         }[text]
     )
     assert logs.shapes_of("plain-Token_1.x~") == {"plain-Token_1.x~"}
+
+
+def test_every_place_a_secret_stands_is_replaced_overlapping_or_apart():
+    registry = logs.SecretRegistry()
+    registry.add_permanent("zzzz", "abcd1234", "wxyz5678")
+    assert registry.scrub("pw zzzz, zzzz and zzzz.") == f"pw {logs.REDACTED}, {logs.REDACTED} and {logs.REDACTED}."
+    assert registry.scrub("zzzzz") == logs.REDACTED
+    assert registry.scrub("abcd1234wxyz5678") == logs.REDACTED * 2, "two secrets side by side: two stretches"

@@ -197,6 +197,7 @@ SHAPES = [
         ["p;a}ss", "{p;a}}ss}"],
     ),
     ("Pwd=x", "key=value;", {"Pwd": "x"}, f"Pwd={MASK}", "Pwd={PASSWORD}", ["x"]),
+    ("Server=h;Pwd=", "key=value;", {"Server": "h", "Pwd": ""}, f"Server=h;Pwd={MASK}", "Server=h;Pwd={PASSWORD}", []),
     ("pa=ss", "key=value;", {"pa": "ss"}, MASK, "{CONNECTION_STRING}", []),
     (
         "host=h password=s;Pwd=x",
@@ -272,6 +273,14 @@ SHAPES = [
         [],
     ),
     ("postgresql://pg.example.com", "URI", {"host": "pg.example.com"}, MASK, "{CONNECTION_STRING}", []),
+    (
+        "postgresql://etl@h/db?application_name=a://b",
+        "URI",
+        {"host": "h", "dbname": "db", "user": "etl", "application_name": "a://b"},
+        MASK,
+        "{CONNECTION_STRING}",
+        [],
+    ),
     (
         "POSTGRESQL://ETL:PW@PG.EXAMPLE.COM/DB",
         "URI",
@@ -439,6 +448,13 @@ REFUSED = [
         "The URI's port is not a number; write it as scheme://user@host:port/database.",
     ),
     ("jdbc:sqlserver://h;user=u;user=v", "user is given twice; keep one."),
+    ("postgresql://h/db?sslmode=require&sslmode=disable", "sslmode is given twice in the URI; keep one."),
+    (
+        "a;b=1;c=2",
+        "Part 1 is not a key=value pair. Separate pairs with “;”, and wrap a value that holds “;” in braces: PWD={…}.",
+    ),
+    ("Server=h;=x;Pwd=y", "A pair is missing its key before “=”."),
+    ("Server=h;Pwd={a}}", "The value of Pwd opens “{” but never closes it; end it with “}”."),
     ("jdbc:sqlserver://u@h;user=v", "user is given twice in the URI; keep one."),
 ]
 
@@ -479,6 +495,10 @@ def test_a_shape_that_cannot_be_read_says_why_without_a_value(text, said):
         ("postgresql://h/db?password=p%40w", ["p@w", "p%40w"]),
         ("jdbc:oracle:thin:scott/tiger99@//h:1521/svc", ["tiger99"]),
         ("jdbc:sqlserver://h;password=p%40w", ["p%40w"]),
+        ("jdbc:sqlserver://u:pw@h;x=a@b", ["pw"]),
+        ("postgresql://h/db?password=a=b", ["a=b"]),
+        ("postgresql://h/db?sslmode=require&password=p%40w", ["p@w", "p%40w"]),
+        ("postgresql://etl:p%40w@h/db?application_name=a://b", ["p@w", "p%40w"]),
         ("//etl:pw@h", []),
         ("not a string at all", []),
     ],
@@ -581,3 +601,8 @@ def test_a_paste_built_to_make_the_reader_backtrack_reads_at_once():
     text = "host=" + " " * 65_000 + "x"
     assert read_pasted(text) == ("key=value;", {"host": text[5:]})
     assert read_pasted("host=h " + " ".join(f"k{n}=v" for n in range(8_000)))[1]["k7999"] == "v"
+
+
+def test_a_secret_param_other_than_a_connection_string_is_masked_whole_whatever_it_holds():
+    shown = masked_params({"password": "Pwd=x", "privateKey": 1234, "connectionString": "Pwd=x"})
+    assert shown == [("connectionString", f"Pwd={MASK}"), ("password", MASK), ("privateKey", MASK)]

@@ -54,9 +54,9 @@ def read_pairs(text: str) -> list[tuple[str, str, slice]]:
             i += 1
         if i >= n:
             break
-        eq = text.find("=", i)
         semi = text.find(";", i)
-        if eq == -1 or (semi != -1 and semi < eq):
+        eq = text.find("=", i, n if semi == -1 else semi)  # in this part: before the next “;”
+        if eq == -1:
             after = f" (after {result[-1][0]})" if result else ""
             raise ConnectionStringError(
                 f"Part {len(result) + 1}{after} is not a key=value pair. Separate pairs with “;”, and wrap a "

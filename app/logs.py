@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import weakref
+from functools import partial
 from urllib.parse import quote, quote_plus
 
 from flask import Flask, g, has_request_context, request
@@ -39,6 +40,8 @@ PLAIN = re.compile(r"^[A-Za-z0-9._~-]*$")
 JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 # JSON as most libraries write it, with \u escapes.
 ASCII_JSON = json.JSONEncoder()
+# How a URL carries a text: percent-encoded whole (a query's value), in a path (“/” kept), in a form (space as “+”).
+PERCENT_ENCODINGS = (partial(quote, safe=""), quote, quote_plus)
 # The shortest secret the scrubber replaces (see SecretRegistry.scrub).
 SCRUBBED_FROM = 4
 
@@ -57,10 +60,8 @@ def shapes_of(secret: str) -> frozenset[str]:
             ASCII_JSON.encode(secret)[1:-1],
             quoted,
             JSON.encode(quoted)[1:-1],
-            quote(secret, safe=""),
-            quote(secret),
-            quote_plus(secret),
             repr(secret.encode())[2:-1],
+            *(encode(secret) for encode in PERCENT_ENCODINGS),
         }
     )
 

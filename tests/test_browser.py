@@ -1,6 +1,7 @@
 """In headless Debian Chromium: pick PostgreSQL, fill its form by the labels, submit, read the id."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -8,7 +9,7 @@ pytestmark = pytest.mark.browser
 def test_pick_postgresql_fill_by_labels_and_read_the_id(page, live_server, fresh_emulator):
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="PostgreSQL").click()
-    assert page.title() == "PostgreSQL connection · AEP Source Wizard"
+    expect(page).to_have_title("PostgreSQL connection · AEP Source Wizard")  # waits for the page the click opens
     page.get_by_label("Connection name").fill("Orders in Postgres")
     page.get_by_label("Description").fill("Filled by a browser")
     page.get_by_label("Sandbox").select_option("dev")

@@ -78,7 +78,8 @@ def redact_param(name: str, value) -> str:
 def _secrets_replaced(text: str, replacement: Callable[[str], str]) -> str | None:
     """A connection string exactly as written, each secret key's value (as the string carries it) replaced by
     `replacement(key)`; None when it must be hidden whole: it does not read as Flow Service's key=value pairs (a URI,
-    libpq's form, a typo), it holds no secret key, or a value shown could hold a secret of its own."""
+    libpq's form, a typo), it holds no secret key, or a key shown is not a plain name or a value shown could hold a
+    secret of its own."""
     if URI.match(text.strip()):
         return None
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 _SPECIAL = set(";{}=")
 
@@ -86,8 +86,7 @@ def read_pairs(text: str) -> list[tuple[str, str, slice]]:
                 i += 1
             if i < n and text[i] != ";":
                 raise ConnectionStringError(f"Expected “;” after the braced value of {key}.")
-        else:
-            semi = text.find(";", i)
+        else:  # up to the part's “;”, found above
             end = n if semi == -1 else semi
             value, where = text[i:end], slice(i, end)
             i = end
@@ -135,8 +134,8 @@ LIBPQ_KEYWORDS = frozenset(
     }
 )
 URI = re.compile(r"^(jdbc:)?[A-Za-z][A-Za-z0-9+.-]*://")
-# White space after “=” is taken whole (possessive `*+`), as libpq reads it: `host= port=5` is host “port=5”, and a
-# long run of spaces costs no backtracking.
+# White space after “=” is taken whole (possessive `*+`), as libpq reads it (in its form, `host= port=5` is host
+# “port=5”), and a long run of spaces costs no backtracking.
 _LIBPQ_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*+")
 # libpq's form: a keyword, its value (bare without “;”, or quoted), white space, and another key=.
 LIBPQ_START = re.compile(
@@ -156,11 +155,16 @@ def read_pasted(text: str) -> tuple[str, dict[str, str]]:
     return "key=value;", parse_connection_string(text)
 
 
-def _read_uri(text: str) -> dict[str, str]:
-    """A URI's parts under libpq's names, then its query's pairs and any `;key=value` after the host (JDBC's
-    SQL Server form). The scheme (and a `jdbc:` before it) names no part."""
+def split_uri(text: str) -> tuple[SplitResult, str]:
+    """A URI's parts as written (still percent-encoded), and what follows a `;` after them (JDBC's SQL Server form
+    puts `;key=value` pairs there). The scheme (and a `jdbc:` before it) names no part."""
     address, _, params = text.partition("://")[2].partition(";")
-    parts = urlsplit("//" + address)
+    return urlsplit("//" + address), params
+
+
+def _read_uri(text: str) -> dict[str, str]:
+    """A URI's parts under libpq's names, then its query's pairs and any `;key=value` after the host."""
+    parts, params = split_uri(text)
     host = parts.netloc.rpartition("@")[2]
     if host.startswith("["):
         host, _, port = host[1:].partition("]")

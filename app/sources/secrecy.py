@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from .connection_string import URI, ConnectionStringError, read_pairs, read_pasted
+from .connection_string import URI, ConnectionStringError, read_pairs, read_pasted, split_uri
 
 # Params Flow Service marks "format": "password" in the curated sources' authSpecs.
 SECRET_PARAMS = frozenset({"password", "connectionString"})
@@ -147,7 +146,7 @@ def _secrets_as_pasted(text: str) -> list[str]:
         found = []
     text = text.strip()
     if URI.match(text):
-        parts = urlsplit("//" + text.partition("://")[2].partition(";")[0])
+        parts, _ = split_uri(text)
         written = (
             value for key, _, value in (pair.partition("=") for pair in parts.query.split("&")) if is_secret_key(key)
         )
